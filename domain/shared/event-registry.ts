@@ -1,0 +1,86 @@
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import { describeErrors } from './validation';
+
+/**
+ * Persisted event types are stable and versioned: the domain event `OrderPlaced` is stored as `OrderPlaced.v1`.
+ * When a shape changes, the new codec gets version 2 and an upcaster turns stored v1 data into v2 data, so old
+ * streams stay readable without rewriting them.
+ */
+export interface EventDefinition<Ev> {
+  readonly version: number;
+  readonly codec: t.Type<Ev, unknown, unknown>;
+}
+
+export interface Upcaster {
+  /** stored type name it reads, e.g. `OrderPlaced.v1` */
+  readonly from: string;
+  /** stored type name it produces, e.g. `OrderPlaced.v2` */
+  readonly to: string;
+  readonly upcast: (data: unknown) => unknown;
+}
+
+export interface StoredEventData {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export interface EventRegistry<Ev extends { readonly type: string }> {
+  /** every stored type name this registry writes, e.g. ['OrderPlaced.v1', …] */
+  readonly storedTypes: readonly string[];
+  readonly handles: (storedType: string) => boolean;
+  readonly encode: (event: Ev) => StoredEventData;
+  /** decodes stored data (after upcasting) or names what is wrong with it */
+  readonly decode: (stored: StoredEventData) => E.Either<string, Ev>;
+}
+
+type Definitions<Ev extends { readonly type: string }> = {
+  readonly [K in Ev['type']]: EventDefinition<Extract<Ev, { readonly type: K }>>;
+};
+
+export const storedTypeName = (type: string, version: number): string => `${type}.v${version}`;
+
+export const eventRegistry = <Ev extends { readonly type: string }>(
+  definitions: Definitions<Ev>,
+  upcasters: readonly Upcaster[] = [],
+): EventRegistry<Ev> => {
+  const byStoredType = new Map<string, t.Type<Ev, unknown, unknown>>();
+  const versionOf = new Map<string, number>();
+  for (const [type, def] of Object.entries(definitions) as [string, EventDefinition<Ev>][]) {
+    byStoredType.set(storedTypeName(type, def.version), def.codec);
+    versionOf.set(type, def.version);
+  }
+  const upcasterFrom = new Map(upcasters.map((u) => [u.from, u]));
+  const handles = (storedType: string): boolean => byStoredType.has(storedType) || upcasterFrom.has(storedType);
+
+  const decode = (stored: StoredEventData): E.Either<string, Ev> => {
+    let current = stored;
+    // bounded: each upcaster moves one version forward
+    for (let hops = 0; hops <= upcasters.length; hops++) {
+      const codec = byStoredType.get(current.type);
+      if (codec) {
+        return pipe(
+          codec.decode(current.data),
+          E.mapLeft((errors) => `${current.type}: ${describeErrors(errors)}`),
+        );
+      }
+      const up = upcasterFrom.get(current.type);
+      if (!up) return E.left(`unknown event type ${stored.type}`);
+      current = { type: up.to, data: up.upcast(current.data) };
+    }
+    return E.left(`upcaster loop for ${stored.type}`);
+  };
+
+  return {
+    storedTypes: [...byStoredType.keys()],
+    handles,
+    encode: (event) => {
+      const version = versionOf.get(event.type);
+      const codec = version === undefined ? undefined : byStoredType.get(storedTypeName(event.type, version));
+      if (version === undefined || !codec) throw new TypeError(`no definition for event ${event.type}`);
+      return { type: storedTypeName(event.type, version), data: codec.encode(event) };
+    },
+    decode,
+  };
+};

@@ -1,0 +1,6 @@
+export * from './values';
+export * from './money';
+export * from './decider';
+export * from './errors';
+export * from './event-registry';
+export * from './validation';

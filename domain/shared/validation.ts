@@ -1,0 +1,47 @@
+import type * as t from 'io-ts';
+
+/** Turns io-ts errors into `path: expected X, got Y` lines that name each bad field. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+const tagOf = (type: t.Decoder<unknown, unknown>): string | undefined =>
+  '_tag' in type && typeof type._tag === 'string' ? type._tag : undefined;
+
+/** io-ts puts union/intersection member indexes in the context; they are not field names, so drop them. */
+const pathOf = (context: t.Context): string => {
+  const keys: string[] = [];
+  context.forEach((entry, i) => {
+    if (entry.key === '') return;
+    const parent = context[i - 1];
+    const parentTag = parent ? tagOf(parent.type) : undefined;
+    if (parentTag === 'UnionType' || parentTag === 'IntersectionType') return;
+    keys.push(entry.key);
+  });
+  return keys.join('.');
+};
+
+export const fieldErrors = (errors: t.Errors): FieldError[] => {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = pathOf(error.context) || '(root)';
+    const last = error.context[error.context.length - 1];
+    const expected = last?.type.name ?? 'valid value';
+    const message =
+      error.message ??
+      (error.value === undefined ? `is required (${expected})` : `expected ${expected}, got ${JSON.stringify(error.value)}`);
+    const key = `${field}|${message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ field, message });
+    }
+  }
+  return out;
+};
+
+export const describeErrors = (errors: t.Errors): string =>
+  fieldErrors(errors)
+    .map((e) => `${e.field}: ${e.message}`)
+    .join('; ');

@@ -6,8 +6,24 @@ export interface FieldError {
   readonly message: string;
 }
 
-const tagOf = (type: t.Decoder<unknown, unknown>): string | undefined =>
-  '_tag' in type && typeof type._tag === 'string' ? type._tag : undefined;
+interface Inspectable {
+  readonly _tag?: unknown;
+  readonly type?: unknown;
+}
+
+/** The combinator behind readonly/exact/refinement wrappers, which add no context entries of their own. */
+const unwrappedTag = (decoder: t.Decoder<unknown, unknown>): string | undefined => {
+  let current: Inspectable = decoder as Inspectable;
+  for (let depth = 0; depth < 10; depth++) {
+    const tag = typeof current._tag === 'string' ? current._tag : undefined;
+    if ((tag === 'ReadonlyType' || tag === 'ExactType' || tag === 'RefinementType') && typeof current.type === 'object' && current.type !== null) {
+      current = current.type;
+      continue;
+    }
+    return tag;
+  }
+  return undefined;
+};
 
 /** io-ts puts union/intersection member indexes in the context; they are not field names, so drop them. */
 const pathOf = (context: t.Context): string => {
@@ -15,7 +31,7 @@ const pathOf = (context: t.Context): string => {
   context.forEach((entry, i) => {
     if (entry.key === '') return;
     const parent = context[i - 1];
-    const parentTag = parent ? tagOf(parent.type) : undefined;
+    const parentTag = parent ? unwrappedTag(parent.type) : undefined;
     if (parentTag === 'UnionType' || parentTag === 'IntersectionType') return;
     keys.push(entry.key);
   });

@@ -1,0 +1,180 @@
+import express, { type Request, type Response, type Router } from 'express';
+import * as E from 'fp-ts/Either';
+import { available, skuStreamId, type InventoryCommand, type InventoryState } from '../../domain/inventory';
+import { PlaceOrder, RequestRefund, type OrderState } from '../../domain/order';
+import { Sku, OrderId, timestamp, type DomainError, type Timestamp } from '../../domain/shared';
+import { decodeOr400 } from '../../infra/http/validate';
+import { problem } from '../../infra/http/problem';
+import { requestContext, requireScope } from '../../infra/http/middleware';
+import { deterministicId, newId } from '../../infra/ports/ids';
+import type { Clock } from '../../infra/ports/clock';
+import { inventoryAggregate, orderAggregate } from '../aggregates';
+import type { CommandContext, CommandError, CommandHandler, Handled } from '../command-handler';
+import {
+  AdjustBody,
+  CancelBody,
+  DefineSkuBody,
+  IdempotencyKey,
+  PlaceOrderBody,
+  RefundBody,
+  RestockBody,
+  ShipBody,
+} from './requests';
+
+export interface CommandApiDeps {
+  readonly handler: CommandHandler;
+  readonly clock: Clock;
+}
+
+const statusFor: Readonly<Record<DomainError['category'], number>> = {
+  not_found: 404,
+  conflict: 409,
+  rule_violation: 422,
+};
+
+/** Maps a domain or concurrency error to problem+json; its `code` becomes the stable problem `type`. */
+const rejected = (error: CommandError): never => {
+  const details = 'details' in error && error.details ? { details: error.details } : {};
+  throw problem(statusFor[error.category], error.code, titleOf(error.code), error.message, { code: error.code, ...details });
+};
+
+const titleOf = (code: string): string => code.replace(/([a-z0-9])([A-Z])/g, '$1 $2');
+
+const unwrap = <S, Ev>(result: E.Either<CommandError, Handled<S, Ev>>): Handled<S, Ev> =>
+  E.isLeft(result) ? rejected(result.left) : result.right;
+
+/** Command id from `Idempotency-Key` (a repeat returns the first result), or a fresh one. */
+const commandContext = (req: Request, res: Response): CommandContext => {
+  const key = req.get('Idempotency-Key');
+  if (key !== undefined && !IdempotencyKey.test(key)) {
+    throw problem(400, 'InvalidIdempotencyKey', 'Invalid Idempotency-Key', 'Idempotency-Key must be 1–128 characters of A–Z, a–z, 0–9, . _ : -');
+  }
+  const ctx = requestContext(res);
+  const commandId = key ?? newId();
+  return { commandId, causationId: commandId, correlationId: ctx.correlationId };
+};
+
+const param = <A>(codec: { decode: (u: unknown) => E.Either<unknown, A>; name: string }, req: Request, name: string): A => {
+  const decoded = codec.decode(req.params[name]);
+  if (E.isLeft(decoded)) {
+    throw problem(400, 'InvalidPathParameter', 'Invalid path parameter', `${name}: expected ${codec.name}, got ${JSON.stringify(req.params[name])}`);
+  }
+  return decoded.right;
+};
+
+const skuView = (state: InventoryState, position: number) => {
+  if (state.status !== 'Active') return { position };
+  return {
+    sku: state.sku,
+    name: state.name,
+    unitPrice: state.unitPrice,
+    onHand: state.onHand,
+    reserved: state.reserved,
+    available: available(state),
+    position,
+  };
+};
+
+const orderStatus = (state: OrderState): string => state.status;
+
+export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
+  const router = express.Router();
+  const now = (): Timestamp => timestamp(clock.now().toISOString());
+
+  const inventory = async (command: InventoryCommand, context: CommandContext) =>
+    unwrap(await handler.handle(inventoryAggregate, command, context));
+
+  router.put('/skus/:sku', requireScope('inventory:write'), async (req, res) => {
+    const sku = param(Sku, req, 'sku');
+    const body = decodeOr400(DefineSkuBody, req.body);
+    const context = commandContext(req, res);
+    const before = await handler.load(inventoryAggregate, skuStreamId(sku));
+    const result = await inventory({ type: 'DefineSku', sku, name: body.name, unitPrice: body.unitPrice, at: now() }, context);
+    res.status(before.revision < 0 && result.events.length > 0 ? 201 : 200).json(skuView(result.state, result.position));
+  });
+
+  router.post('/skus/:sku/restock', requireScope('inventory:write'), async (req, res) => {
+    const sku = param(Sku, req, 'sku');
+    const body = decodeOr400(RestockBody, req.body);
+    const result = await inventory(
+      { type: 'RestockSku', sku, quantity: body.quantity, ...(body.reason ? { reason: body.reason } : {}), at: now() },
+      commandContext(req, res),
+    );
+    res.status(200).json(skuView(result.state, result.position));
+  });
+
+  router.post('/skus/:sku/adjust', requireScope('inventory:write'), async (req, res) => {
+    const sku = param(Sku, req, 'sku');
+    const body = decodeOr400(AdjustBody, req.body);
+    const result = await inventory({ type: 'AdjustStock', sku, delta: body.delta, reason: body.reason, at: now() }, commandContext(req, res));
+    res.status(200).json(skuView(result.state, result.position));
+  });
+
+  router.post('/orders', requireScope('orders:write'), async (req, res) => {
+    const body = decodeOr400(PlaceOrderBody, req.body);
+    const context = commandContext(req, res);
+    // Without a client order id, derive it from the command id so a retried request cannot create a second order.
+    const orderId = body.orderId ?? deterministicId(`order:${context.commandId}`);
+    // Prices come from the catalogue, never from the client.
+    const priced = await Promise.all(
+      body.lines.map(async (line) => {
+        const entry = await handler.load(inventoryAggregate, skuStreamId(line.sku));
+        if (entry.state.status !== 'Active') {
+          throw problem(422, 'UnknownSku', 'Unknown SKU', `sku ${line.sku} is not in the catalogue`, { code: 'UnknownSku', sku: line.sku });
+        }
+        return { sku: line.sku, quantity: line.quantity, unitPrice: entry.state.unitPrice };
+      }),
+    );
+    const currency = priced[0]?.unitPrice.currency;
+    if (currency === undefined) throw problem(400, 'ValidationFailed', 'The request is not valid', 'lines: at least one line is required', { errors: [{ field: 'lines', message: 'at least one line is required' }] });
+    const command = decodeOr400(
+      PlaceOrder,
+      { type: 'PlaceOrder', orderId, customerId: body.customerId, currency, lines: priced, paymentToken: body.payment.token, at: now() },
+      'order',
+    );
+    const result = unwrap(await handler.handle(orderAggregate, command, context));
+    res
+      .status(202)
+      .location(`/v1/orders/${command.orderId}`)
+      .json({ orderId: command.orderId, status: orderStatus(result.state), position: result.position });
+  });
+
+  router.post('/orders/:orderId/cancel', requireScope('orders:write'), async (req, res) => {
+    const orderId = param(OrderId, req, 'orderId');
+    const body = decodeOr400(CancelBody, req.body);
+    const result = unwrap(await handler.handle(orderAggregate, { type: 'CancelOrder', orderId, reason: body.reason, at: now() }, commandContext(req, res)));
+    res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
+  });
+
+  router.post('/orders/:orderId/ship', requireScope('orders:write'), async (req, res) => {
+    const orderId = param(OrderId, req, 'orderId');
+    decodeOr400(ShipBody, req.body ?? {});
+    const result = unwrap(await handler.handle(orderAggregate, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)));
+    res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
+  });
+
+  router.post('/orders/:orderId/refunds', requireScope('refunds:write'), async (req, res) => {
+    const orderId = param(OrderId, req, 'orderId');
+    const body = decodeOr400(RefundBody, req.body);
+    const context = commandContext(req, res);
+    const refundId = deterministicId(`refund:${context.commandId}`);
+    const command = decodeOr400(
+      RequestRefund,
+      {
+        type: 'RequestRefund',
+        orderId,
+        refundId,
+        reason: body.reason,
+        restock: body.restock ?? false,
+        ...(body.lines ? { lines: body.lines } : {}),
+        ...(body.amount ? { amount: body.amount } : {}),
+        at: now(),
+      },
+      'refund',
+    );
+    const result = unwrap(await handler.handle(orderAggregate, command, context));
+    res.status(202).json({ orderId, refundId, status: orderStatus(result.state), position: result.position });
+  });
+
+  return router;
+};

@@ -1,0 +1,214 @@
+import * as E from 'fp-ts/Either';
+import { fold, type Decider, type DomainError, type EventRegistry } from '../domain/shared';
+import { deterministicId } from '../infra/ports/ids';
+import {
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../infra/ports/event-store';
+import type { Clock } from '../infra/ports/clock';
+import type { Metrics } from '../infra/observability/metrics';
+
+/** Everything the handler needs to know about one kind of aggregate. */
+export interface AggregateType<C, S, Ev extends { readonly type: string }> {
+  /** short name used in metrics and stream ids, e.g. `order` */
+  readonly name: string;
+  readonly decider: Decider<C, S, Ev>;
+  readonly events: EventRegistry<Ev>;
+  readonly streamId: (command: C) => string;
+}
+
+export interface CommandContext {
+  /** idempotency key: the same id never produces events twice */
+  readonly commandId: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+export interface Handled<S, Ev> {
+  readonly state: S;
+  /** events this call appended (empty for an idempotent repeat or a no-op) */
+  readonly events: readonly Ev[];
+  /** stream revision after the command (-1: the stream does not exist) */
+  readonly revision: number;
+  /** global position of the stream's last event: clients wait for the read side to reach it */
+  readonly position: number;
+  /** the command id had been handled before; nothing was appended */
+  readonly duplicate: boolean;
+}
+
+export interface ConcurrencyExhausted {
+  readonly code: 'ConcurrencyConflict' | 'IdempotencyKeyReused';
+  readonly category: 'conflict';
+  readonly message: string;
+}
+
+export type CommandError = DomainError | ConcurrencyExhausted;
+
+interface Loaded<S> {
+  readonly state: S;
+  readonly revision: number;
+  readonly position: number;
+}
+
+export interface CommandHandlerOptions {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly metrics?: Metrics;
+  /** reload-and-retry attempts after a concurrency conflict */
+  readonly retries?: number;
+  /** streams whose folded state is kept in memory (caught up from the store on every command) */
+  readonly cacheSize?: number;
+}
+
+/**
+ * load → decide → append with the expected revision. A conflict means someone else appended first: reload the
+ * stream and decide again, a bounded number of times. State is cached per stream and caught up from the cached
+ * revision, so long streams (a hot SKU) are not re-read from the start; the store stays the source of truth.
+ */
+export class CommandHandler {
+  private readonly cache = new Map<string, Loaded<unknown>>();
+  private readonly retries: number;
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: CommandHandlerOptions) {
+    this.retries = options.retries ?? 5;
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  async load<C, S, Ev extends { readonly type: string }>(
+    aggregate: AggregateType<C, S, Ev>,
+    streamId: string,
+  ): Promise<Loaded<S>> {
+    // Entries are only ever written by this aggregate type for this stream id, so the cast is sound.
+    const cached = this.cache.get(streamId) as Loaded<S> | undefined;
+    const from = cached ? cached.revision + 1 : 0;
+    const recorded = await this.options.store.readStream(streamId, { fromRevision: from });
+    let loaded: Loaded<S> = cached ?? { state: aggregate.decider.initialState, revision: -1, position: 0 };
+    if (recorded.length > 0) {
+      const last = recorded[recorded.length - 1];
+      loaded = {
+        state: fold(aggregate.decider, recorded.map((r) => decodeRecorded(aggregate, r)), loaded.state),
+        revision: last?.revision ?? loaded.revision,
+        position: last?.position ?? loaded.position,
+      };
+      this.remember(streamId, loaded);
+    }
+    return loaded;
+  }
+
+  async handle<C, S, Ev extends { readonly type: string }>(
+    aggregate: AggregateType<C, S, Ev>,
+    command: C,
+    context: CommandContext,
+  ): Promise<E.Either<CommandError, Handled<S, Ev>>> {
+    const streamId = aggregate.streamId(command);
+    const commandName = commandType(command);
+    const previous = await this.options.store.findCommand(context.commandId);
+    if (previous) {
+      if (previous.streamId !== streamId) {
+        this.count(commandName, 'rejected');
+        return E.left({
+          code: 'IdempotencyKeyReused',
+          category: 'conflict',
+          message: `command id ${context.commandId} was already used for another resource`,
+        });
+      }
+      const loaded = await this.load(aggregate, streamId);
+      this.count(commandName, 'duplicate');
+      return E.right({ state: loaded.state, events: [], revision: previous.revision, position: previous.position, duplicate: true });
+    }
+    for (let attempt = 0; ; attempt++) {
+      const loaded = await this.load(aggregate, streamId);
+      const decision = aggregate.decider.decide(command, loaded.state);
+      if (E.isLeft(decision)) {
+        this.count(commandName, 'rejected');
+        return decision;
+      }
+      const events = decision.right;
+      if (events.length === 0) {
+        this.count(commandName, 'unchanged');
+        return E.right({ ...loaded, events, duplicate: false });
+      }
+      const timestamp = this.options.clock.now().toISOString();
+      const toAppend: NewEvent[] = events.map((event, i) => {
+        const stored = aggregate.events.encode(event);
+        return {
+          // derived from the command id: a blind re-append after a crash is deduplicated by the store
+          eventId: deterministicId(`${context.commandId}/${streamId}/${i}`),
+          type: stored.type,
+          data: stored.data,
+          metadata: { ...context, timestamp, schemaVersion: versionOf(stored.type) },
+        };
+      });
+      try {
+        const result = await this.options.store.append(
+          streamId,
+          toAppend,
+          loaded.revision < 0 ? 'no_stream' : loaded.revision,
+          { commandId: context.commandId },
+        );
+        const state = fold(aggregate.decider, events, loaded.state);
+        const next: Loaded<S> = { state, revision: result.revision, position: result.position };
+        this.remember(streamId, next);
+        this.options.metrics?.eventsAppended.inc({ stream_type: aggregate.name }, events.length);
+        this.count(commandName, 'accepted');
+        return E.right({ ...next, events, duplicate: false });
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        this.cache.delete(streamId);
+        this.options.metrics?.appendConflicts.inc({ stream_type: aggregate.name });
+        if (attempt >= this.retries) {
+          this.count(commandName, 'conflict');
+          return E.left({
+            code: 'ConcurrencyConflict',
+            category: 'conflict',
+            message: `stream ${streamId} kept changing; gave up after ${attempt + 1} attempts`,
+          });
+        }
+        // jittered backoff spreads out writers that collided on the same stream
+        await delay(Math.min(50, 2 ** attempt) * (0.5 + pseudoJitter(context.commandId, attempt)));
+      }
+    }
+  }
+
+  private remember(streamId: string, loaded: Loaded<unknown>): void {
+    this.cache.delete(streamId);
+    this.cache.set(streamId, loaded);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+  }
+
+  private count(command: string, outcome: string): void {
+    this.options.metrics?.commands.inc({ command, outcome });
+  }
+}
+
+export const decodeRecorded = <C, S, Ev extends { readonly type: string }>(
+  aggregate: AggregateType<C, S, Ev>,
+  recorded: RecordedEvent,
+): Ev => {
+  const decoded = aggregate.events.decode(recorded);
+  // A stored event we cannot read is corruption or a missing upcaster: stop rather than decide on a wrong state.
+  if (E.isLeft(decoded)) throw new Error(`cannot decode ${recorded.streamId}@${recorded.revision}: ${decoded.left}`);
+  return decoded.right;
+};
+
+const versionOf = (storedType: string): number => Number(/\.v(\d+)$/.exec(storedType)?.[1] ?? 1);
+
+const commandType = (command: unknown): string =>
+  typeof command === 'object' && command !== null && 'type' in command && typeof command.type === 'string'
+    ? command.type
+    : 'unknown';
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Deterministic per command and attempt (no Math.random needed for spreading retries). */
+const pseudoJitter = (seed: string, attempt: number): number => {
+  let h = attempt + 1;
+  for (let i = 0; i < seed.length; i++) h = (h * 31 + seed.charCodeAt(i)) >>> 0;
+  return (h % 1000) / 1000;
+};

@@ -1,0 +1,83 @@
+import * as t from 'io-ts';
+import { Money, Name, OrderId, Quantity, Reason, Sku, Timestamp } from '../shared';
+
+export interface StockDeltaBrand {
+  readonly StockDelta: unique symbol;
+}
+/** A signed change of units on hand for a manual correction (count, damage, shrinkage); zero would be a no-op. */
+export const StockDelta = t.brand(
+  t.number,
+  (n): n is t.Branded<number, StockDeltaBrand> => Number.isSafeInteger(n) && n !== 0,
+  'StockDelta',
+);
+export type StockDelta = t.TypeOf<typeof StockDelta>;
+
+/** Creates the catalogue entry, or updates its name/price; an identical repeat changes nothing. */
+export const DefineSku = t.readonly(
+  t.strict({ type: t.literal('DefineSku'), sku: Sku, name: Name, unitPrice: Money, at: Timestamp }),
+  'DefineSku',
+);
+export type DefineSku = t.TypeOf<typeof DefineSku>;
+
+/** Adds units on hand: a delivery, or goods returned by an order (then `orderId` says which). */
+// an intersection at the top (not wrapped) keeps decode errors naming the field, e.g. `orderId`, not `1.orderId`
+export const RestockSku = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('RestockSku'), sku: Sku, quantity: Quantity, at: Timestamp })),
+    t.readonly(t.exact(t.partial({ reason: Reason, orderId: OrderId }))),
+  ],
+  'RestockSku',
+);
+export type RestockSku = t.TypeOf<typeof RestockSku>;
+
+export const AdjustStock = t.readonly(
+  t.strict({ type: t.literal('AdjustStock'), sku: Sku, delta: StockDelta, reason: Reason, at: Timestamp }),
+  'AdjustStock',
+);
+export type AdjustStock = t.TypeOf<typeof AdjustStock>;
+
+/** All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. */
+export const ReserveStock = t.readonly(
+  t.strict({
+    type: t.literal('ReserveStock'),
+    sku: Sku,
+    orderId: OrderId,
+    quantity: Quantity,
+    expiresAt: Timestamp,
+    at: Timestamp,
+  }),
+  'ReserveStock',
+);
+export type ReserveStock = t.TypeOf<typeof ReserveStock>;
+
+export const ReleaseReservation = t.readonly(
+  t.strict({ type: t.literal('ReleaseReservation'), sku: Sku, orderId: OrderId, reason: Reason, at: Timestamp }),
+  'ReleaseReservation',
+);
+export type ReleaseReservation = t.TypeOf<typeof ReleaseReservation>;
+
+/** On shipment: the reserved units leave the warehouse (on hand and reserved both drop). */
+export const CommitReservation = t.readonly(
+  t.strict({ type: t.literal('CommitReservation'), sku: Sku, orderId: OrderId, at: Timestamp }),
+  'CommitReservation',
+);
+export type CommitReservation = t.TypeOf<typeof CommitReservation>;
+
+/** Sent by a deadline (saga timer); `now` is the time the deadline fired. */
+export const ExpireReservation = t.readonly(
+  t.strict({ type: t.literal('ExpireReservation'), sku: Sku, orderId: OrderId, now: Timestamp }),
+  'ExpireReservation',
+);
+export type ExpireReservation = t.TypeOf<typeof ExpireReservation>;
+
+export const InventoryCommand = t.union(
+  [DefineSku, RestockSku, AdjustStock, ReserveStock, ReleaseReservation, CommitReservation, ExpireReservation],
+  'InventoryCommand',
+);
+export type InventoryCommand = t.TypeOf<typeof InventoryCommand>;
+
+/** Trusted builder for fixtures and computed values; user input goes through the codec instead. */
+export const stockDelta = (n: number): StockDelta => {
+  if (!StockDelta.is(n)) throw new TypeError(`invalid StockDelta: ${n}`);
+  return n;
+};

@@ -1,0 +1,111 @@
+import * as t from 'io-ts';
+import { Currency, CustomerId, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
+import { PaymentToken, checked, lineListProblem } from './values';
+
+/** A line as the caller priced it from the catalogue at placement time. */
+export const PlaceOrderLine = t.readonly(
+  t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money }, 'PlaceOrderLine'),
+  'PlaceOrderLine',
+);
+export type PlaceOrderLine = t.TypeOf<typeof PlaceOrderLine>;
+
+export const PlaceOrder = t.readonly(
+  t.strict(
+    {
+      type: t.literal('PlaceOrder'),
+      orderId: OrderId,
+      customerId: CustomerId,
+      currency: Currency,
+      lines: checked(t.readonlyArray(PlaceOrderLine), 'PlaceOrderLines', lineListProblem),
+      paymentToken: PaymentToken,
+      at: Timestamp,
+    },
+    'PlaceOrder',
+  ),
+  'PlaceOrder',
+);
+export type PlaceOrder = t.TypeOf<typeof PlaceOrder>;
+
+/** `paid` is what the payment centre captured: the whole total or less (a partial capture). */
+export const ConfirmOrder = t.readonly(
+  t.strict({ type: t.literal('ConfirmOrder'), orderId: OrderId, paid: Money, at: Timestamp }, 'ConfirmOrder'),
+  'ConfirmOrder',
+);
+export type ConfirmOrder = t.TypeOf<typeof ConfirmOrder>;
+
+export const ShipOrder = t.readonly(
+  t.strict({ type: t.literal('ShipOrder'), orderId: OrderId, at: Timestamp }, 'ShipOrder'),
+  'ShipOrder',
+);
+export type ShipOrder = t.TypeOf<typeof ShipOrder>;
+
+export const CancelOrder = t.readonly(
+  t.strict({ type: t.literal('CancelOrder'), orderId: OrderId, reason: Reason, at: Timestamp }, 'CancelOrder'),
+  'CancelOrder',
+);
+export type CancelOrder = t.TypeOf<typeof CancelOrder>;
+
+export const RefundLine = t.readonly(t.strict({ sku: Sku, quantity: Quantity }, 'RefundLine'), 'RefundLine');
+export type RefundLine = t.TypeOf<typeof RefundLine>;
+
+/**
+ * Refund the whole remaining amount (neither `lines` nor `amount`), some lines (`lines`), or a sum of money
+ * (`amount`). Giving both is rejected by the decider (AmbiguousRefund) rather than the codec, so the client
+ * hears a business reason.
+ */
+export const RequestRefund = t.readonly(
+  t.exact(
+    t.intersection([
+      t.type({
+        type: t.literal('RequestRefund'),
+        orderId: OrderId,
+        refundId: RefundId,
+        reason: Reason,
+        restock: t.boolean,
+        at: Timestamp,
+      }),
+      t.partial({
+        lines: checked(t.readonlyArray(RefundLine), 'RefundLines', lineListProblem),
+        amount: Money,
+      }),
+    ]),
+    'RequestRefund',
+  ),
+  'RequestRefund',
+);
+export type RequestRefund = t.TypeOf<typeof RequestRefund>;
+
+export const CompleteRefund = t.readonly(
+  t.strict(
+    { type: t.literal('CompleteRefund'), orderId: OrderId, refundId: RefundId, at: Timestamp },
+    'CompleteRefund',
+  ),
+  'CompleteRefund',
+);
+export type CompleteRefund = t.TypeOf<typeof CompleteRefund>;
+
+export const FailRefund = t.readonly(
+  t.strict(
+    { type: t.literal('FailRefund'), orderId: OrderId, refundId: RefundId, reason: Reason, at: Timestamp },
+    'FailRefund',
+  ),
+  'FailRefund',
+);
+export type FailRefund = t.TypeOf<typeof FailRefund>;
+
+export const OrderCommand = t.union(
+  [PlaceOrder, ConfirmOrder, ShipOrder, CancelOrder, RequestRefund, CompleteRefund, FailRefund],
+  'OrderCommand',
+);
+export type OrderCommand = t.TypeOf<typeof OrderCommand>;
+
+/** Codec per command type, so an edge that knows the type can decode with errors about that command only. */
+export const orderCommandCodecs = {
+  PlaceOrder,
+  ConfirmOrder,
+  ShipOrder,
+  CancelOrder,
+  RequestRefund,
+  CompleteRefund,
+  FailRefund,
+} as const;

@@ -1,0 +1,649 @@
+import type * as E from 'fp-ts/Either';
+import {
+  absurd,
+  accept,
+  add,
+  money,
+  quantity,
+  reject,
+  subtract,
+  zero,
+  type Decider,
+  type Money,
+  type OrderId,
+  type Sku,
+  type Timestamp,
+} from '../shared';
+import type {
+  CancelOrder,
+  CompleteRefund,
+  ConfirmOrder,
+  FailRefund,
+  OrderCommand,
+  PlaceOrder,
+  RefundLine,
+  RequestRefund,
+  ShipOrder,
+} from './commands';
+import { orderError, type OrderError, type OrderErrorCode } from './errors';
+import type {
+  OrderCancelled,
+  OrderConfirmed,
+  OrderEvent,
+  OrderPlaced,
+  OrderedLine,
+  RefundCompleted,
+  RefundFailed,
+  RefundRequested,
+  RefundScope,
+} from './events';
+import {
+  initialOrderState,
+  type CancelledOrder,
+  type OrderState,
+  type PaidOrder,
+  type PaidOrderData,
+  type PlacedOrder,
+  type PlacedOrderData,
+  type RefundRecord,
+} from './state';
+import { duplicateSkus, maxOrderLines } from './values';
+
+/** Each order is its own stream, so one append with an expected revision guards the whole aggregate. */
+export const orderStreamId = (id: OrderId): string => `order-${id}`;
+
+type Decision = E.Either<OrderError, readonly OrderEvent[]>;
+
+/** An idempotent repeat: accepted, nothing new happened. */
+const noEvents = (): Decision => accept<OrderEvent>();
+
+const fail = (code: OrderErrorCode, message: string, details?: Readonly<Record<string, unknown>>): Decision =>
+  reject(orderError(code, message, details));
+
+const sameMoney = (a: Money, b: Money): boolean => a.amount === b.amount && a.currency === b.currency;
+
+const bySku = <L extends { readonly sku: Sku }>(lines: readonly L[]): L[] =>
+  [...lines].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+
+const quantityOf = (quantities: ReadonlyMap<Sku, number>, sku: Sku): number => quantities.get(sku) ?? 0;
+
+const sameRefundLines = (a: readonly RefundLine[], b: readonly RefundLine[]): boolean => {
+  const left = bySku(a);
+  const right = bySku(b);
+  return (
+    left.length === right.length && left.every((l, i) => l.sku === right[i]?.sku && l.quantity === right[i].quantity)
+  );
+};
+
+const isPaid = (state: OrderState): state is PaidOrder =>
+  state.status === 'Confirmed' ||
+  state.status === 'Shipped' ||
+  state.status === 'PartiallyRefunded' ||
+  state.status === 'Refunded';
+
+const shippedAtOf = (state: PaidOrder): Timestamp | null => {
+  switch (state.status) {
+    case 'Confirmed':
+      return null;
+    case 'Shipped':
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return state.shippedAt;
+    default:
+      return absurd(state);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// PlaceOrder
+
+const placementProblem = (command: PlaceOrder): OrderError | undefined => {
+  if (command.lines.length === 0) return orderError('EmptyOrder', 'an order needs at least one line');
+  if (command.lines.length > maxOrderLines) {
+    return orderError('TooManyOrderLines', `an order holds at most ${maxOrderLines} lines`, {
+      lines: command.lines.length,
+      max: maxOrderLines,
+    });
+  }
+  const duplicates = duplicateSkus(command.lines);
+  if (duplicates.length > 0) {
+    return orderError('DuplicateOrderLine', `each sku may appear on one line only: ${duplicates.join(', ')}`, {
+      skus: duplicates,
+    });
+  }
+  const foreign = command.lines.find((line) => line.unitPrice.currency !== command.currency);
+  if (foreign) {
+    return orderError(
+      'CurrencyMismatch',
+      `line ${foreign.sku} is priced in ${foreign.unitPrice.currency}, the order in ${command.currency}`,
+      { sku: foreign.sku, expected: command.currency, actual: foreign.unitPrice.currency },
+    );
+  }
+  return undefined;
+};
+
+/** Same customer, currency and lines (in any order) as the order already placed: a client retry. */
+const isSamePlacement = (command: PlaceOrder, existing: PlacedOrderData): boolean => {
+  const asked = bySku(command.lines);
+  const held = bySku(existing.lines);
+  return (
+    command.customerId === existing.customerId &&
+    command.currency === existing.currency &&
+    asked.length === held.length &&
+    asked.every((line, i) => {
+      const other = held[i];
+      return (
+        other !== undefined &&
+        line.sku === other.sku &&
+        line.quantity === other.quantity &&
+        sameMoney(line.unitPrice, other.unitPrice)
+      );
+    })
+  );
+};
+
+const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
+  if (state.status !== 'None') {
+    return isSamePlacement(command, state)
+      ? noEvents()
+      : fail('OrderAlreadyExists', `order ${command.orderId} already exists with different content`, {
+          orderId: command.orderId,
+        });
+  }
+  const problem = placementProblem(command);
+  if (problem) return reject(problem);
+
+  const lines: OrderedLine[] = [];
+  let total = 0;
+  for (const line of command.lines) {
+    const lineTotal = line.unitPrice.amount * line.quantity;
+    total += lineTotal;
+    // minor units must stay exact integers; past 2^53 they silently round
+    if (!Number.isSafeInteger(lineTotal) || !Number.isSafeInteger(total)) {
+      return fail('AmountTooLarge', `the order total is too large to represent exactly`, { sku: line.sku });
+    }
+    lines.push({ ...line, lineTotal: money(lineTotal, command.currency) });
+  }
+  // a zero total could never be confirmed (a payment must be positive), so the order would hang
+  if (total === 0) return fail('OrderTotalZero', 'an order must cost something');
+
+  const placed: OrderPlaced = {
+    type: 'OrderPlaced',
+    orderId: command.orderId,
+    customerId: command.customerId,
+    currency: command.currency,
+    lines,
+    total: money(total, command.currency),
+    paymentToken: command.paymentToken,
+    at: command.at,
+  };
+  return accept(placed);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands on a placed (unpaid) order
+
+const confirmPlaced = (command: ConfirmOrder, state: PlacedOrder): Decision => {
+  if (command.paid.currency !== state.currency) {
+    return fail('CurrencyMismatch', `the order is in ${state.currency}, the payment in ${command.paid.currency}`, {
+      expected: state.currency,
+      actual: command.paid.currency,
+    });
+  }
+  if (command.paid.amount === 0) return fail('ZeroPayment', 'a confirmation needs a positive captured amount');
+  if (command.paid.amount > state.total.amount) {
+    return fail('PaymentExceedsTotal', 'more was captured than the order costs', {
+      paid: command.paid.amount,
+      total: state.total.amount,
+    });
+  }
+  const confirmed: OrderConfirmed = {
+    type: 'OrderConfirmed',
+    orderId: state.orderId,
+    paid: command.paid,
+    at: command.at,
+  };
+  return accept(confirmed);
+};
+
+const cancelled = (command: CancelOrder, wasPaid: Money): Decision => {
+  const event: OrderCancelled = {
+    type: 'OrderCancelled',
+    orderId: command.orderId,
+    reason: command.reason,
+    wasPaid,
+    at: command.at,
+  };
+  return accept(event);
+};
+
+const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder>, state: PlacedOrder): Decision => {
+  switch (command.type) {
+    case 'ConfirmOrder':
+      return confirmPlaced(command, state);
+    case 'ShipOrder':
+      return fail('OrderNotConfirmed', 'only a confirmed (paid) order can ship', { orderId: state.orderId });
+    case 'CancelOrder':
+      return cancelled(command, zero(state.currency));
+    case 'RequestRefund':
+      return fail('OrderNotConfirmed', 'nothing was paid yet, so nothing can be refunded', { orderId: state.orderId });
+    case 'CompleteRefund':
+    case 'FailRefund':
+      return fail('RefundNotFound', `no refund ${command.refundId} on order ${state.orderId}`, {
+        refundId: command.refundId,
+      });
+    default:
+      return absurd(command);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands on a paid order
+
+const shipPaid = (command: ShipOrder, state: PaidOrder): Decision => {
+  switch (state.status) {
+    case 'Confirmed':
+      return accept<OrderEvent>({ type: 'OrderShipped', orderId: state.orderId, at: command.at });
+    case 'Shipped':
+      return noEvents();
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return state.shippedAt !== null
+        ? noEvents()
+        : fail('OrderRefunded', 'the order was refunded before it shipped', { orderId: state.orderId });
+    default:
+      return absurd(state);
+  }
+};
+
+const cancelPaid = (command: CancelOrder, state: PaidOrder): Decision => {
+  switch (state.status) {
+    case 'Confirmed':
+      // cancelling refunds what was paid; a refund already on its way would pay the same money back twice
+      return state.pending.amount > 0
+        ? fail('RefundInProgress', 'a refund is pending; complete or fail it before cancelling', {
+            pending: state.pending.amount,
+          })
+        : cancelled(command, state.paid);
+    case 'Shipped':
+      return fail('OrderAlreadyShipped', 'a shipped order cannot be cancelled; request a refund', {
+        orderId: state.orderId,
+      });
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return state.shippedAt !== null
+        ? fail('OrderAlreadyShipped', 'a shipped order cannot be cancelled; request a refund', {
+            orderId: state.orderId,
+          })
+        : fail('OrderRefunded', 'money was already refunded on this order; request a refund for the rest', {
+            orderId: state.orderId,
+          });
+    default:
+      return absurd(state);
+  }
+};
+
+const scopeOf = (command: RequestRefund): RefundScope | undefined => {
+  if (command.lines !== undefined && command.amount !== undefined) return undefined;
+  if (command.lines !== undefined) return 'Lines';
+  if (command.amount !== undefined) return 'Amount';
+  return 'Whole';
+};
+
+/** A retry carries the same request; the computed amount of a whole-order refund may differ by now, so it is not compared. */
+const isSameRequest = (command: RequestRefund, record: RefundRecord): boolean => {
+  const scope = scopeOf(command);
+  if (scope !== record.scope || command.reason !== record.reason || command.restock !== record.restock) return false;
+  switch (scope) {
+    case 'Whole':
+      return true;
+    case 'Lines':
+      return command.lines !== undefined && sameRefundLines(command.lines, record.lines);
+    case 'Amount':
+      return command.amount !== undefined && sameMoney(command.amount, record.amount);
+    default:
+      return absurd(scope);
+  }
+};
+
+const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
+  const existing = state.refunds.get(command.refundId);
+  if (existing) {
+    return isSameRequest(command, existing)
+      ? noEvents()
+      : fail('RefundIdReused', `refund ${command.refundId} was already requested with different content`, {
+          refundId: command.refundId,
+        });
+  }
+  if (state.status === 'Refunded') {
+    return fail('OrderFullyRefunded', 'everything paid was already refunded', { orderId: state.orderId });
+  }
+  if (command.lines !== undefined && command.amount !== undefined) {
+    return fail('AmbiguousRefund', 'refund either some lines or an amount, not both');
+  }
+
+  const refundable = state.paid.amount - state.refunded.amount - state.pending.amount;
+  const requested = (scope: RefundScope, amount: number, lines: readonly RefundLine[]): Decision => {
+    const event: RefundRequested = {
+      type: 'RefundRequested',
+      orderId: state.orderId,
+      refundId: command.refundId,
+      scope,
+      amount: money(amount, state.currency),
+      lines,
+      reason: command.reason,
+      restock: command.restock,
+      at: command.at,
+    };
+    return accept(event);
+  };
+
+  if (command.amount !== undefined) {
+    const amount = command.amount;
+    if (amount.currency !== state.currency) {
+      return fail('CurrencyMismatch', `the order is in ${state.currency}, the refund in ${amount.currency}`, {
+        expected: state.currency,
+        actual: amount.currency,
+      });
+    }
+    // a refund by amount names no units, so there is nothing to put back on the shelf
+    if (command.restock) return fail('RestockNeedsLines', 'restocking needs the returned lines, not an amount');
+    if (amount.amount === 0) return fail('NothingToRefund', 'the refund amount must be positive');
+    if (amount.amount > refundable) {
+      return fail('RefundExceedsPaid', 'the refund is more than what was paid and not yet refunded', {
+        requested: amount.amount,
+        refundable,
+      });
+    }
+    return requested('Amount', amount.amount, []);
+  }
+
+  if (command.lines !== undefined) {
+    if (command.lines.length === 0) return fail('NothingToRefund', 'name at least one line to refund');
+    const duplicates = duplicateSkus(command.lines);
+    if (duplicates.length > 0) {
+      return fail('DuplicateRefundLine', `each sku may appear once in a refund: ${duplicates.join(', ')}`, {
+        skus: duplicates,
+      });
+    }
+    let value = 0;
+    for (const line of command.lines) {
+      const ordered = state.lines.find((o) => o.sku === line.sku);
+      if (!ordered) {
+        return fail('UnknownOrderLine', `sku ${line.sku} is not on order ${state.orderId}`, { sku: line.sku });
+      }
+      const available = ordered.quantity - quantityOf(state.requestedQuantities, line.sku);
+      if (line.quantity > available) {
+        return fail('RefundQuantityExceeded', `only ${available} of ${line.sku} can still be refunded`, {
+          sku: line.sku,
+          requested: line.quantity,
+          available,
+        });
+      }
+      value += ordered.unitPrice.amount * line.quantity;
+    }
+    // a partial capture or earlier refunds by amount may leave less money than the lines are worth
+    const amount = Math.min(value, refundable);
+    if (amount === 0) return fail('NothingToRefund', 'nothing refundable remains for these lines', { refundable });
+    return requested('Lines', amount, command.lines);
+  }
+
+  if (refundable === 0) return fail('NothingToRefund', 'everything paid is already refunded or being refunded');
+  const remainingLines = state.lines.flatMap((ordered) => {
+    const left = ordered.quantity - quantityOf(state.requestedQuantities, ordered.sku);
+    return left > 0 ? [{ sku: ordered.sku, quantity: quantity(left) }] : [];
+  });
+  if (command.restock && remainingLines.length === 0) {
+    return fail('RestockNeedsLines', 'every unit is already being refunded, so there is nothing left to restock');
+  }
+  return requested('Whole', refundable, remainingLines);
+};
+
+const refundNotFound = (refundId: string, state: PaidOrder): Decision =>
+  fail('RefundNotFound', `no refund ${refundId} on order ${state.orderId}`, { refundId });
+
+const completeRefund = (command: CompleteRefund, state: PaidOrder): Decision => {
+  const refund = state.refunds.get(command.refundId);
+  if (!refund) return refundNotFound(command.refundId, state);
+  switch (refund.status) {
+    case 'Pending': {
+      const event: RefundCompleted = {
+        type: 'RefundCompleted',
+        orderId: state.orderId,
+        refundId: refund.refundId,
+        amount: refund.amount,
+        at: command.at,
+      };
+      return accept(event);
+    }
+    case 'Completed':
+      return noEvents();
+    case 'Failed':
+      return fail('RefundAlreadyFailed', `refund ${refund.refundId} failed; request a new refund`, {
+        refundId: refund.refundId,
+      });
+    default:
+      return absurd(refund.status);
+  }
+};
+
+const failRefund = (command: FailRefund, state: PaidOrder): Decision => {
+  const refund = state.refunds.get(command.refundId);
+  if (!refund) return refundNotFound(command.refundId, state);
+  switch (refund.status) {
+    case 'Pending': {
+      const event: RefundFailed = {
+        type: 'RefundFailed',
+        orderId: state.orderId,
+        refundId: refund.refundId,
+        reason: command.reason,
+        at: command.at,
+      };
+      return accept(event);
+    }
+    case 'Failed':
+      return noEvents();
+    case 'Completed':
+      return fail('RefundAlreadyCompleted', `refund ${refund.refundId} already completed; the money is gone`, {
+        refundId: refund.refundId,
+      });
+    default:
+      return absurd(refund.status);
+  }
+};
+
+const decidePaid = (command: Exclude<OrderCommand, PlaceOrder>, state: PaidOrder): Decision => {
+  switch (command.type) {
+    case 'ConfirmOrder':
+      // a retried confirmation with the same capture is a repeat; anything else contradicts the recorded payment
+      return sameMoney(command.paid, state.paid)
+        ? noEvents()
+        : fail('OrderAlreadyConfirmed', 'the order was already confirmed with a different payment', {
+            paid: state.paid,
+          });
+    case 'ShipOrder':
+      return shipPaid(command, state);
+    case 'CancelOrder':
+      return cancelPaid(command, state);
+    case 'RequestRefund':
+      return requestRefund(command, state);
+    case 'CompleteRefund':
+      return completeRefund(command, state);
+    case 'FailRefund':
+      return failRefund(command, state);
+    default:
+      return absurd(command);
+  }
+};
+
+const decide = (command: OrderCommand, state: OrderState): Decision => {
+  // placement first: an identical retry is answered the same whatever happened to the order since
+  if (command.type === 'PlaceOrder') return placeOrder(command, state);
+  switch (state.status) {
+    case 'None':
+      return fail('OrderNotFound', `order ${command.orderId} does not exist`, { orderId: command.orderId });
+    case 'Cancelled':
+      return command.type === 'CancelOrder'
+        ? noEvents()
+        : fail('OrderCancelled', `order ${state.orderId} was cancelled`, { orderId: state.orderId });
+    case 'Placed':
+      return decidePlaced(command, state);
+    case 'Confirmed':
+    case 'Shipped':
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return decidePaid(command, state);
+    default:
+      return absurd(state);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// evolve: events come from decide, so one that does not fit the state is ignored rather than thrown
+
+const placedDataOf = (state: PlacedOrderData): PlacedOrderData => ({
+  orderId: state.orderId,
+  customerId: state.customerId,
+  currency: state.currency,
+  lines: state.lines,
+  total: state.total,
+  paymentToken: state.paymentToken,
+  placedAt: state.placedAt,
+});
+
+const paidDataOf = (state: PaidOrderData): PaidOrderData => ({
+  ...placedDataOf(state),
+  paid: state.paid,
+  confirmedAt: state.confirmedAt,
+  refunded: state.refunded,
+  pending: state.pending,
+  refunds: state.refunds,
+  requestedQuantities: state.requestedQuantities,
+  refundedQuantities: state.refundedQuantities,
+});
+
+/** Adds (or with sign −1 removes) the units of some lines; zero counts are dropped so equal states compare equal. */
+const shiftQuantities = (
+  quantities: ReadonlyMap<Sku, number>,
+  lines: readonly RefundLine[],
+  sign: 1 | -1,
+): ReadonlyMap<Sku, number> => {
+  const next = new Map(quantities);
+  for (const line of lines) {
+    const count = quantityOf(next, line.sku) + sign * line.quantity;
+    if (count === 0) next.delete(line.sku);
+    else next.set(line.sku, count);
+  }
+  return next;
+};
+
+const withRefund = (
+  refunds: ReadonlyMap<RefundRecord['refundId'], RefundRecord>,
+  record: RefundRecord,
+): ReadonlyMap<RefundRecord['refundId'], RefundRecord> => new Map(refunds).set(record.refundId, record);
+
+const onRefundRequested = (state: PaidOrder, event: RefundRequested): OrderState => {
+  if (state.refunds.has(event.refundId)) return state;
+  const record: RefundRecord = {
+    refundId: event.refundId,
+    scope: event.scope,
+    amount: event.amount,
+    lines: event.lines,
+    reason: event.reason,
+    restock: event.restock,
+    status: 'Pending',
+    requestedAt: event.at,
+    settledAt: null,
+  };
+  return {
+    ...state,
+    refunds: withRefund(state.refunds, record),
+    pending: add(state.pending, event.amount),
+    requestedQuantities: shiftQuantities(state.requestedQuantities, event.lines, 1),
+  };
+};
+
+const onRefundCompleted = (state: PaidOrder, event: RefundCompleted): OrderState => {
+  const refund = state.refunds.get(event.refundId);
+  if (refund?.status !== 'Pending') return state;
+  const data: PaidOrderData = {
+    ...paidDataOf(state),
+    refunds: withRefund(state.refunds, { ...refund, status: 'Completed', settledAt: event.at }),
+    refunded: add(state.refunded, refund.amount),
+    pending: subtract(state.pending, refund.amount),
+    refundedQuantities: shiftQuantities(state.refundedQuantities, refund.lines, 1),
+  };
+  const shippedAt = shippedAtOf(state);
+  return data.refunded.amount === data.paid.amount
+    ? { ...data, status: 'Refunded', shippedAt, refundedAt: event.at }
+    : { ...data, status: 'PartiallyRefunded', shippedAt };
+};
+
+const onRefundFailed = (state: PaidOrder, event: RefundFailed): OrderState => {
+  const refund = state.refunds.get(event.refundId);
+  if (refund?.status !== 'Pending') return state;
+  return {
+    ...state,
+    refunds: withRefund(state.refunds, { ...refund, status: 'Failed', settledAt: event.at }),
+    pending: subtract(state.pending, refund.amount),
+    requestedQuantities: shiftQuantities(state.requestedQuantities, refund.lines, -1),
+  };
+};
+
+const onCancelled = (state: PlacedOrderData, event: OrderCancelled): CancelledOrder => ({
+  ...placedDataOf(state),
+  status: 'Cancelled',
+  reason: event.reason,
+  wasPaid: event.wasPaid,
+  cancelledAt: event.at,
+});
+
+const evolve = (state: OrderState, event: OrderEvent): OrderState => {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return state.status === 'None'
+        ? {
+            status: 'Placed',
+            orderId: event.orderId,
+            customerId: event.customerId,
+            currency: event.currency,
+            lines: event.lines,
+            total: event.total,
+            paymentToken: event.paymentToken,
+            placedAt: event.at,
+          }
+        : state;
+    case 'OrderConfirmed':
+      return state.status === 'Placed'
+        ? {
+            ...placedDataOf(state),
+            status: 'Confirmed',
+            paid: event.paid,
+            confirmedAt: event.at,
+            refunded: zero(state.currency),
+            pending: zero(state.currency),
+            refunds: new Map(),
+            requestedQuantities: new Map(),
+            refundedQuantities: new Map(),
+          }
+        : state;
+    case 'OrderShipped':
+      return state.status === 'Confirmed' ? { ...state, status: 'Shipped', shippedAt: event.at } : state;
+    case 'OrderCancelled':
+      return state.status === 'Placed' || state.status === 'Confirmed' ? onCancelled(state, event) : state;
+    case 'RefundRequested':
+      return isPaid(state) ? onRefundRequested(state, event) : state;
+    case 'RefundCompleted':
+      return isPaid(state) ? onRefundCompleted(state, event) : state;
+    case 'RefundFailed':
+      return isPaid(state) ? onRefundFailed(state, event) : state;
+    default:
+      return absurd(event);
+  }
+};
+
+export const orderDecider: Decider<OrderCommand, OrderState, OrderEvent, OrderError> = {
+  initialState: initialOrderState,
+  evolve,
+  decide,
+};

@@ -1,0 +1,126 @@
+import * as t from 'io-ts';
+import {
+  Currency,
+  CustomerId,
+  Money,
+  OrderId,
+  Quantity,
+  Reason,
+  RefundId,
+  Sku,
+  Timestamp,
+  eventRegistry,
+} from '../shared';
+import { RefundLine } from './commands';
+import { PaymentToken } from './values';
+
+/** An ordered line with its price frozen at placement: later catalogue changes never touch this order. */
+export const OrderedLine = t.readonly(
+  t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money, lineTotal: Money }, 'OrderedLine'),
+  'OrderedLine',
+);
+export type OrderedLine = t.TypeOf<typeof OrderedLine>;
+
+export const OrderPlaced = t.readonly(
+  t.strict(
+    {
+      type: t.literal('OrderPlaced'),
+      orderId: OrderId,
+      customerId: CustomerId,
+      currency: Currency,
+      lines: t.readonlyArray(OrderedLine),
+      total: Money,
+      paymentToken: PaymentToken,
+      at: Timestamp,
+    },
+    'OrderPlaced',
+  ),
+  'OrderPlaced',
+);
+export type OrderPlaced = t.TypeOf<typeof OrderPlaced>;
+
+export const OrderConfirmed = t.readonly(
+  t.strict({ type: t.literal('OrderConfirmed'), orderId: OrderId, paid: Money, at: Timestamp }, 'OrderConfirmed'),
+  'OrderConfirmed',
+);
+export type OrderConfirmed = t.TypeOf<typeof OrderConfirmed>;
+
+export const OrderShipped = t.readonly(
+  t.strict({ type: t.literal('OrderShipped'), orderId: OrderId, at: Timestamp }, 'OrderShipped'),
+  'OrderShipped',
+);
+export type OrderShipped = t.TypeOf<typeof OrderShipped>;
+
+/** `wasPaid` tells the cancellation saga whether money must go back (zero: void the authorization instead). */
+export const OrderCancelled = t.readonly(
+  t.strict(
+    { type: t.literal('OrderCancelled'), orderId: OrderId, reason: Reason, wasPaid: Money, at: Timestamp },
+    'OrderCancelled',
+  ),
+  'OrderCancelled',
+);
+export type OrderCancelled = t.TypeOf<typeof OrderCancelled>;
+
+/**
+ * How the refund was asked for. Kept on the event so a retried request can be recognised as identical even though
+ * a whole-order refund's amount depends on what was still refundable at the time.
+ */
+export const RefundScope = t.union([t.literal('Whole'), t.literal('Lines'), t.literal('Amount')], 'RefundScope');
+export type RefundScope = t.TypeOf<typeof RefundScope>;
+
+export const RefundRequested = t.readonly(
+  t.strict(
+    {
+      type: t.literal('RefundRequested'),
+      orderId: OrderId,
+      refundId: RefundId,
+      scope: RefundScope,
+      amount: Money,
+      /** units being returned; empty for a refund by amount */
+      lines: t.readonlyArray(RefundLine),
+      reason: Reason,
+      restock: t.boolean,
+      at: Timestamp,
+    },
+    'RefundRequested',
+  ),
+  'RefundRequested',
+);
+export type RefundRequested = t.TypeOf<typeof RefundRequested>;
+
+export const RefundCompleted = t.readonly(
+  t.strict(
+    { type: t.literal('RefundCompleted'), orderId: OrderId, refundId: RefundId, amount: Money, at: Timestamp },
+    'RefundCompleted',
+  ),
+  'RefundCompleted',
+);
+export type RefundCompleted = t.TypeOf<typeof RefundCompleted>;
+
+export const RefundFailed = t.readonly(
+  t.strict(
+    { type: t.literal('RefundFailed'), orderId: OrderId, refundId: RefundId, reason: Reason, at: Timestamp },
+    'RefundFailed',
+  ),
+  'RefundFailed',
+);
+export type RefundFailed = t.TypeOf<typeof RefundFailed>;
+
+export const OrderEvent = t.union(
+  [OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, RefundRequested, RefundCompleted, RefundFailed],
+  'OrderEvent',
+);
+export type OrderEvent = t.TypeOf<typeof OrderEvent>;
+
+export const orderEvents = eventRegistry<OrderEvent>(
+  {
+    OrderPlaced: { version: 1, codec: OrderPlaced },
+    OrderConfirmed: { version: 1, codec: OrderConfirmed },
+    OrderShipped: { version: 1, codec: OrderShipped },
+    OrderCancelled: { version: 1, codec: OrderCancelled },
+    RefundRequested: { version: 1, codec: RefundRequested },
+    RefundCompleted: { version: 1, codec: RefundCompleted },
+    RefundFailed: { version: 1, codec: RefundFailed },
+  },
+  [],
+);

@@ -1,0 +1,90 @@
+import type { Currency, CustomerId, Money, OrderId, Reason, RefundId, Sku, Timestamp } from '../shared';
+import type { RefundLine } from './commands';
+import type { OrderedLine, RefundScope } from './events';
+import type { PaymentToken } from './values';
+
+export interface NoOrder {
+  readonly status: 'None';
+}
+
+/** What every existing order knows from its placement. */
+export interface PlacedOrderData {
+  readonly orderId: OrderId;
+  readonly customerId: CustomerId;
+  readonly currency: Currency;
+  readonly lines: readonly OrderedLine[];
+  readonly total: Money;
+  readonly paymentToken: PaymentToken;
+  readonly placedAt: Timestamp;
+}
+
+export interface PlacedOrder extends PlacedOrderData {
+  readonly status: 'Placed';
+}
+
+export type RefundStatus = 'Pending' | 'Completed' | 'Failed';
+
+export interface RefundRecord {
+  readonly refundId: RefundId;
+  readonly scope: RefundScope;
+  readonly amount: Money;
+  readonly lines: readonly RefundLine[];
+  readonly reason: Reason;
+  readonly restock: boolean;
+  readonly status: RefundStatus;
+  readonly requestedAt: Timestamp;
+  /** when it completed or failed */
+  readonly settledAt: Timestamp | null;
+}
+
+/** What an order knows once money was captured. Invariant: refunded + pending ≤ paid ≤ total. */
+export interface PaidOrderData extends PlacedOrderData {
+  readonly paid: Money;
+  readonly confirmedAt: Timestamp;
+  /** sum of completed refunds */
+  readonly refunded: Money;
+  /** sum of refunds requested but neither completed nor failed */
+  readonly pending: Money;
+  readonly refunds: ReadonlyMap<RefundId, RefundRecord>;
+  /** units covered by pending or completed refunds; a failed refund gives its units back */
+  readonly requestedQuantities: ReadonlyMap<Sku, number>;
+  /** units covered by completed refunds */
+  readonly refundedQuantities: ReadonlyMap<Sku, number>;
+}
+
+export interface ConfirmedOrder extends PaidOrderData {
+  readonly status: 'Confirmed';
+}
+
+export interface ShippedOrder extends PaidOrderData {
+  readonly status: 'Shipped';
+  readonly shippedAt: Timestamp;
+}
+
+/** Refunds may complete before shipping (refund from Confirmed), hence `shippedAt` may be null. */
+export interface PartiallyRefundedOrder extends PaidOrderData {
+  readonly status: 'PartiallyRefunded';
+  readonly shippedAt: Timestamp | null;
+}
+
+export interface RefundedOrder extends PaidOrderData {
+  readonly status: 'Refunded';
+  readonly shippedAt: Timestamp | null;
+  readonly refundedAt: Timestamp;
+}
+
+export interface CancelledOrder extends PlacedOrderData {
+  readonly status: 'Cancelled';
+  readonly reason: Reason;
+  /** what had been captured when cancelled; zero if never confirmed */
+  readonly wasPaid: Money;
+  readonly cancelledAt: Timestamp;
+}
+
+export type PaidOrder = ConfirmedOrder | ShippedOrder | PartiallyRefundedOrder | RefundedOrder;
+
+export type OrderState = NoOrder | PlacedOrder | PaidOrder | CancelledOrder;
+
+export type OrderStatus = OrderState['status'];
+
+export const initialOrderState: OrderState = { status: 'None' };

@@ -1,0 +1,66 @@
+import * as t from 'io-ts';
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import type { Sku } from '../shared';
+
+/** One order may carry this many lines at most: keeps a stream's first event and its refunds bounded. */
+export const maxOrderLines = 100;
+
+export interface PaymentTokenBrand {
+  readonly PaymentToken: unique symbol;
+}
+/** Opaque token from the storefront's payment form (e.g. `tok_visa`), handed to the payment centre; 1..200 chars. */
+export const PaymentToken = t.brand(
+  t.string,
+  (s): s is t.Branded<string, PaymentTokenBrand> => s.trim().length > 0 && s.length <= 200,
+  'PaymentToken',
+);
+export type PaymentToken = t.TypeOf<typeof PaymentToken>;
+
+/** Trusted builder for tests and fixtures; user input goes through the codec. */
+export const paymentToken = (value: string): PaymentToken => {
+  if (!PaymentToken.is(value)) throw new TypeError(`invalid PaymentToken: ${JSON.stringify(value)}`);
+  return value;
+};
+
+/**
+ * A codec that adds a whole-value check to another without branding its type, so commands built in code stay
+ * plain objects while decoded input still reports the problem at the field that holds it.
+ */
+export const checked = <A, O>(
+  codec: t.Type<A, O>,
+  name: string,
+  problemWith: (value: A) => string | undefined,
+): t.Type<A, O> =>
+  new t.Type<A, O>(
+    name,
+    (u): u is A => codec.is(u) && problemWith(u) === undefined,
+    (u, context) =>
+      pipe(
+        codec.validate(u, context),
+        E.chain((value) => {
+          const problem = problemWith(value);
+          return problem === undefined ? t.success(value) : t.failure(u, context, problem);
+        }),
+      ),
+    (value) => codec.encode(value),
+  );
+
+/** Skus that appear more than once, each reported once, in first-seen order. */
+export const duplicateSkus = (lines: readonly { readonly sku: Sku }[]): Sku[] => {
+  const seen = new Set<Sku>();
+  const duplicates = new Set<Sku>();
+  for (const { sku } of lines) {
+    if (seen.has(sku)) duplicates.add(sku);
+    seen.add(sku);
+  }
+  return [...duplicates];
+};
+
+/** Why a list of lines is unacceptable (none, too many, a sku twice), or undefined when it is fine. */
+export const lineListProblem = (lines: readonly { readonly sku: Sku }[]): string | undefined => {
+  if (lines.length === 0) return 'needs at least one line';
+  if (lines.length > maxOrderLines) return `has ${lines.length} lines, at most ${maxOrderLines} allowed`;
+  const duplicates = duplicateSkus(lines);
+  return duplicates.length > 0 ? `lists sku ${duplicates.join(', ')} more than once` : undefined;
+};

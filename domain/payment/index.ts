@@ -1,0 +1,6 @@
+export * from './values';
+export * from './commands';
+export * from './events';
+export * from './errors';
+export * from './state';
+export * from './decider';

@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createLogger, type Logger } from '../observability/logger';
+import { runCommandApi } from '../runtime/command-api-process';
+
+/** `commerce <subcommand>`: one entry point for every process of the engine. */
+const usage = `Usage: commerce <command> [options]
+
+Commands:
+  serve         run the whole engine in one process (embedded default: SQLite event store)
+  command-api   run the command API only
+  help          show this help
+
+Configuration comes from environment variables (see README "Configuration"):
+  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb, EVENTSTORE_URL, API_KEYS, LOG_LEVEL, ...
+`;
+
+type Runner = (config: Config, logger: Logger) => Promise<void>;
+
+const commands: Readonly<Record<string, Runner>> = {
+  serve: (config, logger) => runCommandApi(config, logger, 'serve'),
+  'command-api': (config, logger) => runCommandApi(config, logger, 'command-api'),
+};
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage);
+    return name === undefined ? 1 : 0;
+  }
+  const runner = commands[name];
+  if (!runner) {
+    process.stderr.write(`commerce: unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`commerce: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  await runner(config, createLogger(config.logLevel, name));
+  return 0;
+};
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`commerce: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

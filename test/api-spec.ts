@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCommandApi } from '../commands/api/command-api';
+import { loadConfig } from '../infra/config';
+import { listen, type RunningServer } from '../infra/http/app';
+import { createLogger } from '../infra/observability/logger';
+import { createMetrics } from '../infra/observability/metrics';
+import { ManualClock } from '../infra/ports/clock';
+import { openSqliteEventStore, type SqliteEventStore } from '../infra/sqlite/sqlite-event-store';
+
+/** A real command API over real HTTP on a temporary SQLite file, with a hand-moved clock. */
+export interface TestApi {
+  readonly url: string;
+  readonly store: SqliteEventStore;
+  readonly clock: ManualClock;
+  request(req: ApiRequest): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiRequest {
+  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly path: string;
+  readonly body?: unknown;
+  /** sent as-is instead of JSON-encoding `body` */
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers: Headers;
+  // tests inspect arbitrary JSON
+  readonly body: Record<string, unknown>;
+}
+
+export const put = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({ method: 'PUT', path, body, ...(headers ? { headers } : {}) });
+export const post = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({ method: 'POST', path, body, ...(headers ? { headers } : {}) });
+export const get = (path: string, headers?: Record<string, string>): ApiRequest => ({ method: 'GET', path, ...(headers ? { headers } : {}) });
+
+export const startTestApi = async (env: Record<string, string> = {}): Promise<TestApi> => {
+  const dir = mkdtempSync(join(tmpdir(), 'commerce-api-'));
+  const config = loadConfig({ DATA_DIR: dir, ...env });
+  const store = openSqliteEventStore({ path: join(dir, 'events.db') });
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+  const { app } = createCommandApi({ store, clock, logger: createLogger('silent'), metrics: createMetrics(false), config });
+  const server: RunningServer = await listen(app, '127.0.0.1', 0);
+  const url = `http://127.0.0.1:${server.port}`;
+  return {
+    url,
+    store,
+    clock,
+    async request(req) {
+      const body = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
+      const response = await fetch(`${url}${req.path}`, {
+        method: req.method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers },
+        ...(body === undefined ? {} : { body }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? '',
+        headers: response.headers,
+        body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
+    },
+    async close() {
+      await server.close(1_000);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/**
+ * Given/when/then over HTTP:
+ *   await scenario(api).given(defineMug, restock10).when(placeOrder).then(202, (body) => …)
+ * Every `given` request must succeed (2xx); `then` checks the status, problem+json on errors, and the body.
+ */
+export const scenario = (api: TestApi) => {
+  const givens: ApiRequest[] = [];
+  const self = {
+    given(...requests: ApiRequest[]) {
+      givens.push(...requests);
+      return self;
+    },
+    when(request: ApiRequest) {
+      return {
+        async then(status: number, check?: (body: Record<string, unknown>, response: ApiResponse) => void): Promise<ApiResponse> {
+          for (const g of givens) {
+            const r = await api.request(g);
+            expect(r.status, `given ${g.method} ${g.path}: ${JSON.stringify(r.body)}`).to.be.within(200, 299);
+          }
+          const response = await api.request(request);
+          expect(response.status, JSON.stringify(response.body)).to.equal(status);
+          if (status >= 400) {
+            expect(response.contentType).to.match(/^application\/problem\+json/);
+            expect(response.body).to.include.keys('type', 'title', 'status', 'detail');
+            expect(JSON.stringify(response.body)).not.to.match(/\bat .+\.ts:\d+/);
+          }
+          check?.(response.body, response);
+          return response;
+        },
+        /** shorthand for an error: status plus the problem type */
+        async thenProblem(status: number, type: string): Promise<ApiResponse> {
+          return this.then(status, (body) => {
+            expect(body.type).to.equal(type);
+          });
+        },
+      };
+    },
+  };
+  return self;
+};

@@ -1,0 +1,212 @@
+/**
+ * Append throughput of the SQLite event store against raw better-sqlite3 inserts, in one run.
+ *   npx tsx bench/event-store-append.ts [seconds per case, default 3]
+ * Every run writes a fresh file in the OS temp folder (WAL, synchronous=NORMAL unless the case says FULL) and
+ * serialises event data and metadata with JSON.stringify, so the ratio shows what the adapter adds: validation,
+ * command / idempotency / revision checks, savepoints and promises. Disk speed drifts on shared machines, so each
+ * case runs in three rounds interleaved with the other cases, and the table shows the median round.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewEvent } from '../infra/ports/event-store';
+import { SqliteEventStore, type SqliteEventStoreOptions } from '../infra/sqlite/sqlite-event-store';
+
+const ROUNDS = 3;
+const seconds = Number(process.argv[2] ?? '3');
+const durationMs = ((Number.isFinite(seconds) && seconds > 0 ? seconds : 3) * 1000) / ROUNDS;
+
+const anEvent = (stream: string, index: number): NewEvent => {
+  const commandId = randomUUID();
+  return {
+    eventId: randomUUID(),
+    type: 'OrderPlaced.v1',
+    data: {
+      orderId: stream,
+      customerId: 'customer-42',
+      lines: [
+        { sku: 'SKU-1001', quantity: 2, unitPrice: { minor: 1999, currency: 'EUR' } },
+        { sku: 'SKU-2002', quantity: 1, unitPrice: { minor: 4500, currency: 'EUR' } },
+      ],
+      total: { minor: 8498, currency: 'EUR' },
+      index,
+    },
+    metadata: {
+      commandId,
+      causationId: commandId,
+      correlationId: stream,
+      timestamp: new Date().toISOString(),
+      schemaVersion: 1,
+    },
+  };
+};
+
+const batchOf = (stream: string, size: number, start: number): NewEvent[] =>
+  Array.from({ length: size }, (_, i) => anEvent(stream, start + i));
+
+interface Row {
+  readonly batch: number;
+  readonly events: number;
+  readonly ms: number;
+  readonly note: string;
+}
+
+const rate = (row: Row): number => (row.events * 1000) / row.ms;
+
+const withFolder = async <T>(run: (file: string) => Promise<T>): Promise<T> => {
+  const folder = mkdtempSync(join(tmpdir(), 'event-store-bench-'));
+  try {
+    return await run(join(folder, 'events.db'));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+};
+
+const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const rawInserts = (batch: number): Promise<Row> =>
+  withFolder((file) => {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(`CREATE TABLE events (
+      position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+      event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
+      UNIQUE (stream_id, revision))`);
+    const insert = db.prepare(
+      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    let revision = 0;
+    const write = db.transaction((events: readonly NewEvent[]) => {
+      for (const event of events) {
+        insert.run(
+          'raw',
+          revision,
+          event.eventId,
+          event.type,
+          JSON.stringify(event.data),
+          JSON.stringify(event.metadata),
+        );
+        revision += 1;
+      }
+    });
+    const started = performance.now();
+    let events = 0;
+    while (performance.now() - started < durationMs) {
+      write(batchOf('raw', batch, events));
+      events += batch;
+    }
+    const ms = performance.now() - started;
+    db.close();
+    return Promise.resolve({ batch, events, ms, note: '' });
+  });
+
+const adapterAppends = (
+  batch: number,
+  appenders: number,
+  options: Partial<SqliteEventStoreOptions> = {},
+): Promise<Row> =>
+  withFolder(async (file) => {
+    const store = new SqliteEventStore({ path: file, ...options });
+    const started = performance.now();
+    let events = 0;
+    await Promise.all(
+      Array.from({ length: appenders }, async (_, worker) => {
+        const stream = `order-${worker}`;
+        let revision = -1;
+        while (performance.now() - started < durationMs) {
+          const result = await store.append(
+            stream,
+            batchOf(stream, batch, revision + 1),
+            revision < 0 ? 'no_stream' : revision,
+          );
+          revision = result.revision;
+          events += batch;
+        }
+      }),
+    );
+    const ms = performance.now() - started;
+    const stats = store.groupCommitStats;
+    await store.close();
+    const perTransaction = stats.appends / Math.max(stats.transactions, 1);
+    return { batch, events, ms, note: `${perTransaction.toFixed(1)} appends per transaction` };
+  });
+
+interface Case {
+  readonly name: string;
+  readonly batch: number;
+  readonly run: () => Promise<Row>;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const main = async (): Promise<void> => {
+  progress(`event store append benchmark: ${ROUNDS} rounds of ${durationMs / 1000} s per case, files in ${tmpdir()}`);
+  const cases: Case[] = [
+    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 1, run: () => rawInserts(1) },
+    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 100, run: () => rawInserts(100) },
+    { name: 'adapter, sequential', batch: 1, run: () => adapterAppends(1, 1) },
+    {
+      name: 'adapter, sequential, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 1, { groupCommit: false }),
+    },
+    { name: 'adapter, 64 concurrent appenders', batch: 1, run: () => adapterAppends(1, 64) },
+    {
+      name: 'adapter, 64 concurrent, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 64, { groupCommit: false }),
+    },
+    { name: 'adapter, sequential', batch: 100, run: () => adapterAppends(100, 1) },
+    {
+      name: 'adapter, 64 concurrent, synchronous=FULL',
+      batch: 1,
+      run: () => adapterAppends(1, 64, { synchronous: 'FULL' }),
+    },
+    {
+      name: 'adapter, 64 concurrent, synchronous=FULL, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 64, { synchronous: 'FULL', groupCommit: false }),
+    },
+  ];
+  const rounds: Row[][] = cases.map(() => []);
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    for (const [index, testCase] of cases.entries()) {
+      const row = await testCase.run();
+      rounds[index]?.push(row);
+      progress(
+        `round ${round}/${ROUNDS} [${index + 1}/${cases.length}] ${testCase.name}, batch ${testCase.batch}: ` +
+          `${Math.round(rate(row)).toLocaleString('en')} events/s`,
+      );
+    }
+  }
+
+  const results = cases.map((testCase, index) => {
+    const rows = rounds[index] ?? [];
+    return { ...testCase, rate: median(rows.map(rate)), note: rows[0]?.note ?? '' };
+  });
+  const baseline = (batch: number): number =>
+    results.find((result) => result.name.startsWith('raw') && result.batch === batch)?.rate ?? Number.NaN;
+  const lines = [
+    '| case | batch | events/s (median) | vs raw, same batch | note |',
+    '|---|---:|---:|---:|---|',
+    ...results.map(
+      (result) =>
+        `| ${result.name} | ${result.batch} | ${Math.round(result.rate).toLocaleString('en')} | ` +
+        `${(result.rate / baseline(result.batch)).toFixed(2)}× | ${result.note} |`,
+    ),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

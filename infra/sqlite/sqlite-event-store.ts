@@ -1,0 +1,684 @@
+import Database from 'better-sqlite3';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type BatchHandler,
+  type CheckpointStore,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../ports/event-store';
+
+/**
+ * Embedded event store on one SQLite file (better-sqlite3, WAL).
+ *
+ * Why readers never see a gap that fills later: positions come from `INTEGER PRIMARY KEY AUTOINCREMENT`, assigned
+ * inside write transactions, and SQLite admits one writer at a time per file (across connections and processes:
+ * `BEGIN IMMEDIATE` takes the file's write lock). So transactions commit in the order they allocated positions,
+ * every committed position is above all earlier committed ones, and a WAL reader's snapshot is always a prefix of
+ * the log. Rolled-back positions are either reused by the next writer or never appear: both are invisible.
+ */
+
+export type SqliteSynchronous = 'NORMAL' | 'FULL';
+
+export interface SqliteEventStoreOptions {
+  /** database file, or ':memory:' (tests); the caller's default is `./data/events.db` */
+  readonly path: string;
+  /** NORMAL (default) survives process crashes; FULL also survives power loss, at an fsync per commit */
+  readonly synchronous?: SqliteSynchronous;
+  /** how long a writer waits for another connection's write lock before failing; default 5000 ms */
+  readonly busyTimeoutMs?: number;
+  /** how often live subscriptions look for commits made by other connections or processes; default 50 ms */
+  readonly pollIntervalMs?: number;
+  /**
+   * Appends issued before the event loop's next turn are written in one transaction, each in its own savepoint
+   * (default true). It pays off when commits cost I/O: see bench/event-store-append.ts. `false` writes every append
+   * in its own transaction at once.
+   */
+  readonly groupCommit?: boolean;
+}
+
+/** Some, but not all, of an append's event ids are already in the stream (or not as the same consecutive run). */
+export class PartialDuplicateAppendError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly duplicateEventIds: readonly string[],
+  ) {
+    super(
+      `stream ${streamId}: events ${duplicateEventIds.join(', ')} were appended before, but not as this exact ` +
+        'sequence; a retried append must repeat the whole original append',
+    );
+    this.name = 'PartialDuplicateAppendError';
+  }
+}
+
+/** An event id is already recorded in another stream. */
+export class DuplicateEventIdError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly streamId: string,
+    readonly existingStreamId: string,
+  ) {
+    super(`event ${eventId} cannot be appended to ${streamId}: it is already in stream ${existingStreamId}`);
+    this.name = 'DuplicateEventIdError';
+  }
+}
+
+export class EventStoreClosedError extends Error {
+  constructor() {
+    super('the event store is closed');
+    this.name = 'EventStoreClosedError';
+  }
+}
+
+/** Settles `caughtUp` for a subscription that ended before it delivered the history. */
+export class SubscriptionEndedError extends Error {
+  constructor() {
+    super('the subscription ended before it caught up');
+    this.name = 'SubscriptionEndedError';
+  }
+}
+
+export interface GroupCommitStats {
+  /** write transactions committed or attempted */
+  readonly transactions: number;
+  /** appends handled in them */
+  readonly appends: number;
+}
+
+const SCHEMA_VERSION = 1;
+
+const createSchema = (db: Database.Database): void => {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS events (
+      position  INTEGER PRIMARY KEY AUTOINCREMENT,
+      stream_id TEXT    NOT NULL,
+      revision  INTEGER NOT NULL,
+      event_id  TEXT    NOT NULL UNIQUE,
+      type      TEXT    NOT NULL,
+      data      TEXT    NOT NULL,
+      metadata  TEXT    NOT NULL,
+      UNIQUE (stream_id, revision)
+    );
+    CREATE TABLE IF NOT EXISTS commands (
+      command_id TEXT    PRIMARY KEY,
+      stream_id  TEXT    NOT NULL,
+      revision   INTEGER NOT NULL,
+      position   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS checkpoints (
+      name     TEXT    PRIMARY KEY,
+      position INTEGER NOT NULL
+    ) WITHOUT ROWID;
+  `);
+};
+
+/** Creates or checks the schema; safe when several processes open the same file at once. */
+const migrate = (db: Database.Database): void => {
+  const run = db.transaction(() => {
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`event store schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
+    }
+    if (version < SCHEMA_VERSION) {
+      createSchema(db);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+  });
+  run.immediate();
+};
+
+/** Checkpoints kept in the event store's database, so a consumer can save them next to what it wrote. */
+export class SqliteCheckpointStore implements CheckpointStore {
+  private readonly loadStmt: Database.Statement<[string], number>;
+  private readonly saveStmt: Database.Statement<[string, number]>;
+
+  constructor(db: Database.Database) {
+    migrate(db);
+    this.loadStmt = db.prepare<[string], number>('SELECT position FROM checkpoints WHERE name = ?').pluck();
+    this.saveStmt = db.prepare<[string, number]>(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    );
+  }
+
+  load(name: string): Promise<number> {
+    try {
+      return Promise.resolve(this.loadStmt.get(name) ?? 0);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  save(name: string, position: number): Promise<void> {
+    try {
+      if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`invalid position ${position}`);
+      this.saveStmt.run(name, position);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly SerializedEvent[];
+  readonly expected: ExpectedRevision;
+  readonly commandId: string | undefined;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface SerializedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+interface StreamHead {
+  readonly revision: number;
+  readonly position: number;
+}
+
+interface EventLocation {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+interface CommandRow {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
+
+// One JSON document per batch, built by SQLite: a single JSON.parse yields the RecordedEvent objects directly.
+const RECORDED_EVENT_JSON = `json_object('position', position, 'streamId', stream_id, 'revision', revision,
+  'eventId', event_id, 'type', type, 'data', json(data), 'metadata', json(metadata))`;
+
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly pollIntervalMs: number;
+  private readonly groupCommit: boolean;
+
+  private readonly streamHeadStmt: Database.Statement<[string], StreamHead>;
+  private readonly eventLocationStmt: Database.Statement<[string], EventLocation>;
+  private readonly insertEventStmt: Database.Statement<[string, number, string, string, string, string]>;
+  private readonly commandStmt: Database.Statement<[string], CommandRow>;
+  private readonly insertCommandStmt: Database.Statement<[string, string, number, number]>;
+  private readonly readStreamStmt: Database.Statement<[string, number], string | null>;
+  private readonly readAllStmt: Database.Statement<[number, number], string | null>;
+  private readonly headStmt: Database.Statement<[], number>;
+  private readonly dataVersionStmt: Database.Statement<[], number>;
+
+  private readonly writeBatch: Database.Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
+  private readonly appendOne: Database.Transaction<(append: PendingAppend) => AppendResult>;
+
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private transactions = 0;
+  private appends = 0;
+
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private wakeups: (() => void)[] = [];
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lastDataVersion = 0;
+  private checkpointStoreInstance: SqliteCheckpointStore | undefined;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.groupCommit = options.groupCommit ?? true;
+    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      migrate(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+
+    const db = this.db;
+    this.streamHeadStmt = db.prepare<[string], StreamHead>(
+      'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    );
+    this.eventLocationStmt = db.prepare<[string], EventLocation>(
+      'SELECT stream_id AS streamId, revision, position FROM events WHERE event_id = ?',
+    );
+    this.insertEventStmt = db.prepare(
+      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.commandStmt = db.prepare<[string], CommandRow>(
+      'SELECT stream_id AS streamId, revision, position FROM commands WHERE command_id = ?',
+    );
+    this.insertCommandStmt = db.prepare(
+      'INSERT INTO commands (command_id, stream_id, revision, position) VALUES (?, ?, ?, ?)',
+    );
+    this.readStreamStmt = db
+      .prepare<[string, number], string | null>(
+        `SELECT json_group_array(${RECORDED_EVENT_JSON} ORDER BY revision) FROM events
+         WHERE stream_id = ? AND revision >= ?`,
+      )
+      .pluck();
+    this.readAllStmt = db
+      .prepare<[number, number], string | null>(
+        `SELECT json_group_array(${RECORDED_EVENT_JSON} ORDER BY position) FROM (
+           SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?
+         )`,
+      )
+      .pluck();
+    this.headStmt = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM events').pluck();
+    this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+
+    // Nested better-sqlite3 transactions run as SAVEPOINTs: a failed append rolls back alone.
+    this.appendOne = db.transaction((append: PendingAppend) => this.write(append));
+    this.writeBatch = db.transaction((batch: readonly PendingAppend[]) =>
+      batch.map((append): Outcome => {
+        try {
+          return { ok: true, result: this.appendOne(append) };
+        } catch (error) {
+          // Without an open transaction the failure took everything down: fail the whole batch.
+          if (!db.inTransaction) throw error;
+          return { ok: false, error: toError(error) };
+        }
+      }),
+    );
+  }
+
+  get groupCommitStats(): GroupCommitStats {
+    return { transactions: this.transactions, appends: this.appends };
+  }
+
+  /** A checkpoint store on this store's connection. */
+  checkpointStore(): CheckpointStore {
+    this.checkpointStoreInstance ??= new SqliteCheckpointStore(this.db);
+    return this.checkpointStoreInstance;
+  }
+
+  append(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreClosedError());
+    let serialized: SerializedEvent[];
+    try {
+      validateAppend(streamId, events, expected);
+      // Serialised before queueing: a value JSON cannot hold fails this append only, outside the write lock.
+      serialized = events.map(serialize);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      const pending: PendingAppend = {
+        streamId,
+        events: serialized,
+        expected,
+        commandId: options?.commandId,
+        resolve,
+        reject,
+      };
+      if (!this.groupCommit) {
+        this.commit([pending]);
+        return;
+      }
+      this.queue.push(pending);
+      this.scheduleFlush();
+    });
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(parseBatch(this.readStreamStmt.get(streamId, options?.fromRevision ?? 0)));
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.readAfter(options.after, options.maxCount));
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
+    const subscription = new SqliteSubscription(this, options.after, options.batchSize ?? 500, handler);
+    if (this.closed) {
+      subscription.fail(new EventStoreClosedError());
+      return subscription;
+    }
+    this.subscriptions.add(subscription);
+    this.startPolling();
+    const forget = (): void => {
+      this.forget(subscription);
+    };
+    void subscription.done.then(forget, forget);
+    subscription.start();
+    return subscription;
+  }
+
+  headPosition(): Promise<number> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.headStmt.get() ?? 0);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  findCommand(commandId: string): Promise<(AppendResult & { readonly streamId: string }) | undefined> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.commandStmt.get(commandId));
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Appends already accepted are written, not dropped.
+    this.flush();
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.stopPolling();
+    this.db.close();
+  }
+
+  /** @internal the next events after a position, for subscriptions */
+  readAfter(after: number, maxCount: number): readonly RecordedEvent[] {
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
+    return parseBatch(this.readAllStmt.get(after, maxCount));
+  }
+
+  /** @internal */
+  currentHead(): number {
+    return this.headStmt.get() ?? 0;
+  }
+
+  /** @internal resolves at the next append through this instance, commit seen from elsewhere, or `cancel` */
+  waitForAppend(): { readonly promise: Promise<void>; readonly cancel: () => void } {
+    let wake = (): void => undefined;
+    const promise = new Promise<void>((resolve) => {
+      wake = resolve;
+      this.wakeups.push(resolve);
+    });
+    return { promise, cancel: wake };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EventStoreClosedError();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: every append issued by continuations of the previous batch joins this one.
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.commit(batch);
+  };
+
+  private commit(batch: readonly PendingAppend[]): void {
+    this.transactions += 1;
+    this.appends += batch.length;
+    let outcomes: Outcome[];
+    try {
+      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way.
+      outcomes = this.writeBatch.immediate(batch);
+    } catch (error) {
+      const failure = toError(error);
+      for (const append of batch) append.reject(failure);
+      return;
+    }
+    batch.forEach((append, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) append.reject(new Error('append outcome missing'));
+      else if (outcome.ok) append.resolve(outcome.result);
+      else append.reject(outcome.error);
+    });
+    this.wakeSubscriptions();
+  }
+
+  /** Runs inside the batch transaction, in its own savepoint. */
+  private write(append: PendingAppend): AppendResult {
+    const { streamId, events, expected, commandId } = append;
+    if (commandId !== undefined) {
+      const recorded = this.commandStmt.get(commandId);
+      if (recorded !== undefined) return { revision: recorded.revision, position: recorded.position };
+    }
+
+    const repeated = this.findRepeatedAppend(streamId, events);
+    if (repeated !== undefined) {
+      if (commandId !== undefined) {
+        this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
+      }
+      return repeated;
+    }
+
+    const head = this.streamHeadStmt.get(streamId);
+    if (
+      (expected === 'no_stream' && head !== undefined) ||
+      (typeof expected === 'number' && head?.revision !== expected)
+    ) {
+      throw new WrongExpectedRevisionError(streamId, expected, head?.revision ?? 'no_stream');
+    }
+
+    let revision = head?.revision ?? -1;
+    let position = head?.position ?? 0;
+    for (const event of events) {
+      revision += 1;
+      const info = this.insertEventStmt.run(streamId, revision, event.eventId, event.type, event.data, event.metadata);
+      position = Number(info.lastInsertRowid);
+    }
+    if (commandId !== undefined) this.insertCommandStmt.run(commandId, streamId, revision, position);
+    return { revision, position };
+  }
+
+  /**
+   * As in EventStoreDB: when every event id is already in this stream, as one consecutive run in the same order,
+   * the append is a repeat and answers the original result.
+   */
+  private findRepeatedAppend(streamId: string, events: readonly SerializedEvent[]): AppendResult | undefined {
+    let found: EventLocation | undefined;
+    let previous: EventLocation | undefined;
+    let consecutive = true;
+    const duplicates: string[] = [];
+    for (const event of events) {
+      found = this.eventLocationStmt.get(event.eventId);
+      if (found === undefined) {
+        consecutive = false;
+        continue;
+      }
+      if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
+      duplicates.push(event.eventId);
+      if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
+      previous = found;
+    }
+    if (duplicates.length === 0) return undefined;
+    if (duplicates.length < events.length || !consecutive || found === undefined) {
+      throw new PartialDuplicateAppendError(streamId, duplicates);
+    }
+    return { revision: found.revision, position: found.position };
+  }
+
+  private wakeSubscriptions(): void {
+    if (this.wakeups.length === 0) return;
+    const wakeups = this.wakeups;
+    this.wakeups = [];
+    for (const wake of wakeups) wake();
+  }
+
+  private startPolling(): void {
+    if (this.pollTimer !== undefined) return;
+    this.lastDataVersion = this.dataVersionStmt.get() ?? 0;
+    // data_version changes only when another connection commits: a cheap check that reads no table.
+    this.pollTimer = setInterval(() => {
+      if (this.closed) return;
+      const version = this.dataVersionStmt.get() ?? 0;
+      if (version === this.lastDataVersion) return;
+      this.lastDataVersion = version;
+      this.wakeSubscriptions();
+    }, this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer === undefined) return;
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  private forget(subscription: SqliteSubscription): void {
+    this.subscriptions.delete(subscription);
+    if (this.subscriptions.size === 0) this.stopPolling();
+  }
+}
+
+/** Catch-up subscription: pages through history, then sleeps until an append wakes it. */
+class SqliteSubscription implements Subscription {
+  readonly caughtUp: Promise<void>;
+  readonly done: Promise<void>;
+
+  private resolveCaughtUp: () => void = () => undefined;
+  private rejectCaughtUp: (error: Error) => void = () => undefined;
+  private resolveDone: () => void = () => undefined;
+  private rejectDone: (error: Error) => void = () => undefined;
+  private isCaughtUp = false;
+  private stopped = false;
+  private cancelWait: (() => void) | undefined;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    private position: number,
+    private readonly batchSize: number,
+    private readonly handler: BatchHandler,
+  ) {
+    this.caughtUp = new Promise<void>((resolve, reject) => {
+      this.resolveCaughtUp = resolve;
+      this.rejectCaughtUp = reject;
+    });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Callers may await only one of the two; an unobserved rejection must not crash the process.
+    this.caughtUp.catch(() => undefined);
+    this.done.catch(() => undefined);
+  }
+
+  start(): void {
+    this.run().then(
+      () => {
+        this.settleCaughtUp(new SubscriptionEndedError());
+        this.resolveDone();
+      },
+      (error: unknown) => {
+        this.fail(toError(error));
+      },
+    );
+  }
+
+  fail(error: Error): void {
+    this.stopped = true;
+    this.settleCaughtUp(error);
+    this.rejectDone(error);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelWait?.();
+    await this.done.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) {
+      throw new RangeError(`invalid batchSize ${this.batchSize}`);
+    }
+    const target = this.store.currentHead();
+    if (target <= this.position) this.markCaughtUp();
+    while (!this.stopped) {
+      const batch = this.store.readAfter(this.position, this.batchSize);
+      const last = batch[batch.length - 1];
+      if (last === undefined) {
+        this.markCaughtUp();
+        const wait = this.store.waitForAppend();
+        this.cancelWait = wait.cancel;
+        await wait.promise;
+        this.cancelWait = undefined;
+        continue;
+      }
+      await this.handler(batch);
+      this.position = last.position;
+      if (this.position >= target) this.markCaughtUp();
+      // A turn of the event loop between batches keeps a long replay from starving appends and stop().
+      await nextTurn();
+    }
+  }
+
+  private markCaughtUp(): void {
+    if (this.isCaughtUp) return;
+    this.isCaughtUp = true;
+    this.resolveCaughtUp();
+  }
+
+  private settleCaughtUp(error: Error): void {
+    if (this.isCaughtUp) return;
+    this.isCaughtUp = true;
+    this.rejectCaughtUp(error);
+  }
+}
+
+export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEventStore =>
+  new SqliteEventStore(options);
+
+const validateAppend = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void => {
+  if (streamId.length === 0) throw new RangeError('stream id must not be empty');
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+    throw new RangeError(`invalid expected revision ${expected}`);
+  }
+  if (events.length === 0) throw new RangeError('an append needs at least one event');
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (event.eventId.length === 0 || event.type.length === 0) throw new RangeError('events need an id and a type');
+    if (ids.has(event.eventId)) throw new RangeError(`event id ${event.eventId} appears twice in one append`);
+    ids.add(event.eventId);
+  }
+};
+
+const serialize = (event: NewEvent): SerializedEvent => {
+  // JSON.stringify answers undefined for undefined (typed as string); store null rather than fail NOT NULL.
+  const data = JSON.stringify(event.data) as string | undefined;
+  return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
+};
+
+const parseBatch = (json: string | null | undefined): readonly RecordedEvent[] => {
+  if (json === null || json === undefined) return [];
+  const parsed: unknown = JSON.parse(json);
+  // The rows were written by this adapter from NewEvent values; decoding `data` is the domain codecs' job.
+  return parsed as readonly RecordedEvent[];
+};
+
+const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -89,7 +89,11 @@ export class CommandHandler {
     if (recorded.length > 0) {
       const last = recorded[recorded.length - 1];
       loaded = {
-        state: fold(aggregate.decider, recorded.map((r) => decodeRecorded(aggregate, r)), loaded.state),
+        state: fold(
+          aggregate.decider,
+          recorded.map((r) => decodeRecorded(aggregate, r)),
+          loaded.state,
+        ),
         revision: last?.revision ?? loaded.revision,
         position: last?.position ?? loaded.position,
       };
@@ -117,7 +121,13 @@ export class CommandHandler {
       }
       const loaded = await this.load(aggregate, streamId);
       this.count(commandName, 'duplicate');
-      return E.right({ state: loaded.state, events: [], revision: previous.revision, position: previous.position, duplicate: true });
+      return E.right({
+        state: loaded.state,
+        events: [],
+        revision: previous.revision,
+        position: previous.position,
+        duplicate: true,
+      });
     }
     for (let attempt = 0; ; attempt++) {
       const loaded = await this.load(aggregate, streamId);

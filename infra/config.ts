@@ -81,7 +81,8 @@ export const loadConfig = (env: Env = process.env): Config => {
   const dataDir = resolve(env.DATA_DIR ?? './data');
   const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite', problems);
   const apiKeys = parseApiKeys(env.API_KEYS ?? '', problems);
-  if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL) problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
+  if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
+    problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
   // An open API on a reachable interface would let anyone place and refund orders.
   if (apiKeys.length === 0 && !isLoopback(host)) {
     problems.push(`HOST=${host} is not a loopback address and API_KEYS is empty: refusing to serve an open API`);
@@ -95,7 +96,13 @@ export const loadConfig = (env: Env = process.env): Config => {
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL', problems),
     eventStoreUrl: env.EVENTSTORE_URL,
     apiKeys,
-    logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info', problems),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+      problems,
+    ),
     bodyLimit: env.BODY_LIMIT ?? '64kb',
     commandRetries: intIn(env, 'COMMAND_RETRIES', 5, 0, 100, problems),
     shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),

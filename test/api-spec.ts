@@ -36,16 +36,36 @@ export interface ApiResponse {
   readonly body: Record<string, unknown>;
 }
 
-export const put = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({ method: 'PUT', path, body, ...(headers ? { headers } : {}) });
-export const post = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({ method: 'POST', path, body, ...(headers ? { headers } : {}) });
-export const get = (path: string, headers?: Record<string, string>): ApiRequest => ({ method: 'GET', path, ...(headers ? { headers } : {}) });
+export const put = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({
+  method: 'PUT',
+  path,
+  body,
+  ...(headers ? { headers } : {}),
+});
+export const post = (path: string, body?: unknown, headers?: Record<string, string>): ApiRequest => ({
+  method: 'POST',
+  path,
+  body,
+  ...(headers ? { headers } : {}),
+});
+export const get = (path: string, headers?: Record<string, string>): ApiRequest => ({
+  method: 'GET',
+  path,
+  ...(headers ? { headers } : {}),
+});
 
 export const startTestApi = async (env: Record<string, string> = {}): Promise<TestApi> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-api-'));
   const config = loadConfig({ DATA_DIR: dir, ...env });
   const store = openSqliteEventStore({ path: join(dir, 'events.db') });
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
-  const { app } = createCommandApi({ store, clock, logger: createLogger('silent'), metrics: createMetrics(false), config });
+  const { app } = createCommandApi({
+    store,
+    clock,
+    logger: createLogger('silent'),
+    metrics: createMetrics(false),
+    config,
+  });
   const server: RunningServer = await listen(app, '127.0.0.1', 0);
   const url = `http://127.0.0.1:${server.port}`;
   return {
@@ -89,7 +109,10 @@ export const scenario = (api: TestApi) => {
     },
     when(request: ApiRequest) {
       return {
-        async then(status: number, check?: (body: Record<string, unknown>, response: ApiResponse) => void): Promise<ApiResponse> {
+        async then(
+          status: number,
+          check?: (body: Record<string, unknown>, response: ApiResponse) => void,
+        ): Promise<ApiResponse> {
           for (const g of givens) {
             const r = await api.request(g);
             expect(r.status, `given ${g.method} ${g.path}: ${JSON.stringify(r.body)}`).to.be.within(200, 299);

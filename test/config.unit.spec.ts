@@ -20,7 +20,9 @@ describe('the configuration', () => {
   });
 
   it('refuses a non-loopback bind without API keys', () => {
-    expect(problemsOf({ HOST: '0.0.0.0' })).to.have.length(1).and.to.match(/refusing to serve an open API/);
+    expect(problemsOf({ HOST: '0.0.0.0' }))
+      .to.have.length(1)
+      .and.to.match(/refusing to serve an open API/);
   });
 
   it('allows a non-loopback bind with API keys and parses their scopes', () => {
@@ -32,11 +34,21 @@ describe('the configuration', () => {
   });
 
   it('names every bad variable at once', () => {
-    const problems = problemsOf({ PORT: 'eighty', EVENT_STORE: 'postgres', API_KEYS: 'short=read;long-enough-key=superuser' });
-    expect(problems.join('\n')).to.match(/PORT/).and.match(/EVENT_STORE/).and.match(/API_KEYS: entry/).and.match(/unknown scope\(s\) superuser/);
+    const problems = problemsOf({
+      PORT: 'eighty',
+      EVENT_STORE: 'postgres',
+      API_KEYS: 'short=read;long-enough-key=superuser',
+    });
+    expect(problems.join('\n'))
+      .to.match(/PORT/)
+      .and.match(/EVENT_STORE/)
+      .and.match(/API_KEYS: entry/)
+      .and.match(/unknown scope\(s\) superuser/);
   });
 
   it('requires EVENTSTORE_URL for the EventStoreDB adapter', () => {
-    expect(problemsOf({ EVENT_STORE: 'eventstoredb' })).to.deep.equal(['EVENTSTORE_URL: required when EVENT_STORE=eventstoredb']);
+    expect(problemsOf({ EVENT_STORE: 'eventstoredb' })).to.deep.equal([
+      'EVENTSTORE_URL: required when EVENT_STORE=eventstoredb',
+    ]);
   });
 });

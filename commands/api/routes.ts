@@ -35,7 +35,10 @@ const statusFor: Readonly<Record<DomainError['category'], number>> = {
 /** Maps a domain or concurrency error to problem+json; its `code` becomes the stable problem `type`. */
 const rejected = (error: CommandError): never => {
   const details = 'details' in error && error.details ? { details: error.details } : {};
-  throw problem(statusFor[error.category], error.code, titleOf(error.code), error.message, { code: error.code, ...details });
+  throw problem(statusFor[error.category], error.code, titleOf(error.code), error.message, {
+    code: error.code,
+    ...details,
+  });
 };
 
 const titleOf = (code: string): string => code.replace(/([a-z0-9])([A-Z])/g, '$1 $2');
@@ -47,17 +50,31 @@ const unwrap = <S, Ev>(result: E.Either<CommandError, Handled<S, Ev>>): Handled<
 const commandContext = (req: Request, res: Response): CommandContext => {
   const key = req.get('Idempotency-Key');
   if (key !== undefined && !IdempotencyKey.test(key)) {
-    throw problem(400, 'InvalidIdempotencyKey', 'Invalid Idempotency-Key', 'Idempotency-Key must be 1–128 characters of A–Z, a–z, 0–9, . _ : -');
+    throw problem(
+      400,
+      'InvalidIdempotencyKey',
+      'Invalid Idempotency-Key',
+      'Idempotency-Key must be 1–128 characters of A–Z, a–z, 0–9, . _ : -',
+    );
   }
   const ctx = requestContext(res);
   const commandId = key ?? newId();
   return { commandId, causationId: commandId, correlationId: ctx.correlationId };
 };
 
-const param = <A>(codec: { decode: (u: unknown) => E.Either<unknown, A>; name: string }, req: Request, name: string): A => {
+const param = <A>(
+  codec: { decode: (u: unknown) => E.Either<unknown, A>; name: string },
+  req: Request,
+  name: string,
+): A => {
   const decoded = codec.decode(req.params[name]);
   if (E.isLeft(decoded)) {
-    throw problem(400, 'InvalidPathParameter', 'Invalid path parameter', `${name}: expected ${codec.name}, got ${JSON.stringify(req.params[name])}`);
+    throw problem(
+      400,
+      'InvalidPathParameter',
+      'Invalid path parameter',
+      `${name}: expected ${codec.name}, got ${JSON.stringify(req.params[name])}`,
+    );
   }
   return decoded.right;
 };
@@ -89,8 +106,13 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
     const body = decodeOr400(DefineSkuBody, req.body);
     const context = commandContext(req, res);
     const before = await handler.load(inventoryAggregate, skuStreamId(sku));
-    const result = await inventory({ type: 'DefineSku', sku, name: body.name, unitPrice: body.unitPrice, at: now() }, context);
-    res.status(before.revision < 0 && result.events.length > 0 ? 201 : 200).json(skuView(result.state, result.position));
+    const result = await inventory(
+      { type: 'DefineSku', sku, name: body.name, unitPrice: body.unitPrice, at: now() },
+      context,
+    );
+    res
+      .status(before.revision < 0 && result.events.length > 0 ? 201 : 200)
+      .json(skuView(result.state, result.position));
   });
 
   router.post('/skus/:sku/restock', requireScope('inventory:write'), async (req, res) => {
@@ -106,7 +128,10 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
   router.post('/skus/:sku/adjust', requireScope('inventory:write'), async (req, res) => {
     const sku = param(Sku, req, 'sku');
     const body = decodeOr400(AdjustBody, req.body);
-    const result = await inventory({ type: 'AdjustStock', sku, delta: body.delta, reason: body.reason, at: now() }, commandContext(req, res));
+    const result = await inventory(
+      { type: 'AdjustStock', sku, delta: body.delta, reason: body.reason, at: now() },
+      commandContext(req, res),
+    );
     res.status(200).json(skuView(result.state, result.position));
   });
 
@@ -120,16 +145,30 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
       body.lines.map(async (line) => {
         const entry = await handler.load(inventoryAggregate, skuStreamId(line.sku));
         if (entry.state.status !== 'Active') {
-          throw problem(422, 'UnknownSku', 'Unknown SKU', `sku ${line.sku} is not in the catalogue`, { code: 'UnknownSku', sku: line.sku });
+          throw problem(422, 'UnknownSku', 'Unknown SKU', `sku ${line.sku} is not in the catalogue`, {
+            code: 'UnknownSku',
+            sku: line.sku,
+          });
         }
         return { sku: line.sku, quantity: line.quantity, unitPrice: entry.state.unitPrice };
       }),
     );
     const currency = priced[0]?.unitPrice.currency;
-    if (currency === undefined) throw problem(400, 'ValidationFailed', 'The request is not valid', 'lines: at least one line is required', { errors: [{ field: 'lines', message: 'at least one line is required' }] });
+    if (currency === undefined)
+      throw problem(400, 'ValidationFailed', 'The request is not valid', 'lines: at least one line is required', {
+        errors: [{ field: 'lines', message: 'at least one line is required' }],
+      });
     const command = decodeOr400(
       PlaceOrder,
-      { type: 'PlaceOrder', orderId, customerId: body.customerId, currency, lines: priced, paymentToken: body.payment.token, at: now() },
+      {
+        type: 'PlaceOrder',
+        orderId,
+        customerId: body.customerId,
+        currency,
+        lines: priced,
+        paymentToken: body.payment.token,
+        at: now(),
+      },
       'order',
     );
     const result = unwrap(await handler.handle(orderAggregate, command, context));
@@ -142,14 +181,22 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
   router.post('/orders/:orderId/cancel', requireScope('orders:write'), async (req, res) => {
     const orderId = param(OrderId, req, 'orderId');
     const body = decodeOr400(CancelBody, req.body);
-    const result = unwrap(await handler.handle(orderAggregate, { type: 'CancelOrder', orderId, reason: body.reason, at: now() }, commandContext(req, res)));
+    const result = unwrap(
+      await handler.handle(
+        orderAggregate,
+        { type: 'CancelOrder', orderId, reason: body.reason, at: now() },
+        commandContext(req, res),
+      ),
+    );
     res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
   });
 
   router.post('/orders/:orderId/ship', requireScope('orders:write'), async (req, res) => {
     const orderId = param(OrderId, req, 'orderId');
     decodeOr400(ShipBody, req.body ?? {});
-    const result = unwrap(await handler.handle(orderAggregate, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)));
+    const result = unwrap(
+      await handler.handle(orderAggregate, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)),
+    );
     res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
   });
 

@@ -22,4 +22,5 @@ export const domainError = <Code extends string>(
   category: ErrorCategory,
   message: string,
   details?: Readonly<Record<string, unknown>>,
-): DomainError & { readonly code: Code } => (details === undefined ? { code, category, message } : { code, category, message, details });
+): DomainError & { readonly code: Code } =>
+  details === undefined ? { code, category, message } : { code, category, message, details };

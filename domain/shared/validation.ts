@@ -16,7 +16,11 @@ const unwrappedTag = (decoder: t.Decoder<unknown, unknown>): string | undefined 
   let current: Inspectable = decoder as Inspectable;
   for (let depth = 0; depth < 10; depth++) {
     const tag = typeof current._tag === 'string' ? current._tag : undefined;
-    if ((tag === 'ReadonlyType' || tag === 'ExactType' || tag === 'RefinementType') && typeof current.type === 'object' && current.type !== null) {
+    if (
+      (tag === 'ReadonlyType' || tag === 'ExactType' || tag === 'RefinementType') &&
+      typeof current.type === 'object' &&
+      current.type !== null
+    ) {
       current = current.type;
       continue;
     }
@@ -47,7 +51,9 @@ export const fieldErrors = (errors: t.Errors): FieldError[] => {
     const expected = last?.type.name ?? 'valid value';
     const message =
       error.message ??
-      (error.value === undefined ? `is required (${expected})` : `expected ${expected}, got ${JSON.stringify(error.value)}`);
+      (error.value === undefined
+        ? `is required (${expected})`
+        : `expected ${expected}, got ${JSON.stringify(error.value)}`);
     const key = `${field}|${message}`;
     if (!seen.has(key)) {
       seen.add(key);

@@ -8,7 +8,11 @@ export interface SkuBrand {
   readonly Sku: unique symbol;
 }
 /** Stock keeping unit: letters, digits, dash, underscore, dot; 1..64 chars. */
-export const Sku = t.brand(t.string, (s): s is t.Branded<string, SkuBrand> => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s), 'Sku');
+export const Sku = t.brand(
+  t.string,
+  (s): s is t.Branded<string, SkuBrand> => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s),
+  'Sku',
+);
 export type Sku = t.TypeOf<typeof Sku>;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -60,7 +64,11 @@ export interface CurrencyBrand {
   readonly Currency: unique symbol;
 }
 /** ISO 4217 alphabetic code (three upper-case letters). */
-export const Currency = t.brand(t.string, (s): s is t.Branded<string, CurrencyBrand> => /^[A-Z]{3}$/.test(s), 'Currency');
+export const Currency = t.brand(
+  t.string,
+  (s): s is t.Branded<string, CurrencyBrand> => /^[A-Z]{3}$/.test(s),
+  'Currency',
+);
 export type Currency = t.TypeOf<typeof Currency>;
 
 export interface TimestampBrand {

@@ -72,6 +72,7 @@ export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): Json
       return { oneOf: (c.types as t.Mixed[]).map(toJsonSchema) };
     case 'IntersectionType':
       return { allOf: (c.types as t.Mixed[]).map(toJsonSchema) };
+    case undefined:
     default:
       return { description: c.name };
   }

@@ -49,7 +49,8 @@ export const observe =
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // route pattern, not the raw URL, keeps label cardinality bounded
-      const route = typeof req.route?.path === 'string' ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);
       log.info(
@@ -65,11 +66,16 @@ export const requireScope =
   (scope: Scope): RequestHandler =>
   (_req: Request, res: Response, next: NextFunction) => {
     const ctx = requestContext(res);
-    if (ctx.scopes === 'open') return next();
-    if (res.locals.authenticated !== true) {
+    if (ctx.scopes === 'open') {
+      next();
+    } else if (res.locals.authenticated !== true) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return next(problem(401, 'Unauthenticated', 'Unauthenticated', 'a valid API key is required (Authorization: Bearer <key>)'));
+      next(
+        problem(401, 'Unauthenticated', 'Unauthenticated', 'a valid API key is required (Authorization: Bearer <key>)'),
+      );
+    } else if (ctx.scopes.has(scope) || ctx.scopes.has('admin')) {
+      next();
+    } else {
+      next(problem(403, 'Forbidden', 'Forbidden', `this API key lacks the "${scope}" scope`));
     }
-    if (ctx.scopes.has(scope) || ctx.scopes.has('admin')) return next();
-    return next(problem(403, 'Forbidden', 'Forbidden', `this API key lacks the "${scope}" scope`));
   };

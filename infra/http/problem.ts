@@ -64,18 +64,30 @@ export const problemHandler =
     if (typeof error === 'object' && error !== null && 'type' in error && 'status' in error) {
       const status = typeof error.status === 'number' ? error.status : 400;
       if (error.type === 'entity.parse.failed') {
-        sendProblem(res, { ...problem(400, 'MalformedJson', 'Malformed JSON', 'the request body is not valid JSON').problem, instance: req.originalUrl });
+        sendProblem(res, {
+          ...problem(400, 'MalformedJson', 'Malformed JSON', 'the request body is not valid JSON').problem,
+          instance: req.originalUrl,
+        });
         return;
       }
       if (error.type === 'entity.too.large') {
-        sendProblem(res, { ...problem(413, 'PayloadTooLarge', 'Payload too large', 'the request body exceeds the size limit').problem, instance: req.originalUrl });
+        sendProblem(res, {
+          ...problem(413, 'PayloadTooLarge', 'Payload too large', 'the request body exceeds the size limit').problem,
+          instance: req.originalUrl,
+        });
         return;
       }
       if (status >= 400 && status < 500) {
-        sendProblem(res, { ...problem(status, 'BadRequest', 'Bad request', 'the request could not be read').problem, instance: req.originalUrl });
+        sendProblem(res, {
+          ...problem(status, 'BadRequest', 'Bad request', 'the request could not be read').problem,
+          instance: req.originalUrl,
+        });
         return;
       }
     }
     logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
-    sendProblem(res, { ...problem(500, 'InternalError', 'Internal error', 'an unexpected error occurred; it has been logged').problem, instance: req.originalUrl });
+    sendProblem(res, {
+      ...problem(500, 'InternalError', 'Internal error', 'an unexpected error occurred; it has been logged').problem,
+      instance: req.originalUrl,
+    });
   };

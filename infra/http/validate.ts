@@ -7,9 +7,15 @@ import { validationProblem } from './problem';
  * A closed object codec: like `t.strict`, but an unknown field is an error naming it instead of being dropped
  * silently (a typo such as `quantitiy` must not be ignored).
  */
+/** What documentation needs to know about a closed codec, independent of its type parameters. */
+export interface ClosedShape extends t.Decoder<unknown, unknown> {
+  readonly _tag: 'ClosedType';
+  readonly props: t.Props;
+  readonly optional: t.Props;
+}
+
 export class ClosedType<P extends t.Props, O extends t.Props> extends t.Type<
   t.TypeOf<t.TypeC<P>> & t.TypeOf<t.PartialC<O>>,
-  unknown,
   unknown
 > {
   readonly _tag = 'ClosedType' as const;
@@ -29,7 +35,7 @@ export class ClosedType<P extends t.Props, O extends t.Props> extends t.Type<
         const result = base.validate(u, last ? [...context.slice(0, -1), { ...last, type: base }] : context);
         if (typeof u !== 'object' || u === null || Array.isArray(u)) return result;
         // report unknown fields together with the missing and invalid ones, so one round trip names them all
-        const unknown: t.Errors = Object.entries(u)
+        const unknown: t.Errors = Object.entries(u as Record<string, unknown>)
           .filter(([key]) => !known.has(key))
           .map(([key, value]) => ({
             value,
@@ -48,7 +54,7 @@ export class ClosedType<P extends t.Props, O extends t.Props> extends t.Type<
  * A closed object codec: like `t.strict`, but an unknown field is an error naming it instead of being dropped
  * silently (a typo such as `quantitiy` must not be ignored).
  */
-export const closed = <P extends t.Props, O extends t.Props = Record<never, never>>(
+export const closed = <P extends t.Props, O extends t.Props = t.Props>(
   name: string,
   props: P,
   optional?: O,

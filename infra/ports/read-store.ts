@@ -21,7 +21,8 @@ export interface StoredDocument<Body = Readonly<Record<string, unknown>>> {
 export type Scalar = string | number | boolean;
 
 /** A filter on one top-level body field: equality, or a range (inclusive bounds). */
-export type FieldFilter = Scalar | { readonly gte?: Scalar; readonly lte?: Scalar; readonly lt?: Scalar; readonly gt?: Scalar };
+export type FieldFilter =
+  Scalar | { readonly gte?: Scalar; readonly lte?: Scalar; readonly lt?: Scalar; readonly gt?: Scalar };
 
 export interface Query {
   readonly where?: Readonly<Record<string, FieldFilter>>;

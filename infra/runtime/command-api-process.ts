@@ -19,7 +19,10 @@ export const runCommandApi = async (config: Config, logger: Logger, mode: string
       'NO API KEYS CONFIGURED: the API is open to anyone who can reach this address (allowed only on loopback). Set API_KEYS to secure it.',
     );
   }
-  logger.info({ mode, url: `http://${config.host}:${running.port}`, eventStore: config.eventStore }, 'command API listening');
+  logger.info(
+    { mode, url: `http://${config.host}:${running.port}`, eventStore: config.eventStore },
+    'command API listening',
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       if (!accepting) return;
@@ -33,7 +36,11 @@ export const runCommandApi = async (config: Config, logger: Logger, mode: string
           resolve();
         });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => {
+      stop('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      stop('SIGINT');
+    });
   });
 };

@@ -15,7 +15,8 @@ export const openEventStore = async (config: Config, logger: Logger): Promise<Ev
       return openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
     }
     case 'eventstoredb': {
-      if (config.eventStoreUrl === undefined) throw new Error('EVENTSTORE_URL is required for EVENT_STORE=eventstoredb');
+      if (config.eventStoreUrl === undefined)
+        throw new Error('EVENTSTORE_URL is required for EVENT_STORE=eventstoredb');
       logger.info('event store: EventStoreDB');
       const store = openEsdbEventStore({ connectionString: config.eventStoreUrl });
       await store.headPosition();

@@ -49,7 +49,9 @@ describe('the command API', () => {
     });
 
     it('answers 404 for restocking an unknown SKU', async () => {
-      await scenario(api).when(post('/v1/skus/NOPE/restock', { quantity: 1 })).thenProblem(404, '/problems/sku-not-found');
+      await scenario(api)
+        .when(post('/v1/skus/NOPE/restock', { quantity: 1 }))
+        .thenProblem(404, '/problems/sku-not-found');
     });
 
     it('names each bad field of a catalogue entry', async () => {
@@ -61,7 +63,9 @@ describe('the command API', () => {
     });
 
     it('rejects an invalid SKU in the path with 400', async () => {
-      await scenario(api).when(post('/v1/skus/%20bad%20/restock', { quantity: 1 })).thenProblem(400, '/problems/invalid-path-parameter');
+      await scenario(api)
+        .when(post('/v1/skus/%20bad%20/restock', { quantity: 1 }))
+        .thenProblem(400, '/problems/invalid-path-parameter');
     });
   });
 
@@ -69,7 +73,15 @@ describe('the command API', () => {
     it('answers 202 with the order id, status Placed and the position, pricing from the catalogue', async () => {
       await scenario(api)
         .given(mug, tee, restockMug(5))
-        .when(order([{ sku: 'MUG-1', quantity: 2 }, { sku: 'TEE-1', quantity: 1 }], { orderId: 'order-42' }))
+        .when(
+          order(
+            [
+              { sku: 'MUG-1', quantity: 2 },
+              { sku: 'TEE-1', quantity: 1 },
+            ],
+            { orderId: 'order-42' },
+          ),
+        )
         .then(202, (body, response) => {
           expect(body).to.include({ orderId: 'order-42', status: 'Placed' });
           expect(body.position).to.be.a('number').above(0);
@@ -83,13 +95,22 @@ describe('the command API', () => {
     it('ignores no price from the client: a unitPrice field is rejected as unknown', async () => {
       const response = await scenario(api)
         .given(mug)
-        .when(post('/v1/orders', { customerId: 'c', lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: 1 }], payment: { token: 't' } }))
+        .when(
+          post('/v1/orders', {
+            customerId: 'c',
+            lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: 1 }],
+            payment: { token: 't' },
+          }),
+        )
         .thenProblem(400, '/problems/validation-failed');
       expect(response.body.errors).to.deep.include({ field: 'lines.0.unitPrice', message: 'is not a known field' });
     });
 
     it('rejects an order for an SKU not in the catalogue with 422', async () => {
-      await scenario(api).given(mug).when(order([{ sku: 'GHOST', quantity: 1 }])).thenProblem(422, '/problems/unknown-sku');
+      await scenario(api)
+        .given(mug)
+        .when(order([{ sku: 'GHOST', quantity: 1 }]))
+        .thenProblem(422, '/problems/unknown-sku');
     });
 
     it('rejects an order without lines and names the field', async () => {
@@ -100,12 +121,19 @@ describe('the command API', () => {
     it('rejects duplicate SKUs in one order', async () => {
       await scenario(api)
         .given(mug)
-        .when(order([{ sku: 'MUG-1', quantity: 1 }, { sku: 'MUG-1', quantity: 2 }]))
+        .when(
+          order([
+            { sku: 'MUG-1', quantity: 1 },
+            { sku: 'MUG-1', quantity: 2 },
+          ]),
+        )
         .then(400);
     });
 
     it('answers 400 for malformed JSON and for a missing field, never 500', async () => {
-      await scenario(api).when({ method: 'POST', path: '/v1/orders', rawBody: '{"customerId": ' }).thenProblem(400, '/problems/malformed-json');
+      await scenario(api)
+        .when({ method: 'POST', path: '/v1/orders', rawBody: '{"customerId": ' })
+        .thenProblem(400, '/problems/malformed-json');
       const response = await scenario(api)
         .when(post('/v1/orders', { lines: [{ sku: 'MUG-1', quantity: 0 }], payment: {} }))
         .thenProblem(400, '/problems/validation-failed');
@@ -131,8 +159,14 @@ describe('the command API', () => {
 
     it('rejects an Idempotency-Key reused for another resource with 409', async () => {
       await scenario(api)
-        .given(mug, { ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-1' }), headers: { 'Idempotency-Key': 'same-key' } })
-        .when({ ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-2' }), headers: { 'Idempotency-Key': 'same-key' } })
+        .given(mug, {
+          ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-1' }),
+          headers: { 'Idempotency-Key': 'same-key' },
+        })
+        .when({
+          ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-2' }),
+          headers: { 'Idempotency-Key': 'same-key' },
+        })
         .thenProblem(409, '/problems/idempotency-key-reused');
     });
 
@@ -158,12 +192,19 @@ describe('the command API', () => {
     });
 
     it('refuses to ship an order that is not confirmed', async () => {
-      await scenario(api).given(...placed).when(post('/v1/orders/o-9/ship')).thenProblem(409, '/problems/order-not-confirmed');
+      await scenario(api)
+        .given(...placed)
+        .when(post('/v1/orders/o-9/ship'))
+        .thenProblem(409, '/problems/order-not-confirmed');
     });
 
     it('answers 404 for an unknown order', async () => {
-      await scenario(api).when(post('/v1/orders/unknown/cancel', { reason: 'x' })).thenProblem(404, '/problems/order-not-found');
-      await scenario(api).when(post('/v1/orders/unknown/refunds', { reason: 'x' })).thenProblem(404, '/problems/order-not-found');
+      await scenario(api)
+        .when(post('/v1/orders/unknown/cancel', { reason: 'x' }))
+        .thenProblem(404, '/problems/order-not-found');
+      await scenario(api)
+        .when(post('/v1/orders/unknown/refunds', { reason: 'x' }))
+        .thenProblem(404, '/problems/order-not-found');
     });
 
     describe('when the order is confirmed and shipped', () => {
@@ -178,7 +219,13 @@ describe('the command API', () => {
 
       it('accepts a partial refund by lines with 202 and a refund id', async () => {
         await scenario(api)
-          .when(post('/v1/orders/o-9/refunds', { lines: [{ sku: 'MUG-1', quantity: 1 }], reason: 'chipped', restock: true }))
+          .when(
+            post('/v1/orders/o-9/refunds', {
+              lines: [{ sku: 'MUG-1', quantity: 1 }],
+              reason: 'chipped',
+              restock: true,
+            }),
+          )
           .then(202, (body) => {
             expect(body.refundId).to.be.a('string').and.not.empty;
             expect(body.position).to.be.a('number');
@@ -193,12 +240,20 @@ describe('the command API', () => {
 
       it('rejects a refund giving both lines and an amount', async () => {
         await scenario(api)
-          .when(post('/v1/orders/o-9/refunds', { lines: [{ sku: 'MUG-1', quantity: 1 }], amount: { amount: 1, currency: 'EUR' }, reason: 'x' }))
+          .when(
+            post('/v1/orders/o-9/refunds', {
+              lines: [{ sku: 'MUG-1', quantity: 1 }],
+              amount: { amount: 1, currency: 'EUR' },
+              reason: 'x',
+            }),
+          )
           .thenProblem(422, '/problems/ambiguous-refund');
       });
 
       it('refuses to cancel after shipment with 409', async () => {
-        await scenario(api).when(post('/v1/orders/o-9/cancel', { reason: 'late' })).thenProblem(409, '/problems/order-already-shipped');
+        await scenario(api)
+          .when(post('/v1/orders/o-9/cancel', { reason: 'late' }))
+          .thenProblem(409, '/problems/order-already-shipped');
       });
     });
   });
@@ -207,7 +262,9 @@ describe('the command API', () => {
     it('never drives stock negative under 50 parallel adjustments of the last 10 units', async () => {
       await scenario(api).given(mug, restockMug(10)).when(get('/healthz')).then(200);
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => api.request(post('/v1/skus/MUG-1/adjust', { delta: -1, reason: `pick ${i}` }))),
+        Array.from({ length: 50 }, (_, i) =>
+          api.request(post('/v1/skus/MUG-1/adjust', { delta: -1, reason: `pick ${i}` })),
+        ),
       );
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 200)).to.have.length(10);
@@ -220,7 +277,9 @@ describe('the command API', () => {
   describe('operations endpoints', () => {
     it('answers health, readiness and Prometheus metrics', async () => {
       await scenario(api).when(get('/healthz')).then(200);
-      await scenario(api).when(get('/readyz')).then(200, (body) => expect(body.status).to.equal('ready'));
+      await scenario(api)
+        .when(get('/readyz'))
+        .then(200, (body) => expect(body.status).to.equal('ready'));
       await api.request(mug);
       const metrics = await fetch(`${api.url}/metrics`).then((r) => r.text());
       expect(metrics).to.match(/http_requests_total\{method="PUT",route="\/v1\/skus\/:sku",status="201"\} 1/);
@@ -238,7 +297,9 @@ describe('the command API', () => {
 describe('the command API with API keys', () => {
   let api: TestApi;
   before(async () => {
-    api = await startTestApi({ API_KEYS: 'writer-key-123=orders:write;stock-key-123=inventory:write;admin-key-123=admin' });
+    api = await startTestApi({
+      API_KEYS: 'writer-key-123=orders:write;stock-key-123=inventory:write;admin-key-123=admin',
+    });
   });
   after(async () => {
     await api.close();
@@ -246,16 +307,24 @@ describe('the command API with API keys', () => {
 
   it('answers 401 without a key and with a wrong key', async () => {
     await scenario(api).when(mug).thenProblem(401, '/problems/unauthenticated');
-    await scenario(api).when({ ...mug, headers: { Authorization: 'Bearer wrong-key-000' } }).thenProblem(401, '/problems/unauthenticated');
+    await scenario(api)
+      .when({ ...mug, headers: { Authorization: 'Bearer wrong-key-000' } })
+      .thenProblem(401, '/problems/unauthenticated');
   });
 
   it('answers 403 when the key lacks the scope', async () => {
-    await scenario(api).when({ ...mug, headers: { Authorization: 'Bearer writer-key-123' } }).thenProblem(403, '/problems/forbidden');
+    await scenario(api)
+      .when({ ...mug, headers: { Authorization: 'Bearer writer-key-123' } })
+      .thenProblem(403, '/problems/forbidden');
   });
 
   it('accepts a key with the scope, and admin for everything', async () => {
-    await scenario(api).when({ ...mug, headers: { Authorization: 'Bearer stock-key-123' } }).then(201);
-    await scenario(api).when({ ...restockMug(1), headers: { 'X-Api-Key': 'admin-key-123' } }).then(200);
+    await scenario(api)
+      .when({ ...mug, headers: { Authorization: 'Bearer stock-key-123' } })
+      .then(201);
+    await scenario(api)
+      .when({ ...restockMug(1), headers: { 'X-Api-Key': 'admin-key-123' } })
+      .then(200);
   });
 
   it('keeps health and metrics open for probes', async () => {

@@ -9,7 +9,12 @@ export const confirmOrder = async (api: TestApi, id: string, paid: number): Prom
   const handler = new CommandHandler({ store: api.store, clock: api.clock });
   const result = await handler.handle(
     orderAggregate,
-    { type: 'ConfirmOrder', orderId: orderId(id), paid: money(paid, currency('EUR')), at: timestamp(api.clock.now().toISOString()) },
+    {
+      type: 'ConfirmOrder',
+      orderId: orderId(id),
+      paid: money(paid, currency('EUR')),
+      at: timestamp(api.clock.now().toISOString()),
+    },
     { commandId: `confirm-${id}`, causationId: `confirm-${id}`, correlationId: id },
   );
   if (E.isLeft(result)) throw new Error(`confirm failed: ${result.left.message}`);

@@ -1,11 +1,16 @@
 import { expect } from 'chai';
 import { commandOperations } from '../../commands/api/openapi';
-import { ClosedType } from '../../infra/http/validate';
 import { startTestApi, type TestApi } from '../api-spec';
 
 interface Operation {
   readonly operationId: string;
-  readonly requestBody?: { content: { 'application/json': { schema: { properties: Record<string, unknown>; required?: string[]; additionalProperties: boolean } } } };
+  readonly requestBody?: {
+    content: {
+      'application/json': {
+        schema: { properties: Record<string, unknown>; required?: string[]; additionalProperties: boolean };
+      };
+    };
+  };
   readonly responses: Record<string, unknown>;
 }
 
@@ -31,7 +36,11 @@ describe('the command API OpenAPI document', () => {
 
   it('documents only routes the server serves', async () => {
     for (const op of commandOperations) {
-      const response = await fetch(`${api.url}${concrete(op.path)}`, { method: op.method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: '{}' });
+      const response = await fetch(`${api.url}${concrete(op.path)}`, {
+        method: op.method.toUpperCase(),
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       const body = (await response.json()) as { type?: string };
       expect(body.type, `${op.method} ${op.path}`).not.to.equal('/problems/not-found');
     }
@@ -39,12 +48,15 @@ describe('the command API OpenAPI document', () => {
 
   describe('request bodies, checked against the codecs the server decodes with', () => {
     for (const op of commandOperations) {
-      if (!(op.body instanceof ClosedType)) continue;
       const codec = op.body;
+      if (codec === undefined) continue;
       it(`${op.operationId}: lists the codec's fields, requires the required ones and forbids others`, async () => {
         const schema = document.paths[op.path]?.[op.method]?.requestBody?.content['application/json'].schema;
         expect(schema, op.operationId).to.not.equal(undefined);
-        expect(Object.keys(schema?.properties ?? {})).to.have.members([...Object.keys(codec.props), ...Object.keys(codec.optional)]);
+        expect(Object.keys(schema?.properties ?? {})).to.have.members([
+          ...Object.keys(codec.props),
+          ...Object.keys(codec.optional),
+        ]);
         expect(schema?.required ?? []).to.have.members(Object.keys(codec.props));
         expect(schema?.additionalProperties).to.equal(false);
         // …and the server really behaves so: an empty body names every required field, an extra field is refused

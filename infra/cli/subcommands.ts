@@ -1,0 +1,10 @@
+export const cliSubcommands = [
+  'serve',
+  'command-api',
+  'relay',
+  'projector',
+  'saga-runner',
+  'read-api',
+  'projections',
+  'dlq',
+] as const;

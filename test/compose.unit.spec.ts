@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { cliSubcommands } from '../infra/cli/subcommands';
+
+const root = join(__dirname, '..');
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const cliEntry = ['node', 'dist/infra/cli/main.js'] as const;
+
+/** `['node', 'dist/infra/cli/main.js', 'relay']` or `"node dist/infra/cli/main.js relay"` → the words. */
+const commandWords = (command: unknown): string[] | undefined => {
+  if (typeof command === 'string') return command.trim().split(/\s+/);
+  if (Array.isArray(command) && command.every((word): word is string => typeof word === 'string')) return command;
+  return undefined;
+};
+
+/** The app's processes are the services whose command runs the engine's CLI. */
+const isAppService = (service: Record<string, unknown>): boolean => {
+  const words = commandWords(service.command);
+  return words !== undefined && words[0] === cliEntry[0] && words[1] === cliEntry[1];
+};
+
+const dependsOnTargets = (service: Record<string, unknown>): string[] => {
+  const dependsOn = service.depends_on;
+  if (dependsOn === undefined) return [];
+  if (Array.isArray(dependsOn)) return dependsOn.filter((name): name is string => typeof name === 'string');
+  return isRecord(dependsOn) ? Object.keys(dependsOn) : [];
+};
+
+describe('the docker-compose.yml for users', () => {
+  const compose: unknown = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  const services = isRecord(compose) && isRecord(compose.services) ? compose.services : {};
+  const entries = Object.entries(services).flatMap(([name, service]) => (isRecord(service) ? [{ name, service }] : []));
+  const apps = entries.filter(({ service }) => isAppService(service));
+
+  it('declares EventStoreDB, Kafka in KRaft mode and MongoDB', () => {
+    const images = entries.map(({ service }) => String(service.image));
+    expect(images.some((image) => image.includes('eventstore') || image.includes('kurrent'))).to.equal(true);
+    expect(images).to.include('apache/kafka:3.9.1');
+    expect(images).to.include('mongo:7');
+    const kafka = entries.find(({ service }) => service.image === 'apache/kafka:3.9.1')?.service;
+    const env = isRecord(kafka?.environment) ? kafka.environment : {};
+    expect(env.KAFKA_PROCESS_ROLES).to.equal('broker,controller');
+  });
+
+  it('gives every service a healthcheck unless it is one of the engine’s processes', () => {
+    const unchecked = entries
+      .filter(({ service }) => !isAppService(service) && !isRecord(service.healthcheck))
+      .map(({ name }) => name);
+    expect(unchecked).to.deep.equal([]);
+  });
+
+  it('only depends on services that exist, and waits for them to be healthy', () => {
+    const names = new Set(Object.keys(services));
+    const problems: string[] = [];
+    for (const { name, service } of entries) {
+      for (const target of dependsOnTargets(service)) {
+        if (!names.has(target)) problems.push(`${name} depends on unknown service ${target}`);
+        const dependsOn = service.depends_on;
+        const condition = isRecord(dependsOn) && isRecord(dependsOn[target]) ? dependsOn[target].condition : undefined;
+        if (condition !== 'service_healthy') problems.push(`${name} → ${target}: condition is not service_healthy`);
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
+
+  it('runs every engine process as `node dist/infra/cli/main.js <subcommand>` with a known subcommand', () => {
+    expect(apps.map(({ name }) => name)).to.include.members([
+      'command-api',
+      'relay',
+      'projector',
+      'saga-runner',
+      'read-api',
+    ]);
+    const known: readonly string[] = cliSubcommands;
+    for (const { name, service } of apps) {
+      const words = commandWords(service.command) ?? [];
+      expect(words, `${name}: command`).to.have.length(3);
+      expect(known, `${name}: subcommand "${words[2] ?? ''}"`).to.include(words[2]);
+    }
+  });
+
+  it('builds the engine’s processes from the Dockerfile and starts command-api only after EventStoreDB is healthy', () => {
+    for (const { name, service } of apps) expect(service.build, `${name}: build`).to.not.equal(undefined);
+    const commandApi = entries.find(({ name }) => name === 'command-api')?.service ?? {};
+    expect(dependsOnTargets(commandApi)).to.include('eventstore');
+  });
+});
+
+describe('the Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const pkg: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const scripts = isRecord(pkg) && isRecord(pkg.scripts) ? Object.keys(pkg.scripts) : [];
+
+  it('installs with npm ci from the lock file', () => {
+    expect(dockerfile).to.match(/^FROM node:20-slim/m);
+    expect(dockerfile).to.match(/COPY package\.json package-lock\.json/);
+    expect(dockerfile).to.match(/RUN npm ci\b/);
+  });
+
+  it('builds only with npm scripts that exist in package.json', () => {
+    const used = [...dockerfile.matchAll(/npm run ([\w:-]+)/g)].map((match) => match[1] ?? '');
+    expect(used).to.include('build');
+    expect(used.filter((script) => !scripts.includes(script))).to.deep.equal([]);
+  });
+
+  it('starts the all-in-one engine by default', () => {
+    const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+    const words: unknown = JSON.parse(cmd ?? '[]');
+    expect(words).to.deep.equal([...cliEntry, 'serve']);
+    expect(cliSubcommands).to.include('serve');
+  });
+});

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { MongoClient } from 'mongodb';
+import { mongoClient, withTimeout } from '../../infra/services/clients';
+import { startOwnedFerretDb, stopOwnedService } from '../../infra/services/harness';
+import { servicesDir } from '../../infra/services/paths';
+import { isAlive, sleep } from '../../infra/services/proc';
+import type { ServiceRecord } from '../../infra/services/state';
+
+/** How long a driver operation may take to fail once its server is gone. */
+const failFastMs = 15_000;
+
+const rejectionOf = async (operation: Promise<unknown>): Promise<{ error: unknown; elapsedMs: number }> => {
+  const started = Date.now();
+  const error: unknown = await withTimeout(operation, 60_000, 'the operation neither resolved nor rejected').then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  return { error, elapsedMs: Date.now() - started };
+};
+
+describe('a FerretDB server killed while a client is connected', () => {
+  let server: ServiceRecord | undefined;
+  let client: MongoClient | undefined;
+
+  before(async () => {
+    // its own server, so killing it leaves the shared one (MONGODB_URL) alone
+    server = await startOwnedFerretDb(join(servicesDir(), 'ferretdb-failure-test.log'));
+  });
+
+  after(async () => {
+    if (client !== undefined) await withTimeout(client.close(), 10_000, 'closing the client').catch(() => undefined);
+    if (server !== undefined) await stopOwnedService(server);
+  });
+
+  it('makes the next driver operations reject within 15 s with a clear error, not hang', async () => {
+    expect(server, 'the extra FerretDB started').to.not.equal(undefined);
+    if (server === undefined) return;
+    const connected = mongoClient(server.url);
+    client = connected;
+    const probes = connected.db('failure_test').collection<{ _id: string; at: number }>('probes');
+    await probes.insertOne({ _id: 'before-kill', at: Date.now() });
+    expect(await probes.countDocuments()).to.equal(1);
+
+    process.kill(server.pid, 'SIGKILL');
+    for (let i = 0; i < 50 && isAlive(server.pid); i++) await sleep(100);
+    expect(isAlive(server.pid), 'the server process is gone').to.equal(false);
+
+    // the first operation finds its pooled connection dead; the next one finds no server to select
+    for (const attempt of ['first', 'second']) {
+      const { error, elapsedMs } = await rejectionOf(probes.findOne({ _id: 'before-kill' }));
+      expect(error, `the ${attempt} operation after the kill rejects`).to.be.instanceOf(Error);
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      expect(elapsedMs, `the ${attempt} operation failed after ${elapsedMs} ms: ${message}`).to.be.below(failFastMs);
+      expect(message).to.match(/ECONNREFUSED|ECONNRESET|closed|Server selection timed out|connect/i);
+    }
+  }).timeout(60_000);
+});

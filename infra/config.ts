@@ -17,6 +17,16 @@ export interface Config {
   readonly sqlitePath: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly eventStoreUrl: string | undefined;
+  readonly readStore: 'sqlite' | 'mongodb';
+  readonly readSqlitePath: string;
+  readonly mongodbUrl: string | undefined;
+  readonly mongodbDatabase: string;
+  readonly bus: 'embedded' | 'kafka';
+  readonly kafkaBrokers: readonly string[];
+  /** longest wait of a read for X-Min-Position */
+  readonly readWaitMs: number;
+  /** events per projection batch */
+  readonly projectionBatch: number;
   readonly apiKeys: readonly ApiKey[];
   readonly logLevel: string;
   readonly bodyLimit: string;
@@ -83,6 +93,16 @@ export const loadConfig = (env: Env = process.env): Config => {
   const apiKeys = parseApiKeys(env.API_KEYS ?? '', problems);
   if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
     problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
+  const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb'] as const, 'sqlite', problems);
+  if (readStore === 'mongodb' && !env.MONGODB_URL) problems.push('MONGODB_URL: required when READ_STORE=mongodb');
+  const bus = oneOf(env, 'BUS', ['embedded', 'kafka'] as const, 'embedded', problems);
+  const kafkaBrokers = (env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (bus === 'kafka' && kafkaBrokers.length === 0) {
+    problems.push('KAFKA_BROKERS: required when BUS=kafka (host:port[,host:port])');
+  }
   // An open API on a reachable interface would let anyone place and refund orders.
   if (apiKeys.length === 0 && !isLoopback(host)) {
     problems.push(`HOST=${host} is not a loopback address and API_KEYS is empty: refusing to serve an open API`);
@@ -95,6 +115,14 @@ export const loadConfig = (env: Env = process.env): Config => {
     sqlitePath: resolve(env.SQLITE_PATH ?? `${dataDir}/events.db`),
     sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL', problems),
     eventStoreUrl: env.EVENTSTORE_URL,
+    readStore,
+    readSqlitePath: resolve(env.READ_SQLITE_PATH ?? `${dataDir}/read.db`),
+    mongodbUrl: env.MONGODB_URL,
+    mongodbDatabase: env.MONGODB_DATABASE ?? 'commerce',
+    bus,
+    kafkaBrokers,
+    readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
+    projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
     apiKeys,
     logLevel: oneOf(
       env,

@@ -2,18 +2,18 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCommandApi } from '../commands/api/command-api';
 import { loadConfig } from '../infra/config';
-import { listen, type RunningServer } from '../infra/http/app';
+import { startEmbeddedEngine, type EmbeddedEngine } from '../infra/runtime/engine';
 import { createLogger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
 import { ManualClock } from '../infra/ports/clock';
-import { openSqliteEventStore, type SqliteEventStore } from '../infra/sqlite/sqlite-event-store';
+import type { EventStore } from '../infra/ports/event-store';
 
-/** A real command API over real HTTP on a temporary SQLite file, with a hand-moved clock. */
+/** The whole embedded engine over real HTTP on temporary SQLite files, with a hand-moved clock. */
 export interface TestApi {
   readonly url: string;
-  readonly store: SqliteEventStore;
+  readonly store: EventStore;
+  readonly engine: EmbeddedEngine;
   readonly clock: ManualClock;
   request(req: ApiRequest): Promise<ApiResponse>;
   close(): Promise<void>;
@@ -56,21 +56,14 @@ export const get = (path: string, headers?: Record<string, string>): ApiRequest 
 
 export const startTestApi = async (env: Record<string, string> = {}): Promise<TestApi> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-api-'));
-  const config = loadConfig({ DATA_DIR: dir, ...env });
-  const store = openSqliteEventStore({ path: join(dir, 'events.db') });
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', ...env });
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
-  const { app } = createCommandApi({
-    store,
-    clock,
-    logger: createLogger('silent'),
-    metrics: createMetrics(false),
-    config,
-  });
-  const server: RunningServer = await listen(app, '127.0.0.1', 0);
-  const url = `http://127.0.0.1:${server.port}`;
+  const engine = await startEmbeddedEngine(config, createLogger('silent'), { clock, metrics: createMetrics(false) });
+  const url = engine.url;
   return {
     url,
-    store,
+    store: engine.store,
+    engine,
     clock,
     async request(req) {
       const body = req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body));
@@ -88,8 +81,7 @@ export const startTestApi = async (env: Record<string, string> = {}): Promise<Te
       };
     },
     async close() {
-      await server.close(1_000);
-      await store.close();
+      await engine.stop(1_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,8 @@ import type { Metrics } from '../../infra/observability/metrics';
 import type { Clock } from '../../infra/ports/clock';
 import type { EventStore } from '../../infra/ports/event-store';
 import { CommandHandler } from '../command-handler';
-import { commandOperations, openApiDocument } from './openapi';
+import { openApiDocument } from '../../infra/http/openapi';
+import { commandOperations } from './openapi';
 import { commandRoutes } from './routes';
 
 export interface CommandApiOptions {

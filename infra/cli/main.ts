@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../observability/logger';
 import { runCommandApi } from '../runtime/command-api-process';
+import { runServe } from '../runtime/serve';
 
 /** `commerce <subcommand>`: one entry point for every process of the engine. */
 const usage = `Usage: commerce <command> [options]
@@ -17,7 +18,7 @@ Configuration comes from environment variables (see README "Configuration"):
 type Runner = (config: Config, logger: Logger) => Promise<void>;
 
 const commands: Readonly<Record<string, Runner>> = {
-  serve: (config, logger) => runCommandApi(config, logger, 'serve'),
+  serve: runServe,
   'command-api': (config, logger) => runCommandApi(config, logger, 'command-api'),
 };
 

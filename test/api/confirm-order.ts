@@ -5,7 +5,7 @@ import { currency, money, orderId, timestamp } from '../../domain/shared';
 import type { TestApi } from '../api-spec';
 
 /** Confirms an order the way the fulfilment saga will, through the same command handler and store. */
-export const confirmOrder = async (api: TestApi, id: string, paid: number): Promise<void> => {
+export const confirmOrder = async (api: TestApi, id: string, paid: number): Promise<number> => {
   const handler = new CommandHandler({ store: api.store, clock: api.clock });
   const result = await handler.handle(
     orderAggregate,
@@ -18,4 +18,5 @@ export const confirmOrder = async (api: TestApi, id: string, paid: number): Prom
     { commandId: `confirm-${id}`, causationId: `confirm-${id}`, correlationId: id },
   );
   if (E.isLeft(result)) throw new Error(`confirm failed: ${result.left.message}`);
+  return result.right.position;
 };

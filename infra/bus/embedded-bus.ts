@@ -1,0 +1,44 @@
+import type { CheckpointStore, EventStore } from '../ports/event-store';
+import type { Consumer, ConsumerOptions, DeliveryHandler, MessageBus } from '../ports/message-bus';
+
+/** The embedded source is the store's global log: sequence = position, one checkpoint per consumer group. */
+export const EMBEDDED_SOURCE = '$all';
+
+/**
+ * In-process fan-out: each consumer is a catch-up subscription on the event store's global log, resuming from its
+ * durable checkpoint. The checkpoint advances only after the handler resolved (its effect is durable), so a crash
+ * redelivers at most the batch in flight — harmless, because consumers are idempotent.
+ */
+export class EmbeddedBus implements MessageBus {
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
+  ) {}
+
+  async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Consumer> {
+    const name = `consumer:${options.group}`;
+    const after = await this.checkpoints.load(name);
+    const subscription = this.store.subscribeToAll({ after, batchSize: options.maxBatch ?? 500 }, async (batch) => {
+      const last = batch[batch.length - 1];
+      if (!last) return;
+      await handler(batch.map((event) => ({ source: EMBEDDED_SOURCE, sequence: event.position, event })));
+      await this.checkpoints.save(name, last.position);
+    });
+    const consumer: Consumer = {
+      caughtUp: subscription.caughtUp,
+      done: subscription.done,
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await subscription.stop();
+      },
+    };
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((c) => c.stop()));
+  }
+}

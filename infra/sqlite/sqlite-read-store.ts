@@ -1,0 +1,476 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  InvalidCursorError,
+  type FieldFilter,
+  type Page,
+  type Progress,
+  type Query,
+  type ReadStore,
+  type Scalar,
+  type StoredDocument,
+} from '../ports/read-store';
+
+/**
+ * Embedded read store: one SQLite file (better-sqlite3, WAL), one table per collection holding each document's
+ * body and progress as JSON text. Queries read body fields with `json_extract`; `ensureIndexes` builds expression
+ * indexes on exactly those expressions, so filtered and sorted pages are index range scans.
+ *
+ * Filters compare values of the same JSON type only, as MongoDB does: `json_extract` turns `true` into 1 and returns
+ * objects as text, so every filter also checks `json_type`. Pages use keyset pagination on (sort value, id); documents
+ * whose sort field is missing or null come first in ascending order and last in descending order (MongoDB's order
+ * too), and are read as their own segment because SQL row-value comparisons never match NULL.
+ */
+
+export interface SqliteReadStoreOptions {
+  /** database file, or ':memory:' (tests); the caller's default is `./data/read.db` */
+  readonly path: string;
+  /** how long a writer waits for another connection's write lock before failing; default 5000 ms */
+  readonly busyTimeoutMs?: number;
+}
+
+const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Tables carry a prefix so that any valid collection name (even `sqlite_x`) is a legal, unambiguous table name. */
+const TABLE_PREFIX = 'rm_';
+/** Distinct query shapes kept prepared per collection; beyond it the least recently used one is dropped. */
+const STATEMENTS_PER_TABLE = 64;
+
+type SqlValue = string | number | null;
+type SortValue = string | number | null;
+
+interface DocumentRow {
+  readonly id: string;
+  readonly body: string;
+  readonly progress: string;
+}
+
+interface SortedRow extends DocumentRow {
+  readonly k: unknown;
+}
+
+/** A validated cursor position: after this (sort value, id); `value` is unused without an orderBy. */
+interface Position {
+  readonly value: SortValue;
+  readonly id: string;
+}
+
+interface Segment {
+  readonly sql: string;
+  readonly params: readonly SqlValue[];
+}
+
+export const assertCollectionName = (collection: string): void => {
+  if (!COLLECTION_NAME.test(collection)) {
+    throw new RangeError(`invalid collection name ${JSON.stringify(collection)}: expected ${COLLECTION_NAME.source}`);
+  }
+};
+
+const assertFieldName = (field: string): void => {
+  if (!FIELD_NAME.test(field)) {
+    throw new RangeError(`invalid body field name ${JSON.stringify(field)}: expected ${FIELD_NAME.source}`);
+  }
+};
+
+const assertLimit = (limit: number): void => {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+};
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const assertDocument = (document: StoredDocument): void => {
+  if (typeof document.id !== 'string' || document.id === '') throw new TypeError('a document id must be a string');
+  if (!isPlainObject(document.body)) throw new TypeError(`document ${document.id}: body must be an object`);
+  if (!isPlainObject(document.progress)) throw new TypeError(`document ${document.id}: progress must be an object`);
+  for (const [source, sequence] of Object.entries(document.progress)) {
+    if (typeof sequence !== 'number' || !Number.isFinite(sequence)) {
+      throw new TypeError(`document ${document.id}: progress ${source} must be a finite number`);
+    }
+  }
+};
+
+/** The last version of each id, in first-seen order: a batch naming an id twice means its last version. */
+const lastVersions = (documents: readonly StoredDocument[]): StoredDocument[] => {
+  const byId = new Map<string, StoredDocument>();
+  for (const document of documents) {
+    assertDocument(document);
+    byId.set(document.id, document);
+  }
+  return [...byId.values()];
+};
+
+const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
+const tableOf = (collection: string): string => `${TABLE_PREFIX}${collection}`;
+/** Field names are validated identifiers, so the JSON path is a literal and matches the index expression exactly. */
+const valueOf = (field: string): string => `json_extract(body, '$.${field}')`;
+const typeOf = (field: string): string => `json_type(body, '$.${field}')`;
+
+type ScalarKind = 'string' | 'number' | 'boolean';
+
+const scalarKind = (value: Scalar): ScalarKind => {
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number' && Number.isFinite(value)) return 'number';
+  throw new TypeError(`a filter value must be a string, a finite number or a boolean, got ${String(value)}`);
+};
+
+const TYPE_GUARD = {
+  string: "= 'text'",
+  number: "IN ('integer', 'real')",
+  boolean: "IN ('true', 'false')",
+} as const;
+
+/** SQLite has no boolean: json_extract yields 1 and 0, which is what a bound value must be. */
+const bindable = (value: Scalar): SqlValue => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+type RangeOperator = keyof typeof RANGE_OPERATORS;
+const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RANGE_OPERATORS, key);
+
+const filterClause = (field: string, filter: FieldFilter): Segment => {
+  assertFieldName(field);
+  const value = valueOf(field);
+  if (typeof filter !== 'object') {
+    const kind = scalarKind(filter);
+    return { sql: `${value} = ? AND ${typeOf(field)} ${TYPE_GUARD[kind]}`, params: [bindable(filter)] };
+  }
+  let kind: ScalarKind | undefined;
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  // `{ gte: undefined }` type-checks (optional properties), so an undefined bound is skipped, not compared.
+  const bounds: [string, Scalar | undefined][] = Object.entries(filter);
+  for (const [operator, bound] of bounds) {
+    if (bound === undefined) continue;
+    if (!isRangeOperator(operator)) throw new RangeError(`unknown range operator ${operator} on ${field}`);
+    const boundKind = scalarKind(bound);
+    if (kind !== undefined && kind !== boundKind) throw new RangeError(`the bounds on ${field} mix value types`);
+    kind = boundKind;
+    clauses.push(`${value} ${RANGE_OPERATORS[operator]} ?`);
+    params.push(bindable(bound));
+  }
+  if (kind === undefined) throw new RangeError(`the range filter on ${field} has no bound`);
+  const has = (operator: RangeOperator): boolean => filter[operator] !== undefined;
+  // Numbers sort below all text and text above all numbers: these bounds only narrow the index range scan.
+  if (kind === 'number' && !has('lt') && !has('lte')) clauses.push(`${value} < ''`);
+  if (kind === 'string' && !has('gt') && !has('gte')) clauses.push(`${value} >= ''`);
+  clauses.push(`${typeOf(field)} ${TYPE_GUARD[kind]}`);
+  return { sql: clauses.join(' AND '), params };
+};
+
+const isSortValue = (value: unknown): value is SortValue =>
+  value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+
+/** Cursor: base64url of JSON `{ f?: sort field, d?: direction, v?: sort value (null: missing), i: id }`. */
+const encodeCursor = (query: Query, position: Position): string => {
+  const json =
+    query.orderBy === undefined
+      ? { i: position.id }
+      : { f: query.orderBy.field, d: query.orderBy.direction, v: position.value, i: position.id };
+  return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
+};
+
+const decodeCursor = (query: Query, cursor: string): Position => {
+  const invalid = (): InvalidCursorError => new InvalidCursorError(cursor);
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node's decoder skips what it cannot read: a cursor is valid only if it is the canonical encoding of its bytes.
+  if (bytes.toString('base64url') !== cursor) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!isPlainObject(parsed) || typeof parsed.i !== 'string') throw invalid();
+  const { orderBy } = query;
+  if (orderBy === undefined) {
+    if (Object.keys(parsed).length !== 1) throw invalid();
+    return { value: null, id: parsed.i };
+  }
+  // A cursor from a page in another order would skip or repeat documents.
+  if (parsed.f !== orderBy.field || parsed.d !== orderBy.direction || !isSortValue(parsed.v)) throw invalid();
+  return { value: parsed.v, id: parsed.i };
+};
+
+const toDocument = (row: DocumentRow): StoredDocument => ({
+  id: row.id,
+  body: JSON.parse(row.body) as Record<string, unknown>,
+  progress: JSON.parse(row.progress) as Progress,
+});
+
+const parentFolderOf = (path: string): string | undefined => {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return undefined;
+  return dirname(path);
+};
+
+class SqliteReadStore implements ReadStore {
+  private closed = false;
+  private readonly statements = new Map<string, Map<string, Database.Statement>>();
+  private readonly tableExistsStmt: Database.Statement<[string]>;
+  private readonly listTablesStmt: Database.Statement<[], string>;
+
+  constructor(private readonly db: Database.Database) {
+    this.tableExistsStmt = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck();
+    this.listTablesStmt = db
+      .prepare<[], string>(
+        `SELECT name FROM sqlite_schema WHERE type = 'table' AND substr(name, 1, ${TABLE_PREFIX.length}) = '${TABLE_PREFIX}'
+         ORDER BY name`,
+      )
+      .pluck();
+  }
+
+  get(collection: string, id: string): Promise<StoredDocument | undefined> {
+    return this.run(() => {
+      const table = tableOf(collection);
+      if (!this.exists(table)) return undefined;
+      const row = this.statement(table, `SELECT id, body, progress FROM ${quote(table)} WHERE id = ?`).get(id) as
+        DocumentRow | undefined;
+      return row === undefined ? undefined : toDocument(row);
+    }, collection);
+  }
+
+  getMany(collection: string, ids: readonly string[]): Promise<ReadonlyMap<string, StoredDocument>> {
+    return this.run(() => {
+      const found = new Map<string, StoredDocument>();
+      const table = tableOf(collection);
+      if (ids.length === 0 || !this.exists(table)) return found;
+      // One JSON array parameter keeps a single prepared statement for any number of ids.
+      const rows = this.statement(
+        table,
+        `SELECT id, body, progress FROM ${quote(table)} WHERE id IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(ids)) as DocumentRow[];
+      for (const row of rows) found.set(row.id, toDocument(row));
+      return found;
+    }, collection);
+  }
+
+  putMany(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    return this.run(() => {
+      const latest = lastVersions(documents);
+      if (latest.length === 0) return;
+      const table = tableOf(collection);
+      const write = this.db.transaction(() => {
+        this.createTable(table);
+        const upsert = this.statement(
+          table,
+          `INSERT INTO ${quote(table)} (id, body, progress) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET body = excluded.body, progress = excluded.progress`,
+        );
+        for (const document of latest) {
+          upsert.run(document.id, JSON.stringify(document.body), JSON.stringify(document.progress));
+        }
+      });
+      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way.
+      write.immediate();
+    }, collection);
+  }
+
+  query(collection: string, query: Query): Promise<Page> {
+    return this.run(() => {
+      assertLimit(query.limit);
+      const filters = Object.entries(query.where ?? {}).map(([field, filter]) => filterClause(field, filter));
+      if (query.orderBy !== undefined) assertFieldName(query.orderBy.field);
+      const after = query.after === undefined ? undefined : decodeCursor(query, query.after);
+      const table = tableOf(collection);
+      const read = this.db.transaction((): Page => {
+        if (!this.exists(table)) return { items: [] };
+        const rows: SortedRow[] = [];
+        for (const segment of segmentsOf(query, after)) {
+          const wanted = query.limit + 1 - rows.length;
+          if (wanted <= 0) break;
+          const where = [...filters, ...segment.conditions];
+          const sql =
+            `SELECT id, body, progress${segment.sortKey === undefined ? '' : `, ${segment.sortKey} AS k`} ` +
+            `FROM ${quote(table)}${where.length === 0 ? '' : ` WHERE ${where.map((c) => `(${c.sql})`).join(' AND ')}`} ` +
+            `ORDER BY ${segment.orderBy} LIMIT ?`;
+          const params = [...where.flatMap((c) => c.params), wanted];
+          rows.push(...(this.statement(table, sql).all(...params) as SortedRow[]));
+        }
+        const items = rows.slice(0, query.limit);
+        const last = items.at(-1);
+        if (rows.length <= query.limit || last === undefined) return { items: items.map(toDocument) };
+        const value = isSortValue(last.k) ? last.k : null;
+        return { items: items.map(toDocument), next: encodeCursor(query, { value, id: last.id }) };
+      });
+      // A read transaction keeps every segment of one page on the same WAL snapshot.
+      return read.deferred();
+    }, collection);
+  }
+
+  count(collection: string): Promise<number> {
+    return this.run(() => {
+      const table = tableOf(collection);
+      if (!this.exists(table)) return 0;
+      return Number(
+        this.statement(table, `SELECT count(*) FROM ${quote(table)}`)
+          .pluck()
+          .get(),
+      );
+    }, collection);
+  }
+
+  ensureIndexes(collection: string, fields: readonly string[]): Promise<void> {
+    return this.run(() => {
+      for (const field of fields) assertFieldName(field);
+      const table = tableOf(collection);
+      this.db
+        .transaction(() => {
+          this.createTable(table);
+          for (const field of fields) {
+            // ':' cannot occur in table or field names, so index names never collide across collections.
+            this.db.exec(
+              `CREATE INDEX IF NOT EXISTS ${quote(`ix:${table}:${field}`)} ON ${quote(table)} (${valueOf(field)}, id)`,
+            );
+          }
+        })
+        .immediate();
+    }, collection);
+  }
+
+  listCollections(): Promise<readonly string[]> {
+    return this.run(() =>
+      this.listTablesStmt
+        .all()
+        .map((table) => table.slice(TABLE_PREFIX.length))
+        .filter((name) => COLLECTION_NAME.test(name)),
+    );
+  }
+
+  dropCollection(collection: string): Promise<void> {
+    return this.run(() => {
+      const table = tableOf(collection);
+      this.statements.delete(table);
+      this.db.exec(`DROP TABLE IF EXISTS ${quote(table)}`);
+    }, collection);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.statements.clear();
+      this.db.close();
+    }
+    return Promise.resolve();
+  }
+
+  /** Runs synchronous SQLite work as a promise, so every failure is a rejection. */
+  private run<T>(work: () => T, collection?: string): Promise<T> {
+    try {
+      if (this.closed) throw new Error('the read store is closed');
+      if (collection !== undefined) assertCollectionName(collection);
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private exists(table: string): boolean {
+    return this.tableExistsStmt.get(table) !== undefined;
+  }
+
+  private createTable(table: string): void {
+    this.statement(
+      table,
+      `CREATE TABLE IF NOT EXISTS ${quote(table)} (id TEXT PRIMARY KEY, body TEXT NOT NULL, progress TEXT NOT NULL)`,
+    ).run();
+  }
+
+  private statement(table: string, sql: string): Database.Statement {
+    let cache = this.statements.get(table);
+    if (cache === undefined) {
+      cache = new Map();
+      this.statements.set(table, cache);
+    }
+    const cached = cache.get(sql);
+    if (cached !== undefined) {
+      // Re-inserting marks it most recently used (a Map iterates in insertion order).
+      cache.delete(sql);
+      cache.set(sql, cached);
+      return cached;
+    }
+    const prepared = this.db.prepare(sql);
+    cache.set(sql, prepared);
+    if (cache.size > STATEMENTS_PER_TABLE) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    return prepared;
+  }
+}
+
+interface PageSegment {
+  readonly conditions: readonly Segment[];
+  readonly orderBy: string;
+  readonly sortKey?: string;
+}
+
+/**
+ * The keyset ranges a page reads, in page order. With an orderBy, documents with a missing or null sort value form
+ * their own segment (ordered by id) before the others when ascending and after them when descending; a cursor
+ * starts in the segment its position belongs to.
+ */
+const segmentsOf = (query: Query, after: Position | undefined): PageSegment[] => {
+  const { orderBy } = query;
+  if (orderBy === undefined) {
+    return [
+      {
+        conditions: after === undefined ? [] : [{ sql: 'id > ?', params: [after.id] }],
+        orderBy: 'id ASC',
+      },
+    ];
+  }
+  const value = valueOf(orderBy.field);
+  const direction = orderBy.direction === 'asc' ? 'ASC' : 'DESC';
+  const beyond = orderBy.direction === 'asc' ? '>' : '<';
+  const valued: PageSegment = {
+    conditions: [
+      { sql: `${value} IS NOT NULL`, params: [] },
+      ...(after === undefined || after.value === null
+        ? []
+        : [
+            {
+              // Spelled out rather than as a row value `(value, id) > (?, ?)`, which SQLite does not turn into an
+              // index range on an expression index (it scans from the start).
+              sql: `${value} ${beyond}= ? AND (${value} ${beyond} ? OR id ${beyond} ?)`,
+              params: [after.value, after.value, after.id],
+            },
+          ]),
+    ],
+    orderBy: `${value} ${direction}, id ${direction}`,
+    sortKey: value,
+  };
+  const missing: PageSegment = {
+    conditions: [
+      { sql: `${value} IS NULL`, params: [] },
+      ...(after === undefined || after.value !== null ? [] : [{ sql: `id ${beyond} ?`, params: [after.id] }]),
+    ],
+    orderBy: `id ${direction}`,
+    sortKey: value,
+  };
+  // Every filter excludes missing values, so a filter on the sort field leaves the missing segment empty.
+  const missingCanMatch = query.where?.[orderBy.field] === undefined;
+  if (orderBy.direction === 'asc') {
+    if (after !== undefined && after.value !== null) return [valued];
+    return missingCanMatch ? [missing, valued] : [valued];
+  }
+  if (after !== undefined && after.value === null) return missingCanMatch ? [missing] : [];
+  return missingCanMatch ? [valued, missing] : [valued];
+};
+
+/** Opens (creating if needed) a read store on one SQLite file in WAL mode. */
+export const openSqliteReadStore = (options: SqliteReadStoreOptions): ReadStore => {
+  const folder = parentFolderOf(options.path);
+  if (folder !== undefined) mkdirSync(folder, { recursive: true });
+  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    // Read models are rebuilt from the event log, so losing the last commits on power loss is acceptable.
+    db.pragma('synchronous = NORMAL');
+    return new SqliteReadStore(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+};

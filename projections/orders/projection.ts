@@ -1,0 +1,303 @@
+import type { OrderEvent, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
+import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
+import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+import { addToTimeline, timelineEntry, type TimelineEntry } from './timeline';
+
+export type OrderStatus = 'Placed' | 'Confirmed' | 'Shipped' | 'Cancelled' | 'PartiallyRefunded' | 'Refunded';
+
+export interface OrderLineView {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPrice: MoneyView;
+  readonly lineTotal: MoneyView;
+  /** units covered by completed refunds */
+  readonly refundedQuantity: number;
+}
+
+export type OrderRefundStatus = 'Pending' | 'Completed' | 'Failed';
+
+export interface OrderRefundView {
+  readonly refundId: string;
+  readonly amount: MoneyView;
+  readonly status: OrderRefundStatus;
+  readonly reason: string;
+  /** units being returned; empty for a refund by amount */
+  readonly lines: readonly { readonly sku: string; readonly quantity: number }[];
+  readonly requestedAt: string;
+  /** when it completed or failed */
+  readonly settledAt?: string;
+  readonly failureReason?: string;
+}
+
+/** Fields every order document has, whichever of its streams was projected first. */
+interface OrderDocCommon {
+  readonly orderId: string;
+  /** latest `at` among the projected events */
+  readonly updatedAt: string;
+  /** null until a payment event of the order was projected */
+  readonly payment: PaymentSummary | null;
+  /** order, payment and stock-reservation events of the order, by store position, the latest TIMELINE_LIMIT */
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/**
+ * An order known only from other centres' events so far: payment and stock events travel on other topics than
+ * the order's own stream, so they may be projected before OrderPlaced. Filters on status skip it; it becomes a
+ * placed document when OrderPlaced arrives.
+ */
+export type UnplacedOrderDoc = OrderDocCommon & {
+  readonly status: null;
+  readonly customerId: null;
+  readonly placedAt: null;
+};
+
+export type PlacedOrderDoc = OrderDocCommon & {
+  readonly status: OrderStatus;
+  readonly customerId: string;
+  readonly currency: string;
+  readonly lines: readonly OrderLineView[];
+  readonly total: MoneyView;
+  /** captured at confirmation; zero before */
+  readonly paid: MoneyView;
+  /** sum of completed refunds */
+  readonly refunded: MoneyView;
+  /** sum of refunds requested but neither completed nor failed */
+  readonly refundsPending: MoneyView;
+  /** ISO instant of placement in toISOString's fixed-width form, so it sorts chronologically as text */
+  readonly placedAt: string;
+  readonly confirmedAt?: string;
+  readonly shippedAt?: string;
+  readonly cancelledAt?: string;
+  readonly cancelReason?: string;
+  /** in order of request */
+  readonly refunds: readonly OrderRefundView[];
+};
+
+/** `orders` read model: one document per order (id = orderId), fed by the order, payment and SKU streams. */
+export type OrderDoc = UnplacedOrderDoc | PlacedOrderDoc;
+
+/** Which order an event belongs to, if any; stock events name it only when they concern a reservation or return. */
+export const orderIdOf = (event: DomainEvent): string | undefined => {
+  switch (event.type) {
+    case 'OrderPlaced':
+    case 'OrderConfirmed':
+    case 'OrderShipped':
+    case 'OrderCancelled':
+    case 'RefundRequested':
+    case 'RefundCompleted':
+    case 'RefundFailed':
+    case 'PaymentAuthorized':
+    case 'PaymentDeclined':
+    case 'PaymentAuthorizationFailed':
+    case 'PaymentCaptured':
+    case 'PaymentVoided':
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+    case 'StockReserved':
+    case 'ReservationReleased':
+    case 'ReservationCommitted':
+    case 'ReservationExpired':
+    case 'StockRestocked':
+      // a restock names the order only when it is a return
+      return event.orderId;
+    case 'SkuDefined':
+    case 'SkuUpdated':
+    case 'StockAdjusted':
+      return undefined;
+    default: {
+      const _exhaustive: never = event;
+      return undefined;
+    }
+  }
+};
+
+const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
+
+const laterOf = (a: string, b: string): string => {
+  const [ta, tb] = [Date.parse(a), Date.parse(b)];
+  return tb > ta || (tb === ta && b > a) ? b : a;
+};
+
+/**
+ * The sort key of the read API: timestamps may carry 0 to 9 fractional digits, and `10:00:00Z` sorts after
+ * `10:00:00.5Z` as text, so placement times are stored in the one fixed-width form of toISOString.
+ */
+const sortableInstant = (at: string): string => {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? at : new Date(ms).toISOString();
+};
+
+const isPaid = (doc: PlacedOrderDoc): boolean =>
+  doc.status === 'Confirmed' ||
+  doc.status === 'Shipped' ||
+  doc.status === 'PartiallyRefunded' ||
+  doc.status === 'Refunded';
+
+const replaceRefund = (doc: PlacedOrderDoc, refund: OrderRefundView): readonly OrderRefundView[] =>
+  doc.refunds.map((r) => (r.refundId === refund.refundId ? refund : r));
+
+const pendingRefund = (doc: PlacedOrderDoc, refundId: string): OrderRefundView | undefined =>
+  isPaid(doc) ? doc.refunds.find((r) => r.refundId === refundId && r.status === 'Pending') : undefined;
+
+const onRefundRequested = (doc: PlacedOrderDoc, event: RefundRequested): PlacedOrderDoc => {
+  if (!isPaid(doc) || doc.refunds.some((r) => r.refundId === event.refundId)) return doc;
+  const refund: OrderRefundView = {
+    refundId: event.refundId,
+    amount: event.amount,
+    status: 'Pending',
+    reason: event.reason,
+    lines: event.lines,
+    requestedAt: event.at,
+  };
+  return {
+    ...doc,
+    refunds: [...doc.refunds, refund],
+    refundsPending: amount(doc.refundsPending.amount + event.amount.amount, doc.currency),
+  };
+};
+
+const onRefundCompleted = (doc: PlacedOrderDoc, event: RefundCompleted): PlacedOrderDoc => {
+  const refund = pendingRefund(doc, event.refundId);
+  if (refund === undefined) return doc;
+  const refunded = doc.refunded.amount + refund.amount.amount;
+  const returned = (sku: string): number =>
+    refund.lines.filter((line) => line.sku === sku).reduce((sum, line) => sum + line.quantity, 0);
+  return {
+    ...doc,
+    // as in the aggregate: fully refunded once the refunds reach what was paid
+    status: refunded >= doc.paid.amount ? 'Refunded' : 'PartiallyRefunded',
+    refunded: amount(refunded, doc.currency),
+    refundsPending: amount(Math.max(0, doc.refundsPending.amount - refund.amount.amount), doc.currency),
+    lines: doc.lines.map((line) => ({ ...line, refundedQuantity: line.refundedQuantity + returned(line.sku) })),
+    refunds: replaceRefund(doc, { ...refund, status: 'Completed', settledAt: event.at }),
+  };
+};
+
+const onRefundFailed = (doc: PlacedOrderDoc, event: RefundFailed): PlacedOrderDoc => {
+  const refund = pendingRefund(doc, event.refundId);
+  if (refund === undefined) return doc;
+  return {
+    ...doc,
+    refundsPending: amount(Math.max(0, doc.refundsPending.amount - refund.amount.amount), doc.currency),
+    refunds: replaceRefund(doc, { ...refund, status: 'Failed', settledAt: event.at, failureReason: event.reason }),
+  };
+};
+
+/** The order's own stream, with the aggregate's guards: an event that does not fit the status changes nothing. */
+const applyOrderEvent = (doc: OrderDoc, event: OrderEvent): OrderDoc => {
+  if (doc.status === null) {
+    if (event.type !== 'OrderPlaced') return doc;
+    const zero = amount(0, event.currency);
+    return {
+      orderId: doc.orderId,
+      updatedAt: doc.updatedAt,
+      payment: doc.payment,
+      timeline: doc.timeline,
+      status: 'Placed',
+      customerId: event.customerId,
+      currency: event.currency,
+      lines: event.lines.map((line) => ({
+        sku: line.sku,
+        quantity: line.quantity,
+        unitPrice: line.unitPrice,
+        lineTotal: line.lineTotal,
+        refundedQuantity: 0,
+      })),
+      total: event.total,
+      paid: zero,
+      refunded: zero,
+      refundsPending: zero,
+      placedAt: sortableInstant(event.at),
+      refunds: [],
+    };
+  }
+  switch (event.type) {
+    case 'OrderPlaced':
+      return doc;
+    case 'OrderConfirmed':
+      return doc.status === 'Placed' ? { ...doc, status: 'Confirmed', paid: event.paid, confirmedAt: event.at } : doc;
+    case 'OrderShipped':
+      return doc.status === 'Confirmed' ? { ...doc, status: 'Shipped', shippedAt: event.at } : doc;
+    case 'OrderCancelled':
+      return doc.status === 'Placed' || doc.status === 'Confirmed'
+        ? { ...doc, status: 'Cancelled', cancelReason: event.reason, cancelledAt: event.at }
+        : doc;
+    case 'RefundRequested':
+      return onRefundRequested(doc, event);
+    case 'RefundCompleted':
+      return onRefundCompleted(doc, event);
+    case 'RefundFailed':
+      return onRefundFailed(doc, event);
+    default: {
+      const _exhaustive: never = event;
+      return doc;
+    }
+  }
+};
+
+const applyEvent = (doc: OrderDoc, event: DomainEvent): OrderDoc => {
+  switch (event.type) {
+    case 'OrderPlaced':
+    case 'OrderConfirmed':
+    case 'OrderShipped':
+    case 'OrderCancelled':
+    case 'RefundRequested':
+    case 'RefundCompleted':
+    case 'RefundFailed':
+      return applyOrderEvent(doc, event);
+    case 'PaymentAuthorized':
+    case 'PaymentDeclined':
+    case 'PaymentAuthorizationFailed':
+    case 'PaymentCaptured':
+    case 'PaymentVoided':
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+      return { ...doc, payment: evolvePaymentSummary(doc.payment, event) };
+    // stock events only add to the timeline
+    case 'StockReserved':
+    case 'ReservationReleased':
+    case 'ReservationCommitted':
+    case 'ReservationExpired':
+    case 'StockRestocked':
+    case 'SkuDefined':
+    case 'SkuUpdated':
+    case 'StockAdjusted':
+      return doc;
+    default: {
+      const _exhaustive: never = event;
+      return doc;
+    }
+  }
+};
+
+const unplaced = (id: string, at: string): UnplacedOrderDoc => ({
+  orderId: id,
+  status: null,
+  customerId: null,
+  placedAt: null,
+  updatedAt: at,
+  payment: null,
+  timeline: [],
+});
+
+const evolveOrder = (doc: OrderDoc | null, e: ProjectedEvent, id: string): OrderDoc => {
+  const base = doc ?? unplaced(id, e.event.at);
+  if (orderIdOf(e.event) !== id) return base;
+  const next = applyEvent(base, e.event);
+  return {
+    ...next,
+    updatedAt: laterOf(base.updatedAt, e.event.at),
+    timeline: addToTimeline(next.timeline, timelineEntry(e)),
+  };
+};
+
+export const ordersProjection: Projection<OrderDoc> = {
+  name: 'orders',
+  version: 1,
+  indexes: ['status', 'customerId', 'placedAt'],
+  documentIds: (e) => {
+    const id = orderIdOf(e.event);
+    return id === undefined ? [] : [id];
+  },
+  evolve: evolveOrder,
+};

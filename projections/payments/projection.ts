@@ -1,0 +1,211 @@
+import type { PaymentEvent } from '../../domain/payment';
+import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+
+/** Money in a read model: integer minor units and an ISO currency, as plain JSON (no brands to re-validate). */
+export interface MoneyView {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+/** Mirror of the payment aggregate's status; a payment document exists from its first event, so no 'None'. */
+export type PaymentStatus =
+  'Pending' | 'Authorized' | 'Declined' | 'Voided' | 'Captured' | 'PartiallyRefunded' | 'Refunded';
+
+/**
+ * ISO 4217's code for "no currency". Only a payment whose first projected event carries no amount (a void, which
+ * the aggregate never emits first) gets it, so `evolve` stays total without nullable money fields.
+ */
+export const NO_CURRENCY = 'XXX';
+
+/** What the payment of one order looks like now; the orders read model embeds exactly this. */
+export type PaymentSummary = {
+  readonly status: PaymentStatus;
+  readonly currency: string;
+  /** zero until an authorization succeeded */
+  readonly authorized: MoneyView;
+  /** zero until captured */
+  readonly captured: MoneyView;
+  /** sum of successful refunds */
+  readonly refunded: MoneyView;
+  /** provider errors while authorizing (the attempt number of the latest one) */
+  readonly failedAttempts: number;
+  readonly declineCode?: string;
+  /** the latest provider error (authorization or refund); kept after a later success as a hint for operators */
+  readonly lastError?: string;
+};
+
+export interface PaymentRefundView {
+  readonly refundId: string;
+  readonly amount: MoneyView;
+  readonly status: 'Refunded' | 'Failed';
+  /** provider message of the latest failed attempt */
+  readonly message?: string;
+}
+
+/** `payments` read model: one document per order (id = orderId). A type alias (not an
+ * interface) so it is assignable to the store's JSON body type. */
+export type PaymentDoc = PaymentSummary & {
+  readonly orderId: string;
+  /** in order of first appearance */
+  readonly refunds: readonly PaymentRefundView[];
+  readonly updatedAt: string;
+};
+
+const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
+
+const isPaymentEvent = (event: DomainEvent): event is PaymentEvent =>
+  event.type === 'PaymentAuthorized' ||
+  event.type === 'PaymentDeclined' ||
+  event.type === 'PaymentAuthorizationFailed' ||
+  event.type === 'PaymentCaptured' ||
+  event.type === 'PaymentVoided' ||
+  event.type === 'PaymentRefunded' ||
+  event.type === 'PaymentRefundFailed';
+
+const currencyOf = (event: PaymentEvent): string =>
+  event.type === 'PaymentVoided' ? NO_CURRENCY : event.amount.currency;
+
+/** The state before any event: an authorization has been asked for, nothing held yet. */
+const emptySummary = (currency: string): PaymentSummary => ({
+  status: 'Pending',
+  currency,
+  authorized: amount(0, currency),
+  captured: amount(0, currency),
+  refunded: amount(0, currency),
+  failedAttempts: 0,
+});
+
+const isSettled = (status: PaymentStatus): boolean =>
+  status === 'Captured' || status === 'PartiallyRefunded' || status === 'Refunded';
+
+/**
+ * One step of the payment summary, with the aggregate's own guards: an event that does not fit the status (which
+ * the aggregate never records) leaves the summary unchanged.
+ */
+export const evolvePaymentSummary = (previous: PaymentSummary | null, event: PaymentEvent): PaymentSummary => {
+  const summary = previous ?? emptySummary(currencyOf(event));
+  switch (event.type) {
+    case 'PaymentAuthorizationFailed':
+      return summary.status === 'Pending'
+        ? { ...summary, failedAttempts: event.attempt, lastError: event.message }
+        : summary;
+    case 'PaymentAuthorized':
+      return summary.status === 'Pending' ? { ...summary, status: 'Authorized', authorized: event.amount } : summary;
+    case 'PaymentDeclined':
+      return summary.status === 'Pending'
+        ? { ...summary, status: 'Declined', declineCode: event.declineCode }
+        : summary;
+    case 'PaymentVoided':
+      return summary.status === 'Pending' || summary.status === 'Authorized'
+        ? { ...summary, status: 'Voided' }
+        : summary;
+    case 'PaymentCaptured':
+      return summary.status === 'Authorized' &&
+        event.amount.currency === summary.authorized.currency &&
+        event.amount.amount <= summary.authorized.amount
+        ? { ...summary, status: 'Captured', captured: event.amount, refunded: amount(0, event.amount.currency) }
+        : summary;
+    case 'PaymentRefunded': {
+      const refunded = summary.refunded.amount + event.amount.amount;
+      if (
+        (summary.status !== 'Captured' && summary.status !== 'PartiallyRefunded') ||
+        event.amount.currency !== summary.captured.currency ||
+        refunded > summary.captured.amount
+      ) {
+        return summary;
+      }
+      // only the full captured amount closes the payment, as in the aggregate
+      const status = refunded >= summary.captured.amount ? 'Refunded' : 'PartiallyRefunded';
+      return { ...summary, status, refunded: amount(refunded, summary.captured.currency) };
+    }
+    case 'PaymentRefundFailed':
+      return isSettled(summary.status) ? { ...summary, lastError: event.message } : summary;
+    default: {
+      const _exhaustive: never = event;
+      return summary;
+    }
+  }
+};
+
+const laterOf = (a: string, b: string): string => {
+  const [ta, tb] = [Date.parse(a), Date.parse(b)];
+  return tb > ta || (tb === ta && b > a) ? b : a;
+};
+
+const withRefund = (refunds: readonly PaymentRefundView[], view: PaymentRefundView): readonly PaymentRefundView[] =>
+  refunds.some((r) => r.refundId === view.refundId)
+    ? refunds.map((r) => (r.refundId === view.refundId ? view : r))
+    : [...refunds, view];
+
+const evolveRefunds = (refunds: readonly PaymentRefundView[], event: PaymentEvent): readonly PaymentRefundView[] => {
+  switch (event.type) {
+    case 'PaymentRefunded':
+      return withRefund(refunds, { refundId: event.refundId, amount: event.amount, status: 'Refunded' });
+    case 'PaymentRefundFailed':
+      return withRefund(refunds, {
+        refundId: event.refundId,
+        amount: event.amount,
+        status: 'Failed',
+        message: event.message,
+      });
+    case 'PaymentAuthorized':
+    case 'PaymentDeclined':
+    case 'PaymentAuthorizationFailed':
+    case 'PaymentCaptured':
+    case 'PaymentVoided':
+      return refunds;
+    default: {
+      const _exhaustive: never = event;
+      return refunds;
+    }
+  }
+};
+
+/** A refund id paid out once stays paid out: a later failure or second payout for it is not a fact of this payment. */
+const refundAlreadyPaid = (doc: PaymentDoc, event: PaymentEvent): boolean =>
+  (event.type === 'PaymentRefunded' || event.type === 'PaymentRefundFailed') &&
+  doc.refunds.some((r) => r.refundId === event.refundId && r.status === 'Refunded');
+
+const summaryOf = (doc: PaymentDoc): PaymentSummary => {
+  const { orderId: _orderId, refunds: _refunds, updatedAt: _updatedAt, ...summary } = doc;
+  return summary;
+};
+
+const emptyDoc = (id: string, currency: string, at: string): PaymentDoc => ({
+  ...emptySummary(currency),
+  orderId: id,
+  refunds: [],
+  updatedAt: at,
+});
+
+const evolvePaymentDoc = (doc: PaymentDoc | null, e: ProjectedEvent, id: string): PaymentDoc => {
+  const { event } = e;
+  if (!isPaymentEvent(event)) return doc ?? emptyDoc(id, NO_CURRENCY, event.at);
+  const base = doc ?? emptyDoc(id, currencyOf(event), event.at);
+  if (refundAlreadyPaid(base, event)) return base;
+  const before = summaryOf(base);
+  const after = evolvePaymentSummary(before, event);
+  // the summary answers the very object it was given when the aggregate's guards reject the event
+  if (after === before) return base;
+  return {
+    ...after,
+    orderId: id,
+    refunds: evolveRefunds(base.refunds, event),
+    updatedAt: laterOf(base.updatedAt, event.at),
+  };
+};
+
+/** The order id of a payment event; every payment stream belongs to one order. */
+export const paymentOrderId = (event: DomainEvent): string | undefined =>
+  isPaymentEvent(event) ? event.orderId : undefined;
+
+export const paymentsProjection: Projection<PaymentDoc> = {
+  name: 'payments',
+  version: 1,
+  indexes: ['status'],
+  documentIds: (e) => {
+    const id = paymentOrderId(e.event);
+    return id === undefined ? [] : [id];
+  },
+  evolve: evolvePaymentDoc,
+};

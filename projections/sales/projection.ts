@@ -1,0 +1,159 @@
+import type { OrderPlaced } from '../../domain/order';
+import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+
+export type Granularity = 'hour' | 'day';
+
+/** cancelledByReason holds at most this many keys, OTHER_REASON included. */
+export const MAX_CANCEL_REASONS = 20;
+export const OTHER_REASON = 'other';
+/** topSkus keeps this many SKUs. */
+export const TOP_SKUS = 20;
+
+/**
+ * `sales` read model: counters per UTC hour (`hour:2026-01-31T10`) and per UTC day (`day:2026-01-31`), each
+ * event counted in the buckets of its own `at`. Records are keyed by reason, currency or SKU.
+ */
+export type SalesDoc = {
+  readonly bucket: string;
+  readonly granularity: Granularity;
+  /** ISO instant the bucket starts at, e.g. `2026-01-31T10:00:00.000Z` */
+  readonly start: string;
+  readonly ordersPlaced: number;
+  readonly ordersConfirmed: number;
+  readonly ordersCancelled: number;
+  readonly cancelledByReason: Readonly<Record<string, number>>;
+  /** captured at confirmation, minor units per currency */
+  readonly revenue: Readonly<Record<string, number>>;
+  /** completed refunds, minor units per currency */
+  readonly refunds: Readonly<Record<string, number>>;
+  readonly refundCount: number;
+  /** units on orders placed (confirmation does not repeat the lines) */
+  readonly unitsOrdered: number;
+  /**
+   * Units ordered per SKU, the TOP_SKUS largest (ties: lower SKU first). Trimmed after every order, so a SKU
+   * that falls out and comes back restarts from zero: approximate once more than TOP_SKUS SKUs sell in a bucket.
+   */
+  readonly topSkus: Readonly<Record<string, number>>;
+};
+
+/** Timestamps are `YYYY-MM-DDTHH:mm:ss(.f)Z` (UTC), so the buckets are prefixes of the text. */
+export const hourBucketId = (at: string): string => `hour:${at.slice(0, 13)}`;
+export const dayBucketId = (at: string): string => `day:${at.slice(0, 10)}`;
+
+const counted = (event: DomainEvent): boolean =>
+  event.type === 'OrderPlaced' ||
+  event.type === 'OrderConfirmed' ||
+  event.type === 'OrderCancelled' ||
+  event.type === 'RefundCompleted';
+
+const bucketIds = (e: ProjectedEvent): readonly string[] =>
+  counted(e.event) ? [hourBucketId(e.event.at), dayBucketId(e.event.at)] : [];
+
+const emptyBucket = (id: string): SalesDoc => {
+  const hour = /^hour:(\d{4}-\d{2}-\d{2}T\d{2})$/.exec(id)?.[1];
+  const day = /^day:(\d{4}-\d{2}-\d{2})$/.exec(id)?.[1];
+  return {
+    bucket: id,
+    granularity: hour !== undefined ? 'hour' : 'day',
+    // an id that is neither shape never comes from documentIds; keep it visible rather than throw
+    start: hour !== undefined ? `${hour}:00:00.000Z` : day !== undefined ? `${day}T00:00:00.000Z` : id,
+    ordersPlaced: 0,
+    ordersConfirmed: 0,
+    ordersCancelled: 0,
+    cancelledByReason: {},
+    revenue: {},
+    refunds: {},
+    refundCount: 0,
+    unitsOrdered: 0,
+    topSkus: {},
+  };
+};
+
+/** Own keys only: a reason such as `__proto__` or `constructor` must count, not read Object.prototype. */
+const countOf = (record: Readonly<Record<string, number>>, key: string): number =>
+  Object.hasOwn(record, key) ? (record[key] ?? 0) : 0;
+
+/** Computed keys define own properties, so `__proto__` is stored as data rather than setting the prototype. */
+const plus = (record: Readonly<Record<string, number>>, key: string, n: number): Record<string, number> => ({
+  ...record,
+  [key]: countOf(record, key) + n,
+});
+
+const withReason = (record: Readonly<Record<string, number>>, reason: string): Record<string, number> => {
+  const named = Object.keys(record).filter((key) => key !== OTHER_REASON).length;
+  // room is kept for OTHER_REASON itself, so the record never exceeds MAX_CANCEL_REASONS keys
+  const fits = Object.hasOwn(record, reason) || named < MAX_CANCEL_REASONS - 1;
+  return plus(record, fits ? reason : OTHER_REASON, 1);
+};
+
+const withSkus = (record: Readonly<Record<string, number>>, lines: OrderPlaced['lines']): Record<string, number> => {
+  const merged = lines.reduce<Record<string, number>>((acc, line) => plus(acc, line.sku, line.quantity), { ...record });
+  const top = Object.entries(merged)
+    .sort(([skuA, a], [skuB, b]) => b - a || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
+    .slice(0, TOP_SKUS);
+  return top.reduce<Record<string, number>>((acc, [sku, units]) => ({ ...acc, [sku]: units }), {});
+};
+
+const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): SalesDoc => {
+  const bucket = doc ?? emptyBucket(id);
+  const { event } = e;
+  if (!bucketIds(e).includes(id)) return bucket;
+  switch (event.type) {
+    case 'OrderPlaced':
+      return {
+        ...bucket,
+        ordersPlaced: bucket.ordersPlaced + 1,
+        unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+        topSkus: withSkus(bucket.topSkus, event.lines),
+      };
+    case 'OrderConfirmed':
+      return {
+        ...bucket,
+        ordersConfirmed: bucket.ordersConfirmed + 1,
+        revenue: plus(bucket.revenue, event.paid.currency, event.paid.amount),
+      };
+    case 'OrderCancelled':
+      return {
+        ...bucket,
+        ordersCancelled: bucket.ordersCancelled + 1,
+        cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
+      };
+    case 'RefundCompleted':
+      return {
+        ...bucket,
+        refundCount: bucket.refundCount + 1,
+        refunds: plus(bucket.refunds, event.amount.currency, event.amount.amount),
+      };
+    case 'OrderShipped':
+    case 'RefundRequested':
+    case 'RefundFailed':
+    case 'PaymentAuthorized':
+    case 'PaymentDeclined':
+    case 'PaymentAuthorizationFailed':
+    case 'PaymentCaptured':
+    case 'PaymentVoided':
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+    case 'SkuDefined':
+    case 'SkuUpdated':
+    case 'StockRestocked':
+    case 'StockAdjusted':
+    case 'StockReserved':
+    case 'ReservationReleased':
+    case 'ReservationCommitted':
+    case 'ReservationExpired':
+      return bucket;
+    default: {
+      const _exhaustive: never = event;
+      return bucket;
+    }
+  }
+};
+
+export const salesProjection: Projection<SalesDoc> = {
+  name: 'sales',
+  version: 1,
+  indexes: ['granularity', 'start'],
+  documentIds: bucketIds,
+  evolve: evolveBucket,
+};

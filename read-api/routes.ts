@@ -1,0 +1,179 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { OrderId, Sku } from '../domain/shared';
+import { requireScope } from '../infra/http/middleware';
+import { problem } from '../infra/http/problem';
+import { decodeOr400 } from '../infra/http/validate';
+import type { EventStore } from '../infra/ports/event-store';
+import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../infra/ports/read-store';
+import { collectionName, type Projection } from '../projections/projection';
+import type { ProjectionProgress } from './progress';
+import { ListOrdersQuery, ListSkusQuery, ReadOnlyQuery, SalesQuery } from './queries';
+
+export interface ReadApiDeps {
+  readonly readStore: ReadStore;
+  readonly progress: ProjectionProgress;
+  readonly eventStore: Pick<EventStore, 'headPosition'>;
+  readonly projections: readonly Projection<unknown>[];
+  /** longest wait for X-Min-Position before answering with what is there */
+  readonly maxWaitMs: number;
+}
+
+const minPositionOf = (req: Request, fromQuery: number | undefined): number | undefined => {
+  const header = req.get('X-Min-Position');
+  if (header === undefined) return fromQuery;
+  if (!/^\d{1,15}$/.test(header)) {
+    throw problem(
+      400,
+      'InvalidMinPosition',
+      'Invalid X-Min-Position',
+      'X-Min-Position must be a whole number (a position from a command response)',
+    );
+  }
+  return Number(header);
+};
+
+export const readRoutes = (deps: ReadApiDeps): Router => {
+  const router = express.Router();
+  const byName = new Map(deps.projections.map((p) => [p.name, p]));
+  const collection = (name: string): string => {
+    const projection = byName.get(name);
+    if (!projection) throw new Error(`no projection ${name}`);
+    return collectionName(projection);
+  };
+
+  /**
+   * Read-your-writes: wait (bounded) until the projection reached the client's position; either way, say how
+   * fresh the answer is, and how far behind when the wait ran out.
+   */
+  const fresh = async (
+    req: Request,
+    res: Response,
+    projection: string,
+    fromQuery: number | undefined,
+  ): Promise<void> => {
+    const wanted = minPositionOf(req, fromQuery);
+    if (wanted !== undefined) await deps.progress.waitFor(projection, wanted, deps.maxWaitMs);
+    const position = await deps.progress.position(projection);
+    res.setHeader('X-Projection-Position', String(position));
+    if (wanted !== undefined && position < wanted) {
+      res.setHeader('X-Stale', 'true');
+      res.setHeader('X-Stale-By', String(wanted - position));
+    }
+  };
+
+  const page = async (run: () => Promise<Page>): Promise<Page> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof InvalidCursorError)
+        throw problem(400, 'InvalidCursor', 'Invalid cursor', 'cursor: not a cursor returned by this endpoint');
+      throw error;
+    }
+  };
+
+  const pageBody = (result: Page) => ({
+    items: result.items.map((d) => d.body),
+    ...(result.next ? { next: result.next } : {}),
+  });
+
+  const one = async (req: Request, res: Response, projection: string, id: string, what: string): Promise<void> => {
+    const query = decodeOr400(ReadOnlyQuery, req.query, 'query');
+    await fresh(req, res, projection, query.minPosition);
+    const doc = await deps.readStore.get(collection(projection), id);
+    if (!doc) throw problem(404, `${what}NotFound`, `${what} not found`, `no ${what.toLowerCase()} ${id}`);
+    res.json(doc.body);
+  };
+
+  router.get('/orders', requireScope('read'), async (req, res) => {
+    const query = decodeOr400(ListOrdersQuery, req.query, 'query');
+    await fresh(req, res, 'orders', query.minPosition);
+    const where: Record<string, FieldFilter> = {};
+    if (query.status) where.status = query.status;
+    if (query.customerId) where.customerId = query.customerId;
+    if (query.from || query.to)
+      where.placedAt = { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) };
+    const result = await page(() =>
+      deps.readStore.query(collection('orders'), {
+        where,
+        orderBy: { field: 'placedAt', direction: 'desc' },
+        limit: query.limit ?? 50,
+        ...(query.cursor ? { after: query.cursor } : {}),
+      }),
+    );
+    res.json(pageBody(result));
+  });
+
+  router.get('/orders/:orderId', requireScope('read'), async (req, res) => {
+    const id = decodeOr400(OrderId, req.params.orderId, 'orderId');
+    await one(req, res, 'orders', id, 'Order');
+  });
+
+  router.get('/skus', requireScope('read'), async (req, res) => {
+    const query = decodeOr400(ListSkusQuery, req.query, 'query');
+    await fresh(req, res, 'skus', query.minPosition);
+    const result = await page(() =>
+      deps.readStore.query(collection('skus'), {
+        where: query.lowStock ? { lowStock: query.lowStock === 'true' } : {},
+        orderBy: { field: 'sku', direction: 'asc' },
+        limit: query.limit ?? 100,
+        ...(query.cursor ? { after: query.cursor } : {}),
+      }),
+    );
+    res.json(pageBody(result));
+  });
+
+  router.get('/skus/:sku', requireScope('read'), async (req, res) => {
+    const sku = decodeOr400(Sku, req.params.sku, 'sku');
+    await one(req, res, 'skus', sku, 'Sku');
+  });
+
+  router.get('/payments/:orderId', requireScope('read'), async (req, res) => {
+    const id = decodeOr400(OrderId, req.params.orderId, 'orderId');
+    await one(req, res, 'payments', id, 'Payment');
+  });
+
+  router.get('/stats/sales', requireScope('read'), async (req, res) => {
+    const query = decodeOr400(SalesQuery, req.query, 'query');
+    if (Date.parse(query.to) <= Date.parse(query.from)) {
+      throw problem(400, 'ValidationFailed', 'The request is not valid', 'query: to must be after from', {
+        errors: [{ field: 'to', message: 'must be after from' }],
+      });
+    }
+    await fresh(req, res, 'sales', query.minPosition);
+    const granularity = query.granularity ?? 'hour';
+    const buckets = [];
+    let after: string | undefined;
+    // a year of hours is 8,760 buckets: page through rather than trust one limit
+    do {
+      const result = await deps.readStore.query(collection('sales'), {
+        where: { granularity, start: { gte: query.from, lt: query.to } },
+        orderBy: { field: 'start', direction: 'asc' },
+        limit: 500,
+        ...(after ? { after } : {}),
+      });
+      buckets.push(...result.items.map((d) => d.body));
+      after = result.next;
+    } while (after !== undefined && buckets.length < 20_000);
+    res.json({ from: query.from, to: query.to, granularity, buckets });
+  });
+
+  router.get('/projections', requireScope('read'), async (_req, res) => {
+    const head = await deps.eventStore.headPosition();
+    const items = await Promise.all(
+      deps.projections.map(async (p) => {
+        const position = await deps.progress.position(p.name);
+        return {
+          name: p.name,
+          version: p.version,
+          collection: collectionName(p),
+          position,
+          lag: Math.max(0, head - position),
+          documents: await deps.readStore.count(collectionName(p)),
+        };
+      }),
+    );
+    res.json({ head, projections: items });
+  });
+
+  return router;
+};

@@ -1,0 +1,326 @@
+import {
+  stockDelta,
+  type ReservationCommitted,
+  type ReservationExpired,
+  type ReservationReleased,
+  type SkuDefined,
+  type SkuUpdated,
+  type StockAdjusted,
+  type StockReserved,
+  type StockRestocked,
+} from '../../domain/inventory';
+import {
+  paymentToken,
+  type OrderCancelled,
+  type OrderConfirmed,
+  type OrderPlaced,
+  type OrderShipped,
+  type RefundCompleted,
+  type RefundFailed,
+  type RefundRequested,
+} from '../../domain/order';
+import type {
+  PaymentAuthorizationFailed,
+  PaymentAuthorized,
+  PaymentCaptured,
+  PaymentDeclined,
+  PaymentRefunded,
+  PaymentRefundFailed,
+  PaymentVoided,
+} from '../../domain/payment';
+import {
+  currency,
+  customerId,
+  money,
+  name,
+  nonNegativeInt,
+  orderId,
+  quantity,
+  reason,
+  refundId,
+  sku,
+  timestamp,
+  type Currency,
+  type Money,
+} from '../../domain/shared';
+
+/** Domain events built with the domain's trusted builders; every field can be overridden. */
+
+export const EUR = currency('EUR');
+export const USD = currency('USD');
+export const eur = (amount: number): Money => money(amount, EUR);
+export const usd = (amount: number): Money => money(amount, USD);
+
+/** 2026-03-01 at hh:mm (UTC). */
+export const at = (hh: number, mm = 0): ReturnType<typeof timestamp> =>
+  timestamp(`2026-03-01T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00.000Z`);
+
+export const O1 = orderId('o-1');
+export const O2 = orderId('o-2');
+export const A = sku('A-1');
+export const B = sku('B-2');
+export const R1 = refundId('r-1');
+export const R2 = refundId('r-2');
+
+export interface LineSpec {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPrice: number;
+}
+
+/** Two of A at 10.00 and one of B at 5.00: 25.00 in all. */
+export const defaultLines: readonly LineSpec[] = [
+  { sku: A, quantity: 2, unitPrice: 1000 },
+  { sku: B, quantity: 1, unitPrice: 500 },
+];
+
+export const orderPlaced = (
+  o: { orderId?: string; customer?: string; cur?: Currency; lines?: readonly LineSpec[]; at?: string } = {},
+): OrderPlaced => {
+  const cur = o.cur ?? EUR;
+  const lines = (o.lines ?? defaultLines).map((l) => ({
+    sku: sku(l.sku),
+    quantity: quantity(l.quantity),
+    unitPrice: money(l.unitPrice, cur),
+    lineTotal: money(l.unitPrice * l.quantity, cur),
+  }));
+  return {
+    type: 'OrderPlaced',
+    orderId: orderId(o.orderId ?? O1),
+    customerId: customerId(o.customer ?? 'c-1'),
+    currency: cur,
+    lines,
+    total: money(
+      lines.reduce((sum, l) => sum + l.lineTotal.amount, 0),
+      cur,
+    ),
+    paymentToken: paymentToken('tok_visa'),
+    at: timestamp(o.at ?? at(10)),
+  };
+};
+
+export const orderConfirmed = (o: { orderId?: string; paid?: Money; at?: string } = {}): OrderConfirmed => ({
+  type: 'OrderConfirmed',
+  orderId: orderId(o.orderId ?? O1),
+  paid: o.paid ?? eur(2500),
+  at: timestamp(o.at ?? at(10, 5)),
+});
+
+export const orderShipped = (o: { orderId?: string; at?: string } = {}): OrderShipped => ({
+  type: 'OrderShipped',
+  orderId: orderId(o.orderId ?? O1),
+  at: timestamp(o.at ?? at(12)),
+});
+
+export const orderCancelled = (
+  o: { orderId?: string; reason?: string; wasPaid?: Money; at?: string } = {},
+): OrderCancelled => ({
+  type: 'OrderCancelled',
+  orderId: orderId(o.orderId ?? O1),
+  reason: reason(o.reason ?? 'customer changed their mind'),
+  wasPaid: o.wasPaid ?? eur(0),
+  at: timestamp(o.at ?? at(11)),
+});
+
+export const refundRequested = (
+  o: {
+    orderId?: string;
+    refundId?: string;
+    amount?: Money;
+    lines?: readonly { sku: string; quantity: number }[];
+    reason?: string;
+    at?: string;
+  } = {},
+): RefundRequested => ({
+  type: 'RefundRequested',
+  orderId: orderId(o.orderId ?? O1),
+  refundId: refundId(o.refundId ?? R1),
+  scope: o.lines === undefined ? 'Amount' : 'Lines',
+  amount: o.amount ?? eur(1000),
+  lines: (o.lines ?? []).map((l) => ({ sku: sku(l.sku), quantity: quantity(l.quantity) })),
+  reason: reason(o.reason ?? 'damaged'),
+  restock: o.lines !== undefined,
+  at: timestamp(o.at ?? at(13)),
+});
+
+export const refundCompleted = (
+  o: { orderId?: string; refundId?: string; amount?: Money; at?: string } = {},
+): RefundCompleted => ({
+  type: 'RefundCompleted',
+  orderId: orderId(o.orderId ?? O1),
+  refundId: refundId(o.refundId ?? R1),
+  amount: o.amount ?? eur(1000),
+  at: timestamp(o.at ?? at(14)),
+});
+
+export const refundFailed = (
+  o: { orderId?: string; refundId?: string; reason?: string; at?: string } = {},
+): RefundFailed => ({
+  type: 'RefundFailed',
+  orderId: orderId(o.orderId ?? O1),
+  refundId: refundId(o.refundId ?? R1),
+  reason: reason(o.reason ?? 'card expired'),
+  at: timestamp(o.at ?? at(14)),
+});
+
+export const paymentAuthorized = (o: { orderId?: string; amount?: Money; at?: string } = {}): PaymentAuthorized => ({
+  type: 'PaymentAuthorized',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(2500),
+  authorizationId: 'auth-1',
+  at: timestamp(o.at ?? at(10, 2)),
+});
+
+export const paymentDeclined = (o: { orderId?: string; amount?: Money; at?: string } = {}): PaymentDeclined => ({
+  type: 'PaymentDeclined',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(2500),
+  declineCode: 'card_declined',
+  at: timestamp(o.at ?? at(10, 2)),
+});
+
+export const paymentAuthorizationFailed = (
+  o: { orderId?: string; amount?: Money; attempt?: number; message?: string; at?: string } = {},
+): PaymentAuthorizationFailed => ({
+  type: 'PaymentAuthorizationFailed',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(2500),
+  message: o.message ?? 'gateway timeout',
+  attempt: o.attempt ?? 1,
+  at: timestamp(o.at ?? at(10, 1)),
+});
+
+export const paymentCaptured = (o: { orderId?: string; amount?: Money; at?: string } = {}): PaymentCaptured => ({
+  type: 'PaymentCaptured',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(2500),
+  at: timestamp(o.at ?? at(10, 4)),
+});
+
+export const paymentVoided = (o: { orderId?: string; at?: string } = {}): PaymentVoided => ({
+  type: 'PaymentVoided',
+  orderId: orderId(o.orderId ?? O1),
+  reason: reason('order cancelled'),
+  at: timestamp(o.at ?? at(11)),
+});
+
+export const paymentRefunded = (
+  o: { orderId?: string; refundId?: string; amount?: Money; at?: string } = {},
+): PaymentRefunded => ({
+  type: 'PaymentRefunded',
+  orderId: orderId(o.orderId ?? O1),
+  refundId: refundId(o.refundId ?? R1),
+  amount: o.amount ?? eur(1000),
+  providerRefundId: 're_1',
+  at: timestamp(o.at ?? at(13, 30)),
+});
+
+export const paymentRefundFailed = (
+  o: { orderId?: string; refundId?: string; amount?: Money; attempt?: number; at?: string } = {},
+): PaymentRefundFailed => ({
+  type: 'PaymentRefundFailed',
+  orderId: orderId(o.orderId ?? O1),
+  refundId: refundId(o.refundId ?? R1),
+  amount: o.amount ?? eur(1000),
+  message: 'provider unavailable',
+  attempt: o.attempt ?? 1,
+  at: timestamp(o.at ?? at(13, 30)),
+});
+
+export const skuDefined = (o: { sku?: string; name?: string; unitPrice?: Money; at?: string } = {}): SkuDefined => ({
+  type: 'SkuDefined',
+  sku: sku(o.sku ?? A),
+  name: name(o.name ?? 'Anvil'),
+  unitPrice: o.unitPrice ?? eur(1000),
+  at: timestamp(o.at ?? at(9)),
+});
+
+export const skuUpdated = (o: { sku?: string; name?: string; unitPrice?: Money; at?: string } = {}): SkuUpdated => ({
+  type: 'SkuUpdated',
+  sku: sku(o.sku ?? A),
+  name: name(o.name ?? 'Anvil, heavy'),
+  unitPrice: o.unitPrice ?? eur(1200),
+  at: timestamp(o.at ?? at(9, 30)),
+});
+
+export const stockRestocked = (o: {
+  sku?: string;
+  quantity?: number;
+  onHand: number;
+  orderId?: string;
+  at?: string;
+}): StockRestocked => ({
+  type: 'StockRestocked',
+  sku: sku(o.sku ?? A),
+  quantity: quantity(o.quantity ?? o.onHand),
+  onHand: nonNegativeInt(o.onHand),
+  ...(o.orderId === undefined ? {} : { orderId: orderId(o.orderId), reason: reason('returned') }),
+  at: timestamp(o.at ?? at(9, 10)),
+});
+
+export const stockAdjusted = (o: { sku?: string; delta: number; onHand: number; at?: string }): StockAdjusted => ({
+  type: 'StockAdjusted',
+  sku: sku(o.sku ?? A),
+  delta: stockDelta(o.delta),
+  onHand: nonNegativeInt(o.onHand),
+  reason: reason('stock count'),
+  at: timestamp(o.at ?? at(9, 20)),
+});
+
+export const stockReserved = (o: {
+  sku?: string;
+  orderId?: string;
+  quantity: number;
+  available: number;
+  at?: string;
+}): StockReserved => ({
+  type: 'StockReserved',
+  sku: sku(o.sku ?? A),
+  orderId: orderId(o.orderId ?? O1),
+  quantity: quantity(o.quantity),
+  expiresAt: timestamp('2026-03-02T00:00:00.000Z'),
+  available: nonNegativeInt(o.available),
+  at: timestamp(o.at ?? at(10, 1)),
+});
+
+export const reservationReleased = (o: {
+  sku?: string;
+  orderId?: string;
+  quantity: number;
+  at?: string;
+}): ReservationReleased => ({
+  type: 'ReservationReleased',
+  sku: sku(o.sku ?? A),
+  orderId: orderId(o.orderId ?? O1),
+  quantity: quantity(o.quantity),
+  reason: reason('payment declined'),
+  at: timestamp(o.at ?? at(11)),
+});
+
+export const reservationCommitted = (o: {
+  sku?: string;
+  orderId?: string;
+  quantity: number;
+  onHand: number;
+  at?: string;
+}): ReservationCommitted => ({
+  type: 'ReservationCommitted',
+  sku: sku(o.sku ?? A),
+  orderId: orderId(o.orderId ?? O1),
+  quantity: quantity(o.quantity),
+  onHand: nonNegativeInt(o.onHand),
+  at: timestamp(o.at ?? at(12)),
+});
+
+export const reservationExpired = (o: {
+  sku?: string;
+  orderId?: string;
+  quantity: number;
+  at?: string;
+}): ReservationExpired => ({
+  type: 'ReservationExpired',
+  sku: sku(o.sku ?? A),
+  orderId: orderId(o.orderId ?? O1),
+  quantity: quantity(o.quantity),
+  at: timestamp(o.at ?? at(12)),
+});

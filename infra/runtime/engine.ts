@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Router } from 'express';
 import { commandRoutes } from '../../commands/api/routes';
 import { commandOperations } from '../../commands/api/openapi';
@@ -45,6 +47,7 @@ export const startEmbeddedEngine = async (
     throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
   const clock = overrides.clock ?? systemClock;
   const metrics = overrides.metrics ?? createMetrics();
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
   const store = openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
   const readStore = await openReadStore(config, logger);
   const bus = new EmbeddedBus(store, store.checkpointStore());

@@ -1,0 +1,254 @@
+import * as t from 'io-ts';
+import { Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp, eventRegistry } from '../shared';
+import { PaymentToken } from '../order';
+import { Attempt, ProviderText } from '../payment';
+import { deadlineCodec } from './saga';
+
+export const FulfilmentDeadlineKind = t.union(
+  [t.literal('PaymentTimeout'), t.literal('AuthorizationRetry'), t.literal('CaptureRefundRetry')],
+  'FulfilmentDeadlineKind',
+);
+export type FulfilmentDeadlineKind = t.TypeOf<typeof FulfilmentDeadlineKind>;
+
+export const FulfilmentDeadline = deadlineCodec(FulfilmentDeadlineKind, 'FulfilmentDeadline');
+export type FulfilmentDeadline = t.TypeOf<typeof FulfilmentDeadline>;
+
+/** Who decided the order is off: the saga (it sends CancelOrder) or the customer (the order is cancelled already). */
+export const CancelledBy = t.union([t.literal('saga'), t.literal('customer')], 'CancelledBy');
+export type CancelledBy = t.TypeOf<typeof CancelledBy>;
+
+export const SagaLine = t.readonly(t.strict({ sku: Sku, quantity: Quantity }), 'SagaLine');
+export type SagaLine = t.TypeOf<typeof SagaLine>;
+
+/** The token is kept because the saga must be able to (re)ask for authorization after a restart. */
+export const FulfilmentStarted = t.readonly(
+  t.strict({
+    type: t.literal('FulfilmentStarted'),
+    orderId: OrderId,
+    lines: t.readonlyArray(SagaLine),
+    total: Money,
+    paymentToken: PaymentToken,
+    reservationExpiresAt: Timestamp,
+    paymentTimeout: FulfilmentDeadline,
+    at: Timestamp,
+  }),
+  'FulfilmentStarted',
+);
+export type FulfilmentStarted = t.TypeOf<typeof FulfilmentStarted>;
+
+export const LineReserved = t.readonly(
+  t.strict({ type: t.literal('LineReserved'), orderId: OrderId, sku: Sku, at: Timestamp }),
+  'LineReserved',
+);
+export type LineReserved = t.TypeOf<typeof LineReserved>;
+
+export const ReservationRejected = t.readonly(
+  t.strict({
+    type: t.literal('ReservationRejected'),
+    orderId: OrderId,
+    sku: Sku,
+    commandId: t.string,
+    code: t.string,
+    at: Timestamp,
+  }),
+  'ReservationRejected',
+);
+export type ReservationRejected = t.TypeOf<typeof ReservationRejected>;
+
+/** `attempt` numbers the requests (1 = first); each has its own command id and provider idempotency key. */
+export const AuthorizationRequested = t.readonly(
+  t.strict({
+    type: t.literal('AuthorizationRequested'),
+    orderId: OrderId,
+    attempt: Attempt,
+    amount: Money,
+    paymentToken: PaymentToken,
+    at: Timestamp,
+  }),
+  'AuthorizationRequested',
+);
+export type AuthorizationRequested = t.TypeOf<typeof AuthorizationRequested>;
+
+/** `retry` is the deadline of the next attempt, or null when the retries are used up. */
+export const AuthorizationFailed = t.readonly(
+  t.strict({
+    type: t.literal('AuthorizationFailed'),
+    orderId: OrderId,
+    attempt: Attempt,
+    message: ProviderText,
+    retry: t.union([FulfilmentDeadline, t.null]),
+    at: Timestamp,
+  }),
+  'AuthorizationFailed',
+);
+export type AuthorizationFailed = t.TypeOf<typeof AuthorizationFailed>;
+
+export const PaymentApproved = t.readonly(
+  t.strict({
+    type: t.literal('PaymentApproved'),
+    orderId: OrderId,
+    amount: Money,
+    authorizationId: ProviderText,
+    cancelDeadlines: t.readonlyArray(t.string),
+    at: Timestamp,
+  }),
+  'PaymentApproved',
+);
+export type PaymentApproved = t.TypeOf<typeof PaymentApproved>;
+
+export const CaptureRecorded = t.readonly(
+  t.strict({ type: t.literal('CaptureRecorded'), orderId: OrderId, amount: Money, at: Timestamp }),
+  'CaptureRecorded',
+);
+export type CaptureRecorded = t.TypeOf<typeof CaptureRecorded>;
+
+export const OrderConfirmationRecorded = t.readonly(
+  t.strict({ type: t.literal('OrderConfirmationRecorded'), orderId: OrderId, paid: Money, at: Timestamp }),
+  'OrderConfirmationRecorded',
+);
+export type OrderConfirmationRecorded = t.TypeOf<typeof OrderConfirmationRecorded>;
+
+export const ShipmentRecorded = t.readonly(
+  t.strict({ type: t.literal('ShipmentRecorded'), orderId: OrderId, commit: t.readonlyArray(Sku), at: Timestamp }),
+  'ShipmentRecorded',
+);
+export type ShipmentRecorded = t.TypeOf<typeof ShipmentRecorded>;
+
+/**
+ * The saga gave up on the order (or the customer did). It releases the reservations known to be held, voids an
+ * authorization that may exist, and cancels the order when the saga made the decision. Reservations and
+ * authorizations that only show up later are compensated by the Late… events.
+ */
+export const CompensationStarted = t.readonly(
+  t.strict({
+    type: t.literal('CompensationStarted'),
+    orderId: OrderId,
+    reason: Reason,
+    by: CancelledBy,
+    release: t.readonlyArray(Sku),
+    voidPayment: t.boolean,
+    cancelDeadlines: t.readonlyArray(t.string),
+    at: Timestamp,
+  }),
+  'CompensationStarted',
+);
+export type CompensationStarted = t.TypeOf<typeof CompensationStarted>;
+
+export const LateReservationReleased = t.readonly(
+  t.strict({ type: t.literal('LateReservationReleased'), orderId: OrderId, sku: Sku, reason: Reason, at: Timestamp }),
+  'LateReservationReleased',
+);
+export type LateReservationReleased = t.TypeOf<typeof LateReservationReleased>;
+
+/** An authorization outcome (approval, or a provider error leaving the payment pending) landed after the saga gave up. */
+export const LateAuthorizationVoided = t.readonly(
+  t.strict({
+    type: t.literal('LateAuthorizationVoided'),
+    orderId: OrderId,
+    amount: Money,
+    /** null when the late outcome was a provider error: nothing is held, but the payment is closed all the same */
+    authorizationId: t.union([ProviderText, t.null]),
+    reason: Reason,
+    at: Timestamp,
+  }),
+  'LateAuthorizationVoided',
+);
+export type LateAuthorizationVoided = t.TypeOf<typeof LateAuthorizationVoided>;
+
+/** Money captured for an order that is cancelled goes back; `attempt` numbers the provider calls. */
+export const CaptureRefundRequested = t.readonly(
+  t.strict({
+    type: t.literal('CaptureRefundRequested'),
+    orderId: OrderId,
+    refundId: RefundId,
+    amount: Money,
+    attempt: Attempt,
+    at: Timestamp,
+  }),
+  'CaptureRefundRequested',
+);
+export type CaptureRefundRequested = t.TypeOf<typeof CaptureRefundRequested>;
+
+export const CaptureRefundFailed = t.readonly(
+  t.strict({
+    type: t.literal('CaptureRefundFailed'),
+    orderId: OrderId,
+    refundId: RefundId,
+    attempt: Attempt,
+    message: ProviderText,
+    retry: t.union([FulfilmentDeadline, t.null]),
+    at: Timestamp,
+  }),
+  'CaptureRefundFailed',
+);
+export type CaptureRefundFailed = t.TypeOf<typeof CaptureRefundFailed>;
+
+export const CaptureRefunded = t.readonly(
+  t.strict({
+    type: t.literal('CaptureRefunded'),
+    orderId: OrderId,
+    refundId: RefundId,
+    providerRefundId: ProviderText,
+    at: Timestamp,
+  }),
+  'CaptureRefunded',
+);
+export type CaptureRefunded = t.TypeOf<typeof CaptureRefunded>;
+
+/** Kept so a rejection fed back twice (a re-send after a crash) is recognised, and shown as the last error. */
+export const CommandRejectionRecorded = t.readonly(
+  t.strict({
+    type: t.literal('CommandRejectionRecorded'),
+    orderId: OrderId,
+    commandId: t.string,
+    code: t.string,
+    at: Timestamp,
+  }),
+  'CommandRejectionRecorded',
+);
+export type CommandRejectionRecorded = t.TypeOf<typeof CommandRejectionRecorded>;
+
+export const FulfilmentEvent = t.union(
+  [
+    FulfilmentStarted,
+    LineReserved,
+    ReservationRejected,
+    AuthorizationRequested,
+    AuthorizationFailed,
+    PaymentApproved,
+    CaptureRecorded,
+    OrderConfirmationRecorded,
+    ShipmentRecorded,
+    CompensationStarted,
+    LateReservationReleased,
+    LateAuthorizationVoided,
+    CaptureRefundRequested,
+    CaptureRefundFailed,
+    CaptureRefunded,
+    CommandRejectionRecorded,
+  ],
+  'FulfilmentEvent',
+);
+export type FulfilmentEvent = t.TypeOf<typeof FulfilmentEvent>;
+
+export const fulfilmentEvents = eventRegistry<FulfilmentEvent>(
+  {
+    FulfilmentStarted: { version: 1, codec: FulfilmentStarted },
+    LineReserved: { version: 1, codec: LineReserved },
+    ReservationRejected: { version: 1, codec: ReservationRejected },
+    AuthorizationRequested: { version: 1, codec: AuthorizationRequested },
+    AuthorizationFailed: { version: 1, codec: AuthorizationFailed },
+    PaymentApproved: { version: 1, codec: PaymentApproved },
+    CaptureRecorded: { version: 1, codec: CaptureRecorded },
+    OrderConfirmationRecorded: { version: 1, codec: OrderConfirmationRecorded },
+    ShipmentRecorded: { version: 1, codec: ShipmentRecorded },
+    CompensationStarted: { version: 1, codec: CompensationStarted },
+    LateReservationReleased: { version: 1, codec: LateReservationReleased },
+    LateAuthorizationVoided: { version: 1, codec: LateAuthorizationVoided },
+    CaptureRefundRequested: { version: 1, codec: CaptureRefundRequested },
+    CaptureRefundFailed: { version: 1, codec: CaptureRefundFailed },
+    CaptureRefunded: { version: 1, codec: CaptureRefunded },
+    CommandRejectionRecorded: { version: 1, codec: CommandRejectionRecorded },
+  },
+  [],
+);

@@ -1,0 +1,115 @@
+import type { Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
+import type { PaymentToken } from '../order';
+import type { CancelledBy, FulfilmentDeadline } from './fulfilment-events';
+
+/**
+ * What the saga knows about one order line's reservation. `released` and `committed` mean the saga sent that
+ * command (the runner guarantees delivery); `pending` means ReserveStock is on its way and may still succeed.
+ */
+export type LineStatus = 'pending' | 'reserved' | 'rejected' | 'released' | 'committed';
+
+export interface LineProgress {
+  readonly sku: Sku;
+  readonly quantity: Quantity;
+  readonly status: LineStatus;
+}
+
+/** Giving back money that was captured for an order that ended up cancelled. */
+export interface CaptureRefund {
+  readonly refundId: RefundId;
+  readonly amount: Money;
+  /** provider calls made so far */
+  readonly attempt: number;
+  readonly status: 'requested' | 'awaiting_retry' | 'refunded' | 'failed';
+}
+
+export interface FulfilmentData {
+  readonly orderId: OrderId;
+  readonly total: Money;
+  readonly paymentToken: PaymentToken;
+  readonly startedAt: Timestamp;
+  readonly reservationExpiresAt: Timestamp;
+  readonly lines: readonly LineProgress[];
+  /** authorization requests sent so far (0: none, so there is nothing to void) */
+  readonly authorizationAttempts: number;
+  /** provider errors seen for those requests */
+  readonly authorizationFailures: number;
+  readonly authorization: { readonly amount: Money; readonly authorizationId: string } | null;
+  /** a second void was sent for an authorization outcome that landed after the saga gave up */
+  readonly lateVoidSent: boolean;
+  readonly captured: Money | null;
+  readonly refund: CaptureRefund | null;
+  /** deadlines set and neither fired nor cancelled */
+  readonly deadlines: readonly FulfilmentDeadline[];
+  /** rejections already taken into account, so a rejection fed back twice changes nothing */
+  readonly rejectedCommands: readonly string[];
+  readonly lastError: string | null;
+}
+
+export interface FulfilmentNotStarted {
+  readonly status: 'NotStarted';
+}
+/** ReserveStock sent for every line; waiting until all are reserved (or one is rejected). */
+export interface FulfilmentReserving extends FulfilmentData {
+  readonly status: 'Reserving';
+}
+/** Every line is reserved; authorization attempt `authorizationAttempts` is with the provider. */
+export interface FulfilmentAuthorizing extends FulfilmentData {
+  readonly status: 'Authorizing';
+}
+/** The provider failed; a retry deadline is set. */
+export interface FulfilmentAwaitingRetry extends FulfilmentData {
+  readonly status: 'AwaitingRetry';
+}
+/** Authorized: ConfirmOrder and CapturePayment are sent; waiting for the order to confirm. */
+export interface FulfilmentConfirming extends FulfilmentData {
+  readonly status: 'Confirming';
+}
+interface PaidData extends FulfilmentData {
+  readonly paid: Money;
+  readonly confirmedAt: Timestamp;
+}
+/** Paid; the reservations are held until the order ships. */
+export interface FulfilmentConfirmed extends PaidData {
+  readonly status: 'Confirmed';
+}
+/** Shipped: every reservation is committed. Nothing is left to do; refunds have sagas of their own. */
+export interface FulfilmentCompleted extends PaidData {
+  readonly status: 'Completed';
+  readonly shippedAt: Timestamp;
+}
+interface CancellationData extends FulfilmentData {
+  readonly reason: Reason;
+  readonly by: CancelledBy;
+  readonly cancelledAt: Timestamp;
+}
+/** Cancelled, but captured money is still on its way back. */
+export interface FulfilmentCompensating extends CancellationData {
+  readonly status: 'Compensating';
+}
+/** Cancelled and compensated: reservations released, authorization voided, captured money refunded. */
+export interface FulfilmentCancelled extends CancellationData {
+  readonly status: 'Cancelled';
+}
+/** Cancelled, but the refund of captured money failed for good: an operator must act (see `lastError`). */
+export interface FulfilmentFailed extends CancellationData {
+  readonly status: 'Failed';
+}
+
+export type StartedFulfilment =
+  | FulfilmentReserving
+  | FulfilmentAuthorizing
+  | FulfilmentAwaitingRetry
+  | FulfilmentConfirming
+  | FulfilmentConfirmed
+  | FulfilmentCompleted
+  | FulfilmentCompensating
+  | FulfilmentCancelled
+  | FulfilmentFailed;
+
+export type FulfilmentState = FulfilmentNotStarted | StartedFulfilment;
+
+export type FulfilmentStatus = FulfilmentState['status'];
+
+export type InFlight = FulfilmentReserving | FulfilmentAuthorizing | FulfilmentAwaitingRetry | FulfilmentConfirming;
+export type GivenUp = FulfilmentCompensating | FulfilmentCancelled | FulfilmentFailed;

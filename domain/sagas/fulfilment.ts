@@ -1,0 +1,820 @@
+import { absurd, reason, refundId, type Money, type OrderId, type Reason, type Sku, type Timestamp } from '../shared';
+import type { OrderCancelled, OrderConfirmed, OrderPlaced, OrderShipped } from '../order';
+import type { StockReserved } from '../inventory';
+import type {
+  PaymentAuthorizationFailed,
+  PaymentAuthorized,
+  PaymentCaptured,
+  PaymentDeclined,
+  PaymentRefunded,
+  PaymentRefundFailed,
+} from '../payment';
+import {
+  backoffFor,
+  checkRetryPolicy,
+  dueDeadline,
+  effects,
+  noEffects,
+  plusMs,
+  type CommandRejected,
+  type DeadlineReached,
+  type OutgoingCommand,
+  type RetryPolicy,
+  type SagaDecider,
+  type SagaEffects,
+} from './saga';
+import type {
+  CancelledBy,
+  CompensationStarted,
+  FulfilmentDeadline,
+  FulfilmentDeadlineKind,
+  FulfilmentEvent,
+} from './fulfilment-events';
+import type {
+  FulfilmentConfirmed,
+  FulfilmentData,
+  FulfilmentState,
+  GivenUp,
+  InFlight,
+  LineProgress,
+  LineStatus,
+  StartedFulfilment,
+} from './fulfilment-state';
+
+export interface FulfilmentConfig extends RetryPolicy {
+  /** from placement until the order must be paid; then the saga gives up and compensates */
+  readonly paymentTimeoutMs: number;
+  /** reservation lifetime; longer than the payment timeout, so stock never lapses under an order still being paid */
+  readonly reservationTtlMs: number;
+}
+
+export const defaultFulfilmentConfig: FulfilmentConfig = {
+  paymentTimeoutMs: 15 * 60_000,
+  reservationTtlMs: 30 * 60_000,
+  maxProviderRetries: 3,
+  retryBackoffMs: [1_000, 5_000, 15_000],
+};
+
+export type FulfilmentInput =
+  | OrderPlaced
+  | OrderConfirmed
+  | OrderShipped
+  | OrderCancelled
+  | StockReserved
+  | PaymentAuthorized
+  | PaymentDeclined
+  | PaymentAuthorizationFailed
+  | PaymentCaptured
+  | PaymentRefunded
+  | PaymentRefundFailed
+  | DeadlineReached
+  | CommandRejected;
+
+export const fulfilmentSagaId = (orderId: OrderId): string => `saga-fulfilment-${orderId}`;
+
+/** Deterministic ids: the same step of the same saga always sends the same command id. */
+export const fulfilmentCommandIds = {
+  reserve: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:reserve:${sku}`,
+  authorize: (orderId: OrderId, attempt: number): string => `${fulfilmentSagaId(orderId)}:authorize:${attempt}`,
+  confirm: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:confirm`,
+  capture: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:capture`,
+  commit: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:commit:${sku}`,
+  release: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:release:${sku}`,
+  void: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void`,
+  /** a second void, for an authorization that landed after the first void was sent */
+  voidLate: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void-late`,
+  cancel: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:cancel`,
+  refund: (orderId: OrderId, attempt: number): string => `${fulfilmentSagaId(orderId)}:refund:${attempt}`,
+} as const;
+
+export const fulfilmentDeadlineIds = {
+  paymentTimeout: 'payment-timeout',
+  authorizationRetry: (attempt: number): string => `authorization-retry-${attempt}`,
+  captureRefundRetry: (attempt: number): string => `capture-refund-retry-${attempt}`,
+} as const;
+
+/** Reasons the saga gives when it cancels an order; a customer's cancellation keeps the customer's reason. */
+export const fulfilmentCancelReasons = {
+  outOfStock: reason('out_of_stock'),
+  reservationFailed: reason('reservation_failed'),
+  paymentDeclined: reason('payment_declined'),
+  paymentError: reason('payment_error'),
+  paymentTimeout: reason('payment_timeout'),
+} as const;
+
+/**
+ * Refund id for giving back a capture when a paid order is cancelled. Refund ids are per order (the order and
+ * payment centres key refunds by order), so one fixed id is unique; the order centre refuses refund requests on
+ * a cancelled order, so no customer refund can follow it.
+ */
+export const cancellationRefundId = refundId('order-cancellation');
+
+// ---------------------------------------------------------------------------------------------------------------
+// queries on the state
+
+const isInFlight = (state: StartedFulfilment): state is InFlight =>
+  state.status === 'Reserving' ||
+  state.status === 'Authorizing' ||
+  state.status === 'AwaitingRetry' ||
+  state.status === 'Confirming';
+
+const hasGivenUp = (state: StartedFulfilment): state is GivenUp =>
+  state.status === 'Compensating' || state.status === 'Cancelled' || state.status === 'Failed';
+
+const skusWith = (lines: readonly LineProgress[], status: LineStatus): Sku[] =>
+  lines.filter((l) => l.status === status).map((l) => l.sku);
+
+const deadlineOf = (
+  kind: FulfilmentDeadlineKind,
+  deadlineId: string,
+  at: Timestamp,
+  ms: number,
+): FulfilmentDeadline => ({ deadlineId, dueAt: plusMs(at, ms), kind });
+
+/** A human-readable description of where the saga is, for the read side. */
+export const fulfilmentStep = (state: FulfilmentState): string => {
+  switch (state.status) {
+    case 'NotStarted':
+      return 'waiting for the order';
+    case 'Reserving':
+      return `reserving stock (${skusWith(state.lines, 'reserved').length} of ${state.lines.length} lines)`;
+    case 'Authorizing':
+      return `authorizing payment (attempt ${state.authorizationAttempts})`;
+    case 'AwaitingRetry':
+      return `waiting to retry payment authorization (attempt ${state.authorizationAttempts} failed)`;
+    case 'Confirming':
+      return 'confirming the order and capturing payment';
+    case 'Confirmed':
+      return 'paid, waiting for shipment';
+    case 'Completed':
+      return 'shipped';
+    case 'Compensating':
+      return `cancelled (${state.reason}), refunding the captured payment`;
+    case 'Cancelled':
+      return `cancelled (${state.reason})`;
+    case 'Failed':
+      return `cancelled (${state.reason}), refund failed: needs an operator`;
+    default:
+      return absurd(state);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// react
+
+type Events = readonly FulfilmentEvent[];
+const none: Events = [];
+
+const start = (input: OrderPlaced, config: FulfilmentConfig): Events => [
+  {
+    type: 'FulfilmentStarted',
+    orderId: input.orderId,
+    lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    total: input.total,
+    paymentToken: input.paymentToken,
+    reservationExpiresAt: plusMs(input.at, config.reservationTtlMs),
+    paymentTimeout: deadlineOf(
+      'PaymentTimeout',
+      fulfilmentDeadlineIds.paymentTimeout,
+      input.at,
+      config.paymentTimeoutMs,
+    ),
+    at: input.at,
+  },
+];
+
+const requestAuthorization = (state: FulfilmentData, attempt: number, at: Timestamp): FulfilmentEvent => ({
+  type: 'AuthorizationRequested',
+  orderId: state.orderId,
+  attempt,
+  amount: state.total,
+  paymentToken: state.paymentToken,
+  at,
+});
+
+const requestCaptureRefund = (
+  state: FulfilmentData,
+  amount: Money,
+  attempt: number,
+  at: Timestamp,
+): FulfilmentEvent => ({
+  type: 'CaptureRefundRequested',
+  orderId: state.orderId,
+  refundId: cancellationRefundId,
+  amount,
+  attempt,
+  at,
+});
+
+/**
+ * Give up on the order: release what is known to be reserved, void an authorization that may exist (unless the
+ * provider declined, which holds nothing), refund a capture already seen, cancel the order if the saga decided.
+ */
+const compensate = (
+  state: InFlight | FulfilmentConfirmed,
+  why: Reason,
+  by: CancelledBy,
+  at: Timestamp,
+  options: { readonly declined?: boolean } = {},
+): Events => {
+  const started: CompensationStarted = {
+    type: 'CompensationStarted',
+    orderId: state.orderId,
+    reason: why,
+    by,
+    release: skusWith(state.lines, 'reserved'),
+    voidPayment: state.authorizationAttempts > 0 && state.captured === null && options.declined !== true,
+    cancelDeadlines: state.deadlines.map((d) => d.deadlineId),
+    at,
+  };
+  return state.captured !== null && state.refund === null
+    ? [started, requestCaptureRefund(state, state.captured, 1, at)]
+    : [started];
+};
+
+const cancelReasonOf = (state: GivenUp): Reason => state.reason;
+
+const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events => {
+  const line = state.lines.find((l) => l.sku === input.sku);
+  if (line?.status !== 'pending') return none;
+  if (hasGivenUp(state)) {
+    // a reservation that landed after the saga gave up must not hold stock
+    return [
+      {
+        type: 'LateReservationReleased',
+        orderId: state.orderId,
+        sku: input.sku,
+        reason: cancelReasonOf(state),
+        at: input.at,
+      },
+    ];
+  }
+  if (state.status !== 'Reserving') return none;
+  const reserved: FulfilmentEvent = { type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at };
+  const allReserved = state.lines.every((l) => l.sku === input.sku || l.status === 'reserved');
+  return allReserved ? [reserved, requestAuthorization(state, 1, input.at)] : [reserved];
+};
+
+const voidLate = (
+  state: GivenUp,
+  input: PaymentAuthorized | PaymentAuthorizationFailed,
+  authorizationId: string | null,
+): Events =>
+  state.lateVoidSent
+    ? none
+    : [
+        {
+          type: 'LateAuthorizationVoided',
+          orderId: state.orderId,
+          amount: input.amount,
+          authorizationId,
+          reason: cancelReasonOf(state),
+          at: input.at,
+        },
+      ];
+
+const onAuthorized = (input: PaymentAuthorized, state: StartedFulfilment): Events => {
+  if (state.status === 'Authorizing' || state.status === 'AwaitingRetry') {
+    return [
+      {
+        type: 'PaymentApproved',
+        orderId: state.orderId,
+        amount: input.amount,
+        authorizationId: input.authorizationId,
+        // paid in time: neither the timeout nor a pending retry applies any more
+        cancelDeadlines: state.deadlines
+          .filter((d) => d.kind === 'PaymentTimeout' || d.kind === 'AuthorizationRetry')
+          .map((d) => d.deadlineId),
+        at: input.at,
+      },
+    ];
+  }
+  // a slow provider approved after the saga gave up (its first void may have found nothing): void this one too
+  if (hasGivenUp(state) && state.authorization === null) return voidLate(state, input, input.authorizationId);
+  return none;
+};
+
+const onDeclined = (input: PaymentDeclined, state: StartedFulfilment): Events =>
+  state.status === 'Authorizing' || state.status === 'AwaitingRetry'
+    ? compensate(state, fulfilmentCancelReasons.paymentDeclined, 'saga', input.at, { declined: true })
+    : none;
+
+const onAuthorizationFailed = (
+  input: PaymentAuthorizationFailed,
+  state: StartedFulfilment,
+  config: FulfilmentConfig,
+): Events => {
+  // the attempt in flight failed after the saga gave up: close the payment, so it is not left pending
+  if (hasGivenUp(state)) {
+    const unseen = state.authorizationFailures < state.authorizationAttempts;
+    return unseen && state.authorization === null && input.attempt >= state.authorizationAttempts
+      ? voidLate(state, input, null)
+      : none;
+  }
+  // an older attempt's failure redelivered carries a lower attempt number than the one in flight
+  if (state.status !== 'Authorizing' || input.attempt < state.authorizationAttempts) return none;
+  const attempt = state.authorizationAttempts;
+  const retriesUsed = attempt - 1;
+  if (retriesUsed < config.maxProviderRetries) {
+    const retry = deadlineOf(
+      'AuthorizationRetry',
+      fulfilmentDeadlineIds.authorizationRetry(attempt),
+      input.at,
+      backoffFor(config.retryBackoffMs, attempt),
+    );
+    return [
+      { type: 'AuthorizationFailed', orderId: state.orderId, attempt, message: input.message, retry, at: input.at },
+    ];
+  }
+  return [
+    { type: 'AuthorizationFailed', orderId: state.orderId, attempt, message: input.message, retry: null, at: input.at },
+    ...compensate(state, fulfilmentCancelReasons.paymentError, 'saga', input.at),
+  ];
+};
+
+const onCaptured = (input: PaymentCaptured, state: StartedFulfilment): Events => {
+  if (state.captured !== null) return none;
+  const recorded: FulfilmentEvent = {
+    type: 'CaptureRecorded',
+    orderId: state.orderId,
+    amount: input.amount,
+    at: input.at,
+  };
+  // the capture won a race against the void of a cancelled order: the money goes back
+  return hasGivenUp(state) && state.refund === null
+    ? [recorded, requestCaptureRefund(state, input.amount, 1, input.at)]
+    : [recorded];
+};
+
+const onRefunded = (input: PaymentRefunded, state: StartedFulfilment): Events => {
+  const refund = state.refund;
+  if (refund?.refundId !== input.refundId || refund.status === 'refunded' || refund.status === 'failed') return none;
+  return [
+    {
+      type: 'CaptureRefunded',
+      orderId: state.orderId,
+      refundId: refund.refundId,
+      providerRefundId: input.providerRefundId,
+      at: input.at,
+    },
+  ];
+};
+
+const captureRefundFailed = (
+  state: StartedFulfilment,
+  message: string,
+  at: Timestamp,
+  config: FulfilmentConfig,
+  retryable: boolean,
+): Events => {
+  const refund = state.refund;
+  if (refund === null) return none;
+  const retry =
+    retryable && refund.attempt - 1 < config.maxProviderRetries
+      ? deadlineOf(
+          'CaptureRefundRetry',
+          fulfilmentDeadlineIds.captureRefundRetry(refund.attempt),
+          at,
+          backoffFor(config.retryBackoffMs, refund.attempt),
+        )
+      : null;
+  return [
+    {
+      type: 'CaptureRefundFailed',
+      orderId: state.orderId,
+      refundId: refund.refundId,
+      attempt: refund.attempt,
+      message,
+      retry,
+      at,
+    },
+  ];
+};
+
+const onRefundFailed = (input: PaymentRefundFailed, state: StartedFulfilment, config: FulfilmentConfig): Events => {
+  const refund = state.refund;
+  if (refund?.refundId !== input.refundId || refund.status !== 'requested' || input.attempt < refund.attempt) {
+    return none;
+  }
+  return captureRefundFailed(state, input.message, input.at, config, true);
+};
+
+const onConfirmed = (input: OrderConfirmed, state: StartedFulfilment): Events =>
+  state.status === 'Confirming'
+    ? [{ type: 'OrderConfirmationRecorded', orderId: state.orderId, paid: input.paid, at: input.at }]
+    : none;
+
+const onShipped = (input: OrderShipped, state: StartedFulfilment): Events =>
+  state.status === 'Confirmed'
+    ? [{ type: 'ShipmentRecorded', orderId: state.orderId, commit: skusWith(state.lines, 'reserved'), at: input.at }]
+    : none;
+
+/** Once the saga gave up, the cancellation it sent comes back here: nothing more to do. */
+const onCancelled = (input: OrderCancelled, state: StartedFulfilment): Events =>
+  isInFlight(state) || state.status === 'Confirmed' ? compensate(state, input.reason, 'customer', input.at) : none;
+
+const onDeadline = (input: DeadlineReached, state: StartedFulfilment): Events => {
+  const deadline = dueDeadline(state.deadlines, input);
+  if (deadline === undefined) return none;
+  switch (deadline.kind) {
+    case 'PaymentTimeout':
+      return state.status === 'Reserving' || state.status === 'Authorizing' || state.status === 'AwaitingRetry'
+        ? compensate(state, fulfilmentCancelReasons.paymentTimeout, 'saga', input.now)
+        : none;
+    case 'AuthorizationRetry':
+      return state.status === 'AwaitingRetry'
+        ? [requestAuthorization(state, state.authorizationAttempts + 1, input.now)]
+        : none;
+    case 'CaptureRefundRetry': {
+      const refund = state.refund;
+      return refund?.status === 'awaiting_retry'
+        ? [requestCaptureRefund(state, refund.amount, refund.attempt + 1, input.now)]
+        : none;
+    }
+    default:
+      return absurd(deadline.kind);
+  }
+};
+
+const onRejected = (input: CommandRejected, state: StartedFulfilment, config: FulfilmentConfig): Events => {
+  if (state.rejectedCommands.includes(input.commandId)) return none;
+  const { orderId } = state;
+  const recorded: FulfilmentEvent = {
+    type: 'CommandRejectionRecorded',
+    orderId,
+    commandId: input.commandId,
+    code: input.code,
+    at: input.at,
+  };
+
+  const line = state.lines.find((l) => fulfilmentCommandIds.reserve(orderId, l.sku) === input.commandId);
+  if (line?.status === 'pending') {
+    const rejected: FulfilmentEvent = {
+      type: 'ReservationRejected',
+      orderId,
+      sku: line.sku,
+      commandId: input.commandId,
+      code: input.code,
+      at: input.at,
+    };
+    if (state.status !== 'Reserving') return [rejected];
+    const why =
+      input.code === 'InsufficientStock'
+        ? fulfilmentCancelReasons.outOfStock
+        : fulfilmentCancelReasons.reservationFailed;
+    return [rejected, ...compensate(state, why, 'saga', input.at)];
+  }
+
+  if (
+    state.status === 'Authorizing' &&
+    input.commandId === fulfilmentCommandIds.authorize(orderId, state.authorizationAttempts)
+  ) {
+    // refused before the provider was asked (e.g. the payment was voided): retrying cannot help
+    return [recorded, ...compensate(state, fulfilmentCancelReasons.paymentError, 'saga', input.at)];
+  }
+
+  const refund = state.refund;
+  if (refund?.status === 'requested' && input.commandId === fulfilmentCommandIds.refund(orderId, refund.attempt)) {
+    return [recorded, ...captureRefundFailed(state, input.code, input.at, config, true)];
+  }
+
+  // anything else (a confirm that lost to a customer's cancel, a void that found nothing) is shown, not acted on:
+  // the facts that follow (OrderCancelled, PaymentCaptured, a late PaymentAuthorized) drive the saga
+  return [recorded];
+};
+
+const react =
+  (config: FulfilmentConfig) =>
+  (input: FulfilmentInput, state: FulfilmentState): Events => {
+    if (state.status === 'NotStarted') return input.type === 'OrderPlaced' ? start(input, config) : none;
+    if (input.type !== 'DeadlineReached' && input.type !== 'CommandRejected' && input.orderId !== state.orderId) {
+      return none;
+    }
+    switch (input.type) {
+      case 'OrderPlaced':
+        return none;
+      case 'StockReserved':
+        return onStockReserved(input, state);
+      case 'PaymentAuthorized':
+        return onAuthorized(input, state);
+      case 'PaymentDeclined':
+        return onDeclined(input, state);
+      case 'PaymentAuthorizationFailed':
+        return onAuthorizationFailed(input, state, config);
+      case 'PaymentCaptured':
+        return onCaptured(input, state);
+      case 'PaymentRefunded':
+        return onRefunded(input, state);
+      case 'PaymentRefundFailed':
+        return onRefundFailed(input, state, config);
+      case 'OrderConfirmed':
+        return onConfirmed(input, state);
+      case 'OrderShipped':
+        return onShipped(input, state);
+      case 'OrderCancelled':
+        return onCancelled(input, state);
+      case 'DeadlineReached':
+        return onDeadline(input, state);
+      case 'CommandRejected':
+        return onRejected(input, state, config);
+      default:
+        return absurd(input);
+    }
+  };
+
+// ---------------------------------------------------------------------------------------------------------------
+// evolve
+
+const withLines = (lines: readonly LineProgress[], skus: readonly Sku[], from: readonly LineStatus[], to: LineStatus) =>
+  lines.map((l) => (skus.includes(l.sku) && from.includes(l.status) ? { ...l, status: to } : l));
+
+const withoutDeadlines = (deadlines: readonly FulfilmentDeadline[], ids: readonly string[]) =>
+  deadlines.filter((d) => !ids.includes(d.deadlineId));
+
+/** After a compensation step: money still on its way back keeps the saga Compensating. */
+const settled = (state: GivenUp): GivenUp => {
+  const refund = state.refund;
+  if (refund === null || refund.status === 'refunded') return { ...state, status: 'Cancelled' };
+  return refund.status === 'failed' ? { ...state, status: 'Failed' } : { ...state, status: 'Compensating' };
+};
+
+const settleIfGivenUp = (state: StartedFulfilment): StartedFulfilment => (hasGivenUp(state) ? settled(state) : state);
+
+const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): StartedFulfilment => {
+  switch (event.type) {
+    case 'FulfilmentStarted':
+      return state;
+    case 'LineReserved':
+      return { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'reserved') };
+    case 'ReservationRejected':
+      return {
+        ...state,
+        lines: withLines(state.lines, [event.sku], ['pending'], 'rejected'),
+        rejectedCommands: [...state.rejectedCommands, event.commandId],
+        lastError: `reservation of ${event.sku} rejected: ${event.code}`,
+      };
+    case 'AuthorizationRequested': {
+      const next = {
+        ...state,
+        authorizationAttempts: event.attempt,
+        deadlines: withoutDeadlines(state.deadlines, [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)]),
+      };
+      return next.status === 'Reserving' || next.status === 'AwaitingRetry' ? { ...next, status: 'Authorizing' } : next;
+    }
+    case 'AuthorizationFailed': {
+      const next = {
+        ...state,
+        authorizationFailures: event.attempt,
+        deadlines: event.retry === null ? state.deadlines : [...state.deadlines, event.retry],
+        lastError: `payment authorization attempt ${event.attempt} failed: ${event.message}`,
+      };
+      return next.status === 'Authorizing' && event.retry !== null ? { ...next, status: 'AwaitingRetry' } : next;
+    }
+    case 'PaymentApproved': {
+      const next = {
+        ...state,
+        authorization: { amount: event.amount, authorizationId: event.authorizationId },
+        deadlines: withoutDeadlines(state.deadlines, event.cancelDeadlines),
+      };
+      return next.status === 'Authorizing' || next.status === 'AwaitingRetry'
+        ? { ...next, status: 'Confirming' }
+        : next;
+    }
+    case 'CaptureRecorded':
+      return { ...state, captured: event.amount };
+    case 'OrderConfirmationRecorded':
+      return state.status === 'Confirming'
+        ? { ...state, status: 'Confirmed', paid: event.paid, confirmedAt: event.at }
+        : state;
+    case 'ShipmentRecorded':
+      return state.status === 'Confirmed'
+        ? {
+            ...state,
+            status: 'Completed',
+            lines: withLines(state.lines, event.commit, ['reserved'], 'committed'),
+            shippedAt: event.at,
+          }
+        : state;
+    case 'CompensationStarted': {
+      if (hasGivenUp(state) || state.status === 'Completed') return state;
+      return settled({
+        ...state,
+        status: 'Compensating',
+        reason: event.reason,
+        by: event.by,
+        cancelledAt: event.at,
+        lines: withLines(state.lines, event.release, ['reserved'], 'released'),
+        deadlines: withoutDeadlines(state.deadlines, event.cancelDeadlines),
+      });
+    }
+    case 'LateReservationReleased':
+      return { ...state, lines: withLines(state.lines, [event.sku], ['pending', 'reserved'], 'released') };
+    case 'LateAuthorizationVoided':
+      return {
+        ...state,
+        lateVoidSent: true,
+        authorization:
+          event.authorizationId === null
+            ? state.authorization
+            : { amount: event.amount, authorizationId: event.authorizationId },
+      };
+    case 'CaptureRefundRequested':
+      return settleIfGivenUp({
+        ...state,
+        refund: { refundId: event.refundId, amount: event.amount, attempt: event.attempt, status: 'requested' },
+        deadlines: withoutDeadlines(state.deadlines, [fulfilmentDeadlineIds.captureRefundRetry(event.attempt - 1)]),
+      });
+    case 'CaptureRefundFailed': {
+      const refund = state.refund;
+      if (refund === null) return state;
+      return settleIfGivenUp({
+        ...state,
+        refund: { ...refund, status: event.retry === null ? 'failed' : 'awaiting_retry' },
+        deadlines: event.retry === null ? state.deadlines : [...state.deadlines, event.retry],
+        lastError: `refund of the captured payment failed (attempt ${event.attempt}): ${event.message}`,
+      });
+    }
+    case 'CaptureRefunded': {
+      const refund = state.refund;
+      return refund === null ? state : settleIfGivenUp({ ...state, refund: { ...refund, status: 'refunded' } });
+    }
+    case 'CommandRejectionRecorded':
+      return {
+        ...state,
+        rejectedCommands: [...state.rejectedCommands, event.commandId],
+        lastError: `command ${event.commandId} rejected: ${event.code}`,
+      };
+    default:
+      return absurd(event);
+  }
+};
+
+/** Saga events are the saga's own decisions, so evolve trusts them; one that does not fit leaves the state as is. */
+const evolve = (state: FulfilmentState, event: FulfilmentEvent): FulfilmentState => {
+  if (state.status !== 'NotStarted') return evolveStarted(state, event);
+  if (event.type !== 'FulfilmentStarted') return state;
+  return {
+    status: 'Reserving',
+    orderId: event.orderId,
+    total: event.total,
+    paymentToken: event.paymentToken,
+    startedAt: event.at,
+    reservationExpiresAt: event.reservationExpiresAt,
+    lines: event.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, status: 'pending' })),
+    authorizationAttempts: 0,
+    authorizationFailures: 0,
+    authorization: null,
+    lateVoidSent: false,
+    captured: null,
+    refund: null,
+    deadlines: [event.paymentTimeout],
+    rejectedCommands: [],
+    lastError: null,
+  };
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// outbox
+
+const ids = fulfilmentCommandIds;
+
+const release = (orderId: OrderId, sku: Sku, why: Reason, at: Timestamp): OutgoingCommand => ({
+  target: 'inventory',
+  commandId: ids.release(orderId, sku),
+  command: { type: 'ReleaseReservation', sku, orderId, reason: why, at },
+});
+
+const voidPayment = (commandId: string, orderId: OrderId, why: Reason, at: Timestamp): OutgoingCommand => ({
+  target: 'payment',
+  commandId,
+  command: { type: 'VoidPayment', orderId, reason: why, at },
+});
+
+const outbox = (event: FulfilmentEvent): SagaEffects => {
+  const { orderId, at } = event;
+  switch (event.type) {
+    case 'FulfilmentStarted':
+      return effects({
+        commands: event.lines.map((line): OutgoingCommand => ({
+          target: 'inventory',
+          commandId: ids.reserve(orderId, line.sku),
+          command: {
+            type: 'ReserveStock',
+            sku: line.sku,
+            orderId,
+            quantity: line.quantity,
+            expiresAt: event.reservationExpiresAt,
+            at,
+          },
+        })),
+        schedule: [event.paymentTimeout],
+      });
+    case 'AuthorizationRequested':
+      return effects({
+        commands: [
+          {
+            target: 'payment',
+            commandId: ids.authorize(orderId, event.attempt),
+            command: { type: 'AuthorizePaymentRequest', orderId, amount: event.amount, token: event.paymentToken, at },
+          },
+        ],
+        cancel: event.attempt > 1 ? [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)] : [],
+      });
+    case 'AuthorizationFailed':
+      return effects({ schedule: event.retry === null ? [] : [event.retry] });
+    case 'PaymentApproved':
+      return effects({
+        commands: [
+          {
+            target: 'order',
+            commandId: ids.confirm(orderId),
+            command: { type: 'ConfirmOrder', orderId, paid: event.amount, at },
+          },
+          {
+            target: 'payment',
+            commandId: ids.capture(orderId),
+            command: { type: 'CapturePayment', orderId, amount: event.amount, at },
+          },
+        ],
+        cancel: event.cancelDeadlines,
+      });
+    case 'ShipmentRecorded':
+      return effects({
+        commands: event.commit.map((sku): OutgoingCommand => ({
+          target: 'inventory',
+          commandId: ids.commit(orderId, sku),
+          command: { type: 'CommitReservation', sku, orderId, at },
+        })),
+      });
+    case 'CompensationStarted':
+      return effects({
+        commands: [
+          ...event.release.map((sku) => release(orderId, sku, event.reason, at)),
+          ...(event.voidPayment ? [voidPayment(ids.void(orderId), orderId, event.reason, at)] : []),
+          ...(event.by === 'saga'
+            ? [
+                {
+                  target: 'order',
+                  commandId: ids.cancel(orderId),
+                  command: { type: 'CancelOrder', orderId, reason: event.reason, at },
+                } satisfies OutgoingCommand,
+              ]
+            : []),
+        ],
+        cancel: event.cancelDeadlines,
+      });
+    case 'LateReservationReleased':
+      return effects({ commands: [release(orderId, event.sku, event.reason, at)] });
+    case 'LateAuthorizationVoided':
+      return effects({ commands: [voidPayment(ids.voidLate(orderId), orderId, event.reason, at)] });
+    case 'CaptureRefundRequested':
+      return effects({
+        commands: [
+          {
+            target: 'payment',
+            commandId: ids.refund(orderId, event.attempt),
+            command: { type: 'RefundPaymentRequest', orderId, refundId: event.refundId, amount: event.amount, at },
+          },
+        ],
+        cancel: event.attempt > 1 ? [fulfilmentDeadlineIds.captureRefundRetry(event.attempt - 1)] : [],
+      });
+    case 'CaptureRefundFailed':
+      return effects({ schedule: event.retry === null ? [] : [event.retry] });
+    case 'LineReserved':
+    case 'ReservationRejected':
+    case 'CaptureRecorded':
+    case 'OrderConfirmationRecorded':
+    case 'CaptureRefunded':
+    case 'CommandRejectionRecorded':
+      return noEffects;
+    default:
+      return absurd(event);
+  }
+};
+
+const checkConfig = (config: FulfilmentConfig): void => {
+  checkRetryPolicy(config);
+  if (!Number.isSafeInteger(config.paymentTimeoutMs) || config.paymentTimeoutMs <= 0) {
+    throw new TypeError(`paymentTimeoutMs must be a positive whole number, got ${config.paymentTimeoutMs}`);
+  }
+  if (!Number.isSafeInteger(config.reservationTtlMs) || config.reservationTtlMs <= config.paymentTimeoutMs) {
+    throw new TypeError(
+      `reservationTtlMs (${config.reservationTtlMs}) must exceed paymentTimeoutMs (${config.paymentTimeoutMs}), ` +
+        'or stock could lapse under an order that is still being paid',
+    );
+  }
+};
+
+export type FulfilmentSaga = SagaDecider<FulfilmentInput, FulfilmentState, FulfilmentEvent>;
+
+/** The order fulfilment saga, one instance per order (stream `saga-fulfilment-<orderId>`). */
+export const fulfilmentSaga = (config: FulfilmentConfig = defaultFulfilmentConfig): FulfilmentSaga => {
+  checkConfig(config);
+  return {
+    initialState: { status: 'NotStarted' },
+    evolve,
+    react: react(config),
+    outbox,
+    deadlines: (state) => (state.status === 'NotStarted' ? [] : state.deadlines),
+  };
+};

@@ -1,0 +1,56 @@
+import { absurd } from '../shared';
+import type { OrderEvent } from '../order';
+import type { InventoryEvent } from '../inventory';
+import type { PaymentEvent } from '../payment';
+import { fulfilmentSagaId, type FulfilmentInput } from './fulfilment';
+import { refundSagaId, type RefundInput } from './refund';
+
+export type DomainEvent = OrderEvent | InventoryEvent | PaymentEvent;
+
+export type SagaName = 'fulfilment' | 'refund';
+
+export type RoutedInput =
+  | { readonly saga: 'fulfilment'; readonly sagaId: string; readonly input: FulfilmentInput }
+  | { readonly saga: 'refund'; readonly sagaId: string; readonly input: RefundInput };
+
+/**
+ * Which saga instances an incoming domain event feeds. Timer firings and command rejections are not routed here:
+ * the runner knows which saga set the deadline or sent the command.
+ */
+export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
+  switch (event.type) {
+    case 'OrderPlaced':
+    case 'OrderConfirmed':
+    case 'OrderShipped':
+    case 'OrderCancelled':
+    case 'StockReserved':
+    case 'PaymentAuthorized':
+    case 'PaymentDeclined':
+    case 'PaymentAuthorizationFailed':
+    case 'PaymentCaptured':
+      return [{ saga: 'fulfilment', sagaId: fulfilmentSagaId(event.orderId), input: event }];
+    case 'RefundRequested':
+      return [{ saga: 'refund', sagaId: refundSagaId(event.orderId, event.refundId), input: event }];
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+      // the fulfilment saga refunds a cancelled order's capture itself; each saga ignores refunds not its own
+      return [
+        { saga: 'fulfilment', sagaId: fulfilmentSagaId(event.orderId), input: event },
+        { saga: 'refund', sagaId: refundSagaId(event.orderId, event.refundId), input: event },
+      ];
+    // outcomes of the sagas' own commands that need no reaction, and events of work no saga coordinates
+    case 'RefundCompleted':
+    case 'RefundFailed':
+    case 'SkuDefined':
+    case 'SkuUpdated':
+    case 'StockRestocked':
+    case 'StockAdjusted':
+    case 'ReservationReleased':
+    case 'ReservationCommitted':
+    case 'ReservationExpired':
+    case 'PaymentVoided':
+      return [];
+    default:
+      return absurd(event);
+  }
+};

@@ -1,0 +1,414 @@
+import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, IMemberAssignment, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerOptions, Delivery, DeliveryHandler, MessageBus } from '../ports/message-bus';
+import { boundedKafkaRetry } from '../services/clients';
+import {
+  kafkaClient,
+  settleWithin,
+  silentLogger,
+  sleep,
+  toError,
+  type KafkaConnectionOptions,
+  type KafkaLogger,
+} from './client';
+import { decodeMessage, type MalformedMessageError } from './codec';
+import { partitionKey } from './tail';
+import { ensureTopics, fetchTopicOffsets, Topics, type EnsureTopicsOptions } from './topics';
+
+export interface KafkaBusOptions extends KafkaConnectionOptions {
+  readonly topicPrefix?: string;
+  readonly logger?: KafkaLogger;
+  /** creates missing topics before a consumer subscribes (default: 6 partitions, replication 1); `false`: never */
+  readonly topics?: Omit<EnsureTopicsOptions, 'topicPrefix'> | false;
+  /** handler retries after its first failure on one batch, before `done` rejects; default 4 */
+  readonly handlerRetries?: number;
+  /** first retry delay; doubles per retry up to `maxRetryDelayMs`; defaults 200 and 5 000 ms */
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  /** group session timeout; default 30 000 ms (a member silent that long loses its partitions) */
+  readonly sessionTimeoutMs?: number;
+  /** default 3 000 ms; must be below the session timeout */
+  readonly heartbeatIntervalMs?: number;
+  /** longest wait of one fetch for new messages; default 500 ms (latency of live events) */
+  readonly maxWaitTimeMs?: number;
+  /** longest wait for a consumer to finish its batch and leave the group on stop; default 30 000 ms */
+  readonly stopTimeoutMs?: number;
+  /** a message that is not an event (see `decodeMessage`): reported here, then skipped; default: logged */
+  readonly onMalformed?: (error: MalformedMessageError) => void;
+}
+
+/** The handler failed on one batch more often than allowed; the consumer stopped without committing it. */
+export class HandlerFailedError extends Error {
+  constructor(
+    readonly group: string,
+    readonly source: string,
+    readonly firstSequence: number,
+    readonly attempts: number,
+    override readonly cause: Error,
+  ) {
+    super(
+      `consumer group ${group}: the handler failed ${attempts} times on ${source} from sequence ${firstSequence}: ` +
+        cause.message,
+    );
+    this.name = 'HandlerFailedError';
+  }
+}
+
+/** Settles `caughtUp` of a consumer stopped before it caught up. */
+export class ConsumerStoppedError extends Error {
+  constructor(readonly group: string) {
+    super(`consumer group ${group}: stopped before it caught up`);
+    this.name = 'ConsumerStoppedError';
+  }
+}
+
+export interface KafkaConsumer extends Consumer {
+  /** partitions assigned to this member now, as `topic/partition` (they change when members join or leave) */
+  readonly assignment: readonly string[];
+}
+
+interface StartPoint {
+  /** where the group would resume: its committed offset, or the partition's first offset */
+  readonly start: bigint;
+  /** high watermark when the consumer started */
+  readonly high: bigint;
+}
+
+interface Settings {
+  readonly group: string;
+  readonly maxBatch: number;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly stopTimeoutMs: number;
+  readonly logger: KafkaLogger;
+  readonly onMalformed: (error: MalformedMessageError) => void;
+}
+
+/**
+ * Message bus on Kafka consumer groups: one source per topic partition (`orders/2`), sequence = offset.
+ *
+ * - Order: per partition, hence per stream (the relay keys by stream id); nothing across partitions.
+ * - At least once: a batch's offset is committed only after the handler resolved. A crash, a rebalance or a failed
+ *   commit redelivers at most the batch in flight (`maxBatch` messages of one partition); consumers deduplicate per
+ *   source (see the read-store port).
+ * - A failing handler is retried on the same batch (`handlerRetries`, exponential backoff, heartbeats continuing);
+ *   then `done` rejects with `HandlerFailedError` and the consumer leaves the group with that batch uncommitted.
+ * - A broker that stays unreachable past kafkajs's bounded retries crashes the consumer: `done` rejects (no silent
+ *   restart loop; the process supervisor decides).
+ * - `caughtUp` (best effort): resolves when, for every partition assigned at the first join, the consumer's position
+ *   reached the high watermark read just before it started. A partition that moves to another member in a rebalance
+ *   stops counting (its new owner catches it up). Events appended later do not delay it.
+ */
+export class KafkaBus implements MessageBus {
+  readonly topics: Topics;
+  private readonly kafka: Kafka;
+  private readonly logger: KafkaLogger;
+  private readonly consumers = new Set<GroupConsumer>();
+  private admin: Promise<Admin> | undefined;
+  private topicsReady: Promise<unknown> | undefined;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    this.kafka = kafkaClient(options, 'commerce-consumer');
+    this.topics = new Topics(options.topicPrefix);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<KafkaConsumer> {
+    const settings = this.settings(options);
+    const admin = await this.connectedAdmin();
+    const topicOptions = this.options.topics;
+    if (topicOptions !== false) {
+      this.topicsReady ??= ensureTopics(admin, { ...topicOptions, topicPrefix: this.topics.prefix });
+      await this.topicsReady.catch((error: unknown) => {
+        this.topicsReady = undefined;
+        throw error;
+      });
+    }
+    const startPoints = await this.startPoints(admin, options.group);
+    const consumer = new GroupConsumer(this.createKafkaConsumer(options.group), settings, handler, startPoints, () => {
+      this.consumers.delete(consumer);
+    });
+    this.consumers.add(consumer);
+    try {
+      await consumer.start(this.topics.all);
+    } catch (error) {
+      await consumer.stop();
+      throw error;
+    }
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    const admin = this.admin;
+    this.admin = undefined;
+    if (admin !== undefined) {
+      await settleWithin(
+        'disconnecting the bus admin client',
+        admin.then((connected) => connected.disconnect()),
+        10_000,
+        this.logger,
+      );
+    }
+  }
+
+  private settings(options: ConsumerOptions): Settings {
+    const maxBatch = options.maxBatch ?? 500;
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`invalid maxBatch ${maxBatch}`);
+    if (options.group.length === 0) throw new RangeError('a consumer needs a group');
+    const logger = this.logger;
+    return {
+      group: options.group,
+      maxBatch,
+      retries: this.options.handlerRetries ?? 4,
+      retryDelayMs: this.options.retryDelayMs ?? 200,
+      maxRetryDelayMs: this.options.maxRetryDelayMs ?? 5_000,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3_000,
+      stopTimeoutMs: this.options.stopTimeoutMs ?? 30_000,
+      logger,
+      onMalformed:
+        this.options.onMalformed ??
+        ((error) => {
+          logger.error({ err: error, group: options.group }, 'skipping a malformed message');
+        }),
+    };
+  }
+
+  private createKafkaConsumer(group: string): KafkaJsConsumer {
+    return this.kafka.consumer({
+      groupId: group,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
+      allowAutoTopicCreation: false,
+      // bounded: kafkajs would otherwise restart a crashed consumer forever
+      retry: { ...boundedKafkaRetry, restartOnFailure: () => Promise.resolve(false) },
+    });
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (this.admin === undefined) {
+      const admin = this.kafka.admin();
+      const connecting = admin.connect().then(() => admin);
+      connecting.catch(() => {
+        if (this.admin === connecting) this.admin = undefined;
+      });
+      this.admin = connecting;
+    }
+    return this.admin;
+  }
+
+  /** Where the group stands on every partition, and the high watermarks, just before it starts. */
+  private async startPoints(admin: Admin, group: string): Promise<Map<string, StartPoint>> {
+    const committed = new Map<string, bigint>();
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: [...this.topics.all] })) {
+      for (const { partition, offset } of partitions) committed.set(partitionKey(topic, partition), BigInt(offset));
+    }
+    const points = new Map<string, StartPoint>();
+    for (const topic of this.topics.all) {
+      for (const { partition, low, high } of await fetchTopicOffsets(admin, topic)) {
+        const key = partitionKey(topic, partition);
+        const offset = committed.get(key) ?? -1n;
+        const first = BigInt(low);
+        // no commit yet (-1), or one below what retention kept: the consumer starts at the first offset
+        points.set(key, { start: offset > first ? offset : first, high: BigInt(high) });
+      }
+    }
+    return points;
+  }
+}
+
+class GroupConsumer implements KafkaConsumer {
+  readonly caughtUp: Promise<void>;
+  readonly done: Promise<void>;
+
+  private resolveCaughtUp: () => void = () => undefined;
+  private rejectCaughtUp: (error: Error) => void = () => undefined;
+  private resolveDone: () => void = () => undefined;
+  private rejectDone: (error: Error) => void = () => undefined;
+  private caughtUpSettled = false;
+  private doneSettled = false;
+  private failed = false;
+  /** partitions still short of the high watermark seen at start → that watermark; undefined before the first join */
+  private behind: Map<string, bigint> | undefined;
+  private assigned: readonly string[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: KafkaJsConsumer,
+    private readonly settings: Settings,
+    private readonly handler: DeliveryHandler,
+    private readonly startPoints: ReadonlyMap<string, StartPoint>,
+    private readonly forget: () => void,
+  ) {
+    this.caughtUp = new Promise<void>((resolve, reject) => {
+      this.resolveCaughtUp = resolve;
+      this.rejectCaughtUp = reject;
+    });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // callers may await only one of the two; an unobserved rejection must not crash the process
+    this.caughtUp.catch(() => undefined);
+    this.done.catch(() => undefined);
+  }
+
+  get assignment(): readonly string[] {
+    return this.assigned;
+  }
+
+  async start(topics: readonly string[]): Promise<void> {
+    let crash: Error | undefined;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.onAssignment(event.payload.memberAssignment);
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      crash = event.payload.error;
+      this.fail(event.payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    // kafkajs reports a failed first join through the crash listener, and run() still resolves
+    if (crash !== undefined) throw crash;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    // disconnect waits for the batch in flight (eachBatch returns early once kafkajs stops running)
+    await settleWithin(
+      `stopping consumer group ${this.settings.group}`,
+      this.consumer.disconnect(),
+      this.settings.stopTimeoutMs,
+      this.settings.logger,
+    );
+    this.forget();
+    this.settleCaughtUp(new ConsumerStoppedError(this.settings.group));
+    if (!this.doneSettled) {
+      this.doneSettled = true;
+      this.resolveDone();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.doneSettled) return;
+    this.failed = true;
+    this.doneSettled = true;
+    this.settings.logger.error({ err: error, group: this.settings.group }, 'consumer failed');
+    this.settleCaughtUp(error);
+    this.rejectDone(error);
+    // not awaited: fail() may run inside eachBatch, which disconnect() waits for
+    void this.stop();
+  }
+
+  private onAssignment(assignment: IMemberAssignment): void {
+    this.assigned = Object.entries(assignment).flatMap(([topic, partitions]) =>
+      partitions.map((partition) => partitionKey(topic, partition)),
+    );
+    if (this.behind === undefined) {
+      this.behind = new Map();
+      for (const key of this.assigned) {
+        const point = this.startPoints.get(key);
+        if (point !== undefined && point.start < point.high) this.behind.set(key, point.high);
+      }
+    } else {
+      const mine = new Set(this.assigned);
+      for (const key of [...this.behind.keys()]) if (!mine.has(key)) this.behind.delete(key);
+    }
+    this.checkCaughtUp();
+  }
+
+  private advanced(source: string, next: bigint): void {
+    const target = this.behind?.get(source);
+    if (target !== undefined && next >= target) {
+      this.behind?.delete(source);
+      this.checkCaughtUp();
+    }
+  }
+
+  private checkCaughtUp(): void {
+    if (this.behind?.size !== 0 || this.caughtUpSettled) return;
+    this.caughtUpSettled = true;
+    this.resolveCaughtUp();
+  }
+
+  private settleCaughtUp(error: Error): void {
+    if (this.caughtUpSettled) return;
+    this.caughtUpSettled = true;
+    this.rejectCaughtUp(error);
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const source = partitionKey(batch.topic, batch.partition);
+    for (let from = 0; from < batch.messages.length; from += this.settings.maxBatch) {
+      if (this.failed || !payload.isRunning() || payload.isStale()) return;
+      const chunk = batch.messages.slice(from, from + this.settings.maxBatch);
+      const last = chunk[chunk.length - 1];
+      if (last === undefined) return;
+      const deliveries: Delivery[] = [];
+      for (const message of chunk) {
+        const decoded = decodeMessage(source, message);
+        if (decoded.ok) deliveries.push({ source, sequence: Number(message.offset), event: decoded.event });
+        else this.settings.onMalformed(decoded.error);
+      }
+      if (deliveries.length > 0 && !(await this.handle(source, deliveries, payload))) return;
+      const next = BigInt(last.offset) + 1n;
+      payload.resolveOffset(last.offset);
+      // autoCommit is off, so commitOffsetsIfNecessary() alone would commit nothing: pass the offsets explicitly
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
+      });
+      this.advanced(source, next);
+      await payload.heartbeat();
+    }
+  }
+
+  /** true when the handler resolved; false when it failed for good (the consumer fails) or the consumer stops */
+  private async handle(source: string, deliveries: readonly Delivery[], payload: EachBatchPayload): Promise<boolean> {
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.withHeartbeats(this.handler(deliveries), heartbeat);
+        return true;
+      } catch (error) {
+        const cause = toError(error);
+        const firstSequence = deliveries[0]?.sequence ?? -1;
+        if (attempt > this.settings.retries) {
+          this.fail(new HandlerFailedError(this.settings.group, source, firstSequence, attempt, cause));
+          return false;
+        }
+        const delayMs = Math.min(this.settings.maxRetryDelayMs, this.settings.retryDelayMs * 2 ** (attempt - 1));
+        this.settings.logger.warn(
+          { err: cause, group: this.settings.group, source, firstSequence, attempt, delayMs },
+          'handler failed; retrying the batch',
+        );
+        await this.withHeartbeats(sleep(delayMs), heartbeat);
+        if (this.failed || !payload.isRunning()) return false;
+      }
+    }
+  }
+
+  /** Keeps the group session alive while a slow handler (or a retry delay) runs. */
+  private async withHeartbeats(work: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => {
+      // a rebalance reported here also fails the commit that follows, which kafkajs handles by rejoining
+      heartbeat().catch(() => undefined);
+    }, this.settings.heartbeatIntervalMs);
+    try {
+      await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+}

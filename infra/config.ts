@@ -23,6 +23,8 @@ export interface Config {
   readonly mongodbDatabase: string;
   readonly bus: 'embedded' | 'kafka';
   readonly kafkaBrokers: readonly string[];
+  /** prefix of the Kafka topics and consumer groups, to share a cluster between deployments */
+  readonly kafkaTopicPrefix: string;
   /** longest wait of a read for X-Min-Position */
   readonly readWaitMs: number;
   /** events per projection batch */
@@ -121,6 +123,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     mongodbDatabase: env.MONGODB_DATABASE ?? 'commerce',
     bus,
     kafkaBrokers,
+    kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
     projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
     apiKeys,

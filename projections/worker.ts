@@ -1,8 +1,23 @@
 import * as E from 'fp-ts/Either';
+import { EMBEDDED_SOURCE } from '../infra/bus/embedded-bus';
 import type { Delivery } from '../infra/ports/message-bus';
 import type { ReadStore, StoredDocument } from '../infra/ports/read-store';
 import { decodeDomainEvent } from './events';
 import type { Projection, ProjectedEvent } from './projection';
+
+/** Collection where workers record, per projection and delivery source, how far they applied (for read-your-writes). */
+export const PROGRESS_COLLECTION = 'projection_progress';
+
+export interface SourceProgress {
+  readonly projection: string;
+  readonly version: number;
+  readonly source: string;
+  /** last delivery sequence applied from this source (Kafka offset, or global position for `$all`) */
+  readonly sequence: number;
+  /** global position of that event */
+  readonly position: number;
+  readonly updatedAt: string;
+}
 
 export interface WorkerStatus {
   readonly name: string;
@@ -48,6 +63,10 @@ export class ProjectionWorker<Doc> {
 
   async init(): Promise<void> {
     await this.store.ensureIndexes(this.collection, this.projection.indexes);
+    await this.store.ensureIndexes(PROGRESS_COLLECTION, ['projection', 'version']);
+    // embedded delivery has one source, the global log: what it applied is this worker's position after a restart
+    const own = await this.store.get(PROGRESS_COLLECTION, `${this.collection}@${EMBEDDED_SOURCE}`);
+    if (typeof own?.body.position === 'number') this.restorePosition(own.body.position);
   }
 
   /** Resume position after a restart, for status reporting (the bus keeps the real checkpoint). */
@@ -71,6 +90,12 @@ export class ProjectionWorker<Doc> {
     }
     let applied = 0;
     const changed: StoredDocument[] = [];
+    const sources = new Map<string, { sequence: number; position: number }>();
+    for (const d of batch) {
+      const prev = sources.get(d.source);
+      if (!prev || d.sequence > prev.sequence)
+        sources.set(d.source, { sequence: d.sequence, position: d.event.position });
+    }
     if (touched.size > 0) {
       const existing = await this.store.getMany(this.collection, [...touched.keys()]);
       for (const [id, events] of touched) {
@@ -91,13 +116,28 @@ export class ProjectionWorker<Doc> {
       }
       if (changed.length > 0) await this.store.putMany(this.collection, changed);
     }
+    const now = new Date().toISOString();
+    // after the documents: progress must never claim more than what is written
+    await this.store.putMany(
+      PROGRESS_COLLECTION,
+      [...sources].map(([source, at]) => {
+        const body: SourceProgress = {
+          projection: this.projection.name,
+          version: this.projection.version,
+          source,
+          ...at,
+          updatedAt: now,
+        };
+        return { id: `${this.collection}@${source}`, body: { ...body }, progress: {} };
+      }),
+    );
     this.status = {
       ...this.status,
       position: maxPosition,
       eventsApplied: this.status.eventsApplied + applied,
       documentsWritten: this.status.documentsWritten + changed.length,
       batches: this.status.batches + 1,
-      lastBatchAt: new Date().toISOString(),
+      lastBatchAt: now,
     };
   }
 }

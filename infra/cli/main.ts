@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../observability/logger';
 import { runCommandApi } from '../runtime/command-api-process';
+import { runProjector, runReadApi, runRelay } from '../runtime/processes';
 import { runServe } from '../runtime/serve';
 
 /** `commerce <subcommand>`: one entry point for every process of the engine. */
@@ -8,11 +9,15 @@ const usage = `Usage: commerce <command> [options]
 
 Commands:
   serve         run the whole engine in one process (embedded default: SQLite event store)
-  command-api   run the command API only
+  command-api   run the command API only (distributed mode)
+  relay         publish the event store's global log to Kafka (distributed mode)
+  projector     consume Kafka and maintain the read models (run several: one consumer group)
+  read-api      serve the read models and read-your-writes (distributed mode)
   help          show this help
 
 Configuration comes from environment variables (see README "Configuration"):
-  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb, EVENTSTORE_URL, API_KEYS, LOG_LEVEL, ...
+  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb, EVENTSTORE_URL, READ_STORE=sqlite|mongodb,
+  MONGODB_URL, BUS=embedded|kafka, KAFKA_BROKERS, API_KEYS, LOG_LEVEL, ...
 `;
 
 type Runner = (config: Config, logger: Logger) => Promise<void>;
@@ -20,6 +25,9 @@ type Runner = (config: Config, logger: Logger) => Promise<void>;
 const commands: Readonly<Record<string, Runner>> = {
   serve: runServe,
   'command-api': (config, logger) => runCommandApi(config, logger, 'command-api'),
+  relay: runRelay,
+  projector: runProjector,
+  'read-api': runReadApi,
 };
 
 const main = async (argv: readonly string[]): Promise<number> => {

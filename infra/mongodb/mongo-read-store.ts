@@ -25,10 +25,17 @@ import {
  * Read store on MongoDB (FerretDB v1.24 in tests and CI): one MongoDB collection per read-model collection, each
  * document stored as `{ _id: id, body, progress }`, so queries filter and sort on `body.<field>`.
  *
- * Written for what FerretDB supports: no transactions (each document is one replaceOne upsert), no aggregation
- * beyond the basics (plain finds with $and/$or and comparison operators), and no field names that start with `$` or
- * contain `.` (progress sources such as `$all` do). Keys are therefore escaped on write and unescaped on read:
- * `%` → `%25`, `.` → `%2E`, NUL → `%00`, a leading `$` → `%24`.
+ * Written for what FerretDB v1.24 (SQLite backend) supports and how it behaves:
+ * - no transactions: every document is written on its own (insert or `$set` upsert), body and progress together;
+ * - no field names that start with `$` or contain `.` (progress sources such as `$all` do), and no arrays directly
+ *   inside arrays. Values are therefore encoded on write and decoded on read: keys escape `%` → `%25`, `.` → `%2E`,
+ *   NUL → `%00` and a leading `$` → `%24`; an array inside an array is wrapped as `{ "%a": [...] }` (a key no escaped
+ *   key can equal);
+ * - its SQLite `_id` index is never used (FerretDB indexes `sjson->"_id"` but queries `sjson->'$._id'`), so every
+ *   update by `_id` scans the collection, and queries it cannot push down (all but `_id` equality) decode every
+ *   document. `putMany` therefore inserts first, in one `insert` command (one SQLite transaction), and updates only
+ *   the documents that already existed; on MongoDB both are index lookups;
+ * - `createIndexes` naming several indexes that already exist crashes the connection: indexes are created one by one.
  *
  * Pages use keyset pagination on (sort value, _id) with the same cursor shape as the SQLite adapter. Documents whose
  * sort field is missing or null come first ascending and last descending (MongoDB's order) and are read as their own
@@ -124,21 +131,35 @@ const unescapeKey = (key: string): string =>
     ? key.replace(/%(25|2E|00|24)/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
     : key;
 
-/** Renames every object key, at any depth; `Object.fromEntries` keeps a `__proto__` key an ordinary property. */
-const renameKeys = (value: unknown, rename: (key: string) => string): unknown => {
-  if (Array.isArray(value)) return value.map((item: unknown) => renameKeys(item, rename));
+const NESTED_ARRAY = '%a';
+
+/** Escapes keys at any depth and wraps arrays inside arrays; `Object.fromEntries` keeps `__proto__` a plain key. */
+const encodeValue = (value: unknown, insideArray = false): unknown => {
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => encodeValue(item, true));
+    return insideArray ? { [NESTED_ARRAY]: items } : items;
+  }
   if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [rename(key), renameKeys(item, rename)]));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [escapeKey(key), encodeValue(item)]));
+};
+
+const decodeValue = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(decodeValue);
+  if (!isPlainObject(value)) return value;
+  const keys = Object.keys(value);
+  const wrapped = value[NESTED_ARRAY];
+  if (keys.length === 1 && Array.isArray(wrapped)) return decodeValue(wrapped);
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [unescapeKey(key), decodeValue(item)]));
 };
 
 const toStored = (document: StoredDocument): Omit<StoredShape, '_id'> => ({
-  body: renameKeys(document.body, escapeKey) as Document,
-  progress: renameKeys(document.progress, escapeKey) as Document,
+  body: encodeValue(document.body) as Document,
+  progress: encodeValue(document.progress) as Document,
 });
 
 const toDocument = (stored: StoredShape): StoredDocument => {
-  const body = renameKeys(stored.body, unescapeKey);
-  const progress = renameKeys(stored.progress, unescapeKey);
+  const body = decodeValue(stored.body);
+  const progress = decodeValue(stored.progress);
   if (!isPlainObject(body) || !isPlainObject(progress)) {
     throw new TypeError(`document ${stored._id} is not a read-store document (body and progress must be objects)`);
   }
@@ -307,20 +328,31 @@ class MongoReadStore implements ReadStore {
 
   async putMany(collection: string, documents: readonly StoredDocument[]): Promise<void> {
     const target = this.collection(collection);
-    const operations = lastVersions(documents).map((document): AnyBulkWriteOperation<StoredShape> => ({
-      replaceOne: { filter: { _id: document.id }, replacement: toStored(document), upsert: true },
-    }));
-    if (operations.length === 0) return;
+    const latest = lastVersions(documents);
+    if (latest.length === 0) return;
+    // Insert first: new documents (a rebuild, a new order) go in one command; those that exist fail with a duplicate
+    // key, cheaply, and are then updated. Looking them up first would cost FerretDB a full scan per batch.
+    let duplicates: readonly StoredDocument[] = [];
     try {
-      await target.bulkWrite(operations, { ordered: false });
+      await target.insertMany(
+        latest.map((document) => ({ _id: document.id, ...toStored(document) })),
+        { ordered: false },
+      );
     } catch (error) {
-      // Two writers upserting the same new id race on the unique _id index; the loser's retry finds the document.
       if (!(error instanceof MongoBulkWriteError)) throw error;
       const failed = error.result.getWriteErrors();
       if (failed.length === 0 || failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
-      const retries = failed.flatMap((writeError) => operations.slice(writeError.index, writeError.index + 1));
-      await target.bulkWrite(retries, { ordered: false });
+      duplicates = failed.flatMap((writeError) => latest.slice(writeError.index, writeError.index + 1));
     }
+    if (duplicates.length === 0) return;
+    await target.bulkWrite(
+      duplicates.map((document): AnyBulkWriteOperation<StoredShape> => ({
+        // `$set` of both fields replaces the content; FerretDB runs it ~10x faster than replaceOne. The upsert
+        // recreates a document deleted since the insert failed.
+        updateOne: { filter: { _id: document.id }, update: { $set: toStored(document) }, upsert: true },
+      })),
+      { ordered: false },
+    );
   }
 
   async query(collection: string, query: Query): Promise<Page> {
@@ -358,9 +390,9 @@ class MongoReadStore implements ReadStore {
       });
       return;
     }
-    await target.createIndexes(
-      fields.map((field) => ({ key: { [bodyPath(field)]: 1, _id: 1 }, name: `${bodyPath(field)}_1__id_1` })),
-    );
+    for (const field of new Set(fields)) {
+      await target.createIndex({ [bodyPath(field)]: 1, _id: 1 }, { name: `${bodyPath(field)}_1__id_1` });
+    }
   }
 
   async listCollections(): Promise<readonly string[]> {

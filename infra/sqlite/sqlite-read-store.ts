@@ -20,7 +20,7 @@ import {
  * Filters compare values of the same JSON type only, as MongoDB does: `json_extract` turns `true` into 1 and returns
  * objects as text, so every filter also checks `json_type`. Pages use keyset pagination on (sort value, id); documents
  * whose sort field is missing or null come first in ascending order and last in descending order (MongoDB's order
- * too), and are read as their own segment because SQL row-value comparisons never match NULL.
+ * too), and are read as their own segment because SQL comparisons never match NULL.
  */
 
 export interface SqliteReadStoreOptions {
@@ -56,12 +56,12 @@ interface Position {
   readonly id: string;
 }
 
-interface Segment {
+interface Clause {
   readonly sql: string;
   readonly params: readonly SqlValue[];
 }
 
-export const assertCollectionName = (collection: string): void => {
+const assertCollectionName = (collection: string): void => {
   if (!COLLECTION_NAME.test(collection)) {
     throw new RangeError(`invalid collection name ${JSON.stringify(collection)}: expected ${COLLECTION_NAME.source}`);
   }
@@ -129,7 +129,7 @@ const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 type RangeOperator = keyof typeof RANGE_OPERATORS;
 const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RANGE_OPERATORS, key);
 
-const filterClause = (field: string, filter: FieldFilter): Segment => {
+const filterClause = (field: string, filter: FieldFilter): Clause => {
   assertFieldName(field);
   const value = valueOf(field);
   if (typeof filter !== 'object') {
@@ -401,7 +401,7 @@ class SqliteReadStore implements ReadStore {
 }
 
 interface PageSegment {
-  readonly conditions: readonly Segment[];
+  readonly conditions: readonly Clause[];
   readonly orderBy: string;
   readonly sortKey?: string;
 }

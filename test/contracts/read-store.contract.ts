@@ -93,6 +93,8 @@ const everyKindOfValue: Body = {
   ],
   mixed: [1, 'two', null, true, [3, [4]], { five: 5 }],
   emptyArray: [],
+  matrix: [[1, 2], [], [[3], [[]]]],
+  lookalike: { '%a': [1, 2] },
   emptyObject: {},
   nested: { a: { b: { c: { d: 'deep', e: [{ f: null }] } } } },
   'dotted.key': 1,
@@ -239,6 +241,20 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
         const largest = await store.get('things', 'everything');
         expect(largest?.body.largest).to.be.a('number');
         expect(largest?.progress.$all).to.equal(Number.MAX_SAFE_INTEGER);
+      });
+
+      it('writes a batch that mixes new and existing documents', async () => {
+        await store.putMany('orders', [doc('o-01', { version: 1 }), doc('o-02', { version: 1 })]);
+
+        await store.putMany('orders', [doc('o-03', { version: 1 }), doc('o-02', { version: 2 }), doc('o-04', {})]);
+
+        const found = await store.getMany('orders', ['o-01', 'o-02', 'o-03', 'o-04']);
+        expect([...found.values()].map((d) => [d.id, d.body])).to.have.deep.members([
+          ['o-01', { version: 1 }],
+          ['o-02', { version: 2 }],
+          ['o-03', { version: 1 }],
+          ['o-04', {}],
+        ]);
       });
 
       it('keeps the last version when one batch names the same id twice', async () => {

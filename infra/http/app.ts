@@ -13,6 +13,8 @@ export interface HttpAppOptions {
   readonly bodyLimit: string;
   /** mounted under /v1 */
   readonly v1: readonly Router[];
+  /** mounted at the root, after /v1 (e.g. the dashboard's page and assets) */
+  readonly root?: readonly Router[];
   readonly openApi: () => unknown;
   /** readiness: dependencies answer and the process is not shutting down */
   readonly ready: () => Promise<boolean>;
@@ -39,6 +41,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     res.json(options.openApi());
   });
   for (const router of options.v1) app.use('/v1', router);
+  for (const router of options.root ?? []) app.use(router);
   app.use((req, _res, next) => {
     next(problem(404, 'NotFound', 'Not found', `no route for ${req.method} ${req.path}`));
   });

@@ -1,0 +1,278 @@
+import { parseArgs } from 'node:util';
+import { seededRandom } from '../infra/payments/seeded-random';
+import { HttpJsonClient, percentile } from './http-client';
+
+/**
+ * Traffic that behaves like shoppers, against a running engine over HTTP (open loop: orders are sent at the rate
+ * asked for, whether or not earlier ones have answered). A catalogue, restocks, orders of 1–5 lines, a share of
+ * declined cards, cancellations and partial refunds, and a hot SKU in a flash sale.
+ *
+ *   npm run simulate -- --rate 200 --duration 30 [--url http://127.0.0.1:3000 --api-key KEY]
+ */
+
+export interface SimulationOptions {
+  readonly url: string;
+  readonly apiKey: string | undefined;
+  readonly rate: number;
+  readonly durationS: number;
+  readonly customers: number;
+  readonly skus: number;
+  readonly hotSkuShare: number;
+  readonly declineRate: number;
+  readonly refundRate: number;
+  readonly cancelRate: number;
+  readonly seed: number;
+  readonly maxInFlight: number;
+  /** prints a progress line per second when true */
+  readonly progress: boolean;
+  /** stock per SKU at the start (the hot SKU gets a tenth of it, so it sells out) */
+  readonly initialStock: number;
+}
+
+export interface SimulationSummary {
+  readonly ordersSent: number;
+  readonly ordersAccepted: number;
+  readonly ordersRejected: number;
+  readonly errors: number;
+  readonly dropped: number;
+  readonly cancellations: number;
+  readonly refunds: number;
+  readonly restocks: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly achievedRate: number;
+  readonly lastPosition: number;
+  readonly orderIds: readonly string[];
+}
+
+const parse = (argv: readonly string[]): SimulationOptions => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      url: { type: 'string', default: process.env.ENGINE_URL ?? 'http://127.0.0.1:3000' },
+      'api-key': { type: 'string' },
+      rate: { type: 'string', default: '50' },
+      duration: { type: 'string', default: '30' },
+      customers: { type: 'string', default: '500' },
+      skus: { type: 'string', default: '50' },
+      'hot-sku-share': { type: 'string', default: '0.1' },
+      'decline-rate': { type: 'string', default: '0.05' },
+      'refund-rate': { type: 'string', default: '0.05' },
+      'cancel-rate': { type: 'string', default: '0.03' },
+      'initial-stock': { type: 'string', default: '100000' },
+      seed: { type: 'string', default: '42' },
+      'max-in-flight': { type: 'string', default: '2000' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'npm run simulate -- --rate <orders/s> --duration <s> [--url URL --api-key KEY --customers N --skus N ' +
+        '--hot-sku-share p --decline-rate p --refund-rate p --cancel-rate p --initial-stock N --seed N]\n',
+    );
+    process.exit(0);
+  }
+  const num = (name: string, raw: string | undefined, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new RangeError(`--${name}: expected a number in ${min}..${max}, got ${String(raw)}`);
+    return n;
+  };
+  return {
+    url: values.url ?? 'http://127.0.0.1:3000',
+    apiKey: values['api-key'] ?? process.env.API_KEY,
+    rate: num('rate', values.rate, 0.1, 100_000),
+    durationS: num('duration', values.duration, 1, 86_400),
+    customers: num('customers', values.customers, 1, 10_000_000),
+    skus: num('skus', values.skus, 1, 100_000),
+    hotSkuShare: num('hot-sku-share', values['hot-sku-share'], 0, 1),
+    declineRate: num('decline-rate', values['decline-rate'], 0, 1),
+    refundRate: num('refund-rate', values['refund-rate'], 0, 1),
+    cancelRate: num('cancel-rate', values['cancel-rate'], 0, 1),
+    initialStock: num('initial-stock', values['initial-stock'], 1, 1_000_000_000),
+    seed: num('seed', values.seed, 0, 2 ** 31),
+    maxInFlight: num('max-in-flight', values['max-in-flight'], 1, 100_000),
+    progress: true,
+  };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const simulate = async (o: SimulationOptions): Promise<SimulationSummary> => {
+  const random = seededRandom(o.seed);
+  const pick = <T>(list: readonly T[]): T => {
+    const item = list[Math.floor(random() * list.length)];
+    if (item === undefined) throw new RangeError('empty list');
+    return item;
+  };
+  const client = new HttpJsonClient(o.url, o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}, 128);
+  const run = `sim${Date.now().toString(36)}`;
+  const skus = Array.from({ length: o.skus }, (_, i) => `${run}-SKU-${i}`);
+  const hotSku = skus[0] ?? `${run}-SKU-0`;
+  const log = (line: string): void => {
+    if (o.progress) process.stderr.write(`${line}\n`);
+  };
+
+  log(`[simulate] catalogue: ${skus.length} SKUs (hot: ${hotSku}) at ${o.url}`);
+  for (const [i, sku] of skus.entries()) {
+    const put = await client.send('PUT', `/v1/skus/${sku}`, {
+      name: `Product ${i}`,
+      unitPrice: { amount: 199 + ((i * 137) % 9800), currency: 'EUR' },
+    });
+    if (put.status >= 300) throw new Error(`catalogue setup failed: ${put.status} ${JSON.stringify(put.body)}`);
+    const quantity = sku === hotSku ? Math.max(1, Math.floor(o.initialStock / 10)) : o.initialStock;
+    await client.send('POST', `/v1/skus/${sku}/restock`, { quantity });
+  }
+
+  const latencies: number[] = [];
+  const accepted: string[] = [];
+  let sent = 0;
+  let ok = 0;
+  let rejected = 0;
+  let errors = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  let cancellations = 0;
+  let refunds = 0;
+  let restocks = 0;
+  let lastPosition = 0;
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const note = (position: unknown): void => {
+    if (typeof position === 'number' && position > lastPosition) lastPosition = position;
+  };
+
+  const placeOne = async (n: number): Promise<void> => {
+    const lineCount = 1 + Math.floor(random() * 5);
+    const chosen = new Set<string>();
+    if (random() < o.hotSkuShare) chosen.add(hotSku);
+    while (chosen.size < Math.min(lineCount, skus.length))
+      chosen.add(pick(skus.slice(1).length > 0 ? skus.slice(1) : skus));
+    const token = random() < o.declineRate ? 'tok_decline' : 'tok_approve';
+    const orderId = `${run}-o-${n}`;
+    const cancel = random() < o.cancelRate;
+    const refund = !cancel && random() < o.refundRate;
+    inFlight++;
+    try {
+      const r = await client.send(
+        'POST',
+        '/v1/orders',
+        {
+          orderId,
+          customerId: `cust-${Math.floor(random() * o.customers)}`,
+          lines: [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })),
+          payment: { token },
+        },
+        { 'idempotency-key': `${orderId}:place` },
+      );
+      latencies.push(r.ms);
+      if (r.status === 202) {
+        ok++;
+        accepted.push(orderId);
+        note(r.body.position);
+      } else if (r.status >= 500) errors++;
+      else rejected++;
+      if (r.status === 202 && cancel) {
+        const c = await client.send(
+          'POST',
+          `/v1/orders/${orderId}/cancel`,
+          { reason: 'customer changed their mind' },
+          { 'idempotency-key': `${orderId}:cancel` },
+        );
+        if (c.status === 202) cancellations++;
+        note(c.body.position);
+      }
+      if (r.status === 202 && refund) {
+        // refunds need a confirmed order: give the saga a moment, then ask for part of the money back
+        await sleep(2_000);
+        const f = await client.send(
+          'POST',
+          `/v1/orders/${orderId}/refunds`,
+          { amount: { amount: 100, currency: 'EUR' }, reason: 'partial refund: damaged box' },
+          { 'idempotency-key': `${orderId}:refund` },
+        );
+        if (f.status === 202) refunds++;
+        note(f.body.position);
+      }
+    } catch {
+      errors++;
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const started = performance.now();
+  const end = started + o.durationS * 1000;
+  let lastReport = started;
+  let reportedSent = 0;
+  let n = 0;
+  log(`[simulate] sending ${o.rate} orders/s for ${o.durationS}s (open loop, at most ${o.maxInFlight} in flight)`);
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - started) / 1000) * o.rate);
+    while (n < due) {
+      n++;
+      if (inFlight >= o.maxInFlight) {
+        dropped++;
+        continue;
+      }
+      sent++;
+      track(placeOne(n));
+    }
+    const now = performance.now();
+    if (now - lastReport >= 1000) {
+      // a flash-sale restock of the hot SKU now and then
+      if (Math.floor((now - started) / 10_000) > restocks) {
+        restocks++;
+        track(
+          client
+            .send('POST', `/v1/skus/${hotSku}/restock`, { quantity: Math.max(1, Math.floor(o.initialStock / 20)) })
+            .then(
+              () => undefined,
+              () => undefined,
+            ),
+        );
+      }
+      const recent = latencies.slice(-2000);
+      log(
+        `[simulate] t=${((now - started) / 1000).toFixed(0)}s sent=${sent} (+${sent - reportedSent}/s) accepted=${ok} rejected=${rejected} errors=${errors} dropped=${dropped} in-flight=${inFlight} p50=${percentile(recent, 50).toFixed(1)}ms p99=${percentile(recent, 99).toFixed(1)}ms`,
+      );
+      reportedSent = sent;
+      lastReport = now;
+    }
+    await sleep(Math.max(1, Math.min(20, 1000 / o.rate)));
+  }
+  await Promise.all([...pending]);
+  const elapsed = (performance.now() - started) / 1000;
+  client.close();
+  const summary: SimulationSummary = {
+    ordersSent: sent,
+    ordersAccepted: ok,
+    ordersRejected: rejected,
+    errors,
+    dropped,
+    cancellations,
+    refunds,
+    restocks,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+    achievedRate: sent / elapsed,
+    lastPosition,
+    orderIds: accepted,
+  };
+  return summary;
+};
+
+if (require.main === module) {
+  simulate(parse(process.argv.slice(2))).then(
+    (s) => {
+      const { orderIds: _ids, ...printable } = s;
+      process.stdout.write(`${JSON.stringify(printable, null, 2)}\n`);
+      if (s.errors > 0) process.exitCode = 1;
+    },
+    (error: unknown) => {
+      process.stderr.write(`simulate: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -78,7 +78,7 @@ const parse = (argv: readonly string[]): SimulationOptions => {
     return n;
   };
   return {
-    url: values.url ?? 'http://127.0.0.1:3000',
+    url: values.url,
     apiKey: values['api-key'] ?? process.env.API_KEY,
     rate: num('rate', values.rate, 0.1, 100_000),
     durationS: num('duration', values.duration, 1, 86_400),

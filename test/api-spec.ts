@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../infra/config';
-import { startEmbeddedEngine, type EmbeddedEngine } from '../infra/runtime/engine';
+import { startEmbeddedEngine, type EmbeddedEngine, type EngineOverrides } from '../infra/runtime/engine';
 import { createLogger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
 import { ManualClock } from '../infra/ports/clock';
@@ -54,11 +54,19 @@ export const get = (path: string, headers?: Record<string, string>): ApiRequest 
   ...(headers ? { headers } : {}),
 });
 
-export const startTestApi = async (env: Record<string, string> = {}): Promise<TestApi> => {
+/** `overrides` opts into the saga runner (`{ sagas: {…} }`); without it orders stay as the test leaves them. */
+export const startTestApi = async (
+  env: Record<string, string> = {},
+  overrides: Pick<EngineOverrides, 'sagas'> = { sagas: false },
+): Promise<TestApi> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-api-'));
   const config = loadConfig({ DATA_DIR: dir, PORT: '0', ...env });
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
-  const engine = await startEmbeddedEngine(config, createLogger('silent'), { clock, metrics: createMetrics(false) });
+  const engine = await startEmbeddedEngine(config, createLogger('silent'), {
+    clock,
+    metrics: createMetrics(false),
+    ...overrides,
+  });
   const url = engine.url;
   return {
     url,

@@ -4,8 +4,14 @@ import type { Router } from 'express';
 import { commandRoutes } from '../../commands/api/routes';
 import { commandOperations } from '../../commands/api/openapi';
 import { CommandHandler } from '../../commands/command-handler';
+import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
+import type { RunnerHooks } from '../../commands/sagas/hooks';
+import type { SagaRunnerOptions } from '../../commands/sagas/runner';
+import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
+import { simulatedProvider, startSagaService, type SagaService } from '../../commands/sagas/service';
 import { allProjections } from '../../projections';
 import { ProjectionRunner } from '../../projections/runner';
+import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { readOperations } from '../../read-api/openapi';
 import type { ProjectionProgress } from '../../read-api/progress';
 import { readRoutes } from '../../read-api/routes';
@@ -18,6 +24,8 @@ import { createMetrics, type Metrics } from '../observability/metrics';
 import { systemClock, type Clock } from '../ports/clock';
 import type { EventStore } from '../ports/event-store';
 import type { ReadStore } from '../ports/read-store';
+import type { PaymentProvider } from '../payments';
+import { openSqliteDeadLetterStore, type DeadLetterStore } from '../sqlite/sqlite-dead-letter-store';
 import { openSqliteEventStore } from '../sqlite/sqlite-event-store';
 import { openReadStore } from './read-store';
 
@@ -29,13 +37,35 @@ export interface EmbeddedEngine {
   readonly readStore: ReadStore;
   readonly projections: ProjectionRunner;
   readonly metrics: Metrics;
+  /** the saga runner and its scheduler; undefined when started with `sagas: false` */
+  readonly sagas: SagaService | undefined;
+  /** saga state per order (`order_sagas_v1`), shown with the order */
+  readonly sagaProjection: OrderSagaProjector;
+  readonly deadLetters: DeadLetterStore;
   /** drain HTTP, stop consumers, close stores */
   stop(graceMs?: number): Promise<void>;
+}
+
+export interface EngineSagaOptions {
+  /** the payment provider; default: the simulator configured by SIM_* */
+  readonly provider?: PaymentProvider;
+  /** where saga settings come from (default `process.env`) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** settings that win over the environment */
+  readonly settings?: Partial<SagaSettings>;
+  /** scheduler interval; null: deadlines fire only on `engine.sagas.tick()` (tests with a ManualClock) */
+  readonly tickIntervalMs?: number | null;
+  /** crash injection for tests */
+  readonly hooks?: RunnerHooks;
+  /** how retries wait (tests: not at all) */
+  readonly pause?: SagaRunnerOptions['pause'];
 }
 
 export interface EngineOverrides {
   readonly clock?: Clock;
   readonly metrics?: Metrics;
+  /** false: no saga runner (orders stay Placed until something else confirms them) */
+  readonly sagas?: false | EngineSagaOptions;
 }
 
 export const startEmbeddedEngine = async (
@@ -60,8 +90,41 @@ export const startEmbeddedEngine = async (
   });
   await projections.start();
 
+  const sagaOptions = overrides.sagas === false ? undefined : (overrides.sagas ?? {});
+  const settings: SagaSettings = {
+    ...loadSagaSettings(sagaOptions?.env ?? process.env, {
+      dataDir: config.dataDir,
+      inMemory: config.sqlitePath === ':memory:',
+    }),
+    ...sagaOptions?.settings,
+  };
+  for (const path of [settings.statePath, settings.deadLetterPath]) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
+  const sagaProjection = new OrderSagaProjector({ bus, readStore, logger, deadLetters });
+  await sagaProjection.start();
+
   let accepting = true;
   const handler = new CommandHandler({ store, clock, metrics, retries: config.commandRetries });
+  let sagas: SagaService | undefined;
+  if (sagaOptions !== undefined) {
+    sagas = await startSagaService({
+      bus,
+      store,
+      handler,
+      clock,
+      logger,
+      settings,
+      state: openSqliteSagaStateStore(settings.statePath),
+      deadLetters,
+      provider: sagaOptions.provider ?? simulatedProvider(settings),
+      registry: metrics.registry,
+      ...(sagaOptions.tickIntervalMs === undefined ? {} : { tickIntervalMs: sagaOptions.tickIntervalMs }),
+      ...(sagaOptions.hooks ? { hooks: sagaOptions.hooks } : {}),
+      ...(sagaOptions.pause ? { pause: sagaOptions.pause } : {}),
+    });
+  }
   const progress: ProjectionProgress = {
     position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
     waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),
@@ -104,13 +167,21 @@ export const startEmbeddedEngine = async (
     readStore,
     projections,
     metrics,
+    sagas,
+    sagaProjection,
+    deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
       accepting = false;
       await running.close(graceMs);
+      // sagas before the stores close, so work in flight can finish within the grace period
+      await sagas?.stop(graceMs);
       await projections.stop();
+      await sagaProjection.stop();
       await bus.close();
       await readStore.close();
       await store.close();
+      sagas?.state.close();
+      deadLetters.close();
     },
   };
 };

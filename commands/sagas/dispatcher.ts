@@ -1,0 +1,184 @@
+import * as E from 'fp-ts/Either';
+import { paymentStreamId, type PaymentCommand, type PaymentState } from '../../domain/payment';
+import type { OutgoingCommand } from '../../domain/sagas';
+import type { Money, OrderId } from '../../domain/shared';
+import type { EventStore } from '../../infra/ports/event-store';
+import { resolvePayment, type PaymentProvider } from '../../infra/payments';
+import { inventoryAggregate, orderAggregate, paymentAggregate } from '../aggregates';
+import type { AggregateType, CommandContext, CommandHandler, Handled } from '../command-handler';
+import { KeyedQueue } from './concurrency';
+
+/** What became of one command: accepted (or an idempotent repeat), or refused by its centre. */
+export type SendOutcome =
+  { readonly kind: 'accepted' } | { readonly kind: 'rejected'; readonly code: string; readonly message: string };
+
+/** A failure worth trying again: a store error, or writers that kept colliding on a stream. */
+export class TransientDispatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientDispatchError';
+  }
+}
+
+/** Retrying will not help: an operator must look (the dead letter says why). */
+export class PermanentDispatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDispatchError';
+  }
+}
+
+/** The payment centre recorded a capture or void, but the provider kept failing to carry it out. */
+export class ProviderOperationFailed extends PermanentDispatchError {
+  constructor(operation: 'capture' | 'void', orderId: OrderId, message: string) {
+    super(`provider ${operation} for order ${orderId} failed after retries: ${message}`);
+    this.name = 'ProviderOperationFailed';
+  }
+}
+
+export interface DispatcherOptions {
+  readonly store: Pick<EventStore, 'findCommand'>;
+  readonly handler: CommandHandler;
+  readonly provider: PaymentProvider;
+  /** provider retries for capture and void (which the payment centre records without an outcome) */
+  readonly providerRetries: number;
+  readonly providerBackoffMs: readonly number[];
+  /** waits between provider retries; rejects when the runner stops */
+  readonly pause: (ms: number) => Promise<void>;
+  /** checked before every write: a stopped or crashed runner must not write any more */
+  readonly guard: () => void;
+}
+
+/**
+ * Sends a saga's outgoing command to its centre through the command handler, under the saga's deterministic
+ * command id. Payment requests ask the provider first (through `resolvePayment`, which refuses what the payment
+ * centre would refuse, so nobody is charged for a command that cannot land). Commands to one stream are sent one
+ * at a time from this process, so the runner's own commands never collide on a hot SKU.
+ */
+export class SagaDispatcher {
+  private readonly streams = new KeyedQueue();
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  async send(outgoing: OutgoingCommand, context: CommandContext): Promise<SendOutcome> {
+    switch (outgoing.target) {
+      case 'order':
+        return this.handle(orderAggregate, outgoing.command, context).then((r) => r.outcome);
+      case 'inventory':
+        return this.handle(inventoryAggregate, outgoing.command, context).then((r) => r.outcome);
+      case 'payment':
+        return this.payment(outgoing.commandId, outgoing.command, context);
+    }
+  }
+
+  private async handle<C, S, Ev extends { readonly type: string }>(
+    aggregate: AggregateType<C, S, Ev>,
+    command: C,
+    context: CommandContext,
+  ): Promise<{ readonly outcome: SendOutcome; readonly handled?: Handled<S, Ev> }> {
+    const streamId = aggregate.streamId(command);
+    const result = await this.streams.run(streamId, () => {
+      this.options.guard();
+      return this.options.handler.handle(aggregate, command, context);
+    });
+    if (E.isRight(result)) return { outcome: { kind: 'accepted' }, handled: result.right };
+    const error = result.left;
+    if (error.code === 'ConcurrencyConflict') throw new TransientDispatchError(error.message);
+    if (error.code === 'IdempotencyKeyReused') throw new PermanentDispatchError(error.message);
+    return { outcome: { kind: 'rejected', code: error.code, message: error.message } };
+  }
+
+  private async payment(
+    commandId: string,
+    command: Extract<OutgoingCommand, { target: 'payment' }>['command'],
+    context: CommandContext,
+  ): Promise<SendOutcome> {
+    const { handler, provider } = this.options;
+    if (command.type === 'AuthorizePaymentRequest' || command.type === 'RefundPaymentRequest') {
+      // handled before (a re-send after a crash): its outcome is recorded, the provider is not asked again
+      if ((await this.options.store.findCommand(commandId)) !== undefined) return { kind: 'accepted' };
+    }
+    const loaded = await handler.load(paymentAggregate, paymentStreamId(command.orderId));
+    const resolved = await resolvePayment(provider, { commandId, command }, loaded.state);
+    switch (resolved.kind) {
+      case 'rejected':
+        return { kind: 'rejected', code: resolved.error.code, message: resolved.error.message };
+      case 'nothing_to_do':
+        return { kind: 'accepted' };
+      case 'command':
+        return this.paymentCommand(commandId, resolved.command, context);
+    }
+  }
+
+  private async paymentCommand(
+    commandId: string,
+    command: PaymentCommand,
+    context: CommandContext,
+  ): Promise<SendOutcome> {
+    const { outcome, handled } = await this.handle(paymentAggregate, command, context);
+    if (outcome.kind === 'rejected') {
+      // an approval the payment centre refused (e.g. the payment was voided while a slow provider answered)
+      // holds the customer's money at the provider: release it there
+      if (command.type === 'AuthorizePayment' && command.outcome.result === 'approved') {
+        await this.providerVoid(command.orderId, command.outcome.authorizationId, `${commandId}:void`);
+      }
+      return outcome;
+    }
+    const state = handled?.state;
+    if (state === undefined) return outcome;
+    // the payment centre has no capture or void outcome: carry them out at the provider once recorded
+    if (command.type === 'CapturePayment') {
+      const captured = capturedOf(state);
+      if (captured) await this.providerCapture(command.orderId, captured.authorizationId, captured.amount, commandId);
+    } else if (command.type === 'VoidPayment' && state.status === 'Voided' && state.authorizationId !== null) {
+      await this.providerVoid(command.orderId, state.authorizationId, commandId);
+    }
+    return outcome;
+  }
+
+  private async providerCapture(orderId: OrderId, authorizationId: string, amount: Money, key: string) {
+    await this.withProviderRetries('capture', orderId, () =>
+      this.options.provider.capture({ orderId, authorizationId, amount, idempotencyKey: key }),
+    );
+  }
+
+  private async providerVoid(orderId: OrderId, authorizationId: string, key: string) {
+    await this.withProviderRetries('void', orderId, () =>
+      this.options.provider.void({ orderId, authorizationId, idempotencyKey: key }),
+    );
+  }
+
+  private async withProviderRetries(
+    operation: 'capture' | 'void',
+    orderId: OrderId,
+    call: () => Promise<{ readonly result: string; readonly message?: string }>,
+  ): Promise<void> {
+    const { providerRetries, providerBackoffMs } = this.options;
+    let last = 'no attempt made';
+    for (let attempt = 1; attempt <= providerRetries + 1; attempt++) {
+      this.options.guard();
+      const answer = await call();
+      if (answer.result !== 'provider_error') return;
+      last = answer.message ?? 'provider error';
+      if (attempt <= providerRetries) {
+        await this.options.pause(providerBackoffMs[Math.min(attempt, providerBackoffMs.length) - 1] ?? 0);
+      }
+    }
+    throw new ProviderOperationFailed(operation, orderId, last);
+  }
+}
+
+const capturedOf = (state: PaymentState): { readonly authorizationId: string; readonly amount: Money } | undefined => {
+  switch (state.status) {
+    case 'Captured':
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return { authorizationId: state.authorizationId, amount: state.captured };
+    case 'None':
+    case 'Pending':
+    case 'Declined':
+    case 'Authorized':
+    case 'Voided':
+      return undefined;
+  }
+};

@@ -1,0 +1,71 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Where the gauges read their values at scrape time; the saga service points them at its open stores. */
+export interface SagaGaugeSources {
+  deadLetters: () => ReadonlyMap<string, number>;
+  timers: () => number;
+  inFlight: () => number;
+}
+
+/** Saga runner metrics, registered on the process registry the engine hands over. */
+export interface SagaMetrics {
+  readonly inputs: Counter<'saga' | 'outcome'>;
+  readonly commands: Counter<'target' | 'outcome'>;
+  readonly sources: SagaGaugeSources;
+}
+
+// one set per registry: a runner restarted in the same process (tests) reuses what the first one registered
+const perRegistry = new WeakMap<Registry, SagaMetrics>();
+
+export const sagaMetrics = (registry: Registry): SagaMetrics => {
+  const known = perRegistry.get(registry);
+  if (known) return known;
+  const sources: SagaGaugeSources = {
+    deadLetters: () => new Map(),
+    timers: () => 0,
+    inFlight: () => 0,
+  };
+  new Gauge({
+    name: 'dead_letters',
+    help: 'Dead letters waiting for an operator (commerce dlq), by consumer',
+    labelNames: ['consumer'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [consumer, n] of sources.deadLetters()) this.set({ consumer }, n);
+    },
+  });
+  new Gauge({
+    name: 'saga_timers',
+    help: 'Saga deadlines armed in the timer table',
+    registers: [registry],
+    collect() {
+      this.set(sources.timers());
+    },
+  });
+  new Gauge({
+    name: 'saga_work_in_flight',
+    help: 'Saga inputs and command dispatches in flight',
+    registers: [registry],
+    collect() {
+      this.set(sources.inFlight());
+    },
+  });
+  const metrics: SagaMetrics = {
+    inputs: new Counter({
+      name: 'saga_inputs_total',
+      help: 'Saga inputs by saga and outcome (applied, unchanged, dead_letter)',
+      labelNames: ['saga', 'outcome'],
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'saga_commands_total',
+      help: 'Commands sent by sagas by target centre and outcome (accepted, rejected, failed)',
+      labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    sources,
+  };
+  perRegistry.set(registry, metrics);
+  return metrics;
+};

@@ -1,0 +1,187 @@
+import { stepSaga } from '../../domain/sagas';
+import {
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../../infra/ports/event-store';
+import type { Clock } from '../../infra/ports/clock';
+import { deterministicId } from '../../infra/ports/ids';
+import { decodeSagaEvent, type SagaKind } from './definitions';
+import type { CrashContext, CrashPoint } from './hooks';
+import type { SagaStateStore } from './saga-state-store';
+
+export interface LoadedSaga<S> {
+  readonly state: S;
+  /** -1: the stream does not exist yet */
+  readonly revision: number;
+}
+
+/** A saga event as appended (or found in the stream by recovery), with what the outbox needs to name it. */
+export interface AppendedSagaEvent<Ev> {
+  readonly event: Ev;
+  readonly revision: number;
+  readonly eventId: string;
+  readonly position: number | null;
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export interface StepResult<S, Ev> {
+  readonly state: S;
+  readonly appended: readonly AppendedSagaEvent<Ev>[];
+}
+
+/** One input for a saga, with the key its event ids are derived from. */
+export interface SagaInput<I> {
+  readonly input: I;
+  /** unique per input of the saga: `event:<event id>`, `deadline:<deadline id>`, `rejected:<command id>` */
+  readonly key: string;
+  /** the message that caused it, recorded as the saga events' causation id */
+  readonly causationId: string;
+}
+
+export interface SagaHostOptions {
+  readonly store: EventStore;
+  readonly state: SagaStateStore;
+  readonly clock: Clock;
+  /** throws once the runner is stopped or crashed */
+  readonly guard: () => void;
+  readonly crashPoint: (point: CrashPoint, context: CrashContext) => void;
+  readonly cacheSize?: number;
+  /** reload-and-react attempts when another writer appended to the saga stream first */
+  readonly conflictRetries?: number;
+}
+
+/**
+ * Hosts the instances of one saga kind: load (event-sourced, cached and caught up from the stream), react, append
+ * with the expected revision, keep the timer table equal to the saga's pending deadlines. The caller serialises
+ * the inputs of one saga instance; the expected revision catches any other writer.
+ */
+export class SagaHost<I, S, Ev extends { readonly type: string }> {
+  private readonly cache = new Map<string, LoadedSaga<S>>();
+  private readonly cacheSize: number;
+  private readonly conflictRetries: number;
+
+  constructor(
+    readonly kind: SagaKind<I, S, Ev>,
+    private readonly options: SagaHostOptions,
+  ) {
+    this.cacheSize = options.cacheSize ?? 10_000;
+    this.conflictRetries = options.conflictRetries ?? 10;
+  }
+
+  async load(sagaId: string): Promise<LoadedSaga<S>> {
+    const cached = this.cache.get(sagaId);
+    const from = cached ? cached.revision + 1 : 0;
+    const recorded = await this.options.store.readStream(sagaId, { fromRevision: from });
+    let loaded: LoadedSaga<S> = cached ?? { state: this.kind.decider.initialState, revision: -1 };
+    const last = recorded[recorded.length - 1];
+    if (last !== undefined) {
+      const events = recorded.map((r) => this.decode(r));
+      loaded = { state: events.reduce(this.kind.decider.evolve, loaded.state), revision: last.revision };
+    }
+    this.remember(sagaId, loaded);
+    return loaded;
+  }
+
+  decode(recorded: RecordedEvent): Ev {
+    return decodeSagaEvent(this.kind.events, recorded);
+  }
+
+  /** The recorded events after `revision`, as the outbox needs them (recovery). */
+  async eventsAfter(sagaId: string, revision: number): Promise<readonly AppendedSagaEvent<Ev>[]> {
+    const recorded = await this.options.store.readStream(sagaId, { fromRevision: revision + 1 });
+    return recorded.map((r) => ({
+      event: this.decode(r),
+      revision: r.revision,
+      eventId: r.eventId,
+      position: r.position,
+      type: r.type,
+      data: r.data,
+    }));
+  }
+
+  forget(sagaId: string): void {
+    this.cache.delete(sagaId);
+  }
+
+  /** Re-arms the saga's timers from its folded state. */
+  async syncTimers(sagaId: string): Promise<LoadedSaga<S>> {
+    const loaded = await this.load(sagaId);
+    this.options.guard();
+    this.options.state.replaceTimers(this.kind.name, sagaId, this.kind.decider.deadlines(loaded.state));
+    return loaded;
+  }
+
+  async step(sagaId: string, item: SagaInput<I>): Promise<StepResult<S, Ev>> {
+    const { store, state, guard } = this.options;
+    for (let attempt = 0; attempt <= this.conflictRetries; attempt++) {
+      const loaded = await this.load(sagaId);
+      const step = stepSaga(this.kind.decider, loaded.state, item.input);
+      if (step.events.length === 0) return { state: loaded.state, appended: [] };
+      const upTo = loaded.revision + step.events.length;
+      guard();
+      // announced before the append: a crash after it leaves a row that makes the next start re-dispatch
+      state.announceAppend(this.kind.name, sagaId, loaded.revision, upTo);
+      this.options.crashPoint('before-append', { sagaId });
+      const timestamp = this.options.clock.now().toISOString();
+      const toAppend: NewEvent[] = step.events.map((event, i) => {
+        const stored = this.kind.events.encode(event);
+        return {
+          // derived from the input: the same input appended again after a crash is deduplicated by the store
+          eventId: deterministicId(`${sagaId}/${item.key}/${i}`),
+          type: stored.type,
+          data: stored.data,
+          metadata: {
+            commandId: `${sagaId}/${item.key}`,
+            causationId: item.causationId,
+            correlationId: sagaId,
+            timestamp,
+            schemaVersion: Number(/\.v(\d+)$/.exec(stored.type)?.[1] ?? 1),
+          },
+        };
+      });
+      guard();
+      let result: { readonly revision: number; readonly position: number };
+      try {
+        result = await store.append(sagaId, toAppend, loaded.revision < 0 ? 'no_stream' : loaded.revision);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        this.cache.delete(sagaId);
+        continue;
+      }
+      if (result.revision !== upTo) {
+        // the store answered an earlier identical append: what we folded is not the stream, read it again
+        this.cache.delete(sagaId);
+        return { state: (await this.load(sagaId)).state, appended: [] };
+      }
+      this.options.crashPoint('after-append', { sagaId, eventType: step.events[0]?.type ?? '' });
+      this.remember(sagaId, { state: step.state, revision: upTo });
+      guard();
+      state.replaceTimers(this.kind.name, sagaId, this.kind.decider.deadlines(step.state));
+      return {
+        state: step.state,
+        appended: step.events.map((event, i) => ({
+          event,
+          revision: loaded.revision + 1 + i,
+          eventId: toAppend[i]?.eventId ?? '',
+          // the store reports the position of an append's last event only
+          position: i === step.events.length - 1 ? result.position : null,
+          type: toAppend[i]?.type ?? event.type,
+          data: toAppend[i]?.data,
+        })),
+      };
+    }
+    throw new Error(`saga stream ${sagaId} kept changing; gave up after ${this.conflictRetries + 1} attempts`);
+  }
+
+  private remember(sagaId: string, loaded: LoadedSaga<S>): void {
+    this.cache.delete(sagaId);
+    this.cache.set(sagaId, loaded);
+    if (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import Database from 'better-sqlite3';
+import type { Deadline, SagaName } from '../../domain/sagas';
+
+/**
+ * What the saga runner keeps besides the saga streams, in one SQLite file:
+ * - `saga_timers`: the durable deadline table, keyed by (saga id, deadline id). It always mirrors
+ *   `saga.deadlines(state)` after the saga's last append, so it can be rebuilt from the streams at any time.
+ * - `saga_dispatch`: the dispatch log. A row says "saga events up to `appended` may exist, and those up to
+ *   `dispatched` had their commands sent". It is written BEFORE the append, so a crash anywhere between the append
+ *   and the end of the dispatch leaves a row behind, and the next start re-sends the outbox of every event past
+ *   `dispatched`. A row disappears once everything it announced was dispatched, so the table only holds sagas with
+ *   work in flight.
+ */
+export interface Timer {
+  readonly saga: SagaName;
+  readonly sagaId: string;
+  readonly deadlineId: string;
+  readonly kind: string;
+  readonly dueAt: string;
+  readonly dueMs: number;
+}
+
+export interface PendingDispatch {
+  readonly saga: SagaName;
+  readonly sagaId: string;
+  /** highest revision an append may have written */
+  readonly appended: number;
+  /** every event up to this revision had its commands sent (-1: none) */
+  readonly dispatched: number;
+}
+
+export interface SagaStateStore {
+  /** makes the saga's timers exactly `deadlines` */
+  replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void;
+  dueTimers(nowMs: number, limit: number): readonly Timer[];
+  /** drops a timer that fired, unless it was set again with another due time meanwhile */
+  removeTimer(sagaId: string, deadlineId: string, dueMs: number): void;
+  timersOf(sagaId: string): readonly Timer[];
+  timerCount(): number;
+
+  /** before an append that may write up to `upTo`; `current` is the saga's revision before it */
+  announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void;
+  markDispatched(sagaId: string, upTo: number): void;
+  pendingDispatches(): readonly PendingDispatch[];
+  /** forget a saga's row after recovery dispatched everything there is */
+  clearDispatch(sagaId: string): void;
+
+  /** false until the first start finished: a fresh file next to an old event store must be rebuilt */
+  isInitialized(): boolean;
+  markInitialized(): void;
+  close(): void;
+}
+
+interface TimerRow {
+  readonly saga: SagaName;
+  readonly saga_id: string;
+  readonly deadline_id: string;
+  readonly kind: string;
+  readonly due_at: string;
+  readonly due_ms: number;
+}
+
+interface DispatchRow {
+  readonly saga: SagaName;
+  readonly saga_id: string;
+  readonly appended: number;
+  readonly dispatched: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS saga_timers (
+    saga        TEXT    NOT NULL,
+    saga_id     TEXT    NOT NULL,
+    deadline_id TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    due_at      TEXT    NOT NULL,
+    due_ms      INTEGER NOT NULL,
+    PRIMARY KEY (saga_id, deadline_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS saga_timers_due ON saga_timers (due_ms);
+  CREATE TABLE IF NOT EXISTS saga_dispatch (
+    saga_id    TEXT    PRIMARY KEY,
+    saga       TEXT    NOT NULL,
+    appended   INTEGER NOT NULL,
+    dispatched INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS saga_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+const toTimer = (row: TimerRow): Timer => ({
+  saga: row.saga,
+  sagaId: row.saga_id,
+  deadlineId: row.deadline_id,
+  kind: row.kind,
+  dueAt: row.due_at,
+  dueMs: row.due_ms,
+});
+
+export class SqliteSagaStateStore implements SagaStateStore {
+  private readonly db: Database.Database;
+  private readonly timersOfStmt: Database.Statement<[string], TimerRow>;
+  private readonly deleteTimersStmt: Database.Statement<[string]>;
+  private readonly insertTimerStmt: Database.Statement<[string, string, string, string, string, number]>;
+  private readonly dueStmt: Database.Statement<[number, number], TimerRow>;
+  private readonly removeTimerStmt: Database.Statement<[string, string, number]>;
+  private readonly countTimersStmt: Database.Statement<[], number>;
+  private readonly announceStmt: Database.Statement<[string, string, number, number]>;
+  private readonly dispatchedStmt: Database.Statement<[number, string]>;
+  private readonly settledStmt: Database.Statement<[string]>;
+  private readonly pendingStmt: Database.Statement<[], DispatchRow>;
+  private readonly clearStmt: Database.Statement<[string]>;
+  private readonly metaStmt: Database.Statement<[string], string>;
+  private readonly setMetaStmt: Database.Statement<[string, string]>;
+  private readonly replace: Database.Transaction<(saga: SagaName, sagaId: string, d: readonly Deadline[]) => void>;
+
+  constructor(path: string) {
+    this.db = new Database(path, { timeout: 5_000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    const db = this.db;
+    this.timersOfStmt = db.prepare<[string], TimerRow>('SELECT * FROM saga_timers WHERE saga_id = ? ORDER BY due_ms');
+    this.deleteTimersStmt = db.prepare<[string]>('DELETE FROM saga_timers WHERE saga_id = ?');
+    this.insertTimerStmt = db.prepare(
+      'INSERT INTO saga_timers (saga, saga_id, deadline_id, kind, due_at, due_ms) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.dueStmt = db.prepare<[number, number], TimerRow>(
+      'SELECT * FROM saga_timers WHERE due_ms <= ? ORDER BY due_ms, saga_id, deadline_id LIMIT ?',
+    );
+    this.removeTimerStmt = db.prepare<[string, string, number]>(
+      'DELETE FROM saga_timers WHERE saga_id = ? AND deadline_id = ? AND due_ms = ?',
+    );
+    this.countTimersStmt = db.prepare<[], number>('SELECT count(*) FROM saga_timers').pluck();
+    // no row means everything before was dispatched, so a new row starts at the saga's current revision
+    this.announceStmt = db.prepare<[string, string, number, number]>(
+      `INSERT INTO saga_dispatch (saga_id, saga, dispatched, appended) VALUES (?, ?, ?, ?)
+       ON CONFLICT (saga_id) DO UPDATE SET appended = max(appended, excluded.appended)`,
+    );
+    this.dispatchedStmt = db.prepare<[number, string]>(
+      'UPDATE saga_dispatch SET dispatched = max(dispatched, ?) WHERE saga_id = ?',
+    );
+    this.settledStmt = db.prepare<[string]>('DELETE FROM saga_dispatch WHERE saga_id = ? AND dispatched >= appended');
+    this.pendingStmt = db.prepare<[], DispatchRow>('SELECT * FROM saga_dispatch ORDER BY saga_id');
+    this.clearStmt = db.prepare<[string]>('DELETE FROM saga_dispatch WHERE saga_id = ?');
+    this.metaStmt = db.prepare<[string], string>('SELECT value FROM saga_meta WHERE name = ?').pluck();
+    this.setMetaStmt = db.prepare<[string, string]>(
+      'INSERT INTO saga_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    );
+    this.replace = db.transaction((saga: SagaName, sagaId: string, deadlines: readonly Deadline[]) => {
+      this.deleteTimersStmt.run(sagaId);
+      for (const d of deadlines) {
+        this.insertTimerStmt.run(saga, sagaId, d.deadlineId, d.kind, d.dueAt, Date.parse(d.dueAt));
+      }
+    });
+  }
+
+  replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void {
+    this.replace(saga, sagaId, deadlines);
+  }
+
+  dueTimers(nowMs: number, limit: number): readonly Timer[] {
+    return this.dueStmt.all(nowMs, limit).map(toTimer);
+  }
+
+  removeTimer(sagaId: string, deadlineId: string, dueMs: number): void {
+    this.removeTimerStmt.run(sagaId, deadlineId, dueMs);
+  }
+
+  timersOf(sagaId: string): readonly Timer[] {
+    return this.timersOfStmt.all(sagaId).map(toTimer);
+  }
+
+  timerCount(): number {
+    return this.countTimersStmt.get() ?? 0;
+  }
+
+  announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void {
+    this.announceStmt.run(sagaId, saga, current, upTo);
+  }
+
+  markDispatched(sagaId: string, upTo: number): void {
+    this.dispatchedStmt.run(upTo, sagaId);
+    this.settledStmt.run(sagaId);
+  }
+
+  pendingDispatches(): readonly PendingDispatch[] {
+    return this.pendingStmt
+      .all()
+      .map((r) => ({ saga: r.saga, sagaId: r.saga_id, appended: r.appended, dispatched: r.dispatched }));
+  }
+
+  clearDispatch(sagaId: string): void {
+    this.clearStmt.run(sagaId);
+  }
+
+  isInitialized(): boolean {
+    return this.metaStmt.get('initialized') !== undefined;
+  }
+
+  markInitialized(): void {
+    this.setMetaStmt.run('initialized', 'yes');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export const openSqliteSagaStateStore = (path: string): SqliteSagaStateStore => new SqliteSagaStateStore(path);

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CommandHandler } from '../../commands/command-handler';
+import { loadSagaSettings } from '../../commands/sagas/config';
+import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
+import { simulatedProvider, startSagaService } from '../../commands/sagas/service';
+import { EmbeddedBus } from '../bus/embedded-bus';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
+import type { PaymentProvider } from '../payments';
+import { systemClock } from '../ports/clock';
+import type { EventStore } from '../ports/event-store';
+import type { MessageBus } from '../ports/message-bus';
+import { SqliteEventStore } from '../sqlite/sqlite-event-store';
+import { openSqliteDeadLetterStore } from '../sqlite/sqlite-dead-letter-store';
+import { openEventStore } from './event-store';
+import { untilSignal } from './lifecycle';
+
+/** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
+export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
+
+/**
+ * The bus by configuration. BUS=kafka needs the Kafka adapter: pass a factory that returns a `KafkaBus` as
+ * `options.bus` of `runSagaRunner` (LEAD: plug `new KafkaBus({ brokers: config.kafkaBrokers, … })` in here once
+ * infra/kafka lands). BUS=embedded tails the SQLite store's global log with checkpoints in the store.
+ */
+export const defaultBusFactory: BusFactory = (config, store) => {
+  if (config.bus === 'kafka') {
+    return Promise.reject(
+      new Error('BUS=kafka: no Kafka bus factory is wired into the saga runner yet (saga-runner-process.ts)'),
+    );
+  }
+  if (!(store instanceof SqliteEventStore)) {
+    return Promise.reject(new Error('BUS=embedded needs EVENT_STORE=sqlite (its checkpoints live in the store)'));
+  }
+  return Promise.resolve(new EmbeddedBus(store, store.checkpointStore()));
+};
+
+export interface SagaRunnerProcessOptions {
+  /** the bus factory: the marked place to plug Kafka in */
+  readonly bus?: BusFactory;
+  readonly provider?: PaymentProvider;
+}
+
+/**
+ * `commerce saga-runner`: the saga runner and its scheduler as their own process (distributed mode). Saga state
+ * lives in the event store; timers, the dispatch log and dead letters in SQLite files under DATA_DIR
+ * (SAGA_DB_PATH, DEAD_LETTER_DB_PATH), so each runner instance needs its own persistent disk.
+ */
+export const runSagaRunner = async (
+  config: Config,
+  logger: Logger,
+  options: SagaRunnerProcessOptions = {},
+): Promise<void> => {
+  const settings = loadSagaSettings(process.env, {
+    dataDir: config.dataDir,
+    inMemory: config.sqlitePath === ':memory:',
+  });
+  for (const path of [settings.statePath, settings.deadLetterPath]) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const store = await openEventStore(config, logger);
+  let bus: MessageBus;
+  try {
+    bus = await (options.bus ?? defaultBusFactory)(config, store, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const metrics = createMetrics();
+  const state = openSqliteSagaStateStore(settings.statePath);
+  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, systemClock);
+  const sagas = await startSagaService({
+    bus,
+    store,
+    handler: new CommandHandler({ store, clock: systemClock, metrics, retries: config.commandRetries }),
+    clock: systemClock,
+    logger,
+    settings,
+    state,
+    deadLetters,
+    provider: options.provider ?? simulatedProvider(settings),
+    registry: metrics.registry,
+  });
+  logger.info(
+    { bus: config.bus, eventStore: config.eventStore, paymentTimeoutMs: settings.paymentTimeoutMs },
+    'saga runner started',
+  );
+  // nothing else holds the event loop open here (the bus waits on promises, the scheduler's timer is unref'd)
+  const keepAlive = setInterval(() => undefined, 60_000);
+  await untilSignal(logger, async () => {
+    clearInterval(keepAlive);
+    await sagas.stop(config.shutdownGraceMs);
+    await bus.close();
+    await store.close();
+    state.close();
+    deadLetters.close();
+  });
+};

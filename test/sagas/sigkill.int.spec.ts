@@ -1,0 +1,150 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as E from 'fp-ts/Either';
+import { available, inventoryDecider, inventoryEvents, type InventoryState } from '../../domain/inventory';
+import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { defineSku, placeOrder, restock } from './runner-harness';
+
+const ORDERS = 60;
+const UNITS = 40;
+
+/** The engine in its own process, talked to over HTTP and stdin/stdout. */
+class EngineProcess {
+  private readonly lines: string[] = [];
+  private readonly waiters: ((line: string) => void)[] = [];
+  url = '';
+
+  private constructor(readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(line);
+      else this.lines.push(line);
+    });
+  }
+
+  static async start(dataDir: string, env: Record<string, string>): Promise<EngineProcess> {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'runner-sigkill-child.ts')], {
+      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const engine = new EngineProcess(child);
+    const ready = JSON.parse(await engine.next(30_000)) as { url: string };
+    engine.url = ready.url;
+    return engine;
+  }
+
+  next(timeoutMs: number): Promise<string> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no answer from the engine process within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+  }
+
+  async idle(): Promise<number> {
+    this.child.stdin.write('idle\n');
+    const answer = JSON.parse(await this.next(60_000)) as { idle?: number; error?: string };
+    if (answer.idle === undefined) throw new Error(answer.error ?? 'no idle answer');
+    return answer.idle;
+  }
+
+  async request(req: { method: string; path: string; body?: unknown }): Promise<number> {
+    const response = await fetch(`${this.url}${req.path}`, {
+      method: req.method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(req.body ?? {}),
+    });
+    await response.text();
+    return response.status;
+  }
+
+  kill(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => {
+        resolve();
+      });
+      this.child.kill('SIGKILL');
+    });
+  }
+}
+
+describe('the engine killed with SIGKILL while sagas are in flight', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'commerce-sigkill-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes every order after a restart, reserving and charging each at most once', async () => {
+    // provider latency keeps payments in flight at the moment of the kill
+    const first = await EngineProcess.start(dir, { SIM_LATENCY_MS: '100-400', PROVIDER_BACKOFF_MS: '10' });
+    expect(await first.request(defineSku('HOT-1', 500))).to.equal(201);
+    expect(await first.request(restock('HOT-1', UNITS))).to.equal(200);
+    const placed = await Promise.all(
+      Array.from({ length: ORDERS }, (_, i) => first.request(placeOrder(`k-${i}`, [{ sku: 'HOT-1', quantity: 1 }]))),
+    );
+    expect(placed.every((s) => s === 202)).to.equal(true);
+    await first.kill();
+
+    const second = await EngineProcess.start(dir, { PROVIDER_BACKOFF_MS: '10' });
+    try {
+      await second.idle();
+    } finally {
+      await second.kill();
+    }
+
+    const store = openSqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      let confirmed = 0;
+      let outOfStock = 0;
+      for (let i = 0; i < ORDERS; i++) {
+        const types = (await store.readStream(`order-k-${i}`)).map((e) => e.type);
+        const payment = (await store.readStream(`payment-k-${i}`)).map((e) => e.type);
+        if (types.includes('OrderConfirmed.v1')) {
+          confirmed += 1;
+          expect(
+            payment.filter((t) => t === 'PaymentAuthorized.v1'),
+            `k-${i}`,
+          ).to.have.length(1);
+          expect(
+            payment.filter((t) => t === 'PaymentCaptured.v1'),
+            `k-${i}`,
+          ).to.have.length(1);
+        } else if (types.includes('OrderCancelled.v1')) {
+          outOfStock += 1;
+          expect(payment, `k-${i}`).to.deep.equal([]);
+        }
+      }
+      expect({ confirmed, outOfStock }).to.deep.equal({ confirmed: UNITS, outOfStock: ORDERS - UNITS });
+
+      let state: InventoryState = inventoryDecider.initialState;
+      const reservedFor = new Map<string, number>();
+      for (const recorded of await store.readStream('sku-HOT-1')) {
+        const decoded = inventoryEvents.decode(recorded);
+        if (E.isLeft(decoded)) throw new Error(decoded.left);
+        state = inventoryDecider.evolve(state, decoded.right);
+        expect(available(state)).to.be.at.least(0);
+        if (decoded.right.type === 'StockReserved') {
+          reservedFor.set(decoded.right.orderId, (reservedFor.get(decoded.right.orderId) ?? 0) + 1);
+        }
+      }
+      expect([...reservedFor.values()].every((n) => n === 1)).to.equal(true);
+      expect(reservedFor.size).to.equal(UNITS);
+      expect(available(state)).to.equal(0);
+    } finally {
+      await store.close();
+    }
+  }).timeout(120_000);
+});

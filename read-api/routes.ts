@@ -16,6 +16,8 @@ export interface ReadApiDeps {
   readonly projections: readonly Projection<unknown>[];
   /** longest wait for X-Min-Position before answering with what is there */
   readonly maxWaitMs: number;
+  /** adds what other read models know about an order (e.g. its saga state) to the order detail */
+  readonly orderExtras?: (orderId: string) => Promise<Readonly<Record<string, unknown>>>;
 }
 
 const minPositionOf = (req: Request, fromQuery: number | undefined): number | undefined => {
@@ -105,7 +107,11 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
 
   router.get('/orders/:orderId', requireScope('read'), async (req, res) => {
     const id = decodeOr400(OrderId, req.params.orderId, 'orderId');
-    await one(req, res, 'orders', id, 'Order');
+    const query = decodeOr400(ReadOnlyQuery, req.query, 'query');
+    await fresh(req, res, 'orders', query.minPosition);
+    const doc = await deps.readStore.get(collection('orders'), id);
+    if (!doc) throw problem(404, 'OrderNotFound', 'Order not found', `no order ${id}`);
+    res.json({ ...doc.body, ...(deps.orderExtras ? await deps.orderExtras(id) : {}) });
   });
 
   router.get('/skus', requireScope('read'), async (req, res) => {

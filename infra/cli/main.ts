@@ -2,7 +2,9 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../observability/logger';
 import { runCommandApi } from '../runtime/command-api-process';
 import { runProjector, runReadApi, runRelay } from '../runtime/processes';
+import { runSagaRunner } from '../runtime/saga-runner-process';
 import { runServe } from '../runtime/serve';
+import { runDlq } from './dlq';
 
 /** `commerce <subcommand>`: one entry point for every process of the engine. */
 const usage = `Usage: commerce <command> [options]
@@ -13,6 +15,8 @@ Commands:
   relay         publish the event store's global log to Kafka (distributed mode)
   projector     consume Kafka and maintain the read models (run several: one consumer group)
   read-api      serve the read models and read-your-writes (distributed mode)
+  saga-runner   carry orders and refunds across the centres (distributed mode)
+  dlq           list, retry or discard dead letters (admin): commerce dlq --help
   help          show this help
 
 Configuration comes from environment variables (see README "Configuration"):
@@ -28,6 +32,19 @@ const commands: Readonly<Record<string, Runner>> = {
   relay: runRelay,
   projector: runProjector,
   'read-api': runReadApi,
+  'saga-runner': (config, logger) => runSagaRunner(config, logger),
+};
+
+const loadConfigOrExit = (): Config | undefined => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`commerce: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
 };
 
 const main = async (argv: readonly string[]): Promise<number> => {
@@ -35,6 +52,12 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(usage);
     return name === undefined ? 1 : 0;
+  }
+  if (name === 'dlq') {
+    // dlq has its own --help and exit codes
+    const config = loadConfigOrExit();
+    if (config === undefined) return 2;
+    return runDlq(rest, config, createLogger(config.logLevel, 'dlq'));
   }
   const runner = commands[name];
   if (!runner) {
@@ -45,16 +68,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(usage);
     return 0;
   }
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`commerce: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
+  if (config === undefined) return 2;
   await runner(config, createLogger(config.logLevel, name));
   return 0;
 };

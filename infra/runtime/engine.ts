@@ -14,6 +14,7 @@ import { ProjectionRunner } from '../../projections/runner';
 import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { readOperations } from '../../read-api/openapi';
 import type { ProjectionProgress } from '../../read-api/progress';
+import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import { EmbeddedBus } from '../bus/embedded-bus';
 import type { Config } from '../config';
@@ -138,6 +139,7 @@ export const startEmbeddedEngine = async (
         eventStore: store,
         projections: allProjections,
         maxWaitMs: config.readWaitMs,
+        orderExtras: orderSagaExtras(readStore),
       }),
       operations: readOperations,
     },

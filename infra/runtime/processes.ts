@@ -3,6 +3,7 @@ import { allProjections } from '../../projections';
 import { ProjectionRunner } from '../../projections/runner';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { readOperations } from '../../read-api/openapi';
+import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import type { Config } from '../config';
 import { createHttpApp, listen, type RunningServer } from '../http/app';
@@ -157,7 +158,14 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
     apiKeys: config.apiKeys,
     bodyLimit: config.bodyLimit,
     v1: [
-      readRoutes({ readStore, progress, eventStore: store, projections: allProjections, maxWaitMs: config.readWaitMs }),
+      readRoutes({
+        readStore,
+        progress,
+        eventStore: store,
+        projections: allProjections,
+        maxWaitMs: config.readWaitMs,
+        orderExtras: orderSagaExtras(readStore),
+      }),
     ],
     openApi: () => document,
     ready: async () => {

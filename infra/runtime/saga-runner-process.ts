@@ -5,6 +5,7 @@ import { loadSagaSettings } from '../../commands/sagas/config';
 import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
 import { simulatedProvider, startSagaService } from '../../commands/sagas/service';
 import { EmbeddedBus } from '../bus/embedded-bus';
+import { KafkaBus } from '../kafka';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
@@ -20,15 +21,16 @@ import { untilSignal } from './lifecycle';
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
 
-/**
- * The bus by configuration. BUS=kafka needs the Kafka adapter: pass a factory that returns a `KafkaBus` as
- * `options.bus` of `runSagaRunner` (LEAD: plug `new KafkaBus({ brokers: config.kafkaBrokers, … })` in here once
- * infra/kafka lands). BUS=embedded tails the SQLite store's global log with checkpoints in the store.
- */
-export const defaultBusFactory: BusFactory = (config, store) => {
+/** The bus by configuration: Kafka consumer group `<prefix>saga-runner`, or the SQLite store's global log. */
+export const defaultBusFactory: BusFactory = (config, store, logger) => {
   if (config.bus === 'kafka') {
-    return Promise.reject(
-      new Error('BUS=kafka: no Kafka bus factory is wired into the saga runner yet (saga-runner-process.ts)'),
+    return Promise.resolve(
+      new KafkaBus({
+        brokers: config.kafkaBrokers,
+        topicPrefix: config.kafkaTopicPrefix,
+        clientId: 'commerce-saga-runner',
+        logger,
+      }),
     );
   }
   if (!(store instanceof SqliteEventStore)) {
@@ -81,6 +83,7 @@ export const runSagaRunner = async (
     state,
     deadLetters,
     provider: options.provider ?? simulatedProvider(settings),
+    ...(config.bus === 'kafka' ? { group: `${config.kafkaTopicPrefix}saga-runner` } : {}),
     registry: metrics.registry,
   });
   logger.info(

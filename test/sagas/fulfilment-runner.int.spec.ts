@@ -49,6 +49,15 @@ describe('the saga runner fulfilling orders', () => {
         lastError: null,
       });
       expect(saga?.deadlines).to.deep.equal([]);
+      // …and the read API shows it with the order detail
+      const detail = (await fetch(`${api.url}/v1/orders/o-1`).then((r) => r.json())) as {
+        saga?: Record<string, unknown>;
+      };
+      expect(detail.saga).to.deep.include({
+        sagaStatus: 'Confirmed',
+        step: 'paid, waiting for shipment',
+        lastError: null,
+      });
     });
   });
 

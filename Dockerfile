@@ -21,6 +21,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/read-api/dashboard/dist ./read-api/dashboard/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../infra/observability/logger';
-import type { Consumer, MessageBus } from '../infra/ports/message-bus';
+import type { EventStore } from '../infra/ports/event-store';
+import type { Consumer, Delivery, MessageBus } from '../infra/ports/message-bus';
 import type { ReadStore } from '../infra/ports/read-store';
 import { collectionName, type Projection } from './projection';
-import { ProjectionWorker, type WorkerStatus } from './worker';
+import { ensureRegistered, readEntry, rebuildDue, type RegistryEntry } from './registry';
+import { PROGRESS_COLLECTION, ProjectionWorker, type WorkerStatus } from './worker';
 
 export interface ProjectionRunnerOptions {
   readonly bus: MessageBus;
@@ -13,6 +15,13 @@ export interface ProjectionRunnerOptions {
   readonly maxBatch?: number;
   /** consumer group prefix; projector instances sharing it share the work (Kafka) */
   readonly groupPrefix?: string;
+  /**
+   * Embedded mode: lets a worker switching to a rebuilt collection apply the events between the rebuild's checkpoint
+   * and its own position itself, instead of waiting for the rebuild process to tail them.
+   */
+  readonly eventStore?: Pick<EventStore, 'readAll'>;
+  /** how long a batch waits for a rebuild to cover it before it goes to the previous collection; default 5 s */
+  readonly switchWaitMs?: number;
 }
 
 /**
@@ -21,11 +30,14 @@ export interface ProjectionRunnerOptions {
  */
 export class ProjectionRunner {
   private readonly workers = new Map<string, ProjectionWorker<unknown>>();
+  /** per projection: events at or below it are already in its collection (distributed rebuild handover) */
+  private readonly skipThrough = new Map<string, number>();
   private readonly consumers: Consumer[] = [];
   private readonly progress = new EventEmitter();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.progress.setMaxListeners(0);
+    // replaced in start() by the worker for the registry's live collection
     for (const projection of options.projections) {
       this.workers.set(
         projection.name,
@@ -35,16 +47,21 @@ export class ProjectionRunner {
   }
 
   async start(): Promise<void> {
-    for (const [name, worker] of this.workers) {
-      await worker.init();
+    for (const projection of this.options.projections) {
+      const name = projection.name;
+      const worker = await this.startingWorker(projection);
+      this.workers.set(name, worker);
       const consumer = await this.options.bus.consume(
         {
           group: `${this.options.groupPrefix ?? 'projection'}:${name}`,
           ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}),
         },
         async (batch) => {
-          await worker.handle(batch);
-          this.progress.emit('position', name, worker.current.position);
+          const live = await this.follow(projection, batch);
+          const skip = this.skipThrough.get(name) ?? 0;
+          const input = skip > 0 ? batch.filter((d) => d.event.position > skip) : batch;
+          if (input.length > 0) await live.handle(input);
+          this.progress.emit('position', name, live.current.position);
         },
       );
       consumer.done.catch((error: unknown) => {
@@ -65,6 +82,25 @@ export class ProjectionRunner {
 
   status(name: string): WorkerStatus | undefined {
     return this.workers.get(name)?.current;
+  }
+
+  /**
+   * Calls `listener` after each batch a projection applied, with its new position (live pushes to dashboards).
+   * Returns the unsubscribe function.
+   */
+  onPosition(listener: (projection: string, position: number) => void): () => void {
+    // the emit runs inside the projection's batch handler: a failing listener must not stop the projection
+    const guarded = (projection: string, position: number): void => {
+      try {
+        listener(projection, position);
+      } catch (error) {
+        this.options.logger.warn({ err: error, projection }, 'position listener failed');
+      }
+    };
+    this.progress.on('position', guarded);
+    return () => {
+      this.progress.off('position', guarded);
+    };
   }
 
   /** true once projection `name` applied every event up to `position` (false on timeout) */
@@ -90,5 +126,90 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.stop()));
     this.consumers.length = 0;
+  }
+
+  // ---- following the projection registry (blue/green rebuilds, projections/rebuild.ts) ----
+
+  /**
+   * The worker a projection starts with: the registry's live collection, except while an embedded handover is
+   * pending (the worker has not written the rebuilt collection yet): then the previous one, and `follow` switches
+   * once the target covers the worker's position.
+   */
+  private async startingWorker(projection: Projection<unknown>): Promise<ProjectionWorker<unknown>> {
+    const { entry } = await ensureRegistered(this.options.readStore, projection);
+    if (rebuildDue(projection, entry)) {
+      this.options.logger.warn(
+        { projection: projection.name, code: projection.version, live: entry.live.version },
+        'projection rebuild due: the code version differs from the live collection (commerce projections rebuild)',
+      );
+    }
+    const previous = entry.old.at(-1);
+    const pending =
+      previous !== undefined &&
+      this.covered(entry) !== undefined &&
+      (await this.options.readStore.get(PROGRESS_COLLECTION, `${entry.live.collection}@$all`)) === undefined;
+    const worker = new ProjectionWorker(projection, this.options.readStore, pending ? previous : entry.live.collection);
+    await worker.init();
+    if (!pending) this.skipThrough.set(projection.name, entry.live.rebuiltThrough ?? 0);
+    return worker;
+  }
+
+  /** What the rebuilt live collection is known to hold (every event at or below), if it came from a rebuild. */
+  private covered(entry: RegistryEntry): number | undefined {
+    if (entry.live.rebuiltThrough !== undefined) return undefined;
+    if (entry.rebuild?.target === entry.live.collection) return entry.rebuild.position;
+    return entry.live.builtThrough;
+  }
+
+  /**
+   * Before each batch: the worker for the registry's live collection (one small read). A rebuilt collection is
+   * written only once it holds every event before the batch — per-document progress is a high-water mark, so
+   * writing a later event first would make the rebuild's earlier one look applied. The gap is applied here when an
+   * event store is at hand, else awaited (bounded) from the rebuild's tailing.
+   */
+  private async follow(
+    projection: Projection<unknown>,
+    batch: readonly Delivery[],
+  ): Promise<ProjectionWorker<unknown>> {
+    const current = this.workers.get(projection.name);
+    if (current === undefined) throw new Error(`no worker for ${projection.name}`);
+    let { entry } = await readEntry(this.options.readStore, projection);
+    if (entry.live.collection === current.current.collection || batch.length === 0) return current;
+    const next = new ProjectionWorker(projection, this.options.readStore, entry.live.collection);
+    await next.init();
+    const before = Math.min(...batch.map((d) => d.event.position)) - 1;
+    let covered = this.covered(entry);
+    if (covered !== undefined && covered < before && this.options.eventStore !== undefined) {
+      for (let after = covered; after < before;) {
+        const page = await this.options.eventStore.readAll({ after, maxCount: 2_000 });
+        const inGap = page.filter((e) => e.position <= before);
+        const last = inGap.at(-1);
+        if (last === undefined) break;
+        await next.handle(inGap.map((event) => ({ source: '$all', sequence: event.position, event })));
+        after = last.position;
+      }
+      covered = before;
+    }
+    const deadline = Date.now() + (this.options.switchWaitMs ?? 5_000);
+    while (covered !== undefined && covered < before) {
+      if (Date.now() >= deadline) {
+        this.options.logger.warn(
+          { projection: projection.name, target: entry.live.collection, covered, before },
+          'the rebuilt collection does not cover this batch yet: the batch goes to the previous collection',
+        );
+        return current;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ({ entry } = await readEntry(this.options.readStore, projection));
+      covered = this.covered(entry);
+    }
+    next.restorePosition(current.current.position);
+    this.workers.set(projection.name, next);
+    this.skipThrough.set(projection.name, entry.live.rebuiltThrough ?? 0);
+    this.options.logger.info(
+      { projection: projection.name, from: current.current.collection, to: entry.live.collection },
+      'projection worker switched to the live collection',
+    );
+    return next;
   }
 }

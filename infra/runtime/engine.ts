@@ -14,6 +14,8 @@ import { ProjectionRunner } from '../../projections/runner';
 import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { readOperations } from '../../read-api/openapi';
 import type { ProjectionProgress } from '../../read-api/progress';
+import { dashboardRouter } from '../../read-api/dashboard/router';
+import { liveRoutes, runnerPositions } from '../../read-api/live';
 import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import { EmbeddedBus } from '../bus/embedded-bus';
@@ -130,7 +132,10 @@ export const startEmbeddedEngine = async (
     position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
     waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),
   };
+  // live streams must end before the HTTP server drains, or they hold the close for the whole grace period
+  const liveShutdown = new AbortController();
   const parts: { router: Router; operations: readonly OperationSpec[] }[] = [
+    { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
     { router: commandRoutes({ handler, clock }), operations: commandOperations },
     {
       router: readRoutes({
@@ -154,6 +159,7 @@ export const startEmbeddedEngine = async (
     apiKeys: config.apiKeys,
     bodyLimit: config.bodyLimit,
     v1: parts.map((p) => p.router),
+    root: [dashboardRouter()],
     openApi: () => document,
     ready: async () => {
       if (!accepting) return false;
@@ -174,6 +180,7 @@ export const startEmbeddedEngine = async (
     deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
       accepting = false;
+      liveShutdown.abort();
       await running.close(graceMs);
       // sagas before the stores close, so work in flight can finish within the grace period
       await sagas?.stop(graceMs);

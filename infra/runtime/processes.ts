@@ -3,6 +3,8 @@ import { allProjections } from '../../projections';
 import { ProjectionRunner } from '../../projections/runner';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { readOperations } from '../../read-api/openapi';
+import { dashboardRouter } from '../../read-api/dashboard/router';
+import { liveRoutes, pollingPositions } from '../../read-api/live';
 import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import type { Config } from '../config';
@@ -152,6 +154,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
   });
   const document = openApiDocument('Commerce engine read API', readOperations);
   let accepting = true;
+  const liveShutdown = new AbortController();
   const app = createHttpApp({
     logger,
     metrics,
@@ -166,7 +169,15 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
         maxWaitMs: config.readWaitMs,
         orderExtras: orderSagaExtras(readStore),
       }),
+      liveRoutes({
+        ...pollingPositions(
+          progress,
+          allProjections.map((p) => p.name),
+        ),
+        signal: liveShutdown.signal,
+      }),
     ],
+    root: [dashboardRouter()],
     openApi: () => document,
     ready: async () => {
       if (!accepting) return false;
@@ -178,6 +189,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
   logger.info({ url: `http://${config.host}:${running.port}` }, 'read API listening');
   await untilSignal(logger, async () => {
     accepting = false;
+    liveShutdown.abort();
     await running.close(config.shutdownGraceMs);
     await offsets.close();
     await close();

@@ -1,0 +1,163 @@
+/**
+ * The read API's answers as the page uses them (see `projections/<model>/projection.ts` for the full shapes).
+ * Written out here rather than imported so the browser bundle never pulls server modules; fields another
+ * version of the server may lack are optional, and the views render what is there.
+ */
+
+export interface Money {
+  readonly amount: number;
+  readonly currency: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly next?: string;
+}
+
+export interface TimelineEntry {
+  readonly at: string;
+  readonly type: string;
+  readonly position: number;
+  readonly streamId: string;
+  readonly summary: string;
+}
+
+export interface PaymentSummary {
+  readonly status: string;
+  readonly currency: string;
+  readonly authorized: Money;
+  readonly captured: Money;
+  readonly refunded: Money;
+  readonly failedAttempts: number;
+  readonly declineCode?: string;
+  readonly lastError?: string;
+}
+
+export interface SagaDeadline {
+  readonly deadlineId?: string;
+  readonly kind: string;
+  readonly dueAt: string;
+}
+
+/** Saga state shown with an order, when the server adds it (as `saga` or as top-level fields). */
+export interface SagaView {
+  readonly saga?: string;
+  readonly sagaStatus?: string;
+  readonly step?: string;
+  readonly lastError?: string | null;
+  readonly deadlines?: readonly SagaDeadline[];
+  readonly updatedAt?: string;
+}
+
+export interface OrderLine {
+  readonly sku: string;
+  readonly quantity: number;
+  readonly unitPrice: Money;
+  readonly lineTotal: Money;
+  readonly refundedQuantity: number;
+}
+
+export interface OrderRefund {
+  readonly refundId: string;
+  readonly amount: Money;
+  readonly status: string;
+  readonly reason: string;
+  readonly requestedAt: string;
+  readonly settledAt?: string;
+  readonly failureReason?: string;
+}
+
+export interface Order {
+  readonly orderId: string;
+  /** null while only other centres' events of the order were projected */
+  readonly status: string | null;
+  readonly customerId: string | null;
+  readonly placedAt: string | null;
+  readonly updatedAt: string;
+  readonly currency?: string;
+  readonly lines?: readonly OrderLine[];
+  readonly total?: Money;
+  readonly paid?: Money;
+  readonly refunded?: Money;
+  readonly refundsPending?: Money;
+  readonly confirmedAt?: string;
+  readonly shippedAt?: string;
+  readonly cancelledAt?: string;
+  readonly cancelReason?: string;
+  readonly refunds?: readonly OrderRefund[];
+  readonly payment: PaymentSummary | null;
+  readonly timeline: readonly TimelineEntry[];
+  readonly saga?: SagaView | string | null;
+  readonly sagaStatus?: string;
+  readonly step?: string;
+  readonly lastError?: string | null;
+}
+
+export interface Payment extends PaymentSummary {
+  readonly orderId: string;
+  readonly refunds: readonly { readonly refundId: string; readonly amount: Money; readonly status: string }[];
+  readonly updatedAt: string;
+}
+
+export interface Sku {
+  readonly sku: string;
+  readonly name: string | null;
+  readonly unitPrice: Money | null;
+  readonly onHand: number;
+  readonly reserved: number;
+  readonly available: number;
+  readonly lowStock: boolean;
+  readonly updatedAt: string;
+}
+
+export interface SalesBucket {
+  readonly bucket: string;
+  readonly granularity: 'hour' | 'day';
+  readonly start: string;
+  readonly ordersPlaced: number;
+  readonly ordersConfirmed: number;
+  readonly ordersCancelled: number;
+  readonly revenue: Readonly<Record<string, number>>;
+  readonly refunds: Readonly<Record<string, number>>;
+  readonly refundCount: number;
+  readonly unitsOrdered: number;
+}
+
+export interface SalesStats {
+  readonly from: string;
+  readonly to: string;
+  readonly granularity: 'hour' | 'day';
+  readonly buckets: readonly SalesBucket[];
+}
+
+export interface ProjectionHealth {
+  readonly name: string;
+  readonly version: number;
+  readonly position: number;
+  readonly lag: number;
+  readonly documents?: number;
+  /** the version whose collection is served, when a rebuild may have switched it */
+  readonly liveVersion?: number;
+  /** the code's version differs from the live one: a rebuild should run */
+  readonly rebuildDue?: boolean;
+  /** present while a blue/green rebuild runs: true, or details such as `{ version, state, percent }` */
+  readonly rebuilding?: unknown;
+}
+
+export interface Projections {
+  readonly head: number;
+  readonly projections: readonly ProjectionHealth[];
+}
+
+/** `GET /v1/dead-letters`; the field names of the store (`event.streamId`, `lastFailedAt`) are accepted too. */
+export interface DeadLetter {
+  readonly id: number | string;
+  readonly consumer: string;
+  readonly streamId?: string;
+  readonly type?: string;
+  readonly event?: { readonly streamId?: string; readonly type?: string };
+  readonly error: string;
+  readonly attempts: number;
+  readonly lastFailureAt?: string;
+  readonly lastFailedAt?: string;
+}

@@ -1,0 +1,383 @@
+/// <reference lib="dom" />
+// The line above lets the root tsconfig (Node libs only) type-check this browser module too.
+import { barChart, palette, showSeries, type BarChart } from '../charts';
+import { badge, dataTable, h, note, setChildren, type Column } from '../dom';
+import { formatCount, formatMajor, formatMoney, formatPercent, formatRate, majorUnits, moneyList } from '../format';
+import { currencies, dayWindow, filled, hourWindow, totals, type Window } from '../stats';
+import type { Order, Page, ProjectionHealth, Projections, SalesBucket, SalesStats, Sku } from '../types';
+import { affects, type Changed, type View, type ViewContext } from '../view';
+import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, updatedLine, viewHeading } from './common';
+
+/** The orders-per-minute figure counts orders placed in this many minutes before now. */
+const RATE_MINUTES = 15;
+const RATE_PAGE = 500;
+const CHART_DAYS = 14;
+
+interface Figure {
+  readonly element: HTMLElement;
+  readonly value: HTMLElement;
+  readonly note: HTMLElement;
+}
+
+const figure = (key: string, label: string): Figure => {
+  const value = h('dd', { class: 'figure-value' }, '…');
+  const noteLine = h('dd', { class: 'figure-note' });
+  return {
+    element: h('div', { class: 'figure', 'data-figure': key }, h('dt', {}, label), value, noteLine),
+    value,
+    note: noteLine,
+  };
+};
+
+const show = (f: Figure, value: string, noteText: string): void => {
+  f.value.textContent = value;
+  f.note.textContent = noteText;
+};
+
+const utcHour = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+const utcDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+const query = (params: Readonly<Record<string, string>>): string => new URLSearchParams(params).toString();
+
+interface ChartCard {
+  readonly element: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  readonly table: HTMLElement;
+  readonly subtitle: HTMLElement;
+}
+
+const chartCard = (id: string, title: string): ChartCard => {
+  const canvas = h('canvas', { role: 'img', 'aria-label': title });
+  const table = h('div', {});
+  const subtitle = h('p', { class: 'muted' });
+  const element = h(
+    'section',
+    { class: 'card', 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title` }, title),
+    subtitle,
+    h('div', { class: 'chart' }, canvas),
+    h('details', {}, h('summary', {}, 'Show the numbers'), table),
+  );
+  return { element, canvas, table, subtitle };
+};
+
+/** `{ version: 2, percent: 45 }` → ` to v2, 45 %`: whatever details the server gives about a running rebuild. */
+const rebuildDetails = (rebuilding: unknown): string => {
+  if (typeof rebuilding !== 'object' || rebuilding === null) return '';
+  const version = 'version' in rebuilding && typeof rebuilding.version === 'number' ? ` to v${rebuilding.version}` : '';
+  const percent = 'percent' in rebuilding && typeof rebuilding.percent === 'number' ? `, ${rebuilding.percent} %` : '';
+  return `${version}${percent}`;
+};
+
+const projectionState = (p: ProjectionHealth): HTMLElement => {
+  if (p.rebuilding !== undefined && p.rebuilding !== false && p.rebuilding !== null)
+    return badge(`Rebuild in progress${rebuildDetails(p.rebuilding)}`, 'blue');
+  if (p.rebuildDue === true) return badge('Rebuild due', 'amber');
+  return p.lag === 0 ? badge('Up to date', 'green') : badge(`Behind by ${formatCount(p.lag)}`, 'amber');
+};
+
+const projectionColumns: Column<ProjectionHealth>[] = [
+  {
+    label: 'Read model',
+    cell: (p) => [
+      h('span', { class: 'mono' }, p.name),
+      ' ',
+      h('span', { class: 'muted small' }, `v${p.liveVersion ?? p.version}`),
+    ],
+  },
+  { label: 'Position', numeric: true, cell: (p) => formatCount(p.position) },
+  { label: 'Lag', numeric: true, cell: (p) => formatCount(p.lag) },
+  { label: 'Docs', numeric: true, cell: (p) => (p.documents === undefined ? '—' : formatCount(p.documents)) },
+  { label: 'State', cell: projectionState },
+];
+
+const lowStockColumns: Column<Sku>[] = [
+  { label: 'SKU', cell: (s) => h('span', { class: 'mono' }, s.sku) },
+  { label: 'Name', cell: (s) => s.name ?? '—' },
+  { label: 'Available', numeric: true, cell: (s) => formatCount(s.available) },
+];
+
+/** Live figures, charts from `/v1/stats/sales`, the latest orders, projection health and stock running out. */
+export const overviewView = (ctx: ViewContext): View => {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const updated = updatedLine();
+  const latestShown = new LastShown();
+
+  const perMinute = figure('orders-per-minute', 'Orders per minute');
+  const placed = figure('orders-placed', 'Orders placed');
+  const revenue = figure('revenue', 'Revenue');
+  const confirmation = figure('confirmation-rate', 'Confirmation rate');
+  const cancellation = figure('cancellation-rate', 'Cancellation rate');
+  const refunds = figure('refunds', 'Refunds');
+  const figuresError = h('div', {});
+
+  const hourCard = chartCard('orders-by-hour', 'Orders by hour');
+  const dayCard = chartCard('revenue-by-day', 'Revenue by day');
+  const latest = h('div', {});
+  const health = h('div', {});
+  const lowStock = h('div', {});
+
+  setChildren(
+    ctx.root,
+    viewHeading('Overview', updated),
+    h(
+      'section',
+      { 'aria-labelledby': 'figures-title' },
+      h('h2', { id: 'figures-title', class: 'visually-hidden' }, 'Live figures'),
+      // polite: a screen reader finishes what it is saying before it reads a changed figure
+      h(
+        'dl',
+        { class: 'figures', 'aria-live': 'polite' },
+        perMinute.element,
+        placed.element,
+        revenue.element,
+        confirmation.element,
+        cancellation.element,
+        refunds.element,
+      ),
+      figuresError,
+    ),
+    h('div', { class: 'grid two' }, hourCard.element, dayCard.element),
+    h(
+      'div',
+      { class: 'grid wide-narrow' },
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'latest-title' },
+        h(
+          'div',
+          { class: 'card-head' },
+          h('h2', { id: 'latest-title' }, 'Latest orders'),
+          h('a', { href: '#/orders' }, 'All orders →'),
+        ),
+        latest,
+      ),
+      h(
+        'div',
+        { class: 'stack' },
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'health-title' },
+          h('h2', { id: 'health-title' }, 'Projection health'),
+          health,
+        ),
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': 'low-title' },
+          h(
+            'div',
+            { class: 'card-head' },
+            h('h2', { id: 'low-title' }, 'Low stock'),
+            h('a', { href: '#/stock' }, 'All stock →'),
+          ),
+          lowStock,
+        ),
+      ),
+    ),
+  );
+
+  let dayCurrency = 'EUR';
+  const hourChart: BarChart = barChart(hourCard.canvas, (v) => formatCount(v));
+  const dayChart: BarChart = barChart(dayCard.canvas, (v) => formatMajor(v, dayCurrency));
+
+  const sales = async (window: Window, granularity: 'hour' | 'day'): Promise<SalesBucket[]> => {
+    const answer = await ctx.api.get<SalesStats>(
+      `stats/sales?${query({ from: window.from, to: window.to, granularity })}`,
+      signal,
+    );
+    return filled(answer.body.buckets, window, granularity);
+  };
+
+  const loadSales = oneAtATime(async (): Promise<void> => {
+    const now = ctx.now();
+    const hours = hourWindow(now, 24);
+    const days = dayWindow(now, CHART_DAYS);
+    try {
+      const [byHour, byDay] = await Promise.all([sales(hours, 'hour'), sales(days, 'day')]);
+      const sum = totals(byHour);
+      const [mainRevenue, ...otherRevenue] = moneyList(sum.revenue);
+      const [mainRefunds, ...otherRefunds] = moneyList(sum.refunds);
+      const currency = mainRevenue?.currency ?? mainRefunds?.currency ?? currencies(byDay)[0];
+      const zero = currency === undefined ? '0' : formatMoney({ amount: 0, currency });
+      const others = (list: readonly { amount: number; currency: string }[]): string =>
+        list.length === 0 ? '' : ` · also ${list.map((m) => formatMoney(m)).join(', ')}`;
+
+      show(placed, formatCount(sum.placed), `last 24 hours · ${formatCount(sum.units)} units`);
+      show(revenue, mainRevenue ? formatMoney(mainRevenue) : zero, `captured, last 24 hours${others(otherRevenue)}`);
+      show(
+        confirmation,
+        formatPercent(sum.confirmed, sum.placed),
+        `${formatCount(sum.confirmed)} of ${formatCount(sum.placed)} orders`,
+      );
+      show(
+        cancellation,
+        formatPercent(sum.cancelled, sum.placed),
+        `${formatCount(sum.cancelled)} of ${formatCount(sum.placed)} orders`,
+      );
+      show(
+        refunds,
+        mainRefunds ? formatMoney(mainRefunds) : zero,
+        `${formatCount(sum.refundCount)} ${sum.refundCount === 1 ? 'refund' : 'refunds'}${others(otherRefunds)}`,
+      );
+      setChildren(figuresError);
+
+      const hourLabels = byHour.map((b) => utcHour.format(new Date(b.start)));
+      showSeries(hourChart, hourLabels, [
+        { label: 'Placed', color: palette.placed, values: byHour.map((b) => b.ordersPlaced) },
+        { label: 'Confirmed', color: palette.confirmed, values: byHour.map((b) => b.ordersConfirmed) },
+        { label: 'Cancelled', color: palette.cancelled, values: byHour.map((b) => b.ordersCancelled) },
+      ]);
+      hourCard.subtitle.textContent = 'Last 24 hours, UTC';
+      hourCard.canvas.setAttribute(
+        'aria-label',
+        `Orders by hour, last 24 hours: ${sum.placed} placed, ${sum.confirmed} confirmed, ${sum.cancelled} cancelled`,
+      );
+      setChildren(
+        hourCard.table,
+        dataTable(
+          [
+            { label: 'Hour (UTC)', cell: (b: SalesBucket) => utcHour.format(new Date(b.start)) },
+            { label: 'Placed', numeric: true, cell: (b) => formatCount(b.ordersPlaced) },
+            { label: 'Confirmed', numeric: true, cell: (b) => formatCount(b.ordersConfirmed) },
+            { label: 'Cancelled', numeric: true, cell: (b) => formatCount(b.ordersCancelled) },
+          ],
+          byHour,
+          { caption: 'Orders by hour', empty: 'No orders' },
+        ),
+      );
+
+      dayCurrency = currencies(byDay)[0] ?? currency ?? 'EUR';
+      const dayLabels = byDay.map((b) => utcDay.format(new Date(b.start)));
+      const major = (minor: number): number => majorUnits({ amount: minor, currency: dayCurrency });
+      showSeries(dayChart, dayLabels, [
+        { label: 'Revenue', color: palette.revenue, values: byDay.map((b) => major(b.revenue[dayCurrency] ?? 0)) },
+        { label: 'Refunds', color: palette.refunds, values: byDay.map((b) => major(b.refunds[dayCurrency] ?? 0)) },
+      ]);
+      const more = currencies(byDay).slice(1);
+      dayCard.subtitle.textContent = `Last ${CHART_DAYS} days, UTC, in ${dayCurrency}${more.length > 0 ? ` (also sold in ${more.join(', ')})` : ''}`;
+      const dayTotals = totals(byDay);
+      dayCard.canvas.setAttribute(
+        'aria-label',
+        `Revenue by day, last ${CHART_DAYS} days: ${formatMoney({ amount: dayTotals.revenue[dayCurrency] ?? 0, currency: dayCurrency })} revenue, ${formatMoney({ amount: dayTotals.refunds[dayCurrency] ?? 0, currency: dayCurrency })} refunded`,
+      );
+      setChildren(
+        dayCard.table,
+        dataTable(
+          [
+            { label: 'Day (UTC)', cell: (b: SalesBucket) => utcDay.format(new Date(b.start)) },
+            { label: 'Orders', numeric: true, cell: (b) => formatCount(b.ordersPlaced) },
+            {
+              label: 'Revenue',
+              cell: (b) =>
+                moneyList(b.revenue)
+                  .map((m) => formatMoney(m))
+                  .join(', ') || '—',
+              numeric: true,
+            },
+            {
+              label: 'Refunds',
+              cell: (b) =>
+                moneyList(b.refunds)
+                  .map((m) => formatMoney(m))
+                  .join(', ') || '—',
+              numeric: true,
+            },
+          ],
+          byDay,
+          { caption: 'Revenue by day', empty: 'No sales' },
+        ),
+      );
+    } catch (error) {
+      ctx.failed(error, figuresError);
+    }
+  });
+
+  const loadRate = oneAtATime(async (): Promise<void> => {
+    const now = ctx.now();
+    const from = new Date(now - RATE_MINUTES * 60_000).toISOString();
+    try {
+      const answer = await ctx.api.get<Page<Order>>(`orders?${query({ from, limit: String(RATE_PAGE) })}`, signal);
+      const count = answer.body.items.length;
+      const more = answer.body.next !== undefined;
+      show(
+        perMinute,
+        `${more ? '≥ ' : ''}${formatRate(count / RATE_MINUTES)}`,
+        `last ${RATE_MINUTES} minutes · ${more ? 'over ' : ''}${formatCount(count)} ${count === 1 ? 'order' : 'orders'}`,
+      );
+    } catch (error) {
+      ctx.failed(error, figuresError);
+    }
+  });
+
+  const loadLatest = oneAtATime(async (): Promise<void> => {
+    try {
+      const answer = await ctx.api.get<Page<Order>>('orders?limit=8', signal);
+      if (!latestShown.changed(answer.body.items)) return;
+      setChildren(
+        latest,
+        dataTable(orderColumns(true), answer.body.items, {
+          caption: 'Latest orders',
+          empty: 'No orders yet',
+          rowLink: (o) => orderLink(o.orderId),
+        }),
+      );
+    } catch (error) {
+      latestShown.forget();
+      ctx.failed(error, latest);
+    }
+  });
+
+  const loadHealth = oneAtATime(async (): Promise<void> => {
+    try {
+      const answer = await ctx.api.get<Projections>('projections', signal);
+      setChildren(
+        health,
+        h('p', { class: 'muted' }, `Event store head: position ${formatCount(answer.body.head)}`),
+        dataTable(projectionColumns, answer.body.projections, {
+          caption: 'Projection health',
+          empty: 'No projections',
+        }),
+      );
+    } catch (error) {
+      ctx.failed(error, health);
+    }
+  });
+
+  const loadLowStock = oneAtATime(async (): Promise<void> => {
+    try {
+      const answer = await ctx.api.get<Page<Sku>>('skus?lowStock=true&limit=6', signal);
+      setChildren(
+        lowStock,
+        answer.body.items.length === 0
+          ? note('Every SKU has enough stock.')
+          : dataTable(lowStockColumns, answer.body.items, {
+              caption: 'SKUs running low',
+              empty: '',
+              rowClass: () => 'low',
+            }),
+      );
+    } catch (error) {
+      ctx.failed(error, lowStock);
+    }
+  });
+
+  return {
+    title: 'Overview',
+    async refresh(changed: Changed) {
+      await Promise.all([
+        affects(changed, 'sales') ? loadSales() : undefined,
+        affects(changed, 'orders') ? loadRate() : undefined,
+        affects(changed, 'orders') ? loadLatest() : undefined,
+        loadHealth(),
+        affects(changed, 'skus') ? loadLowStock() : undefined,
+      ]);
+      if (!signal.aborted) markUpdated(updated, ctx.now());
+    },
+    dispose() {
+      controller.abort();
+      hourChart.destroy();
+      dayChart.destroy();
+    },
+  };
+};

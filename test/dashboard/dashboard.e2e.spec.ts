@@ -1,0 +1,333 @@
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { post, put, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
+import {
+  ensureDashboardBuilt,
+  eventually,
+  launchChromium,
+  startDashboardServer,
+  type DashboardServer,
+} from './harness';
+
+const artifacts = resolve(__dirname, '../../test-artifacts/dashboard');
+
+const defineSku = (sku: string, name: string, amount: number): ApiRequest =>
+  put(`/v1/skus/${sku}`, { name, unitPrice: { amount, currency: 'EUR' } });
+const restock = (sku: string, quantity: number): ApiRequest => post(`/v1/skus/${sku}/restock`, { quantity });
+const order = (orderId: string, customerId: string, sku = 'MUG-1'): ApiRequest =>
+  post('/v1/orders', { orderId, customerId, lines: [{ sku, quantity: 1 }], payment: { token: 'tok_approve' } });
+
+const send = async (api: TestApi, ...requests: ApiRequest[]): Promise<void> => {
+  for (const request of requests) {
+    const response = await api.request(request);
+    expect(response.status, `${request.method} ${request.path}: ${JSON.stringify(response.body)}`).to.be.within(
+      200,
+      299,
+    );
+  }
+};
+
+interface OpenPage {
+  readonly page: Page;
+  /** uncaught exceptions and Content-Security-Policy violations seen by the page */
+  readonly errors: string[];
+}
+
+const figure = (page: Page, key: string) => page.locator(`[data-figure="${key}"] .figure-value`);
+
+const waitUntilLive = async (page: Page): Promise<void> => {
+  await page.locator('#live-status[data-state="live"]').waitFor({ timeout: 10_000 });
+};
+
+const screenshot = async (page: Page, name: string): Promise<void> => {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+};
+
+describe('the operators dashboard, in a real browser', function () {
+  // one build (when needed), one Chromium and two engines for the whole suite
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let api: TestApi | undefined;
+  let server: DashboardServer | undefined;
+  const contexts: BrowserContext[] = [];
+
+  const engine = (): TestApi => {
+    if (api === undefined) throw new Error('the engine did not start');
+    return api;
+  };
+
+  const open = async (url: string): Promise<OpenPage> => {
+    if (browser === undefined) throw new Error('the browser did not start');
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy|Uncaught/i.test(message.text()))
+        errors.push(message.text());
+    });
+    // the engine runs on a hand-moved clock; the page computes "the last 24 hours" from its own
+    await page.clock.setFixedTime(engine().clock.now());
+    await page.goto(url);
+    return { page, errors };
+  };
+
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    await ensureDashboardBuilt();
+    browser = await launchChromium();
+    // the saga runner confirms and captures orders, so revenue and the payment steps appear
+    api = await startTestApi({}, { sagas: { env: {}, tickIntervalMs: null, pause: () => Promise.resolve() } });
+    await send(
+      api,
+      defineSku('MUG-1', 'Mug', 1250),
+      restock('MUG-1', 50),
+      defineSku('TEE-1', 'T-shirt', 2000),
+      restock('TEE-1', 3),
+      order('o-1', 'alice'),
+      order('o-2', 'bob'),
+    );
+    server = await startDashboardServer(api);
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.close();
+    await api?.close();
+  });
+
+  describe('on a server without API keys', () => {
+    it('shows the live figures, the charts and the latest orders without asking for a key', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/`);
+      await waitUntilLive(page);
+      await eventually(async () => {
+        expect(await figure(page, 'orders-placed').textContent()).to.equal('2');
+      });
+      await eventually(async () => {
+        expect(await figure(page, 'revenue').textContent()).to.equal('€25.00');
+      });
+      expect(await page.locator('#key-panel').isHidden()).to.equal(true);
+      expect(await page.locator('canvas').count()).to.equal(2);
+      const latest = await page.getByRole('table', { name: 'Latest orders' }).textContent();
+      expect(latest).to.include('o-1').and.include('o-2');
+      const health = await page.getByRole('table', { name: 'Projection health' }).textContent();
+      expect(health).to.include('orders').and.include('v1');
+      await screenshot(page, 'overview');
+
+      // a phone: the layout reflows; only tables scroll sideways, inside their own focusable regions
+      await page.setViewportSize({ width: 390, height: 844 });
+      await eventually(async () => {
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth')).to.be.at.most(390);
+      });
+      await screenshot(page, 'overview-narrow');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('updates the figures and the latest orders live when orders are placed, without reloading', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/dashboard`);
+      await waitUntilLive(page);
+      await eventually(async () => {
+        expect(await figure(page, 'orders-placed').textContent()).to.equal('2');
+      });
+      await page.evaluate('window.sameDocument = true');
+
+      await send(engine(), order('o-3', 'carol'), order('o-4', 'bob'), order('o-5', 'alice'));
+
+      await eventually(async () => {
+        expect(await figure(page, 'orders-placed').textContent()).to.equal('5');
+        expect(await figure(page, 'revenue').textContent()).to.equal('€62.50');
+        expect(await page.getByRole('table', { name: 'Latest orders' }).textContent()).to.include('o-5');
+      });
+      expect(await page.evaluate('window.sameDocument')).to.equal(true);
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('lists orders with filters, and adds a new order to the open list live', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/#/orders`);
+      await waitUntilLive(page);
+      await page.getByRole('table', { name: /^Orders, newest first/ }).waitFor();
+      await page.evaluate('window.sameDocument = true');
+
+      await page.getByLabel('Customer').fill('bob');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await eventually(async () => {
+        const customers = await page.locator('table tbody tr td:nth-child(3)').allTextContents();
+        expect(customers).to.have.length.greaterThan(0);
+        expect(new Set(customers)).to.deep.equal(new Set(['bob']));
+      });
+      expect(page.url()).to.include('#/orders?customerId=bob');
+
+      await send(engine(), order('o-6', 'bob'));
+      await eventually(async () => {
+        const ids = await page.locator('table tbody tr td:nth-child(1)').allTextContents();
+        expect(ids[0]).to.equal('o-6');
+      });
+      expect(await page.evaluate('window.sameDocument')).to.equal(true);
+      await screenshot(page, 'orders');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it("reaches the orders table with the keyboard and opens an order's timeline with Enter", async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/#/orders`);
+      await page.locator('table tbody a').first().waitFor();
+      let inTable = false;
+      for (let presses = 0; presses < 40 && !inTable; presses++) {
+        await page.keyboard.press('Tab');
+        inTable = await page.evaluate<boolean>(
+          "document.activeElement instanceof HTMLAnchorElement && document.activeElement.closest('tbody') !== null",
+        );
+      }
+      expect(inTable, 'Tab never reached a link in the orders table').to.equal(true);
+      expect(await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle')).to.equal('solid');
+      const focused = await page.evaluate<string>('document.activeElement.textContent');
+
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: `Order ${focused}` }).waitFor();
+      expect(page.url()).to.include(`#/orders/${focused}`);
+      const timeline = page.locator('ol.timeline > li');
+      await eventually(async () => {
+        const steps = await timeline.allTextContents();
+        expect(steps.join('\n')).to.include('Order placed').and.include('Payment').and.include('Stock');
+        expect(steps[steps.length - 1]).to.include('read model is at position');
+      });
+      expect(await page.getByRole('region', { name: 'Payment', exact: true }).textContent()).to.include('Captured');
+      // focus followed the navigation to the new page's heading
+      expect(await page.evaluate('document.activeElement?.tagName')).to.equal('H1');
+      await screenshot(page, 'order');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('highlights the SKUs running low on stock', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/#/stock`);
+      const row = page.locator('table tbody tr', { hasText: 'TEE-1' });
+      await row.waitFor();
+      expect(await row.getAttribute('class')).to.include('low');
+      expect(await row.textContent()).to.include('Low stock');
+      const mug = page.locator('table tbody tr', { hasText: 'MUG-1' });
+      expect(await mug.getAttribute('class')).to.equal(null);
+      await screenshot(page, 'stock');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('marks a projection whose blue/green rebuild is running', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/`);
+      // the engine's real answer, with a rebuild of the first projection added
+      await page.route('**/v1/projections', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { projections: Record<string, unknown>[] };
+        const [first, ...rest] = body.projections;
+        await route.fulfill({
+          response,
+          json: { ...body, projections: [{ ...first, rebuilding: { version: 2, percent: 40 } }, ...rest] },
+        });
+      });
+      await page.reload();
+      const health = page.getByRole('table', { name: 'Projection health' });
+      await health.getByText('Rebuild in progress to v2, 40 %').waitFor();
+      expect(await health.getByText('Up to date').count()).to.be.above(0);
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('lists dead letters and explains that retrying needs the admin scope', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/#/dead-letters`);
+      // stubbed answers: the page's contract with the dead-letter routes, whatever this server serves
+      await page.route('**/v1/dead-letters', (route) =>
+        route.fulfill({
+          json: {
+            items: [
+              {
+                id: 7,
+                consumer: 'saga-runner',
+                streamId: 'order-o-1',
+                type: 'OrderPlaced',
+                error: 'provider exploded',
+                attempts: 3,
+                lastFailureAt: '2026-03-01T09:58:00.000Z',
+              },
+            ],
+          },
+        }),
+      );
+      await page.route('**/v1/dead-letters/7/retry', (route) =>
+        route.fulfill({
+          status: 403,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: '/problems/forbidden', title: 'Forbidden', status: 403, detail: 'no admin' }),
+        }),
+      );
+      await page.reload();
+      const table = page.getByRole('table', { name: 'Dead letters' });
+      await table.getByText('provider exploded').waitFor();
+      await page.getByRole('button', { name: 'Retry dead letter 7' }).click();
+      await page.getByRole('status').getByText('Retrying needs an API key with the admin scope').waitFor();
+      await screenshot(page, 'dead-letters');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('shows the dead letters, or says plainly that this server has none to show', async () => {
+      const { page, errors } = await open(`${server?.url ?? ''}/#/dead-letters`);
+      const answer = page
+        .getByText('Dead-letter handling is not available on this server')
+        .or(page.getByRole('table', { name: 'Dead letters', exact: true }));
+      await answer.first().waitFor();
+      expect(await page.locator('.note.error').count()).to.equal(0);
+      expect(errors).to.deep.equal([]);
+    });
+  });
+
+  describe('on a server with API keys', () => {
+    let keyed: TestApi | undefined;
+    let keyedServer: DashboardServer | undefined;
+    const keys = 'reader-key-0001=read;writer-key-0001=orders:write';
+
+    before(async () => {
+      keyed = await startTestApi({ API_KEYS: keys });
+      keyedServer = await startDashboardServer(keyed);
+    });
+
+    after(async () => {
+      await keyedServer?.close();
+      await keyed?.close();
+    });
+
+    it('asks for a key, explains a wrong key (401) and a key without the read scope (403), then shows the data', async () => {
+      const { page, errors } = await open(`${keyedServer?.url ?? ''}/`);
+      const message = page.locator('#auth-message');
+      await eventually(async () => {
+        expect(await message.textContent()).to.include('requires an API key (401');
+      });
+      expect(await page.locator('#key-panel').isVisible()).to.equal(true);
+
+      await page.getByLabel('API key with the read scope').fill('not-a-valid-key');
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await eventually(async () => {
+        expect(await message.textContent()).to.include('was not accepted (401');
+      });
+
+      await page.getByLabel('API key with the read scope').fill('writer-key-0001');
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await eventually(async () => {
+        expect(await message.textContent()).to.include('lacks the "read" scope (403');
+      });
+      await screenshot(page, 'key-403');
+
+      await page.getByLabel('API key with the read scope').fill('reader-key-0001');
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await waitUntilLive(page);
+      await page.locator('[data-figure="orders-placed"] .figure-value', { hasText: '0' }).waitFor();
+      expect(await page.locator('#key-panel').isHidden()).to.equal(true);
+      expect(await page.evaluate("sessionStorage.getItem('commerce-dashboard.api-key')")).to.equal('reader-key-0001');
+      expect(page.url()).not.to.include('reader-key-0001');
+      expect(errors).to.deep.equal([]);
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import type { CheckpointStore } from '../infra/ports/event-store';
 import type { ReadStore } from '../infra/ports/read-store';
-import { collectionName, type Projection } from '../projections/projection';
+import type { Projection } from '../projections/projection';
+import { LiveCollections } from '../projections/registry';
 import { PROGRESS_COLLECTION, type SourceProgress } from '../projections/worker';
 import type { ProjectionProgress } from './progress';
 
@@ -23,12 +24,17 @@ export class DistributedProgress implements ProjectionProgress {
       readonly projections: readonly Projection<unknown>[];
       readonly pollMs?: number;
     },
-  ) {}
+  ) {
+    this.live = new LiveCollections(options.readStore);
+  }
+
+  private readonly live: LiveCollections;
 
   private async sources(projection: string): Promise<Map<string, SourceProgress>> {
     const p = this.options.projections.find((x) => x.name === projection);
     if (!p) return new Map();
-    const prefix = `${collectionName(p)}@`;
+    // after a blue/green switch the live collection is not `collectionName(p)` any more
+    const prefix = `${await this.live.collection(p)}@`;
     const page = await this.options.readStore.query(PROGRESS_COLLECTION, {
       where: { projection, version: p.version },
       limit: 500,

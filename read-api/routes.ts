@@ -5,7 +5,8 @@ import { problem } from '../infra/http/problem';
 import { decodeOr400 } from '../infra/http/validate';
 import type { EventStore } from '../infra/ports/event-store';
 import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../infra/ports/read-store';
-import { collectionName, type Projection } from '../projections/projection';
+import type { Projection } from '../projections/projection';
+import { LiveCollections, readEntry, rebuildDue } from '../projections/registry';
 import type { ProjectionProgress } from './progress';
 import { ListOrdersQuery, ListSkusQuery, ReadOnlyQuery, SalesQuery } from './queries';
 
@@ -18,6 +19,8 @@ export interface ReadApiDeps {
   readonly maxWaitMs: number;
   /** adds what other read models know about an order (e.g. its saga state) to the order detail */
   readonly orderExtras?: (orderId: string) => Promise<Readonly<Record<string, unknown>>>;
+  /** resolves each projection's live collection (blue/green rebuilds); default: the registry, cached 200 ms */
+  readonly liveCollections?: LiveCollections;
 }
 
 const minPositionOf = (req: Request, fromQuery: number | undefined): number | undefined => {
@@ -37,10 +40,12 @@ const minPositionOf = (req: Request, fromQuery: number | undefined): number | un
 export const readRoutes = (deps: ReadApiDeps): Router => {
   const router = express.Router();
   const byName = new Map(deps.projections.map((p) => [p.name, p]));
-  const collection = (name: string): string => {
+  const live = deps.liveCollections ?? new LiveCollections(deps.readStore);
+  // the registry names the live collection: a rebuild's switch reaches every read within the resolver's TTL
+  const collection = async (name: string): Promise<string> => {
     const projection = byName.get(name);
     if (!projection) throw new Error(`no projection ${name}`);
-    return collectionName(projection);
+    return live.collection(projection);
   };
 
   /**
@@ -81,7 +86,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
   const one = async (req: Request, res: Response, projection: string, id: string, what: string): Promise<void> => {
     const query = decodeOr400(ReadOnlyQuery, req.query, 'query');
     await fresh(req, res, projection, query.minPosition);
-    const doc = await deps.readStore.get(collection(projection), id);
+    const doc = await deps.readStore.get(await collection(projection), id);
     if (!doc) throw problem(404, `${what}NotFound`, `${what} not found`, `no ${what.toLowerCase()} ${id}`);
     res.json(doc.body);
   };
@@ -94,8 +99,9 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     if (query.customerId) where.customerId = query.customerId;
     if (query.from || query.to)
       where.placedAt = { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) };
+    const target = await collection('orders');
     const result = await page(() =>
-      deps.readStore.query(collection('orders'), {
+      deps.readStore.query(target, {
         where,
         orderBy: { field: 'placedAt', direction: 'desc' },
         limit: query.limit ?? 50,
@@ -109,7 +115,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     const id = decodeOr400(OrderId, req.params.orderId, 'orderId');
     const query = decodeOr400(ReadOnlyQuery, req.query, 'query');
     await fresh(req, res, 'orders', query.minPosition);
-    const doc = await deps.readStore.get(collection('orders'), id);
+    const doc = await deps.readStore.get(await collection('orders'), id);
     if (!doc) throw problem(404, 'OrderNotFound', 'Order not found', `no order ${id}`);
     res.json({ ...doc.body, ...(deps.orderExtras ? await deps.orderExtras(id) : {}) });
   });
@@ -117,8 +123,9 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
   router.get('/skus', requireScope('read'), async (req, res) => {
     const query = decodeOr400(ListSkusQuery, req.query, 'query');
     await fresh(req, res, 'skus', query.minPosition);
+    const target = await collection('skus');
     const result = await page(() =>
-      deps.readStore.query(collection('skus'), {
+      deps.readStore.query(target, {
         where: query.lowStock ? { lowStock: query.lowStock === 'true' } : {},
         orderBy: { field: 'sku', direction: 'asc' },
         limit: query.limit ?? 100,
@@ -151,7 +158,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     let after: string | undefined;
     // a year of hours is 8,760 buckets: page through rather than trust one limit
     do {
-      const result = await deps.readStore.query(collection('sales'), {
+      const result = await deps.readStore.query(await collection('sales'), {
         where: { granularity, start: { gte: query.from, lt: query.to } },
         orderBy: { field: 'start', direction: 'asc' },
         limit: 500,
@@ -168,13 +175,29 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     const items = await Promise.all(
       deps.projections.map(async (p) => {
         const position = await deps.progress.position(p.name);
+        const { entry } = await readEntry(deps.readStore, p);
+        const rebuild = entry.rebuild;
         return {
           name: p.name,
           version: p.version,
-          collection: collectionName(p),
+          collection: entry.live.collection,
+          liveVersion: entry.live.version,
           position,
           lag: Math.max(0, head - position),
-          documents: await deps.readStore.count(collectionName(p)),
+          documents: await deps.readStore.count(entry.live.collection),
+          rebuildDue: rebuildDue(p, entry),
+          ...(rebuild
+            ? {
+                rebuilding: {
+                  target: rebuild.target,
+                  version: rebuild.version,
+                  state: rebuild.state,
+                  position: rebuild.position,
+                  head,
+                  percent: head > 0 ? Math.min(100, Math.floor((rebuild.position / head) * 100)) : 100,
+                },
+              }
+            : {}),
         };
       }),
     );

@@ -5,6 +5,7 @@ import { runProjector, runReadApi, runRelay } from '../runtime/processes';
 import { runSagaRunner } from '../runtime/saga-runner-process';
 import { runServe } from '../runtime/serve';
 import { runDlq } from './dlq';
+import { runProjectionsCli } from './projections';
 
 /** `commerce <subcommand>`: one entry point for every process of the engine. */
 const usage = `Usage: commerce <command> [options]
@@ -17,6 +18,7 @@ Commands:
   read-api      serve the read models and read-your-writes (distributed mode)
   saga-runner   carry orders and refunds across the centres (distributed mode)
   dlq           list, retry or discard dead letters (admin): commerce dlq --help
+  projections   list, rebuild (blue/green), reset, drop-old read models: commerce projections --help
   help          show this help
 
 Configuration comes from environment variables (see README "Configuration"):
@@ -53,11 +55,12 @@ const main = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(usage);
     return name === undefined ? 1 : 0;
   }
-  if (name === 'dlq') {
-    // dlq has its own --help and exit codes
+  if (name === 'dlq' || name === 'projections') {
+    // operator commands have their own --help, --json and exit codes
     const config = loadConfigOrExit();
     if (config === undefined) return 2;
-    return runDlq(rest, config, createLogger(config.logLevel, 'dlq'));
+    const logger = createLogger(config.logLevel, name);
+    return name === 'dlq' ? runDlq(rest, config, logger) : runProjectionsCli(rest, config, logger);
   }
   const runner = commands[name];
   if (!runner) {

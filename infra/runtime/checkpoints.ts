@@ -15,6 +15,7 @@ export class ReadStoreCheckpointStore implements CheckpointStore {
   }
 
   async save(name: string, position: number): Promise<void> {
-    await this.store.putMany(this.collection, [{ id: name, body: { position }, progress: {} }]);
+    // one writer per checkpoint name (the relay or bus that owns it), so an unconditional upsert is enough
+    await this.store.putMany(this.collection, [{ id: name, body: { position }, progress: {}, expectedVersion: 'any' }]);
   }
 }

@@ -10,6 +10,7 @@ import type { SagaRunnerOptions } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
 import { simulatedProvider, startSagaService, type SagaService } from '../../commands/sagas/service';
 import { allProjections } from '../../projections';
+import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
 import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { readOperations } from '../../read-api/openapi';
@@ -84,10 +85,13 @@ export const startEmbeddedEngine = async (
   const store = openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
   const readStore = await openReadStore(config, logger);
   const bus = new EmbeddedBus(store, store.checkpointStore());
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
   const projections = new ProjectionRunner({
     bus,
     readStore,
     logger,
+    // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
+    eventStore: store,
     projections: allProjections,
     maxBatch: config.projectionBatch,
   });

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { allProjections } from '../../projections';
+import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { readOperations } from '../../read-api/openapi';
@@ -103,6 +104,7 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     logger,
   });
   const metrics = createMetrics();
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
   const runner = new ProjectionRunner({
     bus,
     readStore,
@@ -145,6 +147,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
   const { checkpoints, close } = await checkpointsFor(store, config, logger);
   const offsets = kafkaEndOffsets(kafkaFor(config), config.kafkaTopicPrefix);
   const metrics = createMetrics();
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
   const progress = new DistributedProgress({
     readStore,
     checkpoints,

@@ -1,0 +1,256 @@
+/**
+ * Projection rebuild throughput against the raw speed of reading the same rows from SQLite, in one run.
+ *   npx tsx bench/rebuild.ts [events, default 1,000,000]
+ * Builds a fresh event store of realistic order lifecycles (order, stock, payment and saga events, ~8 per order)
+ * through the SQLite store's own append in big concurrent batches, then:
+ *   - raw: better-sqlite3 reads every row in pages of 2,000 and JSON.parses data and metadata;
+ *   - rebuild: `rebuildProjection` of each projection into a fresh embedded (SQLite) read store.
+ * `benchRebuild(events)` returns the figures for `npm run bench`.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewEvent } from '../infra/ports/event-store';
+import { openSqliteEventStore } from '../infra/sqlite/sqlite-event-store';
+import { openSqliteReadStore } from '../infra/sqlite/sqlite-read-store';
+import { allProjections } from '../projections';
+import { rebuildProjection } from '../projections/rebuild';
+
+export interface RebuildFigures {
+  readonly events: number;
+  readonly rawEventsPerSecond: number;
+  /** `readAll` through the event store port alone: the ceiling of any rebuild through the ports */
+  readonly portReadEventsPerSecond: number;
+  readonly projections: readonly {
+    readonly name: string;
+    readonly eventsPerSecond: number;
+    readonly documents: number;
+    /** rebuild speed / raw read speed */
+    readonly ratio: number;
+  }[];
+}
+
+const PAGE = 2_000;
+const SKUS = 200;
+const EVENTS_PER_ORDER = 8;
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const metadata = (correlationId: string, timestamp: string) => {
+  const commandId = randomUUID();
+  return { commandId, causationId: commandId, correlationId, timestamp, schemaVersion: 1 };
+};
+
+const event = (type: string, data: Record<string, unknown>, correlationId: string): NewEvent => ({
+  eventId: randomUUID(),
+  type: `${type}.v1`,
+  data: { type, ...data },
+  metadata: metadata(correlationId, String(data.at)),
+});
+
+/** One order's life: placed, stock reserved, authorized, confirmed, captured, shipped, committed; one saga event. */
+const orderLife = (n: number): { stream: string; events: NewEvent[] }[] => {
+  const orderId = `o-${n}`;
+  const sku = `SKU-${n % SKUS}`;
+  const quantity = 1 + (n % 3);
+  const unitPrice = { amount: 1000 + (n % SKUS) * 10, currency: 'EUR' };
+  const total = { amount: unitPrice.amount * quantity, currency: 'EUR' };
+  // a minute per order: the sales buckets spread over hours and days
+  const at = new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
+  const c = orderId;
+  return [
+    {
+      stream: `order-${orderId}`,
+      events: [
+        event(
+          'OrderPlaced',
+          {
+            orderId,
+            customerId: `cust-${n % 5_000}`,
+            currency: 'EUR',
+            lines: [{ sku, quantity, unitPrice, lineTotal: total }],
+            total,
+            paymentToken: 'tok_approve',
+            at,
+          },
+          c,
+        ),
+      ],
+    },
+    {
+      stream: `sku-${sku}`,
+      events: [event('StockReserved', { sku, orderId, quantity, expiresAt: at, available: 1_000_000, at }, c)],
+    },
+    {
+      stream: `saga-fulfilment-${orderId}`,
+      events: [event('LineReserved', { orderId, sku, at }, c)],
+    },
+    {
+      stream: `payment-${orderId}`,
+      events: [event('PaymentAuthorized', { orderId, amount: total, authorizationId: `auth-${n}`, at }, c)],
+    },
+    { stream: `order-${orderId}`, events: [event('OrderConfirmed', { orderId, paid: total, at }, c)] },
+    { stream: `payment-${orderId}`, events: [event('PaymentCaptured', { orderId, amount: total, at }, c)] },
+    { stream: `order-${orderId}`, events: [event('OrderShipped', { orderId, at }, c)] },
+    {
+      stream: `sku-${sku}`,
+      events: [event('ReservationCommitted', { sku, orderId, quantity, onHand: 1_000_000, at }, c)],
+    },
+  ];
+};
+
+export const buildStore = async (path: string, events: number): Promise<number> => {
+  const store = openSqliteEventStore({ path });
+  try {
+    const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+    for (let s = 0; s < SKUS; s++) {
+      const sku = `SKU-${s}`;
+      await store.append(
+        `sku-${sku}`,
+        [
+          event(
+            'SkuDefined',
+            { sku, name: `Item ${s}`, unitPrice: { amount: 1000 + s * 10, currency: 'EUR' }, at },
+            sku,
+          ),
+          event('StockRestocked', { sku, quantity: 1_000_000, onHand: 1_000_000, at }, sku),
+        ],
+        'any',
+      );
+    }
+    const orders = Math.max(1, Math.floor((events - 2 * SKUS) / EVENTS_PER_ORDER));
+    const started = Date.now();
+    let lastLog = started;
+    // each step of a life is appended for 500 orders at once: group commit writes them in one transaction
+    const chunk = 500;
+    for (let first = 0; first < orders; first += chunk) {
+      const lives = Array.from({ length: Math.min(chunk, orders - first) }, (_, i) => orderLife(first + i));
+      for (let step = 0; step < EVENTS_PER_ORDER; step++) {
+        await Promise.all(
+          lives.flatMap((life) => {
+            const part = life[step];
+            return part ? [store.append(part.stream, part.events, 'any')] : [];
+          }),
+        );
+      }
+      if (Date.now() - lastLog > 2_000) {
+        lastLog = Date.now();
+        const done = (first + chunk) * EVENTS_PER_ORDER;
+        log(`building the store: ${done.toLocaleString('en-US')} / ${events.toLocaleString('en-US')} events`);
+      }
+    }
+    return await store.headPosition();
+  } finally {
+    await store.close();
+  }
+};
+
+/** Reads every event row in pages and parses its JSON columns: the floor any rebuild has to pay. */
+const rawRead = (path: string): { events: number; ms: number } => {
+  const db = new Database(path, { readonly: true });
+  try {
+    const page = db.prepare<[number, number], { position: number; data: string; metadata: string }>(
+      'SELECT position, stream_id, revision, event_id, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    );
+    const started = performance.now();
+    let after = 0;
+    let events = 0;
+    let checksum = 0;
+    for (;;) {
+      const rows = page.all(after, PAGE);
+      const last = rows.at(-1);
+      if (last === undefined) break;
+      for (const row of rows) {
+        const data = JSON.parse(row.data) as { type?: string };
+        const meta = JSON.parse(row.metadata) as { schemaVersion?: number };
+        checksum += (data.type?.length ?? 0) + (meta.schemaVersion ?? 0);
+      }
+      events += rows.length;
+      after = last.position;
+    }
+    if (checksum < 0) log('unreachable');
+    return { events, ms: performance.now() - started };
+  } finally {
+    db.close();
+  }
+};
+
+export const benchRebuild = async (events = 1_000_000): Promise<RebuildFigures> => {
+  const folder = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
+  try {
+    const eventsPath = join(folder, 'events.db');
+    const built = Date.now();
+    const head = await buildStore(eventsPath, events);
+    log(`store built: ${head.toLocaleString('en-US')} events in ${((Date.now() - built) / 1000).toFixed(1)} s`);
+    // warm the page cache so neither side pays the first read from disk
+    rawRead(eventsPath);
+    const raw = rawRead(eventsPath);
+    const rawEventsPerSecond = (raw.events * 1000) / raw.ms;
+    log(`raw read + JSON.parse: ${Math.round(rawEventsPerSecond).toLocaleString('en-US')} events/s`);
+    const eventStore = openSqliteEventStore({ path: eventsPath });
+    const portStarted = performance.now();
+    let portEvents = 0;
+    for (let after = 0; ;) {
+      const page = await eventStore.readAll({ after, maxCount: PAGE });
+      const last = page.at(-1);
+      if (last === undefined) break;
+      portEvents += page.length;
+      after = last.position;
+    }
+    const portReadEventsPerSecond = (portEvents * 1000) / (performance.now() - portStarted);
+    log(`readAll through the port: ${Math.round(portReadEventsPerSecond).toLocaleString('en-US')} events/s`);
+    const readStore = openSqliteReadStore({ path: join(folder, 'read.db') });
+    const projections: RebuildFigures['projections'][number][] = [];
+    try {
+      for (const projection of allProjections) {
+        const result = await rebuildProjection({
+          eventStore,
+          readStore,
+          projection,
+          batchSize: PAGE,
+          handoverTimeoutMs: 0,
+        });
+        const documents = await readStore.count(result.target);
+        projections.push({
+          name: projection.name,
+          eventsPerSecond: result.eventsPerSecond,
+          documents,
+          ratio: result.eventsPerSecond / rawEventsPerSecond,
+        });
+        log(
+          `rebuild ${projection.name}: ${Math.round(result.eventsPerSecond).toLocaleString('en-US')} events/s ` +
+            `(${documents.toLocaleString('en-US')} documents, ${(result.elapsedMs / 1000).toFixed(1)} s, ` +
+            `${Math.round((result.eventsPerSecond / rawEventsPerSecond) * 100)} % of raw)`,
+        );
+      }
+    } finally {
+      await readStore.close();
+      await eventStore.close();
+    }
+    return { events: head, rawEventsPerSecond, portReadEventsPerSecond, projections };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+};
+
+if (process.argv[1]?.endsWith('rebuild.ts') === true) {
+  const requested = Number(process.argv[2] ?? 1_000_000);
+  if (!Number.isSafeInteger(requested) || requested < 1_000) {
+    log('usage: npx tsx bench/rebuild.ts [events ≥ 1000]');
+    process.exitCode = 2;
+  } else {
+    benchRebuild(requested).then(
+      (figures) => {
+        process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      },
+      (error: unknown) => {
+        log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        process.exitCode = 1;
+      },
+    );
+  }
+}

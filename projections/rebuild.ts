@@ -1,0 +1,616 @@
+import type { EventStore, RecordedEvent } from '../infra/ports/event-store';
+import type { Delivery } from '../infra/ports/message-bus';
+import type { ReadStore, StoredDocument } from '../infra/ports/read-store';
+import { collectionName, type Projection } from './projection';
+import { readEntry, writeEntry, type RegistryEntry } from './registry';
+import { PROGRESS_COLLECTION, ProjectionWorker } from './worker';
+
+/**
+ * Blue/green rebuilds: replay the event store's global log into a new collection while the live one keeps serving,
+ * optionally verify it against the live one, then flip reads with one registry write (projections/registry.ts).
+ *
+ * Handover, embedded mode: the rebuild and the live worker both deliver with source `$all` (sequence = position), so
+ * per-document progress makes writing one collection from both safe — as long as neither writes an event while an
+ * earlier one for the same document is still missing (progress is a high-water mark). The rebuild writes in log
+ * order from its checkpoint; the live worker switches only once the checkpoint covers everything before its batch
+ * (ProjectionRunner.follow). The rebuild tails after the switch until the live worker has taken over.
+ *
+ * Distributed mode (Kafka): projectors deliver per partition, so the rebuild and a projector must never write the
+ * same collection. Reads switch only when the operator confirms the projectors are stopped; the rebuild then tails to
+ * the head and records `rebuiltThrough`, which restarted projectors skip.
+ */
+
+export type RebuildMode = 'embedded' | 'kafka';
+export type RebuildPhase = 'building' | 'verifying' | 'tailing' | 'done';
+
+export interface RebuildProgress {
+  readonly name: string;
+  readonly target: string;
+  readonly phase: RebuildPhase;
+  /** checkpoint: every event at or below it is in the target */
+  readonly position: number;
+  readonly head: number;
+  /** events read by this run */
+  readonly events: number;
+  /** events this run has to read in all (head − where it started), as known now */
+  readonly total: number;
+  readonly eventsPerSecond: number;
+  /** undefined until the rate is known */
+  readonly etaSeconds: number | undefined;
+}
+
+export interface RebuildOptions {
+  readonly eventStore: Pick<EventStore, 'readAll' | 'headPosition'>;
+  readonly readStore: ReadStore;
+  readonly projection: Projection<unknown>;
+  readonly mode?: RebuildMode;
+  /** replay after this position instead of the checkpoint (or 0) */
+  readonly from?: number;
+  readonly verify?: boolean;
+  /** switch even when verification found differences */
+  readonly force?: boolean;
+  /** switch once the target is fewer than this many events behind the head; default 100 */
+  readonly threshold?: number;
+  /** events per read and per worker batch; default 2,000 */
+  readonly batchSize?: number;
+  /** distributed mode: the operator confirmed that no projector is running */
+  readonly projectorsStopped?: boolean;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  /** runs after each batch is applied and checkpointed (tests stop a rebuild mid-way here) */
+  readonly afterBatch?: (progress: RebuildProgress) => Promise<void> | void;
+  readonly signal?: AbortSignal;
+  /** after the switch, how long the rebuild waits at the head for the live worker to take over; default 10 s */
+  readonly handoverTimeoutMs?: number;
+  /** pause between reads at the head; default 50 ms */
+  readonly pollMs?: number;
+  /** sampling above this many documents; default 50,000 */
+  readonly verifyAllUpTo?: number;
+  readonly now?: () => number;
+}
+
+export type RebuildOutcome = 'switched' | 'verify-failed' | 'needs-projectors-stopped' | 'aborted';
+
+export interface RebuildResult {
+  readonly name: string;
+  readonly target: string;
+  readonly outcome: RebuildOutcome;
+  /** the checkpoint this run started from (0 for a fresh rebuild) */
+  readonly startedFrom: number;
+  readonly resumed: boolean;
+  readonly position: number;
+  readonly events: number;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+  readonly verification?: Verification;
+  /** embedded: whether the live worker was seen writing the target before the rebuild exited */
+  readonly handedOver?: boolean;
+}
+
+export interface Difference {
+  readonly id: string;
+  readonly kind: 'missing-in-new' | 'missing-in-old' | 'body';
+  /** first differing field path, for `body` */
+  readonly path?: string;
+  readonly old?: unknown;
+  readonly new?: unknown;
+}
+
+export interface Verification {
+  readonly liveCollection: string;
+  readonly liveCount: number;
+  readonly targetCount: number;
+  readonly compared: number;
+  readonly sampled: boolean;
+  readonly differenceCount: number;
+  /** the first differences (at most 10) */
+  readonly differences: readonly Difference[];
+  /** documents still changing under live traffic after every recheck (not counted as differences) */
+  readonly unsettled: number;
+}
+
+export class RebuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RebuildError';
+  }
+}
+
+const ALL = '$all';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const deliveries = (events: readonly RecordedEvent[]): Delivery[] =>
+  events.map((event) => ({ source: ALL, sequence: event.position, event }));
+
+/**
+ * The rebuild's worker writes documents like any worker, but its per-source progress documents would be taken for
+ * the live worker's (`<collection>@$all` tells the rebuild that the live worker has taken over); the registry holds
+ * the rebuild's checkpoint instead.
+ */
+const withoutProgressDocuments = (store: ReadStore): ReadStore => ({
+  get: (collection, id) =>
+    collection === PROGRESS_COLLECTION ? Promise.resolve(undefined) : store.get(collection, id),
+  getMany: (collection, ids) => store.getMany(collection, ids),
+  putMany: (collection, writes) =>
+    collection === PROGRESS_COLLECTION ? Promise.resolve({ conflicts: [] }) : store.putMany(collection, writes),
+  query: (collection, query) => store.query(collection, query),
+  count: (collection) => store.count(collection),
+  ensureIndexes: (collection, fields) => store.ensureIndexes(collection, fields),
+  listCollections: () => store.listCollections(),
+  dropCollection: (collection) => store.dropCollection(collection),
+  close: () => store.close(),
+});
+
+/** `<name>_v<version>`, or with the next free `_<n>` when that is live, kept as old, or left over. */
+export const freeTarget = async (
+  store: ReadStore,
+  projection: Projection<unknown>,
+  entry: RegistryEntry,
+): Promise<string> => {
+  const base = collectionName(projection);
+  const taken = new Set([...(await store.listCollections()), entry.live.collection, ...entry.old]);
+  if (!taken.has(base)) return base;
+  for (let n = 1; ; n++) if (!taken.has(`${base}_${n}`)) return `${base}_${n}`;
+};
+
+/** The registry entry without its rebuild state (a JSON body cannot hold `undefined`). */
+const withoutRebuild = (entry: RegistryEntry): RegistryEntry => ({
+  name: entry.name,
+  live: entry.live,
+  old: entry.old,
+});
+
+/** Rebuilds one projection; see the module comment for the handover. */
+export const rebuildProjection = async (options: RebuildOptions): Promise<RebuildResult> => {
+  const { projection, readStore, eventStore } = options;
+  const mode = options.mode ?? 'embedded';
+  const batchSize = options.batchSize ?? 2_000;
+  const threshold = options.threshold ?? 100;
+  const pollMs = options.pollMs ?? 50;
+  const now = options.now ?? Date.now;
+  const started = now();
+
+  let { entry, version } = await readEntry(readStore, projection);
+  const commit = async (change: (entry: RegistryEntry) => RegistryEntry): Promise<void> => {
+    const next = change(entry);
+    if (await writeEntry(readStore, next, version)) {
+      entry = next;
+      version += 1;
+      return;
+    }
+    // another writer: only a first registration (a starting runner) is expected; anything else is a second rebuild
+    const fresh = await readEntry(readStore, projection);
+    if (fresh.entry.rebuild?.target !== entry.rebuild?.target) {
+      throw new RebuildError(
+        `${projection.name}: another process changed the rebuild state; is a second rebuild running?`,
+      );
+    }
+    entry = fresh.entry;
+    version = fresh.version;
+    await commit(change);
+  };
+
+  let resumed = false;
+  const pending = entry.rebuild;
+  if (pending !== undefined && pending.version !== projection.version) {
+    if (pending.state === 'switched') {
+      throw new RebuildError(
+        `${projection.name}: the handover to ${pending.target} (code version ${pending.version}) is not finished; ` +
+          'run the rebuild with that code version first',
+      );
+    }
+    // a rebuild for another code version is abandoned: its target can never be switched to
+    await readStore.dropCollection(pending.target);
+    await commit(withoutRebuild);
+  }
+  if (entry.rebuild === undefined) {
+    const target = await freeTarget(readStore, projection, entry);
+    const head = await eventStore.headPosition();
+    await commit((e) => ({
+      ...e,
+      rebuild: {
+        target,
+        version: projection.version,
+        position: options.from ?? 0,
+        head,
+        startedAt: new Date(now()).toISOString(),
+        state: 'building',
+        mode,
+      },
+    }));
+  } else {
+    resumed = true;
+  }
+  const rebuild = entry.rebuild;
+  if (rebuild === undefined) throw new RebuildError(`${projection.name}: the rebuild state was lost`);
+  const target = rebuild.target;
+  let position = resumed && options.from !== undefined ? options.from : rebuild.position;
+  const startedFrom = position;
+  let head = await eventStore.headPosition();
+  let events = 0;
+  const worker = new ProjectionWorker(projection, withoutProgressDocuments(readStore), target);
+  await worker.init();
+
+  const progress = (phase: RebuildPhase): RebuildProgress => {
+    const seconds = (now() - started) / 1000;
+    const eventsPerSecond = seconds > 0 ? events / seconds : 0;
+    return {
+      name: projection.name,
+      target,
+      phase,
+      position,
+      head,
+      events,
+      total: Math.max(events, head - startedFrom),
+      eventsPerSecond,
+      etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : undefined,
+    };
+  };
+  const result = (outcome: RebuildOutcome, extra: Partial<RebuildResult> = {}): RebuildResult => {
+    const elapsedMs = now() - started;
+    return {
+      name: projection.name,
+      target,
+      outcome,
+      startedFrom,
+      resumed,
+      position,
+      events,
+      elapsedMs,
+      eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0,
+      ...extra,
+    };
+  };
+
+  /** Applies the next page; false at the head. The checkpoint moves only after the documents are written. */
+  const step = async (phase: RebuildPhase): Promise<boolean> => {
+    const page = await eventStore.readAll({ after: position, maxCount: batchSize });
+    const last = page.at(-1);
+    if (last === undefined) {
+      head = Math.max(head, await eventStore.headPosition());
+      return false;
+    }
+    await worker.handle(deliveries(page));
+    position = last.position;
+    events += page.length;
+    if (page.length < batchSize || position > head) head = Math.max(position, await eventStore.headPosition());
+    const at = position;
+    await commit((e) => ({
+      ...e,
+      ...(e.rebuild?.state === 'switched' ? { live: { ...e.live, builtThrough: at } } : {}),
+      ...(e.rebuild ? { rebuild: { ...e.rebuild, position: at, head } } : {}),
+    }));
+    const current = progress(phase);
+    options.onProgress?.(current);
+    await options.afterBatch?.(current);
+    return true;
+  };
+  const aborted = (): boolean => options.signal?.aborted === true;
+
+  // build until the target is close enough to the head to switch without a visible jump
+  if (entry.rebuild?.state === 'building') {
+    for (;;) {
+      if (aborted()) return result('aborted');
+      const more = await step('building');
+      if (!more || head - position < threshold) break;
+    }
+    let verification: Verification | undefined;
+    if (options.verify === true) {
+      options.onProgress?.(progress('verifying'));
+      verification = await verifyCollections({
+        readStore,
+        live: entry.live.collection,
+        target,
+        catchUp: async () => {
+          while (await step('verifying'));
+        },
+        ...(options.verifyAllUpTo === undefined ? {} : { allUpTo: options.verifyAllUpTo }),
+      });
+      if (verification.differenceCount > 0 && options.force !== true) return result('verify-failed', { verification });
+    }
+    if (mode === 'kafka') {
+      if (options.projectorsStopped !== true) {
+        return result('needs-projectors-stopped', verification ? { verification } : {});
+      }
+      // nobody else writes the target: bring it to the head, then projectors take over above `rebuiltThrough`
+      while (await step('tailing')) if (aborted()) return result('aborted');
+      const through = position;
+      await commit((e) => ({
+        name: e.name,
+        live: { collection: target, version: projection.version, rebuiltThrough: through },
+        old: [...e.old.filter((c) => c !== target), e.live.collection],
+      }));
+      options.onProgress?.(progress('done'));
+      return result('switched', verification ? { verification } : {});
+    }
+    // reads must not go back in time at the switch: first reach what the live collection already shows
+    for (;;) {
+      const shown = await readStore.get(PROGRESS_COLLECTION, `${entry.live.collection}@${ALL}`);
+      const livePosition = typeof shown?.body.position === 'number' ? shown.body.position : 0;
+      if (position >= livePosition || aborted() || !(await step('tailing'))) break;
+    }
+    const through = position;
+    await commit((e) => ({
+      ...e,
+      live: { collection: target, version: projection.version, builtThrough: through },
+      old: [...e.old.filter((c) => c !== target), e.live.collection],
+      ...(e.rebuild ? { rebuild: { ...e.rebuild, position: through, state: 'switched' as const } } : {}),
+    }));
+    return finishHandover(verification);
+  }
+  return finishHandover(undefined);
+
+  /** Embedded: tail the log into the target until the live worker writes it too (or nobody did for a while). */
+  async function finishHandover(verification: Verification | undefined): Promise<RebuildResult> {
+    const handoverTimeoutMs = options.handoverTimeoutMs ?? 10_000;
+    let idleSince = now();
+    let handedOver = false;
+    for (;;) {
+      if (aborted()) return result('aborted', verification ? { verification } : {});
+      if ((await readStore.get(PROGRESS_COLLECTION, `${target}@${ALL}`)) !== undefined) {
+        handedOver = true;
+        break;
+      }
+      if (await step('tailing')) {
+        idleSince = now();
+        continue;
+      }
+      // no live worker batch and nothing new to apply: a worker that starts later switches on its own
+      if (now() - idleSince >= handoverTimeoutMs) break;
+      await sleep(pollMs);
+    }
+    const through = position;
+    await commit((e) => ({ ...withoutRebuild(e), live: { ...e.live, builtThrough: through } }));
+    options.onProgress?.(progress('done'));
+    return result('switched', { handedOver, ...(verification ? { verification } : {}) });
+  }
+};
+
+// ---- verification ----
+
+/** Stable JSON: object keys sorted, so two bodies built in a different field order compare equal. */
+const canonical = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`)
+      .join(',')}}`;
+  }
+  // JSON.stringify(undefined) is undefined, not text
+  return value === undefined ? 'null' : JSON.stringify(value);
+};
+
+/** First path where two JSON values differ. */
+const firstDifference = (
+  a: unknown,
+  b: unknown,
+  path = '',
+): { path: string; old: unknown; new: unknown } | undefined => {
+  if (canonical(a) === canonical(b)) return undefined;
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) === !Array.isArray(b)
+  ) {
+    const left = a as Record<string, unknown>;
+    const right = b as Record<string, unknown>;
+    for (const key of [...new Set([...Object.keys(left), ...Object.keys(right)])].sort()) {
+      const found = firstDifference(left[key], right[key], path === '' ? key : `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return { path: path === '' ? '(body)' : path, old: a, new: b };
+};
+
+type Comparison = 'equal' | 'different' | 'unsettled';
+
+/**
+ * Equal bodies are equal. Different bodies are a definite difference when both documents applied exactly the same
+ * events (same `$all` progress); otherwise live traffic may be the cause, and they are checked again later.
+ */
+const compare = (old: StoredDocument | undefined, next: StoredDocument | undefined): Comparison => {
+  if (old !== undefined && next !== undefined && canonical(old.body) === canonical(next.body)) return 'equal';
+  const a = old?.progress[ALL];
+  const b = next?.progress[ALL];
+  if (old !== undefined && next !== undefined && a !== undefined && a === b) return 'different';
+  return 'unsettled';
+};
+
+const describe = (id: string, old: StoredDocument | undefined, next: StoredDocument | undefined): Difference => {
+  if (next === undefined) return { id, kind: 'missing-in-new' };
+  if (old === undefined) return { id, kind: 'missing-in-old' };
+  const found = firstDifference(old.body, next.body);
+  return { id, kind: 'body', ...(found ? { path: found.path, old: found.old, new: found.new } : {}) };
+};
+
+export interface VerifyOptions {
+  readonly readStore: ReadStore;
+  readonly live: string;
+  readonly target: string;
+  /** brings the target to the head before documents that differed are checked again */
+  readonly catchUp: () => Promise<void>;
+  /** compare every document up to this many, else a sample; default 50,000 */
+  readonly allUpTo?: number;
+  readonly sampleSize?: number;
+  readonly rechecks?: number;
+  readonly random?: () => number;
+}
+
+/**
+ * Compares the new collection with the live one: counts, and every document (or a sample of about `sampleSize` by
+ * id on big collections). Documents that differ while live traffic may still be changing them are checked again
+ * after the target caught up; those that never settle on the same events are reported as unsettled.
+ */
+export const verifyCollections = async (options: VerifyOptions): Promise<Verification> => {
+  const { readStore, live, target } = options;
+  const allUpTo = options.allUpTo ?? 50_000;
+  const sampleSize = options.sampleSize ?? 1_000;
+  const random = options.random ?? Math.random;
+  const [liveCount, targetCount] = await Promise.all([readStore.count(live), readStore.count(target)]);
+  const sampled = Math.max(liveCount, targetCount) > allUpTo;
+  const keep = sampled ? Math.min(1, sampleSize / Math.max(1, liveCount)) : 1;
+  const differences: Difference[] = [];
+  let differenceCount = 0;
+  let compared = 0;
+  const recheck = new Set<string>();
+  const record = (id: string, old: StoredDocument | undefined, next: StoredDocument | undefined): void => {
+    compared += 1;
+    const outcome = compare(old, next);
+    if (outcome === 'equal') return;
+    if (outcome === 'unsettled') {
+      recheck.add(id);
+      return;
+    }
+    differenceCount += 1;
+    if (differences.length < 10) differences.push(describe(id, old, next));
+  };
+  // the live collection drives; then the target's ids the live one lacks
+  const sides: readonly [string, string, boolean][] = sampled
+    ? [[live, target, true]]
+    : [
+        [live, target, true],
+        [target, live, false],
+      ];
+  for (const [from, other, fromIsLive] of sides) {
+    let after: string | undefined;
+    do {
+      const page = await readStore.query(from, { limit: 1_000, ...(after === undefined ? {} : { after }) });
+      after = page.next;
+      const items = keep < 1 ? page.items.filter(() => random() < keep) : page.items;
+      const ids = items.map((d) => d.id);
+      const others = await readStore.getMany(other, ids);
+      for (const doc of items) {
+        const counterpart = others.get(doc.id);
+        if (!fromIsLive && counterpart !== undefined) continue; // compared in the first pass
+        if (fromIsLive) record(doc.id, doc, counterpart);
+        else record(doc.id, counterpart, doc);
+      }
+    } while (after !== undefined);
+  }
+  let unsettled = 0;
+  for (let round = 0; round < (options.rechecks ?? 3) && recheck.size > 0; round++) {
+    await options.catchUp();
+    const ids = [...recheck];
+    recheck.clear();
+    const [olds, news] = await Promise.all([readStore.getMany(live, ids), readStore.getMany(target, ids)]);
+    compared -= ids.length;
+    for (const id of ids) record(id, olds.get(id), news.get(id));
+  }
+  if (recheck.size > 0) {
+    const ids = [...recheck];
+    const [olds, news] = await Promise.all([readStore.getMany(live, ids), readStore.getMany(target, ids)]);
+    for (const id of ids) {
+      const old = olds.get(id);
+      const next = news.get(id);
+      // no shared `$all` progress (the live one was built from Kafka partitions): a lasting difference is a difference
+      if (old === undefined || next === undefined || old.progress[ALL] === undefined) {
+        differenceCount += 1;
+        if (differences.length < 10) differences.push(describe(id, old, next));
+      } else {
+        unsettled += 1;
+      }
+    }
+  }
+  return {
+    liveCollection: live,
+    liveCount,
+    targetCount,
+    compared,
+    sampled,
+    differenceCount,
+    differences,
+    unsettled,
+  };
+};
+
+// ---- in-place reset ----
+
+export interface ResetOptions {
+  readonly eventStore: Pick<EventStore, 'readAll' | 'headPosition'>;
+  readonly readStore: ReadStore;
+  readonly projection: Projection<unknown>;
+  readonly mode?: RebuildMode;
+  readonly batchSize?: number;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * Drops the live collection and folds the whole log into it again (downtime: workers must be stopped). Records the
+ * code version as live, and in distributed mode `rebuiltThrough`, which restarted projectors skip.
+ */
+export const resetProjection = async (options: ResetOptions): Promise<RebuildResult> => {
+  const { projection, readStore, eventStore } = options;
+  const now = options.now ?? Date.now;
+  const started = now();
+  const batchSize = options.batchSize ?? 2_000;
+  const { entry, version } = await readEntry(readStore, projection);
+  if (entry.rebuild !== undefined) {
+    throw new RebuildError(
+      `${projection.name}: a rebuild into ${entry.rebuild.target} is in progress; finish it first`,
+    );
+  }
+  const collection = entry.live.collection;
+  await readStore.dropCollection(collection);
+  const worker = new ProjectionWorker(projection, readStore, collection);
+  await worker.init();
+  let position = 0;
+  let events = 0;
+  const head = await eventStore.headPosition();
+  for (;;) {
+    const page = await eventStore.readAll({ after: position, maxCount: batchSize });
+    const last = page.at(-1);
+    if (last === undefined) break;
+    await worker.handle(deliveries(page));
+    position = last.position;
+    events += page.length;
+    const seconds = (now() - started) / 1000;
+    const eventsPerSecond = seconds > 0 ? events / seconds : 0;
+    options.onProgress?.({
+      name: projection.name,
+      target: collection,
+      phase: 'building',
+      position,
+      head: Math.max(head, position),
+      events,
+      total: Math.max(head, position),
+      eventsPerSecond,
+      etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : undefined,
+    });
+  }
+  const live: RegistryEntry['live'] =
+    options.mode === 'kafka'
+      ? { collection, version: projection.version, rebuiltThrough: position }
+      : { collection, version: projection.version };
+  if (!(await writeEntry(readStore, { ...entry, live }, version))) {
+    throw new RebuildError(`${projection.name}: the registry changed during the reset; run it again`);
+  }
+  const elapsedMs = now() - started;
+  return {
+    name: projection.name,
+    target: collection,
+    outcome: 'switched',
+    startedFrom: 0,
+    resumed: false,
+    position,
+    events,
+    elapsedMs,
+    eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0,
+  };
+};
+
+/** Drops the collections a switch left behind; refuses while a handover still writes to the previous one. */
+export const dropOld = async (readStore: ReadStore, projection: Projection<unknown>): Promise<readonly string[]> => {
+  const { entry, version } = await readEntry(readStore, projection);
+  if (entry.rebuild?.state === 'switched') {
+    throw new RebuildError(`${projection.name}: the handover to ${entry.rebuild.target} is not finished yet`);
+  }
+  if (entry.old.length === 0) return [];
+  if (!(await writeEntry(readStore, { ...entry, old: [] }, version))) {
+    throw new RebuildError(`${projection.name}: the registry changed meanwhile; run it again`);
+  }
+  for (const collection of entry.old) await readStore.dropCollection(collection);
+  return entry.old;
+};

@@ -59,7 +59,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     // operator commands have their own --help, --json and exit codes
     const config = loadConfigOrExit();
     if (config === undefined) return 2;
-    const logger = createLogger(config.logLevel, name);
+    const logger = createLogger(config.logLevel, name, 'stderr');
     return name === 'dlq' ? runDlq(rest, config, logger) : runProjectionsCli(rest, config, logger);
   }
   const runner = commands[name];

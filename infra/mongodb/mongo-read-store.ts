@@ -8,22 +8,26 @@ import {
   type Document,
   type Filter,
   type MongoClientOptions,
+  type OptionalUnlessRequiredId,
   type Sort,
 } from 'mongodb';
 import {
-  InvalidCursorError,
+  assertWrites,
+  type DocumentWrite,
   type FieldFilter,
   type Page,
   type Progress,
+  type PutResult,
   type Query,
   type ReadStore,
   type Scalar,
   type StoredDocument,
 } from '../ports/read-store';
+import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
 
 /**
  * Read store on MongoDB (FerretDB v1.24 in tests and CI): one MongoDB collection per read-model collection, each
- * document stored as `{ _id: id, body, progress }`, so queries filter and sort on `body.<field>`.
+ * document stored as `{ _id: id, body, progress, version }`, so queries filter and sort on `body.<field>`.
  *
  * Written for what FerretDB v1.24 (SQLite backend) supports and how it behaves:
  * - no transactions: every document is written on its own (insert or `$set` upsert), body and progress together;
@@ -32,10 +36,18 @@ import {
  *   NUL → `%00` and a leading `$` → `%24`; an array inside an array is wrapped as `{ "%a": [...] }` (a key no escaped
  *   key can equal);
  * - its SQLite `_id` index is never used (FerretDB indexes `sjson->"_id"` but queries `sjson->'$._id'`), so every
- *   update by `_id` scans the collection, and queries it cannot push down (all but `_id` equality) decode every
- *   document. `putMany` therefore inserts first, in one `insert` command (one SQLite transaction), and updates only
+ *   update by `_id` scans the collection, and every filter but exactly `{ _id: <string> }` (even `{ _id, version }`)
+ *   decodes every document in Go. `putMany` therefore inserts first, in one `insert` command (one SQLite transaction), and updates only
  *   the documents that already existed; on MongoDB both are index lookups;
- * - `createIndexes` naming several indexes that already exist crashes the connection: indexes are created one by one.
+ * - `createIndexes` naming several indexes that already exist crashes the connection: indexes are created one by one;
+ * - an update is not atomic: FerretDB selects the matching document, applies the operators in Go, then writes it back
+ *   by `_id` unconditionally. Two `updateOne({ _id, version: n })` from two clients can both match and both write (a
+ *   test of 2 × 200 increments ended at 318). Only an insert is atomic (the unique `_id`). Conditional writes are
+ *   therefore guarded by claims, see `putMany`;
+ * - an `update` command holds one pooled SQLite connection per statement until the command ends, and the pool has
+ *   100 per database: a command of 100 statements waits forever for a 101st (measured: 99 statements take 0.5 s, 100
+ *   never answer), and concurrent commands share the pool. Updates are therefore sent in commands of at most
+ *   `UPDATES_PER_COMMAND` statements, one command at a time per store call.
  *
  * Pages use keyset pagination on (sort value, _id) with the same cursor shape as the SQLite adapter. Documents whose
  * sort field is missing or null come first ascending and last descending (MongoDB's order) and are read as their own
@@ -49,6 +61,13 @@ export interface MongoReadStoreOptions {
   readonly database: string;
   /** overrides of the bounded defaults (5 s server selection and connect, 30 s socket) */
   readonly clientOptions?: MongoClientOptions;
+  /**
+   * How old another writer's claim must be before a conflicting writer takes it for abandoned (its writer crashed)
+   * and completes its write; default 10 000 ms.
+   */
+  readonly claimGraceMs?: number;
+  /** ms since the epoch; claims are stamped and aged with it (tests inject one) */
+  readonly now?: () => number;
 }
 
 const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -69,14 +88,44 @@ interface StoredShape {
   _id: string;
   body: Document;
   progress: Document;
+  /** missing on documents written before versions existed: they count as version 1 */
+  version?: number;
 }
+
+/**
+ * A writer's exclusive right to move one document from `version` to `version + 1`, holding the write itself so that
+ * another writer can complete it if the claimant dies before writing.
+ */
+interface ClaimShape {
+  /** `<collection>/<version>/<id>`: collection names hold no `/` and versions are digits, so ids cannot collide */
+  _id: string;
+  collection: string;
+  id: string;
+  version: number;
+  /** ms since the epoch, on the claimant's clock */
+  at: number;
+  body: Document;
+  progress: Document;
+}
+
+/** Collection names must start with a lowercase letter, so this one never shows among the read-model collections. */
+const CLAIMS_COLLECTION = '_write_claims';
+/** Well above how long a writer holds its claims (one batch of updates), so a live writer is not taken for dead. */
+const DEFAULT_CLAIM_GRACE_MS = 10_000;
+/** Small enough that several writers' commands together stay far below FerretDB's 100 connections (see above). */
+const UPDATES_PER_COMMAND = 10;
+
+const claimId = (collection: string, id: string, version: number): string => `${collection}/${version}/${id}`;
+
+/** Matches the document at `version`; version 1 also matches a document written before versions existed. */
+const atVersion = (id: string, version: number): Filter<StoredShape> =>
+  version === 1 ? { _id: id, $or: [{ version: 1 }, { version: { $exists: false } }] } : { _id: id, version };
+
+const versionOf = (stored: Pick<StoredShape, 'version'>): number => stored.version ?? 1;
 
 type SortValue = string | number | boolean | null;
 
-interface Position {
-  readonly value: SortValue;
-  readonly id: string;
-}
+type Position = CursorPosition<SortValue>;
 
 const assertCollectionName = (collection: string): void => {
   if (!COLLECTION_NAME.test(collection)) {
@@ -98,27 +147,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
-};
-
-const assertDocument = (document: StoredDocument): void => {
-  if (typeof document.id !== 'string' || document.id === '') throw new TypeError('a document id must be a string');
-  if (!isPlainObject(document.body)) throw new TypeError(`document ${document.id}: body must be an object`);
-  if (!isPlainObject(document.progress)) throw new TypeError(`document ${document.id}: progress must be an object`);
-  for (const [source, sequence] of Object.entries(document.progress)) {
-    if (typeof sequence !== 'number' || !Number.isFinite(sequence)) {
-      throw new TypeError(`document ${document.id}: progress ${source} must be a finite number`);
-    }
-  }
-};
-
-/** The last version of each id: a batch naming an id twice means its last version (unordered writes would race). */
-const lastVersions = (documents: readonly StoredDocument[]): StoredDocument[] => {
-  const byId = new Map<string, StoredDocument>();
-  for (const document of documents) {
-    assertDocument(document);
-    byId.set(document.id, document);
-  }
-  return [...byId.values()];
 };
 
 const NEEDS_ESCAPE = /[%.\0]|^\$/;
@@ -152,9 +180,9 @@ const decodeValue = (value: unknown): unknown => {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [unescapeKey(key), decodeValue(item)]));
 };
 
-const toStored = (document: StoredDocument): Omit<StoredShape, '_id'> => ({
-  body: encodeValue(document.body) as Document,
-  progress: encodeValue(document.progress) as Document,
+const toStored = (write: DocumentWrite): Pick<StoredShape, 'body' | 'progress'> => ({
+  body: encodeValue(write.body) as Document,
+  progress: encodeValue(write.progress) as Document,
 });
 
 const toDocument = (stored: StoredShape): StoredDocument => {
@@ -163,7 +191,37 @@ const toDocument = (stored: StoredShape): StoredDocument => {
   if (!isPlainObject(body) || !isPlainObject(progress)) {
     throw new TypeError(`document ${stored._id} is not a read-store document (body and progress must be objects)`);
   }
-  return { id: stored._id, body, progress: progress as Progress };
+  return { id: stored._id, body, progress: progress as Progress, version: versionOf(stored) };
+};
+
+/** Runs unordered updates in commands of UPDATES_PER_COMMAND statements, one after another; answers the matches. */
+const updateAll = async (
+  target: Collection<StoredShape>,
+  updates: readonly AnyBulkWriteOperation<StoredShape>[],
+): Promise<number> => {
+  let matched = 0;
+  for (let start = 0; start < updates.length; start += UPDATES_PER_COMMAND) {
+    const result = await target.bulkWrite(updates.slice(start, start + UPDATES_PER_COMMAND), { ordered: false });
+    matched += result.matchedCount;
+  }
+  return matched;
+};
+
+/** Inserts documents unordered; answers the indexes that failed on a duplicate `_id`, and throws on anything else. */
+const insertAll = async <Shape extends { _id: string }>(
+  target: Collection<Shape>,
+  documents: readonly OptionalUnlessRequiredId<Shape>[],
+): Promise<ReadonlySet<number>> => {
+  if (documents.length === 0) return new Set();
+  try {
+    await target.insertMany([...documents], { ordered: false });
+    return new Set();
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError)) throw error;
+    const failed = error.result.getWriteErrors();
+    if (failed.length === 0 || failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+    return new Set(failed.map((writeError) => writeError.index));
+  }
 };
 
 type ScalarKind = 'string' | 'number' | 'boolean';
@@ -214,38 +272,6 @@ const isSortValue = (value: unknown): value is SortValue =>
   typeof value === 'string' ||
   typeof value === 'boolean' ||
   (typeof value === 'number' && Number.isFinite(value));
-
-/** Cursor: base64url of JSON `{ f?: sort field, d?: direction, v?: sort value (null: missing), i: id }`. */
-const encodeCursor = (query: Query, position: Position): string => {
-  const json =
-    query.orderBy === undefined
-      ? { i: position.id }
-      : { f: query.orderBy.field, d: query.orderBy.direction, v: position.value, i: position.id };
-  return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
-};
-
-const decodeCursor = (query: Query, cursor: string): Position => {
-  const invalid = (): InvalidCursorError => new InvalidCursorError(cursor);
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  const bytes = Buffer.from(cursor, 'base64url');
-  // Node's decoder skips what it cannot read: a cursor is valid only if it is the canonical encoding of its bytes.
-  if (bytes.toString('base64url') !== cursor) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!isPlainObject(parsed) || typeof parsed.i !== 'string') throw invalid();
-  const { orderBy } = query;
-  if (orderBy === undefined) {
-    if (Object.keys(parsed).length !== 1) throw invalid();
-    return { value: null, id: parsed.i };
-  }
-  // A cursor from a page in another order would skip or repeat documents; only scalars reach a query operator.
-  if (parsed.f !== orderBy.field || parsed.d !== orderBy.direction || !isSortValue(parsed.v)) throw invalid();
-  return { value: parsed.v, id: parsed.i };
-};
 
 interface Segment {
   readonly filter: readonly Document[];
@@ -309,6 +335,8 @@ class MongoReadStore implements ReadStore {
   constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
+    private readonly claimGraceMs: number,
+    private readonly now: () => number,
   ) {}
 
   async get(collection: string, id: string): Promise<StoredDocument | undefined> {
@@ -326,33 +354,48 @@ class MongoReadStore implements ReadStore {
     return found;
   }
 
-  async putMany(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+  /**
+   * Expected 0 is an insert (a duplicate `_id` is the conflict); `'any'` inserts and, for the documents that exist,
+   * `$set`s with `$inc: { version: 1 }`. Expected n ≥ 1 goes through claims, because FerretDB's conditional update is
+   * not atomic (see above):
+   * 1. insert one claim per write, `<collection>/<n>/<id>`: the unique `_id` lets exactly one writer move a document
+   *    from version n, so only the version check below can fail, never a race between two writers of version n;
+   * 2. a claim that already exists means a conflict; if it is older than the grace period its writer is taken for
+   *    dead and its write is completed (an update conditional on version n, so a no-op if it already happened);
+   * 3. read the claimed documents' versions: those still at n are updated (nobody else can move them), the others
+   *    are conflicts;
+   * 4. delete the claims. A claim left behind (a crash) blocks its document for the grace period, then step 2 ends
+   *    it; a claim on version n is harmless once the document is past n.
+   * On MongoDB the conditional update alone would do; the claims cost three extra round trips per batch there.
+   */
+  async putMany(collection: string, writes: readonly DocumentWrite[]): Promise<PutResult> {
     const target = this.collection(collection);
-    const latest = lastVersions(documents);
-    if (latest.length === 0) return;
+    assertWrites(writes);
+    if (writes.length === 0) return { conflicts: [] };
+    const creates = writes.filter((write) => write.expectedVersion === 0 || write.expectedVersion === 'any');
     // Insert first: new documents (a rebuild, a new order) go in one command; those that exist fail with a duplicate
-    // key, cheaply, and are then updated. Looking them up first would cost FerretDB a full scan per batch.
-    let duplicates: readonly StoredDocument[] = [];
-    try {
-      await target.insertMany(
-        latest.map((document) => ({ _id: document.id, ...toStored(document) })),
-        { ordered: false },
-      );
-    } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const failed = error.result.getWriteErrors();
-      if (failed.length === 0 || failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
-      duplicates = failed.flatMap((writeError) => latest.slice(writeError.index, writeError.index + 1));
-    }
-    if (duplicates.length === 0) return;
-    await target.bulkWrite(
-      duplicates.map((document): AnyBulkWriteOperation<StoredShape> => ({
-        // `$set` of both fields replaces the content; FerretDB runs it ~10x faster than replaceOne. The upsert
-        // recreates a document deleted since the insert failed.
-        updateOne: { filter: { _id: document.id }, update: { $set: toStored(document) }, upsert: true },
-      })),
-      { ordered: false },
+    // key, cheaply. Looking them up first would cost FerretDB a full scan per batch.
+    const duplicates = await insertAll(
+      target,
+      creates.map((write) => ({ _id: write.id, ...toStored(write), version: 1 })),
     );
+    const existing = creates.filter((_write, index) => duplicates.has(index));
+    const conflicts = new Set(existing.filter((write) => write.expectedVersion === 0).map((write) => write.id));
+    // one after the other: concurrent update commands would share FerretDB's connections (see above)
+    await this.overwrite(
+      target,
+      existing.filter((write) => write.expectedVersion === 'any'),
+    );
+    const conditionalConflicts = await this.putConditionally(
+      collection,
+      target,
+      writes.flatMap((write) => {
+        const from = write.expectedVersion;
+        return from !== 'any' && from > 0 ? [{ write, from }] : [];
+      }),
+    );
+    for (const id of conditionalConflicts) conflicts.add(id);
+    return { conflicts: writes.filter((write) => conflicts.has(write.id)).map((write) => write.id) };
   }
 
   async query(collection: string, query: Query): Promise<Page> {
@@ -360,7 +403,7 @@ class MongoReadStore implements ReadStore {
     assertLimit(query.limit);
     const where = filterOf(query.where);
     if (query.orderBy !== undefined) assertFieldName(query.orderBy.field);
-    const after = query.after === undefined ? undefined : decodeCursor(query, query.after);
+    const after = query.after === undefined ? undefined : decodeCursor(query, query.after, isSortValue);
     const found: StoredShape[] = [];
     for (const segment of segmentsOf(query, after)) {
       const wanted = query.limit + 1 - found.length;
@@ -411,12 +454,127 @@ class MongoReadStore implements ReadStore {
     } catch (error) {
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
     }
+    // An abandoned claim would otherwise be completed into the rebuilt collection once it reaches the same version.
+    await this.db.collection<ClaimShape>(CLAIMS_COLLECTION).deleteMany({ collection });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.client.close();
+  }
+
+  /** Unconditional writes of existing documents. */
+  private async overwrite(target: Collection<StoredShape>, writes: readonly DocumentWrite[]): Promise<void> {
+    await updateAll(
+      target,
+      writes.map((write): AnyBulkWriteOperation<StoredShape> => ({
+        // `$set` of both fields replaces the content; FerretDB runs it ~10x faster than replaceOne. The upsert
+        // recreates a document deleted since the insert failed.
+        updateOne: { filter: { _id: write.id }, update: { $set: toStored(write), $inc: { version: 1 } }, upsert: true },
+      })),
+    );
+  }
+
+  /** Writes expecting a version `from` ≥ 1 (steps in `putMany`); answers the conflicting ids. */
+  private async putConditionally(
+    collection: string,
+    target: Collection<StoredShape>,
+    writes: readonly { readonly write: DocumentWrite; readonly from: number }[],
+  ): Promise<readonly string[]> {
+    if (writes.length === 0) return [];
+    const claims = this.db.collection<ClaimShape>(CLAIMS_COLLECTION);
+    const at = this.now();
+    const claimed = writes.map(({ write, from }): ClaimShape & { readonly from: number } => ({
+      _id: claimId(collection, write.id, from),
+      collection,
+      id: write.id,
+      version: from,
+      at,
+      ...toStored(write),
+      from,
+    }));
+    const contended = await insertAll(
+      claims,
+      claimed.map(({ from: _from, ...claim }) => claim),
+    );
+    const owned = claimed.filter((_claim, index) => !contended.has(index));
+    const conflicts = claimed.filter((_claim, index) => contended.has(index)).map((claim) => claim.id);
+    const completed: string[] = [];
+    try {
+      completed.push(
+        ...(await this.completeAbandoned(
+          target,
+          claimed.filter((_claim, index) => contended.has(index)),
+        )),
+      );
+      if (owned.length === 0) return conflicts;
+      const current = await target
+        .find({ _id: { $in: owned.map((claim) => claim.id) } }, { projection: { version: 1 } })
+        .toArray();
+      const versions = new Map(current.map((stored) => [stored._id, versionOf(stored)]));
+      const ready = owned.filter((claim) => versions.get(claim.id) === claim.from);
+      conflicts.push(...owned.filter((claim) => versions.get(claim.id) !== claim.from).map((claim) => claim.id));
+      if (ready.length === 0) return conflicts;
+      let matched = 0;
+      for (let start = 0; start < ready.length; start += UPDATES_PER_COMMAND) {
+        // Before half the grace period nobody completes these claims, so each document is still at its claimed version
+        // and `{ _id }` alone finds it: FerretDB pushes down only a filter that is exactly `{ _id }` (any other decodes
+        // the whole collection, doubling the cost). Later, the version in the filter guards against a writer that took
+        // this one for dead and completed its claims.
+        const young = this.now() - at < this.claimGraceMs / 2;
+        matched += await updateAll(
+          target,
+          ready.slice(start, start + UPDATES_PER_COMMAND).map((claim): AnyBulkWriteOperation<StoredShape> => ({
+            updateOne: {
+              filter: young ? { _id: claim.id } : atVersion(claim.id, claim.from),
+              update: { $set: { body: claim.body, progress: claim.progress, version: claim.from + 1 } },
+            },
+          })),
+        );
+      }
+      // A claimed document moves only under an unconditional write or a drop (which the contract leaves undefined), or
+      // when this writer outlived the grace period and another completed its write: which write happened is unknown.
+      if (matched !== ready.length) {
+        throw new Error(
+          `${collection}: ${ready.length - matched} of ${ready.length} claimed documents changed under their claims ` +
+            '(an unconditional write or a drop raced conditional writes, or a claim outlived the grace period)',
+        );
+      }
+      return conflicts;
+    } finally {
+      const release = [...owned.map((claim) => claim._id), ...completed];
+      // A claim that fails to go is harmless (see putMany), and must not mask the error that is propagating.
+      await claims.deleteMany({ _id: { $in: release } }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Completes the writes of claims older than the grace period, whose writers are taken for dead: each update is
+   * conditional on the claimed version, so it does nothing if the write happened. Answers the claims completed.
+   */
+  private async completeAbandoned(
+    target: Collection<StoredShape>,
+    contended: readonly ClaimShape[],
+  ): Promise<readonly string[]> {
+    if (contended.length === 0) return [];
+    const found = await this.db
+      .collection<ClaimShape>(CLAIMS_COLLECTION)
+      .find({ _id: { $in: contended.map((claim) => claim._id) } })
+      .toArray();
+    const cutoff = this.now() - this.claimGraceMs;
+    const abandoned = found.filter((claim) => claim.at <= cutoff);
+    if (abandoned.length === 0) return [];
+    await updateAll(
+      target,
+      abandoned.map((claim): AnyBulkWriteOperation<StoredShape> => ({
+        updateOne: {
+          filter: atVersion(claim.id, claim.version),
+          update: { $set: { body: claim.body, progress: claim.progress, version: claim.version + 1 } },
+        },
+      })),
+    );
+    return abandoned.map((claim) => claim._id);
   }
 
   private assertOpen(): void {
@@ -443,7 +601,7 @@ export const openMongoReadStore = async (options: MongoReadStoreOptions): Promis
       ignoreUndefined: true,
     });
     await db.command({ ping: 1 });
-    return new MongoReadStore(client, db);
+    return new MongoReadStore(client, db, options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS, options.now ?? Date.now);
   } catch (error) {
     await client.close().catch(() => undefined);
     throw error;

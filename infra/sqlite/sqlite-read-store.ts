@@ -2,20 +2,27 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  InvalidCursorError,
+  assertWrites,
+  type DocumentWrite,
   type FieldFilter,
   type Page,
   type Progress,
+  type PutResult,
   type Query,
   type ReadStore,
   type Scalar,
   type StoredDocument,
 } from '../ports/read-store';
+import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
 
 /**
  * Embedded read store: one SQLite file (better-sqlite3, WAL), one table per collection holding each document's
- * body and progress as JSON text. Queries read body fields with `json_extract`; `ensureIndexes` builds expression
- * indexes on exactly those expressions, so filtered and sorted pages are index range scans.
+ * body and progress as JSON text and its version. Several processes may share the file: a conditional write is an
+ * `UPDATE … WHERE version = ?` (or an insert that does nothing on an existing id) inside one IMMEDIATE transaction,
+ * so a concurrent writer's update is refused, never overwritten.
+ *
+ * Queries read body fields with `json_extract`; `ensureIndexes` builds expression indexes on exactly those
+ * expressions, so filtered and sorted pages are index range scans.
  *
  * Filters compare values of the same JSON type only, as MongoDB does: `json_extract` turns `true` into 1 and returns
  * objects as text, so every filter also checks `json_type`. Pages use keyset pagination on (sort value, id); documents
@@ -44,17 +51,14 @@ interface DocumentRow {
   readonly id: string;
   readonly body: string;
   readonly progress: string;
+  readonly version: number;
 }
 
 interface SortedRow extends DocumentRow {
   readonly k: unknown;
 }
 
-/** A validated cursor position: after this (sort value, id); `value` is unused without an orderBy. */
-interface Position {
-  readonly value: SortValue;
-  readonly id: string;
-}
+type Position = CursorPosition<SortValue>;
 
 interface Clause {
   readonly sql: string;
@@ -75,30 +79,6 @@ const assertFieldName = (field: string): void => {
 
 const assertLimit = (limit: number): void => {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-};
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const assertDocument = (document: StoredDocument): void => {
-  if (typeof document.id !== 'string' || document.id === '') throw new TypeError('a document id must be a string');
-  if (!isPlainObject(document.body)) throw new TypeError(`document ${document.id}: body must be an object`);
-  if (!isPlainObject(document.progress)) throw new TypeError(`document ${document.id}: progress must be an object`);
-  for (const [source, sequence] of Object.entries(document.progress)) {
-    if (typeof sequence !== 'number' || !Number.isFinite(sequence)) {
-      throw new TypeError(`document ${document.id}: progress ${source} must be a finite number`);
-    }
-  }
-};
-
-/** The last version of each id, in first-seen order: a batch naming an id twice means its last version. */
-const lastVersions = (documents: readonly StoredDocument[]): StoredDocument[] => {
-  const byId = new Map<string, StoredDocument>();
-  for (const document of documents) {
-    assertDocument(document);
-    byId.set(document.id, document);
-  }
-  return [...byId.values()];
 };
 
 const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
@@ -162,43 +142,17 @@ const filterClause = (field: string, filter: FieldFilter): Clause => {
 const isSortValue = (value: unknown): value is SortValue =>
   value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 
-/** Cursor: base64url of JSON `{ f?: sort field, d?: direction, v?: sort value (null: missing), i: id }`. */
-const encodeCursor = (query: Query, position: Position): string => {
-  const json =
-    query.orderBy === undefined
-      ? { i: position.id }
-      : { f: query.orderBy.field, d: query.orderBy.direction, v: position.value, i: position.id };
-  return Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
-};
-
-const decodeCursor = (query: Query, cursor: string): Position => {
-  const invalid = (): InvalidCursorError => new InvalidCursorError(cursor);
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  const bytes = Buffer.from(cursor, 'base64url');
-  // Node's decoder skips what it cannot read: a cursor is valid only if it is the canonical encoding of its bytes.
-  if (bytes.toString('base64url') !== cursor) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!isPlainObject(parsed) || typeof parsed.i !== 'string') throw invalid();
-  const { orderBy } = query;
-  if (orderBy === undefined) {
-    if (Object.keys(parsed).length !== 1) throw invalid();
-    return { value: null, id: parsed.i };
-  }
-  // A cursor from a page in another order would skip or repeat documents.
-  if (parsed.f !== orderBy.field || parsed.d !== orderBy.direction || !isSortValue(parsed.v)) throw invalid();
-  return { value: parsed.v, id: parsed.i };
-};
+const COLUMNS = 'id, body, progress, version';
 
 const toDocument = (row: DocumentRow): StoredDocument => ({
   id: row.id,
   body: JSON.parse(row.body) as Record<string, unknown>,
   progress: JSON.parse(row.progress) as Progress,
+  version: row.version,
 });
+
+/** Older files created tables without a version column; every existing document counts as version 1. */
+const VERSION_COLUMN_DEFAULT = 1;
 
 const parentFolderOf = (path: string): string | undefined => {
   if (path === '' || path === ':memory:' || path.startsWith('file:')) return undefined;
@@ -225,7 +179,7 @@ class SqliteReadStore implements ReadStore {
     return this.run(() => {
       const table = tableOf(collection);
       if (!this.exists(table)) return undefined;
-      const row = this.statement(table, `SELECT id, body, progress FROM ${quote(table)} WHERE id = ?`).get(id) as
+      const row = this.statement(table, `SELECT ${COLUMNS} FROM ${quote(table)} WHERE id = ?`).get(id) as
         DocumentRow | undefined;
       return row === undefined ? undefined : toDocument(row);
     }, collection);
@@ -239,31 +193,52 @@ class SqliteReadStore implements ReadStore {
       // One JSON array parameter keeps a single prepared statement for any number of ids.
       const rows = this.statement(
         table,
-        `SELECT id, body, progress FROM ${quote(table)} WHERE id IN (SELECT value FROM json_each(?))`,
+        `SELECT ${COLUMNS} FROM ${quote(table)} WHERE id IN (SELECT value FROM json_each(?))`,
       ).all(JSON.stringify(ids)) as DocumentRow[];
       for (const row of rows) found.set(row.id, toDocument(row));
       return found;
     }, collection);
   }
 
-  putMany(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+  putMany(collection: string, writes: readonly DocumentWrite[]): Promise<PutResult> {
     return this.run(() => {
-      const latest = lastVersions(documents);
-      if (latest.length === 0) return;
+      assertWrites(writes);
+      if (writes.length === 0) return { conflicts: [] };
       const table = tableOf(collection);
-      const write = this.db.transaction(() => {
+      const write = this.db.transaction((): PutResult => {
         this.createTable(table);
+        const insert = this.statement(
+          table,
+          `INSERT INTO ${quote(table)} (${COLUMNS}) VALUES (?, ?, ?, 1) ON CONFLICT (id) DO NOTHING`,
+        );
+        const update = this.statement(
+          table,
+          `UPDATE ${quote(table)} SET body = ?, progress = ?, version = version + 1 WHERE id = ? AND version = ?`,
+        );
         const upsert = this.statement(
           table,
-          `INSERT INTO ${quote(table)} (id, body, progress) VALUES (?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET body = excluded.body, progress = excluded.progress`,
+          `INSERT INTO ${quote(table)} (${COLUMNS}) VALUES (?, ?, ?, 1)
+           ON CONFLICT (id) DO UPDATE SET body = excluded.body, progress = excluded.progress, version = version + 1`,
         );
-        for (const document of latest) {
-          upsert.run(document.id, JSON.stringify(document.body), JSON.stringify(document.progress));
+        const conflicts: string[] = [];
+        for (const { id, body, progress, expectedVersion } of writes) {
+          const bodyJson = JSON.stringify(body);
+          const progressJson = JSON.stringify(progress);
+          if (expectedVersion === 'any') {
+            upsert.run(id, bodyJson, progressJson);
+            continue;
+          }
+          const { changes } =
+            expectedVersion === 0
+              ? insert.run(id, bodyJson, progressJson)
+              : update.run(bodyJson, progressJson, id, expectedVersion);
+          if (changes === 0) conflicts.push(id);
         }
+        return { conflicts };
       });
-      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way.
-      write.immediate();
+      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way, and
+      // no other process writes between a version check and its update.
+      return write.immediate();
     }, collection);
   }
 
@@ -272,7 +247,7 @@ class SqliteReadStore implements ReadStore {
       assertLimit(query.limit);
       const filters = Object.entries(query.where ?? {}).map(([field, filter]) => filterClause(field, filter));
       if (query.orderBy !== undefined) assertFieldName(query.orderBy.field);
-      const after = query.after === undefined ? undefined : decodeCursor(query, query.after);
+      const after = query.after === undefined ? undefined : decodeCursor(query, query.after, isSortValue);
       const table = tableOf(collection);
       const read = this.db.transaction((): Page => {
         if (!this.exists(table)) return { items: [] };
@@ -282,7 +257,7 @@ class SqliteReadStore implements ReadStore {
           if (wanted <= 0) break;
           const where = [...filters, ...segment.conditions];
           const sql =
-            `SELECT id, body, progress${segment.sortKey === undefined ? '' : `, ${segment.sortKey} AS k`} ` +
+            `SELECT ${COLUMNS}${segment.sortKey === undefined ? '' : `, ${segment.sortKey} AS k`} ` +
             `FROM ${quote(table)}${where.length === 0 ? '' : ` WHERE ${where.map((c) => `(${c.sql})`).join(' AND ')}`} ` +
             `ORDER BY ${segment.orderBy} LIMIT ?`;
           const params = [...where.flatMap((c) => c.params), wanted];
@@ -373,8 +348,24 @@ class SqliteReadStore implements ReadStore {
   private createTable(table: string): void {
     this.statement(
       table,
-      `CREATE TABLE IF NOT EXISTS ${quote(table)} (id TEXT PRIMARY KEY, body TEXT NOT NULL, progress TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${quote(table)} ` +
+        '(id TEXT PRIMARY KEY, body TEXT NOT NULL, progress TEXT NOT NULL, version INTEGER NOT NULL)',
     ).run();
+  }
+
+  /** Adds the version column to the tables of an older file; inside IMMEDIATE, so two opening processes agree. */
+  migrate(): void {
+    this.db
+      .transaction(() => {
+        for (const table of this.listTablesStmt.all()) {
+          const columns = this.db.pragma(`table_info(${quote(table)})`) as readonly { readonly name: string }[];
+          if (columns.some((column) => column.name === 'version')) continue;
+          this.db.exec(
+            `ALTER TABLE ${quote(table)} ADD COLUMN version INTEGER NOT NULL DEFAULT ${VERSION_COLUMN_DEFAULT}`,
+          );
+        }
+      })
+      .immediate();
   }
 
   private statement(table: string, sql: string): Database.Statement {
@@ -468,7 +459,9 @@ export const openSqliteReadStore = (options: SqliteReadStoreOptions): ReadStore 
     db.pragma('journal_mode = WAL');
     // Read models are rebuilt from the event log, so losing the last commits on power loss is acceptable.
     db.pragma('synchronous = NORMAL');
-    return new SqliteReadStore(db);
+    const store = new SqliteReadStore(db);
+    store.migrate();
+    return store;
   } catch (error) {
     db.close();
     throw error;

@@ -1,6 +1,8 @@
+import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
+import type { ReadStore } from '../../infra/ports/read-store';
 import { mongoClient, withTimeout } from '../../infra/services/clients';
 import { readStoreContract } from './read-store.contract';
 
@@ -54,10 +56,151 @@ describe('the read store contract', () => {
     const store = await openMongoReadStore({ url: mongodbUrl, database });
     return {
       store,
+      openAnother: () => openMongoReadStore({ url: mongodbUrl, database }),
       cleanup: async () => {
         await withTimeout(store.close(), 10_000, 'closing the read store');
         if (admin !== undefined) await withTimeout(admin.db(database).dropDatabase(), 10_000, `dropping ${database}`);
       },
     };
+  });
+
+  describe('MongoDB adapter, beyond the contract', function () {
+    this.timeout(20_000);
+    let database: string;
+    let store: ReadStore;
+    let clock: number;
+
+    const raw = (collection: string) => {
+      if (admin === undefined) throw new Error('no admin connection');
+      return admin.db(database).collection<Record<string, unknown> & { _id: string }>(collection);
+    };
+
+    beforeEach(async () => {
+      databases += 1;
+      database = `${runPrefix}_${databases}`;
+      clock = 1_000_000;
+      store = await openMongoReadStore({ url: mongodbUrl, database, claimGraceMs: 3_000, now: () => clock });
+    });
+
+    afterEach(async () => {
+      await withTimeout(store.close(), 10_000, 'closing the read store');
+      if (admin !== undefined) await withTimeout(admin.db(database).dropDatabase(), 10_000, `dropping ${database}`);
+    });
+
+    it('reads a document written before versions existed as version 1, and takes a write that expects 1', async () => {
+      await raw('orders').insertOne({ _id: 'o-1', body: { status: 'placed' }, progress: { '%24all': 3 } });
+
+      expect(await store.get('orders', 'o-1')).to.deep.equal({
+        id: 'o-1',
+        body: { status: 'placed' },
+        progress: { $all: 3 },
+        version: 1,
+      });
+      const result = await store.putMany('orders', [
+        { id: 'o-1', body: { status: 'paid' }, progress: { $all: 4 }, expectedVersion: 1 },
+      ]);
+
+      expect(result.conflicts).to.deep.equal([]);
+      expect(await store.get('orders', 'o-1')).to.deep.equal({
+        id: 'o-1',
+        body: { status: 'paid' },
+        progress: { $all: 4 },
+        version: 2,
+      });
+    });
+
+    describe('when a writer died after claiming a document and before writing it', () => {
+      // what a writer leaves behind between its claim and its update (the adapter's own layout)
+      const abandonedClaim = () => ({
+        _id: 'counters/1/c-1',
+        collection: 'counters',
+        id: 'c-1',
+        version: 1,
+        at: clock,
+        body: { n: 42 },
+        progress: { '%24all': 5 },
+      });
+
+      beforeEach(async () => {
+        await store.putMany('counters', [{ id: 'c-1', body: { n: 1 }, progress: { $all: 1 }, expectedVersion: 0 }]);
+        await raw('_write_claims').insertOne(abandonedClaim());
+      });
+
+      it('refuses other writers of that version during the grace period, and leaves the document alone', async () => {
+        clock += 2_999;
+
+        const result = await store.putMany('counters', [
+          { id: 'c-1', body: { n: 2 }, progress: { $all: 2 }, expectedVersion: 1 },
+        ]);
+
+        expect(result.conflicts).to.deep.equal(['c-1']);
+        expect((await store.get('counters', 'c-1'))?.body).to.deep.equal({ n: 1 });
+      });
+
+      it('completes the dead writer’s write after the grace period, so the next writer reloads and goes on', async () => {
+        clock += 3_000;
+
+        const refused = await store.putMany('counters', [
+          { id: 'c-1', body: { n: 2 }, progress: { $all: 2 }, expectedVersion: 1 },
+        ]);
+        const completed = await store.get('counters', 'c-1');
+        const next = await store.putMany('counters', [
+          { id: 'c-1', body: { n: 43 }, progress: { $all: 6 }, expectedVersion: completed?.version ?? 0 },
+        ]);
+
+        expect(refused.conflicts).to.deep.equal(['c-1']);
+        expect(completed).to.deep.equal({ id: 'c-1', body: { n: 42 }, progress: { $all: 5 }, version: 2 });
+        expect(next.conflicts).to.deep.equal([]);
+        expect((await store.get('counters', 'c-1'))?.version).to.equal(3);
+        expect(await raw('_write_claims').countDocuments({})).to.equal(0);
+      });
+
+      it('forgets the claims of a dropped collection, so a rebuilt one is never completed with old writes', async () => {
+        await store.dropCollection('counters');
+        clock += 3_000;
+        await store.putMany('counters', [{ id: 'c-1', body: { n: 7 }, progress: { $all: 1 }, expectedVersion: 0 }]);
+
+        const result = await store.putMany('counters', [
+          { id: 'c-1', body: { n: 8 }, progress: { $all: 2 }, expectedVersion: 1 },
+        ]);
+
+        expect(result.conflicts).to.deep.equal([]);
+        expect((await store.get('counters', 'c-1'))?.body).to.deep.equal({ n: 8 });
+      });
+    });
+
+    it('still writes, by version, when its own claims grow old enough to be taken for abandoned', async () => {
+      const slow = await openMongoReadStore({
+        url: mongodbUrl,
+        database,
+        claimGraceMs: 3_000,
+        // every look at the clock is two seconds later: the claims are past half the grace period when it writes
+        now: () => (clock += 2_000),
+      });
+      try {
+        await slow.putMany('counters', [{ id: 'c-1', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+
+        const result = await slow.putMany('counters', [
+          { id: 'c-1', body: { n: 2 }, progress: {}, expectedVersion: 1 },
+        ]);
+
+        expect(result.conflicts).to.deep.equal([]);
+        expect(await store.get('counters', 'c-1')).to.deep.equal({
+          id: 'c-1',
+          body: { n: 2 },
+          progress: {},
+          version: 2,
+        });
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('keeps its claims out of the collections it lists', async () => {
+      await store.putMany('counters', [{ id: 'c-1', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+      await store.putMany('counters', [{ id: 'c-1', body: { n: 2 }, progress: {}, expectedVersion: 1 }]);
+
+      expect(await store.listCollections()).to.deep.equal(['counters']);
+    });
   });
 });

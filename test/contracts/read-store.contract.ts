@@ -3,6 +3,8 @@ import * as fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import {
   InvalidCursorError,
+  type DocumentWrite,
+  type ExpectedVersion,
   type FieldFilter,
   type Page,
   type Query,
@@ -12,17 +14,28 @@ import {
 
 export interface ReadStoreUnderTest {
   readonly store: ReadStore;
+  /**
+   * Opens a second store on the same storage (same file, same database), as another process would; the test closes
+   * it. Absent when the storage cannot be shared (`:memory:`): concurrent writers then share the one store.
+   */
+  readonly openAnother?: () => Promise<ReadStore>;
   /** closes the store (it may already be closed) and removes whatever the factory created */
   cleanup(): Promise<void>;
 }
 
 type Body = Record<string, unknown>;
 
-const doc = (id: string, body: Body, progress: Record<string, number> = { $all: 1 }): StoredDocument => ({
-  id,
-  body,
-  progress,
-});
+/** An unconditional write unless told otherwise: most tests are about what is stored, not about versions. */
+const doc = (
+  id: string,
+  body: Body,
+  progress: Record<string, number> = { $all: 1 },
+  expectedVersion: ExpectedVersion = 'any',
+): DocumentWrite => ({ id, body, progress, expectedVersion });
+
+/** What reading a document written by `write` answers, at `version`. */
+const stored = (write: DocumentWrite | undefined, version = 1): StoredDocument | undefined =>
+  write === undefined ? undefined : { id: write.id, body: write.body, progress: write.progress, version };
 
 /** The order both backends use for strings: by UTF-8 bytes (not JavaScript's UTF-16 code units). */
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -57,7 +70,7 @@ const allPages = async (
   throw new Error('paging did not end after 1000 pages');
 };
 
-const orders: readonly StoredDocument[] = [
+const orders: readonly DocumentWrite[] = [
   doc('o-01', { status: 'placed', placedAt: '2024-05-01T09:00:00.000Z', total: 1200, paid: false }),
   doc('o-02', { status: 'paid', placedAt: '2024-05-01T10:00:00.000Z', total: 4500, paid: true }),
   doc('o-03', { status: 'paid', placedAt: '2024-05-02T08:30:00.000Z', total: 1200, paid: true }),
@@ -206,7 +219,7 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
       it('returns a stored document by id, and undefined for an id it does not hold', async () => {
         await store.putMany('orders', orders);
 
-        expect(await store.get('orders', 'o-03')).to.deep.equal(orders[2]);
+        expect(await store.get('orders', 'o-03')).to.deep.equal(stored(orders[2]));
         expect(await store.get('orders', 'o-99')).to.be.undefined;
       });
 
@@ -216,7 +229,7 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
         const found = await store.getMany('orders', ['o-02', 'o-99', 'o-05', 'o-02']);
 
         expect([...found.keys()].sort()).to.deep.equal(['o-02', 'o-05']);
-        expect(found.get('o-05')).to.deep.equal(orders[4]);
+        expect(found.get('o-05')).to.deep.equal(stored(orders[4]));
         expect((await store.getMany('orders', [])).size).to.equal(0);
       });
     });
@@ -226,18 +239,20 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
         await store.putMany('orders', [doc('o-01', { status: 'placed', note: 'gift' }, { $all: 3 })]);
         await store.putMany('orders', [doc('o-01', { status: 'paid' }, { 'orders/1': 8 })]);
 
-        expect(await store.get('orders', 'o-01')).to.deep.equal(doc('o-01', { status: 'paid' }, { 'orders/1': 8 }));
+        expect(await store.get('orders', 'o-01')).to.deep.equal(
+          stored(doc('o-01', { status: 'paid' }, { 'orders/1': 8 }), 2),
+        );
         expect(await store.count('orders')).to.equal(1);
       });
 
       it('round-trips bodies and progress exactly: nested values, arrays, safe integers, unicode, odd keys', async () => {
-        const stored = doc('everything', everyKindOfValue, everyKindOfProgress);
-        await store.putMany('things', [stored, doc('plain', { kind: 'plain' })]);
+        const written = doc('everything', everyKindOfValue, everyKindOfProgress);
+        await store.putMany('things', [written, doc('plain', { kind: 'plain' })]);
 
-        expect(await store.get('things', 'everything')).to.deep.equal(stored);
-        expect((await store.getMany('things', ['everything'])).get('everything')).to.deep.equal(stored);
+        expect(await store.get('things', 'everything')).to.deep.equal(stored(written));
+        expect((await store.getMany('things', ['everything'])).get('everything')).to.deep.equal(stored(written));
         const page = await store.query('things', { where: { name: 'Grüne Teekanne 緑茶 🍵' }, limit: 5 });
-        expect(page.items).to.deep.equal([stored]);
+        expect(page.items).to.deep.equal([stored(written)]);
         const largest = await store.get('things', 'everything');
         expect(largest?.body.largest).to.be.a('number');
         expect(largest?.progress.$all).to.equal(Number.MAX_SAFE_INTEGER);
@@ -257,15 +272,11 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
         ]);
       });
 
-      it('keeps the last version when one batch names the same id twice', async () => {
-        await store.putMany('orders', [
-          doc('o-01', { version: 1 }),
-          doc('o-02', { version: 1 }),
-          doc('o-01', { version: 2 }),
-        ]);
+      it('rejects a batch that names the same id twice, and writes nothing of it', async () => {
+        const batch = [doc('o-01', { version: 1 }), doc('o-02', { version: 1 }), doc('o-01', { version: 2 })];
 
-        expect((await store.get('orders', 'o-01'))?.body).to.deep.equal({ version: 2 });
-        expect(await store.count('orders')).to.equal(2);
+        expect(await rejectionOf(store.putMany('orders', batch))).to.be.instanceOf(Error);
+        expect(await store.count('orders')).to.equal(0);
       });
 
       it('accepts an empty batch and writes nothing', async () => {
@@ -277,6 +288,140 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
       it('rejects a document without an id', async () => {
         expect(await rejectionOf(store.putMany('orders', [doc('', { status: 'placed' })]))).to.be.instanceOf(Error);
         expect(await store.count('orders')).to.equal(0);
+      });
+
+      it('rejects an expected version that is neither a non-negative integer nor any, and writes nothing', async () => {
+        for (const expectedVersion of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          const batch = [doc('o-01', {}, {}, 0), doc('o-02', {}, {}, expectedVersion)];
+          expect(await rejectionOf(store.putMany('orders', batch)), `expected ${expectedVersion}`).to.be.instanceOf(
+            Error,
+          );
+        }
+        expect(await store.count('orders')).to.equal(0);
+      });
+    });
+
+    describe('versions and conflicting writers', () => {
+      const versionOf = async (id: string): Promise<number | undefined> => (await store.get('counters', id))?.version;
+
+      it('starts a document at version 1 and adds 1 per write, whatever the write expected', async () => {
+        await store.putMany('counters', [doc('c-1', { n: 1 }, {}, 0), doc('c-2', { n: 1 })]);
+        expect([await versionOf('c-1'), await versionOf('c-2')]).to.deep.equal([1, 1]);
+
+        await store.putMany('counters', [doc('c-1', { n: 2 }, {}, 1), doc('c-2', { n: 2 })]);
+        await store.putMany('counters', [doc('c-1', { n: 3 }, {}, 2), doc('c-2', { n: 3 })]);
+
+        expect(await store.get('counters', 'c-1')).to.deep.equal({
+          id: 'c-1',
+          body: { n: 3 },
+          progress: {},
+          version: 3,
+        });
+        expect((await store.getMany('counters', ['c-2'])).get('c-2')?.version).to.equal(3);
+        expect((await store.query('counters', { limit: 5 })).items.map((d) => d.version)).to.deep.equal([3, 3]);
+      });
+
+      it('refuses to create a document that exists, and leaves it as it was', async () => {
+        await store.putMany('counters', [doc('c-1', { n: 1 }, { $all: 4 }, 0)]);
+
+        const result = await store.putMany('counters', [doc('c-1', { n: 99 }, { $all: 9 }, 0)]);
+
+        expect(result.conflicts).to.deep.equal(['c-1']);
+        expect(await store.get('counters', 'c-1')).to.deep.equal({
+          id: 'c-1',
+          body: { n: 1 },
+          progress: { $all: 4 },
+          version: 1,
+        });
+      });
+
+      it('refuses a write that expects a version the document has left, or has not reached', async () => {
+        await store.putMany('counters', [doc('c-1', { n: 1 }, {}, 0)]);
+        await store.putMany('counters', [doc('c-1', { n: 2 }, {}, 1)]);
+
+        const stale = await store.putMany('counters', [doc('c-1', { n: 99 }, {}, 1)]);
+        const ahead = await store.putMany('counters', [doc('c-1', { n: 99 }, {}, 3)]);
+
+        expect([stale.conflicts, ahead.conflicts]).to.deep.equal([['c-1'], ['c-1']]);
+        expect(await store.get('counters', 'c-1')).to.deep.equal({
+          id: 'c-1',
+          body: { n: 2 },
+          progress: {},
+          version: 2,
+        });
+      });
+
+      it('refuses a write that expects a version of a document that does not exist, and creates nothing', async () => {
+        const result = await store.putMany('counters', [doc('ghost', { n: 1 }, {}, 3)]);
+
+        expect(result.conflicts).to.deep.equal(['ghost']);
+        expect(await store.get('counters', 'ghost')).to.be.undefined;
+      });
+
+      it('writes unconditionally when the write expects any version, whether the document exists or not', async () => {
+        await store.putMany('counters', [doc('c-1', { n: 1 }, {}, 0)]);
+
+        const result = await store.putMany('counters', [doc('c-1', { n: 2 }), doc('c-2', { n: 1 })]);
+
+        expect(result.conflicts).to.deep.equal([]);
+        expect((await store.get('counters', 'c-1'))?.body).to.deep.equal({ n: 2 });
+        expect(await versionOf('c-1')).to.equal(2);
+        expect(await versionOf('c-2')).to.equal(1);
+      });
+
+      it('writes the good writes of a mixed batch and reports exactly the conflicting ids, in batch order', async () => {
+        await store.putMany('counters', [
+          doc('a', { n: 1 }, {}, 0),
+          doc('b', { n: 1 }, {}, 0),
+          doc('c', { n: 1 }, {}, 0),
+        ]);
+        await store.putMany('counters', [doc('b', { n: 2 }, {}, 1)]);
+
+        const result = await store.putMany('counters', [
+          doc('a', { n: 2 }, {}, 1), // current: written
+          doc('b', { n: 99 }, {}, 1), // stale: refused
+          doc('new', { n: 1 }, {}, 0), // new: written
+          doc('c', { n: 99 }, {}, 0), // exists: refused
+          doc('d', { n: 1 }), // any: written
+          doc('ghost', { n: 99 }, {}, 7), // missing: refused
+        ]);
+
+        expect(result.conflicts).to.deep.equal(['b', 'c', 'ghost']);
+        const found = await store.getMany('counters', ['a', 'b', 'c', 'd', 'new', 'ghost']);
+        expect([...found.values()].map((d) => [d.id, d.body.n, d.version])).to.have.deep.members([
+          ['a', 2, 2],
+          ['b', 2, 2],
+          ['c', 1, 1],
+          ['d', 1, 1],
+          ['new', 1, 1],
+        ]);
+      });
+
+      it('loses no update when two store instances increment one counter concurrently, retrying on conflict', async function () {
+        this.timeout(120_000);
+        const other = (await subject.openAnother?.()) ?? store;
+        try {
+          const increments = 200;
+          let conflicts = 0;
+          const incrementer = async (writer: ReadStore): Promise<void> => {
+            for (let done = 0; done < increments;) {
+              const current = await writer.get('counters', 'hot');
+              const n = typeof current?.body.n === 'number' ? current.body.n : 0;
+              const result = await writer.putMany('counters', [doc('hot', { n: n + 1 }, {}, current?.version ?? 0)]);
+              if (result.conflicts.length === 0) done += 1;
+              else if (++conflicts > 100 * increments) throw new Error('the writers kept conflicting');
+            }
+          };
+
+          await Promise.all([incrementer(store), incrementer(other)]);
+
+          const hot = await store.get('counters', 'hot');
+          expect(hot?.body.n).to.equal(2 * increments);
+          expect(hot?.version).to.equal(2 * increments);
+          expect(conflicts, 'the writers raced (else this proves nothing)').to.be.greaterThan(0);
+        } finally {
+          if (other !== store) await other.close();
+        }
       });
     });
 
@@ -465,7 +610,7 @@ export const readStoreContract = (name: string, factory: () => Promise<ReadStore
 
       it('keeps paging stable while documents are inserted: new ones ahead of the cursor appear, the rest do not', async () => {
         const query = { orderBy: { field: 'placedAt', direction: 'asc' }, limit: 3 } as const;
-        const insertions: readonly (readonly StoredDocument[])[] = [
+        const insertions: readonly (readonly DocumentWrite[])[] = [
           [
             doc('n-1', { placedAt: '2024-04-30T00:00:00.000Z' }), // before the cursor: never seen
             doc('n-2', { placedAt: '2024-05-02T08:30:00.000Z' }), // ties with the cursor, smaller id: never seen

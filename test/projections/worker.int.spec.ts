@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { EMBEDDED_SOURCE, EmbeddedBus } from '../../infra/bus/embedded-bus';
 import type { RecordedEvent } from '../../infra/ports/event-store';
 import type { Delivery } from '../../infra/ports/message-bus';
-import type { ReadStore } from '../../infra/ports/read-store';
+import type { DocumentWrite, PutResult, ReadStore } from '../../infra/ports/read-store';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { allProjections } from '../../projections';
-import { foldStore } from '../../projections/fold';
+import { foldRecorded, foldStore } from '../../projections/fold';
 import { collectionName, type Projection } from '../../projections/projection';
-import { ProjectionWorker } from '../../projections/worker';
+import { PROGRESS_COLLECTION, ProjectionWorker } from '../../projections/worker';
 import { startTestApi } from '../api-spec';
 
 /** Writes a realistic history through the real command API, then hands back its store's events. */
@@ -57,6 +57,39 @@ const documents = async (store: ReadStore, projection: Projection<unknown>): Pro
     after = page.next;
   } while (after);
   return out;
+};
+
+/** Kafka-like partitions by stream: one source per partition, offsets per partition, stream order kept. */
+const partitioned = (events: readonly RecordedEvent[], partitions: number): Delivery[][] => {
+  const partitionOf = (e: RecordedEvent): number => {
+    let h = 7;
+    for (let i = 0; i < e.streamId.length; i++) h = (h * 31 + e.streamId.charCodeAt(i)) >>> 0;
+    return h % partitions;
+  };
+  const byPartition = Array.from({ length: partitions }, (): Delivery[] => []);
+  for (const e of events) {
+    const p = partitionOf(e);
+    const list = byPartition[p] ?? [];
+    list.push({ source: `orders/${p}`, sequence: list.length, event: e });
+  }
+  return byPartition;
+};
+
+/**
+ * The documents must equal the fold; for `sales`, rankings (top SKUs, capped reason lists) depend on the arrival
+ * order across streams, so only its counters are compared.
+ */
+const expectFold = (projection: Projection<unknown>, got: Map<string, unknown>, want: Map<string, unknown>): void => {
+  expect([...got.keys()].sort()).to.deep.equal([...want.keys()].sort());
+  if (projection.name !== 'sales') {
+    expect(got).to.deep.equal(want);
+    return;
+  }
+  for (const [id, doc] of got) {
+    const { topSkus: _a, cancelledByReason: _b, ...exact } = doc as Record<string, unknown>;
+    const { topSkus: _c, cancelledByReason: _d, ...wanted } = want.get(id) as Record<string, unknown>;
+    expect(exact, id).to.deep.equal(wanted);
+  }
 };
 
 describe('a projection worker', () => {
@@ -164,6 +197,85 @@ describe('a projection worker', () => {
       });
     });
   }
+
+  describe('when two projector processes write one read store, each fed its own partitions', () => {
+    for (const projection of allProjections) {
+      it(`writes exactly the fold of all events for ${projection.name}, shared documents included`, async () => {
+        const path = join(dir, `shared-${projection.name}-${String(Math.random()).slice(2)}.db`);
+        const stores = [openSqliteReadStore({ path }), openSqliteReadStore({ path })];
+        const [first, second] = partitioned(events, 2);
+        try {
+          const workers = stores.map(
+            (readStore) =>
+              new ProjectionWorker(projection, readStore, collectionName(projection), { conflictBackoffMs: 2 }),
+          );
+          for (const worker of workers) await worker.init();
+
+          // each worker drains its partition in small batches; the awaits interleave the two read-modify-writes
+          await Promise.all(
+            [first ?? [], second ?? []].map(async (deliveries, index) => {
+              const worker = workers[index];
+              if (!worker) throw new Error('missing worker');
+              for (let i = 0; i < deliveries.length; i += 5) await worker.handle(deliveries.slice(i, i + 5));
+            }),
+          );
+
+          const [reader] = stores;
+          if (!reader) throw new Error('missing store');
+          expectFold(projection, await documents(reader, projection), foldRecorded(projection, events));
+          if (projection.name === 'sales') {
+            const conflicts = workers.reduce((sum, worker) => sum + worker.current.conflicts, 0);
+            expect(conflicts, 'the two workers collided on shared buckets').to.be.greaterThan(0);
+          }
+        } finally {
+          for (const readStore of stores) await readStore.close();
+        }
+      });
+    }
+
+    it('gives up on a batch whose documents keep changing, after a bounded number of retries', async () => {
+      const projection = allProjections.find((p) => p.name === 'sales');
+      if (!projection) throw new Error('sales projection missing');
+      const readStore = freshReadStore('always-conflicting');
+      let attempts = 0;
+      // a store on which another writer always got there first
+      const contested: ReadStore = {
+        get: (collection, id) => readStore.get(collection, id),
+        getMany: (collection, ids) => readStore.getMany(collection, ids),
+        putMany: async (collection, writes: readonly DocumentWrite[]): Promise<PutResult> => {
+          if (collection !== collectionName(projection)) return readStore.putMany(collection, writes);
+          attempts += 1;
+          return { conflicts: writes.map((write) => write.id) };
+        },
+        query: (collection, query) => readStore.query(collection, query),
+        count: (collection) => readStore.count(collection),
+        ensureIndexes: (collection, fields) => readStore.ensureIndexes(collection, fields),
+        listCollections: () => readStore.listCollections(),
+        dropCollection: (collection) => readStore.dropCollection(collection),
+        close: () => readStore.close(),
+      };
+      const worker = new ProjectionWorker(projection, contested, collectionName(projection), {
+        conflictRetries: 3,
+        conflictBackoffMs: 1,
+      });
+      await worker.init();
+      const batch = asDeliveries(
+        events,
+        () => EMBEDDED_SOURCE,
+        (e) => e.position,
+      );
+
+      let failure: unknown;
+      await worker.handle(batch).catch((error: unknown) => {
+        failure = error;
+      });
+
+      expect(failure).to.be.instanceOf(Error);
+      expect(attempts).to.equal(4);
+      expect(await readStore.count(PROGRESS_COLLECTION), 'no progress claimed for an unwritten batch').to.equal(0);
+      await readStore.close();
+    });
+  });
 
   describe('behind the embedded bus, when it crashes between the write and the checkpoint', () => {
     it('replays the batch on restart and still ends exactly at the fold', async () => {

@@ -3,7 +3,19 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '**/dist/**', 'test-artifacts/**', 'node_modules/**', 'coverage/**', '.cache/**', 'data/**', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      '**/dist/**',
+      'test-artifacts/**',
+      'node_modules/**',
+      'coverage/**',
+      '.cache/**',
+      'data/**',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -10,7 +10,7 @@ import { describeErrors } from './validation';
  */
 export interface EventDefinition<Ev> {
   readonly version: number;
-  readonly codec: t.Type<Ev, unknown, unknown>;
+  readonly codec: t.Type<Ev, unknown>;
 }
 
 export interface Upcaster {
@@ -45,7 +45,7 @@ export const eventRegistry = <Ev extends { readonly type: string }>(
   definitions: Definitions<Ev>,
   upcasters: readonly Upcaster[] = [],
 ): EventRegistry<Ev> => {
-  const byStoredType = new Map<string, t.Type<Ev, unknown, unknown>>();
+  const byStoredType = new Map<string, t.Type<Ev, unknown>>();
   const versionOf = new Map<string, number>();
   for (const [type, def] of Object.entries(definitions) as [string, EventDefinition<Ev>][]) {
     byStoredType.set(storedTypeName(type, def.version), def.codec);

@@ -5,6 +5,7 @@
  * serialises event data and metadata with JSON.stringify, so the ratio shows what the adapter adds: validation,
  * command / idempotency / revision checks, savepoints and promises. Disk speed drifts on shared machines, so each
  * case runs in three rounds interleaved with the other cases, and the table shows the median round.
+ * `bench/run.ts` calls `benchAppends` for its table; this file's own CLI prints every case.
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -15,8 +16,6 @@ import type { NewEvent } from '../infra/ports/event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from '../infra/sqlite/sqlite-event-store';
 
 const ROUNDS = 3;
-const seconds = Number(process.argv[2] ?? '3');
-const durationMs = ((Number.isFinite(seconds) && seconds > 0 ? seconds : 3) * 1000) / ROUNDS;
 
 const anEvent = (stream: string, index: number): NewEvent => {
   const commandId = randomUUID();
@@ -46,14 +45,14 @@ const anEvent = (stream: string, index: number): NewEvent => {
 const batchOf = (stream: string, size: number, start: number): NewEvent[] =>
   Array.from({ length: size }, (_, i) => anEvent(stream, start + i));
 
-interface Row {
+export interface Row {
   readonly batch: number;
   readonly events: number;
   readonly ms: number;
   readonly note: string;
 }
 
-const rate = (row: Row): number => (row.events * 1000) / row.ms;
+export const rate = (row: Row): number => (row.events * 1000) / row.ms;
 
 const withFolder = async <T>(run: (file: string) => Promise<T>): Promise<T> => {
   const folder = mkdtempSync(join(tmpdir(), 'event-store-bench-'));
@@ -68,15 +67,22 @@ const progress = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-const rawInserts = (batch: number): Promise<Row> =>
+/** The events-shaped table both raw baselines use: the columns and unique keys an event store needs. */
+const rawTable = (file: string): Database.Database => {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+    event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
+    UNIQUE (stream_id, revision))`);
+  return db;
+};
+
+/** Raw better-sqlite3 inserts, one transaction per batch, for `durationMs`. */
+export const rawInserts = (batch: number, durationMs: number): Promise<Row> =>
   withFolder((file) => {
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(`CREATE TABLE events (
-      position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
-      event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
-      UNIQUE (stream_id, revision))`);
+    const db = rawTable(file);
     const insert = db.prepare(
       'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -105,9 +111,55 @@ const rawInserts = (batch: number): Promise<Row> =>
     return Promise.resolve({ batch, events, ms, note: '' });
   });
 
-const adapterAppends = (
+/**
+ * Raw reads: `events` rows written with raw inserts, then read back in position order with `JSON.parse` of data and
+ * metadata: the floor under any projection rebuild or catch-up, which must do at least this much.
+ */
+export const rawReadParse = (events: number): Promise<Row> =>
+  withFolder((file) => {
+    const db = rawTable(file);
+    const insert = db.prepare(
+      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const write = db.transaction((rows: readonly NewEvent[], start: number) => {
+      rows.forEach((event, i) => {
+        const stream = `order-${(start + i) % 1000}`;
+        insert.run(
+          stream,
+          start + i,
+          event.eventId,
+          event.type,
+          JSON.stringify(event.data),
+          JSON.stringify(event.metadata),
+        );
+      });
+    });
+    for (let start = 0; start < events; start += 1000)
+      write(batchOf('raw', Math.min(1000, events - start), start), start);
+    const select = db.prepare(
+      'SELECT position, stream_id, revision, event_id, type, data, metadata FROM events ORDER BY position',
+    );
+    const started = performance.now();
+    let read = 0;
+    let checksum = 0;
+    for (const raw of select.iterate()) {
+      const r = raw as { data: string; metadata: string };
+      const data = JSON.parse(r.data) as { index?: number };
+      const metadata = JSON.parse(r.metadata) as { schemaVersion?: number };
+      // use what was parsed so the work cannot be optimised away
+      checksum += (data.index ?? 0) + (metadata.schemaVersion ?? 0);
+      read += 1;
+    }
+    const ms = performance.now() - started;
+    db.close();
+    return Promise.resolve({ batch: 0, events: read, ms, note: `checksum ${checksum}` });
+  });
+
+/** Appends through the SqliteEventStore port: `appenders` concurrent streams, `batch` events per append. */
+export const adapterAppends = (
   batch: number,
   appenders: number,
+  durationMs: number,
   options: Partial<SqliteEventStoreOptions> = {},
 ): Promise<Row> =>
   withFolder(async (file) => {
@@ -147,51 +199,101 @@ const median = (values: readonly number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
-const main = async (): Promise<void> => {
-  progress(`event store append benchmark: ${ROUNDS} rounds of ${durationMs / 1000} s per case, files in ${tmpdir()}`);
-  const cases: Case[] = [
-    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 1, run: () => rawInserts(1) },
-    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 100, run: () => rawInserts(100) },
-    { name: 'adapter, sequential', batch: 1, run: () => adapterAppends(1, 1) },
-    {
-      name: 'adapter, sequential, group commit off',
-      batch: 1,
-      run: () => adapterAppends(1, 1, { groupCommit: false }),
-    },
-    { name: 'adapter, 64 concurrent appenders', batch: 1, run: () => adapterAppends(1, 64) },
-    {
-      name: 'adapter, 64 concurrent, group commit off',
-      batch: 1,
-      run: () => adapterAppends(1, 64, { groupCommit: false }),
-    },
-    { name: 'adapter, sequential', batch: 100, run: () => adapterAppends(100, 1) },
-    {
-      name: 'adapter, 64 concurrent, synchronous=FULL',
-      batch: 1,
-      run: () => adapterAppends(1, 64, { synchronous: 'FULL' }),
-    },
-    {
-      name: 'adapter, 64 concurrent, synchronous=FULL, group commit off',
-      batch: 1,
-      run: () => adapterAppends(1, 64, { synchronous: 'FULL', groupCommit: false }),
-    },
-  ];
-  const rounds: Row[][] = cases.map(() => []);
-  for (let round = 1; round <= ROUNDS; round += 1) {
+export interface AppendResult {
+  readonly name: string;
+  readonly batch: number;
+  /** median of the rounds, events/s */
+  readonly rate: number;
+  readonly rounds: readonly number[];
+  readonly note: string;
+}
+
+const runCases = async (cases: readonly Case[], rounds: number): Promise<AppendResult[]> => {
+  const rows: Row[][] = cases.map(() => []);
+  for (let round = 1; round <= rounds; round += 1) {
     for (const [index, testCase] of cases.entries()) {
       const row = await testCase.run();
-      rounds[index]?.push(row);
+      rows[index]?.push(row);
       progress(
-        `round ${round}/${ROUNDS} [${index + 1}/${cases.length}] ${testCase.name}, batch ${testCase.batch}: ` +
+        `round ${round}/${rounds} [${index + 1}/${cases.length}] ${testCase.name}, batch ${testCase.batch}: ` +
           `${Math.round(rate(row)).toLocaleString('en')} events/s`,
       );
     }
   }
-
-  const results = cases.map((testCase, index) => {
-    const rows = rounds[index] ?? [];
-    return { ...testCase, rate: median(rows.map(rate)), note: rows[0]?.note ?? '' };
+  return cases.map((testCase, index) => {
+    const own = rows[index] ?? [];
+    return {
+      name: testCase.name,
+      batch: testCase.batch,
+      rate: median(own.map(rate)),
+      rounds: own.map(rate),
+      note: own[0]?.note ?? '',
+    };
   });
+};
+
+export interface AppendBench {
+  readonly rawInsert1: AppendResult;
+  readonly rawInsert100: AppendResult;
+  readonly adapter1: AppendResult;
+  /** 64 concurrent appenders of one event each: what the command API does under load (group commit) */
+  readonly adapter1Concurrent: AppendResult;
+  readonly adapter100: AppendResult;
+  readonly rawReadParse: AppendResult;
+}
+
+/**
+ * The cases `bench/run.ts` reports, interleaved over `rounds` rounds so disk drift hits every case alike;
+ * `secondsPerCase` is split across the rounds.
+ */
+export const benchAppends = async (secondsPerCase = 3, rounds = ROUNDS, readEvents = 200_000): Promise<AppendBench> => {
+  const durationMs = (secondsPerCase * 1000) / rounds;
+  const cases: Case[] = [
+    { name: 'raw better-sqlite3 inserts', batch: 1, run: () => rawInserts(1, durationMs) },
+    { name: 'raw better-sqlite3 inserts', batch: 100, run: () => rawInserts(100, durationMs) },
+    { name: 'event store port, sequential', batch: 1, run: () => adapterAppends(1, 1, durationMs) },
+    { name: 'event store port, 64 concurrent', batch: 1, run: () => adapterAppends(1, 64, durationMs) },
+    { name: 'event store port, sequential', batch: 100, run: () => adapterAppends(100, 1, durationMs) },
+    { name: 'raw read + JSON.parse', batch: 0, run: () => rawReadParse(readEvents) },
+  ];
+  const [rawInsert1, rawInsert100, adapter1, adapter1Concurrent, adapter100, rawRead] = await runCases(cases, rounds);
+  if (!rawInsert1 || !rawInsert100 || !adapter1 || !adapter1Concurrent || !adapter100 || !rawRead)
+    throw new Error('append bench: a case is missing');
+  return { rawInsert1, rawInsert100, adapter1, adapter1Concurrent, adapter100, rawReadParse: rawRead };
+};
+
+const main = async (): Promise<void> => {
+  const seconds = Number(process.argv[2] ?? '3');
+  const durationMs = ((Number.isFinite(seconds) && seconds > 0 ? seconds : 3) * 1000) / ROUNDS;
+  progress(`event store append benchmark: ${ROUNDS} rounds of ${durationMs / 1000} s per case, files in ${tmpdir()}`);
+  const cases: Case[] = [
+    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 1, run: () => rawInserts(1, durationMs) },
+    { name: 'raw better-sqlite3, 1 transaction per batch', batch: 100, run: () => rawInserts(100, durationMs) },
+    { name: 'adapter, sequential', batch: 1, run: () => adapterAppends(1, 1, durationMs) },
+    {
+      name: 'adapter, sequential, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 1, durationMs, { groupCommit: false }),
+    },
+    { name: 'adapter, 64 concurrent appenders', batch: 1, run: () => adapterAppends(1, 64, durationMs) },
+    {
+      name: 'adapter, 64 concurrent, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 64, durationMs, { groupCommit: false }),
+    },
+    { name: 'adapter, sequential', batch: 100, run: () => adapterAppends(100, 1, durationMs) },
+    {
+      name: 'adapter, 64 concurrent, synchronous=FULL',
+      batch: 1,
+      run: () => adapterAppends(1, 64, durationMs, { synchronous: 'FULL' }),
+    },
+    {
+      name: 'adapter, 64 concurrent, synchronous=FULL, group commit off',
+      batch: 1,
+      run: () => adapterAppends(1, 64, durationMs, { synchronous: 'FULL', groupCommit: false }),
+    },
+  ];
+  const results = await runCases(cases, ROUNDS);
   const baseline = (batch: number): number =>
     results.find((result) => result.name.startsWith('raw') && result.batch === batch)?.rate ?? Number.NaN;
   const lines = [
@@ -206,7 +308,9 @@ const main = async (): Promise<void> => {
   process.stdout.write(`\n${lines.join('\n')}\n`);
 };
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -27,7 +27,7 @@ import { openReadStore } from './read-store';
 const relayCheckpointName = (config: Config): string => `relay:${config.kafkaTopicPrefix}`;
 
 /** Health, readiness and metrics for a process without an API of its own. */
-const opsServer = async (
+export const opsServer = async (
   config: Config,
   logger: Logger,
   metrics: Metrics,

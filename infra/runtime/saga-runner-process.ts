@@ -17,6 +17,7 @@ import { SqliteEventStore } from '../sqlite/sqlite-event-store';
 import { openSqliteDeadLetterStore } from '../sqlite/sqlite-dead-letter-store';
 import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
+import { opsServer } from './processes';
 
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
@@ -90,10 +91,10 @@ export const runSagaRunner = async (
     { bus: config.bus, eventStore: config.eventStore, paymentTimeoutMs: settings.paymentTimeoutMs },
     'saga runner started',
   );
-  // nothing else holds the event loop open here (the bus waits on promises, the scheduler's timer is unref'd)
-  const keepAlive = setInterval(() => undefined, 60_000);
+  // health and metrics; the listening server also keeps the process alive (the scheduler's timer is unref'd)
+  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
   await untilSignal(logger, async () => {
-    clearInterval(keepAlive);
+    await ops.close(1_000);
     await sagas.stop(config.shutdownGraceMs);
     await bus.close();
     await store.close();

@@ -1,0 +1,223 @@
+import { HttpJsonClient } from '../http-client';
+import {
+  completedOrders,
+  headPosition,
+  httpBaseline,
+  runHotSku,
+  runStep,
+  setupCatalogue,
+  type HotSkuResult,
+  type HttpBaseline,
+  type StepResult,
+  type Target,
+} from './load';
+import { int, ms, progress, ratio, row, sleep, type TableRow } from './report';
+
+/** Completion percentiles, or why there are none (no sampled order finished inside the step and its drain). */
+const completion = (s: StepResult, p: 'p50' | 'p99'): string =>
+  s.completionMs.samples === 0 ? 'n/a (no sample finished)' : ms(s.completionMs[p]);
+
+export interface E2eOptions {
+  /** open-loop rates tried in order; the search stops at the first one not held */
+  readonly steps: readonly number[];
+  readonly stepSeconds: number;
+  /** no new step starts after this many seconds of searching */
+  readonly budgetSeconds: number;
+  /** the rate whose command p99 is a goal */
+  readonly p99Rate: number;
+  readonly hotOrders: number;
+  readonly hotStock: number;
+  readonly hotInFlight: number;
+  /** run an extra step at `p99Rate` when the search stopped below it (only worth it where that rate is a goal) */
+  readonly p99Step: boolean;
+  readonly hotSettleTimeoutS: number;
+}
+
+export interface E2eResult {
+  readonly baseline: HttpBaseline;
+  readonly steps: readonly StepResult[];
+  readonly highestHeld: number | undefined;
+  /** the most orders/s ever finished (confirmed and visible) in a step's second half, held or not */
+  readonly bestCompletionRate: number;
+  readonly atP99Rate: StepResult | undefined;
+  readonly hotSku: HotSkuResult;
+  readonly eventsPerOrder: number;
+}
+
+/** Waits (bounded) until every accepted order is finished on the read side, so one step does not bleed into the next. */
+const settle = async (readUrl: string, expected: number, timeoutS: number): Promise<boolean> => {
+  const client = new HttpJsonClient(readUrl, {}, 1);
+  try {
+    const deadline = performance.now() + timeoutS * 1000;
+    while (performance.now() < deadline) {
+      if ((await completedOrders(client)) >= expected) return true;
+      await sleep(500);
+    }
+    return false;
+  } finally {
+    client.close();
+  }
+};
+
+export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> => {
+  const run = `b${Date.now().toString(36)}`;
+  progress('e2e: HTTP baseline (GET /healthz on the engine, same client)');
+  const baseline = await httpBaseline(target.commandUrl, o.p99Rate, 5);
+  progress(
+    `e2e: baseline ${int(baseline.maxRequestsPerSecond)} req/s closed loop; ${o.p99Rate}/s open loop p50 ${ms(baseline.p50)} p99 ${ms(baseline.p99)}`,
+  );
+  const catalogue = await setupCatalogue(target, run);
+  progress('e2e: warm-up 5 s at 100 orders/s');
+  const warm = await runStep(target, catalogue, { rate: 100, durationS: 5, label: 'warm-up' });
+  let accepted = warm.accepted;
+  // the first step must not inherit the warm-up's backlog
+  await settle(target.readUrl, accepted, 60);
+
+  const steps: StepResult[] = [];
+  let highestHeld: number | undefined;
+  const searchStarted = performance.now();
+  for (const rate of o.steps) {
+    if ((performance.now() - searchStarted) / 1000 > o.budgetSeconds) {
+      progress(`e2e: time budget of ${o.budgetSeconds} s spent; stopping the search before ${rate}/s`);
+      break;
+    }
+    progress(`e2e: step ${rate} orders/s for ${o.stepSeconds} s`);
+    const step = await runStep(target, catalogue, { rate, durationS: o.stepSeconds });
+    steps.push(step);
+    accepted += step.accepted;
+    progress(
+      `e2e: ${rate}/s ${step.held ? 'HELD' : 'not held'}: sent ${int(step.achievedSendRate)}/s, finished ${int(step.completionRate)}/s, ` +
+        `backlog slope ${step.backlogSlope.toFixed(1)}/s, drained ${step.drained ? `in ${step.drainS.toFixed(1)} s` : 'NO'}, ` +
+        `command p99 ${ms(step.commandMs.p99)}, completion p99 ${ms(step.completionMs.p99)}`,
+    );
+    if (!step.held) break;
+    highestHeld = rate;
+  }
+  // one bisection between the last rate held and the first one missed, so a coarse ladder still gives a figure
+  const missed = steps.find((s) => !s.held)?.rate;
+  if (missed !== undefined && (performance.now() - searchStarted) / 1000 <= o.budgetSeconds) {
+    const mid = Math.round(((highestHeld ?? 0) + missed) / 2 / 10) * 10;
+    if (mid > (highestHeld ?? 0) && mid < missed) {
+      progress(`e2e: waiting for the backlog, then a bisection step at ${mid} orders/s`);
+      await settle(target.readUrl, accepted, 60);
+      const step = await runStep(target, catalogue, { rate: mid, durationS: o.stepSeconds });
+      steps.push(step);
+      accepted += step.accepted;
+      progress(`e2e: ${mid}/s ${step.held ? 'HELD' : 'not held'}: finished ${int(step.completionRate)}/s`);
+      if (step.held) highestHeld = mid;
+    }
+  }
+
+  let atP99Rate = steps.find((s) => s.rate === o.p99Rate);
+  if (atP99Rate === undefined && o.p99Step) {
+    progress(`e2e: waiting for the backlog, then ${o.p99Rate}/s for the command-latency goal`);
+    await settle(target.readUrl, accepted, 60);
+    atP99Rate = await runStep(target, catalogue, {
+      rate: o.p99Rate,
+      durationS: Math.min(o.stepSeconds, 15),
+      label: `${o.p99Rate}/s (p99)`,
+    });
+    accepted += atP99Rate.accepted;
+  }
+  progress('e2e: waiting for the backlog before the hot SKU');
+  await settle(target.readUrl, accepted, 90);
+  const head = await headPosition(target.readUrl);
+  const eventsPerOrder = head / Math.max(1, accepted);
+
+  progress(`e2e: hot SKU: ${o.hotOrders} orders, ${o.hotInFlight} in flight, ${o.hotStock} units`);
+  const hotSku = await runHotSku(target, run, o.hotOrders, o.hotStock, o.hotInFlight, o.hotSettleTimeoutS);
+  progress(
+    `e2e: hot SKU settled=${hotSku.settled} in ${hotSku.settleS.toFixed(1)} s: confirmed ${hotSku.confirmed}, cancelled ${hotSku.cancelled}, oversold ${hotSku.oversold}`,
+  );
+  const rates = [...steps, ...(atP99Rate ? [atP99Rate] : [])].map((s) => s.completionRate).filter(Number.isFinite);
+  return {
+    baseline,
+    steps,
+    highestHeld,
+    bestCompletionRate: rates.length > 0 ? Math.max(...rates) : Number.NaN,
+    atP99Rate,
+    hotSku,
+    eventsPerOrder,
+  };
+};
+
+export interface E2eGoals {
+  /** orders/s held end to end, or undefined when this mode has no goal */
+  readonly heldRate: number | undefined;
+  readonly p99Ms: number | undefined;
+}
+
+export const e2eRows = (r: E2eResult, goals: E2eGoals, peakRss: readonly (readonly [string, number])[]): TableRow[] => {
+  const held = r.steps.find((s) => s.rate === r.highestHeld);
+  const base = r.baseline;
+  const rows: TableRow[] = [
+    row('HTTP baseline: GET /healthz closed loop (32 conns)', `${int(base.maxRequestsPerSecond)} req/s`),
+    row(
+      'e2e: highest rate held 30 s (POST → Confirmed in read API, backlog flat)',
+      r.highestHeld === undefined ? 'none of the steps' : `${int(r.highestHeld)} orders/s`,
+      {
+        baseline: `${int(base.maxRequestsPerSecond)} req/s`,
+        ratio: ratio(r.highestHeld ?? 0, base.maxRequestsPerSecond),
+        goal: goals.heldRate === undefined ? '' : `≥ ${int(goals.heldRate)} orders/s`,
+        met: goals.heldRate === undefined ? undefined : (r.highestHeld ?? 0) >= goals.heldRate,
+      },
+    ),
+    row('e2e: most orders/s finished in any step (held or not)', `${int(r.bestCompletionRate)} orders/s`, {
+      baseline: `${int(base.maxRequestsPerSecond)} req/s`,
+      ratio: ratio(r.bestCompletionRate, base.maxRequestsPerSecond),
+    }),
+  ];
+  if (held !== undefined) {
+    rows.push(
+      row(
+        `e2e at ${int(held.rate)}/s (highest held): command p50 / p99`,
+        `${ms(held.commandMs.p50)} / ${ms(held.commandMs.p99)}`,
+      ),
+      row(
+        `e2e at ${int(held.rate)}/s: completion p50 / p99 (POST → Confirmed visible)`,
+        `${completion(held, 'p50')} / ${completion(held, 'p99')}`,
+      ),
+    );
+  }
+  const p = r.atP99Rate;
+  if (p !== undefined) {
+    rows.push(
+      row(`command p99 at ${int(p.rate)} orders/s (open loop)`, ms(p.commandMs.p99), {
+        baseline: `${ms(base.p99)} (healthz p99 at ${int(base.rate)}/s)`,
+        ratio: Number.isFinite(base.p99) && base.p99 > 0 ? `${(p.commandMs.p99 / base.p99).toFixed(1)}×` : 'n/a',
+        goal: goals.p99Ms === undefined ? '' : `≤ ${goals.p99Ms} ms`,
+        met: goals.p99Ms === undefined ? undefined : p.commandMs.p99 <= goals.p99Ms,
+      }),
+      row(
+        `  … at ${int(p.rate)}/s: command p50, completion p50 / p99, held`,
+        `${ms(p.commandMs.p50)}, ${completion(p, 'p50')} / ${completion(p, 'p99')}, ${p.held ? 'yes' : 'no'}`,
+      ),
+    );
+  }
+  for (const s of r.steps)
+    rows.push(
+      row(
+        `  step ${int(s.rate)}/s`,
+        `${s.held ? 'held' : 'NOT held'}: finished ${int(s.completionRate)}/s, backlog slope ${s.backlogSlope.toFixed(0)}/s, ` +
+          `cmd p99 ${ms(s.commandMs.p99)}, completion p99 ${completion(s, 'p99')}${s.errors + s.dropped > 0 ? `, errors ${s.errors} dropped ${s.dropped}` : ''}`,
+      ),
+    );
+  const h = r.hotSku;
+  rows.push(
+    row(
+      `hot SKU: ${int(h.orders)} orders (${h.stock} units) settle time`,
+      h.settled ? `${h.settleS.toFixed(1)} s` : `not settled in ${h.settleS.toFixed(0)} s`,
+    ),
+    row('hot SKU: confirmed (read API)', String(h.confirmed), {
+      goal: `= ${h.stock}`,
+      met: h.confirmed === h.stock,
+    }),
+    row('hot SKU: oversold', String(h.oversold), {
+      goal: '0',
+      met: h.oversold === 0 && !(h.skuAvailable < 0),
+    }),
+    row('events per order (global log head ÷ orders)', r.eventsPerOrder.toFixed(1)),
+  );
+  for (const [name, mib] of peakRss) rows.push(row(`peak RSS (VmHWM) ${name}`, `${int(mib)} MiB`));
+  return rows;
+};

@@ -1,0 +1,212 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEngine } from './lib/engine';
+import { runStep, setupCatalogue } from './lib/load';
+import { errorText, int, ms, progress, writeResults } from './lib/report';
+
+/**
+ * CPU profile of the embedded engine on the end-to-end path: `serve` runs under `node --cpu-prof` while orders go in
+ * at a fixed open-loop rate; on SIGTERM node writes the .cpuprofile, which is summarised into the top self-time
+ * functions, inclusive time of the project's own functions, and self time per package.
+ *
+ *   npx tsx bench/profile.ts [--rate 300] [--seconds 20] [--top 25] [--file existing.cpuprofile]
+ */
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+}
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+  readonly startTime: number;
+  readonly endTime: number;
+}
+
+const root = resolve(__dirname, '..');
+
+const isProfile = (u: unknown): u is CpuProfile =>
+  typeof u === 'object' && u !== null && 'nodes' in u && 'samples' in u && 'timeDeltas' in u;
+
+const place = (frame: CallFrame): string => {
+  const path = frame.url.replace(/^file:\/\//, '');
+  if (path === '') return '(native)';
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(path);
+  if (inModules) return `${inModules[1] ?? ''}/${inModules[2] ?? ''}:${frame.lineNumber + 1}`;
+  if (path.startsWith('node:')) return `${path}:${frame.lineNumber + 1}`;
+  // tsx output lines, not source lines: the column tells functions on one generated line apart
+  return `${relative(root, path)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`;
+};
+
+/** Where the time goes, coarsely: the project's folders, each npm package, node internals, V8 (GC, idle). */
+const bucketOf = (frame: CallFrame): string => {
+  const path = frame.url.replace(/^file:\/\//, '');
+  if (path === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native/V8)';
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+  if (inModules) return `npm:${inModules[1] ?? '?'}`;
+  if (path.startsWith('node:')) return 'node internals';
+  return `project:${relative(root, path).split('/')[0] ?? '?'}`;
+};
+
+export interface ProfileLine {
+  readonly name: string;
+  readonly where: string;
+  readonly ms: number;
+  readonly share: number;
+}
+
+export interface ProfileSummary {
+  readonly totalMs: number;
+  readonly idleMs: number;
+  readonly topSelf: readonly ProfileLine[];
+  /** the project's own functions by inclusive time (callees included; recursion counted once) */
+  readonly topInclusive: readonly ProfileLine[];
+  readonly byBucket: readonly ProfileLine[];
+}
+
+export const summarise = (profile: CpuProfile, top = 25): ProfileSummary => {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const keyOf = (f: CallFrame): string => `${f.functionName || '(anonymous)'}\t${place(f)}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const buckets = new Map<string, number>();
+  let idleUs = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (node === undefined) continue;
+    if (node.callFrame.functionName === '(idle)') idleUs += us;
+    self.set(keyOf(node.callFrame), (self.get(keyOf(node.callFrame)) ?? 0) + us);
+    buckets.set(bucketOf(node.callFrame), (buckets.get(bucketOf(node.callFrame)) ?? 0) + us);
+    // walk up once per sampled node, counting each project function once per stack
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      if (frame === undefined) break;
+      const path = frame.url.replace(/^file:\/\//, '');
+      if (!path.startsWith(root) || path.includes('node_modules')) continue;
+      const key = keyOf(frame);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+    }
+  }
+  const busyUs = Math.max(1, totalUs - idleUs);
+  const lines = (m: Map<string, number>, n: number): ProfileLine[] =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => {
+        const [name = key, where = ''] = key.split('\t');
+        return { name, where, ms: us / 1000, share: us / busyUs };
+      });
+  self.delete(`(idle)\t(native)`);
+  buckets.delete('(idle)');
+  return {
+    totalMs: totalUs / 1000,
+    idleMs: idleUs / 1000,
+    topSelf: lines(self, top),
+    topInclusive: lines(inclusive, top),
+    byBucket: lines(buckets, 20),
+  };
+};
+
+const table = (title: string, rows: readonly ProfileLine[]): string =>
+  [
+    `### ${title}`,
+    '',
+    '| # | function | where | ms | % of busy |',
+    '|---:|---|---|---:|---:|',
+    ...rows.map((r, i) => `| ${i + 1} | \`${r.name}\` | ${r.where} | ${int(r.ms)} | ${(r.share * 100).toFixed(1)} |`),
+  ].join('\n');
+
+export const render = (s: ProfileSummary): string =>
+  [
+    `busy ${int(s.totalMs - s.idleMs)} ms of ${int(s.totalMs)} ms profiled (idle ${((s.idleMs / Math.max(1, s.totalMs)) * 100).toFixed(0)} %)`,
+    '',
+    table('Self time by package / folder', s.byBucket),
+    '',
+    table('Top self time', s.topSelf),
+    '',
+    table('Project functions by inclusive time', s.topInclusive),
+  ].join('\n');
+
+const main = async (): Promise<void> => {
+  const args = parseArgs({
+    options: {
+      rate: { type: 'string', default: '300' },
+      seconds: { type: 'string', default: '20' },
+      top: { type: 'string', default: '25' },
+      file: { type: 'string' },
+    },
+  }).values;
+  const top = Number(args.top);
+  if (args.file !== undefined) {
+    const parsed: unknown = JSON.parse(readFileSync(args.file, 'utf8'));
+    if (!isProfile(parsed)) throw new Error(`${args.file} is not a .cpuprofile`);
+    process.stdout.write(`${render(summarise(parsed, top))}\n`);
+    return;
+  }
+  const rate = Number(args.rate);
+  const seconds = Number(args.seconds);
+  const dir = mkdtempSync(join(tmpdir(), 'commerce-profile-'));
+  const profDir = join(dir, 'prof');
+  progress(`profile: engine under --cpu-prof, ${rate} orders/s for ${seconds} s (DATA_DIR=${dir})`);
+  const engine = await startEngine({
+    name: 'serve',
+    subcommand: 'serve',
+    env: { DATA_DIR: dir },
+    logDir: dir,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'],
+  });
+  let step;
+  try {
+    const target = { commandUrl: engine.url, readUrl: engine.url };
+    const catalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
+    step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });
+  } finally {
+    await engine.stop(30_000);
+  }
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error(`no .cpuprofile in ${profDir} (did the engine exit cleanly?)`);
+  const parsed: unknown = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
+  if (!isProfile(parsed)) throw new Error(`${file} is not a .cpuprofile`);
+  const summary = summarise(parsed, top);
+  const saved = writeResults('-profile', {
+    kind: 'profile',
+    rate,
+    seconds,
+    step,
+    summary,
+  });
+  process.stdout.write(
+    `\nengine at ${rate} orders/s for ${seconds} s: held=${step.held}, finished ${int(step.completionRate)}/s, ` +
+      `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}\n\n${render(summary)}\n`,
+  );
+  progress(`profile kept at ${join(profDir, file)}; summary in ${saved}`);
+  // the data dir goes, the profile stays for a closer look (e.g. in Chrome DevTools)
+  rmSync(join(dir, 'events.db'), { force: true });
+};
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    progress(`profile failed: ${errorText(error)}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchAppends, type AppendBench } from './event-store-append';
+import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
+import { startEngine } from './lib/engine';
+import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
+import { errorText, int, markdownTable, progress, ratio, row, writeResults, type TableRow } from './lib/report';
+
+/**
+ * `npm run bench`: the embedded engine's speed and memory figures, each next to a baseline measured in the same run
+ * (the machine is shared and noisy, so only ratios compare across runs). Progress on stderr; a markdown table on
+ * stdout; everything in bench/results/<ISO date>.json.
+ *
+ *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--events N]
+ */
+const args = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'skip-e2e': { type: 'boolean', default: false },
+    'skip-rebuild': { type: 'boolean', default: false },
+    events: { type: 'string' },
+    steps: { type: 'string' },
+  },
+}).values;
+
+const quick = args.quick;
+const events = Number(args.events ?? process.env.BENCH_REBUILD_EVENTS ?? (quick ? 100_000 : 1_000_000));
+const steps = (args.steps ?? '100,250,500,1000,1500,2000,3000,4000').split(',').map(Number);
+
+export const GOALS = {
+  e2eOrdersPerSecond: 3_000,
+  commandP99Ms: 10,
+  appendBatch100OfRaw: 0.5,
+  rebuildOfRawRead: 0.65,
+} as const;
+
+const appendRows = (a: AppendBench): TableRow[] => [
+  row('raw better-sqlite3 inserts, batch 1', `${int(a.rawInsert1.rate)} events/s`),
+  row('raw better-sqlite3 inserts, batch 100', `${int(a.rawInsert100.rate)} events/s`),
+  row('raw read + JSON.parse of the same rows', `${int(a.rawReadParse.rate)} events/s`),
+  row('event store appends via port, batch 1 (sequential)', `${int(a.adapter1.rate)} events/s`, {
+    baseline: `${int(a.rawInsert1.rate)} (raw, batch 1)`,
+    ratio: ratio(a.adapter1.rate, a.rawInsert1.rate),
+  }),
+  row('event store appends via port, batch 1 × 64 concurrent', `${int(a.adapter1Concurrent.rate)} events/s`, {
+    baseline: `${int(a.rawInsert1.rate)} (raw, batch 1)`,
+    ratio: ratio(a.adapter1Concurrent.rate, a.rawInsert1.rate),
+  }),
+  row('event store appends via port, batch 100', `${int(a.adapter100.rate)} events/s`, {
+    baseline: `${int(a.rawInsert100.rate)} (raw, batch 100)`,
+    ratio: ratio(a.adapter100.rate, a.rawInsert100.rate),
+    goal: `≥ ${GOALS.appendBatch100OfRaw * 100} % of raw`,
+    met: a.adapter100.rate >= GOALS.appendBatch100OfRaw * a.rawInsert100.rate,
+  }),
+];
+
+const embeddedE2e = async (): Promise<{ result: E2eResult; rss: [string, number][] }> => {
+  const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-'));
+  progress(`e2e: starting the engine (serve) with DATA_DIR=${dir}`);
+  const engine = await startEngine({ name: 'serve', subcommand: 'serve', env: { DATA_DIR: dir }, logDir: dir });
+  try {
+    const result = await runE2e(
+      { commandUrl: engine.url, readUrl: engine.url },
+      {
+        steps,
+        stepSeconds: quick ? 10 : 30,
+        budgetSeconds: quick ? 90 : 300,
+        p99Rate: 1_000,
+        hotOrders: 2_000,
+        hotStock: 100,
+        hotInFlight: 200,
+        p99Step: true,
+        hotSettleTimeoutS: 120,
+      },
+    );
+    return { result, rss: [['engine (serve)', engine.peakRssMiB()]] };
+  } catch (error) {
+    progress(`e2e failed; engine log tail:\n${engine.tail()}`);
+    throw error;
+  } finally {
+    await engine.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+const main = async (): Promise<void> => {
+  const started = Date.now();
+  progress(
+    `npm run bench${quick ? ' --quick' : ''}: appends, rebuild (${int(events)} events)${args['skip-e2e'] ? '' : ', end to end'}`,
+  );
+  const appends = await benchAppends(quick ? 1.5 : 3, 3, quick ? 100_000 : 200_000);
+  const rebuild: RebuildOutcome = args['skip-rebuild']
+    ? { ok: false, reason: 'skipped (--skip-rebuild)' }
+    : await runRebuildBench(events);
+  if (rebuild.ok)
+    progress(
+      `rebuild: slowest projection ${int(rebuild.figures.slowestPerSecond)} events/s vs raw ${int(rebuild.figures.rawReadPerSecond)}`,
+    );
+  else progress(`rebuild: ${rebuild.reason}`);
+  const e2e = args['skip-e2e'] ? undefined : await embeddedE2e();
+
+  const rows = [
+    ...appendRows(appends),
+    ...rebuildRows(rebuild, GOALS.rebuildOfRawRead),
+    ...(e2e === undefined
+      ? [row('end to end', 'skipped (--skip-e2e)')]
+      : e2eRows(e2e.result, { heldRate: GOALS.e2eOrdersPerSecond, p99Ms: GOALS.commandP99Ms }, e2e.rss)),
+  ];
+  const table = markdownTable(rows);
+  const file = writeResults('', {
+    kind: 'embedded',
+    startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    options: { quick, events, steps, skipE2e: args['skip-e2e'] },
+    machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
+    goals: GOALS,
+    appends,
+    rebuild,
+    e2e: e2e?.result,
+    peakRssMiB: e2e?.rss,
+    table: rows,
+  });
+  process.stdout.write(`\n${table}\n\n`);
+  progress(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${file}`);
+};
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    progress(`bench failed: ${errorText(error)}`);
+    process.exitCode = 1;
+  });
+}

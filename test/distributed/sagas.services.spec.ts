@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { startEngineProcess, type EngineProcess } from '../process-kit';
+
+const required = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this suite through npm run test:services`);
+  return value;
+};
+
+const ORDERS = 200;
+
+describe('the saga runner as its own process on Kafka', function () {
+  this.timeout(300_000);
+  const run = `s${Date.now().toString(36)}`;
+  let dir: string;
+  let env: Record<string, string>;
+  const processes: EngineProcess[] = [];
+
+  const start = async (name: string, sub: string): Promise<EngineProcess> => {
+    const p = await startEngineProcess(name, sub, env, dir);
+    processes.push(p);
+    return p;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'commerce-sagas-'));
+    env = {
+      DATA_DIR: dir,
+      SQLITE_PATH: join(dir, 'events.db'),
+      BUS: 'kafka',
+      KAFKA_BROKERS: required('KAFKA_BROKERS'),
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      PROJECTION_BATCH: '200',
+    };
+  });
+
+  after(async () => {
+    for (const p of processes) await p.stop(5_000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('confirms every order exactly once although the runner is SIGKILLed mid-run', async () => {
+    const commandApi = await start('command-api', 'command-api');
+    await start('relay', 'relay');
+    const runner = await start('saga-runner', 'saga-runner');
+    const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+      const r = await fetch(`${commandApi.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const json = (await r.json()) as Record<string, unknown>;
+      if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    for (const sku of ['MUG-1', 'TEE-1']) {
+      await call('PUT', `/v1/skus/${sku}`, { name: sku, unitPrice: { amount: 900, currency: 'EUR' } });
+      await call('POST', `/v1/skus/${sku}/restock`, { quantity: 5_000 });
+    }
+    let restarted: EngineProcess | undefined;
+    for (let i = 0; i < ORDERS; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          call('POST', '/v1/orders', {
+            orderId: `${run}-o-${i + k}`,
+            customerId: 'c-1',
+            lines: [
+              { sku: 'MUG-1', quantity: 1 },
+              { sku: 'TEE-1', quantity: 2 },
+            ],
+            payment: { token: 'tok_approve' },
+          }),
+        ),
+      );
+      if (i === 80) await runner.kill(); // whatever step each saga was at
+      if (i === 120) restarted = await start('saga-runner-2', 'saga-runner');
+    }
+    expect(restarted).to.not.equal(undefined);
+
+    const store = openSqliteEventStore({ path: env.SQLITE_PATH ?? '' });
+    try {
+      const typesOf = async (stream: string): Promise<string[]> => (await store.readStream(stream)).map((e) => e.type);
+      const deadline = Date.now() + 180_000;
+      for (let i = 0; i < ORDERS; i++) {
+        const id = `${run}-o-${i}`;
+        for (;;) {
+          if ((await typesOf(`order-${id}`)).includes('OrderConfirmed.v1')) break;
+          if (Date.now() > deadline)
+            throw new Error(`order ${id} not confirmed; saga runner log:\n${processes.at(-1)?.tail() ?? ''}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      // every effect exactly once, checked against the event store
+      for (let i = 0; i < ORDERS; i++) {
+        const id = `${run}-o-${i}`;
+        const order = await typesOf(`order-${id}`);
+        expect(
+          order.filter((t) => t === 'OrderConfirmed.v1'),
+          id,
+        ).to.have.length(1);
+        expect(order).to.not.include('OrderCancelled.v1');
+        const payment = await typesOf(`payment-${id}`);
+        expect(
+          payment.filter((t) => t === 'PaymentAuthorized.v1'),
+          id,
+        ).to.have.length(1);
+        expect(
+          payment.filter((t) => t === 'PaymentCaptured.v1'),
+          id,
+        ).to.have.length(1);
+      }
+      for (const sku of ['MUG-1', 'TEE-1']) {
+        const reserved = (await store.readStream(`sku-${sku}`))
+          .filter((e) => e.type === 'StockReserved.v1')
+          .map((e) => (e.data as { orderId: string }).orderId);
+        expect(reserved, sku).to.have.length(ORDERS);
+        expect(new Set(reserved).size, `${sku}: one reservation per order`).to.equal(ORDERS);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -24,6 +24,7 @@ import {
   type StoredDocument,
 } from '../ports/read-store';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
+import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 
 /**
  * Read store on MongoDB (FerretDB v1.24 in tests and CI): one MongoDB collection per read-model collection, each
@@ -70,8 +71,6 @@ export interface MongoReadStoreOptions {
   readonly now?: () => number;
 }
 
-const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const NAMESPACE_NOT_FOUND = 26;
 const NAMESPACE_EXISTS = 48;
 const DUPLICATE_KEY = 11000;
@@ -126,22 +125,6 @@ const versionOf = (stored: Pick<StoredShape, 'version'>): number => stored.versi
 type SortValue = string | number | boolean | null;
 
 type Position = CursorPosition<SortValue>;
-
-const assertCollectionName = (collection: string): void => {
-  if (!COLLECTION_NAME.test(collection)) {
-    throw new RangeError(`invalid collection name ${JSON.stringify(collection)}: expected ${COLLECTION_NAME.source}`);
-  }
-};
-
-const assertFieldName = (field: string): void => {
-  if (!FIELD_NAME.test(field)) {
-    throw new RangeError(`invalid body field name ${JSON.stringify(field)}: expected ${FIELD_NAME.source}`);
-  }
-};
-
-const assertLimit = (limit: number): void => {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-};
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;

@@ -14,6 +14,7 @@ import {
   type StoredDocument,
 } from '../ports/read-store';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
+import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 
 /**
  * Embedded read store: one SQLite file (better-sqlite3, WAL), one table per collection holding each document's
@@ -37,8 +38,6 @@ export interface SqliteReadStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Tables carry a prefix so that any valid collection name (even `sqlite_x`) is a legal, unambiguous table name. */
 const TABLE_PREFIX = 'rm_';
 /** Distinct query shapes kept prepared per collection; beyond it the least recently used one is dropped. */
@@ -64,22 +63,6 @@ interface Clause {
   readonly sql: string;
   readonly params: readonly SqlValue[];
 }
-
-const assertCollectionName = (collection: string): void => {
-  if (!COLLECTION_NAME.test(collection)) {
-    throw new RangeError(`invalid collection name ${JSON.stringify(collection)}: expected ${COLLECTION_NAME.source}`);
-  }
-};
-
-const assertFieldName = (field: string): void => {
-  if (!FIELD_NAME.test(field)) {
-    throw new RangeError(`invalid body field name ${JSON.stringify(field)}: expected ${FIELD_NAME.source}`);
-  }
-};
-
-const assertLimit = (limit: number): void => {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-};
 
 const quote = (identifier: string): string => `"${identifier.replaceAll('"', '""')}"`;
 const tableOf = (collection: string): string => `${TABLE_PREFIX}${collection}`;

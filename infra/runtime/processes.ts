@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { allProjections } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
+import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { readOperations } from '../../read-api/openapi';
 import { dashboardRouter } from '../../read-api/dashboard/router';
@@ -114,9 +115,18 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     groupPrefix: `${config.kafkaTopicPrefix}projection`,
   });
   await runner.start();
+  // saga state per order, shown with the order detail; one stream per document, so it dedupes by stream revision
+  const sagaProjection = new OrderSagaProjector({
+    bus,
+    readStore,
+    logger,
+    group: `${config.kafkaTopicPrefix}projection:order_sagas`,
+  });
+  await sagaProjection.start();
   const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
   logger.info({ projections: allProjections.map((p) => p.name) }, 'projector consuming');
   await untilSignal(logger, async () => {
+    await sagaProjection.stop();
     await runner.stop();
     await bus.close();
     await ops.close(1_000);

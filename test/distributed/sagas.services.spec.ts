@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { startEngineProcess, type EngineProcess } from '../process-kit';
 
@@ -32,6 +33,9 @@ describe('the saga runner as its own process on Kafka', function () {
       DATA_DIR: dir,
       SQLITE_PATH: join(dir, 'events.db'),
       BUS: 'kafka',
+      READ_STORE: 'mongodb',
+      MONGODB_URL: required('MONGODB_URL'),
+      MONGODB_DATABASE: run,
       KAFKA_BROKERS: required('KAFKA_BROKERS'),
       KAFKA_TOPIC_PREFIX: `${run}.`,
       PROJECTION_BATCH: '200',
@@ -40,6 +44,10 @@ describe('the saga runner as its own process on Kafka', function () {
 
   after(async () => {
     for (const p of processes) await p.stop(5_000).catch(() => undefined);
+    const readStore = await openMongoReadStore({ url: env.MONGODB_URL ?? '', database: run }).catch(() => undefined);
+    for (const c of (await readStore?.listCollections().catch(() => [])) ?? [])
+      await readStore?.dropCollection(c).catch(() => undefined);
+    await readStore?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -47,6 +55,8 @@ describe('the saga runner as its own process on Kafka', function () {
     const commandApi = await start('command-api', 'command-api');
     await start('relay', 'relay');
     const runner = await start('saga-runner', 'saga-runner');
+    await start('projector', 'projector');
+    const readApi = await start('read-api', 'read-api');
     const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
       const r = await fetch(`${commandApi.url}${path}`, {
         method,
@@ -119,6 +129,16 @@ describe('the saga runner as its own process on Kafka', function () {
           .map((e) => (e.data as { orderId: string }).orderId);
         expect(reserved, sku).to.have.length(ORDERS);
         expect(new Set(reserved).size, `${sku}: one reservation per order`).to.equal(ORDERS);
+      }
+      // the read side shows each order with its saga state, across processes
+      const last = `${run}-o-${ORDERS - 1}`;
+      const shown = Date.now() + 60_000;
+      for (;;) {
+        const r = await fetch(`${readApi.url}/v1/orders/${last}`);
+        const body = (await r.json()) as { status?: string; saga?: { sagaStatus?: string } };
+        if (body.status === 'Confirmed' && body.saga?.sagaStatus === 'Confirmed') break;
+        if (Date.now() > shown) throw new Error(`read API shows ${JSON.stringify(body).slice(0, 300)}`);
+        await new Promise((r2) => setTimeout(r2, 250));
       }
     } finally {
       await store.close();

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import type { NewEvent } from '../infra/ports/event-store';
 import { openSqliteEventStore } from '../infra/sqlite/sqlite-event-store';
 import { openSqliteReadStore } from '../infra/sqlite/sqlite-read-store';
+import { openMongoReadStore } from '../infra/mongodb/mongo-read-store';
+import type { ReadStore } from '../infra/ports/read-store';
 import { allProjections } from '../projections';
 import { rebuildProjection } from '../projections/rebuild';
 
@@ -179,7 +181,16 @@ const rawRead = (path: string): { events: number; ms: number } => {
   }
 };
 
-export const benchRebuild = async (events = 1_000_000): Promise<RebuildFigures> => {
+/** Where the rebuilt documents go: the embedded SQLite read store by default, or e.g. MongoDB/FerretDB. */
+export type ReadStoreFactory = (folder: string) => Promise<ReadStore>;
+
+const sqliteReadStore: ReadStoreFactory = (folder) =>
+  Promise.resolve(openSqliteReadStore({ path: join(folder, 'read.db') }));
+
+export const benchRebuild = async (
+  events = 1_000_000,
+  target: ReadStoreFactory = sqliteReadStore,
+): Promise<RebuildFigures> => {
   const folder = mkdtempSync(join(tmpdir(), 'rebuild-bench-'));
   try {
     const eventsPath = join(folder, 'events.db');
@@ -203,7 +214,7 @@ export const benchRebuild = async (events = 1_000_000): Promise<RebuildFigures> 
     }
     const portReadEventsPerSecond = (portEvents * 1000) / (performance.now() - portStarted);
     log(`readAll through the port: ${Math.round(portReadEventsPerSecond).toLocaleString('en-US')} events/s`);
-    const readStore = openSqliteReadStore({ path: join(folder, 'read.db') });
+    const readStore = await target(folder);
     const projections: RebuildFigures['projections'][number][] = [];
     try {
       for (const projection of allProjections) {
@@ -243,7 +254,14 @@ if (process.argv[1]?.endsWith('rebuild.ts') === true) {
     log('usage: npx tsx bench/rebuild.ts [events ≥ 1000]');
     process.exitCode = 2;
   } else {
-    benchRebuild(requested).then(
+    // --mongodb <url>: rebuild into MongoDB (FerretDB under `npm run services:start`) instead of SQLite
+    const flag = process.argv.indexOf('--mongodb');
+    const mongoUrl = flag > 0 ? process.argv[flag + 1] : undefined;
+    const target: ReadStoreFactory | undefined =
+      mongoUrl === undefined
+        ? undefined
+        : () => openMongoReadStore({ url: mongoUrl, database: `rebuild_bench_${Date.now().toString(36)}` });
+    benchRebuild(requested, target).then(
       (figures) => {
         process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
       },

@@ -22,6 +22,7 @@ import {
   type RetryPolicy,
   type SagaDecider,
   type SagaEffects,
+  withRejection,
 } from './saga';
 import type {
   CancelledBy,
@@ -547,12 +548,11 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
     case 'LineReserved':
       return { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'reserved') };
     case 'ReservationRejected':
-      return {
-        ...state,
-        lines: withLines(state.lines, [event.sku], ['pending'], 'rejected'),
-        rejectedCommands: [...state.rejectedCommands, event.commandId],
-        lastError: `reservation of ${event.sku} rejected: ${event.code}`,
-      };
+      return withRejection(
+        { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'rejected') },
+        event,
+        `reservation of ${event.sku} rejected: ${event.code}`,
+      );
     case 'AuthorizationRequested': {
       const next = {
         ...state,
@@ -639,11 +639,7 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       return refund === null ? state : settleIfGivenUp({ ...state, refund: { ...refund, status: 'refunded' } });
     }
     case 'CommandRejectionRecorded':
-      return {
-        ...state,
-        rejectedCommands: [...state.rejectedCommands, event.commandId],
-        lastError: `command ${event.commandId} rejected: ${event.code}`,
-      };
+      return withRejection(state, event);
     default:
       return absurd(event);
   }

@@ -14,6 +14,7 @@ import {
   type RetryPolicy,
   type SagaDecider,
   type SagaEffects,
+  withRejection,
 } from './saga';
 import type { RefundDeadline, RefundSagaEvent } from './refund-events';
 
@@ -236,11 +237,7 @@ const evolveStarted = (state: StartedRefundSaga, event: RefundSagaEvent): Starte
         ? { ...state, status: 'Failed', failureReason: event.reason, failedAt: event.at, deadlines: [] }
         : state;
     case 'RefundCommandRejected':
-      return {
-        ...state,
-        rejectedCommands: [...state.rejectedCommands, event.commandId],
-        lastError: `command ${event.commandId} rejected: ${event.code}`,
-      };
+      return withRejection(state, event);
     default:
       return absurd(event);
   }

@@ -85,6 +85,17 @@ export interface DeadlineReached {
  * A command the saga sent was rejected by its centre. A rejection appends no event, so without this input the
  * saga would never hear of it; the runner feeds the domain error's code back with its own clock's time.
  */
+/** What every saga remembers of a rejected command: it is never re-sent, and the reason shows as the last error. */
+export const withRejection = <S extends { readonly rejectedCommands: readonly string[] }>(
+  state: S,
+  rejection: { readonly commandId: string; readonly code: string },
+  lastError = `command ${rejection.commandId} rejected: ${rejection.code}`,
+): S & { readonly lastError: string } => ({
+  ...state,
+  rejectedCommands: [...state.rejectedCommands, rejection.commandId],
+  lastError,
+});
+
 export interface CommandRejected {
   readonly type: 'CommandRejected';
   readonly commandId: string;

@@ -202,9 +202,9 @@ interface CommandRow {
 
 type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
 
-// One JSON document per batch, built by SQLite: a single JSON.parse yields the RecordedEvent objects directly.
-const RECORDED_EVENT_JSON = `json_object('position', position, 'streamId', stream_id, 'revision', revision,
-  'eventId', event_id, 'type', type, 'data', json(data), 'metadata', json(metadata))`;
+// Plain columns: SQLite building one JSON document per batch (json_object + json()) re-parses every data column and
+// costs more than parsing data and metadata per row here.
+const RECORDED_EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
 
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -216,8 +216,8 @@ export class SqliteEventStore implements EventStore {
   private readonly insertEventStmt: Database.Statement<[string, number, string, string, string, string]>;
   private readonly commandStmt: Database.Statement<[string], CommandRow>;
   private readonly insertCommandStmt: Database.Statement<[string, string, number, number]>;
-  private readonly readStreamStmt: Database.Statement<[string, number], string | null>;
-  private readonly readAllStmt: Database.Statement<[number, number], string | null>;
+  private readonly readStreamStmt: Database.Statement<[string, number], EventRow>;
+  private readonly readAllStmt: Database.Statement<[number, number], EventRow>;
   private readonly headStmt: Database.Statement<[], number>;
   private readonly dataVersionStmt: Database.Statement<[], number>;
 
@@ -266,18 +266,15 @@ export class SqliteEventStore implements EventStore {
       'INSERT INTO commands (command_id, stream_id, revision, position) VALUES (?, ?, ?, ?)',
     );
     this.readStreamStmt = db
-      .prepare<[string, number], string | null>(
-        `SELECT json_group_array(${RECORDED_EVENT_JSON} ORDER BY revision) FROM events
-         WHERE stream_id = ? AND revision >= ?`,
+      .prepare<[string, number], EventRow>(
+        `SELECT ${RECORDED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
       )
-      .pluck();
+      .raw();
     this.readAllStmt = db
-      .prepare<[number, number], string | null>(
-        `SELECT json_group_array(${RECORDED_EVENT_JSON} ORDER BY position) FROM (
-           SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?
-         )`,
+      .prepare<[number, number], EventRow>(
+        `SELECT ${RECORDED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
       )
-      .pluck();
+      .raw();
     this.headStmt = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM events').pluck();
     this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
 
@@ -342,7 +339,7 @@ export class SqliteEventStore implements EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
     try {
       this.assertOpen();
-      return Promise.resolve(parseBatch(this.readStreamStmt.get(streamId, options?.fromRevision ?? 0)));
+      return Promise.resolve(parseRows(this.readStreamStmt.all(streamId, options?.fromRevision ?? 0)));
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -404,7 +401,7 @@ export class SqliteEventStore implements EventStore {
   /** @internal the next events after a position, for subscriptions */
   readAfter(after: number, maxCount: number): readonly RecordedEvent[] {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
-    return parseBatch(this.readAllStmt.get(after, maxCount));
+    return parseRows(this.readAllStmt.all(after, maxCount));
   }
 
   /** @internal */
@@ -674,11 +671,19 @@ const serialize = (event: NewEvent): SerializedEvent => {
   return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
 };
 
-const parseBatch = (json: string | null | undefined): readonly RecordedEvent[] => {
-  if (json === null || json === undefined) return [];
-  const parsed: unknown = JSON.parse(json);
-  // The rows were written by this adapter from NewEvent values; decoding `data` is the domain codecs' job.
-  return parsed as readonly RecordedEvent[];
-};
+/** position, stream id, revision, event id, type, data, metadata (`.raw()` rows: arrays, no key lookups) */
+type EventRow = [number, string, number, string, string, string, string];
+
+// The rows were written by this adapter from NewEvent values; decoding `data` is the domain codecs' job.
+const parseRows = (rows: readonly EventRow[]): readonly RecordedEvent[] =>
+  rows.map(([position, streamId, revision, eventId, type, data, metadata]) => ({
+    position,
+    streamId,
+    revision,
+    eventId,
+    type,
+    data: JSON.parse(data) as RecordedEvent['data'],
+    metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
+  }));
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

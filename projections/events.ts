@@ -30,3 +30,13 @@ export const decodeDomainEvent = (recorded: RecordedEvent): E.Either<string, Pro
     })),
   );
 };
+
+/** The stored type names (every version the registries read) of these domain event types. */
+export const storedTypesOf = (types: readonly DomainEvent['type'][]): ReadonlySet<string> => {
+  const wanted = new Set<string>(types);
+  const stored = new Set<string>();
+  for (const registry of [orderEvents, inventoryEvents, paymentEvents]) {
+    for (const [storedType, type] of registry.readableTypes) if (wanted.has(type)) stored.add(storedType);
+  }
+  return stored;
+};

@@ -18,6 +18,7 @@ export const storedProjection = <Doc>(projection: Projection<Doc>): Projection<u
   name: projection.name,
   version: projection.version,
   indexes: projection.indexes,
+  eventTypes: projection.eventTypes,
   documentIds: projection.documentIds,
   evolve: (doc, e, id) => projection.evolve(doc as Doc | null, e, id),
 });

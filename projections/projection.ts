@@ -26,6 +26,11 @@ export interface Projection<Doc> {
   readonly version: number;
   /** body fields the read API filters or sorts on */
   readonly indexes: readonly string[];
+  /**
+   * The event types this projection reads; `documentIds` answers none for every other type (a rebuild reads only
+   * these types from the log, so one missing here would be missing from the rebuilt model).
+   */
+  readonly eventTypes: readonly DomainEvent['type'][];
   /** ids of the documents this event changes (none if the projection ignores it) */
   readonly documentIds: (e: ProjectedEvent) => readonly string[];
   readonly evolve: (doc: Doc | null, e: ProjectedEvent, id: string) => Doc;

@@ -29,6 +29,11 @@ export interface StoredEventData {
 export interface EventRegistry<Ev extends { readonly type: string }> {
   /** every stored type name this registry writes, e.g. ['OrderPlaced.v1', …] */
   readonly storedTypes: readonly string[];
+  /**
+   * Every stored type name this registry reads (what it writes and what its upcasters read) with the domain event
+   * type it decodes to, e.g. `OrderPlaced.v1` → `OrderPlaced`.
+   */
+  readonly readableTypes: ReadonlyMap<string, Ev['type']>;
   readonly handles: (storedType: string) => boolean;
   readonly encode: (event: Ev) => StoredEventData;
   /** decodes stored data (after upcasting) or names what is wrong with it */
@@ -47,11 +52,25 @@ export const eventRegistry = <Ev extends { readonly type: string }>(
 ): EventRegistry<Ev> => {
   const byStoredType = new Map<string, t.Type<Ev, unknown>>();
   const versionOf = new Map<string, number>();
-  for (const [type, def] of Object.entries(definitions) as [string, EventDefinition<Ev>][]) {
+  const readableTypes = new Map<string, Ev['type']>();
+  for (const [type, def] of Object.entries(definitions) as [Ev['type'], EventDefinition<Ev>][]) {
     byStoredType.set(storedTypeName(type, def.version), def.codec);
     versionOf.set(type, def.version);
+    readableTypes.set(storedTypeName(type, def.version), type);
   }
   const upcasterFrom = new Map(upcasters.map((u) => [u.from, u]));
+  for (const { from } of upcasters) {
+    // bounded like `decode`: follow the chain to the type it ends at
+    let current = upcasterFrom.get(from)?.to;
+    for (let hops = 0; current !== undefined && hops <= upcasters.length; hops++) {
+      const type = readableTypes.get(current);
+      if (type !== undefined) {
+        readableTypes.set(from, type);
+        break;
+      }
+      current = upcasterFrom.get(current)?.to;
+    }
+  }
   const handles = (storedType: string): boolean => byStoredType.has(storedType) || upcasterFrom.has(storedType);
 
   const decode = (stored: StoredEventData): E.Either<string, Ev> => {
@@ -74,6 +93,7 @@ export const eventRegistry = <Ev extends { readonly type: string }>(
 
   return {
     storedTypes: [...byStoredType.keys()],
+    readableTypes,
     handles,
     encode: (event) => {
       const version = versionOf.get(event.type);

@@ -77,6 +77,29 @@ export type PlacedOrderDoc = OrderDocCommon & {
 export type OrderDoc = UnplacedOrderDoc | PlacedOrderDoc;
 
 /** Which order an event belongs to, if any; stock events name it only when they concern a reservation or return. */
+/** Every event that names an order (`orderIdOf`): the order's own, its payment's and its stock reservations'. */
+const ORDER_EVENT_TYPES: readonly DomainEvent['type'][] = [
+  'OrderPlaced',
+  'OrderConfirmed',
+  'OrderShipped',
+  'OrderCancelled',
+  'RefundRequested',
+  'RefundCompleted',
+  'RefundFailed',
+  'PaymentAuthorized',
+  'PaymentDeclined',
+  'PaymentAuthorizationFailed',
+  'PaymentCaptured',
+  'PaymentVoided',
+  'PaymentRefunded',
+  'PaymentRefundFailed',
+  'StockReserved',
+  'ReservationReleased',
+  'ReservationCommitted',
+  'ReservationExpired',
+  'StockRestocked',
+];
+
 export const orderIdOf = (event: DomainEvent): string | undefined => {
   switch (event.type) {
     case 'OrderPlaced':
@@ -295,6 +318,7 @@ export const ordersProjection: Projection<OrderDoc> = {
   name: 'orders',
   version: 1,
   indexes: ['status', 'customerId', 'placedAt'],
+  eventTypes: ORDER_EVENT_TYPES,
   documentIds: (e) => {
     const id = orderIdOf(e.event);
     return id === undefined ? [] : [id];

@@ -53,14 +53,18 @@ export type PaymentDoc = PaymentSummary & {
 
 const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
 
-const isPaymentEvent = (event: DomainEvent): event is PaymentEvent =>
-  event.type === 'PaymentAuthorized' ||
-  event.type === 'PaymentDeclined' ||
-  event.type === 'PaymentAuthorizationFailed' ||
-  event.type === 'PaymentCaptured' ||
-  event.type === 'PaymentVoided' ||
-  event.type === 'PaymentRefunded' ||
-  event.type === 'PaymentRefundFailed';
+const PAYMENT_EVENT_TYPES: readonly PaymentEvent['type'][] = [
+  'PaymentAuthorized',
+  'PaymentDeclined',
+  'PaymentAuthorizationFailed',
+  'PaymentCaptured',
+  'PaymentVoided',
+  'PaymentRefunded',
+  'PaymentRefundFailed',
+];
+const paymentEventTypes: ReadonlySet<string> = new Set(PAYMENT_EVENT_TYPES);
+
+const isPaymentEvent = (event: DomainEvent): event is PaymentEvent => paymentEventTypes.has(event.type);
 
 const currencyOf = (event: PaymentEvent): string =>
   event.type === 'PaymentVoided' ? NO_CURRENCY : event.amount.currency;
@@ -203,6 +207,7 @@ export const paymentsProjection: Projection<PaymentDoc> = {
   name: 'payments',
   version: 1,
   indexes: ['status'],
+  eventTypes: PAYMENT_EVENT_TYPES,
   documentIds: (e) => {
     const id = paymentOrderId(e.event);
     return id === undefined ? [] : [id];

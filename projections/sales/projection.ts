@@ -40,11 +40,15 @@ export type SalesDoc = {
 export const hourBucketId = (at: string): string => `hour:${at.slice(0, 13)}`;
 export const dayBucketId = (at: string): string => `day:${at.slice(0, 10)}`;
 
-const counted = (event: DomainEvent): boolean =>
-  event.type === 'OrderPlaced' ||
-  event.type === 'OrderConfirmed' ||
-  event.type === 'OrderCancelled' ||
-  event.type === 'RefundCompleted';
+const SALES_EVENT_TYPES: readonly DomainEvent['type'][] = [
+  'OrderPlaced',
+  'OrderConfirmed',
+  'OrderCancelled',
+  'RefundCompleted',
+];
+const salesEventTypes: ReadonlySet<string> = new Set(SALES_EVENT_TYPES);
+
+const counted = (event: DomainEvent): boolean => salesEventTypes.has(event.type);
 
 const bucketIds = (e: ProjectedEvent): readonly string[] =>
   counted(e.event) ? [hourBucketId(e.event.at), dayBucketId(e.event.at)] : [];
@@ -154,6 +158,7 @@ export const salesProjection: Projection<SalesDoc> = {
   name: 'sales',
   version: 1,
   indexes: ['granularity', 'start'],
+  eventTypes: SALES_EVENT_TYPES,
   documentIds: bucketIds,
   evolve: evolveBucket,
 };

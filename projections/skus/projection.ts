@@ -31,15 +31,19 @@ export type SkuDoc = {
   readonly counters: SkuCounters;
 };
 
-const isInventoryEvent = (event: DomainEvent): event is InventoryEvent =>
-  event.type === 'SkuDefined' ||
-  event.type === 'SkuUpdated' ||
-  event.type === 'StockRestocked' ||
-  event.type === 'StockAdjusted' ||
-  event.type === 'StockReserved' ||
-  event.type === 'ReservationReleased' ||
-  event.type === 'ReservationCommitted' ||
-  event.type === 'ReservationExpired';
+const SKU_EVENT_TYPES: readonly InventoryEvent['type'][] = [
+  'SkuDefined',
+  'SkuUpdated',
+  'StockRestocked',
+  'StockAdjusted',
+  'StockReserved',
+  'ReservationReleased',
+  'ReservationCommitted',
+  'ReservationExpired',
+];
+const skuEventTypes: ReadonlySet<string> = new Set(SKU_EVENT_TYPES);
+
+const isInventoryEvent = (event: DomainEvent): event is InventoryEvent => skuEventTypes.has(event.type);
 
 const emptySku = (id: string, at: string): SkuDoc => ({
   sku: id,
@@ -106,6 +110,7 @@ export const skusProjection: Projection<SkuDoc> = {
   name: 'skus',
   version: 1,
   indexes: ['lowStock', 'sku'],
+  eventTypes: SKU_EVENT_TYPES,
   documentIds: (e) => (isInventoryEvent(e.event) ? [e.event.sku] : []),
   evolve: evolveSku,
 };

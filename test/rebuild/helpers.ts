@@ -48,6 +48,7 @@ export const changedOrders = (): Projection<unknown> => ({
   name: ordersProjection.name,
   version: ordersProjection.version + 1,
   indexes: ordersProjection.indexes,
+  eventTypes: ordersProjection.eventTypes,
   documentIds: ordersProjection.documentIds,
   evolve: (doc, e, id) => {
     const next = ordersProjection.evolve(doc as OrderDoc | null, e, id);

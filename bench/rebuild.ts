@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent } from '../infra/ports/event-store';
 import { openSqliteEventStore } from '../infra/sqlite/sqlite-event-store';
+import { openSqliteLogReader } from '../infra/sqlite/sqlite-log-reader';
 import { openSqliteReadStore } from '../infra/sqlite/sqlite-read-store';
 import { openMongoReadStore } from '../infra/mongodb/mongo-read-store';
 import type { ReadStore } from '../infra/ports/read-store';
@@ -214,12 +215,14 @@ export const benchRebuild = async (
     }
     const portReadEventsPerSecond = (portEvents * 1000) / (performance.now() - portStarted);
     log(`readAll through the port: ${Math.round(portReadEventsPerSecond).toLocaleString('en-US')} events/s`);
+    const logReader = openSqliteLogReader({ path: eventsPath });
     const readStore = await target(folder);
     const projections: RebuildFigures['projections'][number][] = [];
     try {
       for (const projection of allProjections) {
         const result = await rebuildProjection({
           eventStore,
+          logReader,
           readStore,
           projection,
           batchSize: PAGE,
@@ -240,6 +243,7 @@ export const benchRebuild = async (
       }
     } finally {
       await readStore.close();
+      logReader.close();
       await eventStore.close();
     }
     return { events: head, rawEventsPerSecond, portReadEventsPerSecond, projections };

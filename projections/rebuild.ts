@@ -1,9 +1,12 @@
 import type { EventStore, RecordedEvent } from '../infra/ports/event-store';
+import { filteringLogReader, type LogReader, type LogWindow } from '../infra/ports/log-reader';
 import type { Delivery } from '../infra/ports/message-bus';
 import type { ReadStore, StoredDocument } from '../infra/ports/read-store';
+import { storedTypesOf } from './events';
 import { collectionName, type Projection } from './projection';
 import { readEntry, writeEntry, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker } from './worker';
+import { WriteBackStore } from './write-back';
 
 /**
  * Blue/green rebuilds: replay the event store's global log into a new collection while the live one keeps serving,
@@ -14,6 +17,10 @@ import { PROGRESS_COLLECTION, ProjectionWorker } from './worker';
  * earlier one for the same document is still missing (progress is a high-water mark). The rebuild writes in log
  * order from its checkpoint; the live worker switches only once the checkpoint covers everything before its batch
  * (ProjectionRunner.follow). The rebuild tails after the switch until the live worker has taken over.
+ *
+ * Speed: the rebuild reads only the event types the projection uses (`LogReader`: SQLite skips the others before
+ * parsing them), and while it builds — the only writer of its target — it holds the documents in memory and writes
+ * each once per checkpoint (`WriteBackStore`), creating the target's indexes once at the end of the build.
  *
  * Distributed mode (Kafka): projectors deliver per partition, so the rebuild and a projector must never write the
  * same collection. Reads switch only when the operator confirms the projectors are stopped; the rebuild then tails to
@@ -41,6 +48,8 @@ export interface RebuildProgress {
 
 export interface RebuildOptions {
   readonly eventStore: Pick<EventStore, 'readAll' | 'headPosition'>;
+  /** reads the log by event type; default: `readAll` filtered in memory */
+  readonly logReader?: LogReader;
   readonly readStore: ReadStore;
   readonly projection: Projection<unknown>;
   readonly mode?: RebuildMode;
@@ -51,8 +60,10 @@ export interface RebuildOptions {
   readonly force?: boolean;
   /** switch once the target is fewer than this many events behind the head; default 100 */
   readonly threshold?: number;
-  /** events per read and per worker batch; default 2,000 */
+  /** events examined per read; default 2,000 */
   readonly batchSize?: number;
+  /** while building, write the documents and move the checkpoint every this many events; default 100,000 */
+  readonly checkpointEvery?: number;
   /** distributed mode: the operator confirmed that no projector is running */
   readonly projectorsStopped?: boolean;
   readonly onProgress?: (progress: RebuildProgress) => void;
@@ -226,8 +237,16 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   const startedFrom = position;
   let head = await eventStore.headPosition();
   let events = 0;
-  const worker = new ProjectionWorker(projection, withoutProgressDocuments(readStore), target);
+  const reader = options.logReader ?? filteringLogReader(eventStore);
+  const types = storedTypesOf(projection.eventTypes);
+  const checkpointEvery = options.checkpointEvery ?? 100_000;
+  const direct = withoutProgressDocuments(readStore);
+  // while it builds, the rebuild is the target's only writer: documents wait in memory for the next checkpoint
+  const held = new WriteBackStore(direct, { collection: target, startsEmpty: (await readStore.count(target)) === 0 });
+  let worker = new ProjectionWorker(projection, held, target);
   await worker.init();
+  let holding = true;
+  let sinceCheckpoint = 0;
 
   const progress = (phase: RebuildPhase): RebuildProgress => {
     const seconds = (now() - started) / 1000;
@@ -260,24 +279,54 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     };
   };
 
-  /** Applies the next page; false at the head. The checkpoint moves only after the documents are written. */
+  /**
+   * The checkpoint moves only after the documents are written. While building, a checkpoint is written in the
+   * background as folding goes on (documents ahead of the checkpoint are harmless: their progress skips what they
+   * hold when a resumed rebuild applies those events again); one at a time, and its failure stops the rebuild.
+   */
+  let writing: Promise<void> | undefined;
+  const checkpoint = async (wait: boolean): Promise<void> => {
+    if (writing !== undefined) await writing;
+    writing = undefined;
+    sinceCheckpoint = 0;
+    const at = position;
+    const headNow = head;
+    const write = (async () => {
+      if (holding) await held.flush();
+      await commit((e) => ({
+        ...e,
+        ...(e.rebuild?.state === 'switched' ? { live: { ...e.live, builtThrough: at } } : {}),
+        ...(e.rebuild ? { rebuild: { ...e.rebuild, position: at, head: headNow } } : {}),
+      }));
+    })();
+    // awaited by the next checkpoint; until then its failure must not count as unhandled
+    write.catch(() => undefined);
+    if (wait) await write;
+    else writing = write;
+  };
+  /** The build is over: write what is held, index the target, and write through from now on (live writers join). */
+  const stopHolding = async (): Promise<void> => {
+    if (!holding) return;
+    await checkpoint(true);
+    await held.flush({ indexes: true });
+    holding = false;
+    worker = new ProjectionWorker(projection, direct, target);
+    await worker.init();
+  };
+
+  /** Applies the next window of the log; false at the head. */
   const step = async (phase: RebuildPhase): Promise<boolean> => {
-    const page = await eventStore.readAll({ after: position, maxCount: batchSize });
-    const last = page.at(-1);
-    if (last === undefined) {
+    const window: LogWindow = await reader.readTypes({ after: position, maxCount: batchSize, types });
+    if (window.examined === 0) {
       head = Math.max(head, await eventStore.headPosition());
       return false;
     }
-    await worker.handle(deliveries(page));
-    position = last.position;
-    events += page.length;
-    if (page.length < batchSize || position > head) head = Math.max(position, await eventStore.headPosition());
-    const at = position;
-    await commit((e) => ({
-      ...e,
-      ...(e.rebuild?.state === 'switched' ? { live: { ...e.live, builtThrough: at } } : {}),
-      ...(e.rebuild ? { rebuild: { ...e.rebuild, position: at, head } } : {}),
-    }));
+    if (window.events.length > 0) await worker.handle(deliveries(window.events));
+    position = window.through;
+    events += window.examined;
+    sinceCheckpoint += window.examined;
+    if (window.examined < batchSize || position > head) head = Math.max(position, await eventStore.headPosition());
+    if (!holding || sinceCheckpoint >= checkpointEvery) await checkpoint(!holding);
     const current = progress(phase);
     options.onProgress?.(current);
     await options.afterBatch?.(current);
@@ -288,10 +337,14 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   // build until the target is close enough to the head to switch without a visible jump
   if (entry.rebuild?.state === 'building') {
     for (;;) {
-      if (aborted()) return result('aborted');
+      if (aborted()) {
+        await checkpoint(true);
+        return result('aborted');
+      }
       const more = await step('building');
       if (!more || head - position < threshold) break;
     }
+    await stopHolding();
     let verification: Verification | undefined;
     if (options.verify === true) {
       options.onProgress?.(progress('verifying'));
@@ -340,6 +393,7 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
 
   /** Embedded: tail the log into the target until the live worker writes it too (or nobody did for a while). */
   async function finishHandover(verification: Verification | undefined): Promise<RebuildResult> {
+    await stopHolding();
     const handoverTimeoutMs = options.handoverTimeoutMs ?? 10_000;
     let idleSince = now();
     let handedOver = false;
@@ -435,6 +489,8 @@ export interface VerifyOptions {
   readonly allUpTo?: number;
   readonly sampleSize?: number;
   readonly rechecks?: number;
+  /** pause before the first recheck, doubling per round, so live workers catch up too; default 100 ms */
+  readonly recheckDelayMs?: number;
   readonly random?: () => number;
 }
 
@@ -491,6 +547,7 @@ export const verifyCollections = async (options: VerifyOptions): Promise<Verific
   }
   let unsettled = 0;
   for (let round = 0; round < (options.rechecks ?? 3) && recheck.size > 0; round++) {
+    await sleep((options.recheckDelayMs ?? 100) * 2 ** round);
     await options.catchUp();
     const ids = [...recheck];
     recheck.clear();
@@ -529,10 +586,13 @@ export const verifyCollections = async (options: VerifyOptions): Promise<Verific
 
 export interface ResetOptions {
   readonly eventStore: Pick<EventStore, 'readAll' | 'headPosition'>;
+  readonly logReader?: LogReader;
   readonly readStore: ReadStore;
   readonly projection: Projection<unknown>;
   readonly mode?: RebuildMode;
   readonly batchSize?: number;
+  /** write the documents every this many events; default 100,000 */
+  readonly checkpointEvery?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
   readonly now?: () => number;
 }
@@ -554,18 +614,28 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
   }
   const collection = entry.live.collection;
   await readStore.dropCollection(collection);
-  const worker = new ProjectionWorker(projection, readStore, collection);
+  // workers are stopped: the reset is the only writer, and its progress records wait for the documents
+  const held = new WriteBackStore(readStore, { collection, startsEmpty: true });
+  const worker = new ProjectionWorker(projection, held, collection);
   await worker.init();
+  const reader = options.logReader ?? filteringLogReader(eventStore);
+  const types = storedTypesOf(projection.eventTypes);
+  const checkpointEvery = options.checkpointEvery ?? 100_000;
+  let sinceFlush = 0;
   let position = 0;
   let events = 0;
   const head = await eventStore.headPosition();
   for (;;) {
-    const page = await eventStore.readAll({ after: position, maxCount: batchSize });
-    const last = page.at(-1);
-    if (last === undefined) break;
-    await worker.handle(deliveries(page));
-    position = last.position;
-    events += page.length;
+    const window = await reader.readTypes({ after: position, maxCount: batchSize, types });
+    if (window.examined === 0) break;
+    if (window.events.length > 0) await worker.handle(deliveries(window.events));
+    position = window.through;
+    events += window.examined;
+    sinceFlush += window.examined;
+    if (sinceFlush >= checkpointEvery) {
+      await held.flush();
+      sinceFlush = 0;
+    }
     const seconds = (now() - started) / 1000;
     const eventsPerSecond = seconds > 0 ? events / seconds : 0;
     options.onProgress?.({
@@ -580,6 +650,7 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
       etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : undefined,
     });
   }
+  await held.flush({ indexes: true });
   const live: RegistryEntry['live'] =
     options.mode === 'kafka'
       ? { collection, version: projection.version, rebuiltThrough: position }

@@ -18,6 +18,7 @@ import type { EventStore } from '../ports/event-store';
 import type { ReadStore } from '../ports/read-store';
 import { openEventStore } from '../runtime/event-store';
 import { openReadStore } from '../runtime/read-store';
+import { openSqliteLogReader } from '../sqlite/sqlite-log-reader';
 
 export const projectionsUsage = `Usage: commerce projections <command> [options]
 
@@ -339,6 +340,12 @@ export const runProjectionsCli = async (
     readStore: await openReadStore(config, logger),
   };
   const { eventStore, readStore } = stores;
+  // SQLite: read the wanted event types on a read-only connection of its own, skipping the others before parsing
+  const sqliteReader =
+    io.stores === undefined && config.eventStore === 'sqlite' && config.sqlitePath !== ':memory:'
+      ? openSqliteLogReader({ path: config.sqlitePath })
+      : undefined;
+  const logReader = sqliteReader === undefined ? {} : { logReader: sqliteReader };
   const mode: RebuildMode = config.bus === 'kafka' ? 'kafka' : 'embedded';
   try {
     switch (parsed.command) {
@@ -371,6 +378,7 @@ export const runProjectionsCli = async (
           const progress = reporter(err, io.isTTY ?? process.stderr.isTTY, now);
           const result = await rebuildProjection({
             eventStore,
+            ...logReader,
             readStore,
             projection,
             mode,
@@ -426,6 +434,7 @@ export const runProjectionsCli = async (
         const progress = reporter(err, io.isTTY ?? process.stderr.isTTY, now);
         const result = await resetProjection({
           eventStore,
+          ...logReader,
           readStore,
           projection,
           mode,
@@ -455,6 +464,7 @@ export const runProjectionsCli = async (
     err(`commerce projections: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
+    sqliteReader?.close();
     if (io.stores === undefined) {
       await readStore.close();
       await eventStore.close();

@@ -99,6 +99,7 @@ describe('a blue/green projection rebuild', () => {
         readStore: api.engine.readStore,
         projection: orders,
         batchSize: 25,
+        checkpointEvery: 25,
         afterBatch: () => {
           batches += 1;
           if (batches === 3) throw new Error('killed');

@@ -19,8 +19,8 @@ import { WriteBackStore } from './write-back';
  * (ProjectionRunner.follow). The rebuild tails after the switch until the live worker has taken over.
  *
  * Speed: the rebuild reads only the event types the projection uses (`LogReader`: SQLite skips the others before
- * parsing them), and while it builds — the only writer of its target — it holds the documents in memory and writes
- * each once per checkpoint (`WriteBackStore`), creating the target's indexes once at the end of the build.
+ * parsing them), and until reads switch — while it is the only writer of its target — it holds the documents in memory
+ * and writes each once per checkpoint (`WriteBackStore`), creating the target's indexes once, just before the switch.
  *
  * Distributed mode (Kafka): projectors deliver per partition, so the rebuild and a projector must never write the
  * same collection. Reads switch only when the operator confirms the projectors are stopped; the rebuild then tails to
@@ -169,8 +169,17 @@ const withoutRebuild = (entry: RegistryEntry): RegistryEntry => ({
   old: entry.old,
 });
 
-/** Rebuilds one projection; see the module comment for the handover. */
+/** Rebuilds one projection; see the module comment for the handover. Leaves no checkpoint write running behind. */
 export const rebuildProjection = async (options: RebuildOptions): Promise<RebuildResult> => {
+  const background = new Set<Promise<void>>();
+  try {
+    return await build(options, background);
+  } finally {
+    await Promise.allSettled(background);
+  }
+};
+
+const build = async (options: RebuildOptions, background: Set<Promise<void>>): Promise<RebuildResult> => {
   const { projection, readStore, eventStore } = options;
   const mode = options.mode ?? 'embedded';
   const batchSize = options.batchSize ?? 2_000;
@@ -301,10 +310,12 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     })();
     // awaited by the next checkpoint; until then its failure must not count as unhandled
     write.catch(() => undefined);
+    background.add(write);
+    void write.finally(() => background.delete(write)).catch(() => undefined);
     if (wait) await write;
     else writing = write;
   };
-  /** The build is over: write what is held, index the target, and write through from now on (live writers join). */
+  /** Reads switch next: write what is held, index the target, and write through from now on (live writers join). */
   const stopHolding = async (): Promise<void> => {
     if (!holding) return;
     await checkpoint(true);
@@ -341,19 +352,23 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
         await checkpoint(true);
         return result('aborted');
       }
-      const more = await step('building');
-      if (!more || head - position < threshold) break;
+      if (!(await step('building'))) break;
+      // the head known at the start is reached: look again, and keep building while new events came meanwhile
+      if (head - position < threshold) head = Math.max(head, await eventStore.headPosition());
+      if (head - position < threshold) break;
     }
-    await stopHolding();
     let verification: Verification | undefined;
     if (options.verify === true) {
       options.onProgress?.(progress('verifying'));
+      // verification reads the target from the store
+      await checkpoint(true);
       verification = await verifyCollections({
         readStore,
         live: entry.live.collection,
         target,
         catchUp: async () => {
           while (await step('verifying'));
+          await checkpoint(true);
         },
         ...(options.verifyAllUpTo === undefined ? {} : { allUpTo: options.verifyAllUpTo }),
       });
@@ -361,10 +376,17 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     }
     if (mode === 'kafka') {
       if (options.projectorsStopped !== true) {
+        await checkpoint(true);
         return result('needs-projectors-stopped', verification ? { verification } : {});
       }
       // nobody else writes the target: bring it to the head, then projectors take over above `rebuiltThrough`
-      while (await step('tailing')) if (aborted()) return result('aborted');
+      while (await step('tailing')) {
+        if (aborted()) {
+          await checkpoint(true);
+          return result('aborted');
+        }
+      }
+      await stopHolding();
       const through = position;
       await commit((e) => ({
         name: e.name,
@@ -374,12 +396,24 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
       options.onProgress?.(progress('done'));
       return result('switched', verification ? { verification } : {});
     }
-    // reads must not go back in time at the switch: first reach what the live collection already shows
-    for (;;) {
-      const shown = await readStore.get(PROGRESS_COLLECTION, `${entry.live.collection}@${ALL}`);
-      const livePosition = typeof shown?.body.position === 'number' ? shown.body.position : 0;
-      if (position >= livePosition || aborted() || !(await step('tailing'))) break;
+    // Reads must not go back in time at the switch: first reach what the live collection already shows. Writing
+    // what is held takes a while, and the live worker goes on meanwhile: catch up again, still holding, until a
+    // flush is small; then the last catch-up writes through (bounded: on a slow store under heavy load the live
+    // worker may stay a few events ahead, and reads then step back by those for a moment).
+    const reachLive = async (maxSteps = Number.POSITIVE_INFINITY): Promise<void> => {
+      for (let steps = 0; steps < maxSteps; steps++) {
+        const shown = await readStore.get(PROGRESS_COLLECTION, `${entry.live.collection}@${ALL}`);
+        const livePosition = typeof shown?.body.position === 'number' ? shown.body.position : 0;
+        if (position >= livePosition || aborted() || !(await step('tailing'))) break;
+      }
+    };
+    await reachLive();
+    for (let round = 0, flushed = Number.POSITIVE_INFINITY; round < 5 && flushed > 100; round++) {
+      flushed = await held.flush({ indexes: round === 0 });
+      await reachLive();
     }
+    await stopHolding();
+    await reachLive(3);
     const through = position;
     await commit((e) => ({
       ...e,

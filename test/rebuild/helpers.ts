@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ordersProjection, type OrderDoc } from '../../projections';
+import { allProjections, ordersProjection, type OrderDoc } from '../../projections';
 import { foldStore } from '../../projections/fold';
 import type { Projection } from '../../projections/projection';
 import type { EventStore } from '../../infra/ports/event-store';
@@ -16,7 +16,10 @@ export const placeOrder = (id: string, quantity = 1) =>
     payment: { token: 'tok_approve' },
   });
 
-/** Places `count` orders through the API, ids `<prefix>-0…`; returns the last position. */
+/**
+ * Places `count` orders through the API, ids `<prefix>-0…`, and waits until every live projection shows them;
+ * returns the last position.
+ */
 export const seedOrders = async (api: TestApi, count: number, prefix = 'seed'): Promise<number> => {
   expect((await api.request(defineMug)).status).to.be.within(200, 299);
   let position = 0;
@@ -24,6 +27,9 @@ export const seedOrders = async (api: TestApi, count: number, prefix = 'seed'): 
     const response = await api.request(placeOrder(`${prefix}-${i}`, 1 + (i % 3)));
     expect(response.status, JSON.stringify(response.body)).to.equal(202);
     position = Number(response.body.position);
+  }
+  for (const { name } of allProjections) {
+    expect(await api.engine.projections.waitFor(name, position, 10_000), `${name} caught up`).to.equal(true);
   }
   return position;
 };

@@ -176,10 +176,14 @@ const main = async (): Promise<void> => {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'],
   });
   let step;
+  let cpuMsPerOrder = Number.NaN;
   try {
     const target = { commandUrl: engine.url, readUrl: engine.url };
     const catalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
+    const cpuBefore = engine.cpuSeconds();
     step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });
+    // the step ends once its orders are finished (or the drain timed out): the CPU they cost, per order
+    cpuMsPerOrder = ((engine.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, step.accepted);
   } finally {
     await engine.stop(30_000);
   }
@@ -193,11 +197,13 @@ const main = async (): Promise<void> => {
     rate,
     seconds,
     step,
+    cpuMsPerOrder,
     summary,
   });
   process.stdout.write(
     `\nengine at ${rate} orders/s for ${seconds} s: held=${step.held}, finished ${int(step.completionRate)}/s, ` +
-      `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}\n\n${render(summary)}\n`,
+      `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}, ` +
+      `engine CPU ${cpuMsPerOrder.toFixed(2)} ms per order (drained: ${step.drained})\n\n${render(summary)}\n`,
   );
   progress(`profile kept at ${join(profDir, file)}; summary in ${saved}`);
   // the data dir goes, the profile stays for a closer look (e.g. in Chrome DevTools)

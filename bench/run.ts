@@ -13,7 +13,9 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * (the machine is shared and noisy, so only ratios compare across runs). Progress on stderr; a markdown table on
  * stdout; everything in bench/results/<ISO date>.json.
  *
- *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--events N]
+ *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--skip-rebuild] [--only e2e|appends|rebuild] [--events N]
+ *
+ * `--only e2e` runs just the end-to-end part (no append or rebuild benchmark), e.g. while working on the hot path.
  */
 const args = parseArgs({
   options: {
@@ -22,8 +24,19 @@ const args = parseArgs({
     'skip-rebuild': { type: 'boolean', default: false },
     events: { type: 'string' },
     steps: { type: 'string' },
+    only: { type: 'string' },
   },
 }).values;
+
+const PARTS = ['appends', 'rebuild', 'e2e'] as const;
+type Part = (typeof PARTS)[number];
+const isPart = (value: string): value is Part => (PARTS as readonly string[]).includes(value);
+if (args.only !== undefined && !isPart(args.only)) {
+  throw new Error(`--only takes one of ${PARTS.join(', ')}, not ${args.only}`);
+}
+const runs = (part: Part): boolean => args.only === undefined || args.only === part;
+const skipE2e = args['skip-e2e'] || !runs('e2e');
+const skipRebuild = args['skip-rebuild'] || !runs('rebuild');
 
 const quick = args.quick;
 const events = Number(args.events ?? process.env.BENCH_REBUILD_EVENTS ?? (quick ? 100_000 : 1_000_000));
@@ -87,25 +100,30 @@ const embeddedE2e = async (): Promise<{ result: E2eResult; rss: [string, number]
 
 const main = async (): Promise<void> => {
   const started = Date.now();
-  progress(
-    `npm run bench${quick ? ' --quick' : ''}: appends, rebuild (${int(events)} events)${args['skip-e2e'] ? '' : ', end to end'}`,
-  );
-  const appends = await benchAppends(quick ? 1.5 : 3, 3, quick ? 100_000 : 200_000);
-  const rebuild: RebuildOutcome = args['skip-rebuild']
-    ? { ok: false, reason: 'skipped (--skip-rebuild)' }
+  const parts = [
+    ...(runs('appends') ? ['appends'] : []),
+    ...(skipRebuild ? [] : [`rebuild (${int(events)} events)`]),
+    ...(skipE2e ? [] : ['end to end']),
+  ];
+  progress(`npm run bench${quick ? ' --quick' : ''}: ${parts.join(', ')}`);
+  const appends = runs('appends') ? await benchAppends(quick ? 1.5 : 3, 3, quick ? 100_000 : 200_000) : undefined;
+  const rebuild: RebuildOutcome = skipRebuild
+    ? { ok: false, reason: args['skip-rebuild'] ? 'skipped (--skip-rebuild)' : `skipped (--only ${args.only ?? ''})` }
     : await runRebuildBench(events);
   if (rebuild.ok)
     progress(
       `rebuild: slowest projection ${int(rebuild.figures.slowestPerSecond)} events/s vs raw ${int(rebuild.figures.rawReadPerSecond)}`,
     );
   else progress(`rebuild: ${rebuild.reason}`);
-  const e2e = args['skip-e2e'] ? undefined : await embeddedE2e();
+  const e2e = skipE2e ? undefined : await embeddedE2e();
 
   const rows = [
-    ...appendRows(appends),
-    ...rebuildRows(rebuild, GOALS.rebuildOfRawRead),
+    ...(appends === undefined ? [] : appendRows(appends)),
+    ...(skipRebuild && args.only !== undefined ? [] : rebuildRows(rebuild, GOALS.rebuildOfRawRead)),
     ...(e2e === undefined
-      ? [row('end to end', 'skipped (--skip-e2e)')]
+      ? args.only === undefined
+        ? [row('end to end', 'skipped (--skip-e2e)')]
+        : []
       : e2eRows(e2e.result, { heldRate: GOALS.e2eOrdersPerSecond, p99Ms: GOALS.commandP99Ms }, e2e.rss)),
   ];
   const table = markdownTable(rows);
@@ -113,7 +131,7 @@ const main = async (): Promise<void> => {
     kind: 'embedded',
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
-    options: { quick, events, steps, skipE2e: args['skip-e2e'] },
+    options: { quick, events, steps, skipE2e, skipRebuild, only: args.only },
     machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
     goals: GOALS,
     appends,

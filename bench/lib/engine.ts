@@ -12,6 +12,8 @@ export interface EngineProcess {
   readonly logFile: string;
   /** peak resident set (VmHWM) so far, in MiB; NaN where /proc is missing */
   peakRssMiB(): number;
+  /** CPU seconds used so far (see `cpuSeconds`) */
+  cpuSeconds(): number;
   tail(lines?: number): string;
   /** SIGTERM, SIGKILL after `timeoutMs` */
   stop(timeoutMs?: number): Promise<void>;
@@ -47,6 +49,20 @@ export const peakRssMiB = (pid: number): number => {
   if (!existsSync(file)) return Number.NaN;
   const kb = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(file, 'utf8'))?.[1];
   return kb === undefined ? Number.NaN : Number(kb) / 1024;
+};
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN where /proc is missing. Unlike
+ * latency or throughput it hardly moves when other work shares the machine: the signal for "cheaper per order".
+ */
+export const cpuSeconds = (pid: number): number => {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return Number.NaN;
+  // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+  const text = readFileSync(file, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
 };
 
 export interface StartOptions {
@@ -102,6 +118,7 @@ export const startEngine = async (o: StartOptions): Promise<EngineProcess> => {
     logFile,
     tail,
     peakRssMiB: () => peakRssMiB(pid),
+    cpuSeconds: () => cpuSeconds(pid),
     async stop(timeoutMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

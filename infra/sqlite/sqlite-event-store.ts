@@ -43,7 +43,15 @@ export interface SqliteEventStoreOptions {
    * in its own transaction at once.
    */
   readonly groupCommit?: boolean;
+  /**
+   * Events of the log's tail kept in memory for live subscriptions (default 20,000; 0: none). Every in-process
+   * subscriber (projections, saga runner, relay) follows the same tail: with the window, a page is read and parsed
+   * once and the same RecordedEvent objects go to every subscriber, instead of once per subscriber.
+   */
+  readonly sharedReadWindow?: number;
 }
+
+const DEFAULT_SHARED_READ_WINDOW = 20_000;
 
 /** Some, but not all, of an append's event ids are already in the stream (or not as the same consecutive run). */
 export class PartialDuplicateAppendError extends Error {
@@ -135,21 +143,33 @@ const migrate = (db: Database.Database): void => {
   run.immediate();
 };
 
-/** Checkpoints kept in the event store's database, so a consumer can save them next to what it wrote. */
+/**
+ * Checkpoints kept in the event store's database, so a consumer can save them next to what it wrote. Saves made in
+ * one turn of the event loop (every in-process consumer saves after each batch) are written in one transaction; each
+ * `save` resolves once its position is committed.
+ */
 export class SqliteCheckpointStore implements CheckpointStore {
   private readonly loadStmt: Database.Statement<[string], number>;
   private readonly saveStmt: Database.Statement<[string, number]>;
+  private readonly saveAll: Database.Transaction<(saves: ReadonlyMap<string, number>) => void>;
+  private pending = new Map<string, number>();
+  private waiting: { readonly resolve: () => void; readonly reject: (error: Error) => void }[] = [];
+  private flushScheduled = false;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     migrate(db);
     this.loadStmt = db.prepare<[string], number>('SELECT position FROM checkpoints WHERE name = ?').pluck();
     this.saveStmt = db.prepare<[string, number]>(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
+    this.saveAll = db.transaction((saves: ReadonlyMap<string, number>) => {
+      for (const [name, position] of saves) this.saveStmt.run(name, position);
+    });
   }
 
   load(name: string): Promise<number> {
     try {
+      this.flush();
       return Promise.resolve(this.loadStmt.get(name) ?? 0);
     } catch (error) {
       return Promise.reject(toError(error));
@@ -157,13 +177,40 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   save(name: string, position: number): Promise<void> {
-    try {
-      if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`invalid position ${position}`);
-      this.saveStmt.run(name, position);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(toError(error));
+    if (!Number.isSafeInteger(position) || position < 0) {
+      return Promise.reject(new RangeError(`invalid position ${position}`));
     }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(name, position);
+      this.waiting.push({ resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        try {
+          this.flush();
+        } catch {
+          // flush rejected the saves it took
+        }
+      });
+    });
+  }
+
+  /** @internal writes the saves not written yet (before the connection closes) */
+  flush(): void {
+    if (this.waiting.length === 0) return;
+    const saves = this.pending;
+    const waiting = this.waiting;
+    this.pending = new Map();
+    this.waiting = [];
+    try {
+      if (!this.db.open) throw new EventStoreClosedError();
+      this.saveAll.immediate(saves);
+    } catch (error) {
+      for (const w of waiting) w.reject(toError(error));
+      throw error;
+    }
+    for (const w of waiting) w.resolve();
   }
 }
 
@@ -235,14 +282,21 @@ export class SqliteEventStore implements EventStore {
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
   private checkpointStoreInstance: SqliteCheckpointStore | undefined;
+  private readonly window: LogWindow;
 
   constructor(options: SqliteEventStoreOptions) {
+    this.window = new LogWindow(options.sharedReadWindow ?? DEFAULT_SHARED_READ_WINDOW);
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.groupCommit = options.groupCommit ?? true;
     this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      // Every append dirties pages spread over the unique indexes (event ids, command ids are random). A longer WAL
+      // between checkpoints copies each hot page back once instead of every ~1,000 pages written, and a larger
+      // page cache keeps those index pages from being read again.
+      this.db.pragma('wal_autocheckpoint = 8000');
+      this.db.pragma('cache_size = -65536');
       migrate(this.db);
     } catch (error) {
       this.db.close();
@@ -395,13 +449,36 @@ export class SqliteEventStore implements EventStore {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.stopPolling();
-    this.db.close();
+    try {
+      this.checkpointStoreInstance?.flush();
+    } finally {
+      this.db.close();
+    }
   }
 
-  /** @internal the next events after a position, for subscriptions */
+  /**
+   * @internal the next events after a position, for subscriptions: from the shared window of the log's tail when it
+   * covers `after`, else from the file (and the window follows the reader that moved past it).
+   */
   readAfter(after: number, maxCount: number): readonly RecordedEvent[] {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
-    return parseRows(this.readAllStmt.all(after, maxCount));
+    const window = this.window;
+    if (!window.covers(after)) {
+      const page = parseRows(this.readAllStmt.all(after, maxCount));
+      // not known to reach the end of the log: the next reader past it looks at the file
+      window.stale();
+      window.restartAfter(after, page);
+      return page;
+    }
+    const cached = window.after(after, maxCount);
+    // nothing committed since the window last looked past its end (a commit here or elsewhere marks it stale)
+    if (cached.length === maxCount || window.current) return cached;
+    const wanted = maxCount - cached.length;
+    const fresh = parseRows(this.readAllStmt.all(window.end, wanted));
+    window.extend(fresh);
+    // a short page reached the end of the log: until the next commit, the file has nothing past the window
+    if (fresh.length < wanted) window.checked();
+    return cached.length === 0 ? fresh : [...cached, ...fresh];
   }
 
   /** @internal */
@@ -522,6 +599,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   private wakeSubscriptions(): void {
+    // the log may have grown: the shared window must look at the file again
+    this.window.stale();
     if (this.wakeups.length === 0) return;
     const wakeups = this.wakeups;
     this.wakeups = [];
@@ -551,6 +630,93 @@ export class SqliteEventStore implements EventStore {
   private forget(subscription: SqliteSubscription): void {
     this.subscriptions.delete(subscription);
     if (this.subscriptions.size === 0) this.stopPolling();
+  }
+}
+
+/**
+ * A gap-free run of the log, (start, end], exactly as the file holds it: every page put in was read with
+ * `position > x ORDER BY position LIMIT n` on a WAL snapshot, which is a prefix of the log, so no event in the run's
+ * range can commit later. Readers inside the run are answered from memory; whoever reads past its end extends it.
+ */
+class LogWindow {
+  private events: RecordedEvent[] = [];
+  private startAfter = 0;
+  private endAt = -1;
+  private upToDate = false;
+
+  constructor(private readonly capacity: number) {}
+
+  /** the last position the window is known complete through (meaningful when it covers a reader) */
+  get end(): number {
+    return this.endAt;
+  }
+
+  /** true while no commit can have happened since the file was last read past the window's end */
+  get current(): boolean {
+    return this.upToDate;
+  }
+
+  /** the file was just read to its end past the window: only a commit makes the window stale again */
+  checked(): void {
+    this.upToDate = true;
+  }
+
+  /** a commit here, or one seen from another connection */
+  stale(): void {
+    this.upToDate = false;
+  }
+
+  covers(after: number): boolean {
+    return this.capacity > 0 && after >= this.startAfter && after <= this.endAt;
+  }
+
+  /** up to `maxCount` events after `after` (which the window covers) */
+  after(after: number, maxCount: number): RecordedEvent[] {
+    const events = this.events;
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((events[mid]?.position ?? 0) <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return events.slice(lo, lo + maxCount);
+  }
+
+  /** a page read after `end` */
+  extend(page: readonly RecordedEvent[]): void {
+    const last = page[page.length - 1];
+    if (last === undefined) return;
+    for (const event of page) this.events.push(event);
+    this.endAt = last.position;
+    this.trim();
+  }
+
+  /** a page read after a position the window did not cover: joined to the window when they touch, else restarts it */
+  restartAfter(after: number, page: readonly RecordedEvent[]): void {
+    if (this.capacity === 0) return;
+    const last = page[page.length - 1]?.position ?? after;
+    if (after > this.endAt) {
+      // a reader ahead of the window (or the first one): the window starts over where it reads
+      this.events = [...page];
+      this.startAfter = after;
+      this.endAt = last;
+    } else if (last >= this.startAfter) {
+      // a reader catching up into the window: (after, last] and (start, end] make one run
+      const rest = last >= this.endAt ? [] : this.after(last, this.events.length);
+      this.events = [...page, ...rest];
+      this.startAfter = after;
+      this.endAt = Math.max(this.endAt, last);
+    } else return; // history well behind the window: read by one subscriber catching up, not worth keeping
+    this.trim();
+  }
+
+  private trim(): void {
+    // in chunks, so the copy is paid once per `capacity / 2` events
+    if (this.events.length <= this.capacity) return;
+    const drop = this.events.length - Math.floor(this.capacity / 2);
+    this.startAfter = this.events[drop - 1]?.position ?? this.startAfter;
+    this.events = this.events.slice(drop);
   }
 }
 

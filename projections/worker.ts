@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { EMBEDDED_SOURCE } from '../infra/bus/embedded-bus';
 import type { Delivery } from '../infra/ports/message-bus';
+import type { RecordedEvent } from '../infra/ports/event-store';
 import type { DocumentWrite, ReadStore, StoredDocument } from '../infra/ports/read-store';
 import { decodeDomainEvent } from './events';
 import type { Projection, ProjectedEvent } from './projection';
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   readonly conflictRetries?: number;
   /** first delay before such a retry, doubling up to 1 s, with jitter; default 25 ms */
   readonly conflictBackoffMs?: number;
+  /** documents this worker last wrote, kept to skip reading them back (default 5,000; 0: none) */
+  readonly cacheSize?: number;
 }
 
 interface Touch {
@@ -46,6 +49,80 @@ interface Touch {
 }
 
 const MAX_CONFLICT_BACKOFF_MS = 1_000;
+
+/**
+ * Decoded once per recorded event, for every projection of the process: the embedded bus hands the same
+ * RecordedEvent object to each worker, and decoding (io-ts) is a pure function of it.
+ */
+const decoded = new WeakMap<RecordedEvent, ReturnType<typeof decodeDomainEvent>>();
+
+export const decodeOnce = (recorded: RecordedEvent): ReturnType<typeof decodeDomainEvent> => {
+  let result = decoded.get(recorded);
+  if (result === undefined) {
+    result = decodeDomainEvent(recorded);
+    decoded.set(recorded, result);
+  }
+  return result;
+};
+
+/**
+ * The documents one writer last wrote, per id, least recently used first, so a worker does not read back (and
+ * parse) what it wrote itself. Safe without invalidation because every write names the version it was computed
+ * from: a cached document another writer changed since is refused as a conflict, forgotten here, and reloaded.
+ */
+export class DocumentCache {
+  private readonly docs = new Map<string, StoredDocument>();
+
+  constructor(
+    private readonly store: Pick<ReadStore, 'getMany'>,
+    private readonly collection: string,
+    private readonly size = 5_000,
+  ) {}
+
+  /** the documents as last known: from memory when `cached`, else (and for what memory lacks) from the store */
+  async getMany(ids: readonly string[], cached = true): Promise<ReadonlyMap<string, StoredDocument>> {
+    if (!cached || this.size === 0) {
+      for (const id of ids) this.docs.delete(id);
+      return this.store.getMany(this.collection, ids);
+    }
+    const found = new Map<string, StoredDocument>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const doc = this.docs.get(id);
+      if (doc === undefined) missing.push(id);
+      else found.set(id, doc);
+    }
+    if (missing.length > 0) {
+      for (const [id, doc] of await this.store.getMany(this.collection, missing)) found.set(id, doc);
+    }
+    return found;
+  }
+
+  /** a write the store accepted (versions count from 1, +1 per write) */
+  remember(write: DocumentWrite): void {
+    if (this.size === 0 || write.expectedVersion === 'any') return;
+    this.docs.delete(write.id);
+    this.docs.set(write.id, {
+      id: write.id,
+      body: write.body,
+      progress: write.progress,
+      version: write.expectedVersion + 1,
+    });
+    if (this.docs.size > this.size) {
+      const oldest = this.docs.keys().next();
+      if (!oldest.done) this.docs.delete(oldest.value);
+    }
+  }
+
+  forget(id: string): void {
+    this.docs.delete(id);
+  }
+
+  /** after a failure that may have written part of a batch: nothing in memory can be trusted */
+  clear(): void {
+    this.docs.clear();
+  }
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,6 +140,7 @@ export class ProjectionWorker<Doc> {
   private status: WorkerStatus;
   private readonly conflictRetries: number;
   private readonly conflictBackoffMs: number;
+  private readonly cache: DocumentCache;
 
   constructor(
     private readonly projection: Projection<Doc>,
@@ -72,6 +150,7 @@ export class ProjectionWorker<Doc> {
   ) {
     this.conflictRetries = options.conflictRetries ?? 10;
     this.conflictBackoffMs = options.conflictBackoffMs ?? 25;
+    this.cache = new DocumentCache(store, collection, options.cacheSize);
     this.status = {
       name: projection.name,
       version: projection.version,
@@ -107,13 +186,13 @@ export class ProjectionWorker<Doc> {
     let maxPosition = this.status.position;
     for (const delivery of batch) {
       maxPosition = Math.max(maxPosition, delivery.event.position);
-      const decoded = decodeDomainEvent(delivery.event);
+      const event = decodeOnce(delivery.event);
       // Events of other kinds (saga bookkeeping, markers) are not read-model input.
-      if (E.isLeft(decoded)) continue;
-      for (const id of this.projection.documentIds(decoded.right)) {
+      if (E.isLeft(event)) continue;
+      for (const id of this.projection.documentIds(event.right)) {
         const list = touched.get(id);
-        if (list) list.push({ delivery, event: decoded.right });
-        else touched.set(id, [{ delivery, event: decoded.right }]);
+        if (list) list.push({ delivery, event: event.right });
+        else touched.set(id, [{ delivery, event: event.right }]);
       }
     }
     const sources = new Map<string, { sequence: number; position: number }>();
@@ -122,7 +201,15 @@ export class ProjectionWorker<Doc> {
       if (!prev || d.sequence > prev.sequence)
         sources.set(d.source, { sequence: d.sequence, position: d.event.position });
     }
-    const { applied, written, conflicts } = await this.write(touched);
+    let outcome;
+    try {
+      outcome = await this.write(touched);
+    } catch (error) {
+      // what the store holds now is unknown (a write may have landed): read every document again next time
+      this.cache.clear();
+      throw error;
+    }
+    const { applied, written, conflicts } = outcome;
     const now = new Date().toISOString();
     // after the documents: progress must never claim more than what is written
     await this.store.putMany(
@@ -173,7 +260,8 @@ export class ProjectionWorker<Doc> {
         const backoff = Math.min(MAX_CONFLICT_BACKOFF_MS, this.conflictBackoffMs * 2 ** (attempt - 1));
         await sleep(backoff * (0.5 + Math.random() / 2));
       }
-      const existing = await this.store.getMany(this.collection, pending);
+      // a retry reloads: the refused documents were changed by another writer
+      const existing = await this.cache.getMany(pending, attempt === 0);
       const writes: DocumentWrite[] = [];
       const appliedById = new Map<string, number>();
       for (const id of pending) {
@@ -185,10 +273,14 @@ export class ProjectionWorker<Doc> {
       if (writes.length === 0) break;
       const result = await this.store.putMany(this.collection, writes);
       const refused = new Set(result.conflicts);
-      for (const { id } of writes) {
-        if (refused.has(id)) continue;
-        applied += appliedById.get(id) ?? 0;
+      for (const write of writes) {
+        if (refused.has(write.id)) {
+          this.cache.forget(write.id);
+          continue;
+        }
+        applied += appliedById.get(write.id) ?? 0;
         written += 1;
+        this.cache.remember(write);
       }
       conflicts += refused.size;
       pending = [...refused];

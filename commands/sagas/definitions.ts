@@ -80,9 +80,16 @@ const domainDecoders: readonly DomainDecoder[] = [orderEvents, inventoryEvents, 
 export const decodeCentreEvent = (
   recorded: Pick<RecordedEvent, 'type' | 'data'>,
 ): E.Either<string, DomainEvent> | undefined => {
+  const cached = centreEvents.get(recorded);
+  if (cached !== undefined) return cached.decoded;
   const decoder = domainDecoders.find((d) => d.handles(recorded.type));
-  return decoder?.decode({ type: recorded.type, data: recorded.data });
+  const decoded = decoder?.decode({ type: recorded.type, data: recorded.data });
+  centreEvents.set(recorded, { decoded });
+  return decoded;
 };
+
+/** Decoded once per stored event object (the embedded bus may deliver one object again, e.g. on a retry). */
+const centreEvents = new WeakMap<object, { readonly decoded: E.Either<string, DomainEvent> | undefined }>();
 
 /** Decodes a saga stream's stored event; one that cannot be read stops the saga rather than fold a wrong state. */
 export const decodeSagaEvent = <Ev extends { readonly type: string }>(

@@ -19,6 +19,12 @@ export interface ConsumerOptions {
   /** consumer group (Kafka) or checkpoint name (embedded); members of one group share the work */
   readonly group: string;
   readonly maxBatch?: number;
+  /**
+   * After a batch smaller than `maxBatch`, wait this long before asking for the next one, so that events arriving
+   * meanwhile come in one batch (Kafka's fetch.max.wait in spirit): fewer, larger batches for consumers whose cost
+   * is mostly per batch, at up to this much added latency. Adapters may ignore it.
+   */
+  readonly lingerMs?: number;
 }
 
 export interface Consumer {

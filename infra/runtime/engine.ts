@@ -33,6 +33,8 @@ import { openSqliteDeadLetterStore, type DeadLetterStore } from '../sqlite/sqlit
 import { openSqliteEventStore } from '../sqlite/sqlite-event-store';
 import { openReadStore } from './read-store';
 
+const EMBEDDED_LINGER_MS = 10;
+
 /** The whole engine in one process: command API, embedded fan-out, projections and read API on one port. */
 export interface EmbeddedEngine {
   readonly url: string;
@@ -84,7 +86,9 @@ export const startEmbeddedEngine = async (
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
   const store = openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
   const readStore = await openReadStore(config, logger);
-  const bus = new EmbeddedBus(store, store.checkpointStore());
+  // consumers at the head wait a moment for more events: per-batch costs (a read-store transaction, a checkpoint)
+  // are most of a projection's work at low batch sizes
+  const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: EMBEDDED_LINGER_MS });
   registerRebuildMetrics(metrics.registry, readStore, allProjections);
   const projections = new ProjectionRunner({
     bus,

@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
 import * as E from 'fp-ts/Either';
+import { fulfilmentEvents } from '../../domain/sagas';
 import type { Logger } from '../../infra/observability/logger';
+import type { RecordedEvent } from '../../infra/ports/event-store';
 import type { Consumer, Delivery, MessageBus } from '../../infra/ports/message-bus';
 import type { DocumentWrite, ReadStore, StoredDocument } from '../../infra/ports/read-store';
 import { handleWithDeadLetters, type DeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import { DocumentCache } from '../worker';
 import {
   ORDER_SAGAS,
   decodeFulfilmentRecorded,
@@ -25,6 +28,10 @@ export interface OrderSagaProjectorOptions {
   readonly maxBatch?: number;
 }
 
+/** What `decodeFulfilmentRecorded` looks at before it decodes: everything else it answers undefined for. */
+const isFulfilmentSagaEvent = (recorded: RecordedEvent): boolean =>
+  recorded.streamId.startsWith('saga-fulfilment-') && fulfilmentEvents.handles(recorded.type);
+
 export const ORDER_SAGAS_CONSUMER = `projection:${ORDER_SAGAS.name}`;
 
 /**
@@ -36,9 +43,11 @@ export class OrderSagaProjector {
   private consumer: Consumer | undefined;
   private highest = 0;
   private readonly progress = new EventEmitter();
+  private readonly cache: DocumentCache;
 
   constructor(private readonly options: OrderSagaProjectorOptions) {
     this.progress.setMaxListeners(0);
+    this.cache = new DocumentCache(options.readStore, orderSagasCollection);
   }
 
   get position(): number {
@@ -54,9 +63,11 @@ export class OrderSagaProjector {
         ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}),
       },
       async (batch) => {
-        if (deadLetters === undefined) await this.handle(batch);
-        else {
-          await handleWithDeadLetters(batch, (part) => this.handle(part), {
+        // only fulfilment saga events are input: the rest would each cost a dead-letter lookup and be skipped
+        const input = batch.filter((d) => isFulfilmentSagaEvent(d.event));
+        if (input.length > 0 && deadLetters === undefined) await this.handle(input);
+        else if (input.length > 0 && deadLetters !== undefined) {
+          await handleWithDeadLetters(input, (part) => this.handle(part), {
             consumer: ORDER_SAGAS_CONSUMER,
             store: deadLetters,
             attempts: this.options.attempts ?? 3,
@@ -105,6 +116,16 @@ export class OrderSagaProjector {
   }
 
   async handle(batch: readonly Delivery[]): Promise<void> {
+    try {
+      await this.apply(batch);
+    } catch (error) {
+      // a write may have landed: read every document again next time
+      this.cache.clear();
+      throw error;
+    }
+  }
+
+  private async apply(batch: readonly Delivery[]): Promise<void> {
     const touched = new Map<string, ProjectedSagaEvent[]>();
     for (const delivery of batch) {
       const decoded = decodeFulfilmentRecorded(delivery.event);
@@ -120,7 +141,8 @@ export class OrderSagaProjector {
     // another projector may write the same document meanwhile: fold again from what it wrote (bounded)
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= 10) throw new Error(`order_sagas documents kept changing: ${pending.slice(0, 5).join(', ')}`);
-      const existing = await this.options.readStore.getMany(orderSagasCollection, pending);
+      // a retry reloads: the refused documents were changed by another writer
+      const existing = await this.cache.getMany(pending, attempt === 0);
       const writes: DocumentWrite[] = [];
       for (const id of pending) {
         const write = this.fold(id, touched.get(id) ?? [], existing.get(id));
@@ -128,7 +150,12 @@ export class OrderSagaProjector {
       }
       if (writes.length === 0) return;
       const result = await this.options.readStore.putMany(orderSagasCollection, writes);
-      pending = [...result.conflicts];
+      const refused = new Set(result.conflicts);
+      for (const write of writes) {
+        if (refused.has(write.id)) this.cache.forget(write.id);
+        else this.cache.remember(write);
+      }
+      pending = [...refused];
     }
   }
 

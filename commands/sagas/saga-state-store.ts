@@ -10,6 +10,14 @@ import type { Deadline, SagaName } from '../../domain/sagas';
  *   and the end of the dispatch leaves a row behind, and the next start re-sends the outbox of every event past
  *   `dispatched`. A row disappears once everything it announced was dispatched, so the table only holds sagas with
  *   work in flight.
+ *
+ * Writes that may land late are queued and written together, in one transaction per turn of the event loop (the
+ * saga runner makes several per saga step, each its own commit otherwise): timers set after an append, dispatch
+ * progress, fired timers. Everything that must be durable before the caller goes on — the announcement written
+ * before an append — commits synchronously together with what is queued, and every read sees the queued writes.
+ * A crash loses at most the queued writes, which are either re-derived (timers from the streams, for every saga
+ * with a dispatch row) or harmless (a dispatch re-sent: commands are idempotent; a timer firing twice: its input
+ * key dedupes it).
  */
 export interface Timer {
   readonly saga: SagaName;
@@ -109,12 +117,16 @@ export class SqliteSagaStateStore implements SagaStateStore {
   private readonly countTimersStmt: Database.Statement<[], number>;
   private readonly announceStmt: Database.Statement<[string, string, number, number]>;
   private readonly dispatchedStmt: Database.Statement<[number, string]>;
-  private readonly settledStmt: Database.Statement<[string]>;
+  private readonly settledStmt: Database.Statement<[string, number]>;
   private readonly pendingStmt: Database.Statement<[], DispatchRow>;
   private readonly clearStmt: Database.Statement<[string]>;
   private readonly metaStmt: Database.Statement<[string], string>;
   private readonly setMetaStmt: Database.Statement<[string, string]>;
-  private readonly replace: Database.Transaction<(saga: SagaName, sagaId: string, d: readonly Deadline[]) => void>;
+  private readonly writeQueued: Database.Transaction<
+    (writes: readonly (() => void)[], then: (() => void) | undefined) => void
+  >;
+  private queued: (() => void)[] = [];
+  private flushScheduled = false;
 
   constructor(path: string) {
     this.db = new Database(path, { timeout: 5_000 });
@@ -147,70 +159,139 @@ export class SqliteSagaStateStore implements SagaStateStore {
     this.dispatchedStmt = db.prepare<[number, string]>(
       'UPDATE saga_dispatch SET dispatched = max(dispatched, ?) WHERE saga_id = ?',
     );
-    this.settledStmt = db.prepare<[string]>('DELETE FROM saga_dispatch WHERE saga_id = ? AND dispatched >= appended');
+    // the usual case, a row whose every announced event is now dispatched, in one statement
+    this.settledStmt = db.prepare<[string, number]>(
+      'DELETE FROM saga_dispatch WHERE saga_id = ? AND appended <= max(dispatched, ?)',
+    );
     this.pendingStmt = db.prepare<[], DispatchRow>('SELECT * FROM saga_dispatch ORDER BY saga_id');
     this.clearStmt = db.prepare<[string]>('DELETE FROM saga_dispatch WHERE saga_id = ?');
     this.metaStmt = db.prepare<[string], string>('SELECT value FROM saga_meta WHERE name = ?').pluck();
     this.setMetaStmt = db.prepare<[string, string]>(
       'INSERT INTO saga_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    this.replace = db.transaction((saga: SagaName, sagaId: string, deadlines: readonly Deadline[]) => {
-      this.deleteTimersStmt.run(sagaId);
-      for (const d of deadlines) {
-        this.insertTimerStmt.run(saga, sagaId, d.deadlineId, d.kind, d.dueAt, Date.parse(d.dueAt));
+    // each queued write in its own savepoint: one that fails (its caller is gone) must not block the others
+    const savepoint = db.transaction((write: () => void) => {
+      write();
+    });
+    this.writeQueued = db.transaction((writes: readonly (() => void)[], then: (() => void) | undefined) => {
+      for (const write of writes) {
+        try {
+          savepoint(write);
+        } catch (error) {
+          if (!db.inTransaction) throw error;
+        }
       }
+      then?.();
     });
   }
 
   replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void {
-    this.replace(saga, sagaId, deadlines);
+    const rows = deadlines.map((d) => [saga, sagaId, d.deadlineId, d.kind, d.dueAt, Date.parse(d.dueAt)] as const);
+    this.queue(() => {
+      this.deleteTimersStmt.run(sagaId);
+      for (const row of rows) this.insertTimerStmt.run(...row);
+    });
   }
 
   dueTimers(nowMs: number, limit: number): readonly Timer[] {
+    this.flush();
     return this.dueStmt.all(nowMs, limit).map(toTimer);
   }
 
   removeTimer(sagaId: string, deadlineId: string, dueMs: number): void {
-    this.removeTimerStmt.run(sagaId, deadlineId, dueMs);
+    this.queue(() => {
+      this.removeTimerStmt.run(sagaId, deadlineId, dueMs);
+    });
   }
 
   timersOf(sagaId: string): readonly Timer[] {
+    this.flush();
     return this.timersOfStmt.all(sagaId).map(toTimer);
   }
 
   timerCount(): number {
+    this.flush();
     return this.countTimersStmt.get() ?? 0;
   }
 
   announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void {
-    this.announceStmt.run(sagaId, saga, current, upTo);
+    // durable before the append it announces, in one commit with whatever was queued
+    this.flush(() => {
+      this.announceStmt.run(sagaId, saga, current, upTo);
+    });
   }
 
   markDispatched(sagaId: string, upTo: number): void {
-    this.dispatchedStmt.run(upTo, sagaId);
-    this.settledStmt.run(sagaId);
+    this.queue(() => {
+      if (this.settledStmt.run(sagaId, upTo).changes === 0) this.dispatchedStmt.run(upTo, sagaId);
+    });
   }
 
   pendingDispatches(): readonly PendingDispatch[] {
+    this.flush();
     return this.pendingStmt
       .all()
       .map((r) => ({ saga: r.saga, sagaId: r.saga_id, appended: r.appended, dispatched: r.dispatched }));
   }
 
   clearDispatch(sagaId: string): void {
-    this.clearStmt.run(sagaId);
+    this.flush(() => {
+      this.clearStmt.run(sagaId);
+    });
   }
 
   isInitialized(): boolean {
+    this.flush();
     return this.metaStmt.get('initialized') !== undefined;
   }
 
   markInitialized(): void {
-    this.setMetaStmt.run('initialized', 'yes');
+    this.flush(() => {
+      this.setMetaStmt.run('initialized', 'yes');
+    });
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private queue(write: () => void): void {
+    this.queued.push(write);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      // a failure here (the file busy past its timeout) keeps the writes queued: the next synchronous call
+      // writes them or throws to its caller
+      if (this.db.open) this.flushQuietly();
+    });
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch {
+      // left queued (see queue)
+    }
+  }
+
+  /** Writes what is queued, and `then` in the same transaction. */
+  private flush(then?: () => void): void {
+    if (this.queued.length === 0 && then === undefined) return;
+    const queued = this.queued;
+    this.queued = [];
+    try {
+      // IMMEDIATE: another process (commerce dlq) may write the file too; wait for its lock up front
+      this.writeQueued.immediate(queued, then);
+    } catch (error) {
+      this.queued = [...queued, ...this.queued];
+      throw error;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
 import {
   WrongExpectedRevisionError,
   type AppendOptions,
@@ -249,10 +250,6 @@ interface CommandRow {
 
 type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
 
-// Plain columns: SQLite building one JSON document per batch (json_object + json()) re-parses every data column and
-// costs more than parsing data and metadata per row here.
-const RECORDED_EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
-
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly pollIntervalMs: number;
@@ -321,12 +318,12 @@ export class SqliteEventStore implements EventStore {
     );
     this.readStreamStmt = db
       .prepare<[string, number], EventRow>(
-        `SELECT ${RECORDED_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
       )
       .raw();
     this.readAllStmt = db
       .prepare<[number, number], EventRow>(
-        `SELECT ${RECORDED_EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
       )
       .raw();
     this.headStmt = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM events').pluck();
@@ -393,7 +390,7 @@ export class SqliteEventStore implements EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
     try {
       this.assertOpen();
-      return Promise.resolve(parseRows(this.readStreamStmt.all(streamId, options?.fromRevision ?? 0)));
+      return Promise.resolve(parseEventRows(this.readStreamStmt.all(streamId, options?.fromRevision ?? 0)));
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -464,7 +461,7 @@ export class SqliteEventStore implements EventStore {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     const window = this.window;
     if (!window.covers(after)) {
-      const page = parseRows(this.readAllStmt.all(after, maxCount));
+      const page = parseEventRows(this.readAllStmt.all(after, maxCount));
       // not known to reach the end of the log: the next reader past it looks at the file
       window.stale();
       window.restartAfter(after, page);
@@ -474,7 +471,7 @@ export class SqliteEventStore implements EventStore {
     // nothing committed since the window last looked past its end (a commit here or elsewhere marks it stale)
     if (cached.length === maxCount || window.current) return cached;
     const wanted = maxCount - cached.length;
-    const fresh = parseRows(this.readAllStmt.all(window.end, wanted));
+    const fresh = parseEventRows(this.readAllStmt.all(window.end, wanted));
     window.extend(fresh);
     // a short page reached the end of the log: until the next commit, the file has nothing past the window
     if (fresh.length < wanted) window.checked();
@@ -836,20 +833,5 @@ const serialize = (event: NewEvent): SerializedEvent => {
   const data = JSON.stringify(event.data) as string | undefined;
   return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
 };
-
-/** position, stream id, revision, event id, type, data, metadata (`.raw()` rows: arrays, no key lookups) */
-type EventRow = [number, string, number, string, string, string, string];
-
-// The rows were written by this adapter from NewEvent values; decoding `data` is the domain codecs' job.
-const parseRows = (rows: readonly EventRow[]): readonly RecordedEvent[] =>
-  rows.map(([position, streamId, revision, eventId, type, data, metadata]) => ({
-    position,
-    streamId,
-    revision,
-    eventId,
-    type,
-    data: JSON.parse(data) as RecordedEvent['data'],
-    metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
-  }));
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -12,20 +12,23 @@ export interface SqliteLogReader extends LogReader {
  */
 export const openSqliteLogReader = (options: { readonly path: string }): SqliteLogReader => {
   const db = new Database(options.path, { readonly: true, fileMustExist: true });
-  const window = `SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?`;
+  // the window's bounds from the primary key alone, then only the wanted rows within them
+  const end = db.prepare<[number, number], { through: number | null; examined: number }>(
+    `SELECT max(position) AS through, count(*) AS examined
+       FROM (SELECT position FROM events WHERE position > ? ORDER BY position LIMIT ?)`,
+  );
   const rows = db
     .prepare<[number, number, string], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM (${window}) WHERE type IN (SELECT value FROM json_each(?)) ORDER BY position`,
+      `SELECT ${EVENT_COLUMNS} FROM events
+        WHERE position > ? AND position <= ? AND type IN (SELECT value FROM json_each(?))
+        ORDER BY position`,
     )
     .raw();
-  const end = db.prepare<[number, number], { through: number | null; examined: number }>(
-    `SELECT max(position) AS through, count(*) AS examined FROM (${window})`,
-  );
-  // one snapshot for both statements, so `through` covers exactly the rows examined
+  // one snapshot for both statements, so the rows are exactly the wanted ones of the window examined
   const read = db.transaction((after: number, maxCount: number, types: string): LogWindow => {
-    const events = parseEventRows(rows.all(after, maxCount, types));
     const { through, examined } = end.get(after, maxCount) ?? { through: null, examined: 0 };
-    return { events, through: through ?? after, examined };
+    if (through === null) return { events: [], through: after, examined: 0 };
+    return { events: parseEventRows(rows.all(after, through, types)), through, examined };
   });
   return {
     readTypes: ({ after, maxCount, types }) => {

@@ -3,7 +3,8 @@ export { kafkaClient, type KafkaConnectionOptions, type KafkaLogger } from './cl
 export {
   decodeMessage,
   encodeEvent,
-  eventHeaders,
+  eventTypeHeader,
+  legacyEventHeaders,
   MalformedMessageError,
   partitionForKey,
   type ConsumedMessage,

@@ -1,14 +1,17 @@
 import { expect } from 'chai';
-import type { IHeaders, Message } from 'kafkajs';
+import fc from 'fast-check';
+import { Partitioners, type IHeaders, type Message, type PartitionMetadata } from 'kafkajs';
 import {
   decodeMessage,
   encodeEvent,
-  eventHeaders,
+  eventTypeHeader,
+  legacyEventHeaders,
   partitionForKey,
   type ConsumedMessage,
 } from '../../infra/kafka/codec';
 import { centreOfStream, Topics } from '../../infra/kafka/topics';
 import type { RecordedEvent } from '../../infra/ports/event-store';
+import { legacyMessage } from './legacy-format';
 
 const recorded: RecordedEvent = {
   eventId: '5b0c8a4e-8d2f-4c7e-9a57-1f6f3f3c2a10',
@@ -38,15 +41,23 @@ const asConsumed = (message: Message, offset = '7'): ConsumedMessage => {
   return { key: toBuffer(message.key), value: toBuffer(message.value), offset, headers };
 };
 
-const withHeader = (name: string, value: string | string[] | undefined): ConsumedMessage => {
-  const message = encodeEvent(recorded);
-  return asConsumed({ ...message, headers: { ...message.headers, [name]: value } });
-};
-
 const problemOf = (message: ConsumedMessage): string => {
   const decoded = decodeMessage('orders/1', message);
   if (decoded.ok) throw new Error('expected a malformed message');
   return decoded.error.message;
+};
+
+/** `encodeEvent`'s message with its JSON value changed by `change`. */
+const withValue = (change: (value: Record<string, unknown>) => void): ConsumedMessage => {
+  const message = encodeEvent(recorded);
+  const value = JSON.parse(String(message.value)) as Record<string, unknown>;
+  change(value);
+  return asConsumed({ ...message, value: JSON.stringify(value) });
+};
+
+const withLegacyHeader = (name: string, value: string | string[] | undefined): ConsumedMessage => {
+  const message = legacyMessage(recorded);
+  return asConsumed({ ...message, headers: { ...message.headers, [name]: value } });
 };
 
 describe('the Kafka event codec', () => {
@@ -56,43 +67,87 @@ describe('the Kafka event codec', () => {
       expect(decoded).to.deep.equal({ ok: true, event: recorded });
     });
 
-    it('keys the message by stream id, with the data as JSON and the rest in readable headers', () => {
+    it('keys the message by stream id, with the whole event as JSON and its type in the only header', () => {
       const message = encodeEvent(recorded);
       expect(message.key).to.equal('order-42');
-      expect(JSON.parse(String(message.value))).to.deep.equal(recorded.data);
-      expect(message.headers).to.include({
-        [eventHeaders.type]: 'OrderPlaced.v1',
-        [eventHeaders.revision]: '3',
-        [eventHeaders.position]: '1234567',
-        [eventHeaders.causationId]: 'cmd-0',
-        [eventHeaders.schemaVersion]: '1',
+      expect(JSON.parse(String(message.value))).to.deep.equal({
+        type: recorded.type,
+        streamId: recorded.streamId,
+        revision: recorded.revision,
+        position: recorded.position,
+        eventId: recorded.eventId,
+        metadata: recorded.metadata,
+        data: recorded.data,
       });
+      expect(message.headers).to.deep.equal({ [eventTypeHeader]: 'OrderPlaced.v1' });
+    });
+
+    it('carries only the fields of a recorded event', () => {
+      const extra = { ...recorded, extra: 1, metadata: { ...recorded.metadata, extra: 2 } } as RecordedEvent;
+      const decoded = decodeMessage('orders/1', asConsumed(encodeEvent(extra)));
+      expect(decoded).to.deep.equal({ ok: true, event: recorded });
     });
 
     it('keeps data that JSON cannot hold (undefined) as null, like the store does', () => {
       const decoded = decodeMessage('orders/1', asConsumed(encodeEvent({ ...recorded, data: undefined })));
       expect(decoded.ok && decoded.event.data).to.equal(null);
     });
+
+    it('decodes whatever event it encoded (any ids, text, integers and JSON data)', () => {
+      const anEvent = fc.record({
+        eventId: fc.string({ minLength: 1 }),
+        type: fc.string({ minLength: 1 }),
+        streamId: fc.string({ minLength: 1 }),
+        revision: fc.maxSafeNat(),
+        position: fc.maxSafeNat().map((n) => Math.max(1, n)),
+        data: fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown),
+        metadata: fc.record({
+          commandId: fc.string(),
+          causationId: fc.string(),
+          correlationId: fc.string(),
+          timestamp: fc.string(),
+          schemaVersion: fc.maxSafeNat(),
+        }),
+      });
+      fc.assert(
+        fc.property(anEvent, (event) => {
+          expect(decodeMessage('orders/1', asConsumed(encodeEvent(event)))).to.deep.equal({ ok: true, event });
+        }),
+      );
+    });
   });
 
   describe('when a message is not a well-formed event', () => {
-    it('names a missing header', () => {
-      expect(problemOf(withHeader(eventHeaders.position, undefined))).to.match(
-        /at orders\/1 offset 7: headers: position: is required/,
+    it('names a missing or wrong field of the value', () => {
+      expect(problemOf(withValue((v) => delete v.position))).to.match(
+        /at orders\/1 offset 7: value: position: is required/,
+      );
+      expect(problemOf(withValue((v) => delete v.data))).to.match(/value: data: is required/);
+      expect(problemOf(withValue((v) => (v.metadata = { ...recorded.metadata, schemaVersion: '1' })))).to.match(
+        /value: metadata\.schemaVersion: expected integer ≥ 0/,
       );
     });
 
-    it('rejects a revision that is not a decimal integer', () => {
-      expect(problemOf(withHeader(eventHeaders.revision, '03'))).to.match(/revision: expected decimal integer ≥ 0/);
-      expect(problemOf(withHeader(eventHeaders.revision, '-1'))).to.match(/revision/);
+    it('rejects a revision or position that is not a safe integer in range', () => {
+      expect(problemOf(withValue((v) => (v.revision = 1.5)))).to.match(/revision: expected integer ≥ 0/);
+      expect(problemOf(withValue((v) => (v.revision = -1)))).to.match(/revision/);
+      expect(problemOf(withValue((v) => (v.revision = '3')))).to.match(/revision/);
+      expect(problemOf(withValue((v) => (v.position = 2 ** 53)))).to.match(/position/);
     });
 
     it('rejects position 0, which means "before the first event"', () => {
-      expect(problemOf(withHeader(eventHeaders.position, '0'))).to.match(/position: expected decimal integer ≥ 1/);
+      expect(problemOf(withValue((v) => (v.position = 0)))).to.match(/position: expected integer ≥ 1/);
     });
 
-    it('rejects a header that appears twice', () => {
-      expect(problemOf(withHeader(eventHeaders.type, ['A.v1', 'B.v1']))).to.match(/header event-type appears 2 times/);
+    it('rejects a missing, repeated or contradicting type header', () => {
+      const message = encodeEvent(recorded);
+      expect(problemOf(asConsumed({ ...message, headers: {} }))).to.match(/header event-type is missing/);
+      expect(problemOf(asConsumed({ ...message, headers: { [eventTypeHeader]: ['A.v1', 'B.v1'] } }))).to.match(
+        /header event-type appears 2 times/,
+      );
+      expect(problemOf(asConsumed({ ...message, headers: { [eventTypeHeader]: 'Other.v1' } }))).to.match(
+        /header event-type "Other.v1" is not the type OrderPlaced.v1/,
+      );
     });
 
     it('rejects a key that is not the stream id', () => {
@@ -100,9 +155,50 @@ describe('the Kafka event codec', () => {
       expect(problemOf(message)).to.match(/key "order-43" is not the stream id order-42/);
     });
 
-    it('rejects a value that is not JSON, and an empty value', () => {
+    it('rejects a value that is not JSON, an empty value, and a value that is not an object', () => {
       expect(problemOf(asConsumed({ ...encodeEvent(recorded), value: '{oops' }))).to.match(/the value is not JSON/);
       expect(problemOf(asConsumed({ ...encodeEvent(recorded), value: null }))).to.match(/the value is empty/);
+      expect(problemOf(asConsumed({ ...encodeEvent(recorded), value: '[]' }))).to.match(
+        /value: \(root\): expected event object, got \[\]/,
+      );
+    });
+  });
+
+  describe('with messages in format 1 (one header per field), as older relays wrote them', () => {
+    it('still decodes them to the same recorded event', () => {
+      expect(decodeMessage('orders/1', asConsumed(legacyMessage(recorded)))).to.deep.equal({
+        ok: true,
+        event: recorded,
+      });
+      const noData = decodeMessage('orders/1', asConsumed(legacyMessage({ ...recorded, data: undefined })));
+      expect(noData.ok && noData.event.data).to.equal(null);
+    });
+
+    it('names a missing header', () => {
+      expect(problemOf(withLegacyHeader(legacyEventHeaders.position, undefined))).to.match(
+        /at orders\/1 offset 7: headers: position: is required/,
+      );
+    });
+
+    it('rejects a revision that is not a decimal integer, and position 0', () => {
+      expect(problemOf(withLegacyHeader(legacyEventHeaders.revision, '03'))).to.match(
+        /revision: expected decimal integer ≥ 0/,
+      );
+      expect(problemOf(withLegacyHeader(legacyEventHeaders.revision, '-1'))).to.match(/revision/);
+      expect(problemOf(withLegacyHeader(legacyEventHeaders.position, '0'))).to.match(
+        /position: expected decimal integer ≥ 1/,
+      );
+    });
+
+    it('rejects a header that appears twice, a key that is not the stream id, and a value that is not JSON', () => {
+      expect(problemOf(withLegacyHeader(legacyEventHeaders.type, ['A.v1', 'B.v1']))).to.match(
+        /header event-type appears 2 times/,
+      );
+      expect(problemOf(asConsumed({ ...legacyMessage(recorded), key: 'order-43' }))).to.match(
+        /key "order-43" is not the stream id order-42/,
+      );
+      expect(problemOf(asConsumed({ ...legacyMessage(recorded), value: '{oops' }))).to.match(/the value is not JSON/);
+      expect(problemOf(asConsumed({ ...legacyMessage(recorded), value: null }))).to.match(/the value is empty/);
     });
   });
 });
@@ -147,6 +243,33 @@ describe('the partition of a stream', () => {
         expect(partitionForKey(key, count), `${key} over ${count}`).to.equal((hash & 0x7fffffff) % count);
       }
     }
+  });
+
+  it("is the one kafkajs's default partitioner picks, for any key (multi-byte UTF-8 too) and partition count", () => {
+    const kafkajsPartitioner = Partitioners.DefaultPartitioner();
+    const metadata = (count: number): PartitionMetadata[] =>
+      Array.from({ length: count }, (_, partitionId) => ({
+        partitionErrorCode: 0,
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+      }));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 300 })),
+        fc.integer({ min: 1, max: 64 }),
+        (key, count) => {
+          const expected = kafkajsPartitioner({
+            topic: 't',
+            partitionMetadata: metadata(count),
+            message: { key, value: null },
+          });
+          expect(partitionForKey(key, count)).to.equal(expected);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 
   it('spreads streams over every partition', () => {

@@ -12,6 +12,15 @@ describe('the architecture', () => {
     expect(domainImpurities()).to.deep.equal([]);
   });
 
+  it('keeps production code under infra/ off the test-services harness (infra/services)', () => {
+    const harnessImports = [...graph].flatMap(([file, { relative }]) =>
+      /^infra\/(?!services\/|cli\/).*(?<!\.spec\.ts)$/.test(file)
+        ? relative.filter((target) => target.startsWith('infra/services/')).map((target) => `${file} imports ${target}`)
+        : [],
+    );
+    expect(harnessImports).to.deep.equal([]);
+  });
+
   it('has no import cycles', () => {
     expect(findCycles(graph)).to.deep.equal([]);
   });

@@ -1,5 +1,10 @@
-import { Kafka, logLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
+import { Kafka, type KafkaConfig } from 'kafkajs';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { boundedKafkaRetry, kafkaClientDefaults, withTimeout } from '../kafka/client';
+
+// The Kafka client settings live with the Kafka adapters (production code must not import this test harness);
+// re-exported here for the specs and benches that build their clients from this module.
+export { boundedKafkaRetry, kafkaClientDefaults, withTimeout };
 
 /**
  * Client factories with bounded timeouts for the real servers (`npm run services:start`, docker compose, or any
@@ -35,23 +40,6 @@ export const kafkaBrokersFromEnv = (env: Env = process.env): string[] => {
 
 export const mongoUrlFromEnv = (env: Env = process.env): string => requiredEnv('MONGODB_URL', env);
 
-/** Bounded retries: ~1 + 5 attempts within about 10 s, so a dead broker surfaces as an error quickly. */
-export const boundedKafkaRetry: RetryOptions = {
-  retries: 5,
-  initialRetryTime: 200,
-  maxRetryTime: 3_000,
-  factor: 0.2,
-  multiplier: 2,
-};
-
-export const kafkaClientDefaults = {
-  connectionTimeout: 3_000,
-  requestTimeout: 10_000,
-  enforceRequestTimeout: true,
-  retry: boundedKafkaRetry,
-  logLevel: logLevel.WARN,
-} as const satisfies Partial<KafkaConfig>;
-
 export interface KafkaFromEnvOptions extends Partial<KafkaConfig> {
   readonly env?: Env;
 }
@@ -83,22 +71,4 @@ export const mongoClient = (url: string, options: MongoClientOptions = {}): Mong
 export const mongoFromEnv = (options: MongoClientOptions & { readonly env?: Env } = {}): MongoClient => {
   const { env, ...rest } = options;
   return mongoClient(mongoUrlFromEnv(env), rest);
-};
-
-/**
- * Rejects with `message` if `promise` has not settled within `ms` — for shutdown paths (disconnect, close) that
- * must not hang a test run when a server is gone.
- */
-export const withTimeout = async <T>(promise: Promise<T>, ms: number, message: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`${message} (no answer within ${ms} ms)`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 };

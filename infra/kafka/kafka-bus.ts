@@ -1,7 +1,7 @@
 import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, IMemberAssignment, Kafka } from 'kafkajs';
 import type { Consumer, ConsumerOptions, Delivery, DeliveryHandler, MessageBus } from '../ports/message-bus';
-import { boundedKafkaRetry } from '../services/clients';
 import {
+  boundedKafkaRetry,
   kafkaClient,
   settleWithin,
   silentLogger,
@@ -89,9 +89,12 @@ interface Settings {
  * Message bus on Kafka consumer groups: one source per topic partition (`orders/2`), sequence = offset.
  *
  * - Order: per partition, hence per stream (the relay keys by stream id); nothing across partitions.
- * - At least once: a batch's offset is committed only after the handler resolved. A crash, a rebalance or a failed
- *   commit redelivers at most the batch in flight (`maxBatch` messages of one partition); consumers deduplicate per
- *   source (see the read-store port).
+ * - At least once: a batch's offset is committed only after the handler resolved. The commit travels while the next
+ *   batch of the same partition is handled (one commit in flight per partition; batches handled meanwhile are
+ *   committed together by the next one), and all are committed before kafkajs fetches again. A crash, a rebalance or
+ *   a failed commit redelivers what was handled since the last acknowledged commit: the batch in flight and the
+ *   batches of one commit round trip (`maxBatch` messages each, of one partition); consumers deduplicate per source
+ *   (see the read-store port).
  * - A failing handler is retried on the same batch (`handlerRetries`, exponential backoff, heartbeats continuing);
  *   then `done` rejects with `HandlerFailedError` and the consumer leaves the group with that batch uncommitted.
  * - A broker that stays unreachable past kafkajs's bounded retries crashes the consumer: `done` rejects (no silent
@@ -206,8 +209,9 @@ export class KafkaBus implements MessageBus {
       for (const { partition, offset } of partitions) committed.set(partitionKey(topic, partition), BigInt(offset));
     }
     const points = new Map<string, StartPoint>();
-    for (const topic of this.topics.all) {
-      for (const { partition, low, high } of await fetchTopicOffsets(admin, topic)) {
+    const offsets = await Promise.all(this.topics.all.map((topic) => fetchTopicOffsets(admin, topic)));
+    for (const [index, topic] of this.topics.all.entries()) {
+      for (const { partition, low, high } of offsets[index] ?? []) {
         const key = partitionKey(topic, partition);
         const offset = committed.get(key) ?? -1n;
         const first = BigInt(low);
@@ -216,6 +220,55 @@ export class KafkaBus implements MessageBus {
       }
     }
     return points;
+  }
+}
+
+/**
+ * The commits of one partition's fetched batch: after each handled chunk, its next offset is committed; at most one
+ * commit is in flight, and the offsets handled meanwhile go in the next one (only the latest counts). So commits stay
+ * in order, cost one request per round trip instead of one per chunk, and the handler never waits for one.
+ */
+class PartitionCommits {
+  private pending: bigint | undefined;
+  private sending: Promise<void> | undefined;
+  private failure: { readonly error: unknown } | undefined;
+
+  constructor(
+    private readonly payload: EachBatchPayload,
+    private readonly committed: (next: bigint) => void,
+  ) {}
+
+  /** Commits `next` (the offset after the last handled message) soon; throws if an earlier commit failed. */
+  commit(next: bigint): void {
+    if (this.failure !== undefined) throw this.failure.error;
+    this.pending = next;
+    if (this.sending === undefined) {
+      this.sending = this.send().catch((error: unknown) => {
+        this.failure = { error };
+      });
+    }
+  }
+
+  /** Resolves once every offset given to `commit` is committed; rejects with the first failure. */
+  async flush(): Promise<void> {
+    while (this.sending !== undefined) await this.sending;
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private async send(): Promise<void> {
+    const { topic, partition } = this.payload.batch;
+    try {
+      for (let next = this.pending; next !== undefined; next = this.pending) {
+        this.pending = undefined;
+        // autoCommit is off, so commitOffsetsIfNecessary() alone would commit nothing: pass the offsets explicitly
+        await this.payload.commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: next.toString() }] }],
+        });
+        this.committed(next);
+      }
+    } finally {
+      this.sending = undefined;
+    }
   }
 }
 
@@ -351,26 +404,31 @@ class GroupConsumer implements KafkaConsumer {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const source = partitionKey(batch.topic, batch.partition);
-    for (let from = 0; from < batch.messages.length; from += this.settings.maxBatch) {
-      if (this.failed || !payload.isRunning() || payload.isStale()) return;
-      const chunk = batch.messages.slice(from, from + this.settings.maxBatch);
-      const last = chunk[chunk.length - 1];
-      if (last === undefined) return;
-      const deliveries: Delivery[] = [];
-      for (const message of chunk) {
-        const decoded = decodeMessage(source, message);
-        if (decoded.ok) deliveries.push({ source, sequence: Number(message.offset), event: decoded.event });
-        else this.settings.onMalformed(decoded.error);
-      }
-      if (deliveries.length > 0 && !(await this.handle(source, deliveries, payload))) return;
-      const next = BigInt(last.offset) + 1n;
-      payload.resolveOffset(last.offset);
-      // autoCommit is off, so commitOffsetsIfNecessary() alone would commit nothing: pass the offsets explicitly
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
-      });
+    const commits = new PartitionCommits(payload, (next) => {
       this.advanced(source, next);
-      await payload.heartbeat();
+    });
+    try {
+      for (let from = 0; from < batch.messages.length; from += this.settings.maxBatch) {
+        if (this.failed || !payload.isRunning() || payload.isStale()) return;
+        const end = Math.min(from + this.settings.maxBatch, batch.messages.length);
+        const last = batch.messages[end - 1];
+        if (last === undefined) return;
+        const deliveries: Delivery[] = [];
+        for (let i = from; i < end; i++) {
+          const message = batch.messages[i];
+          if (message === undefined) continue;
+          const decoded = decodeMessage(source, message);
+          if (decoded.ok) deliveries.push({ source, sequence: Number(message.offset), event: decoded.event });
+          else this.settings.onMalformed(decoded.error);
+        }
+        if (deliveries.length > 0 && !(await this.handle(source, deliveries, payload))) return;
+        payload.resolveOffset(last.offset);
+        commits.commit(BigInt(last.offset) + 1n);
+        await payload.heartbeat();
+      }
+    } finally {
+      // kafkajs fetches again (or leaves the group on stop) only after this: every handled batch is committed then
+      await commits.flush();
     }
   }
 

@@ -49,6 +49,16 @@ export interface RelayStats {
 
 const defaultProducerRetry: RetryOptions = { retries: 5, initialRetryTime: 200, maxRetryTime: 3_000 };
 
+/** A batch read from the store, encoded and grouped by topic, not sent yet. */
+interface PreparedBatch {
+  readonly started: number;
+  readonly events: number;
+  readonly published: number;
+  readonly skipped: number;
+  readonly lastPosition: number;
+  readonly byTopic: ReadonlyMap<string, Message[]>;
+}
+
 interface RelaySetup {
   readonly options: RelayOptions;
   readonly topics: Topics;
@@ -67,6 +77,9 @@ interface RelaySetup {
  *   (`idempotent: true`, `maxInFlightRequests: 1`, acks from all in-sync replicas). Each message carries its
  *   partition explicitly (the default murmur2 partitioner on the stream id), so a stream's events stay in one
  *   partition, in order.
+ * - Pipelining: while one batch is in flight, the next is read from the store and encoded; it is sent only after
+ *   the previous batch was acknowledged and checkpointed, and never after a batch that failed. So at most one batch
+ *   is ahead of the checkpoint in Kafka, and every partition still holds a prefix of its events.
  * - Progress: the checkpoint `relay:<topicPrefix>` is saved only after the broker acknowledged the whole batch.
  * - Crash between the broker's ack and the checkpoint: at start the relay reads every partition's last message.
  *   The relay is the topics' only writer (run one per prefix), so a partition holds a prefix, in position order, of
@@ -93,6 +106,8 @@ export class Relay {
   private tails: ReadonlyMap<string, number>;
   private readonly replayUpTo: number;
   private closing: Promise<void> | undefined;
+  /** the last batch handed to the producer: settles once it is acknowledged and checkpointed, or failed */
+  private inFlight: Promise<void> = Promise.resolve();
 
   private constructor(private readonly setup: RelaySetup) {
     this.lastPosition = setup.checkpoint;
@@ -102,15 +117,20 @@ export class Relay {
       { after: setup.checkpoint, batchSize: setup.options.batchSize ?? 500 },
       (batch) => this.publish(batch),
     );
-    this.caughtUp = this.subscription.caughtUp;
-    this.done = this.subscription.done.then(
-      () => this.close(),
-      async (error: unknown) => {
-        setup.logger.error({ err: error, position: this.lastPosition }, 'relay failed');
-        await this.close();
-        throw error;
-      },
-    );
+    // the subscription hands over a batch before it is acknowledged (pipelining): wait for the one in flight
+    this.caughtUp = this.subscription.caughtUp.then(() => this.inFlight);
+    this.done = this.subscription.done
+      .then(() => this.inFlight)
+      .then(
+        () => this.close(),
+        async (error: unknown) => {
+          setup.logger.error({ err: error, position: this.lastPosition }, 'relay failed');
+          // the store may have failed while a batch travels: let it settle (ack and checkpoint, or fail) first
+          await this.inFlight.catch(() => undefined);
+          await this.close();
+          throw error;
+        },
+      );
     // callers may watch only one of the two; an unobserved rejection must not crash the process
     this.caughtUp.catch(() => undefined);
     this.done.catch(() => undefined);
@@ -181,12 +201,31 @@ export class Relay {
   /** Finishes the batch in flight (publish and checkpoint), then disconnects. */
   async stop(): Promise<void> {
     await this.subscription.stop();
+    // a failure of the last batch is reported by `done`
+    await this.inFlight.catch(() => undefined);
     await this.close();
   }
 
+  /**
+   * The subscription's batch handler: encodes the batch, waits until the previous batch is acknowledged and
+   * checkpointed (rethrowing its failure, which ends the subscription), then hands this one to the producer and
+   * returns, so the store reads the next batch while this one travels.
+   */
   private async publish(batch: readonly RecordedEvent[]): Promise<void> {
+    const prepared = this.prepare(batch);
+    if (prepared === undefined) return;
+    await this.inFlight;
+    const sending = this.send(prepared);
+    this.inFlight = sending;
+    // with no next batch to rethrow it (an idle store), the failure must still end the relay: `done` reports it
+    sending.catch(() => {
+      void this.subscription.stop();
+    });
+  }
+
+  private prepare(batch: readonly RecordedEvent[]): PreparedBatch | undefined {
     const last = batch[batch.length - 1];
-    if (last === undefined) return;
+    if (last === undefined) return undefined;
     const started = Date.now();
     const byTopic = new Map<string, Message[]>();
     let skipped = 0;
@@ -205,28 +244,40 @@ export class Relay {
         messages = [];
         byTopic.set(topic, messages);
       }
-      messages.push({ ...encodeEvent(event), partition });
+      const message = encodeEvent(event);
+      message.partition = partition;
+      messages.push(message);
     }
-    const published = batch.length - skipped;
-    if (published > 0) {
+    if (last.position >= this.replayUpTo && this.tails.size > 0) this.tails = new Map();
+    return {
+      started,
+      events: batch.length,
+      published: batch.length - skipped,
+      skipped,
+      lastPosition: last.position,
+      byTopic,
+    };
+  }
+
+  private async send(batch: PreparedBatch): Promise<void> {
+    if (batch.published > 0) {
       await this.setup.producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        topicMessages: [...batch.byTopic].map(([topic, messages]) => ({ topic, messages })),
         acks: -1,
         compression: this.setup.options.compression,
       });
     }
-    this.lastPosition = last.position;
-    this.published += published;
-    this.skipped += skipped;
+    this.lastPosition = batch.lastPosition;
+    this.published += batch.published;
+    this.skipped += batch.skipped;
     this.batches += 1;
-    if (last.position >= this.replayUpTo && this.tails.size > 0) this.tails = new Map();
-    await this.setup.options.checkpoints.save(this.setup.checkpointName, last.position);
+    await this.setup.options.checkpoints.save(this.setup.checkpointName, batch.lastPosition);
     this.setup.options.onBatch?.({
-      events: batch.length,
-      published,
-      skipped,
-      lastPosition: last.position,
-      durationMs: Date.now() - started,
+      events: batch.events,
+      published: batch.published,
+      skipped: batch.skipped,
+      lastPosition: batch.lastPosition,
+      durationMs: Date.now() - batch.started,
     });
   }
 

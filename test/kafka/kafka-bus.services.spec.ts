@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { logLevel, Partitioners, type Admin, type Kafka } from 'kafkajs';
-import { encodeEvent, eventHeaders, MalformedMessageError } from '../../infra/kafka/codec';
+import { encodeEvent, MalformedMessageError } from '../../infra/kafka/codec';
 import { HandlerFailedError, KafkaBus, type KafkaConsumer } from '../../infra/kafka/kafka-bus';
 import { startRelay, type Relay } from '../../infra/kafka/relay';
 import { Topics } from '../../infra/kafka/topics';
@@ -333,7 +333,7 @@ describe('the Kafka message bus', () => {
           producer.send({
             topic: topics.byCentre.orders,
             acks: -1,
-            messages: [{ ...message, headers: { ...message.headers, [eventHeaders.revision]: 'seven' } }],
+            messages: [{ ...message, value: JSON.stringify({ ...good, revision: 'seven' }) }],
           }),
           'sending a malformed message',
         );
@@ -356,7 +356,7 @@ describe('the Kafka message bus', () => {
         await within(consumer.caughtUp, 'consumer catch-up');
         expect(reported).to.have.length(1);
         expect(reported[0]).to.be.instanceOf(MalformedMessageError);
-        expect(reported[0]?.message).to.match(/headers: revision: expected decimal integer ≥ 0, got "seven"/);
+        expect(reported[0]?.message).to.match(/value: revision: expected integer ≥ 0, got "seven"/);
         expectAllOnce(received, events);
       } finally {
         await within(tolerant.close(), 'closing the bus');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
-import { encodeEvent, eventHeaders, partitionForKey } from '../../infra/kafka/codec';
+import { Partitioners, type Admin, type Kafka, type Message, type ProducerBatch } from 'kafkajs';
+import { encodeEvent, eventTypeHeader, partitionForKey } from '../../infra/kafka/codec';
 import { startRelay, type Relay } from '../../infra/kafka/relay';
 import { centreOfStream, ensureTopics, Topics } from '../../infra/kafka/topics';
 import type { CheckpointStore, RecordedEvent } from '../../infra/ports/event-store';
@@ -20,6 +20,7 @@ import {
   type StoredMessage,
   type TempStore,
 } from './kafka-test-kit';
+import { legacyMessage } from './legacy-format';
 
 /** Needs KAFKA_BROKERS (`npm run test:services` sets it). Each test uses topics of its own. */
 
@@ -90,7 +91,7 @@ describe('the Kafka relay', () => {
   });
 
   describe('given a store with events of every centre', () => {
-    it('publishes each event to its centre’s topic, keyed by stream id, with the headers, in per-stream order', async () => {
+    it('publishes each event to its centre’s topic, keyed by stream id, with its type header, in per-stream order', async () => {
       const streams = streamIds(25);
       await appendInterleaved(temp.store, streams, 8, 3);
       const events = await allEvents(temp.store);
@@ -117,9 +118,7 @@ describe('the Kafka relay', () => {
         expect(message.topic).to.equal(topics.byCentre[centreOfStream(stored.streamId)]);
         expect(message.key).to.equal(stored.streamId);
         expect(message.partition).to.equal(partitionForKey(stored.streamId, 6));
-        expect(message.headers[eventHeaders.type]).to.equal(stored.type);
-        expect(message.headers[eventHeaders.position]).to.equal(String(stored.position));
-        expect(message.headers[eventHeaders.correlationId]).to.equal(stored.metadata.correlationId);
+        expect(message.headers).to.deep.equal({ [eventTypeHeader]: stored.type });
         expect(
           partitionOf.get(stored.streamId) ?? message.partition,
           `${stored.streamId} stays in one partition`,
@@ -184,39 +183,123 @@ describe('the Kafka relay', () => {
     }).timeout(90_000);
   });
 
+  /** A kafkajs client whose producers fail their `failAt`-th sendBatch (a produce request the broker never took). */
+  const failingSends = (failAt: number): Kafka => {
+    let sends = 0;
+    return new Proxy(kafka, {
+      get: (target, property, receiver): unknown => {
+        if (property !== 'producer') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<Kafka['producer']>) => {
+          const producer = target.producer(...args);
+          return new Proxy(producer, {
+            get: (inner, name, innerReceiver): unknown => {
+              if (name !== 'sendBatch') return Reflect.get(inner, name, innerReceiver) as unknown;
+              return (batch: ProducerBatch) => {
+                sends += 1;
+                return sends === failAt
+                  ? Promise.reject(new Error('simulated produce failure'))
+                  : inner.sendBatch(batch);
+              };
+            },
+          });
+        };
+      },
+    });
+  };
+
+  describe('when a produce request fails', () => {
+    it('sends no later batch (the next one was already read), stops, and a restart publishes the rest once', async () => {
+      await appendInterleaved(temp.store, streamIds(20), 5, 5);
+      const checkpoints = temp.store.checkpointStore();
+      const failing = await started(startRelay({ ...relayOptions(), kafka: failingSends(3) }));
+      const failure = await within(
+        failing.done.then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+        'the failing relay stops',
+      );
+      expect(String(failure)).to.match(/simulated produce failure/);
+      expect(await checkpoints.load(`relay:${topics.prefix}`), 'checkpoint of the 2nd batch').to.equal(14);
+      expect(failing.position).to.equal(14);
+      expect(await messageCount(admin, topics.all), 'only the first two batches reached the broker').to.equal(14);
+
+      const restarted = await started(startRelay(relayOptions()));
+      await within(restarted.caughtUp, 'restarted relay catch-up');
+      expectEachEventOnce(await readTopics(kafka, admin, topics.all), await allEvents(temp.store));
+    }).timeout(90_000);
+
+    it('fails also when it was the last batch and the store stays idle', async () => {
+      await appendInterleaved(temp.store, streamIds(5), 2, 2);
+      const failing = await started(startRelay({ ...relayOptions(100), kafka: failingSends(1) }));
+      const caughtUp = await within(
+        failing.caughtUp.then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+        'caughtUp settles',
+      );
+      expect(String(caughtUp)).to.match(/simulated produce failure/);
+      const done = await within(
+        failing.done.then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+        'the failing relay stops',
+      );
+      expect(String(done)).to.match(/simulated produce failure/);
+      expect(failing.position).to.equal(0);
+    }).timeout(90_000);
+  });
+
+  /** What a crashed run may leave: the first 60 events' orders reached the broker, the other centres' did not. */
+  const publishPartOfABatch = async (events: readonly RecordedEvent[], encode: (e: RecordedEvent) => Message) => {
+    await within(ensureTopics(admin, { topicPrefix: topics.prefix }), 'creating the topics');
+    const reached = events.slice(0, 60).filter((event) => centreOfStream(event.streamId) === 'orders');
+    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+    await within(producer.connect(), 'producer connect');
+    try {
+      await within(
+        producer.sendBatch({
+          acks: -1,
+          topicMessages: [
+            {
+              topic: topics.byCentre.orders,
+              messages: reached.map((event) => ({ ...encode(event), partition: partitionForKey(event.streamId, 6) })),
+            },
+          ],
+        }),
+        'publishing part of a batch',
+      );
+    } finally {
+      await within(producer.disconnect(), 'producer disconnect');
+    }
+    return reached;
+  };
+
   describe('when an earlier run crashed with a batch that reached only some partitions', () => {
     it('publishes the rest of that batch, below the highest tail too, and nothing twice', async () => {
       await appendInterleaved(temp.store, streamIds(20), 5, 5);
       const events = await allEvents(temp.store);
-      await within(ensureTopics(admin, { topicPrefix: topics.prefix }), 'creating the topics');
-      // what a crashed run may leave: the first 60 events' orders reached the broker, the other centres' did not
-      const reached = events.slice(0, 60).filter((event) => centreOfStream(event.streamId) === 'orders');
-      const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
-      await within(producer.connect(), 'producer connect');
-      try {
-        await within(
-          producer.sendBatch({
-            acks: -1,
-            topicMessages: [
-              {
-                topic: topics.byCentre.orders,
-                messages: reached.map((event) => ({
-                  ...encodeEvent(event),
-                  partition: partitionForKey(event.streamId, 6),
-                })),
-              },
-            ],
-          }),
-          'publishing part of a batch',
-        );
-      } finally {
-        await within(producer.disconnect(), 'producer disconnect');
-      }
+      const reached = await publishPartOfABatch(events, encodeEvent);
       const relay = await started(startRelay(relayOptions(100)));
       await within(relay.caughtUp, 'relay catch-up');
       expect(relay.stats.startedAfter).to.equal(0);
       expect(relay.stats.eventsSkipped, 'events found already published').to.equal(reached.length);
       expectEachEventOnce(await readTopics(kafka, admin, topics.all), events);
+    }).timeout(90_000);
+
+    it('reads the tails also when that run was an older relay writing message format 1', async () => {
+      await appendInterleaved(temp.store, streamIds(20), 5, 5);
+      const events = await allEvents(temp.store);
+      const reached = await publishPartOfABatch(events, legacyMessage);
+      const relay = await started(startRelay(relayOptions(100)));
+      await within(relay.caughtUp, 'relay catch-up');
+      expect(relay.stats.eventsSkipped, 'events found already published').to.equal(reached.length);
+      const messages = await readTopics(kafka, admin, topics.all);
+      expectEachEventOnce(messages, events);
+      const legacy = messages.filter((message) => message.headers.position !== undefined);
+      expect(legacy, 'format-1 messages, decoded like the others').to.have.length(reached.length);
     }).timeout(90_000);
   });
 });

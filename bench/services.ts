@@ -6,7 +6,7 @@ import { mongoClient, withTimeout } from '../infra/services/clients';
 import { startServices, stopServices } from '../infra/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { startEngine, type EngineProcess } from './lib/engine';
-import { benchKafka, type KafkaThroughput } from './lib/kafka-throughput';
+import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
 
 import { errorText, int, markdownTable, progress, ratio, row, writeResults, type TableRow } from './lib/report';
 
@@ -15,26 +15,35 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * harness; started if not running, and stopped again if this run started them). Command API on SQLite, relay,
  * projector, read API and saga runner as separate OS processes; the relay + consumer throughput next to raw kafkajs.
  *
- *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--kafka-events N] [--steps 50,100,…]
+ *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--kafka-only] [--kafka-events N] [--kafka-runs N] [--steps 50,100,…]
+ *
+ * `--kafka-only`: the relay + consumer throughput alone (no e2e); `--kafka-runs N`: repeat it N times and report
+ * each figure's median (every run's figures are in the results file).
  */
 const args = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'skip-e2e': { type: 'boolean', default: false },
+    'kafka-only': { type: 'boolean', default: false },
     'kafka-events': { type: 'string' },
+    'kafka-runs': { type: 'string' },
     steps: { type: 'string' },
   },
 }).values;
 const quick = args.quick;
 const kafkaEvents = Number(args['kafka-events'] ?? (quick ? 20_000 : 100_000));
+const kafkaRuns = Number(args['kafka-runs'] ?? 1);
+if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`invalid --kafka-runs ${kafkaRuns}`);
+const skipE2e = args['skip-e2e'] || args['kafka-only'];
 // five engine processes, a JVM and FerretDB share 2 cores: the ladder starts low
 const steps = (args.steps ?? '50,100,250,500,1000,2000').split(',').map(Number);
 
 export const SERVICE_GOALS = { relayPlusConsumePerSecond: 50_000 } as const;
 
-const kafkaRows = (k: KafkaThroughput): TableRow[] => [
+const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
   row(
-    `raw kafkajs produce, ${int(k.events)} events, batch ${k.batchSize}, acks=all`,
+    `raw kafkajs produce, ${int(k.events)} events, batch ${k.batchSize}, acks=all` +
+      (runs > 1 ? ` (each figure: median of ${runs} runs)` : ''),
     `${int(k.rawProducePerSecond)} events/s`,
   ),
   row('raw kafkajs consume (+ JSON.parse), incl. group join', `${int(k.rawConsumePerSecond)} events/s`),
@@ -130,25 +139,36 @@ const main = async (): Promise<void> => {
   process.env.KAFKA_BROKERS = kafkaBrokers;
   process.env.MONGODB_URL = mongoUrl;
   try {
-    const kafka = await benchKafka(kafkaEvents);
-    progress(`kafka: relay ${int(kafka.relayPerSecond)}/s, consume ${int(kafka.consumePerSecond)}/s`);
-    const e2e = args['skip-e2e'] ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
+    const kafkaRunsDone: KafkaThroughput[] = [];
+    for (let run = 1; run <= kafkaRuns; run++) {
+      const k = await benchKafka(kafkaEvents);
+      kafkaRunsDone.push(k);
+      const raw = 1 / (1 / k.rawProducePerSecond + 1 / k.rawConsumePerSecond);
+      progress(
+        `kafka run ${run}/${kafkaRuns}: relay ${int(k.relayPerSecond)}/s (${ratio(k.relayPerSecond, k.rawProducePerSecond)} of raw), ` +
+          `consume ${int(k.consumePerSecond)}/s (${ratio(k.consumePerSecond, k.rawConsumePerSecond)}), ` +
+          `relay + consume ${int(k.relayPlusConsumePerSecond)}/s (${ratio(k.relayPlusConsumePerSecond, raw)})`,
+      );
+    }
+    const kafka = medianThroughput(kafkaRunsDone);
+    const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
     const rows = [
-      ...kafkaRows(kafka),
+      ...kafkaRows(kafka, kafkaRuns),
       // benchRebuild rebuilds into the embedded SQLite read store only; FerretDB would need a read-store parameter
       row('projection rebuild into FerretDB', 'not measured: bench/rebuild.ts takes no read store (HOOK, see report)'),
       ...(e2e === undefined
-        ? [row('end to end', 'skipped (--skip-e2e)')]
+        ? [row('end to end', `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-e2e'})`)]
         : e2eRows(e2e.result, { heldRate: undefined, p99Ms: undefined }, e2e.rss)),
     ];
     const file = writeResults('-services', {
       kind: 'services',
       startedAt: new Date(started).toISOString(),
       seconds: (Date.now() - started) / 1000,
-      options: { quick, kafkaEvents, steps },
+      options: { quick, kafkaEvents, kafkaRuns, steps },
       machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
       goals: SERVICE_GOALS,
       kafka,
+      kafkaRuns: kafkaRunsDone,
       e2e: e2e?.result,
       peakRssMiB: e2e?.rss,
       table: rows,

@@ -50,6 +50,28 @@ const anEvent = (streamId: string, index: number): NewEvent => {
 
 const rateOf = (events: number, ms: number): number => (events * 1000) / Math.max(ms, 1);
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+/** Per-figure medians of several runs (a shared 2-core machine scatters single runs by ±30 %). */
+export const medianThroughput = (runs: readonly KafkaThroughput[]): KafkaThroughput => {
+  const first = runs[0];
+  if (first === undefined) throw new RangeError('no runs');
+  const of = (pick: (run: KafkaThroughput) => number): number => median(runs.map(pick));
+  return {
+    events: first.events,
+    batchSize: first.batchSize,
+    relayPerSecond: of((r) => r.relayPerSecond),
+    consumePerSecond: of((r) => r.consumePerSecond),
+    relayPlusConsumePerSecond: of((r) => r.relayPlusConsumePerSecond),
+    rawProducePerSecond: of((r) => r.rawProducePerSecond),
+    rawConsumePerSecond: of((r) => r.rawConsumePerSecond),
+  };
+};
+
 export const benchKafka = async (events: number, batchSize = 500, streams = 1_000): Promise<KafkaThroughput> => {
   const kafka: Kafka = kafkaFromEnv({ clientId: 'bench-kafka', logLevel: logLevel.ERROR });
   const admin = kafka.admin();

@@ -50,8 +50,8 @@ export class WriteBackStore implements ReadStore {
   private readonly absent = new Set<string>();
   /** unconditional writes to other collections (a worker's progress), written after the documents at `flush` */
   private readonly after = new Map<string, Map<string, DocumentWrite>>();
-  /** every document of the collection is held (it started empty and nothing was forgotten) */
-  private complete: boolean;
+  /** ids written to the store by this instance: on a collection that started empty, the only ones that may be there */
+  private readonly written = new Set<string>();
   private indexes: readonly string[] = [];
   private readonly maxDocuments: number;
   private flushing: Promise<void> = Promise.resolve();
@@ -61,7 +61,6 @@ export class WriteBackStore implements ReadStore {
     private readonly store: ReadStore,
     private readonly options: WriteBackOptions,
   ) {
-    this.complete = options.startsEmpty;
     this.maxDocuments = options.maxDocuments ?? 250_000;
     this.flushBatch = options.flushBatch ?? 2_000;
   }
@@ -107,6 +106,7 @@ export class WriteBackStore implements ReadStore {
       if (result.conflicts.length > 0) throw new WriteBackConflictError(this.options.collection, result.conflicts);
       // the held document may have changed again meanwhile: it stays changed, and the store now has version + 1
       for (const { doc, persisted } of slice) {
+        this.written.add(doc.id);
         const current = this.held.get(doc.id);
         if (current !== undefined) this.held.set(doc.id, { doc: current.doc, persisted: persisted + 1 });
       }
@@ -115,9 +115,13 @@ export class WriteBackStore implements ReadStore {
     if (options.indexes === true) await this.store.ensureIndexes(this.options.collection, this.indexes);
     if (this.held.size > this.maxDocuments) {
       for (const id of this.held.keys()) if (!this.changed.has(id)) this.held.delete(id);
-      this.complete = false;
     }
     return changed.length;
+  }
+
+  /** not held, and certainly not in the store either */
+  private knownAbsent(id: string): boolean {
+    return this.options.startsEmpty && !this.written.has(id) && !this.held.has(id);
   }
 
   get(collection: string, id: string): Promise<StoredDocument | undefined> {
@@ -132,7 +136,7 @@ export class WriteBackStore implements ReadStore {
     for (const id of ids) {
       const entry = this.held.get(id);
       if (entry !== undefined) found.set(id, entry.doc);
-      else if (!this.complete) missing.push(id);
+      else if (!this.knownAbsent(id)) missing.push(id);
     }
     if (missing.length > 0) {
       const stored = await this.store.getMany(collection, missing);
@@ -164,7 +168,7 @@ export class WriteBackStore implements ReadStore {
       const entry = this.held.get(id);
       const version = entry?.doc.version ?? 0;
       // a document neither held nor read first may be in the store: not this writer's to overwrite blindly
-      const known = entry !== undefined || this.complete || this.absent.has(id);
+      const known = entry !== undefined || this.knownAbsent(id) || this.absent.has(id);
       if (!known || (expectedVersion !== 'any' && expectedVersion !== version)) {
         conflicts.push(id);
         continue;

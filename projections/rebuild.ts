@@ -20,7 +20,7 @@ import { WriteBackStore } from './write-back';
  *
  * Speed: the rebuild reads only the event types the projection uses (`LogReader`: SQLite skips the others before
  * parsing them), and until reads switch — while it is the only writer of its target — it holds the documents in memory
- * and writes each once per checkpoint (`WriteBackStore`), creating the target's indexes once, just before the switch.
+ * and writes each once (`WriteBackStore`): at a checkpoint, those that settled; the rest when reads switch.
  *
  * Distributed mode (Kafka): projectors deliver per partition, so the rebuild and a projector must never write the
  * same collection. Reads switch only when the operator confirms the projectors are stopped; the rebuild then tails to
@@ -294,14 +294,19 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
    * hold when a resumed rebuild applies those events again); one at a time, and its failure stops the rebuild.
    */
   let writing: Promise<void> | undefined;
-  const checkpoint = async (wait: boolean): Promise<void> => {
+  const checkpoint = async (wait: boolean, settledOnly = false): Promise<void> => {
     if (writing !== undefined) await writing;
     writing = undefined;
     sinceCheckpoint = 0;
-    const at = position;
+    const read = position;
     const headNow = head;
     const write = (async () => {
-      if (holding) await held.flush();
+      let at = read;
+      if (holding) {
+        // periodic checkpoints leave the documents changed lately held: most are about to change again
+        await held.flush(settledOnly ? { changedBefore: read - Math.floor(checkpointEvery / 2) } : {});
+        at = Math.min(read, (held.unwrittenSince ?? read + 1) - 1);
+      }
       await commit((e) => ({
         ...e,
         ...(e.rebuild?.state === 'switched' ? { live: { ...e.live, builtThrough: at } } : {}),
@@ -315,11 +320,11 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
     if (wait) await write;
     else writing = write;
   };
-  /** Reads switch next: write what is held, index the target, and write through from now on (live writers join). */
+  /** Reads switch next: write what is held, and write through from now on (live writers join). */
   const stopHolding = async (): Promise<void> => {
     if (!holding) return;
     await checkpoint(true);
-    await held.flush({ indexes: true });
+    await held.flush();
     holding = false;
     worker = new ProjectionWorker(projection, direct, target);
     await worker.init();
@@ -332,12 +337,16 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
       head = Math.max(head, await eventStore.headPosition());
       return false;
     }
-    if (window.events.length > 0) await worker.handle(deliveries(window.events));
+    const first = window.events[0];
+    if (first !== undefined) {
+      if (holding) held.beginBatch(first.position);
+      await worker.handle(deliveries(window.events));
+    }
     position = window.through;
     events += window.examined;
     sinceCheckpoint += window.examined;
     if (window.examined < batchSize || position > head) head = Math.max(position, await eventStore.headPosition());
-    if (!holding || sinceCheckpoint >= checkpointEvery) await checkpoint(!holding);
+    if (!holding || sinceCheckpoint >= checkpointEvery) await checkpoint(!holding, holding);
     const current = progress(phase);
     options.onProgress?.(current);
     await options.afterBatch?.(current);
@@ -409,7 +418,7 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
     };
     await reachLive();
     for (let round = 0, flushed = Number.POSITIVE_INFINITY; round < 5 && flushed > 100; round++) {
-      flushed = await held.flush({ indexes: round === 0 });
+      flushed = await held.flush();
       await reachLive();
     }
     await stopHolding();
@@ -684,7 +693,7 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
       etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : undefined,
     });
   }
-  await held.flush({ indexes: true });
+  await held.flush();
   const live: RegistryEntry['live'] =
     options.mode === 'kafka'
       ? { collection, version: projection.version, rebuiltThrough: position }

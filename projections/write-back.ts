@@ -24,6 +24,14 @@ export interface WriteBackOptions {
   readonly flushBatch?: number;
 }
 
+export interface FlushOptions {
+  /**
+   * Write only the documents whose first unwritten change is before this log position: those still changing stay
+   * held (on a store where an update costs much more than an insert, an order written mid-life is written twice).
+   */
+  readonly changedBefore?: number;
+}
+
 /** Another writer changed the collection a write-back holds; only a rebuild's own target may be held. */
 export class WriteBackConflictError extends Error {
   constructor(collection: string, ids: readonly string[]) {
@@ -37,22 +45,21 @@ export class WriteBackConflictError extends Error {
  * target — and writes them at `flush`, each once however many batches changed it, followed by the unconditional
  * writes to other collections (the worker's progress records), so those never claim more than what is written. The worker folds as usual;
  * lookups of held documents cost nothing, and on a collection that started empty neither do lookups of new ones.
- * Indexes of the held collection are created at `flush({ indexes: true })`: building them once over the loaded
- * documents is cheaper than updating them on every write.
- *
  * Nothing is durable before `flush`, and `query` and `count` see only what was flushed: the caller moves its
  * checkpoint, and reads the collection, only after a flush.
  */
 export class WriteBackStore implements ReadStore {
   private readonly held = new Map<string, Entry>();
-  private readonly changed = new Set<string>();
+  /** changed documents, each with the log position of its first change not written yet */
+  private readonly changed = new Map<string, number>();
+  /** the position of the first event of the batch being folded */
+  private batchStart = 0;
   /** looked up in the store and not there (this is the only writer: they stay absent until written here) */
   private readonly absent = new Set<string>();
   /** unconditional writes to other collections (a worker's progress), written after the documents at `flush` */
   private readonly after = new Map<string, Map<string, DocumentWrite>>();
   /** ids written to the store by this instance: on a collection that started empty, the only ones that may be there */
   private readonly written = new Set<string>();
-  private indexes: readonly string[] = [];
   private readonly maxDocuments: number;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushBatch: number;
@@ -70,12 +77,25 @@ export class WriteBackStore implements ReadStore {
     return this.changed.size;
   }
 
+  /** The writer starts folding a batch whose first event is at `position` (for `unwrittenSince`). */
+  beginBatch(position: number): void {
+    this.batchStart = position;
+  }
+
+  /** the earliest log position with a change not written yet, if any: a checkpoint must stay below it */
+  get unwrittenSince(): number | undefined {
+    let earliest: number | undefined;
+    for (const since of this.changed.values()) if (earliest === undefined || since < earliest) earliest = since;
+    return earliest;
+  }
+
   /**
-   * Writes every document changed so far, then the held writes to other collections, then, when asked, the indexes.
+   * Writes every document changed so far (or those that settled), then, once nothing is left unwritten, the held
+   * writes to other collections.
    * The writer may go on folding meanwhile (a store in another process writes while this one folds): what changes
    * during the flush is written by the next one. Flushes run one at a time. Throws when another writer changed one.
    */
-  flush(options: { readonly indexes?: boolean } = {}): Promise<number> {
+  flush(options: FlushOptions = {}): Promise<number> {
     const run = this.flushing.then(() => this.write(options));
     this.flushing = run.then(
       () => undefined,
@@ -84,14 +104,18 @@ export class WriteBackStore implements ReadStore {
     return run;
   }
 
-  private async write(options: { readonly indexes?: boolean }): Promise<number> {
-    const changed = [...this.changed].flatMap((id) => {
+  private async write(options: FlushOptions): Promise<number> {
+    const settled = options.changedBefore;
+    const changed: Entry[] = [];
+    for (const [id, since] of this.changed) {
+      if (settled !== undefined && since >= settled) continue;
       const entry = this.held.get(id);
-      return entry === undefined ? [] : [entry];
-    });
-    this.changed.clear();
-    const after = [...this.after];
-    this.after.clear();
+      if (entry !== undefined) changed.push(entry);
+      this.changed.delete(id);
+    }
+    // progress records claim everything folded so far: only once no change is left unwritten
+    const after = this.changed.size === 0 ? [...this.after] : [];
+    for (const [collection] of after) this.after.delete(collection);
     for (let start = 0; start < changed.length; start += this.flushBatch) {
       const slice = changed.slice(start, start + this.flushBatch);
       const result = await this.store.putMany(
@@ -112,7 +136,6 @@ export class WriteBackStore implements ReadStore {
       }
     }
     for (const [collection, writes] of after) await this.store.putMany(collection, [...writes.values()]);
-    if (options.indexes === true) await this.store.ensureIndexes(this.options.collection, this.indexes);
     if (this.held.size > this.maxDocuments) {
       for (const id of this.held.keys()) if (!this.changed.has(id)) this.held.delete(id);
     }
@@ -177,17 +200,13 @@ export class WriteBackStore implements ReadStore {
         doc: { id, body, progress, version: version + 1 },
         persisted: entry?.persisted ?? 0,
       });
-      this.changed.add(id);
+      if (!this.changed.has(id)) this.changed.set(id, this.batchStart);
       this.absent.delete(id);
     }
     return Promise.resolve({ conflicts });
   }
 
-  ensureIndexes(collection: string, fields: readonly string[]): Promise<void> {
-    if (collection !== this.options.collection) return this.store.ensureIndexes(collection, fields);
-    this.indexes = [...new Set([...this.indexes, ...fields])];
-    return Promise.resolve();
-  }
+  ensureIndexes: ReadStore['ensureIndexes'] = (collection, fields) => this.store.ensureIndexes(collection, fields);
 
   query: ReadStore['query'] = (collection, query) => this.store.query(collection, query);
   count: ReadStore['count'] = (collection) => this.store.count(collection);

@@ -113,12 +113,25 @@ describe('a write-back store (a rebuild holding its target in memory)', () => {
     expect((await store.get('c', 'a'))?.body).to.deep.equal({ id: 'a', n: 2 });
   });
 
-  it('creates the indexes of the held collection only when asked at a flush', async () => {
+  it('writes only the documents that settled when asked, and tells where the unwritten changes start', async () => {
     const held = new WriteBackStore(store, { collection: 'c', startsEmpty: true });
-    await held.ensureIndexes('c', ['n']);
-    await bump(held, 'c', 'a', 1);
-    await held.flush({ indexes: true });
-    const page = await store.query('c', { where: { n: 1 }, limit: 10 });
-    expect(page.items.map((d) => d.id)).to.deep.equal(['a']);
+    held.beginBatch(10);
+    await bump(held, 'c', 'old', 1);
+    await held.putMany('progress', [write('c@$all', 10, 'any')]);
+    held.beginBatch(50);
+    await bump(held, 'c', 'recent', 1);
+    await bump(held, 'c', 'old', 2);
+    expect(held.unwrittenSince).to.equal(10);
+
+    expect(await held.flush({ changedBefore: 40 })).to.equal(1);
+    expect((await store.get('c', 'old'))?.body).to.deep.equal({ id: 'old', n: 2 });
+    expect(await store.get('c', 'recent')).to.equal(undefined);
+    expect(held.unwrittenSince).to.equal(50);
+    expect(await store.get('progress', 'c@$all'), 'progress waits for every change').to.equal(undefined);
+
+    await held.flush();
+    expect(held.unwrittenSince).to.equal(undefined);
+    expect(await store.get('c', 'recent')).to.not.equal(undefined);
+    expect(await store.get('progress', 'c@$all')).to.not.equal(undefined);
   });
 });

@@ -31,6 +31,15 @@ export const decodeDomainEvent = (recorded: RecordedEvent): E.Either<string, Pro
   );
 };
 
+const typesOf = <Type extends string>(registry: { readonly readableTypes: ReadonlyMap<string, Type> }): Type[] => [
+  ...new Set(registry.readableTypes.values()),
+];
+
+/** Every domain event type of each centre. */
+export const orderEventTypes = typesOf(orderEvents);
+export const inventoryEventTypes = typesOf(inventoryEvents);
+export const paymentEventTypes = typesOf(paymentEvents);
+
 /** The stored type names (every version the registries read) of these domain event types. */
 export const storedTypesOf = (types: readonly DomainEvent['type'][]): ReadonlySet<string> => {
   const wanted = new Set<string>(types);

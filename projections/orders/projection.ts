@@ -1,6 +1,7 @@
 import type { OrderEvent, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
 import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
 import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+import { inventoryEventTypes, orderEventTypes, paymentEventTypes } from '../events';
 import { addToTimeline, timelineEntry, type TimelineEntry } from './timeline';
 
 export type OrderStatus = 'Placed' | 'Confirmed' | 'Shipped' | 'Cancelled' | 'PartiallyRefunded' | 'Refunded';
@@ -77,27 +78,12 @@ export type PlacedOrderDoc = OrderDocCommon & {
 export type OrderDoc = UnplacedOrderDoc | PlacedOrderDoc;
 
 /** Which order an event belongs to, if any; stock events name it only when they concern a reservation or return. */
-/** Every event that names an order (`orderIdOf`): the order's own, its payment's and its stock reservations'. */
+/** Every event that can name an order (`orderIdOf`): the order's own, its payment's, and stock events but the catalogue's. */
+const catalogueOnly: ReadonlySet<string> = new Set(['SkuDefined', 'SkuUpdated', 'StockAdjusted']);
 const ORDER_EVENT_TYPES: readonly DomainEvent['type'][] = [
-  'OrderPlaced',
-  'OrderConfirmed',
-  'OrderShipped',
-  'OrderCancelled',
-  'RefundRequested',
-  'RefundCompleted',
-  'RefundFailed',
-  'PaymentAuthorized',
-  'PaymentDeclined',
-  'PaymentAuthorizationFailed',
-  'PaymentCaptured',
-  'PaymentVoided',
-  'PaymentRefunded',
-  'PaymentRefundFailed',
-  'StockReserved',
-  'ReservationReleased',
-  'ReservationCommitted',
-  'ReservationExpired',
-  'StockRestocked',
+  ...orderEventTypes,
+  ...paymentEventTypes,
+  ...inventoryEventTypes.filter((type) => !catalogueOnly.has(type)),
 ];
 
 export const orderIdOf = (event: DomainEvent): string | undefined => {

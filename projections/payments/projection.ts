@@ -1,5 +1,6 @@
 import type { PaymentEvent } from '../../domain/payment';
 import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+import { paymentEventTypes } from '../events';
 
 /** Money in a read model: integer minor units and an ISO currency, as plain JSON (no brands to re-validate). */
 export interface MoneyView {
@@ -53,18 +54,9 @@ export type PaymentDoc = PaymentSummary & {
 
 const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
 
-const PAYMENT_EVENT_TYPES: readonly PaymentEvent['type'][] = [
-  'PaymentAuthorized',
-  'PaymentDeclined',
-  'PaymentAuthorizationFailed',
-  'PaymentCaptured',
-  'PaymentVoided',
-  'PaymentRefunded',
-  'PaymentRefundFailed',
-];
-const paymentEventTypes: ReadonlySet<string> = new Set(PAYMENT_EVENT_TYPES);
+const paymentTypes: ReadonlySet<string> = new Set(paymentEventTypes);
 
-const isPaymentEvent = (event: DomainEvent): event is PaymentEvent => paymentEventTypes.has(event.type);
+const isPaymentEvent = (event: DomainEvent): event is PaymentEvent => paymentTypes.has(event.type);
 
 const currencyOf = (event: PaymentEvent): string =>
   event.type === 'PaymentVoided' ? NO_CURRENCY : event.amount.currency;
@@ -207,7 +199,7 @@ export const paymentsProjection: Projection<PaymentDoc> = {
   name: 'payments',
   version: 1,
   indexes: ['status'],
-  eventTypes: PAYMENT_EVENT_TYPES,
+  eventTypes: paymentEventTypes,
   documentIds: (e) => {
     const id = paymentOrderId(e.event);
     return id === undefined ? [] : [id];

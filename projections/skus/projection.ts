@@ -1,6 +1,7 @@
 import type { InventoryEvent } from '../../domain/inventory';
 import type { MoneyView } from '../payments/projection';
 import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+import { inventoryEventTypes } from '../events';
 
 /** At or below this many available units a SKU is flagged for restocking. */
 export const LOW_STOCK_THRESHOLD = 5;
@@ -31,19 +32,9 @@ export type SkuDoc = {
   readonly counters: SkuCounters;
 };
 
-const SKU_EVENT_TYPES: readonly InventoryEvent['type'][] = [
-  'SkuDefined',
-  'SkuUpdated',
-  'StockRestocked',
-  'StockAdjusted',
-  'StockReserved',
-  'ReservationReleased',
-  'ReservationCommitted',
-  'ReservationExpired',
-];
-const skuEventTypes: ReadonlySet<string> = new Set(SKU_EVENT_TYPES);
+const inventoryTypes: ReadonlySet<string> = new Set(inventoryEventTypes);
 
-const isInventoryEvent = (event: DomainEvent): event is InventoryEvent => skuEventTypes.has(event.type);
+const isInventoryEvent = (event: DomainEvent): event is InventoryEvent => inventoryTypes.has(event.type);
 
 const emptySku = (id: string, at: string): SkuDoc => ({
   sku: id,
@@ -110,7 +101,7 @@ export const skusProjection: Projection<SkuDoc> = {
   name: 'skus',
   version: 1,
   indexes: ['lowStock', 'sku'],
-  eventTypes: SKU_EVENT_TYPES,
+  eventTypes: inventoryEventTypes,
   documentIds: (e) => (isInventoryEvent(e.event) ? [e.event.sku] : []),
   evolve: evolveSku,
 };

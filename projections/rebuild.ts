@@ -671,12 +671,17 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
   for (;;) {
     const window = await reader.readTypes({ after: position, maxCount: batchSize, types });
     if (window.examined === 0) break;
-    if (window.events.length > 0) await worker.handle(deliveries(window.events));
+    const first = window.events[0];
+    if (first !== undefined) {
+      held.beginBatch(first.position);
+      await worker.handle(deliveries(window.events));
+    }
     position = window.through;
     events += window.examined;
     sinceFlush += window.examined;
     if (sinceFlush >= checkpointEvery) {
-      await held.flush();
+      // what changed lately stays held: it is about to change again (see `rebuildProjection`)
+      await held.flush({ changedBefore: position - Math.floor(checkpointEvery / 2) });
       sinceFlush = 0;
     }
     const seconds = (now() - started) / 1000;

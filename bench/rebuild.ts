@@ -188,6 +188,17 @@ export type ReadStoreFactory = (folder: string) => Promise<ReadStore>;
 const sqliteReadStore: ReadStoreFactory = (folder) =>
   Promise.resolve(openSqliteReadStore({ path: join(folder, 'read.db') }));
 
+/** A fresh database on a MongoDB wire server (FerretDB under `npm run services:start`); the caller drops it. */
+export const mongoReadStoreAt =
+  (url: string, database = `rebuild_bench_${Date.now().toString(36)}`): ReadStoreFactory =>
+  () =>
+    openMongoReadStore({
+      url,
+      database,
+      // FerretDB starved of CPU on a shared machine can take longer than the default 30 s for one bulk command
+      clientOptions: { socketTimeoutMS: 180_000 },
+    });
+
 export const benchRebuild = async (
   events = 1_000_000,
   target: ReadStoreFactory = sqliteReadStore,
@@ -261,10 +272,7 @@ if (process.argv[1]?.endsWith('rebuild.ts') === true) {
     // --mongodb <url>: rebuild into MongoDB (FerretDB under `npm run services:start`) instead of SQLite
     const flag = process.argv.indexOf('--mongodb');
     const mongoUrl = flag > 0 ? process.argv[flag + 1] : undefined;
-    const target: ReadStoreFactory | undefined =
-      mongoUrl === undefined
-        ? undefined
-        : () => openMongoReadStore({ url: mongoUrl, database: `rebuild_bench_${Date.now().toString(36)}` });
+    const target = mongoUrl === undefined ? undefined : mongoReadStoreAt(mongoUrl);
     benchRebuild(requested, target).then(
       (figures) => {
         process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);

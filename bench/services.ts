@@ -7,6 +7,8 @@ import { startServices, stopServices } from '../infra/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { startEngine, type EngineProcess } from './lib/engine';
 import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
+import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
+import { mongoReadStoreAt } from './rebuild';
 
 import { errorText, int, markdownTable, progress, ratio, row, writeResults, type TableRow } from './lib/report';
 
@@ -15,16 +17,20 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * harness; started if not running, and stopped again if this run started them). Command API on SQLite, relay,
  * projector, read API and saga runner as separate OS processes; the relay + consumer throughput next to raw kafkajs.
  *
- *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--kafka-only] [--kafka-events N] [--kafka-runs N] [--steps 50,100,…]
+ *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
+ *                             [--rebuild-events N] [--steps 50,100,…]
  *
  * `--kafka-only`: the relay + consumer throughput alone (no e2e); `--kafka-runs N`: repeat it N times and report
- * each figure's median (every run's figures are in the results file).
+ * each figure's median (every run's figures are in the results file). The rebuild builds a SQLite event store of
+ * `--rebuild-events` (default 1,000,000; 100,000 with --quick) and rebuilds every projection into FerretDB.
  */
 const args = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'skip-e2e': { type: 'boolean', default: false },
     'kafka-only': { type: 'boolean', default: false },
+    'skip-rebuild': { type: 'boolean', default: false },
+    'rebuild-events': { type: 'string' },
     'kafka-events': { type: 'string' },
     'kafka-runs': { type: 'string' },
     steps: { type: 'string' },
@@ -35,10 +41,15 @@ const kafkaEvents = Number(args['kafka-events'] ?? (quick ? 20_000 : 100_000));
 const kafkaRuns = Number(args['kafka-runs'] ?? 1);
 if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`invalid --kafka-runs ${kafkaRuns}`);
 const skipE2e = args['skip-e2e'] || args['kafka-only'];
+const skipRebuild = args['skip-rebuild'] || args['kafka-only'];
+const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
+if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
+  throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
+}
 // five engine processes, a JVM and FerretDB share 2 cores: the ladder starts low
 const steps = (args.steps ?? '50,100,250,500,1000,2000').split(',').map(Number);
 
-export const SERVICE_GOALS = { relayPlusConsumePerSecond: 50_000 } as const;
+export const SERVICE_GOALS = { relayPlusConsumePerSecond: 50_000, rebuildIntoFerretDbPerSecond: 20_000 } as const;
 
 const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
   row(
@@ -129,6 +140,21 @@ const distributedE2e = async (
   }
 };
 
+/** Every projection rebuilt into a fresh FerretDB database, dropped afterwards. */
+const rebuildIntoFerretDb = async (mongoUrl: string): Promise<RebuildOutcome> => {
+  const database = `rebuild_bench_${Date.now().toString(36)}`;
+  progress(`rebuild into FerretDB: ${int(rebuildEvents)} events (database ${database})`);
+  try {
+    return await runRebuildBench(rebuildEvents, mongoReadStoreAt(mongoUrl, database));
+  } finally {
+    const client = mongoClient(mongoUrl);
+    await withTimeout(client.db(database).dropDatabase(), 60_000, 'dropping the rebuild database').catch(
+      () => undefined,
+    );
+    await client.close().catch(() => undefined);
+  }
+};
+
 const main = async (): Promise<void> => {
   const started = Date.now();
   progress(`npm run bench:services${quick ? ' --quick' : ''}: real Kafka and FerretDB`);
@@ -151,11 +177,17 @@ const main = async (): Promise<void> => {
       );
     }
     const kafka = medianThroughput(kafkaRunsDone);
+    const rebuild: RebuildOutcome = skipRebuild
+      ? { ok: false, reason: `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-rebuild'})` }
+      : await rebuildIntoFerretDb(mongoUrl);
     const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
     const rows = [
       ...kafkaRows(kafka, kafkaRuns),
-      // benchRebuild rebuilds into the embedded SQLite read store only; FerretDB would need a read-store parameter
-      row('projection rebuild into FerretDB', 'not measured: bench/rebuild.ts takes no read store (HOOK, see report)'),
+      ...rebuildRows(
+        rebuild,
+        { perSecond: SERVICE_GOALS.rebuildIntoFerretDbPerSecond },
+        'projection rebuild into FerretDB',
+      ),
       ...(e2e === undefined
         ? [row('end to end', `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-e2e'})`)]
         : e2eRows(e2e.result, { heldRate: undefined, p99Ms: undefined }, e2e.rss)),
@@ -164,11 +196,12 @@ const main = async (): Promise<void> => {
       kind: 'services',
       startedAt: new Date(started).toISOString(),
       seconds: (Date.now() - started) / 1000,
-      options: { quick, kafkaEvents, kafkaRuns, steps },
+      options: { quick, kafkaEvents, kafkaRuns, rebuildEvents, steps },
       machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
       goals: SERVICE_GOALS,
       kafka,
       kafkaRuns: kafkaRunsDone,
+      rebuild,
       e2e: e2e?.result,
       peakRssMiB: e2e?.rss,
       table: rows,

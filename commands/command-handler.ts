@@ -58,14 +58,16 @@ export interface CommandHandlerOptions {
   readonly metrics?: Metrics;
   /** reload-and-retry attempts after a concurrency conflict */
   readonly retries?: number;
-  /** streams whose folded state is kept in memory (caught up from the store on every command) */
+  /** streams whose folded state is kept in memory (trusted, and checked by the append's expected revision) */
   readonly cacheSize?: number;
 }
 
 /**
  * load → decide → append with the expected revision. A conflict means someone else appended first: reload the
- * stream and decide again, a bounded number of times. State is cached per stream and caught up from the cached
- * revision, so long streams (a hot SKU) are not re-read from the start; the store stays the source of truth.
+ * stream and decide again, a bounded number of times. State is cached per stream; a command decides on the cached
+ * state without reading the stream (the expected revision catches a stale cache, which is then caught up from the
+ * cached revision, so long streams such as a hot SKU are not re-read from the start); the store stays the source of
+ * truth.
  */
 export class CommandHandler {
   private readonly cache = new Map<string, Loaded<unknown>>();
@@ -129,9 +131,19 @@ export class CommandHandler {
         duplicate: true,
       });
     }
+    // The cached state is trusted without reading the stream: the append names the revision it was decided on, so
+    // a stale cache is refused by the store and read again. Only a refusal or no-op decided on it is checked first.
+    let unverified = this.cache.get(streamId) as Loaded<S> | undefined;
     for (let attempt = 0; ; attempt++) {
-      const loaded = await this.load(aggregate, streamId);
-      const decision = aggregate.decider.decide(command, loaded.state);
+      let loaded = unverified ?? (await this.load(aggregate, streamId));
+      let decision = aggregate.decider.decide(command, loaded.state);
+      if (unverified !== undefined && (E.isLeft(decision) || decision.right.length === 0)) {
+        unverified = undefined;
+        loaded = await this.load(aggregate, streamId);
+        decision = aggregate.decider.decide(command, loaded.state);
+      }
+      const stale = unverified !== undefined;
+      unverified = undefined;
       if (E.isLeft(decision)) {
         this.count(commandName, 'rejected');
         return decision;
@@ -168,6 +180,11 @@ export class CommandHandler {
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         this.cache.delete(streamId);
+        // decided on a cache another writer had moved past: read the stream and decide again, at once
+        if (stale) {
+          attempt -= 1;
+          continue;
+        }
         this.options.metrics?.appendConflicts.inc({ stream_type: aggregate.name });
         if (attempt >= this.retries) {
           this.count(commandName, 'conflict');

@@ -54,7 +54,8 @@ export interface SagaHostOptions {
 }
 
 /**
- * Hosts the instances of one saga kind: load (event-sourced, cached and caught up from the stream), react, append
+ * Hosts the instances of one saga kind: load (event-sourced, cached; a step trusts the cache and the expected
+ * revision of its append catches a stale one, which is then caught up from the stream), react, append
  * with the expected revision, keep the timer table equal to the saga's pending deadlines. The caller serialises
  * the inputs of one saga instance; the expected revision catches any other writer.
  */
@@ -116,14 +117,24 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
 
   async step(sagaId: string, item: SagaInput<I>): Promise<StepResult<S, Ev>> {
     const { store, state, guard } = this.options;
+    // The cached state is trusted without reading the stream: the append names the revision it was decided on, so
+    // a stale cache is refused by the store and read again. Only a step that appends nothing is checked first.
+    let unverified = this.cache.get(sagaId);
     for (let attempt = 0; attempt <= this.conflictRetries; attempt++) {
-      const loaded = await this.load(sagaId);
-      const step = stepSaga(this.kind.decider, loaded.state, item.input);
+      let loaded = unverified ?? (await this.load(sagaId));
+      let step = stepSaga(this.kind.decider, loaded.state, item.input);
+      if (unverified !== undefined && step.events.length === 0) {
+        loaded = await this.load(sagaId);
+        step = stepSaga(this.kind.decider, loaded.state, item.input);
+      }
+      unverified = undefined;
       if (step.events.length === 0) return { state: loaded.state, appended: [] };
       const upTo = loaded.revision + step.events.length;
       guard();
-      // announced before the append: a crash after it leaves a row that makes the next start re-dispatch
-      state.announceAppend(this.kind.name, sagaId, loaded.revision, upTo);
+      // announced (durably) before the append: a crash after it leaves a row that makes the next start re-dispatch;
+      // the announcements of the sagas stepping in this turn share one commit
+      await state.announceAppendSoon(this.kind.name, sagaId, loaded.revision, upTo);
+      guard();
       this.options.crashPoint('before-append', { sagaId });
       const timestamp = this.options.clock.now().toISOString();
       const toAppend: NewEvent[] = step.events.map((event, i) => {

@@ -48,6 +48,11 @@ export interface SagaStateStore {
 
   /** before an append that may write up to `upTo`; `current` is the saga's revision before it */
   announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void;
+  /**
+   * The same announcement, written together with the others of this turn of the event loop (one commit for the
+   * sagas stepping at once); resolves once it is durable, so the caller appends only then.
+   */
+  announceAppendSoon(saga: SagaName, sagaId: string, current: number, upTo: number): Promise<void>;
   markDispatched(sagaId: string, upTo: number): void;
   pendingDispatches(): readonly PendingDispatch[];
   /** forget a saga's row after recovery dispatched everything there is */
@@ -98,6 +103,12 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+interface Announcement {
+  readonly write: () => void;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
 const toTimer = (row: TimerRow): Timer => ({
   saga: row.saga,
   sagaId: row.saga_id,
@@ -127,6 +138,8 @@ export class SqliteSagaStateStore implements SagaStateStore {
   >;
   private queued: (() => void)[] = [];
   private flushScheduled = false;
+  /** announcements waiting for the next flush, whose callers wait for its commit */
+  private announcements: Announcement[] = [];
 
   constructor(path: string) {
     this.db = new Database(path, { timeout: 5_000 });
@@ -221,6 +234,19 @@ export class SqliteSagaStateStore implements SagaStateStore {
     });
   }
 
+  announceAppendSoon(saga: SagaName, sagaId: string, current: number, upTo: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.announcements.push({
+        write: () => {
+          this.announceStmt.run(sagaId, saga, current, upTo);
+        },
+        resolve,
+        reject,
+      });
+      this.scheduleFlush();
+    });
+  }
+
   markDispatched(sagaId: string, upTo: number): void {
     this.queue(() => {
       if (this.settledStmt.run(sagaId, upTo).changes === 0) this.dispatchedStmt.run(upTo, sagaId);
@@ -257,11 +283,18 @@ export class SqliteSagaStateStore implements SagaStateStore {
       this.flush();
     } finally {
       this.db.close();
+      const waiting = this.announcements;
+      this.announcements = [];
+      for (const announcement of waiting) announcement.reject(new Error('the saga state store is closed'));
     }
   }
 
   private queue(write: () => void): void {
     this.queued.push(write);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -280,18 +313,27 @@ export class SqliteSagaStateStore implements SagaStateStore {
     }
   }
 
-  /** Writes what is queued, and `then` in the same transaction. */
+  /** Writes what is queued, then the waiting announcements, and `then` in the same transaction. */
   private flush(then?: () => void): void {
-    if (this.queued.length === 0 && then === undefined) return;
+    if (this.queued.length === 0 && this.announcements.length === 0 && then === undefined) return;
     const queued = this.queued;
+    const announcements = this.announcements;
     this.queued = [];
+    this.announcements = [];
     try {
       // IMMEDIATE: another process (commerce dlq) may write the file too; wait for its lock up front
-      this.writeQueued.immediate(queued, then);
+      this.writeQueued.immediate(queued, () => {
+        for (const announcement of announcements) announcement.write();
+        then?.();
+      });
     } catch (error) {
       this.queued = [...queued, ...this.queued];
+      // an announcement's caller must not append on a write that did not commit: it hears the failure
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const announcement of announcements) announcement.reject(failure);
       throw error;
     }
+    for (const announcement of announcements) announcement.resolve();
   }
 }
 

@@ -4,6 +4,7 @@ import {
   accept,
   isAtOrAfter,
   nonNegativeInt,
+  PersistentMap,
   reject,
   type Decider,
   type Money,
@@ -256,14 +257,13 @@ const decide = (command: InventoryCommand, state: InventoryState): Decision => {
 const close = (state: ActiveSku, orderId: OrderId, as: ClosedReservation, shipped: boolean): ActiveSku => {
   const held = state.open.get(orderId);
   if (!held) return state;
-  const open = new Map(state.open);
-  open.delete(orderId);
   return {
     ...state,
     onHand: shipped ? state.onHand - held.quantity : state.onHand,
     reserved: state.reserved - held.quantity,
-    open,
-    closed: new Map(state.closed).set(orderId, as),
+    // persistent maps: a new version per event without copying every reservation the SKU ever had
+    open: PersistentMap.from(state.open).delete(orderId),
+    closed: PersistentMap.from(state.closed).set(orderId, as),
   };
 };
 
@@ -282,7 +282,10 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
       return {
         ...state,
         reserved: state.reserved - previous + event.quantity,
-        open: new Map(state.open).set(event.orderId, { quantity: event.quantity, expiresAt: event.expiresAt }),
+        open: PersistentMap.from(state.open).set(event.orderId, {
+          quantity: event.quantity,
+          expiresAt: event.expiresAt,
+        }),
       };
     }
     case 'ReservationReleased':
@@ -308,8 +311,8 @@ const evolve = (state: InventoryState, event: InventoryEvent): InventoryState =>
             unitPrice: event.unitPrice,
             onHand: 0,
             reserved: 0,
-            open: new Map(),
-            closed: new Map(),
+            open: PersistentMap.empty(),
+            closed: PersistentMap.empty(),
           }
         : state;
     case 'Active':

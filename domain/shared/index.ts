@@ -4,3 +4,4 @@ export * from './decider';
 export * from './errors';
 export * from './event-registry';
 export * from './validation';
+export * from './persistent-map';

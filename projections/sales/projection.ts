@@ -90,12 +90,15 @@ const withReason = (record: Readonly<Record<string, number>>, reason: string): R
   return plus(record, fits ? reason : OTHER_REASON, 1);
 };
 
+const bySalesRank = ([skuA, a]: [string, number], [skuB, b]: [string, number]): number =>
+  b - a || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0);
+
+/** One working copy per order (not per line), and the top list built in one go. */
 const withSkus = (record: Readonly<Record<string, number>>, lines: OrderPlaced['lines']): Record<string, number> => {
-  const merged = lines.reduce<Record<string, number>>((acc, line) => plus(acc, line.sku, line.quantity), { ...record });
-  const top = Object.entries(merged)
-    .sort(([skuA, a], [skuB, b]) => b - a || (skuA < skuB ? -1 : skuA > skuB ? 1 : 0))
-    .slice(0, TOP_SKUS);
-  return top.reduce<Record<string, number>>((acc, [sku, units]) => ({ ...acc, [sku]: units }), {});
+  const merged = new Map<string, number>(Object.entries(record));
+  for (const line of lines) merged.set(line.sku, (merged.get(line.sku) ?? 0) + line.quantity);
+  // fromEntries defines own data properties, so a SKU named `__proto__` stays a key
+  return Object.fromEntries([...merged].sort(bySalesRank).slice(0, TOP_SKUS));
 };
 
 const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): SalesDoc => {

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { fold, type Decider, type DomainError, type EventRegistry } from '../domain/shared';
-import { deterministicId } from './ids';
+import { deterministicId } from '../infra/ports/ids';
 import {
   WrongExpectedRevisionError,
   type EventStore,

@@ -6,7 +6,7 @@ import { Sku, OrderId, timestamp, type DomainError, type Timestamp } from '../..
 import { decodeOr400 } from '../../infra/http/validate';
 import { problem } from '../../infra/http/problem';
 import { requestContext, requireScope } from '../../infra/http/middleware';
-import { deterministicId, newId } from '../ids';
+import { deterministicId, newId } from '../../infra/ports/ids';
 import type { Clock } from '../../infra/ports/clock';
 import { inventoryAggregate, orderAggregate } from '../aggregates';
 import type { CommandContext, CommandError, CommandHandler, Handled } from '../command-handler';

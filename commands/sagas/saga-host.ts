@@ -6,7 +6,7 @@ import {
   type RecordedEvent,
 } from '../../infra/ports/event-store';
 import type { Clock } from '../../infra/ports/clock';
-import { deterministicId } from '../ids';
+import { deterministicId } from '../../infra/ports/ids';
 import { decodeSagaEvent, type SagaKind } from './definitions';
 import type { CrashContext, CrashPoint } from './hooks';
 import type { SagaStateStore } from './saga-state-store';

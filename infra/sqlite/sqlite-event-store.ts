@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
+import { GroupCommit } from './group-commit';
 import {
   WrongExpectedRevisionError,
   type AppendOptions,
@@ -220,8 +221,6 @@ interface PendingAppend {
   readonly events: readonly SerializedEvent[];
   readonly expected: ExpectedRevision;
   readonly commandId: string | undefined;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: Error) => void;
 }
 
 interface SerializedEvent {
@@ -248,8 +247,6 @@ interface CommandRow {
   readonly position: number;
 }
 
-type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
-
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly pollIntervalMs: number;
@@ -265,11 +262,8 @@ export class SqliteEventStore implements EventStore {
   private readonly headStmt: Database.Statement<[], number>;
   private readonly dataVersionStmt: Database.Statement<[], number>;
 
-  private readonly writeBatch: Database.Transaction<(batch: readonly PendingAppend[]) => Outcome[]>;
-  private readonly appendOne: Database.Transaction<(append: PendingAppend) => AppendResult>;
+  private readonly writer: GroupCommit<PendingAppend, AppendResult>;
 
-  private queue: PendingAppend[] = [];
-  private flushScheduled = false;
   private closed = false;
   private transactions = 0;
   private appends = 0;
@@ -330,17 +324,14 @@ export class SqliteEventStore implements EventStore {
     this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
 
     // Nested better-sqlite3 transactions run as SAVEPOINTs: a failed append rolls back alone.
-    this.appendOne = db.transaction((append: PendingAppend) => this.write(append));
-    this.writeBatch = db.transaction((batch: readonly PendingAppend[]) =>
-      batch.map((append): Outcome => {
-        try {
-          return { ok: true, result: this.appendOne(append) };
-        } catch (error) {
-          // Without an open transaction the failure took everything down: fail the whole batch.
-          if (!db.inTransaction) throw error;
-          return { ok: false, error: toError(error) };
-        }
-      }),
+    this.writer = new GroupCommit(
+      db,
+      (append: PendingAppend) => this.write(append),
+      (appends) => {
+        this.transactions += 1;
+        this.appends += appends;
+        this.wakeSubscriptions();
+      },
     );
   }
 
@@ -369,22 +360,8 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(toError(error));
     }
-    return new Promise<AppendResult>((resolve, reject) => {
-      const pending: PendingAppend = {
-        streamId,
-        events: serialized,
-        expected,
-        commandId: options?.commandId,
-        resolve,
-        reject,
-      };
-      if (!this.groupCommit) {
-        this.commit([pending]);
-        return;
-      }
-      this.queue.push(pending);
-      this.scheduleFlush();
-    });
+    const pending: PendingAppend = { streamId, events: serialized, expected, commandId: options?.commandId };
+    return this.groupCommit ? this.writer.submit(pending) : this.writer.submitNow(pending);
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
@@ -442,7 +419,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     // Appends already accepted are written, not dropped.
-    this.flush();
+    this.writer.flush();
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.stopPolling();
@@ -495,42 +472,6 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new EventStoreClosedError();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // setImmediate, not a microtask: every append issued by continuations of the previous batch joins this one.
-    setImmediate(this.flush);
-  }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.commit(batch);
-  };
-
-  private commit(batch: readonly PendingAppend[]): void {
-    this.transactions += 1;
-    this.appends += batch.length;
-    let outcomes: Outcome[];
-    try {
-      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way.
-      outcomes = this.writeBatch.immediate(batch);
-    } catch (error) {
-      const failure = toError(error);
-      for (const append of batch) append.reject(failure);
-      return;
-    }
-    batch.forEach((append, index) => {
-      const outcome = outcomes[index];
-      if (outcome === undefined) append.reject(new Error('append outcome missing'));
-      else if (outcome.ok) append.resolve(outcome.result);
-      else append.reject(outcome.error);
-    });
-    this.wakeSubscriptions();
   }
 
   /** Runs inside the batch transaction, in its own savepoint. */

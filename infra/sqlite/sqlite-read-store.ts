@@ -13,6 +13,7 @@ import {
   type Scalar,
   type StoredDocument,
 } from '../ports/read-store';
+import { GroupCommit } from './group-commit';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 
@@ -147,11 +148,7 @@ const parentFolderOf = (path: string): string | undefined => {
 interface PendingPut {
   readonly table: string;
   readonly writes: readonly DocumentWrite[];
-  readonly resolve: (result: PutResult) => void;
-  readonly reject: (error: Error) => void;
 }
-
-type PutOutcome = { readonly ok: true; readonly result: PutResult } | { readonly ok: false; readonly error: Error };
 
 interface TableWriters {
   readonly insert: Database.Statement;
@@ -166,11 +163,8 @@ class SqliteReadStore implements ReadStore {
   private readonly statements = new Map<string, Map<string, Database.Statement>>();
   /** the write statements per table, prepared once (dropped with the table) */
   private readonly writers = new Map<string, TableWriters>();
-  /** putMany calls waiting for the next turn of the event loop, written in one transaction */
-  private queue: PendingPut[] = [];
-  private flushScheduled = false;
-  private readonly putOne: Database.Transaction<(put: PendingPut) => PutResult>;
-  private readonly writeBatch: Database.Transaction<(batch: readonly PendingPut[]) => PutOutcome[]>;
+  /** putMany calls of one turn of the event loop, written in one transaction */
+  private readonly writer: GroupCommit<PendingPut, PutResult>;
   private readonly tableExistsStmt: Database.Statement<[string]>;
   private readonly listTablesStmt: Database.Statement<[], string>;
 
@@ -182,19 +176,7 @@ class SqliteReadStore implements ReadStore {
          ORDER BY name`,
       )
       .pluck();
-    // Nested better-sqlite3 transactions run as SAVEPOINTs: a failed putMany rolls back alone.
-    this.putOne = db.transaction((put: PendingPut) => this.writeOne(put));
-    this.writeBatch = db.transaction((batch: readonly PendingPut[]) =>
-      batch.map((put): PutOutcome => {
-        try {
-          return { ok: true, result: this.putOne(put) };
-        } catch (error) {
-          // Without an open transaction the failure took everything down: fail the whole batch.
-          if (!db.inTransaction) throw error;
-          return { ok: false, error: toError(error) };
-        }
-      }),
-    );
+    this.writer = new GroupCommit(db, (put: PendingPut) => this.writeOne(put));
   }
 
   get(collection: string, id: string): Promise<StoredDocument | undefined> {
@@ -231,42 +213,8 @@ class SqliteReadStore implements ReadStore {
       return Promise.reject(toError(error));
     }
     if (writes.length === 0) return Promise.resolve({ conflicts: [] });
-    return new Promise<PutResult>((resolve, reject) => {
-      this.queue.push({ table: tableOf(collection), writes, resolve, reject });
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
-      // setImmediate, not a microtask: the writes other consumers issue in this turn of the event loop join in.
-      setImmediate(this.flush);
-    });
+    return this.writer.submit({ table: tableOf(collection), writes });
   }
-
-  /**
-   * Writes every queued putMany in one IMMEDIATE transaction, each call in its own savepoint (a nested better-sqlite3
-   * transaction), so a failing call rolls back alone. Callers hear back only after the commit: whoever moves a
-   * checkpoint after its writes resolved never claims writes that are not durable.
-   */
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    let outcomes: PutOutcome[];
-    try {
-      // IMMEDIATE takes the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way, and
-      // no other process writes between a version check and its update.
-      outcomes = this.writeBatch.immediate(batch);
-    } catch (error) {
-      const failure = toError(error);
-      for (const put of batch) put.reject(failure);
-      return;
-    }
-    batch.forEach((put, index) => {
-      const outcome = outcomes[index];
-      if (outcome === undefined) put.reject(new Error('write outcome missing'));
-      else if (outcome.ok) put.resolve(outcome.result);
-      else put.reject(outcome.error);
-    });
-  };
 
   /** Runs inside the batch transaction, in its own savepoint. */
   private writeOne({ table, writes }: PendingPut): PutResult {
@@ -384,7 +332,7 @@ class SqliteReadStore implements ReadStore {
     return this.run(() => {
       const table = tableOf(collection);
       // writes issued before the drop land before it, as they would have without the queue
-      this.flush();
+      this.writer.flush();
       this.statements.delete(table);
       this.writers.delete(table);
       this.db.exec(`DROP TABLE IF EXISTS ${quote(table)}`);
@@ -394,7 +342,7 @@ class SqliteReadStore implements ReadStore {
   close(): Promise<void> {
     if (!this.closed) {
       // writes already accepted are written (and answered) before the connection goes
-      this.flush();
+      this.writer.flush();
       this.closed = true;
       this.statements.clear();
       this.writers.clear();

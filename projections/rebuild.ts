@@ -131,6 +131,22 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const deliveries = (events: readonly RecordedEvent[]): Delivery[] =>
   events.map((event) => ({ source: ALL, sequence: event.position, event }));
 
+/** Reads the window after `after` and folds its wanted events (telling `held` where the batch starts). */
+const applyWindow = async (
+  reader: LogReader,
+  read: { readonly after: number; readonly maxCount: number; readonly types: ReadonlySet<string> },
+  worker: ProjectionWorker<unknown>,
+  held: WriteBackStore | undefined,
+): Promise<LogWindow> => {
+  const window = await reader.readTypes(read);
+  const first = window.events[0];
+  if (first !== undefined) {
+    held?.beginBatch(first.position);
+    await worker.handle(deliveries(window.events));
+  }
+  return window;
+};
+
 /**
  * The rebuild's worker writes documents like any worker, but its per-source progress documents would be taken for
  * the live worker's (`<collection>@$all` tells the rebuild that the live worker has taken over); the registry holds
@@ -332,15 +348,15 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
 
   /** Applies the next window of the log; false at the head. */
   const step = async (phase: RebuildPhase): Promise<boolean> => {
-    const window: LogWindow = await reader.readTypes({ after: position, maxCount: batchSize, types });
+    const window = await applyWindow(
+      reader,
+      { after: position, maxCount: batchSize, types },
+      worker,
+      holding ? held : undefined,
+    );
     if (window.examined === 0) {
       head = Math.max(head, await eventStore.headPosition());
       return false;
-    }
-    const first = window.events[0];
-    if (first !== undefined) {
-      if (holding) held.beginBatch(first.position);
-      await worker.handle(deliveries(window.events));
     }
     position = window.through;
     events += window.examined;
@@ -627,18 +643,18 @@ export const verifyCollections = async (options: VerifyOptions): Promise<Verific
 
 // ---- in-place reset ----
 
-export interface ResetOptions {
-  readonly eventStore: Pick<EventStore, 'readAll' | 'headPosition'>;
-  readonly logReader?: LogReader;
-  readonly readStore: ReadStore;
-  readonly projection: Projection<unknown>;
-  readonly mode?: RebuildMode;
-  readonly batchSize?: number;
-  /** write the documents every this many events; default 100,000 */
-  readonly checkpointEvery?: number;
-  readonly onProgress?: (progress: RebuildProgress) => void;
-  readonly now?: () => number;
-}
+export type ResetOptions = Pick<
+  RebuildOptions,
+  | 'eventStore'
+  | 'logReader'
+  | 'readStore'
+  | 'projection'
+  | 'mode'
+  | 'batchSize'
+  | 'checkpointEvery'
+  | 'onProgress'
+  | 'now'
+>;
 
 /**
  * Drops the live collection and folds the whole log into it again (downtime: workers must be stopped). Records the
@@ -669,13 +685,8 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
   let events = 0;
   const head = await eventStore.headPosition();
   for (;;) {
-    const window = await reader.readTypes({ after: position, maxCount: batchSize, types });
+    const window = await applyWindow(reader, { after: position, maxCount: batchSize, types }, worker, held);
     if (window.examined === 0) break;
-    const first = window.events[0];
-    if (first !== undefined) {
-      held.beginBatch(first.position);
-      await worker.handle(deliveries(window.events));
-    }
     position = window.through;
     events += window.examined;
     sinceFlush += window.examined;

@@ -3,6 +3,7 @@ import { fold, type Decider, type DomainError, type EventRegistry } from '../dom
 import { deterministicId } from '../infra/ports/ids';
 import {
   WrongExpectedRevisionError,
+  type AppendResult,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
@@ -24,6 +25,11 @@ export interface CommandContext {
   readonly commandId: string;
   readonly correlationId: string;
   readonly causationId: string;
+  /**
+   * Fingerprint of the client request behind an idempotency key. A repeat of the key with another fingerprint is
+   * refused (`IdempotencyKeyMismatch`) instead of being answered with the first result.
+   */
+  readonly requestFingerprint?: string;
 }
 
 export interface Handled<S, Ev> {
@@ -34,8 +40,10 @@ export interface Handled<S, Ev> {
   readonly revision: number;
   /** global position of the stream's last event: clients wait for the read side to reach it */
   readonly position: number;
-  /** the command id had been handled before; nothing was appended */
+  /** the command id had been handled before; nothing was appended, and `state`/`position` are as it first left them */
   readonly duplicate: boolean;
+  /** stream revision before the command's events (-1: the command created the stream) */
+  readonly previousRevision: number;
 }
 
 export interface ConcurrencyExhausted {
@@ -44,7 +52,15 @@ export interface ConcurrencyExhausted {
   readonly message: string;
 }
 
-export type CommandError = DomainError | ConcurrencyExhausted;
+/** The idempotency key was first used for a request with other parameters (Stripe answers the same way). */
+export interface IdempotencyKeyMismatch {
+  readonly code: 'IdempotencyKeyMismatch';
+  readonly category: 'rule_violation';
+  readonly message: string;
+  readonly details: { readonly idempotencyKey: string };
+}
+
+export type CommandError = DomainError | ConcurrencyExhausted | IdempotencyKeyMismatch;
 
 interface Loaded<S> {
   readonly state: S;
@@ -113,23 +129,9 @@ export class CommandHandler {
     const commandName = commandType(command);
     const previous = await this.options.store.findCommand(context.commandId);
     if (previous) {
-      if (previous.streamId !== streamId) {
-        this.count(commandName, 'rejected');
-        return E.left({
-          code: 'IdempotencyKeyReused',
-          category: 'conflict',
-          message: `command id ${context.commandId} was already used for another resource`,
-        });
-      }
-      const loaded = await this.load(aggregate, streamId);
-      this.count(commandName, 'duplicate');
-      return E.right({
-        state: loaded.state,
-        events: [],
-        revision: previous.revision,
-        position: previous.position,
-        duplicate: true,
-      });
+      const repeat = await this.repeatOf(aggregate, streamId, previous, context);
+      this.count(commandName, E.isLeft(repeat) ? 'rejected' : 'duplicate');
+      return repeat;
     }
     // The cached state is trusted without reading the stream: the append names the revision it was decided on, so
     // a stale cache is refused by the store and read again. Only a refusal or no-op decided on it is checked first.
@@ -151,7 +153,7 @@ export class CommandHandler {
       const events = decision.right;
       if (events.length === 0) {
         this.count(commandName, 'unchanged');
-        return E.right({ ...loaded, events, duplicate: false });
+        return E.right({ ...loaded, events, duplicate: false, previousRevision: loaded.revision });
       }
       const timestamp = this.options.clock.now().toISOString();
       const toAppend: NewEvent[] = events.map((event, i) => {
@@ -161,7 +163,14 @@ export class CommandHandler {
           eventId: deterministicId(`${context.commandId}/${streamId}/${i}`),
           type: stored.type,
           data: stored.data,
-          metadata: { ...context, timestamp, schemaVersion: versionOf(stored.type) },
+          metadata: {
+            commandId: context.commandId,
+            causationId: context.causationId,
+            correlationId: context.correlationId,
+            timestamp,
+            schemaVersion: versionOf(stored.type),
+            ...(context.requestFingerprint === undefined ? {} : { requestFingerprint: context.requestFingerprint }),
+          },
         };
       });
       try {
@@ -176,7 +185,7 @@ export class CommandHandler {
         this.remember(streamId, next);
         this.options.metrics?.eventsAppended.inc({ stream_type: aggregate.name }, events.length);
         this.count(commandName, 'accepted');
-        return E.right({ ...next, events, duplicate: false });
+        return E.right({ ...next, events, duplicate: false, previousRevision: loaded.revision });
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         this.cache.delete(streamId);
@@ -198,6 +207,55 @@ export class CommandHandler {
         await delay(Math.min(50, 2 ** attempt) * (0.5 + pseudoJitter(context.commandId, attempt)));
       }
     }
+  }
+
+  /**
+   * A command id seen before: the same request gets its first answer again (the stream folded up to the command's
+   * last event, so the state is as the first call left it, not as it is now); other parameters under the same
+   * key are refused. Reads the stream from the start, which only repeats pay.
+   */
+  private async repeatOf<C, S, Ev extends { readonly type: string }>(
+    aggregate: AggregateType<C, S, Ev>,
+    streamId: string,
+    previous: AppendResult & { readonly streamId: string },
+    context: CommandContext,
+  ): Promise<E.Either<CommandError, Handled<S, Ev>>> {
+    const mismatch = (): E.Either<CommandError, Handled<S, Ev>> =>
+      E.left({
+        code: 'IdempotencyKeyMismatch',
+        category: 'rule_violation',
+        message: `Idempotency-Key ${context.commandId} was first used with other parameters; use a new key for a new request`,
+        details: { idempotencyKey: context.commandId },
+      });
+    if (previous.streamId !== streamId) {
+      if (context.requestFingerprint !== undefined) return mismatch();
+      return E.left({
+        code: 'IdempotencyKeyReused',
+        category: 'conflict',
+        message: `command id ${context.commandId} was already used for another resource`,
+      });
+    }
+    const recorded = (await this.options.store.readStream(streamId)).filter((r) => r.revision <= previous.revision);
+    const own = recorded.filter((r) => r.metadata.commandId === context.commandId);
+    const fingerprint = own[0]?.metadata.requestFingerprint;
+    if (
+      context.requestFingerprint !== undefined &&
+      fingerprint !== undefined &&
+      fingerprint !== context.requestFingerprint
+    )
+      return mismatch();
+    return E.right({
+      state: fold(
+        aggregate.decider,
+        recorded.map((r) => decodeRecorded(aggregate, r)),
+        aggregate.decider.initialState,
+      ),
+      events: [],
+      revision: previous.revision,
+      position: previous.position,
+      duplicate: true,
+      previousRevision: (own[0]?.revision ?? previous.revision + 1) - 1,
+    });
   }
 
   private remember(streamId: string, loaded: Loaded<unknown>): void {

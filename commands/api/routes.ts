@@ -6,6 +6,7 @@ import { Sku, OrderId, timestamp, type DomainError, type Timestamp } from '../..
 import { decodeOr400 } from '../../infra/http/validate';
 import { problem } from '../../infra/http/problem';
 import { requestContext, requireScope } from '../../infra/http/middleware';
+import { requestFingerprint } from './request-fingerprint';
 import { deterministicId, newId } from '../../infra/ports/ids';
 import type { Clock } from '../../infra/ports/clock';
 import { inventoryAggregate, orderAggregate } from '../aggregates';
@@ -46,7 +47,10 @@ const titleOf = (code: string): string => code.replace(/([a-z0-9])([A-Z])/g, '$1
 const unwrap = <S, Ev>(result: E.Either<CommandError, Handled<S, Ev>>): Handled<S, Ev> =>
   E.isLeft(result) ? rejected(result.left) : result.right;
 
-/** Command id from `Idempotency-Key` (a repeat returns the first result), or a fresh one. */
+/**
+ * Command id from `Idempotency-Key` (a repeat of the same request returns the first result; the same key with other
+ * parameters is a 422), or a fresh one.
+ */
 const commandContext = (req: Request, res: Response): CommandContext => {
   const key = req.get('Idempotency-Key');
   if (key !== undefined && !IdempotencyKey.test(key)) {
@@ -58,8 +62,12 @@ const commandContext = (req: Request, res: Response): CommandContext => {
     );
   }
   const ctx = requestContext(res);
-  const commandId = key ?? newId();
-  return { commandId, causationId: commandId, correlationId: ctx.correlationId };
+  if (key === undefined) {
+    const commandId = newId();
+    return { commandId, causationId: commandId, correlationId: ctx.correlationId };
+  }
+  const fingerprint = requestFingerprint(req.method, `${req.baseUrl}${req.path}`, req.body);
+  return { commandId: key, causationId: key, correlationId: ctx.correlationId, requestFingerprint: fingerprint };
 };
 
 const param = <A>(
@@ -104,15 +112,12 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
   router.put('/skus/:sku', requireScope('inventory:write'), async (req, res) => {
     const sku = param(Sku, req, 'sku');
     const body = decodeOr400(DefineSkuBody, req.body);
-    const context = commandContext(req, res);
-    const before = await handler.load(inventoryAggregate, skuStreamId(sku));
     const result = await inventory(
       { type: 'DefineSku', sku, name: body.name, unitPrice: body.unitPrice, at: now() },
-      context,
+      commandContext(req, res),
     );
-    res
-      .status(before.revision < 0 && result.events.length > 0 ? 201 : 200)
-      .json(skuView(result.state, result.position));
+    const created = result.previousRevision < 0 && (result.events.length > 0 || result.duplicate);
+    res.status(created ? 201 : 200).json(skuView(result.state, result.position));
   });
 
   router.post('/skus/:sku/restock', requireScope('inventory:write'), async (req, res) => {

@@ -511,12 +511,14 @@ const decodeMetadata = (eventId: string, metadata: unknown): EventMetadata => {
   const record = metadata as Record<string, unknown>;
   const schemaVersion = field(record, 'schemaVersion', eventId);
   if (typeof schemaVersion !== 'number') throw new Error(`event ${eventId}: metadata.schemaVersion is not a number`);
+  const fingerprint = record.requestFingerprint;
   return {
     commandId: stringField(record, 'commandId', eventId),
     causationId: stringField(record, 'causationId', eventId),
     correlationId: stringField(record, 'correlationId', eventId),
     timestamp: stringField(record, 'timestamp', eventId),
     schemaVersion,
+    ...(typeof fingerprint === 'string' ? { requestFingerprint: fingerprint } : {}),
   };
 };
 

@@ -20,6 +20,11 @@ export interface EventMetadata {
   readonly timestamp: string;
   /** version of the event's stored shape; the type name carries it too (`OrderPlaced.v1`) */
   readonly schemaVersion: number;
+  /**
+   * Fingerprint of the client request that carried an idempotency key (method, path, canonical body), so a later
+   * request with the same key but other parameters is told apart from a retry. Absent for internal commands.
+   */
+  readonly requestFingerprint?: string;
 }
 
 export interface NewEvent {

@@ -157,7 +157,7 @@ describe('the command API', () => {
       expect(await api.store.headPosition()).to.equal(headBefore);
     });
 
-    it('rejects an Idempotency-Key reused for another resource with 409', async () => {
+    it('rejects an Idempotency-Key reused for another resource with 422', async () => {
       await scenario(api)
         .given(mug, {
           ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-1' }),
@@ -167,7 +167,7 @@ describe('the command API', () => {
           ...order([{ sku: 'MUG-1', quantity: 1 }], { orderId: 'o-2' }),
           headers: { 'Idempotency-Key': 'same-key' },
         })
-        .thenProblem(409, '/problems/idempotency-key-reused');
+        .thenProblem(422, '/problems/idempotency-key-mismatch');
     });
 
     it('rejects a malformed Idempotency-Key', async () => {

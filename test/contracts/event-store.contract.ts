@@ -301,6 +301,7 @@ export const eventStoreContract = (
             correlationId: randomUUID(),
             timestamp: '2024-05-01T12:34:56.789Z',
             schemaVersion: 2,
+            requestFingerprint: 'pAv1p6wVt0hD4kqvK6u4J9xWm0q1cZkQ8l2h3sJt5Yw',
           },
         };
         await store.append(stream, [event], 'no_stream');

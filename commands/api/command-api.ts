@@ -6,6 +6,7 @@ import type { Metrics } from '../../infra/observability/metrics';
 import type { Clock } from '../../infra/ports/clock';
 import type { EventStore } from '../../infra/ports/event-store';
 import { CommandHandler } from '../command-handler';
+import { cataloguePrices } from '../place-order';
 import { openApiDocument } from '../../infra/http/openapi';
 import { commandOperations } from './openapi';
 import { commandRoutes } from './routes';
@@ -33,7 +34,7 @@ export const createCommandApi = (options: CommandApiOptions): { app: Express; ha
     metrics: options.metrics,
     apiKeys: options.config.apiKeys,
     bodyLimit: options.config.bodyLimit,
-    v1: [commandRoutes({ handler, clock: options.clock })],
+    v1: [commandRoutes({ handler, priceLines: cataloguePrices(handler), clock: options.clock })],
     openApi: () => document,
     ready: async () => {
       if (options.accepting && !options.accepting()) return false;

@@ -1,16 +1,17 @@
 import express, { type Request, type Response, type Router } from 'express';
 import * as E from 'fp-ts/Either';
-import { available, skuStreamId, type InventoryCommand, type InventoryState } from '../../domain/inventory';
-import { PlaceOrder, RequestRefund, type OrderState } from '../../domain/order';
+import { available, type InventoryCommand, type InventoryState } from '../../domain/inventory';
+import { RequestRefund, type OrderState } from '../../domain/order';
 import { Sku, OrderId, timestamp, type DomainError, type Timestamp } from '../../domain/shared';
 import { decodeOr400 } from '../../infra/http/validate';
-import { problem } from '../../infra/http/problem';
+import { problem, validationProblem } from '../../infra/http/problem';
 import { requestContext, requireScope } from '../../infra/http/middleware';
-import { requestFingerprint } from './request-fingerprint';
 import { deterministicId, newId } from '../../infra/ports/ids';
 import type { Clock } from '../../infra/ports/clock';
 import { inventoryAggregate, orderAggregate } from '../aggregates';
-import type { CommandContext, CommandError, CommandHandler, Handled } from '../command-handler';
+import type { CommandContext, CommandHandler, Handled } from '../command-handler';
+import { placeOrder, type PlaceOrderError, type PriceLines } from '../place-order';
+import { requestFingerprint } from './request-fingerprint';
 import {
   AdjustBody,
   CancelBody,
@@ -24,6 +25,7 @@ import {
 
 export interface CommandApiDeps {
   readonly handler: CommandHandler;
+  readonly priceLines: PriceLines;
   readonly clock: Clock;
 }
 
@@ -34,7 +36,8 @@ const statusFor: Readonly<Record<DomainError['category'], number>> = {
 };
 
 /** Maps a domain or concurrency error to problem+json; its `code` becomes the stable problem `type`. */
-const rejected = (error: CommandError): never => {
+const rejected = (error: PlaceOrderError): never => {
+  if (error.category === 'invalid') throw validationProblem(error.errors, 'order');
   const details = 'details' in error && error.details ? { details: error.details } : {};
   throw problem(statusFor[error.category], error.code, titleOf(error.code), error.message, {
     code: error.code,
@@ -44,7 +47,7 @@ const rejected = (error: CommandError): never => {
 
 const titleOf = (code: string): string => code.replace(/([a-z0-9])([A-Z])/g, '$1 $2');
 
-const unwrap = <S, Ev>(result: E.Either<CommandError, Handled<S, Ev>>): Handled<S, Ev> =>
+const unwrap = <S, Ev>(result: E.Either<PlaceOrderError, Handled<S, Ev>>): Handled<S, Ev> =>
   E.isLeft(result) ? rejected(result.left) : result.right;
 
 /**
@@ -102,7 +105,7 @@ const skuView = (state: InventoryState, position: number) => {
 
 const orderStatus = (state: OrderState): string => state.status;
 
-export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
+export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): Router => {
   const router = express.Router();
   const now = (): Timestamp => timestamp(clock.now().toISOString());
 
@@ -145,42 +148,13 @@ export const commandRoutes = ({ handler, clock }: CommandApiDeps): Router => {
     const context = commandContext(req, res);
     // Without a client order id, derive it from the command id so a retried request cannot create a second order.
     const orderId = body.orderId ?? deterministicId(`order:${context.commandId}`);
-    // Prices come from the catalogue, never from the client.
-    const priced = await Promise.all(
-      body.lines.map(async (line) => {
-        const entry = await handler.load(inventoryAggregate, skuStreamId(line.sku));
-        if (entry.state.status !== 'Active') {
-          throw problem(422, 'UnknownSku', 'Unknown SKU', `sku ${line.sku} is not in the catalogue`, {
-            code: 'UnknownSku',
-            sku: line.sku,
-          });
-        }
-        return { sku: line.sku, quantity: line.quantity, unitPrice: entry.state.unitPrice };
-      }),
-    );
-    const currency = priced[0]?.unitPrice.currency;
-    if (currency === undefined)
-      throw problem(400, 'ValidationFailed', 'The request is not valid', 'lines: at least one line is required', {
-        errors: [{ field: 'lines', message: 'at least one line is required' }],
-      });
-    const command = decodeOr400(
-      PlaceOrder,
-      {
-        type: 'PlaceOrder',
-        orderId,
-        customerId: body.customerId,
-        currency,
-        lines: priced,
-        paymentToken: body.payment.token,
-        at: now(),
-      },
-      'order',
-    );
-    const result = unwrap(await handler.handle(orderAggregate, command, context));
+    const request = { orderId, customerId: body.customerId, lines: body.lines, paymentToken: body.payment.token };
+    const placed = await placeOrder({ handler, priceLines }, { ...request, at: now() }, context);
+    const result = unwrap(placed);
     res
       .status(202)
-      .location(`/v1/orders/${command.orderId}`)
-      .json({ orderId: command.orderId, status: orderStatus(result.state), position: result.position });
+      .location(`/v1/orders/${orderId}`)
+      .json({ orderId, status: orderStatus(result.state), position: result.position });
   });
 
   router.post('/orders/:orderId/cancel', requireScope('orders:write'), async (req, res) => {

@@ -4,6 +4,7 @@ import type { Router } from 'express';
 import { commandRoutes } from '../../commands/api/routes';
 import { commandOperations } from '../../commands/api/openapi';
 import { CommandHandler } from '../../commands/command-handler';
+import { cataloguePrices } from '../../commands/place-order';
 import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import type { RunnerHooks } from '../../commands/sagas/hooks';
 import type { SagaRunnerOptions } from '../../commands/sagas/runner';
@@ -144,7 +145,7 @@ export const startEmbeddedEngine = async (
   const liveShutdown = new AbortController();
   const parts: { router: Router; operations: readonly OperationSpec[] }[] = [
     { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
-    { router: commandRoutes({ handler, clock }), operations: commandOperations },
+    { router: commandRoutes({ handler, priceLines: cataloguePrices(handler), clock }), operations: commandOperations },
     {
       router: readRoutes({
         readStore,

@@ -19,12 +19,38 @@ export interface RetryOutcome {
   readonly failed?: { readonly id: number; readonly error: string };
 }
 
+/** Why a dead letter could not be handled: the CLI prints the message, the HTTP API maps the reason to a status. */
+export type DeadLetterErrorReason =
+  /** no letter has this id (never had, or already retried or discarded) */
+  | 'not-found'
+  /** an older letter of the same key must be retried first */
+  | 'parked'
+  /** this process knows no retry for the letter's consumer */
+  | 'no-retryer'
+  /** the letter itself cannot be handled (raised inside a retry, so it is recorded as a failure) */
+  | 'invalid';
+
 export class DeadLetterError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: DeadLetterErrorReason,
+  ) {
     super(message);
     this.name = 'DeadLetterError';
   }
 }
+
+/** A letter as the CLI (`--json`) and the HTTP API show it: the same fields in both. */
+export const deadLetterJson = (letter: DeadLetter) => ({
+  id: letter.id,
+  consumer: letter.consumer,
+  key: letter.key,
+  event: letter.event,
+  error: letter.error,
+  attempts: letter.attempts,
+  firstFailedAt: letter.firstFailedAt,
+  lastFailedAt: letter.lastFailedAt,
+});
 
 /** The saga runner's consumers: inputs go through the saga again, outbox letters are dispatched again. */
 export const sagaRetryers =
@@ -35,7 +61,8 @@ export const sagaRetryers =
         return (letter) => runner.retryInput(letter.event, letter.key);
       case SAGA_DISPATCH_CONSUMER:
         return async (letter) => {
-          if (letter.event.revision === null) throw new DeadLetterError(`letter ${letter.id} names no saga event`);
+          if (letter.event.revision === null)
+            throw new DeadLetterError(`letter ${letter.id} names no saga event`, 'invalid');
           await runner.retryDispatch(letter.key, letter.event.revision);
         };
       default:
@@ -66,15 +93,17 @@ export const retryDeadLetter = async (
   retryerFor: RetryerFor,
 ): Promise<RetryOutcome> => {
   const letter = store.get(id);
-  if (letter === undefined) throw new DeadLetterError(`no dead letter ${id}`);
+  if (letter === undefined) throw new DeadLetterError(`no dead letter ${id}`, 'not-found');
   const oldest = store.oldest(letter.consumer, letter.key);
   if (oldest !== undefined && oldest.id !== id) {
     throw new DeadLetterError(
       `dead letter ${id} waits behind ${oldest.id} of the same key (${letter.key}): retry ${oldest.id} first`,
+      'parked',
     );
   }
   const retry = retryerFor(letter.consumer);
-  if (retry === undefined) throw new DeadLetterError(`no retry is known here for consumer ${letter.consumer}`);
+  if (retry === undefined)
+    throw new DeadLetterError(`no retry is known here for consumer ${letter.consumer}`, 'no-retryer');
   const retried: number[] = [];
   // new letters may be parked behind the key while we work: go round until none is left (bounded)
   for (let round = 0; round < 100; round++) {
@@ -96,6 +125,6 @@ export const retryDeadLetter = async (
 /** Drops a letter for good (the operator decided the input needs no handling). */
 export const discardDeadLetter = (store: DeadLetterStore, id: number): DeadLetter => {
   const letter = store.get(id);
-  if (letter === undefined || !store.remove(id)) throw new DeadLetterError(`no dead letter ${id}`);
+  if (letter === undefined || !store.remove(id)) throw new DeadLetterError(`no dead letter ${id}`, 'not-found');
   return letter;
 };

@@ -5,27 +5,23 @@ import { SagaConfigError, loadSagaSettings, type SagaSettings } from '../../comm
 import {
   DeadLetterError,
   combineRetryers,
+  deadLetterJson,
   discardDeadLetter,
   listDeadLetters,
   retryDeadLetter,
   sagaRetryers,
-  type RetryerFor,
 } from '../../commands/sagas/dead-letters';
 import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
 import { retryRunner, simulatedProvider } from '../../commands/sagas/service';
-import { allProjections } from '../../projections';
-import { collectionName } from '../../projections/projection';
-import { ORDER_SAGAS_CONSUMER, OrderSagaProjector } from '../../projections/sagas/worker';
-import { ProjectionWorker } from '../../projections/worker';
 import type { Config } from '../config';
-import { createLogger, type Logger } from '../observability/logger';
+import type { Logger } from '../observability/logger';
 import type { PaymentProvider } from '../payments';
 import { systemClock, type Clock } from '../ports/clock';
-import type { EventStore, RecordedEvent } from '../ports/event-store';
-import type { Delivery, MessageBus } from '../ports/message-bus';
+import type { EventStore } from '../ports/event-store';
 import type { ReadStore } from '../ports/read-store';
 import { openEventStore } from '../runtime/event-store';
 import { openReadStore } from '../runtime/read-store';
+import { projectionRetryers } from '../dead-letters/retryers';
 import { openSqliteDeadLetterStore, type DeadLetter, type DeadLetterStore } from '../sqlite/sqlite-dead-letter-store';
 
 export const dlqUsage = `Usage: commerce dlq <command> [options]
@@ -103,17 +99,6 @@ const parse = (argv: readonly string[]): Parsed => {
   }
 };
 
-const letterJson = (letter: DeadLetter) => ({
-  id: letter.id,
-  consumer: letter.consumer,
-  key: letter.key,
-  event: letter.event,
-  error: letter.error,
-  attempts: letter.attempts,
-  firstFailedAt: letter.firstFailedAt,
-  lastFailedAt: letter.lastFailedAt,
-});
-
 const oneLine = (text: string, max: number): string => {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -139,47 +124,6 @@ const table = (letters: readonly DeadLetter[]): string => {
       .trimEnd()}\n`;
   return line(header) + rows.map(line).join('');
 };
-
-/** A dead letter's event as the bus delivered it, for a projection worker. */
-const deliveryOf = (letter: DeadLetter): Delivery => {
-  const { event } = letter;
-  const recorded: RecordedEvent = {
-    eventId: event.eventId,
-    streamId: event.streamId,
-    revision: event.revision ?? 0,
-    position: event.position ?? 0,
-    type: event.type,
-    data: event.data,
-    // stored from a RecordedEvent's metadata by the consumer that failed
-    metadata: event.metadata as RecordedEvent['metadata'],
-  };
-  return { source: event.source ?? '$all', sequence: event.sequence ?? recorded.position, event: recorded };
-};
-
-/** Projection letters are handed to the projection's worker again, as the bus delivered them. */
-const projectionRetryers =
-  (readStore: () => Promise<ReadStore>): RetryerFor =>
-  (consumer) => {
-    if (consumer === ORDER_SAGAS_CONSUMER) {
-      return async (letter) => {
-        const noBus: MessageBus = {
-          consume: () => Promise.reject(new Error('no bus in the dlq command')),
-          close: () => Promise.resolve(),
-        };
-        const projector = new OrderSagaProjector({ bus: noBus, readStore: await readStore(), logger: silent });
-        await projector.handle([deliveryOf(letter)]);
-      };
-    }
-    const projection = allProjections.find((p) => consumer === `projection:${p.name}`);
-    if (projection === undefined) return undefined;
-    return async (letter) => {
-      const worker = new ProjectionWorker(projection, await readStore(), collectionName(projection));
-      await worker.handle([deliveryOf(letter)]);
-    };
-  };
-
-// the projection retryers log nothing of their own; the CLI prints the outcome
-const silent: Logger = createLogger('silent', 'dlq');
 
 /**
  * `commerce dlq list|retry <id>|discard <id>`: the operator's handle on dead letters. Retrying a saga letter runs
@@ -225,13 +169,13 @@ export const runDlq = async (
           ...(parsed.consumer === undefined ? {} : { consumer: parsed.consumer }),
           ...(parsed.limit === undefined ? {} : { limit: parsed.limit }),
         });
-        out(parsed.json ? `${JSON.stringify({ deadLetters: letters.map(letterJson) })}\n` : table(letters));
+        out(parsed.json ? `${JSON.stringify({ deadLetters: letters.map(deadLetterJson) })}\n` : table(letters));
         return 0;
       }
       case 'discard': {
         const letter = discardDeadLetter(deadLetters, parsed.id ?? -1);
         logger.info({ id: letter.id, consumer: letter.consumer, key: letter.key }, 'dead letter discarded');
-        out(parsed.json ? `${JSON.stringify({ discarded: letterJson(letter) })}\n` : `discarded ${letter.id}\n`);
+        out(parsed.json ? `${JSON.stringify({ discarded: deadLetterJson(letter) })}\n` : `discarded ${letter.id}\n`);
         return 0;
       }
       case 'retry': {

@@ -21,6 +21,7 @@ import { liveRoutes, runnerPositions } from '../../read-api/live';
 import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import { EmbeddedBus } from '../bus/embedded-bus';
+import { embeddedDeadLetterApi } from '../dead-letters/routes';
 import type { Config } from '../config';
 import { createHttpApp, listen, type RunningServer } from '../http/app';
 import { openApiDocument, type OperationSpec } from '../http/openapi';
@@ -145,6 +146,7 @@ export const startEmbeddedEngine = async (
   const liveShutdown = new AbortController();
   const parts: { router: Router; operations: readonly OperationSpec[] }[] = [
     { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
+    embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
     { router: commandRoutes({ handler, priceLines: cataloguePrices(handler), clock }), operations: commandOperations },
     {
       router: readRoutes({
@@ -161,6 +163,7 @@ export const startEmbeddedEngine = async (
   const document = openApiDocument(
     'Commerce engine API',
     parts.flatMap((p) => p.operations),
+    { secured: config.apiKeys.length > 0 },
   );
   const app = createHttpApp({
     logger,

@@ -1,3 +1,4 @@
+import type { Router } from 'express';
 import type { Kafka } from 'kafkajs';
 import { allProjections } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
@@ -33,14 +34,16 @@ export const opsServer = async (
   logger: Logger,
   metrics: Metrics,
   ready: () => Promise<boolean>,
+  /** the routes a process serves besides health and metrics (the saga runner's dead letters) */
+  api: { readonly v1: readonly Router[]; readonly document: unknown } = { v1: [], document: {} },
 ): Promise<RunningServer> => {
   const app = createHttpApp({
     logger,
     metrics,
     apiKeys: config.apiKeys,
     bodyLimit: config.bodyLimit,
-    v1: [],
-    openApi: () => ({}),
+    v1: api.v1,
+    openApi: () => api.document,
     ready,
   });
   const running = await listen(app, config.host, config.port);
@@ -165,7 +168,9 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
     endOffsets: offsets.endOffsets,
     projections: allProjections,
   });
-  const document = openApiDocument('Commerce engine read API', readOperations);
+  const document = openApiDocument('Commerce engine read API', readOperations, {
+    secured: config.apiKeys.length > 0,
+  });
   let accepting = true;
   const liveShutdown = new AbortController();
   const app = createHttpApp({

@@ -5,6 +5,9 @@ import { loadSagaSettings } from '../../commands/sagas/config';
 import { openSqliteSagaStateStore } from '../../commands/sagas/saga-state-store';
 import { simulatedProvider, startSagaService } from '../../commands/sagas/service';
 import { EmbeddedBus } from '../bus/embedded-bus';
+import { liveSagaRetryers } from '../dead-letters/retryers';
+import { deadLetterApi } from '../dead-letters/routes';
+import { openApiDocument } from '../http/openapi';
 import { KafkaBus } from '../kafka';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
@@ -92,7 +95,12 @@ export const runSagaRunner = async (
     'saga runner started',
   );
   // health and metrics; the listening server also keeps the process alive (the scheduler's timer is unref'd)
-  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
+  // dead letters live in this process's SQLite file, and only its runner can retry them: it serves /v1/dead-letters
+  const deadLetterPart = deadLetterApi({ deadLetters, retryers: liveSagaRetryers(() => sagas.runner) });
+  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true), {
+    v1: [deadLetterPart.router],
+    document: openApiDocument('Commerce engine saga runner API', deadLetterPart.operations),
+  });
   await untilSignal(logger, async () => {
     await ops.close(1_000);
     await sagas.stop(config.shutdownGraceMs);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger';
 import type { FieldError } from '../../domain/shared';
@@ -52,38 +53,64 @@ export const validationProblem = (errors: readonly FieldError[], what = 'request
     { errors },
   );
 
+/** A problem for a bare HTTP status, typed after its reason phrase (431 → /problems/request-header-fields-too-large). */
+export const statusProblem = (status: number, detail: string): HttpProblem => {
+  const title = STATUS_CODES[status] ?? 'Error';
+  return problem(status, title.replace(/[^A-Za-z0-9]+/g, '_'), title, detail);
+};
+
+/** A complete HTTP/1.1 response for a socket no request object exists for (a request Node could not parse). */
+export const rawProblemResponse = (p: Problem): string => {
+  const body = JSON.stringify(p);
+  return [
+    `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+};
+
+/** The 4xx status an error from express, the router or body-parser carries (they set `status`/`statusCode`). */
+const clientStatusOf = (error: unknown): number | undefined => {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = 'status' in error ? error.status : 'statusCode' in error ? error.statusCode : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+};
+
+const clientProblem = (error: object, status: number): HttpProblem => {
+  const type = 'type' in error ? error.type : undefined;
+  if (type === 'entity.parse.failed')
+    return problem(400, 'MalformedJson', 'Malformed JSON', 'the request body is not valid JSON');
+  if (type === 'entity.too.large')
+    return problem(413, 'PayloadTooLarge', 'Payload too large', 'the request body exceeds the size limit');
+  // the router could not percent-decode a path parameter
+  if (error instanceof URIError)
+    return problem(400, 'MalformedUrl', 'Malformed URL', 'the URL is not valid percent-encoding');
+  // http-errors marks messages meant for clients (e.g. 'unsupported charset "LATIN1"') as exposable
+  const exposed = 'expose' in error && error.expose === true && error instanceof Error ? error.message : undefined;
+  return statusProblem(status, exposed ?? 'the request could not be read');
+};
+
 /** Last middleware: every error becomes problem+json; never a stack trace, never a 500 for bad input. */
 export const problemHandler =
   (logger: Logger): ErrorRequestHandler =>
-  (error: unknown, req, res, _next) => {
+  (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // too late for a problem document (e.g. a stream that failed midway); express ends the connection
+      logger.warn({ err: error, url: req.originalUrl }, 'error after the response started');
+      next(error);
+      return;
+    }
     if (error instanceof HttpProblem) {
       sendProblem(res, { ...error.problem, instance: req.originalUrl });
       return;
     }
-    // body-parser errors carry a status and a type
-    if (typeof error === 'object' && error !== null && 'type' in error && 'status' in error) {
-      const status = typeof error.status === 'number' ? error.status : 400;
-      if (error.type === 'entity.parse.failed') {
-        sendProblem(res, {
-          ...problem(400, 'MalformedJson', 'Malformed JSON', 'the request body is not valid JSON').problem,
-          instance: req.originalUrl,
-        });
-        return;
-      }
-      if (error.type === 'entity.too.large') {
-        sendProblem(res, {
-          ...problem(413, 'PayloadTooLarge', 'Payload too large', 'the request body exceeds the size limit').problem,
-          instance: req.originalUrl,
-        });
-        return;
-      }
-      if (status >= 400 && status < 500) {
-        sendProblem(res, {
-          ...problem(status, 'BadRequest', 'Bad request', 'the request could not be read').problem,
-          instance: req.originalUrl,
-        });
-        return;
-      }
+    const status = clientStatusOf(error);
+    if (status !== undefined && typeof error === 'object' && error !== null) {
+      sendProblem(res, { ...clientProblem(error, status).problem, instance: req.originalUrl });
+      return;
     }
     logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
     sendProblem(res, {

@@ -1,8 +1,16 @@
+import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** 12-factor configuration from environment variables; every problem is reported at once, by name. */
-export type Scope = 'orders:write' | 'refunds:write' | 'inventory:write' | 'read' | 'admin';
-export const scopes: readonly Scope[] = ['orders:write', 'refunds:write', 'inventory:write', 'read', 'admin'];
+export type Scope = 'orders:write' | 'refunds:write' | 'inventory:write' | 'read' | 'metrics' | 'admin';
+export const scopes: readonly Scope[] = [
+  'orders:write',
+  'refunds:write',
+  'inventory:write',
+  'read',
+  'metrics',
+  'admin',
+];
 
 export interface ApiKey {
   readonly key: string;
@@ -45,27 +53,50 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const isLoopback = (host: string): boolean => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
 
-/** `API_KEYS="k1=orders:write,read;k2=admin"` */
+/** 127.0.0.0/8, ::1 (any spelling), IPv4-mapped ::ffff:127.x.y.z and `localhost`: reachable from this machine only. */
+export const isLoopback = (host: string): boolean => {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIP(host);
+  // BlockList matches an IPv4-mapped IPv6 address against the IPv4 subnet
+  return family !== 0 && loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+};
+
+const minKeyLength = 8;
+
+/** `API_KEYS="k1=orders:write,read;k2=admin"`. Problems name the entry by position and its first characters only. */
 export const parseApiKeys = (raw: string, problems: string[]): ApiKey[] =>
   raw
     .split(';')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0)
-    .flatMap((entry) => {
-      const [key, list] = entry.split('=', 2);
-      if (key === undefined || key.trim().length < 8 || list === undefined) {
-        problems.push(`API_KEYS: entry "${entry.slice(0, 4)}…" must look like <key of 8+ chars>=<scope>[,<scope>]`);
+    .flatMap((entry, index) => {
+      const at = `API_KEYS: entry ${index + 1} ("${entry.slice(0, 3)}…")`;
+      // the last "=": scopes never contain one, a base64 key may end in padding
+      const separator = entry.lastIndexOf('=');
+      if (separator < 0) {
+        problems.push(`${at} has no "=": expected <key>=<scope>[,<scope>]`);
         return [];
       }
-      const granted = list.split(',').map((s) => s.trim());
+      const key = entry.slice(0, separator).trim();
+      const granted = entry
+        .slice(separator + 1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       const unknown = granted.filter((s) => !scopes.includes(s as Scope));
-      if (unknown.length > 0) {
-        problems.push(`API_KEYS: unknown scope(s) ${unknown.join(', ')} (known: ${scopes.join(', ')})`);
-        return [];
+      const before = problems.length;
+      if (key.length < minKeyLength) {
+        problems.push(`${at}: the key has ${key.length} characters, at least ${minKeyLength} are required`);
       }
-      return [{ key: key.trim(), scopes: new Set(granted as Scope[]) }];
+      if (granted.length === 0) problems.push(`${at}: no scopes after "=" (known: ${scopes.join(', ')})`);
+      if (unknown.length > 0) {
+        problems.push(`${at}: unknown scope(s) ${unknown.join(', ')} (known: ${scopes.join(', ')})`);
+      }
+      return problems.length > before ? [] : [{ key, scopes: new Set(granted as Scope[]) }];
     });
 
 const intIn = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number => {
@@ -92,7 +123,9 @@ export const loadConfig = (env: Env = process.env): Config => {
   const host = env.HOST ?? '127.0.0.1';
   const dataDir = resolve(env.DATA_DIR ?? './data');
   const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite', problems);
+  const problemsBeforeKeys = problems.length;
   const apiKeys = parseApiKeys(env.API_KEYS ?? '', problems);
+  const apiKeysInvalid = problems.length > problemsBeforeKeys;
   if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
     problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
   const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb'] as const, 'sqlite', problems);
@@ -105,8 +138,9 @@ export const loadConfig = (env: Env = process.env): Config => {
   if (bus === 'kafka' && kafkaBrokers.length === 0) {
     problems.push('KAFKA_BROKERS: required when BUS=kafka (host:port[,host:port])');
   }
-  // An open API on a reachable interface would let anyone place and refund orders.
-  if (apiKeys.length === 0 && !isLoopback(host)) {
+  // An open API on a reachable interface would let anyone place and refund orders. When API_KEYS is set but
+  // invalid, its own problems say why; "API_KEYS is empty" would mislead.
+  if (apiKeys.length === 0 && !apiKeysInvalid && !isLoopback(host)) {
     problems.push(`HOST=${host} is not a loopback address and API_KEYS is empty: refusing to serve an open API`);
   }
   const config: Config = {

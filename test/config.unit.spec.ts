@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../infra/config';
+import { ConfigError, isLoopback, loadConfig } from '../infra/config';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -44,6 +44,78 @@ describe('the configuration', () => {
       .and.match(/EVENT_STORE/)
       .and.match(/API_KEYS: entry/)
       .and.match(/unknown scope\(s\) superuser/);
+  });
+
+  describe('when API_KEYS is set', () => {
+    // the example the README gives; keep the two in step
+    const readmeExample =
+      'change-me-shop-1=orders:write,refunds:write,read;change-me-ops-1=admin;change-me-scraper-1=metrics';
+
+    it('accepts the README example, metrics scope included', () => {
+      const config = loadConfig({ HOST: '0.0.0.0', API_KEYS: readmeExample });
+      expect(config.apiKeys.map((k) => [...k.scopes])).to.deep.equal([
+        ['orders:write', 'refunds:write', 'read'],
+        ['admin'],
+        ['metrics'],
+      ]);
+    });
+
+    it('names a key that is too short, and does not add that API_KEYS is empty', () => {
+      const problems = problemsOf({ HOST: '0.0.0.0', API_KEYS: 'key=orders:write,read;key2=admin' });
+      expect(problems).to.deep.equal([
+        'API_KEYS: entry 1 ("key…"): the key has 3 characters, at least 8 are required',
+        'API_KEYS: entry 2 ("key…"): the key has 4 characters, at least 8 are required',
+      ]);
+    });
+
+    it('names an entry without "=" or without scopes', () => {
+      const problems = problemsOf({ API_KEYS: 'just-a-long-key;another-long-key=' });
+      expect(problems).to.have.length(2);
+      expect(problems[0]).to.match(/^API_KEYS: entry 1 \("jus…"\) has no "="/);
+      expect(problems[1]).to.match(/^API_KEYS: entry 2 \("ano…"\): no scopes after "="/);
+    });
+
+    it('keeps the "=" padding of a base64 key in the key', () => {
+      const config = loadConfig({ API_KEYS: 'c2VjcmV0LWtleQ==read' });
+      expect(config.apiKeys.map((k) => k.key)).to.deep.equal(['c2VjcmV0LWtleQ=']);
+    });
+
+    it('still refuses a non-loopback bind when API_KEYS holds no entry at all', () => {
+      expect(problemsOf({ HOST: '0.0.0.0', API_KEYS: ' ; ' }))
+        .to.have.length(1)
+        .and.to.match(/open API/);
+    });
+  });
+
+  describe('when HOST is a loopback address', () => {
+    for (const host of [
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254',
+      '::1',
+      '0:0:0:0:0:0:0:1',
+      'localhost',
+      'LocalHost',
+      '::ffff:127.0.0.2',
+    ]) {
+      it(`serves ${host} without API keys`, () => {
+        expect(problemsOf({ HOST: host })).to.deep.equal([]);
+      });
+    }
+  });
+
+  it('counts as loopback nothing outside 127.0.0.0/8, ::1 and localhost', () => {
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '128.0.0.1',
+      '10.0.0.1',
+      '::ffff:10.0.0.1',
+      '127.0.0.1.example.com',
+      'localhost.example.com',
+    ]) {
+      expect(isLoopback(host), host).to.equal(false);
+    }
   });
 
   it('requires EVENTSTORE_URL for the EventStoreDB adapter', () => {

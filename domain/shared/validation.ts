@@ -42,6 +42,27 @@ const pathOf = (context: t.Context): string => {
   return keys.join('.');
 };
 
+const previewLength = 80;
+
+/**
+ * The offending value as short JSON for an error message. Bounded: a hostile body can be deeply nested (where
+ * `JSON.stringify` overflows the stack) or large, and the message must not echo it back whole.
+ */
+// typed as it behaves: undefined for undefined, functions and symbols
+const stringify = (value: unknown): string | undefined => JSON.stringify(value);
+
+export const previewValue = (value: unknown): string => {
+  let text: string | undefined;
+  try {
+    text = stringify(value);
+  } catch {
+    // a RangeError from nesting too deep for the stack (or a cycle, which decoded JSON never has)
+    return Array.isArray(value) ? 'a deeply nested array' : `a deeply nested ${typeof value}`;
+  }
+  if (text === undefined) return String(value);
+  return text.length > previewLength ? `${text.slice(0, previewLength)}… (${text.length} characters)` : text;
+};
+
 export const fieldErrors = (errors: t.Errors): FieldError[] => {
   const seen = new Set<string>();
   const out: FieldError[] = [];
@@ -53,7 +74,7 @@ export const fieldErrors = (errors: t.Errors): FieldError[] => {
       error.message ??
       (error.value === undefined
         ? `is required (${expected})`
-        : `expected ${expected}, got ${JSON.stringify(error.value)}`);
+        : `expected ${expected}, got ${previewValue(error.value)}`);
     const key = `${field}|${message}`;
     if (!seen.has(key)) {
       seen.add(key);

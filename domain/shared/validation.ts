@@ -44,13 +44,13 @@ const pathOf = (context: t.Context): string => {
 
 const previewLength = 80;
 
+// typed as it behaves: undefined for undefined, functions and symbols
+const stringify = (value: unknown): string | undefined => JSON.stringify(value);
+
 /**
  * The offending value as short JSON for an error message. Bounded: a hostile body can be deeply nested (where
  * `JSON.stringify` overflows the stack) or large, and the message must not echo it back whole.
  */
-// typed as it behaves: undefined for undefined, functions and symbols
-const stringify = (value: unknown): string | undefined => JSON.stringify(value);
-
 export const previewValue = (value: unknown): string => {
   let text: string | undefined;
   try {

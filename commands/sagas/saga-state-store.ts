@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Deadline, SagaName } from '../../domain/sagas';
+import { GroupCommit } from '../../infra/sqlite/group-commit';
 
 /**
  * What the saga runner keeps besides the saga streams, in one SQLite file:
@@ -11,7 +12,7 @@ import type { Deadline, SagaName } from '../../domain/sagas';
  *   `dispatched`. A row disappears once everything it announced was dispatched, so the table only holds sagas with
  *   work in flight.
  *
- * Writes that may land late are queued and written together, in one transaction per turn of the event loop (the
+ * Writes that may land late are queued and written together (GroupCommit), in one transaction per turn of the event loop (the
  * saga runner makes several per saga step, each its own commit otherwise): timers set after an append, dispatch
  * progress, fired timers. Everything that must be durable before the caller goes on — the announcement written
  * before an append — commits synchronously together with what is queued, and every read sees the queued writes.
@@ -103,12 +104,6 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
-interface Announcement {
-  readonly write: () => void;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
-
 const toTimer = (row: TimerRow): Timer => ({
   saga: row.saga,
   sagaId: row.saga_id,
@@ -133,13 +128,7 @@ export class SqliteSagaStateStore implements SagaStateStore {
   private readonly clearStmt: Database.Statement<[string]>;
   private readonly metaStmt: Database.Statement<[string], string>;
   private readonly setMetaStmt: Database.Statement<[string, string]>;
-  private readonly writeQueued: Database.Transaction<
-    (writes: readonly (() => void)[], then: (() => void) | undefined) => void
-  >;
-  private queued: (() => void)[] = [];
-  private flushScheduled = false;
-  /** announcements waiting for the next flush, whose callers wait for its commit */
-  private announcements: Announcement[] = [];
+  private readonly writer: GroupCommit<() => void, void>;
 
   constructor(path: string) {
     this.db = new Database(path, { timeout: 5_000 });
@@ -182,25 +171,14 @@ export class SqliteSagaStateStore implements SagaStateStore {
     this.setMetaStmt = db.prepare<[string, string]>(
       'INSERT INTO saga_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    // each queued write in its own savepoint: one that fails (its caller is gone) must not block the others
-    const savepoint = db.transaction((write: () => void) => {
+    this.writer = new GroupCommit(db, (write: () => void) => {
       write();
-    });
-    this.writeQueued = db.transaction((writes: readonly (() => void)[], then: (() => void) | undefined) => {
-      for (const write of writes) {
-        try {
-          savepoint(write);
-        } catch (error) {
-          if (!db.inTransaction) throw error;
-        }
-      }
-      then?.();
     });
   }
 
   replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void {
     const rows = deadlines.map((d) => [saga, sagaId, d.deadlineId, d.kind, d.dueAt, Date.parse(d.dueAt)] as const);
-    this.queue(() => {
+    this.writer.enqueue(() => {
       this.deleteTimersStmt.run(sagaId);
       for (const row of rows) this.insertTimerStmt.run(...row);
     });
@@ -212,7 +190,7 @@ export class SqliteSagaStateStore implements SagaStateStore {
   }
 
   removeTimer(sagaId: string, deadlineId: string, dueMs: number): void {
-    this.queue(() => {
+    this.writer.enqueue(() => {
       this.removeTimerStmt.run(sagaId, deadlineId, dueMs);
     });
   }
@@ -229,26 +207,19 @@ export class SqliteSagaStateStore implements SagaStateStore {
 
   announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void {
     // durable before the append it announces, in one commit with whatever was queued
-    this.flush(() => {
+    this.writer.writeNow(() => {
       this.announceStmt.run(sagaId, saga, current, upTo);
     });
   }
 
   announceAppendSoon(saga: SagaName, sagaId: string, current: number, upTo: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.announcements.push({
-        write: () => {
-          this.announceStmt.run(sagaId, saga, current, upTo);
-        },
-        resolve,
-        reject,
-      });
-      this.scheduleFlush();
+    return this.writer.submit(() => {
+      this.announceStmt.run(sagaId, saga, current, upTo);
     });
   }
 
   markDispatched(sagaId: string, upTo: number): void {
-    this.queue(() => {
+    this.writer.enqueue(() => {
       if (this.settledStmt.run(sagaId, upTo).changes === 0) this.dispatchedStmt.run(upTo, sagaId);
     });
   }
@@ -261,7 +232,7 @@ export class SqliteSagaStateStore implements SagaStateStore {
   }
 
   clearDispatch(sagaId: string): void {
-    this.flush(() => {
+    this.writer.writeNow(() => {
       this.clearStmt.run(sagaId);
     });
   }
@@ -272,7 +243,7 @@ export class SqliteSagaStateStore implements SagaStateStore {
   }
 
   markInitialized(): void {
-    this.flush(() => {
+    this.writer.writeNow(() => {
       this.setMetaStmt.run('initialized', 'yes');
     });
   }
@@ -280,60 +251,16 @@ export class SqliteSagaStateStore implements SagaStateStore {
   close(): void {
     if (!this.db.open) return;
     try {
-      this.flush();
+      this.writer.flush();
     } finally {
       this.db.close();
-      const waiting = this.announcements;
-      this.announcements = [];
-      for (const announcement of waiting) announcement.reject(new Error('the saga state store is closed'));
+      this.writer.abandon(new Error('the saga state store is closed'));
     }
   }
 
-  private queue(write: () => void): void {
-    this.queued.push(write);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      // a failure here (the file busy past its timeout) keeps the writes queued: the next synchronous call
-      // writes them or throws to its caller
-      if (this.db.open) this.flushQuietly();
-    });
-  }
-
-  private flushQuietly(): void {
-    try {
-      this.flush();
-    } catch {
-      // left queued (see queue)
-    }
-  }
-
-  /** Writes what is queued, then the waiting announcements, and `then` in the same transaction. */
-  private flush(then?: () => void): void {
-    if (this.queued.length === 0 && this.announcements.length === 0 && then === undefined) return;
-    const queued = this.queued;
-    const announcements = this.announcements;
-    this.queued = [];
-    this.announcements = [];
-    try {
-      // IMMEDIATE: another process (commerce dlq) may write the file too; wait for its lock up front
-      this.writeQueued.immediate(queued, () => {
-        for (const announcement of announcements) announcement.write();
-        then?.();
-      });
-    } catch (error) {
-      this.queued = [...queued, ...this.queued];
-      // an announcement's caller must not append on a write that did not commit: it hears the failure
-      const failure = error instanceof Error ? error : new Error(String(error));
-      for (const announcement of announcements) announcement.reject(failure);
-      throw error;
-    }
-    for (const announcement of announcements) announcement.resolve();
+  /** Reads see every write made before them, queued ones included. */
+  private flush(): void {
+    this.writer.flush();
   }
 }
 

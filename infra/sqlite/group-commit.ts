@@ -2,36 +2,39 @@ import type Database from 'better-sqlite3';
 
 type Outcome<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: Error };
 
-interface Pending<T, R> {
-  readonly item: T;
-  readonly resolve: (result: R) => void;
-  readonly reject: (error: Error) => void;
-}
+/** A write in the queue: a caller waits for it (`submit`), or nobody does (`enqueue`). */
+type Pending<T, R> =
+  | { readonly item: T; readonly resolve: (result: R) => void; readonly reject: (error: Error) => void }
+  | { readonly item: T; readonly resolve?: undefined; readonly reject?: undefined };
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /**
- * Group commit on one SQLite connection: what callers submit during one turn of the event loop is written on the
+ * Group commit on one SQLite connection, the one way this codebase batches writes (event store appends, read-store
+ * puts, checkpoints, saga bookkeeping): what callers submit during one turn of the event loop is written on the
  * next turn (setImmediate, not a microtask, so that continuations of the previous batch join in) in one IMMEDIATE
  * transaction — the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way — each item in
  * its own savepoint, so one that fails rolls back alone. Every caller hears back only after the commit: whoever moves
  * a checkpoint once its write resolved never claims a write that is not durable.
+ *
+ * Writes that may land late (`enqueue`) ride along with the next commit; when a whole transaction fails they stay
+ * queued for the next one, while the callers waiting on theirs hear the failure.
  */
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
   private scheduled = false;
-  private readonly writeAll: Database.Transaction<(batch: readonly Pending<T, R>[]) => Outcome<R>[]>;
+  private readonly writeAll: Database.Transaction<(batch: readonly Pending<T, R>[], last?: T) => Outcome<R>[]>;
 
   constructor(
-    db: Database.Database,
-    writeOne: (item: T) => R,
+    private readonly db: Database.Database,
+    private readonly writeOne: (item: T) => R,
     /** after each commit (or failed transaction), with how many items it held */
     private readonly afterCommit: (items: number) => void = () => undefined,
   ) {
     // nested better-sqlite3 transactions run as SAVEPOINTs
     const savepoint = db.transaction(writeOne);
-    this.writeAll = db.transaction((batch: readonly Pending<T, R>[]) =>
-      batch.map(({ item }): Outcome<R> => {
+    this.writeAll = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
+      const outcomes = batch.map(({ item }): Outcome<R> => {
         try {
           return { ok: true, result: savepoint(item) };
         } catch (error) {
@@ -39,18 +42,25 @@ export class GroupCommit<T, R> {
           if (!db.inTransaction) throw error;
           return { ok: false, error: toError(error) };
         }
-      }),
-    );
+      });
+      // written outside a savepoint: its failure fails the transaction, and its caller hears it
+      if (last !== undefined) outcomes.push({ ok: true, result: this.writeOne(last) });
+      return outcomes;
+    });
   }
 
   /** Written with the others of this turn; resolves after the commit. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(this.flush);
+      this.schedule();
     });
+  }
+
+  /** Written with the next commit; nobody waits for it, and a failure of its own is dropped. */
+  enqueue(item: T): void {
+    this.queue.push({ item });
+    this.schedule();
   }
 
   /** Written alone, now (no group commit). */
@@ -60,31 +70,62 @@ export class GroupCommit<T, R> {
     });
   }
 
+  /** Written now, in one transaction with what is queued; throws when it could not be committed. */
+  writeNow(item: T): R {
+    const batch = this.take();
+    const outcomes = this.commit(batch, item);
+    if (outcomes instanceof Error) throw outcomes;
+    const own = outcomes[batch.length];
+    if (own === undefined) throw new Error('write outcome missing');
+    if (!own.ok) throw own.error;
+    return own.result;
+  }
+
   /** Writes what is queued now: before a read that must see it, a schema change, or closing. */
   readonly flush = (): void => {
     this.scheduled = false;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.commit(batch);
+    const batch = this.take();
+    if (batch.length > 0) this.commit(batch);
   };
 
-  private commit(batch: readonly Pending<T, R>[]): void {
+  /** Fails every caller still waiting (the connection is closing without them); late writes are dropped. */
+  abandon(error: Error): void {
+    for (const pending of this.take()) pending.reject?.(error);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private take(): Pending<T, R>[] {
+    const batch = this.queue;
+    this.queue = [];
+    return batch;
+  }
+
+  /** Commits a batch (and `last`, if given); answers the outcomes, or the error that failed the transaction. */
+  private commit(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] | Error {
     let outcomes: Outcome<R>[];
     try {
-      outcomes = this.writeAll.immediate(batch);
+      outcomes = this.writeAll.immediate(batch, last);
     } catch (error) {
       const failure = toError(error);
-      for (const pending of batch) pending.reject(failure);
+      for (const pending of batch) pending.reject?.(failure);
+      // late writes wait for the next commit (the next write or flush), ahead of what arrived meanwhile
+      const late = batch.filter((pending) => pending.resolve === undefined);
+      if (this.db.open) this.queue = [...late, ...this.queue];
       this.afterCommit(batch.length);
-      return;
+      return failure;
     }
     batch.forEach((pending, index) => {
       const outcome = outcomes[index];
-      if (outcome === undefined) pending.reject(new Error('write outcome missing'));
-      else if (outcome.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
+      if (outcome === undefined) pending.reject?.(new Error('write outcome missing'));
+      else if (outcome.ok) pending.resolve?.(outcome.result);
+      else pending.reject?.(outcome.error);
     });
     this.afterCommit(batch.length);
+    return outcomes;
   }
 }

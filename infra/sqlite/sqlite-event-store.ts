@@ -152,26 +152,23 @@ const migrate = (db: Database.Database): void => {
  */
 export class SqliteCheckpointStore implements CheckpointStore {
   private readonly loadStmt: Database.Statement<[string], number>;
-  private readonly saveStmt: Database.Statement<[string, number]>;
-  private readonly saveAll: Database.Transaction<(saves: ReadonlyMap<string, number>) => void>;
-  private pending = new Map<string, number>();
-  private waiting: { readonly resolve: () => void; readonly reject: (error: Error) => void }[] = [];
-  private flushScheduled = false;
+  private readonly writer: GroupCommit<readonly [string, number], void>;
 
   constructor(private readonly db: Database.Database) {
     migrate(db);
     this.loadStmt = db.prepare<[string], number>('SELECT position FROM checkpoints WHERE name = ?').pluck();
-    this.saveStmt = db.prepare<[string, number]>(
+    const saveStmt = db.prepare<[string, number]>(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
-    this.saveAll = db.transaction((saves: ReadonlyMap<string, number>) => {
-      for (const [name, position] of saves) this.saveStmt.run(name, position);
+    this.writer = new GroupCommit(db, ([name, position]: readonly [string, number]) => {
+      saveStmt.run(name, position);
     });
   }
 
   load(name: string): Promise<number> {
     try {
-      this.flush();
+      if (!this.db.open) throw new EventStoreClosedError();
+      this.writer.flush();
       return Promise.resolve(this.loadStmt.get(name) ?? 0);
     } catch (error) {
       return Promise.reject(toError(error));
@@ -182,37 +179,13 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (!Number.isSafeInteger(position) || position < 0) {
       return Promise.reject(new RangeError(`invalid position ${position}`));
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(name, position);
-      this.waiting.push({ resolve, reject });
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        try {
-          this.flush();
-        } catch {
-          // flush rejected the saves it took
-        }
-      });
-    });
+    if (!this.db.open) return Promise.reject(new EventStoreClosedError());
+    return this.writer.submit([name, position]);
   }
 
   /** @internal writes the saves not written yet (before the connection closes) */
   flush(): void {
-    if (this.waiting.length === 0) return;
-    const saves = this.pending;
-    const waiting = this.waiting;
-    this.pending = new Map();
-    this.waiting = [];
-    try {
-      if (!this.db.open) throw new EventStoreClosedError();
-      this.saveAll.immediate(saves);
-    } catch (error) {
-      for (const w of waiting) w.reject(toError(error));
-      throw error;
-    }
-    for (const w of waiting) w.resolve();
+    this.writer.flush();
   }
 }
 

@@ -55,8 +55,10 @@ export const validationProblem = (errors: readonly FieldError[], what = 'request
 
 /** A problem for a bare HTTP status, typed after its reason phrase (431 → /problems/request-header-fields-too-large). */
 export const statusProblem = (status: number, detail: string): HttpProblem => {
-  const title = STATUS_CODES[status] ?? 'Error';
-  return problem(status, title.replace(/[^A-Za-z0-9]+/g, '_'), title, detail);
+  const phrase = STATUS_CODES[status] ?? 'Error';
+  // sentence case, like the other titles
+  const title = `${phrase.charAt(0)}${phrase.slice(1).toLowerCase()}`;
+  return problem(status, phrase.replace(/[^A-Za-z0-9]+/g, '_'), title, detail);
 };
 
 /** A complete HTTP/1.1 response for a socket no request object exists for (a request Node could not parse). */

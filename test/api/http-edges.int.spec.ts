@@ -8,6 +8,7 @@ import { maxJsonDepth, requireScope } from '../../infra/http/middleware';
 import { closed, decodeOr400 } from '../../infra/http/validate';
 import { createLogger } from '../../infra/observability/logger';
 import { createMetrics } from '../../infra/observability/metrics';
+import { startTestApi, type TestApi } from '../api-spec';
 
 /**
  * The edges every HTTP process shares (infra/http/app.ts), over a real socket: what the server answers when a
@@ -298,4 +299,38 @@ describe('the HTTP edges', () => {
       });
     });
   });
+});
+
+describe('the engine API at its edges', () => {
+  let api: TestApi;
+  beforeEach(async () => {
+    api = await startTestApi();
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+
+  it('lists the methods of the command and the read routers together for /v1/orders', async () => {
+    const options = await fetch(`${api.url}/v1/orders`, { method: 'OPTIONS' });
+    expect(options.status).to.equal(204);
+    expect(options.headers.get('allow')).to.equal('GET, HEAD, OPTIONS, POST');
+    const deleted = await fetch(`${api.url}/v1/skus/MUG-1`, { method: 'DELETE' });
+    expect(deleted.status).to.equal(405);
+    expect(deleted.headers.get('allow')).to.equal('GET, HEAD, OPTIONS, PUT');
+  });
+
+  for (const currency of ['XXX', 'AAA']) {
+    it(`refuses a price in ${currency}, which is no ISO 4217 currency`, async () => {
+      const response = await api.request({
+        method: 'PUT',
+        path: '/v1/skus/MUG-1',
+        body: { name: 'Mug', unitPrice: { amount: 1250, currency } },
+      });
+      expect(response.status).to.equal(400);
+      expect(response.body.errors).to.deep.include({
+        field: 'unitPrice.currency',
+        message: `expected Currency, got "${currency}"`,
+      });
+    });
+  }
 });

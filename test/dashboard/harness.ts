@@ -1,12 +1,30 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { TestApi } from '../api-spec';
 
 export const dashboardDir = resolve(__dirname, '../../read-api/dashboard');
 
-/** Debian's package; CHROMIUM_PATH points elsewhere (e.g. a Chrome on a developer's machine). */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const knownPaths = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
+const knownNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+/**
+ * CHROMIUM_PATH, else the first Chromium or Chrome in the places infra/services/install-chromium.sh looks (Debian's
+ * package first, then PATH), so the test drives the browser that script found or installed.
+ */
+export const chromiumPath = ((): string => {
+  if (process.env.CHROMIUM_PATH !== undefined && process.env.CHROMIUM_PATH !== '') return process.env.CHROMIUM_PATH;
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .flatMap((dir) => knownNames.map((name) => join(dir, name)));
+  return [...knownPaths, ...onPath].find((path) => existsSync(path)) ?? '/usr/bin/chromium';
+})();
 
 const newestChange = (path: string): number => {
   const stat = statSync(path);
@@ -27,12 +45,13 @@ export const ensureDashboardBuilt = async (): Promise<void> => {
   await vite.build({ configFile: join(dashboardDir, 'vite.config.mjs'), logLevel: 'warn' });
 };
 
-/** Fails (rather than skips) without a browser: CI installs Chromium, so its absence is a broken setup. */
+/** Fails (rather than skips) without a browser: `npm run test:browser` provides one, so its absence is a broken setup. */
 export const launchChromium = async (): Promise<Browser> => {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `Chromium is not installed at ${chromiumPath}: the dashboard test drives a real browser. ` +
-        'Install it (apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+        'Run it with `npm run test:browser` (which finds or installs Chromium), or set CHROMIUM_PATH to a ' +
+        'Chromium or Chrome binary.',
     );
   }
   return chromium.launch({

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { post, put, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
+import { OutageProvider } from '../dead-letters/outage-provider';
 import {
   ensureDashboardBuilt,
   eventually,
@@ -52,6 +53,8 @@ describe('the operators dashboard, in a real browser', function () {
   let api: TestApi | undefined;
   let server: DashboardServer | undefined;
   const contexts: BrowserContext[] = [];
+  // the simulator, made unreachable for chosen orders to dead-letter their payment for real
+  const provider = new OutageProvider();
 
   const engine = (): TestApi => {
     if (api === undefined) throw new Error('the engine did not start');
@@ -85,7 +88,10 @@ describe('the operators dashboard, in a real browser', function () {
     await ensureDashboardBuilt();
     browser = await launchChromium();
     // the saga runner confirms and captures orders, so revenue and the payment steps appear
-    api = await startTestApi({}, { sagas: { env: {}, tickIntervalMs: null, pause: () => Promise.resolve() } });
+    api = await startTestApi(
+      {},
+      { sagas: { env: {}, provider, tickIntervalMs: null, pause: () => Promise.resolve() } },
+    );
     await send(
       api,
       defineSku('MUG-1', 'Mug', 1250),
@@ -237,39 +243,51 @@ describe('the operators dashboard, in a real browser', function () {
       expect(errors).to.deep.equal([]);
     });
 
-    it('lists dead letters and explains that retrying needs the admin scope', async () => {
+    it('lists a real dead letter and retries it from the page, after which the order is paid', async () => {
+      // the provider is unreachable for this order: the runner gives up on its authorization and dead-letters it
+      provider.down.add('o-dl');
+      await send(engine(), order('o-dl', 'dave'));
+      await engine().engine.sagas?.idle(10_000);
+      const [letter] = engine().engine.deadLetters.list();
+      expect(letter).to.deep.include({ consumer: 'saga-runner:dispatch', key: 'saga-fulfilment-o-dl' });
+      const id = letter?.id ?? -1;
+
       const { page, errors } = await open(`${server?.url ?? ''}/#/dead-letters`);
-      // stubbed answers: the page's contract with the dead-letter routes, whatever this server serves
-      await page.route('**/v1/dead-letters', (route) =>
-        route.fulfill({
-          json: {
-            items: [
-              {
-                id: 7,
-                consumer: 'saga-runner',
-                streamId: 'order-o-1',
-                type: 'OrderPlaced',
-                error: 'provider exploded',
-                attempts: 3,
-                lastFailureAt: '2026-03-01T09:58:00.000Z',
-              },
-            ],
-          },
-        }),
-      );
-      await page.route('**/v1/dead-letters/7/retry', (route) =>
-        route.fulfill({
-          status: 403,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ type: '/problems/forbidden', title: 'Forbidden', status: 403, detail: 'no admin' }),
-        }),
-      );
-      await page.reload();
-      const table = page.getByRole('table', { name: 'Dead letters' });
-      await table.getByText('provider exploded').waitFor();
-      await page.getByRole('button', { name: 'Retry dead letter 7' }).click();
-      await page.getByRole('status').getByText('Retrying needs an API key with the admin scope').waitFor();
+      const table = page.getByRole('table', { name: 'Dead letters', exact: true });
+      await table.getByText('saga-fulfilment-o-dl', { exact: true }).waitFor();
+      expect(await table.textContent()).to.include('ECONNREFUSED');
       await screenshot(page, 'dead-letters');
+
+      provider.down.delete('o-dl');
+      await page.getByRole('button', { name: `Retry dead letter ${id}` }).click();
+      await page.getByRole('status').getByText(`Dead letter ${id} was handed back to saga-runner:dispatch.`).waitFor();
+      await page.getByText('No dead letters: every consumer is keeping up.').waitFor();
+      expect(engine().engine.deadLetters.list()).to.deep.equal([]);
+      await engine().engine.sagas?.idle(10_000);
+      const payment = (await engine().store.readStream('payment-o-dl')).map((e) => e.type).join(' ');
+      expect(payment)
+        .to.match(/PaymentAuthorized/)
+        .and.match(/PaymentCaptured/);
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('discards a dead letter from the page once the operator confirms', async () => {
+      provider.down.add('o-dl-2');
+      await send(engine(), order('o-dl-2', 'erin'));
+      await engine().engine.sagas?.idle(10_000);
+      const id = engine().engine.deadLetters.list({ key: 'saga-fulfilment-o-dl-2' })[0]?.id ?? -1;
+
+      const { page, errors } = await open(`${server?.url ?? ''}/#/dead-letters`);
+      const dialogs: string[] = [];
+      page.on('dialog', (dialog) => {
+        dialogs.push(dialog.message());
+        void dialog.accept();
+      });
+      await page.getByRole('button', { name: `Discard dead letter ${id}` }).click();
+      await page.getByRole('status').getByText(`Dead letter ${id} was discarded.`).waitFor();
+      expect(dialogs).to.deep.equal([`Discard dead letter ${id} for good? Its input will never be handled.`]);
+      expect(engine().engine.deadLetters.get(id)).to.equal(undefined);
+      provider.down.delete('o-dl-2');
       expect(errors).to.deep.equal([]);
     });
 
@@ -287,7 +305,7 @@ describe('the operators dashboard, in a real browser', function () {
   describe('on a server with API keys', () => {
     let keyed: TestApi | undefined;
     let keyedServer: DashboardServer | undefined;
-    const keys = 'reader-key-0001=read;writer-key-0001=orders:write';
+    const keys = 'reader-key-0001=read;writer-key-0001=orders:write;admin-key-0001=admin';
 
     before(async () => {
       keyed = await startTestApi({ API_KEYS: keys });
@@ -327,6 +345,19 @@ describe('the operators dashboard, in a real browser', function () {
       expect(await page.locator('#key-panel').isHidden()).to.equal(true);
       expect(await page.evaluate("sessionStorage.getItem('commerce-dashboard.api-key')")).to.equal('reader-key-0001');
       expect(page.url()).not.to.include('reader-key-0001');
+      expect(errors).to.deep.equal([]);
+    });
+
+    it('says a key without the admin scope may not see the dead letters, and shows them with an admin key', async () => {
+      const { page, errors } = await open(`${keyedServer?.url ?? ''}/#/dead-letters`);
+      await page.getByLabel('API key with the read scope').fill('reader-key-0001');
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await page.getByText('This API key may not list dead letters').waitFor();
+      expect(await page.getByText('lacks the "admin" scope').count()).to.equal(1);
+
+      await page.evaluate("sessionStorage.setItem('commerce-dashboard.api-key', 'admin-key-0001')");
+      await page.reload();
+      await page.getByText('No dead letters: every consumer is keeping up.').waitFor();
       expect(errors).to.deep.equal([]);
     });
   });

@@ -10,7 +10,7 @@ import { markUpdated, oneAtATime, updatedLine, viewHeading } from './common';
 const streamOf = (d: DeadLetter): string => d.streamId ?? d.event?.streamId ?? '—';
 const typeOf = (d: DeadLetter): string => d.type ?? d.event?.type ?? '—';
 
-/** Inputs a consumer gave up on, with a retry per letter (admin scope). */
+/** Inputs a consumer gave up on, with a retry and a discard per letter (admin scope). */
 export const deadLettersView = (ctx: ViewContext): View => {
   const controller = new AbortController();
   const { signal } = controller;
@@ -28,28 +28,47 @@ export const deadLettersView = (ctx: ViewContext): View => {
       h(
         'p',
         { class: 'muted' },
-        'Events a saga or projection could not handle after its retries. Later events of the same stream wait behind them. Retrying needs an API key with the admin scope.',
+        'Events a saga or projection could not handle after its retries. Later events of the same stream wait behind them. Retrying or discarding needs an API key with the admin scope.',
       ),
       outcome,
       results,
     ),
   );
 
-  const retry = async (letter: DeadLetter, button: HTMLButtonElement): Promise<void> => {
-    button.disabled = true;
+  /** One retry or discard at a time; its outcome is announced, and the list reloaded when something changed. */
+  const act = async (
+    letter: DeadLetter,
+    action: 'retry' | 'discard',
+    buttons: readonly HTMLButtonElement[],
+  ): Promise<void> => {
+    for (const b of buttons) b.disabled = true;
     try {
-      await ctx.api.post(`dead-letters/${encodeURIComponent(String(letter.id))}/retry`);
-      setChildren(outcome, note(`Dead letter ${letter.id} was handed back to ${letter.consumer}.`, 'info'));
+      const answer = await ctx.api.post<{ retried?: readonly number[] }>(
+        `dead-letters/${encodeURIComponent(String(letter.id))}/${action}`,
+      );
+      const retried = answer.body.retried ?? [];
+      const text =
+        action === 'discard'
+          ? `Dead letter ${letter.id} was discarded.`
+          : retried.length > 1
+            ? `Dead letter ${letter.id} was handed back to ${letter.consumer}, with ${retried.length - 1} parked behind it.`
+            : `Dead letter ${letter.id} was handed back to ${letter.consumer}.`;
+      setChildren(outcome, note(text, 'info'));
       await load();
     } catch (error) {
+      const verb = action === 'retry' ? 'Retrying' : 'Discarding';
       const text =
-        error instanceof ApiError && error.status === 403
-          ? 'Retrying needs an API key with the admin scope (403 Forbidden).'
+        error instanceof ApiError && (error.status === 401 || error.status === 403)
+          ? `${verb} needs an API key with the admin scope (${error.status} ${error.title}).`
           : error instanceof ApiError && error.status === 404
-            ? `Dead letter ${letter.id} is gone (already retried?), or retrying is not available on this server (404).`
-            : `Retry of dead letter ${letter.id} failed: ${describeError(error)}`;
+            ? `Dead letter ${letter.id} is gone (already retried or discarded?), or this server does not handle dead letters (404).`
+            : error instanceof ApiError && error.status === 409
+              ? `${error.title} (409): ${error.message}`
+              : `${verb} dead letter ${letter.id} failed: ${describeError(error)}`;
       setChildren(outcome, note(text, 'error'));
-      button.disabled = false;
+      for (const b of buttons) b.disabled = false;
+      // a letter that failed again has a new error and attempt count
+      if (error instanceof ApiError && error.status === 409) await load();
     }
   };
 
@@ -64,11 +83,23 @@ export const deadLettersView = (ctx: ViewContext): View => {
     {
       label: 'Action',
       cell: (d) => {
-        const button = h('button', { type: 'button', 'aria-label': `Retry dead letter ${d.id}` }, 'Retry');
-        button.addEventListener('click', () => {
-          void retry(d, button);
+        const retry = h('button', { type: 'button', 'aria-label': `Retry dead letter ${d.id}` }, 'Retry');
+        const discard = h(
+          'button',
+          { type: 'button', class: 'secondary', 'aria-label': `Discard dead letter ${d.id}` },
+          'Discard',
+        );
+        const buttons = [retry, discard];
+        retry.addEventListener('click', () => {
+          void act(d, 'retry', buttons);
         });
-        return button;
+        discard.addEventListener('click', () => {
+          // dropping an input for good cannot be undone
+          if (window.confirm(`Discard dead letter ${d.id} for good? Its input will never be handled.`)) {
+            void act(d, 'discard', buttons);
+          }
+        });
+        return h('span', { class: 'actions' }, retry, discard);
       },
     },
   ];
@@ -86,7 +117,11 @@ export const deadLettersView = (ctx: ViewContext): View => {
       if (error instanceof ApiError && error.status === 404) {
         setChildren(
           results,
-          note('Dead-letter handling is not available on this server: GET /v1/dead-letters answered 404.', 'warn'),
+          note(
+            'Dead-letter handling is not available on this server: GET /v1/dead-letters answered 404. ' +
+              'In distributed mode the saga runner serves the dead letters, on its own port.',
+            'warn',
+          ),
         );
       } else if (error instanceof ApiError && error.status === 403) {
         setChildren(results, note(`This API key may not list dead letters: ${describeError(error)}`, 'warn'));

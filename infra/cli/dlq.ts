@@ -37,6 +37,10 @@ Options:
   --help      show this help
 
 Exit codes: 0 done, 1 the operation failed (the reason is printed), 2 bad usage or configuration.
+
+The same operations over HTTP, with an admin key: GET /v1/dead-letters, POST /v1/dead-letters/<id>/retry and
+POST /v1/dead-letters/<id>/discard, served by "commerce serve", and in distributed mode by the saga runner (on
+its PORT, beside /healthz and /metrics), whose SQLite file holds the letters.
 `;
 
 export interface DlqIo {

@@ -160,7 +160,13 @@ const verifyJson = (_req: unknown, _res: unknown, body: Buffer, encoding: string
 export const jsonBody = (limit: string, routeTakes: (method: string, path: string) => boolean) =>
   [
     (req: Request, _res: Response, next: NextFunction): void => {
-      // null: no body at all; false: a body of another (or no) media type
+      const declared = req.headers['content-type'];
+      // the common case, without parsing the header a second time (body-parser checks it too)
+      if (declared === 'application/json' || declared?.startsWith('application/json;') === true) {
+        next();
+        return;
+      }
+      // req.is: null for no body at all, false for a body of another (or no) media type
       if (
         req.is(jsonTypes) === false &&
         carriesContent(req) &&

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { paymentStreamId, type PaymentCommand, type PaymentState } from '../../domain/payment';
 import type { OutgoingCommand } from '../../domain/sagas';
-import type { Money, OrderId } from '../../domain/shared';
+import type { Money, OrderId, Timestamp } from '../../domain/shared';
 import type { EventStore } from '../../infra/ports/event-store';
 import { resolvePayment, type PaymentProvider } from '../../infra/payments';
 import { inventoryAggregate, orderAggregate, paymentAggregate } from '../aggregates';
@@ -11,6 +11,25 @@ import { KeyedQueue } from './concurrency';
 /** What became of one command: accepted (or an idempotent repeat), or refused by its centre. */
 export type SendOutcome =
   { readonly kind: 'accepted' } | { readonly kind: 'rejected'; readonly code: string; readonly message: string };
+
+/**
+ * The command stamped with the time it is sent. A saga derives its commands from its own events, which carry the
+ * time of the fact the saga reacted to; sent with that time, every event down a chain of saga steps (reserved,
+ * authorized, confirmed, captured) would claim the instant of the order's placement.
+ */
+export const sentAt = (outgoing: OutgoingCommand, at: Timestamp): OutgoingCommand => {
+  switch (outgoing.target) {
+    case 'order':
+      return { ...outgoing, command: { ...outgoing.command, at } };
+    case 'inventory':
+      // an expiry carries the instant it was found due (`now`), not a time of its own
+      return outgoing.command.type === 'ExpireReservation'
+        ? outgoing
+        : { ...outgoing, command: { ...outgoing.command, at } };
+    case 'payment':
+      return { ...outgoing, command: { ...outgoing.command, at } };
+  }
+};
 
 /** A failure worth trying again: a store error, or writers that kept colliding on a stream. */
 export class TransientDispatchError extends Error {

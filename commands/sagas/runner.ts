@@ -29,7 +29,7 @@ import {
 import type { CommandHandler } from '../command-handler';
 import { KeyedQueue, Semaphore } from './concurrency';
 import { decodeCentreEvent, sagaNameOf, type SagaKinds } from './definitions';
-import { PermanentDispatchError, SagaDispatcher, type SendOutcome } from './dispatcher';
+import { PermanentDispatchError, SagaDispatcher, sentAt, type SendOutcome } from './dispatcher';
 import { RunnerHalted, type CrashContext, type CrashPoint, type RunnerHooks } from './hooks';
 import type { SagaMetrics } from './metrics';
 import { SagaHost, type AppendedSagaEvent, type SagaInput } from './saga-host';
@@ -507,9 +507,12 @@ export class SagaRunner {
     host: SagaHost<I, S, Ev>,
     sagaId: string,
     event: AppendedSagaEvent<Ev>,
-    command: OutgoingCommand,
+    planned: OutgoingCommand,
   ): Promise<string | undefined> {
     return this.dispatchSlots.use(async () => {
+      // the saga step carries the time of the fact it reacted to; the command happens now (a re-send is
+      // deduplicated by its command id, so a later time never writes twice)
+      const command = sentAt(planned, timestamp(this.options.clock.now().toISOString()));
       const attempts = this.options.settings.dispatchAttempts ?? 5;
       let outcome: SendOutcome | undefined;
       let failure = 'no attempt made';

@@ -1,4 +1,6 @@
 import type { OrderEvent, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
+import type { PaymentEvent, PaymentRefunded, PaymentRefundFailed } from '../../domain/payment';
+import { cancellationRefundId } from '../../domain/sagas';
 import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
 import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
 import { inventoryEventTypes, orderEventTypes, paymentEventTypes } from '../events';
@@ -39,6 +41,11 @@ interface OrderDocCommon {
   readonly payment: PaymentSummary | null;
   /** order, payment and stock-reservation events of the order, by store position, the latest TIMELINE_LIMIT */
   readonly timeline: readonly TimelineEntry[];
+  /**
+   * Customer refunds in order of request, then the payout of a cancelled order's capture (refund id
+   * `order-cancellation`): only the payment stream records that one, so it may arrive before OrderPlaced.
+   */
+  readonly refunds: readonly OrderRefundView[];
 }
 
 /**
@@ -60,7 +67,7 @@ export type PlacedOrderDoc = OrderDocCommon & {
   readonly total: MoneyView;
   /** captured at confirmation; zero before */
   readonly paid: MoneyView;
-  /** sum of completed refunds */
+  /** sum of completed refunds, the payout of a cancelled order's capture included */
   readonly refunded: MoneyView;
   /** sum of refunds requested but neither completed nor failed */
   readonly refundsPending: MoneyView;
@@ -70,8 +77,6 @@ export type PlacedOrderDoc = OrderDocCommon & {
   readonly shippedAt?: string;
   readonly cancelledAt?: string;
   readonly cancelReason?: string;
-  /** in order of request */
-  readonly refunds: readonly OrderRefundView[];
 };
 
 /** `orders` read model: one document per order (id = orderId), fed by the order, payment and SKU streams. */
@@ -148,6 +153,21 @@ const replaceRefund = (doc: PlacedOrderDoc, refund: OrderRefundView): readonly O
 const pendingRefund = (doc: PlacedOrderDoc, refundId: string): OrderRefundView | undefined =>
   isPaid(doc) ? doc.refunds.find((r) => r.refundId === refundId && r.status === 'Pending') : undefined;
 
+/** What the order shows as the reason of the payout the fulfilment saga makes when a paid order is cancelled. */
+export const CANCELLATION_REFUND_REASON = 'order cancelled';
+
+const isCancellationRefund = (refund: { readonly refundId: string }): boolean =>
+  refund.refundId === cancellationRefundId;
+
+/** Customer refunds keep their order of request and the cancellation payout stays last, whenever it arrived. */
+const withCustomerRefund = (
+  refunds: readonly OrderRefundView[],
+  refund: OrderRefundView,
+): readonly OrderRefundView[] => {
+  const index = refunds.findIndex(isCancellationRefund);
+  return index === -1 ? [...refunds, refund] : [...refunds.slice(0, index), refund, ...refunds.slice(index)];
+};
+
 const onRefundRequested = (doc: PlacedOrderDoc, event: RefundRequested): PlacedOrderDoc => {
   if (!isPaid(doc) || doc.refunds.some((r) => r.refundId === event.refundId)) return doc;
   const refund: OrderRefundView = {
@@ -158,11 +178,7 @@ const onRefundRequested = (doc: PlacedOrderDoc, event: RefundRequested): PlacedO
     lines: event.lines,
     requestedAt: event.at,
   };
-  return {
-    ...doc,
-    refunds: [...doc.refunds, refund],
-    refundsPending: amount(doc.refundsPending.amount + event.amount.amount, doc.currency),
-  };
+  return { ...doc, refunds: withCustomerRefund(doc.refunds, refund) };
 };
 
 const onRefundCompleted = (doc: PlacedOrderDoc, event: RefundCompleted): PlacedOrderDoc => {
@@ -202,6 +218,7 @@ const applyOrderEvent = (doc: OrderDoc, event: OrderEvent): OrderDoc => {
       updatedAt: doc.updatedAt,
       payment: doc.payment,
       timeline: doc.timeline,
+      refunds: doc.refunds,
       status: 'Placed',
       customerId: event.customerId,
       currency: event.currency,
@@ -217,7 +234,6 @@ const applyOrderEvent = (doc: OrderDoc, event: OrderEvent): OrderDoc => {
       refunded: zero,
       refundsPending: zero,
       placedAt: sortableInstant(event.at),
-      refunds: [],
     };
   }
   switch (event.type) {
@@ -244,6 +260,55 @@ const applyOrderEvent = (doc: OrderDoc, event: OrderEvent): OrderDoc => {
   }
 };
 
+/**
+ * The fulfilment saga pays a cancelled order's capture back through the payment centre alone (the order centre
+ * never records it), so the order learns of that refund from its payment's events. A payout stays paid out; a
+ * failed attempt leaves it pending (the saga retries, then hands it to an operator).
+ */
+const onCaptureRefund = (
+  doc: OrderDoc,
+  event: PaymentRefunded | PaymentRefundFailed,
+  payment: PaymentSummary,
+): readonly OrderRefundView[] => {
+  const current = doc.refunds.find(isCancellationRefund);
+  if (current?.status === 'Completed') return doc.refunds;
+  const requestedAt = current?.requestedAt ?? event.at;
+  const common = { refundId: event.refundId, amount: event.amount, reason: CANCELLATION_REFUND_REASON, lines: [] };
+  let next: OrderRefundView;
+  if (event.type === 'PaymentRefunded') {
+    // the payment's own guards (nothing captured, more than captured) decide whether money went back
+    if (payment.refunded.amount <= (doc.payment?.refunded.amount ?? 0)) return doc.refunds;
+    next = { ...common, status: 'Completed', requestedAt, settledAt: event.at };
+  } else {
+    if (!isSettledPayment(payment)) return doc.refunds;
+    next = { ...common, status: 'Pending', requestedAt, failureReason: event.message };
+  }
+  return current === undefined ? [...doc.refunds, next] : doc.refunds.map((r) => (isCancellationRefund(r) ? next : r));
+};
+
+const isSettledPayment = (payment: PaymentSummary): boolean =>
+  payment.status === 'Captured' || payment.status === 'PartiallyRefunded' || payment.status === 'Refunded';
+
+const applyPaymentEvent = (doc: OrderDoc, event: PaymentEvent): OrderDoc => {
+  const payment = evolvePaymentSummary(doc.payment, event);
+  if ((event.type === 'PaymentRefunded' || event.type === 'PaymentRefundFailed') && isCancellationRefund(event)) {
+    return { ...doc, payment, refunds: onCaptureRefund(doc, event, payment) };
+  }
+  return { ...doc, payment };
+};
+
+const sumOf = (doc: PlacedOrderDoc, status: OrderRefundStatus): MoneyView =>
+  amount(
+    doc.refunds
+      .filter((r) => r.status === status && r.amount.currency === doc.currency)
+      .reduce((sum, r) => sum + r.amount.amount, 0),
+    doc.currency,
+  );
+
+/** The totals follow from the refunds listed, whichever stream delivered them first. */
+const withRefundTotals = (doc: OrderDoc): OrderDoc =>
+  doc.status === null ? doc : { ...doc, refunded: sumOf(doc, 'Completed'), refundsPending: sumOf(doc, 'Pending') };
+
 const applyEvent = (doc: OrderDoc, event: DomainEvent): OrderDoc => {
   switch (event.type) {
     case 'OrderPlaced':
@@ -261,7 +326,7 @@ const applyEvent = (doc: OrderDoc, event: DomainEvent): OrderDoc => {
     case 'PaymentVoided':
     case 'PaymentRefunded':
     case 'PaymentRefundFailed':
-      return { ...doc, payment: evolvePaymentSummary(doc.payment, event) };
+      return applyPaymentEvent(doc, event);
     // stock events only add to the timeline
     case 'StockReserved':
     case 'ReservationReleased':
@@ -287,12 +352,13 @@ const unplaced = (id: string, at: string): UnplacedOrderDoc => ({
   updatedAt: at,
   payment: null,
   timeline: [],
+  refunds: [],
 });
 
 const evolveOrder = (doc: OrderDoc | null, e: ProjectedEvent, id: string): OrderDoc => {
   const base = doc ?? unplaced(id, e.event.at);
   if (orderIdOf(e.event) !== id) return base;
-  const next = applyEvent(base, e.event);
+  const next = withRefundTotals(applyEvent(base, e.event));
   return {
     ...next,
     updatedAt: laterOf(base.updatedAt, e.event.at),

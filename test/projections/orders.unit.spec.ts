@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fc from 'fast-check';
 import {
+  CANCELLATION_REFUND_REASON,
   ordersProjection,
   type OrderDoc,
   type PlacedOrderDoc,
@@ -27,6 +28,7 @@ import {
   paymentCaptured,
   paymentDeclined,
   paymentRefunded,
+  paymentRefundFailed,
   refundCompleted,
   refundFailed,
   refundRequested,
@@ -151,6 +153,84 @@ describe('the orders projection', () => {
         expect(order.cancelReason).to.equal('out of stock');
         expect(order.cancelledAt).to.equal(at(11));
         expect(order.timeline.at(-1)?.summary).to.equal('Cancelled: out of stock');
+      });
+    });
+
+    describe('after it was paid, and the fulfilment saga pays the capture back', () => {
+      const paidThenCancelled = (log = eventLog()): ProjectedEvent[] =>
+        log(
+          orderPlaced(),
+          paymentAuthorized({ amount: eur(2500) }),
+          paymentCaptured({ amount: eur(2500) }),
+          orderConfirmed({ paid: eur(2500) }),
+          orderCancelled({ reason: 'changed my mind', wasPaid: eur(2500), at: at(11) }),
+          reservationReleased({ sku: A, quantity: 2 }),
+          paymentRefundFailed({ refundId: 'order-cancellation', amount: eur(2500), at: at(11, 1) }),
+          paymentRefunded({ refundId: 'order-cancellation', amount: eur(2500), at: at(11, 5) }),
+        );
+
+      it('lists the payout as a completed refund and counts it as refunded, as its payment does', () => {
+        given(...paidThenCancelled()).thenDocument(O1, (doc) => {
+          const order = placedDoc(doc);
+          expect(order.status).to.equal('Cancelled');
+          expect(order.refunded).to.deep.equal(eur(2500));
+          expect(order.refunded).to.deep.equal(order.payment?.refunded);
+          expect(order.refundsPending).to.deep.equal(eur(0));
+          expect(order.refunds).to.deep.equal([
+            {
+              refundId: 'order-cancellation',
+              amount: eur(2500),
+              status: 'Completed',
+              reason: CANCELLATION_REFUND_REASON,
+              lines: [],
+              requestedAt: at(11, 1),
+              settledAt: at(11, 5),
+            },
+          ]);
+          // the stock was released, not returned
+          expect(order.lines.map((l) => l.refundedQuantity)).to.deep.equal([0, 0]);
+        });
+      });
+
+      it('shows the payout pending, with the provider message, while an attempt failed', () => {
+        const events = paidThenCancelled().slice(0, -1);
+        given(...events).thenDocument(O1, (doc) => {
+          const order = placedDoc(doc);
+          expect(order.refunded).to.deep.equal(eur(0));
+          expect(order.refundsPending).to.deep.equal(eur(2500));
+          expect(order.refunds[0]).to.include({ status: 'Pending', failureReason: 'provider unavailable' });
+        });
+      });
+
+      it('keeps the payout when it is projected before the order was placed', () => {
+        const history = paidThenCancelled();
+        const payment = history.filter((e) => e.streamId.startsWith('payment-'));
+        const rest = history.filter((e) => !e.streamId.startsWith('payment-'));
+        given(...payment, ...rest).thenDocument(O1, (doc) => {
+          const order = placedDoc(doc);
+          expect(order.refunded).to.deep.equal(eur(2500));
+          expect(order.refunds.map((r) => r.status)).to.deep.equal(['Completed']);
+        });
+      });
+
+      it('ends in the same document whatever order the streams are delivered in', () => {
+        const history = paidThenCancelled();
+        const expected = foldBatches(ordersProjection, [history]).get(O1);
+        fc.assert(
+          fc.property(fc.array(fc.nat(), { minLength: history.length, maxLength: history.length }), (choices) => {
+            expect(foldBatches(ordersProjection, [interleave(history, choices)]).get(O1)).to.deep.equal(expected);
+          }),
+          { numRuns: 100 },
+        );
+      });
+
+      it('counts a payout of the same refund delivered twice once', () => {
+        const log = eventLog();
+        const history = paidThenCancelled(log);
+        const again = log(paymentRefunded({ refundId: 'order-cancellation', amount: eur(2500), at: at(11, 6) }));
+        given(...history, ...again).thenDocument(O1, (doc) => {
+          expect(placedDoc(doc).refunded).to.deep.equal(eur(2500));
+        });
       });
     });
 

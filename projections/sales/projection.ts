@@ -22,10 +22,11 @@ export type SalesDoc = {
   readonly ordersConfirmed: number;
   readonly ordersCancelled: number;
   readonly cancelledByReason: Readonly<Record<string, number>>;
-  /** captured at confirmation, minor units per currency */
+  /** payments captured, minor units per currency */
   readonly revenue: Readonly<Record<string, number>>;
-  /** completed refunds, minor units per currency */
+  /** refunds paid out (customer refunds and the capture of a cancelled order), minor units per currency */
   readonly refunds: Readonly<Record<string, number>>;
+  /** refunds paid out */
   readonly refundCount: number;
   /** units on orders placed (confirmation does not repeat the lines) */
   readonly unitsOrdered: number;
@@ -40,11 +41,16 @@ export type SalesDoc = {
 export const hourBucketId = (at: string): string => `hour:${at.slice(0, 13)}`;
 export const dayBucketId = (at: string): string => `day:${at.slice(0, 10)}`;
 
+/**
+ * Money is counted from the payment centre's facts: a cancelled order's capture is paid back by the payment
+ * centre alone (no RefundCompleted), and a capture can land for an order whose confirmation lost to a cancel.
+ */
 const SALES_EVENT_TYPES: readonly DomainEvent['type'][] = [
   'OrderPlaced',
   'OrderConfirmed',
   'OrderCancelled',
-  'RefundCompleted',
+  'PaymentCaptured',
+  'PaymentRefunded',
 ];
 const salesEventTypes: ReadonlySet<string> = new Set(SALES_EVENT_TYPES);
 
@@ -114,18 +120,16 @@ const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): Sale
         topSkus: withSkus(bucket.topSkus, event.lines),
       };
     case 'OrderConfirmed':
-      return {
-        ...bucket,
-        ordersConfirmed: bucket.ordersConfirmed + 1,
-        revenue: plus(bucket.revenue, event.paid.currency, event.paid.amount),
-      };
+      return { ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 };
+    case 'PaymentCaptured':
+      return { ...bucket, revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount) };
     case 'OrderCancelled':
       return {
         ...bucket,
         ordersCancelled: bucket.ordersCancelled + 1,
         cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
       };
-    case 'RefundCompleted':
+    case 'PaymentRefunded':
       return {
         ...bucket,
         refundCount: bucket.refundCount + 1,
@@ -133,13 +137,12 @@ const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): Sale
       };
     case 'OrderShipped':
     case 'RefundRequested':
+    case 'RefundCompleted':
     case 'RefundFailed':
     case 'PaymentAuthorized':
     case 'PaymentDeclined':
     case 'PaymentAuthorizationFailed':
-    case 'PaymentCaptured':
     case 'PaymentVoided':
-    case 'PaymentRefunded':
     case 'PaymentRefundFailed':
     case 'SkuDefined':
     case 'SkuUpdated':
@@ -159,7 +162,8 @@ const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): Sale
 
 export const salesProjection: Projection<SalesDoc> = {
   name: 'sales',
-  version: 1,
+  // 2: revenue and refunds are the payment centre's captures and payouts (cancelled orders' payouts included)
+  version: 2,
   indexes: ['granularity', 'start'],
   eventTypes: SALES_EVENT_TYPES,
   documentIds: bucketIds,

@@ -10,7 +10,10 @@ import {
   orderConfirmed,
   orderPlaced,
   orderShipped,
+  paymentAuthorized,
   paymentCaptured,
+  paymentRefunded,
+  paymentRefundFailed,
   refundCompleted,
   refundRequested,
   usd,
@@ -87,16 +90,15 @@ describe('the sales projection', () => {
   });
 
   describe('when orders are confirmed', () => {
-    it('adds what was paid to the revenue of its currency', () => {
+    it('counts them and leaves the revenue to the captured payments', () => {
       const log = eventLog();
       const events = log(
         orderConfirmed({ orderId: 'o-1', paid: eur(2500), at: '2026-03-01T10:05:00.000Z' }),
         orderConfirmed({ orderId: 'o-2', paid: eur(1000), at: '2026-03-01T10:06:00.000Z' }),
-        orderConfirmed({ orderId: 'o-3', paid: usd(700), at: '2026-03-01T10:07:00.000Z' }),
       );
       given(...events).thenDocument('hour:2026-03-01T10', (doc) => {
-        expect(doc.ordersConfirmed).to.equal(3);
-        expect(doc.revenue).to.deep.equal({ EUR: 3500, [USD]: 700 });
+        expect(doc.ordersConfirmed).to.equal(2);
+        expect(doc.revenue).to.deep.equal({});
       });
     });
 
@@ -110,11 +112,43 @@ describe('the sales projection', () => {
       );
       then.thenDocument('hour:2026-03-01T10', (doc) => {
         expect(doc).to.include({ ordersPlaced: 1, ordersConfirmed: 0 });
-        expect(doc.revenue).to.deep.equal({});
       });
       then.thenDocument('hour:2026-03-01T11', (doc) => {
         expect(doc).to.include({ ordersPlaced: 0, ordersConfirmed: 1, unitsOrdered: 0 });
+      });
+    });
+  });
+
+  describe('when payments are captured', () => {
+    it('adds what was captured to the revenue of its currency, in the hour of the capture', () => {
+      const log = eventLog();
+      const then = given(
+        ...log(
+          paymentCaptured({ orderId: 'o-1', amount: eur(2500), at: '2026-03-01T10:05:00.000Z' }),
+          paymentCaptured({ orderId: 'o-2', amount: eur(1000), at: '2026-03-01T10:06:00.000Z' }),
+          paymentCaptured({ orderId: 'o-3', amount: usd(700), at: '2026-03-01T11:07:00.000Z' }),
+        ),
+      );
+      then.thenDocument('hour:2026-03-01T10', (doc) => {
+        expect(doc.revenue).to.deep.equal({ EUR: 3500 });
+      });
+      then.thenDocument('day:2026-03-01', (doc) => {
+        expect(doc.revenue).to.deep.equal({ EUR: 3500, [USD]: 700 });
+      });
+    });
+
+    it('counts a capture that landed after the order was cancelled, and the refund that paid it back', () => {
+      const log = eventLog();
+      const events = log(
+        orderPlaced(),
+        orderCancelled({ reason: 'changed my mind' }),
+        paymentCaptured({ amount: eur(2500) }),
+        paymentRefunded({ refundId: 'order-cancellation', amount: eur(2500) }),
+      );
+      given(...events).thenDocument('day:2026-03-01', (doc) => {
+        expect(doc).to.include({ ordersConfirmed: 0, ordersCancelled: 1, refundCount: 1 });
         expect(doc.revenue).to.deep.equal({ EUR: 2500 });
+        expect(doc.refunds).to.deep.equal({ EUR: 2500 });
       });
     });
   });
@@ -166,17 +200,45 @@ describe('the sales projection', () => {
     });
   });
 
-  describe('when refunds complete', () => {
+  describe('when refunds are paid out', () => {
     it('sums them per currency and counts them', () => {
       const log = eventLog();
       const events = log(
-        refundCompleted({ orderId: 'o-1', amount: eur(1000) }),
-        refundCompleted({ orderId: 'o-2', amount: eur(500) }),
-        refundCompleted({ orderId: 'o-3', amount: usd(300) }),
+        paymentRefunded({ orderId: 'o-1', amount: eur(1000) }),
+        paymentRefunded({ orderId: 'o-2', amount: eur(500) }),
+        paymentRefunded({ orderId: 'o-3', amount: usd(300) }),
       );
       given(...events).thenDocument('day:2026-03-01', (doc) => {
         expect(doc.refundCount).to.equal(3);
         expect(doc.refunds).to.deep.equal({ EUR: 1500, USD: 300 });
+      });
+    });
+
+    it('counts the payout of a cancelled paid order, which the order centre never records as a refund', () => {
+      const log = eventLog();
+      const events = log(
+        orderConfirmed({ paid: eur(2500) }),
+        paymentCaptured({ amount: eur(2500) }),
+        orderCancelled({ reason: 'changed my mind', wasPaid: eur(2500) }),
+        paymentRefunded({ refundId: 'order-cancellation', amount: eur(2500) }),
+      );
+      given(...events).thenDocument('day:2026-03-01', (doc) => {
+        expect(doc).to.include({ ordersCancelled: 1, refundCount: 1 });
+        expect(doc.revenue).to.deep.equal({ EUR: 2500 });
+        expect(doc.refunds).to.deep.equal({ EUR: 2500 });
+      });
+    });
+
+    it('counts a customer refund once: at the payout, not again when the order marks it completed', () => {
+      const log = eventLog();
+      const events = log(
+        refundRequested({ amount: eur(500) }),
+        paymentRefunded({ amount: eur(500) }),
+        refundCompleted({ amount: eur(500) }),
+      );
+      given(...events).thenDocument('day:2026-03-01', (doc) => {
+        expect(doc.refundCount).to.equal(1);
+        expect(doc.refunds).to.deep.equal({ EUR: 500 });
       });
     });
   });
@@ -210,9 +272,15 @@ describe('the sales projection', () => {
   });
 
   describe('when other events arrive', () => {
-    it('ignores shipments, refund requests and payments', () => {
+    it('ignores shipments, the order side of refunds, authorizations and failed payouts', () => {
       const log = eventLog();
-      const events = log(orderShipped(), refundRequested(), paymentCaptured({ orderId: orderId('o-9') }));
+      const events = log(
+        orderShipped(),
+        refundRequested(),
+        refundCompleted(),
+        paymentAuthorized({ orderId: orderId('o-9') }),
+        paymentRefundFailed(),
+      );
       for (const e of events) expect(salesProjection.documentIds(e)).to.deep.equal([]);
     });
   });

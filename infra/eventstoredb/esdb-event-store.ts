@@ -34,6 +34,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../ports/event-store';
+import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
 
 /**
  * EventStoreDB / KurrentDB adapter (gRPC client v6).
@@ -68,7 +69,7 @@ const READ_PAGE = 500;
 
 export class EsdbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
-  private readonly subscriptions = new Set<EsdbSubscription>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
 
   constructor(options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
@@ -165,7 +166,8 @@ export class EsdbEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
-    const subscription = new EsdbSubscription(this, this.client, options, handler);
+    const source = new EsdbAllSource(this, this.client);
+    const subscription = new CatchUpSubscription(source, options.after, options.batchSize ?? 500, handler);
     this.subscriptions.add(subscription);
     void subscription.done.then(
       () => this.subscriptions.delete(subscription),
@@ -258,145 +260,71 @@ export class EsdbEventStore implements EventStore {
   }
 }
 
-/** Catch-up subscription to $all, without system events, batched with back-pressure. */
-class EsdbSubscription implements Subscription {
-  readonly caughtUp: Promise<void>;
-  readonly done: Promise<void>;
-
-  private resolveCaughtUp: () => void = () => undefined;
-  private rejectCaughtUp: (error: Error) => void = () => undefined;
-  private isCaughtUp = false;
-  private stopped = false;
-  private source: AllStreamSubscription | undefined;
+/** $all without system events, read as the gRPC stream buffers it (paused by its high-water mark until drained). */
+class EsdbAllSource implements PullSource {
+  readonly emptyMeansHead = false;
+  private stream: AllStreamSubscription | undefined;
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
   private ended = false;
-  private position: number;
-  private readonly batchSize: number;
-  private resolveDone: () => void = () => undefined;
-  private rejectDone: (error: Error) => void = () => undefined;
 
   constructor(
     private readonly store: EsdbEventStore,
     private readonly client: EventStoreDBClient,
-    options: SubscribeOptions,
-    private readonly handler: BatchHandler,
-  ) {
-    this.position = options.after;
-    this.batchSize = options.batchSize ?? 500;
-    this.caughtUp = new Promise<void>((resolve, reject) => {
-      this.resolveCaughtUp = resolve;
-      this.rejectCaughtUp = reject;
-    });
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    // Callers may await only one of the two; an unobserved rejection must not crash the process.
-    this.caughtUp.catch(() => undefined);
-    this.done.catch(() => undefined);
+  ) {}
+
+  // "Caught up" is judged against the head when the subscription starts, the same way as the SQLite adapter.
+  head(): Promise<number> {
+    return this.store.headPosition();
   }
 
-  start(): void {
-    this.run().then(
-      () => {
-        this.settleCaughtUp(new Error('the subscription ended before it caught up'));
-        this.resolveDone();
-      },
-      (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        this.settleCaughtUp(failure);
-        this.rejectDone(failure);
-      },
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.done.catch(() => undefined);
-  }
-
-  private async run(): Promise<void> {
-    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) {
-      throw new RangeError(`invalid batchSize ${this.batchSize}`);
-    }
-    // "Caught up" is judged against the head when the subscription starts, the same way as the SQLite adapter.
-    const target = await this.store.headPosition();
-    if (target <= this.position) this.markCaughtUp();
-    if (this.stopped) return;
-
-    const source = this.client.subscribeToAll({
-      fromPosition: toReadPosition(this.position),
+  open(position: number): void {
+    const stream = this.client.subscribeToAll({
+      fromPosition: toReadPosition(position),
       filter: excludeSystemEvents(),
     });
-    this.source = source;
+    this.stream = stream;
     const signal = (): void => this.wake?.();
-    source.on('readable', signal);
-    source.on('end', () => {
+    stream.on('readable', signal);
+    stream.on('end', () => {
       this.ended = true;
       signal();
     });
-    source.on('error', (error: Error) => {
+    stream.on('error', (error: Error) => {
       this.failure = error;
       signal();
     });
-
-    try {
-      while (this.running()) {
-        if (this.failure !== undefined) throw this.failure;
-        const batch = this.drain();
-        const last = batch[batch.length - 1];
-        if (last === undefined) {
-          if (this.ended) return;
-          // Nothing buffered: the gRPC stream is paused by the Readable's high-water mark until we read again.
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-          });
-          this.wake = undefined;
-          continue;
-        }
-        await this.handler(batch);
-        this.position = last.position;
-        if (this.position >= target) this.markCaughtUp();
-      }
-    } finally {
-      await source.unsubscribe();
-    }
-  }
-
-  // A method, not the field: the checker would otherwise keep `stopped` narrowed across awaits.
-  private running(): boolean {
-    return !this.stopped;
   }
 
   /** Takes what the stream has buffered, up to one batch, skipping what the checkpoint already covers. */
-  private drain(): RecordedEvent[] {
+  next(position: number, max: number): readonly RecordedEvent[] | undefined {
+    if (this.failure !== undefined) throw this.failure;
     const batch: RecordedEvent[] = [];
-    const source = this.source;
-    if (source === undefined) return batch;
-    while (batch.length < this.batchSize) {
-      const resolved: unknown = source.read();
+    const stream = this.stream;
+    if (stream === undefined) return batch;
+    while (batch.length < max) {
+      const resolved: unknown = stream.read();
       if (resolved === null) break;
       const event = fromAllEvent(resolved as AllStreamResolvedEvent);
-      if (event === undefined || event.position <= this.position) continue;
+      if (event === undefined || event.position <= position) continue;
       const previous = batch[batch.length - 1];
       if (previous !== undefined && event.position <= previous.position) continue;
       batch.push(event);
     }
-    return batch;
+    return batch.length === 0 && this.ended ? undefined : batch;
   }
 
-  private markCaughtUp(): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.resolveCaughtUp();
+  wait(): { readonly promise: Promise<void>; readonly cancel: () => void } {
+    const promise = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    }).then(() => {
+      this.wake = undefined;
+    });
+    return { promise, cancel: () => this.wake?.() };
   }
 
-  private settleCaughtUp(error: Error): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.rejectCaughtUp(error);
+  async close(): Promise<void> {
+    await this.stream?.unsubscribe();
   }
 }
 

@@ -13,6 +13,7 @@ import {
 import { decodeMessage, type MalformedMessageError } from './codec';
 import { partitionKey } from './tail';
 import { ensureTopics, fetchTopicOffsets, Topics, type EnsureTopicsOptions } from './topics';
+import { Lifecycle } from '../subscriptions/catch-up';
 
 export interface KafkaBusOptions extends KafkaConnectionOptions {
   readonly topicPrefix?: string;
@@ -273,15 +274,9 @@ class PartitionCommits {
 }
 
 class GroupConsumer implements KafkaConsumer {
-  readonly caughtUp: Promise<void>;
-  readonly done: Promise<void>;
-
-  private resolveCaughtUp: () => void = () => undefined;
-  private rejectCaughtUp: (error: Error) => void = () => undefined;
-  private resolveDone: () => void = () => undefined;
-  private rejectDone: (error: Error) => void = () => undefined;
-  private caughtUpSettled = false;
-  private doneSettled = false;
+  private readonly lifecycle = new Lifecycle();
+  readonly caughtUp = this.lifecycle.caughtUp;
+  readonly done = this.lifecycle.done;
   private failed = false;
   /** partitions still short of the high watermark seen at start → that watermark; undefined before the first join */
   private behind: Map<string, bigint> | undefined;
@@ -294,19 +289,7 @@ class GroupConsumer implements KafkaConsumer {
     private readonly handler: DeliveryHandler,
     private readonly startPoints: ReadonlyMap<string, StartPoint>,
     private readonly forget: () => void,
-  ) {
-    this.caughtUp = new Promise<void>((resolve, reject) => {
-      this.resolveCaughtUp = resolve;
-      this.rejectCaughtUp = reject;
-    });
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    // callers may await only one of the two; an unobserved rejection must not crash the process
-    this.caughtUp.catch(() => undefined);
-    this.done.catch(() => undefined);
-  }
+  ) {}
 
   get assignment(): readonly string[] {
     return this.assigned;
@@ -346,20 +329,13 @@ class GroupConsumer implements KafkaConsumer {
       this.settings.logger,
     );
     this.forget();
-    this.settleCaughtUp(new ConsumerStoppedError(this.settings.group));
-    if (!this.doneSettled) {
-      this.doneSettled = true;
-      this.resolveDone();
-    }
+    this.lifecycle.end(new ConsumerStoppedError(this.settings.group));
   }
 
   private fail(error: Error): void {
-    if (this.doneSettled) return;
+    if (!this.lifecycle.fail(error)) return;
     this.failed = true;
-    this.doneSettled = true;
     this.settings.logger.error({ err: error, group: this.settings.group }, 'consumer failed');
-    this.settleCaughtUp(error);
-    this.rejectDone(error);
     // not awaited: fail() may run inside eachBatch, which disconnect() waits for
     void this.stop();
   }
@@ -390,15 +366,7 @@ class GroupConsumer implements KafkaConsumer {
   }
 
   private checkCaughtUp(): void {
-    if (this.behind?.size !== 0 || this.caughtUpSettled) return;
-    this.caughtUpSettled = true;
-    this.resolveCaughtUp();
-  }
-
-  private settleCaughtUp(error: Error): void {
-    if (this.caughtUpSettled) return;
-    this.caughtUpSettled = true;
-    this.rejectCaughtUp(error);
+    if (this.behind?.size === 0) this.lifecycle.markCaughtUp();
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

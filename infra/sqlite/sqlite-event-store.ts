@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
 import { GroupCommit } from './group-commit';
+import { CatchUpSubscription, SubscriptionEndedError, type PullSource } from '../subscriptions/catch-up';
 import {
   WrongExpectedRevisionError,
   type AppendOptions,
@@ -88,13 +88,7 @@ export class EventStoreClosedError extends Error {
   }
 }
 
-/** Settles `caughtUp` for a subscription that ended before it delivered the history. */
-export class SubscriptionEndedError extends Error {
-  constructor() {
-    super('the subscription ended before it caught up');
-    this.name = 'SubscriptionEndedError';
-  }
-}
+export { SubscriptionEndedError };
 
 export interface GroupCommitStats {
   /** write transactions committed or attempted */
@@ -241,7 +235,7 @@ export class SqliteEventStore implements EventStore {
   private transactions = 0;
   private appends = 0;
 
-  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
   private wakeups: (() => void)[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -356,7 +350,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
-    const subscription = new SqliteSubscription(this, options.after, options.batchSize ?? 500, handler);
+    // pages through history, then sleeps until an append (here or, by polling, in another process) wakes it
+    const source: PullSource = {
+      head: () => this.currentHead(),
+      next: (after, max) => this.readAfter(after, max),
+      wait: () => this.waitForAppend(),
+      emptyMeansHead: true,
+    };
+    const subscription = new CatchUpSubscription(source, options.after, options.batchSize ?? 500, handler);
     if (this.closed) {
       subscription.fail(new EventStoreClosedError());
       return subscription;
@@ -538,7 +539,7 @@ export class SqliteEventStore implements EventStore {
     this.pollTimer = undefined;
   }
 
-  private forget(subscription: SqliteSubscription): void {
+  private forget(subscription: CatchUpSubscription): void {
     this.subscriptions.delete(subscription);
     if (this.subscriptions.size === 0) this.stopPolling();
   }
@@ -628,100 +629,6 @@ class LogWindow {
     const drop = this.events.length - Math.floor(this.capacity / 2);
     this.startAfter = this.events[drop - 1]?.position ?? this.startAfter;
     this.events = this.events.slice(drop);
-  }
-}
-
-/** Catch-up subscription: pages through history, then sleeps until an append wakes it. */
-class SqliteSubscription implements Subscription {
-  readonly caughtUp: Promise<void>;
-  readonly done: Promise<void>;
-
-  private resolveCaughtUp: () => void = () => undefined;
-  private rejectCaughtUp: (error: Error) => void = () => undefined;
-  private resolveDone: () => void = () => undefined;
-  private rejectDone: (error: Error) => void = () => undefined;
-  private isCaughtUp = false;
-  private stopped = false;
-  private cancelWait: (() => void) | undefined;
-
-  constructor(
-    private readonly store: SqliteEventStore,
-    private position: number,
-    private readonly batchSize: number,
-    private readonly handler: BatchHandler,
-  ) {
-    this.caughtUp = new Promise<void>((resolve, reject) => {
-      this.resolveCaughtUp = resolve;
-      this.rejectCaughtUp = reject;
-    });
-    this.done = new Promise<void>((resolve, reject) => {
-      this.resolveDone = resolve;
-      this.rejectDone = reject;
-    });
-    // Callers may await only one of the two; an unobserved rejection must not crash the process.
-    this.caughtUp.catch(() => undefined);
-    this.done.catch(() => undefined);
-  }
-
-  start(): void {
-    this.run().then(
-      () => {
-        this.settleCaughtUp(new SubscriptionEndedError());
-        this.resolveDone();
-      },
-      (error: unknown) => {
-        this.fail(toError(error));
-      },
-    );
-  }
-
-  fail(error: Error): void {
-    this.stopped = true;
-    this.settleCaughtUp(error);
-    this.rejectDone(error);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.cancelWait?.();
-    await this.done.catch(() => undefined);
-  }
-
-  private async run(): Promise<void> {
-    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) {
-      throw new RangeError(`invalid batchSize ${this.batchSize}`);
-    }
-    const target = this.store.currentHead();
-    if (target <= this.position) this.markCaughtUp();
-    while (!this.stopped) {
-      const batch = this.store.readAfter(this.position, this.batchSize);
-      const last = batch[batch.length - 1];
-      if (last === undefined) {
-        this.markCaughtUp();
-        const wait = this.store.waitForAppend();
-        this.cancelWait = wait.cancel;
-        await wait.promise;
-        this.cancelWait = undefined;
-        continue;
-      }
-      await this.handler(batch);
-      this.position = last.position;
-      if (this.position >= target) this.markCaughtUp();
-      // A turn of the event loop between batches keeps a long replay from starving appends and stop().
-      await nextTurn();
-    }
-  }
-
-  private markCaughtUp(): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.resolveCaughtUp();
-  }
-
-  private settleCaughtUp(error: Error): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.rejectCaughtUp(error);
   }
 }
 

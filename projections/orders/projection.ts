@@ -191,8 +191,6 @@ const onRefundCompleted = (doc: PlacedOrderDoc, event: RefundCompleted): PlacedO
     ...doc,
     // as in the aggregate: fully refunded once the refunds reach what was paid
     status: refunded >= doc.paid.amount ? 'Refunded' : 'PartiallyRefunded',
-    refunded: amount(refunded, doc.currency),
-    refundsPending: amount(Math.max(0, doc.refundsPending.amount - refund.amount.amount), doc.currency),
     lines: doc.lines.map((line) => ({ ...line, refundedQuantity: line.refundedQuantity + returned(line.sku) })),
     refunds: replaceRefund(doc, { ...refund, status: 'Completed', settledAt: event.at }),
   };
@@ -203,7 +201,6 @@ const onRefundFailed = (doc: PlacedOrderDoc, event: RefundFailed): PlacedOrderDo
   if (refund === undefined) return doc;
   return {
     ...doc,
-    refundsPending: amount(Math.max(0, doc.refundsPending.amount - refund.amount.amount), doc.currency),
     refunds: replaceRefund(doc, { ...refund, status: 'Failed', settledAt: event.at, failureReason: event.reason }),
   };
 };
@@ -305,7 +302,7 @@ const sumOf = (doc: PlacedOrderDoc, status: OrderRefundStatus): MoneyView =>
     doc.currency,
   );
 
-/** The totals follow from the refunds listed, whichever stream delivered them first. */
+/** The totals follow from the refunds listed (after every event), whichever stream delivered them first. */
 const withRefundTotals = (doc: OrderDoc): OrderDoc =>
   doc.status === null ? doc : { ...doc, refunded: sumOf(doc, 'Completed'), refundsPending: sumOf(doc, 'Pending') };
 

@@ -1,15 +1,15 @@
 import * as t from 'io-ts';
-import { Money, Name, OrderId, Quantity, Reason, Sku, Timestamp } from '../shared';
+import { Money, Name, OrderId, Quantity, Reason, Sku, Timestamp, constrainedInteger, maxSafeInteger } from '../shared';
 
 export interface StockDeltaBrand {
   readonly StockDelta: unique symbol;
 }
 /** A signed change of units on hand for a manual correction (count, damage, shrinkage); zero would be a no-op. */
-export const StockDelta = t.brand(
-  t.number,
-  (n): n is t.Branded<number, StockDeltaBrand> => Number.isSafeInteger(n) && n !== 0,
-  'StockDelta',
-);
+export const StockDelta = constrainedInteger<'StockDelta', StockDeltaBrand>('StockDelta', {
+  minimum: -maxSafeInteger,
+  maximum: maxSafeInteger,
+  not: [0],
+});
 export type StockDelta = t.TypeOf<typeof StockDelta>;
 
 /** Creates the catalogue entry, or updates its name/price; an identical repeat changes nothing. */

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
-import type { Sku } from '../shared';
+import { constrainedString, notBlank, type Sku } from '../shared';
 
 /** One order may carry this many lines at most: keeps a stream's first event and its refunds bounded. */
 export const maxOrderLines = 100;
@@ -10,11 +10,11 @@ export interface PaymentTokenBrand {
   readonly PaymentToken: unique symbol;
 }
 /** Opaque token from the storefront's payment form (e.g. `tok_visa`), handed to the payment centre; 1..200 chars. */
-export const PaymentToken = t.brand(
-  t.string,
-  (s): s is t.Branded<string, PaymentTokenBrand> => s.trim().length > 0 && s.length <= 200,
-  'PaymentToken',
-);
+export const PaymentToken = constrainedString<'PaymentToken', PaymentTokenBrand>('PaymentToken', {
+  pattern: notBlank,
+  minLength: 1,
+  maxLength: 200,
+});
 export type PaymentToken = t.TypeOf<typeof PaymentToken>;
 
 /** Trusted builder for tests and fixtures; user input goes through the codec. */

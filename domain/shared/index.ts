@@ -5,3 +5,4 @@ export * from './errors';
 export * from './event-registry';
 export * from './validation';
 export * from './persistent-map';
+export * from './constraints';

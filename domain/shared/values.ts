@@ -1,18 +1,16 @@
 import * as t from 'io-ts';
+import { constrainedInteger, constrainedString, maxSafeInteger, notBlank } from './constraints';
 
-/** Branded, validated primitives shared by every centre. Decoded at the edges; the domain only sees these. */
-
-const nonBlank = (s: string, max: number): boolean => s.trim().length > 0 && s.length <= max;
+/**
+ * Branded, validated primitives shared by every centre. Decoded at the edges; the domain only sees these. Each
+ * carries its constraints as data (./constraints), from which the published OpenAPI document is derived.
+ */
 
 export interface SkuBrand {
   readonly Sku: unique symbol;
 }
 /** Stock keeping unit: letters, digits, dash, underscore, dot; 1..64 chars. */
-export const Sku = t.brand(
-  t.string,
-  (s): s is t.Branded<string, SkuBrand> => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(s),
-  'Sku',
-);
+export const Sku = constrainedString<'Sku', SkuBrand>('Sku', { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/ });
 export type Sku = t.TypeOf<typeof Sku>;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -20,44 +18,35 @@ const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export interface OrderIdBrand {
   readonly OrderId: unique symbol;
 }
-export const OrderId = t.brand(t.string, (s): s is t.Branded<string, OrderIdBrand> => idPattern.test(s), 'OrderId');
+export const OrderId = constrainedString<'OrderId', OrderIdBrand>('OrderId', { pattern: idPattern });
 export type OrderId = t.TypeOf<typeof OrderId>;
 
 export interface CustomerIdBrand {
   readonly CustomerId: unique symbol;
 }
-export const CustomerId = t.brand(
-  t.string,
-  (s): s is t.Branded<string, CustomerIdBrand> => idPattern.test(s),
-  'CustomerId',
-);
+export const CustomerId = constrainedString<'CustomerId', CustomerIdBrand>('CustomerId', { pattern: idPattern });
 export type CustomerId = t.TypeOf<typeof CustomerId>;
 
 export interface RefundIdBrand {
   readonly RefundId: unique symbol;
 }
-export const RefundId = t.brand(t.string, (s): s is t.Branded<string, RefundIdBrand> => idPattern.test(s), 'RefundId');
+export const RefundId = constrainedString<'RefundId', RefundIdBrand>('RefundId', { pattern: idPattern });
 export type RefundId = t.TypeOf<typeof RefundId>;
 
 export interface NonNegativeIntBrand {
   readonly NonNegativeInt: unique symbol;
 }
-export const NonNegativeInt = t.brand(
-  t.number,
-  (n): n is t.Branded<number, NonNegativeIntBrand> => Number.isSafeInteger(n) && n >= 0,
-  'NonNegativeInt',
-);
+export const NonNegativeInt = constrainedInteger<'NonNegativeInt', NonNegativeIntBrand>('NonNegativeInt', {
+  minimum: 0,
+  maximum: maxSafeInteger,
+});
 export type NonNegativeInt = t.TypeOf<typeof NonNegativeInt>;
 
 export interface QuantityBrand {
   readonly Quantity: unique symbol;
 }
 /** A positive whole number of units, at most one million per line. */
-export const Quantity = t.brand(
-  t.number,
-  (n): n is t.Branded<number, QuantityBrand> => Number.isSafeInteger(n) && n > 0 && n <= 1_000_000,
-  'Quantity',
-);
+export const Quantity = constrainedInteger<'Quantity', QuantityBrand>('Quantity', { minimum: 1, maximum: 1_000_000 });
 export type Quantity = t.TypeOf<typeof Quantity>;
 
 export interface CurrencyBrand {
@@ -75,25 +64,32 @@ export interface TimestampBrand {
   readonly Timestamp: unique symbol;
 }
 /** An ISO-8601 UTC instant such as 2026-01-31T12:00:00.000Z. Time always comes in from outside the domain. */
-export const Timestamp = t.brand(
-  t.string,
-  (s): s is t.Branded<string, TimestampBrand> =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(s) && !Number.isNaN(Date.parse(s)),
-  'Timestamp',
-);
+export const Timestamp = constrainedString<'Timestamp', TimestampBrand>('Timestamp', {
+  pattern: /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/,
+  format: 'date-time',
+  // Date.parse rolls 2026-02-30 over to March; a date-time names a day that exists
+  also: (s) => {
+    const ms = Date.parse(s);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === s.slice(0, 10);
+  },
+});
 export type Timestamp = t.TypeOf<typeof Timestamp>;
 
 export interface ReasonBrand {
   readonly Reason: unique symbol;
 }
 /** Free text given by a person or a saga (1..500 chars, not blank). */
-export const Reason = t.brand(t.string, (s): s is t.Branded<string, ReasonBrand> => nonBlank(s, 500), 'Reason');
+export const Reason = constrainedString<'Reason', ReasonBrand>('Reason', {
+  pattern: notBlank,
+  minLength: 1,
+  maxLength: 500,
+});
 export type Reason = t.TypeOf<typeof Reason>;
 
 export interface NameBrand {
   readonly Name: unique symbol;
 }
-export const Name = t.brand(t.string, (s): s is t.Branded<string, NameBrand> => nonBlank(s, 200), 'Name');
+export const Name = constrainedString<'Name', NameBrand>('Name', { pattern: notBlank, minLength: 1, maxLength: 200 });
 export type Name = t.TypeOf<typeof Name>;
 
 /** Compare two instants given as Timestamps. */

@@ -1,6 +1,16 @@
+import { OrderId, Sku } from '../domain/shared';
 import type { JsonSchema } from '../infra/http/json-schema';
-import type { OperationSpec } from '../infra/http/openapi';
-import { ListOrdersQuery, ListSkusQuery, ReadOnlyQuery, SalesQuery } from './queries';
+import type { HeaderSpec, OperationSpec } from '../infra/http/openapi';
+import { ListOrdersQuery, ListSkusQuery, MinPosition, ReadOnlyQuery, SalesQuery } from './queries';
+
+/** Every read route honours and validates it (and `minPosition`) the same way. */
+const headers: readonly HeaderSpec[] = [
+  {
+    name: 'X-Min-Position',
+    codec: MinPosition,
+    description: 'wait (bounded) until the read model reached this position from a command response',
+  },
+];
 
 const page = (item: string): JsonSchema => ({
   type: 'object',
@@ -20,6 +30,7 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'listOrders',
     summary: 'Orders, newest first, filtered by status, customer and placement time; cursor paging',
     scope: 'read',
+    headers,
     query: ListOrdersQuery,
     success: {
       status: 200,
@@ -34,6 +45,8 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'getOrder',
     summary: 'One order with its lines, amounts, payment, refunds and timeline',
     scope: 'read',
+    params: { orderId: OrderId },
+    headers,
     query: ReadOnlyQuery,
     success: { status: 200, description: 'the order', schema: doc('order detail') },
     problems: [404],
@@ -44,6 +57,7 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'listSkus',
     summary: 'Stock per SKU, by SKU; lowStock=true for those running out',
     scope: 'read',
+    headers,
     query: ListSkusQuery,
     success: { status: 200, description: 'a page of SKUs', schema: page('sku stock') },
     problems: [],
@@ -54,6 +68,8 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'getSku',
     summary: 'Stock and price of one SKU',
     scope: 'read',
+    params: { sku: Sku },
+    headers,
     query: ReadOnlyQuery,
     success: {
       status: 200,
@@ -68,6 +84,8 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'getPayment',
     summary: "An order's payment: authorized, captured, refunded",
     scope: 'read',
+    params: { orderId: OrderId },
+    headers,
     query: ReadOnlyQuery,
     success: { status: 200, description: 'the payment', schema: doc('payment') },
     problems: [404],
@@ -76,8 +94,10 @@ export const readOperations: readonly OperationSpec[] = [
     method: 'get',
     path: '/v1/stats/sales',
     operationId: 'salesStats',
-    summary: 'Sales per hour or day: orders placed/confirmed/cancelled, revenue, refunds, top SKUs',
+    summary:
+      'Sales per hour or day: orders placed/confirmed/cancelled, revenue, refunds, top SKUs; buckets starting in [from, to)',
     scope: 'read',
+    headers,
     query: SalesQuery,
     success: {
       status: 200,
@@ -92,7 +112,8 @@ export const readOperations: readonly OperationSpec[] = [
         },
       },
     },
-    problems: [],
+    // `to` not after `from`
+    problems: [422],
   },
   {
     method: 'get',
@@ -100,6 +121,8 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'listProjections',
     summary: 'Each projection with its version, position, lag and document count',
     scope: 'read',
+    headers,
+    query: ReadOnlyQuery,
     success: { status: 200, description: 'projection status', schema: doc('head position and projections') },
     problems: [],
   },

@@ -1,25 +1,39 @@
 import * as t from 'io-ts';
-import { CustomerId, NonNegativeInt, Sku, Timestamp } from '../domain/shared';
+import { CustomerId, NonNegativeInt, Sku, Timestamp, withConstraints } from '../domain/shared';
 import { closed } from '../infra/http/validate';
 
-/** Query-string codecs of the read API: numbers arrive as strings, so they are parsed before the brand check. */
-const IntFromString = new t.Type<number, string, unknown>(
-  'IntegerString',
-  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u),
-  (u, c) =>
-    typeof u === 'string' && /^\d{1,15}$/.test(u) ? t.success(Number(u)) : t.failure(u, c, 'expected a whole number'),
-  String,
-);
+/**
+ * Query-string and header codecs of the read API: numbers arrive as text of decimal digits (leading zeros allowed),
+ * are parsed, then bounded; the bounds are published as the parameter's integer schema.
+ */
+const wholeNumber = (name: string, minimum: number, maximum: number) =>
+  withConstraints(
+    new t.Type<number, string, unknown>(
+      name,
+      (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= minimum && u <= maximum,
+      (u, c) => {
+        const n = typeof u === 'string' && /^\d{1,20}$/.test(u) ? Number(u) : NaN;
+        return n >= minimum && n <= maximum
+          ? t.success(n)
+          : t.failure(u, c, `expected a whole number from ${minimum} to ${maximum}`);
+      },
+      String,
+    ),
+    { type: 'integer', minimum, maximum },
+  );
 
-const Limit = new t.Type<number, string, unknown>(
-  'Limit(1..500)',
-  (u): u is number => typeof u === 'number',
-  (u, c) => {
-    if (typeof u !== 'string' || !/^\d{1,3}$/.test(u)) return t.failure(u, c, 'expected a whole number from 1 to 500');
-    const n = Number(u);
-    return n >= 1 && n <= 500 ? t.success(n) : t.failure(u, c, 'expected a whole number from 1 to 500');
+/** A global log position from a command response (`minPosition`, `X-Min-Position`). */
+export const MinPosition = wholeNumber('MinPosition', 0, Number.MAX_SAFE_INTEGER);
+
+const Limit = wholeNumber('Limit', 1, 500);
+
+/** An opaque page cursor (base64url); one this endpoint did not hand out is a 400 `invalid-cursor`. */
+const Cursor = withConstraints(
+  t.refinement(t.string, (s) => /^[A-Za-z0-9_-]+$/.test(s), 'Cursor'),
+  {
+    type: 'string',
+    pattern: /^[A-Za-z0-9_-]+$/,
   },
-  String,
 );
 
 const BooleanString = t.keyof({ true: null, false: null }, 'true|false');
@@ -29,7 +43,7 @@ export const OrderStatusFilter = t.keyof(
   'OrderStatus',
 );
 
-const minPosition = { minPosition: IntFromString };
+const minPosition = { minPosition: MinPosition };
 
 export const ListOrdersQuery = closed(
   'ListOrdersQuery',
@@ -40,7 +54,7 @@ export const ListOrdersQuery = closed(
     from: Timestamp,
     to: Timestamp,
     limit: Limit,
-    cursor: t.string,
+    cursor: Cursor,
     ...minPosition,
   },
 );
@@ -48,7 +62,7 @@ export const ListOrdersQuery = closed(
 export const ListSkusQuery = closed(
   'ListSkusQuery',
   {},
-  { lowStock: BooleanString, limit: Limit, cursor: t.string, ...minPosition },
+  { lowStock: BooleanString, limit: Limit, cursor: Cursor, ...minPosition },
 );
 
 export const SalesQuery = closed(

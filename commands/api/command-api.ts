@@ -28,7 +28,9 @@ export const createCommandApi = (options: CommandApiOptions): { app: Express; ha
     metrics: options.metrics,
     retries: options.config.commandRetries,
   });
-  const document = openApiDocument('Commerce engine command API', commandOperations);
+  const document = openApiDocument('Commerce engine command API', commandOperations, {
+    secured: options.config.apiKeys.length > 0,
+  });
   const app = createHttpApp({
     logger: options.logger,
     metrics: options.metrics,

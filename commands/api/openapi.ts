@@ -1,6 +1,28 @@
+import { OrderId, Sku } from '../../domain/shared';
 import { toJsonSchema, type JsonSchema } from '../../infra/http/json-schema';
-import type { OperationSpec } from '../../infra/http/openapi';
-import { AdjustBody, CancelBody, DefineSkuBody, PlaceOrderBody, RefundBody, RestockBody, ShipBody } from './requests';
+import type { HeaderSpec, OperationSpec } from '../../infra/http/openapi';
+import {
+  AdjustBody,
+  CancelBody,
+  DefineSkuBody,
+  IdempotencyKeyHeader,
+  PlaceOrderBody,
+  RefundBody,
+  RestockBody,
+  ShipBody,
+} from './requests';
+
+// Every command reads Idempotency-Key, so each can answer 422 idempotency-key-mismatch (the key reused with other
+// parameters) besides its own rule violations.
+const idempotencyKey: readonly HeaderSpec[] = [
+  {
+    name: 'Idempotency-Key',
+    codec: IdempotencyKeyHeader,
+    description: 'repeat a request with the same key to get the first result; nothing is applied twice',
+  },
+];
+const bySku = { params: { sku: Sku }, headers: idempotencyKey };
+const byOrder = { params: { orderId: OrderId }, headers: idempotencyKey };
 
 const money: JsonSchema = toJsonSchema(DefineSkuBody.props.unitPrice);
 const position: JsonSchema = {
@@ -34,8 +56,14 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'defineSku',
     summary: 'Create or update a catalogue entry',
     scope: 'inventory:write',
+    ...bySku,
     body: DefineSkuBody,
-    success: { status: 200, description: 'updated (201 when created)', schema: skuState },
+    success: {
+      status: 200,
+      description: 'updated, or unchanged',
+      schema: skuState,
+      also: [{ status: 201, description: 'created' }],
+    },
     problems: [409, 422],
   },
   {
@@ -44,9 +72,10 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'restockSku',
     summary: 'Add units on hand',
     scope: 'inventory:write',
+    ...bySku,
     body: RestockBody,
     success: { status: 200, description: 'restocked', schema: skuState },
-    problems: [404, 409],
+    problems: [404, 409, 422],
   },
   {
     method: 'post',
@@ -54,6 +83,7 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'adjustStock',
     summary: 'Correct units on hand by a signed delta',
     scope: 'inventory:write',
+    ...bySku,
     body: AdjustBody,
     success: { status: 200, description: 'adjusted', schema: skuState },
     problems: [404, 409, 422],
@@ -64,6 +94,7 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'placeOrder',
     summary: 'Place an order; prices come from the catalogue',
     scope: 'orders:write',
+    headers: idempotencyKey,
     body: PlaceOrderBody,
     success: { status: 202, description: 'accepted; fulfilment continues asynchronously', schema: orderAccepted },
     problems: [409, 422],
@@ -74,9 +105,10 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'cancelOrder',
     summary: 'Cancel an order before shipment',
     scope: 'orders:write',
+    ...byOrder,
     body: CancelBody,
     success: { status: 202, description: 'cancelled', schema: orderAccepted },
-    problems: [404, 409],
+    problems: [404, 409, 422],
   },
   {
     method: 'post',
@@ -84,9 +116,10 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'shipOrder',
     summary: 'Mark a confirmed order shipped',
     scope: 'orders:write',
+    ...byOrder,
     body: ShipBody,
     success: { status: 202, description: 'shipped', schema: orderAccepted },
-    problems: [404, 409],
+    problems: [404, 409, 422],
   },
   {
     method: 'post',
@@ -94,6 +127,7 @@ export const commandOperations: readonly OperationSpec[] = [
     operationId: 'requestRefund',
     summary: 'Request a refund: whole order, some lines, or an amount',
     scope: 'refunds:write',
+    ...byOrder,
     body: RefundBody,
     success: {
       status: 202,

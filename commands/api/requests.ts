@@ -1,7 +1,18 @@
 import * as t from 'io-ts';
-import { Currency, CustomerId, Name, NonNegativeInt, OrderId, Quantity, Reason, Sku } from '../../domain/shared';
+import {
+  Currency,
+  CustomerId,
+  constrainedString,
+  Name,
+  NonNegativeInt,
+  OrderId,
+  Quantity,
+  Reason,
+  Sku,
+} from '../../domain/shared';
 import { StockDelta } from '../../domain/inventory';
-import { closed } from '../../infra/http/validate';
+import { PaymentToken, duplicateSkus, lineListProblem, maxOrderLines } from '../../domain/order';
+import { BoundedArrayType, closed } from '../../infra/http/validate';
 
 /** HTTP request bodies of the command API. Closed: an unknown field is a 400 that names it. */
 
@@ -18,17 +29,20 @@ export type AdjustBody = t.TypeOf<typeof AdjustBody>;
 
 export const OrderLineBody = closed('OrderLineRequest', { sku: Sku, quantity: Quantity });
 
-export const PaymentToken = t.brand(
-  t.string,
-  (s): s is t.Branded<string, { readonly PaymentTokenBody: unique symbol }> => s.length > 0 && s.length <= 200,
-  'PaymentTokenBody',
-);
+/**
+ * Lines of an order or a refund: 1..maxOrderLines (400 outside, as documented), each sku once (a rule JSON Schema
+ * cannot state: 422), so a body that passes here also passes the command's own decoding.
+ */
+const lineList = (name: string) =>
+  new BoundedArrayType(name, OrderLineBody, 1, maxOrderLines, 'each sku at most once (else 422)', (lines) =>
+    duplicateSkus(lines).length > 0 ? lineListProblem(lines) : undefined,
+  );
 
 export const PlaceOrderBody = closed(
   'PlaceOrderRequest',
   {
     customerId: CustomerId,
-    lines: t.array(OrderLineBody, 'OrderLines'),
+    lines: lineList('OrderLines'),
     payment: closed('PaymentRequest', { token: PaymentToken }),
   },
   { orderId: OrderId },
@@ -43,9 +57,14 @@ export const ShipBody = closed('ShipOrderRequest', {});
 export const RefundBody = closed(
   'RefundRequest',
   { reason: Reason },
-  { lines: t.array(OrderLineBody, 'RefundLines'), amount: MoneyBody, restock: t.boolean },
+  { lines: lineList('RefundLines'), amount: MoneyBody, restock: t.boolean },
 );
 export type RefundBody = t.TypeOf<typeof RefundBody>;
 
 /** `Idempotency-Key` header value. */
 export const IdempotencyKey = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The same rule as a codec, for the document. */
+export const IdempotencyKeyHeader = constrainedString<'IdempotencyKey', { readonly IdempotencyKey: unique symbol }>(
+  'IdempotencyKey',
+  { pattern: IdempotencyKey },
+);

@@ -1,23 +1,36 @@
 import type * as t from 'io-ts';
+import { hasConstraints, type Constraints } from '../../domain/shared';
 
 /**
  * JSON Schema (OpenAPI 3.1 dialect) derived from io-ts codecs, so the published API document cannot drift
- * from what the server actually accepts. Branded types become their base type plus a description; refinements
- * we know (ids, quantities, currency) carry their constraints through `brandSchemas`.
+ * from what the server actually accepts. Branded types carry their constraints as data (domain/shared/constraints)
+ * and their checks are built from the same data, so each pattern, length and bound is written once.
  */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
+/** Brands whose codec does not carry constraints yet; prefer `constrainedString`/`constrainedInteger`. */
 const brandSchemas: Readonly<Record<string, JsonSchema>> = {
-  Sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-  OrderId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
-  CustomerId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
-  RefundId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' },
-  Quantity: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-  NonNegativeInt: { type: 'integer', minimum: 0 },
   Currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' },
-  Timestamp: { type: 'string', format: 'date-time' },
-  Reason: { type: 'string', minLength: 1, maxLength: 500 },
-  Name: { type: 'string', minLength: 1, maxLength: 200 },
+};
+
+const constraintSchema = (c: Constraints): JsonSchema => {
+  if (c.type === 'integer') {
+    const not = c.not ?? [];
+    return {
+      type: 'integer',
+      minimum: c.minimum,
+      maximum: c.maximum,
+      ...(not.length === 1 ? { not: { const: not[0] } } : not.length > 1 ? { not: { enum: not } } : {}),
+    };
+  }
+  return {
+    type: 'string',
+    ...(c.pattern ? { pattern: c.pattern.source } : {}),
+    ...(c.minLength !== undefined ? { minLength: c.minLength } : {}),
+    ...(c.maxLength !== undefined ? { maxLength: c.maxLength } : {}),
+    ...(c.enum ? { enum: c.enum } : {}),
+    ...(c.format ? { format: c.format } : {}),
+  };
 };
 
 interface Tagged {
@@ -40,6 +53,7 @@ const objectSchema = (props: t.Props, optional: t.Props, additional: boolean): J
 
 /** Reads io-ts's public runtime representation (`_tag` plus the fields each combinator exposes). */
 export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): JsonSchema => {
+  if (hasConstraints(codec)) return constraintSchema(codec.constraints);
   const c = codec as unknown as Tagged & Record<string, unknown>;
   const brand = brandSchemas[c.name];
   if (brand) return brand;
@@ -57,6 +71,14 @@ export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): Json
     case 'ArrayType':
     case 'ReadonlyArrayType':
       return { type: 'array', items: toJsonSchema(c.type as t.Mixed) };
+    case 'BoundedArrayType':
+      return {
+        type: 'array',
+        items: toJsonSchema(c.items as t.Mixed),
+        minItems: c.minItems,
+        maxItems: c.maxItems,
+        ...(typeof c.description === 'string' ? { description: c.description } : {}),
+      };
     case 'ReadonlyType':
     case 'RefinementType':
       return toJsonSchema(c.type as t.Mixed);

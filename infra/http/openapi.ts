@@ -1,3 +1,4 @@
+import type * as t from 'io-ts';
 import { toJsonSchema, type JsonSchema } from './json-schema';
 import type { ClosedShape } from './validate';
 import type { Scope } from '../config';
@@ -10,12 +11,33 @@ export interface OperationSpec {
   readonly operationId: string;
   readonly summary: string;
   readonly scope: Scope;
+  /** the codec of each `{name}` in the path; a template without one is documented as any string */
+  readonly params?: Readonly<Record<string, t.Decoder<unknown, unknown>>>;
   readonly body?: ClosedShape;
   /** query parameters (a closed codec of strings) */
   readonly query?: ClosedShape;
-  readonly success: { readonly status: number; readonly description: string; readonly schema: JsonSchema };
-  /** problem statuses this operation can answer besides 400/401/403/413 */
+  /** request headers the operation reads (auth is documented by `security`) */
+  readonly headers?: readonly HeaderSpec[];
+  readonly success: {
+    readonly status: number;
+    readonly description: string;
+    readonly schema: JsonSchema;
+    /** other success statuses with the same body, e.g. 201 when a PUT created the resource */
+    readonly also?: readonly { readonly status: number; readonly description: string }[];
+  };
+  /** problem statuses this operation can answer besides 400/401/403/413/415 */
   readonly problems: readonly number[];
+}
+
+export interface HeaderSpec {
+  readonly name: string;
+  readonly codec: t.Decoder<unknown, unknown>;
+  readonly description: string;
+}
+
+export interface DocumentOptions {
+  /** API keys are configured: every operation needs a bearer key (401) with its scope (403) */
+  readonly secured: boolean;
 }
 
 const problemSchema: JsonSchema = {
@@ -41,22 +63,39 @@ const statusText: Readonly<Record<number, string>> = {
   404: 'unknown order or SKU',
   409: 'the current state forbids it, or concurrent changes exhausted the retries',
   413: 'body too large',
-  422: 'a business rule is broken',
+  415: 'the body is not application/json',
+  422: 'well-formed, but a business rule or a rule beyond the schema (see the description) is broken',
 };
 
-const pathParams = (path: string): JsonSchema[] =>
-  [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+const pathParams = (op: OperationSpec): JsonSchema[] =>
+  [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => {
+    const name = m[1] ?? '';
+    const codec = op.params?.[name];
+    return { name, in: 'path', required: true, schema: codec ? toJsonSchema(codec) : { type: 'string' } };
+  });
 
-export const openApiDocument = (title: string, operations: readonly OperationSpec[]): JsonSchema => {
+/**
+ * The document the server answers by: each operation's statuses are those this configuration can produce, so
+ * without API keys (an open, loopback-only engine) there is no security requirement and no 401/403.
+ */
+export const openApiDocument = (
+  title: string,
+  operations: readonly OperationSpec[],
+  options: DocumentOptions = { secured: true },
+): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
-    const problems = [400, 401, 403, ...op.problems, ...(op.body ? [413] : [])];
-    const responses: Record<string, unknown> = {
-      [String(op.success.status)]: {
-        description: op.success.description,
+    // 400 also answers a malformed path parameter, query or header, which every operation reads
+    const problems = [
+      ...new Set([400, ...(options.secured ? [401, 403] : []), ...op.problems, ...(op.body ? [413, 415] : [])]),
+    ].sort((a, b) => a - b);
+    const responses: Record<string, unknown> = {};
+    for (const success of [op.success, ...(op.success.also ?? [])]) {
+      responses[String(success.status)] = {
+        description: success.description,
         content: { 'application/json': { schema: op.success.schema } },
-      },
-    };
+      };
+    }
     for (const status of problems) {
       responses[String(status)] = {
         description: statusText[status] ?? 'error',
@@ -65,7 +104,7 @@ export const openApiDocument = (title: string, operations: readonly OperationSpe
     }
     const query = op.query;
     const parameters = [
-      ...pathParams(op.path),
+      ...pathParams(op),
       ...(query
         ? [
             ...Object.entries(query.props).map(([name, c]) => ({
@@ -82,35 +121,20 @@ export const openApiDocument = (title: string, operations: readonly OperationSpe
             })),
           ]
         : []),
-      ...(op.method === 'get'
-        ? [
-            {
-              name: 'X-Min-Position',
-              in: 'header',
-              required: false,
-              schema: { type: 'integer', minimum: 0 },
-              description: 'wait (bounded) until the read model reached this position from a command response',
-            },
-          ]
-        : []),
-      ...(op.method === 'get'
-        ? []
-        : [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
-              description: 'repeat a request with the same key to get the first result; nothing is applied twice',
-            },
-          ]),
+      ...(op.headers ?? []).map((h) => ({
+        name: h.name,
+        in: 'header',
+        required: false,
+        schema: toJsonSchema(h.codec),
+        description: h.description,
+      })),
     ];
     paths[op.path] = {
       ...paths[op.path],
       [op.method]: {
         operationId: op.operationId,
         summary: op.summary,
-        security: [{ apiKey: [op.scope] }],
+        ...(options.secured ? { security: [{ apiKey: [op.scope] }] } : {}),
         'x-required-scope': op.scope,
         parameters,
         ...(op.body
@@ -126,13 +150,17 @@ export const openApiDocument = (title: string, operations: readonly OperationSpe
     paths,
     components: {
       schemas: { Problem: problemSchema },
-      securitySchemes: {
-        apiKey: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'API key with scopes orders:write, refunds:write, inventory:write, read, admin',
-        },
-      },
+      ...(options.secured
+        ? {
+            securitySchemes: {
+              apiKey: {
+                type: 'http',
+                scheme: 'bearer',
+                description: 'API key with scopes orders:write, refunds:write, inventory:write, read, admin',
+              },
+            },
+          }
+        : {}),
     },
   };
 };

@@ -118,7 +118,7 @@ describe('the command API', () => {
       expect(JSON.stringify(response.body.errors)).to.contain('lines');
     });
 
-    it('rejects duplicate SKUs in one order', async () => {
+    it('rejects duplicate SKUs in one order with 422 (the document cannot state it, so it is not a 400)', async () => {
       await scenario(api)
         .given(mug)
         .when(
@@ -127,7 +127,7 @@ describe('the command API', () => {
             { sku: 'MUG-1', quantity: 2 },
           ]),
         )
-        .then(400);
+        .thenProblem(422, '/problems/unprocessable-request');
     });
 
     it('answers 400 for malformed JSON and for a missing field, never 500', async () => {

@@ -38,8 +38,8 @@ export const hasConstraints = (codec: unknown): codec is Constrained =>
   typeof codec === 'object' && codec !== null && 'constraints' in codec;
 
 const codePoints = (s: string): number => {
+  // a string iterates by code point, as JSON Schema counts; `length` would count UTF-16 units
   let n = 0;
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- counting code points, not UTF-16 units
   for (const _ of s) n++;
   return n;
 };
@@ -82,7 +82,10 @@ export const constrainedInteger = <N extends string, B extends { readonly [K in 
   );
 };
 
-/** Attaches constraints to a codec built another way (e.g. one that parses a query string into a number). */
+/**
+ * Attaches constraints to a codec built another way (e.g. one that parses a query string into a number). It adds a
+ * property to `codec`: pass a codec made for this purpose, never a shared one such as `t.string`.
+ */
 export const withConstraints = <C extends object>(codec: C, constraints: Constraints): C & Constrained =>
   Object.assign(codec, { constraints });
 

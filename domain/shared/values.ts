@@ -52,12 +52,25 @@ export type Quantity = t.TypeOf<typeof Quantity>;
 export interface CurrencyBrand {
   readonly Currency: unique symbol;
 }
-/** ISO 4217 alphabetic code (three upper-case letters). */
-export const Currency = t.brand(
-  t.string,
-  (s): s is t.Branded<string, CurrencyBrand> => /^[A-Z]{3}$/.test(s),
-  'Currency',
-);
+/**
+ * ISO 4217 codes of the currencies in circulation (list one, 2025), sorted. Left out on purpose: codes that are not
+ * money a customer pays with — funds codes (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW), precious metals, bond-market
+ * units, XDR, XSU, XUA, the testing code XTS and "no currency" XXX — and withdrawn codes (ANG → XCG, BGN → EUR,
+ * CUC, HRK, SLL, ZWL). A fixed list keeps the domain pure and the OpenAPI enum exact.
+ */
+export const isoCurrencyCodes: readonly string[] = `
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY
+COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR
+ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+`
+  .trim()
+  .split(/\s+/);
+
+/** An active ISO 4217 alphabetic code (see `isoCurrencyCodes`); `[A-Z]{3}` alone would let `XXX` or `AAA` through. */
+export const Currency = constrainedString<'Currency', CurrencyBrand>('Currency', { enum: isoCurrencyCodes });
 export type Currency = t.TypeOf<typeof Currency>;
 
 export interface TimestampBrand {

@@ -8,11 +8,6 @@ import { hasConstraints, type Constraints } from '../../domain/shared';
  */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
-/** Brands whose codec does not carry constraints yet; prefer `constrainedString`/`constrainedInteger`. */
-const brandSchemas: Readonly<Record<string, JsonSchema>> = {
-  Currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' },
-};
-
 const constraintSchema = (c: Constraints): JsonSchema => {
   if (c.type === 'integer') {
     const not = c.not ?? [];
@@ -55,8 +50,6 @@ const objectSchema = (props: t.Props, optional: t.Props, additional: boolean): J
 export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): JsonSchema => {
   if (hasConstraints(codec)) return constraintSchema(codec.constraints);
   const c = codec as unknown as Tagged & Record<string, unknown>;
-  const brand = brandSchemas[c.name];
-  if (brand) return brand;
   switch (c._tag) {
     case 'StringType':
       return { type: 'string' };

@@ -188,6 +188,23 @@ describe('the command API OpenAPI document', () => {
     });
   });
 
+  it('derives a typed schema for every parameter and body field (no codec falls through to a bare description)', () => {
+    const untyped: string[] = [];
+    const walk = (schema: Schema, where: string): void => {
+      if (!['type', 'const', 'enum', 'oneOf', 'allOf'].some((k) => k in schema)) untyped.push(where);
+      for (const [key, child] of Object.entries(schema.properties ?? {})) walk(child, `${where}.${key}`);
+      if (schema.items) walk(schema.items, `${where}[]`);
+    };
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        for (const p of op.parameters) walk(p.schema, `${method} ${path} ${p.name}`);
+        const body = op.requestBody?.content['application/json'].schema;
+        if (body) walk(body as Schema, `${method} ${path} body`);
+      }
+    }
+    expect(untyped).to.deep.equal([]);
+  });
+
   describe('the read position a client waits for', () => {
     const reads = readOperations.map((op) => ({ op, path: concrete(op.path) }));
 

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { constrainedString } from '../../domain/shared';
 import { SAGA_CONSUMER, SAGA_DISPATCH_CONSUMER } from '../../commands/sagas/runner';
 import { allProjections } from '../../projections';
 import { ORDER_SAGAS_CONSUMER } from '../../projections/sagas/worker';
@@ -17,6 +18,12 @@ export const deadLetterConsumers: readonly string[] = [
 export const DeadLetterConsumer = t.keyof(
   Object.fromEntries(deadLetterConsumers.map((c) => [c, null])),
   'DeadLetterConsumer',
+);
+
+/** A letter's id as the store numbers them (1, 2, …), in a path. */
+export const DeadLetterId = constrainedString<'DeadLetterId', { readonly DeadLetterId: unique symbol }>(
+  'DeadLetterId',
+  { pattern: /^[1-9][0-9]{0,11}$/ },
 );
 
 export const ListDeadLettersQuery = closed('ListDeadLettersQuery', {}, { consumer: DeadLetterConsumer });
@@ -77,6 +84,7 @@ export const deadLetterOperations: readonly OperationSpec[] = [
     method: 'post',
     path: '/v1/dead-letters/{id}/retry',
     operationId: 'retryDeadLetter',
+    params: { id: DeadLetterId },
     summary: 'Handle a dead letter again, then the letters of its key parked behind it, in order',
     scope: 'admin',
     success: {
@@ -95,6 +103,7 @@ export const deadLetterOperations: readonly OperationSpec[] = [
     method: 'post',
     path: '/v1/dead-letters/{id}/discard',
     operationId: 'discardDeadLetter',
+    params: { id: DeadLetterId },
     summary: 'Drop a dead letter for good (its input needs no handling)',
     scope: 'admin',
     success: {

@@ -11,11 +11,11 @@ import {
 import type { SagaRunner } from '../../commands/sagas/runner';
 import { requestContext, requireScope } from '../http/middleware';
 import type { OperationSpec } from '../http/openapi';
-import { HttpProblem, problem } from '../http/problem';
+import { problem } from '../http/problem';
 import { decodeOr400 } from '../http/validate';
 import type { ReadStore } from '../ports/read-store';
 import type { DeadLetterStore } from '../sqlite/sqlite-dead-letter-store';
-import { ListDeadLettersQuery, deadLetterOperations } from './openapi';
+import { DeadLetterId, ListDeadLettersQuery, deadLetterOperations } from './openapi';
 import { liveSagaRetryers, projectionRetryers } from './retryers';
 
 export interface DeadLetterRouteDeps {
@@ -24,15 +24,8 @@ export interface DeadLetterRouteDeps {
   readonly retryers: RetryerFor;
 }
 
-const notFound = (id: string): HttpProblem =>
-  problem(404, 'DeadLetterNotFound', 'Dead letter not found', `no dead letter ${id}`);
-
-/** Letter ids are the store's row ids; anything else names no letter. */
-const letterId = (raw: unknown): number => {
-  if (typeof raw !== 'string') throw notFound(String(raw));
-  if (!/^[1-9]\d{0,11}$/.test(raw)) throw notFound(raw);
-  return Number(raw);
-};
+/** A letter id from the path: 400 when it cannot be one, so 404 means a well-formed id no letter has. */
+const letterId = (raw: unknown): number => Number(decodeOr400(DeadLetterId, raw, 'id'));
 
 const asProblem = (error: unknown): unknown => {
   if (!(error instanceof DeadLetterError)) return error;

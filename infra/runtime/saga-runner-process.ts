@@ -99,7 +99,9 @@ export const runSagaRunner = async (
   const deadLetterPart = deadLetterApi({ deadLetters, retryers: liveSagaRetryers(() => sagas.runner) });
   const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true), {
     v1: [deadLetterPart.router],
-    document: openApiDocument('Commerce engine saga runner API', deadLetterPart.operations),
+    document: openApiDocument('Commerce engine saga runner API', deadLetterPart.operations, {
+      secured: config.apiKeys.length > 0,
+    }),
   });
   await untilSignal(logger, async () => {
     await ops.close(1_000);

@@ -132,15 +132,24 @@ describe('the dead-letter routes', () => {
         .thenProblem(404, '/problems/dead-letter-not-found');
     });
 
-    it('answers problem+json 404 for an id that names no letter', async () => {
-      for (const id of ['999', '0', 'abc', '1e3', '99999999999999999999']) {
+    it('answers problem+json 404 for an id that names no letter, and 400 for one that cannot be an id', async () => {
+      for (const action of ['retry', 'discard']) {
         await scenario(api)
-          .when(post(`/v1/dead-letters/${id}/retry`, undefined, admin))
+          .when(post(`/v1/dead-letters/999/${action}`, undefined, admin))
           .thenProblem(404, '/problems/dead-letter-not-found');
-        await scenario(api)
-          .when(post(`/v1/dead-letters/${id}/discard`, undefined, admin))
-          .thenProblem(404, '/problems/dead-letter-not-found');
+        for (const id of ['0', 'abc', '1e3', '-1', '99999999999999999999']) {
+          await scenario(api)
+            .when(post(`/v1/dead-letters/${id}/${action}`, undefined, admin))
+            .thenProblem(400, '/problems/validation-failed');
+        }
       }
+      const response = await api.request(get('/v1/openapi.json'));
+      const paths = response.body.paths as Record<
+        string,
+        Record<string, { parameters: { name: string; schema: { pattern?: string } }[] }>
+      >;
+      const id = paths['/v1/dead-letters/{id}/retry']?.post?.parameters.find((p) => p.name === 'id');
+      expect(id?.schema.pattern).to.equal('^[1-9][0-9]{0,11}$');
     });
 
     it('needs a key (401) with the admin scope (403) for every operation', async () => {

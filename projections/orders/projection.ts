@@ -365,7 +365,8 @@ const evolveOrder = (doc: OrderDoc | null, e: ProjectedEvent, id: string): Order
 
 export const ordersProjection: Projection<OrderDoc> = {
   name: 'orders',
-  version: 1,
+  // 2: a cancelled order's payout (the payment centre's refund) counts as a completed refund of the order
+  version: 2,
   indexes: ['status', 'customerId', 'placedAt'],
   eventTypes: ORDER_EVENT_TYPES,
   documentIds: (e) => {

@@ -84,7 +84,7 @@ describe('commerce dlq', () => {
     expect(JSON.parse(run.out)).to.deep.equal({ retried: [letter?.id] });
     const readStore = openSqliteReadStore({ path: config.readSqlitePath });
     try {
-      const doc = await readStore.get('orders_v1', 'o-bad');
+      const doc = await readStore.get('orders_v2', 'o-bad');
       expect(doc?.body).to.include({ orderId: 'o-bad', status: 'Placed' });
     } finally {
       await readStore.close();

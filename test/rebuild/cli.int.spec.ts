@@ -87,7 +87,7 @@ describe('the commerce projections command', () => {
 
     const due = await run(['list'], { projections: bumped });
     expect(due.code).to.equal(0);
-    expect(due.stdout).to.match(/orders\s+v2\s+orders_v1 \(v1\)\s+\d+\s+0\s+5\s+rebuild due/);
+    expect(due.stdout).to.match(/orders\s+v3\s+orders_v2 \(v2\)\s+\d+\s+0\s+5\s+rebuild due/);
   });
 
   it('rebuilds with --verify: exits 1 naming the first difference, then switches with --force', async () => {
@@ -98,13 +98,13 @@ describe('the commerce projections command', () => {
     const forced = await run(['rebuild', 'orders', '--verify', '--force', '--json'], { projections: bumped });
     expect(forced.code, forced.stderr).to.equal(0);
     const body = JSON.parse(forced.stdout) as { results: { outcome: string; target: string }[] };
-    expect(body.results[0]).to.include({ outcome: 'switched', target: 'orders_v2' });
+    expect(body.results[0]).to.include({ outcome: 'switched', target: 'orders_v3' });
     const listed = JSON.parse((await run(['list', '--json'], { projections: bumped })).stdout) as {
       projections: { name: string; collection: string; state: string }[];
     };
-    expect(listed.projections[0]).to.include({ collection: 'orders_v2', state: 'live' });
+    expect(listed.projections[0]).to.include({ collection: 'orders_v3', state: 'live' });
     const dropped = await run(['drop-old', 'orders', '--json']);
-    expect(JSON.parse(dropped.stdout)).to.deep.equal({ name: 'orders', dropped: ['orders_v1'] });
+    expect(JSON.parse(dropped.stdout)).to.deep.equal({ name: 'orders', dropped: ['orders_v2'] });
   });
 
   it('rebuilds --all and prints plain progress lines when not on a terminal', async () => {
@@ -112,7 +112,7 @@ describe('the commerce projections command', () => {
     const result = await run(['rebuild', '--all', '--batch', '3']);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout.match(/: switched /g)).to.have.length(4);
-    expect(result.stderr).to.match(/orders → orders_v1_1 \w+ \d+% /);
+    expect(result.stderr).to.match(/orders → orders_v2_1 \w+ \d+% /);
   });
 
   it('resets a projection in place only with --yes', async () => {
@@ -129,6 +129,6 @@ describe('the commerce projections command', () => {
     const text = await registry.metrics();
     expect(text).to.contain('projection_rebuild_due{projection="orders"} 1');
     expect(text).to.contain('projection_rebuild_due{projection="skus"} 0');
-    expect((await readEntry(api.engine.readStore, bumped[0] ?? changedOrders())).entry.live.version).to.equal(1);
+    expect((await readEntry(api.engine.readStore, bumped[0] ?? changedOrders())).entry.live.version).to.equal(2);
   });
 });

@@ -89,21 +89,21 @@ export const rebuildSuite = (
         await Promise.all([load, readLoop]);
 
         expect(result.outcome).to.equal('switched');
-        expect(result.target).to.equal('orders_v1_1');
+        expect(result.target).to.equal('orders_v2_1');
         expect(result.handedOver, 'the live worker took the target over').to.equal(true);
         expect(problems).to.deep.equal([]);
         expect(reads, 'reads served during the rebuild').to.be.at.least(3);
         const { entry } = await readEntry(api.engine.readStore, orders);
-        expect(entry.live.collection).to.equal('orders_v1_1');
-        expect(entry.old).to.deep.equal(['orders_v1']);
+        expect(entry.live.collection).to.equal('orders_v2_1');
+        expect(entry.old).to.deep.equal(['orders_v2']);
         expect(entry.rebuild).to.equal(undefined);
         const head = await api.store.headPosition();
         expect(await api.engine.projections.waitFor('orders', head, 5_000)).to.equal(true);
-        expect(api.engine.projections.status('orders')?.collection).to.equal('orders_v1_1');
-        await expectEqualToFold(ordersProjection, api.store, api.engine.readStore, 'orders_v1_1');
+        expect(api.engine.projections.status('orders')?.collection).to.equal('orders_v2_1');
+        await expectEqualToFold(ordersProjection, api.store, api.engine.readStore, 'orders_v2_1');
         const listed = await api.request(get('/v1/projections'));
         const item = (listed.body.projections as Record<string, unknown>[]).find((p) => p.name === 'orders');
-        expect(item).to.include({ collection: 'orders_v1_1', rebuildDue: false });
+        expect(item).to.include({ collection: 'orders_v2_1', rebuildDue: false });
       }).timeout(30_000 * slower);
     });
 
@@ -130,7 +130,7 @@ export const rebuildSuite = (
         const { entry } = await readEntry(api.engine.readStore, orders);
         const checkpoint = entry.rebuild?.position ?? 0;
         expect(checkpoint, 'checkpoint after three batches').to.be.above(0);
-        expect(entry.live.collection, 'reads did not switch').to.equal('orders_v1');
+        expect(entry.live.collection, 'reads did not switch').to.equal('orders_v2');
 
         const resumed = await rebuildProjection({
           eventStore: api.store,
@@ -161,7 +161,7 @@ export const rebuildSuite = (
         expect(refused.outcome).to.equal('verify-failed');
         expect(refused.verification?.differenceCount).to.equal(30);
         expect(refused.verification?.differences[0]).to.include({ kind: 'body', path: 'customerId' });
-        expect((await readEntry(api.engine.readStore, changed)).entry.live.collection).to.equal('orders_v1');
+        expect((await readEntry(api.engine.readStore, changed)).entry.live.collection).to.equal('orders_v2');
 
         const forced = await rebuildProjection({
           eventStore: api.store,
@@ -174,7 +174,7 @@ export const rebuildSuite = (
         expect(forced.outcome).to.equal('switched');
         expect(forced.resumed, 'the verified target is reused').to.equal(true);
         const { entry } = await readEntry(api.engine.readStore, changed);
-        expect(entry.live).to.include({ collection: 'orders_v2', version: 2 });
+        expect(entry.live).to.include({ collection: 'orders_v3', version: 3 });
       }).timeout(20_000 * slower);
 
       it('finds no difference when the code did not change', async () => {
@@ -201,7 +201,7 @@ export const rebuildSuite = (
           mode: 'kafka',
         });
         expect(waiting.outcome).to.equal('needs-projectors-stopped');
-        expect((await readEntry(api.engine.readStore, orders)).entry.live.collection).to.equal('orders_v1');
+        expect((await readEntry(api.engine.readStore, orders)).entry.live.collection).to.equal('orders_v2');
         const switched = await rebuildProjection({
           eventStore: api.store,
           readStore: api.engine.readStore,
@@ -213,7 +213,7 @@ export const rebuildSuite = (
         const { entry } = await readEntry(api.engine.readStore, orders);
         expect(entry.live).to.deep.equal({
           collection: switched.target,
-          version: 1,
+          version: 2,
           rebuiltThrough: await api.store.headPosition(),
         });
       }).timeout(20_000 * slower);

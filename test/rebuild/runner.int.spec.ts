@@ -108,7 +108,7 @@ describe('a projection runner following the registry', () => {
       await startRunner(true);
       await bus.deliver('projection:orders', asAll(events.filter((e) => e.position <= live)));
       // a rebuild that switched reads at `checkpoint` and has not tailed further yet
-      const target = 'orders_v1_1';
+      const target = 'orders_v2_1';
       await new ProjectionWorker(orders, readStore, target).handle(
         asAll(events.filter((e) => e.position <= checkpoint)),
       );
@@ -118,11 +118,11 @@ describe('a projection runner following the registry', () => {
           readStore,
           {
             ...entry,
-            live: { collection: target, version: 1, builtThrough: checkpoint },
-            old: ['orders_v1'],
+            live: { collection: target, version: 2, builtThrough: checkpoint },
+            old: ['orders_v2'],
             rebuild: {
               target,
-              version: 1,
+              version: 2,
               position: checkpoint,
               head: live,
               startedAt: new Date(0).toISOString(),
@@ -147,12 +147,12 @@ describe('a projection runner following the registry', () => {
       const { entry, version } = await readEntry(readStore, orders);
       await writeEntry(
         readStore,
-        { ...entry, live: { collection: 'orders_v1_1', version: 1, builtThrough: checkpoint }, old: ['orders_v1'] },
+        { ...entry, live: { collection: 'orders_v2_1', version: 2, builtThrough: checkpoint }, old: ['orders_v2'] },
         version,
       );
       await bus.deliver('projection:orders', asAll(events.slice(6)));
-      expect(runner.status('orders')?.collection).to.equal('orders_v1');
-      await expectFold(readStore, 'orders_v1', events);
+      expect(runner.status('orders')?.collection).to.equal('orders_v2');
+      await expectFold(readStore, 'orders_v2', events);
     }).timeout(20_000);
   });
 });

@@ -21,9 +21,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/read-api/dashboard/dist ./read-api/dashboard/dist
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
-CMD ["node", "dist/infra/cli/main.js", "serve"]
+CMD ["node", "dist/app/cli/main.js", "serve"]

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewEvent } from '../infra/ports/event-store';
+import type { NewEvent } from '../ports/event-store';
 import { SqliteEventStore, type SqliteEventStoreOptions } from '../infra/sqlite/sqlite-event-store';
 
 const ROUNDS = 3;

@@ -12,12 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewEvent } from '../infra/ports/event-store';
+import type { NewEvent } from '../ports/event-store';
 import { openSqliteEventStore } from '../infra/sqlite/sqlite-event-store';
 import { openSqliteLogReader } from '../infra/sqlite/sqlite-log-reader';
 import { openSqliteReadStore } from '../infra/sqlite/sqlite-read-store';
 import { openMongoReadStore } from '../infra/mongodb/mongo-read-store';
-import type { ReadStore } from '../infra/ports/read-store';
+import type { ReadStore } from '../ports/read-store';
 import { allProjections } from '../projections';
 import { rebuildProjection } from '../projections/rebuild';
 

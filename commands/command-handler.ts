@@ -1,15 +1,15 @@
 import * as E from 'fp-ts/Either';
 import { fold, type Decider, type DomainError, type EventRegistry } from '../domain/shared';
-import { deterministicId } from '../infra/ports/ids';
+import { deterministicId } from '../ports/ids';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
-} from '../infra/ports/event-store';
-import type { Clock } from '../infra/ports/clock';
-import type { Metrics } from '../infra/observability/metrics';
+} from '../ports/event-store';
+import type { Clock } from '../ports/clock';
+import type { Metrics } from '../ports/metrics';
 
 /** Everything the handler needs to know about one kind of aggregate. */
 export interface AggregateType<C, S, Ev extends { readonly type: string }> {

@@ -1,4 +1,4 @@
-import { InvalidCursorError, type Query } from './ports/read-store';
+import { InvalidCursorError, type Query } from '../ports/read-store';
 
 /**
  * Page cursors shared by the read-store adapters: base64url of JSON `{ f?: sort field, d?: direction, v?: sort value

@@ -4,7 +4,7 @@ import { inventoryEvents } from '../domain/inventory';
 import { orderEvents } from '../domain/order';
 import { paymentEvents } from '../domain/payment';
 import type { EventRegistry } from '../domain/shared';
-import type { RecordedEvent } from '../infra/ports/event-store';
+import type { RecordedEvent } from '../ports/event-store';
 import type { DomainEvent, ProjectedEvent } from './projection';
 
 type Decoder = Pick<EventRegistry<DomainEvent>, 'handles' | 'decode'>;

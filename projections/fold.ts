@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { EventStore, RecordedEvent } from '../infra/ports/event-store';
+import type { EventStore, RecordedEvent } from '../ports/event-store';
 import { decodeDomainEvent } from './events';
 import type { Projection } from './projection';
 

@@ -1,7 +1,7 @@
 import type { InventoryEvent } from '../domain/inventory';
 import type { OrderEvent } from '../domain/order';
 import type { PaymentEvent } from '../domain/payment';
-import type { EventMetadata } from '../infra/ports/event-store';
+import type { EventMetadata } from '../ports/event-store';
 
 /** Every domain event a projection may see. */
 export type DomainEvent = OrderEvent | InventoryEvent | PaymentEvent;

@@ -1,7 +1,7 @@
-import type { EventStore, RecordedEvent } from '../infra/ports/event-store';
-import { filteringLogReader, type LogReader, type LogWindow } from '../infra/ports/log-reader';
-import type { Delivery } from '../infra/ports/message-bus';
-import type { ReadStore, StoredDocument } from '../infra/ports/read-store';
+import type { EventStore, RecordedEvent } from '../ports/event-store';
+import { filteringLogReader, type LogReader, type LogWindow } from '../ports/log-reader';
+import type { Delivery } from '../ports/message-bus';
+import type { ReadStore, StoredDocument } from '../ports/read-store';
 import { storedTypesOf } from './events';
 import { collectionName, type Projection } from './projection';
 import { readEntry, writeEntry, type RegistryEntry } from './registry';

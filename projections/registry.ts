@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { Gauge, type Registry } from 'prom-client';
-import type { ReadStore } from '../infra/ports/read-store';
+import type { ReadStore } from '../ports/read-store';
 import { collectionName } from './projection';
 
 /**

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../infra/observability/logger';
-import type { EventStore } from '../infra/ports/event-store';
-import type { Consumer, Delivery, MessageBus } from '../infra/ports/message-bus';
-import type { ReadStore } from '../infra/ports/read-store';
+import type { Logger } from '../ports/logger';
+import type { EventStore } from '../ports/event-store';
+import type { Consumer, Delivery, MessageBus } from '../ports/message-bus';
+import type { ReadStore } from '../ports/read-store';
 import { collectionName, type Projection } from './projection';
 import { ensureRegistered, readEntry, rebuildDue, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker, type WorkerStatus } from './worker';

@@ -1,8 +1,7 @@
 import * as E from 'fp-ts/Either';
-import { EMBEDDED_SOURCE } from '../infra/bus/embedded-bus';
-import type { Delivery } from '../infra/ports/message-bus';
-import type { RecordedEvent } from '../infra/ports/event-store';
-import type { DocumentWrite, ReadStore, StoredDocument } from '../infra/ports/read-store';
+import { EMBEDDED_SOURCE, type Delivery } from '../ports/message-bus';
+import type { RecordedEvent } from '../ports/event-store';
+import type { DocumentWrite, ReadStore, StoredDocument } from '../ports/read-store';
 import { decodeDomainEvent } from './events';
 import type { Projection, ProjectedEvent } from './projection';
 

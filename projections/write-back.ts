@@ -4,7 +4,7 @@ import {
   type PutResult,
   type ReadStore,
   type StoredDocument,
-} from '../infra/ports/read-store';
+} from '../ports/read-store';
 
 interface Entry {
   /** what the worker sees; its version counts the writes held here too */

@@ -1,5 +1,5 @@
-import type { CheckpointStore } from '../infra/ports/event-store';
-import type { ReadStore } from '../infra/ports/read-store';
+import type { CheckpointStore } from '../ports/event-store';
+import type { ReadStore } from '../ports/read-store';
 import type { Projection } from '../projections/projection';
 import { LiveCollections } from '../projections/registry';
 import { PROGRESS_COLLECTION, type SourceProgress } from '../projections/worker';

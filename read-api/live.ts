@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { requireScope } from '../infra/http/middleware';
-import { problem } from '../infra/http/problem';
+import { requireScope } from '../http/middleware';
+import { problem } from '../http/problem';
 import type { ProjectionRunner } from '../projections/runner';
 import type { ProjectionProgress } from './progress';
 

@@ -1,6 +1,6 @@
 import { OrderId, Sku } from '../domain/shared';
-import type { JsonSchema } from '../infra/http/json-schema';
-import type { HeaderSpec, OperationSpec } from '../infra/http/openapi';
+import type { JsonSchema } from '../http/json-schema';
+import type { HeaderSpec, OperationSpec } from '../http/openapi';
 import { ListOrdersQuery, ListSkusQuery, MinPosition, ReadOnlyQuery, SalesQuery } from './queries';
 
 /** Every read route honours and validates it (and `minPosition`) the same way. */

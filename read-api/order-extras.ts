@@ -1,4 +1,4 @@
-import type { ReadStore } from '../infra/ports/read-store';
+import type { ReadStore } from '../ports/read-store';
 import { orderSagasCollection, sagaView, type OrderSagaDoc } from '../projections/sagas/projection';
 
 /** The order detail shows its fulfilment saga: current step, deadlines and last error. */

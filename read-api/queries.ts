@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { CustomerId, NonNegativeInt, Sku, Timestamp, withConstraints } from '../domain/shared';
-import { closed } from '../infra/http/validate';
+import { closed } from '../http/validate';
 
 /**
  * Query-string and header codecs of the read API: numbers arrive as text of decimal digits (leading zeros allowed),

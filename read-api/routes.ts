@@ -1,11 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
 import * as E from 'fp-ts/Either';
 import { OrderId, Sku } from '../domain/shared';
-import { requireScope } from '../infra/http/middleware';
-import { problem } from '../infra/http/problem';
-import { decodeOr400, unprocessable } from '../infra/http/validate';
-import type { EventStore } from '../infra/ports/event-store';
-import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../infra/ports/read-store';
+import { requireScope } from '../http/middleware';
+import { problem } from '../http/problem';
+import { decodeOr400, unprocessable } from '../http/validate';
+import type { EventStore } from '../ports/event-store';
+import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../ports/read-store';
 import type { Projection } from '../projections/projection';
 import { LiveCollections, readEntry, rebuildDue } from '../projections/registry';
 import type { ProjectionProgress } from './progress';

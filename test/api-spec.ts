@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../infra/config';
-import { startEmbeddedEngine, type EmbeddedEngine, type EngineOverrides } from '../infra/runtime/engine';
+import { loadConfig } from '../app/config';
+import { startEmbeddedEngine, type EmbeddedEngine, type EngineOverrides } from '../app/runtime/engine';
 import { createLogger } from '../infra/observability/logger';
 import { createMetrics } from '../infra/observability/metrics';
-import { ManualClock } from '../infra/ports/clock';
-import type { EventStore } from '../infra/ports/event-store';
+import { ManualClock } from '../ports/clock';
+import type { EventStore } from '../ports/event-store';
 
 /** The whole embedded engine over real HTTP on temporary SQLite files, with a hand-moved clock. */
 export interface TestApi {

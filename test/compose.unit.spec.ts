@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { cliSubcommands } from '../infra/cli/subcommands';
+import { cliSubcommands } from '../app/cli/subcommands';
 
 const root = join(__dirname, '..');
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const cliEntry = ['node', 'dist/infra/cli/main.js'] as const;
+const cliEntry = ['node', 'dist/app/cli/main.js'] as const;
 
-/** `['node', 'dist/infra/cli/main.js', 'relay']` or `"node dist/infra/cli/main.js relay"` → the words. */
+/** `['node', 'dist/app/cli/main.js', 'relay']` or `"node dist/app/cli/main.js relay"` → the words. */
 const commandWords = (command: unknown): string[] | undefined => {
   if (typeof command === 'string') return command.trim().split(/\s+/);
   if (Array.isArray(command) && command.every((word): word is string => typeof word === 'string')) return command;
@@ -68,7 +68,7 @@ describe('the docker-compose.yml for users', () => {
     expect(problems).to.deep.equal([]);
   });
 
-  it('runs every engine process as `node dist/infra/cli/main.js <subcommand>` with a known subcommand', () => {
+  it('runs every engine process as `node dist/app/cli/main.js <subcommand>` with a known subcommand', () => {
     expect(apps.map(({ name }) => name)).to.include.members([
       'command-api',
       'relay',

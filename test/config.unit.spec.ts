@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, isLoopback, loadConfig } from '../infra/config';
+import { ConfigError, isLoopback, loadConfig } from '../app/config';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {

@@ -49,7 +49,7 @@ export const startEngineProcess = async (
   const port = await freePort();
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(root, 'infra/cli/main.ts'), subcommand], {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(root, 'app/cli/main.ts'), subcommand], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
     stdio: ['ignore', fd, fd],

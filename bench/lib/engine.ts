@@ -83,7 +83,7 @@ export const startEngine = async (o: StartOptions): Promise<EngineProcess> => {
   const fd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), '-r', 'tsx/cjs', join(root, 'infra/cli/main.ts'), o.subcommand],
+    [...(o.nodeArgs ?? []), '-r', 'tsx/cjs', join(root, 'app/cli/main.ts'), o.subcommand],
     {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'warn', ...o.env, PORT: String(port), HOST: '127.0.0.1' },

@@ -6,8 +6,8 @@ import { logLevel, type Kafka } from 'kafkajs';
 import { KafkaBus } from '../../infra/kafka/kafka-bus';
 import { startRelay } from '../../infra/kafka/relay';
 import { Topics } from '../../infra/kafka/topics';
-import type { NewEvent, RecordedEvent } from '../../infra/ports/event-store';
-import { kafkaFromEnv, withTimeout } from '../../infra/services/clients';
+import type { NewEvent, RecordedEvent } from '../../ports/event-store';
+import { kafkaFromEnv, withTimeout } from '../../tools/services/clients';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { progress } from './report';
 

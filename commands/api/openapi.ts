@@ -1,6 +1,6 @@
 import { OrderId, Sku } from '../../domain/shared';
-import { toJsonSchema, type JsonSchema } from '../../infra/http/json-schema';
-import type { HeaderSpec, OperationSpec } from '../../infra/http/openapi';
+import { toJsonSchema, type JsonSchema } from '../../http/json-schema';
+import type { HeaderSpec, OperationSpec } from '../../http/openapi';
 import {
   AdjustBody,
   CancelBody,

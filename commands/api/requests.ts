@@ -12,7 +12,7 @@ import {
 } from '../../domain/shared';
 import { StockDelta } from '../../domain/inventory';
 import { PaymentToken, duplicateSkus, lineListProblem, maxOrderLines } from '../../domain/order';
-import { BoundedArrayType, closed } from '../../infra/http/validate';
+import { BoundedArrayType, closed } from '../../http/validate';
 
 /** HTTP request bodies of the command API. Closed: an unknown field is a 400 that names it. */
 

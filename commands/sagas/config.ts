@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { FulfilmentConfig, RefundConfig } from '../../domain/sagas';
-import type { SimulatedProviderOptions } from '../../infra/payments';
 
 /** Saga runner and payment-provider settings from environment variables; every problem is reported at once. */
 export interface SagaSettings {
@@ -171,14 +170,4 @@ export const fulfilmentConfigOf = (settings: SagaSettings): FulfilmentConfig => 
 export const refundConfigOf = (settings: SagaSettings): RefundConfig => ({
   maxProviderRetries: settings.providerRetries,
   retryBackoffMs: settings.providerBackoffMs,
-});
-
-/** Options of the simulated provider; `sleep` is left to the caller (real timers, or a test's gate). */
-export const simulatorOptionsOf = (settings: SagaSettings): Omit<SimulatedProviderOptions, 'random' | 'sleep'> => ({
-  latencyMs: settings.simulator.latencyMs,
-  failureRate: settings.simulator.failureRate,
-  slowResponseMs: settings.simulator.slowMs,
-  ...(settings.simulator.errorSucceedsAfter === undefined
-    ? {}
-    : { errorSucceedsAfter: settings.simulator.errorSucceedsAfter }),
 });

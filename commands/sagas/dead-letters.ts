@@ -1,9 +1,4 @@
-import {
-  describeError,
-  type DeadLetter,
-  type DeadLetterFilter,
-  type DeadLetterStore,
-} from '../../infra/sqlite/sqlite-dead-letter-store';
+import { describeError, type DeadLetter, type DeadLetterFilter, type DeadLetterStore } from '../../ports/dead-letters';
 import { SAGA_CONSUMER, SAGA_DISPATCH_CONSUMER, type SagaRunner } from './runner';
 
 /** Handles one dead letter again for its consumer; throws when it still fails. */

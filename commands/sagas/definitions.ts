@@ -22,7 +22,7 @@ import {
   type SagaName,
 } from '../../domain/sagas';
 import type { EventRegistry } from '../../domain/shared';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 
 /** Everything the runner needs to host one kind of saga. */
 export interface SagaKind<I, S, Ev extends { readonly type: string }> {

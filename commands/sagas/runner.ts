@@ -15,17 +15,12 @@ import {
   type SagaName,
 } from '../../domain/sagas';
 import { timestamp } from '../../domain/shared';
-import type { Logger } from '../../infra/observability/logger';
-import type { PaymentProvider } from '../../infra/payments';
-import type { Clock } from '../../infra/ports/clock';
-import type { EventStore } from '../../infra/ports/event-store';
-import type { Consumer, Delivery, MessageBus } from '../../infra/ports/message-bus';
-import {
-  deadLetterEventOf,
-  describeError,
-  type DeadLetterEvent,
-  type DeadLetterStore,
-} from '../../infra/sqlite/sqlite-dead-letter-store';
+import type { Logger } from '../../ports/logger';
+import type { PaymentProvider } from '../../ports/payment-provider';
+import type { Clock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
+import type { Consumer, Delivery, MessageBus } from '../../ports/message-bus';
+import { deadLetterEventOf, describeError, type DeadLetterEvent, type DeadLetterStore } from '../../ports/dead-letters';
 import type { CommandHandler } from '../command-handler';
 import { KeyedQueue, Semaphore } from './concurrency';
 import { decodeCentreEvent, sagaNameOf, type SagaKinds } from './definitions';
@@ -33,7 +28,7 @@ import { PermanentDispatchError, SagaDispatcher, sentAt, type SendOutcome } from
 import { RunnerHalted, type CrashContext, type CrashPoint, type RunnerHooks } from './hooks';
 import type { SagaMetrics } from './metrics';
 import { SagaHost, type AppendedSagaEvent, type SagaInput } from './saga-host';
-import type { SagaStateStore, Timer } from './saga-state-store';
+import type { SagaStateStore, Timer } from '../../ports/saga-state';
 
 /** Consumer names: the bus group, and the dead-letter consumers of inputs and of the outbox. */
 export const SAGA_CONSUMER = 'saga-runner';

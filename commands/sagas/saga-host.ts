@@ -4,12 +4,12 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
-} from '../../infra/ports/event-store';
-import type { Clock } from '../../infra/ports/clock';
-import { deterministicId } from '../../infra/ports/ids';
+} from '../../ports/event-store';
+import type { Clock } from '../../ports/clock';
+import { deterministicId } from '../../ports/ids';
 import { decodeSagaEvent, type SagaKind } from './definitions';
 import type { CrashContext, CrashPoint } from './hooks';
-import type { SagaStateStore } from './saga-state-store';
+import type { SagaStateStore } from '../../ports/saga-state';
 
 export interface LoadedSaga<S> {
   readonly state: S;

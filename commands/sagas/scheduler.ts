@@ -1,7 +1,7 @@
-import type { Logger } from '../../infra/observability/logger';
-import type { Clock } from '../../infra/ports/clock';
+import type { Logger } from '../../ports/logger';
+import type { Clock } from '../../ports/clock';
 import type { Submitted } from './runner';
-import type { SagaStateStore, Timer } from './saga-state-store';
+import type { SagaStateStore, Timer } from '../../ports/saga-state';
 
 export interface SagaSchedulerOptions {
   readonly state: SagaStateStore;

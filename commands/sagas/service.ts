@@ -1,17 +1,17 @@
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../infra/observability/logger';
-import { SimulatedPaymentProvider, seededRandom, type PaymentProvider } from '../../infra/payments';
-import type { Clock } from '../../infra/ports/clock';
-import type { EventStore } from '../../infra/ports/event-store';
-import type { MessageBus } from '../../infra/ports/message-bus';
-import type { DeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import type { Logger } from '../../ports/logger';
+import type { PaymentProvider } from '../../ports/payment-provider';
+import type { Clock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
+import type { MessageBus } from '../../ports/message-bus';
+import type { DeadLetterStore } from '../../ports/dead-letters';
 import type { CommandHandler } from '../command-handler';
-import { fulfilmentConfigOf, refundConfigOf, simulatorOptionsOf, type SagaSettings } from './config';
+import { fulfilmentConfigOf, refundConfigOf, type SagaSettings } from './config';
 import { sagaKinds } from './definitions';
 import type { RunnerHooks } from './hooks';
 import { sagaMetrics, type SagaMetrics } from './metrics';
-import { SagaRunner, realPause, type SagaRunnerOptions } from './runner';
-import type { SagaStateStore } from './saga-state-store';
+import { SagaRunner, type SagaRunnerOptions } from './runner';
+import type { SagaStateStore } from '../../ports/saga-state';
 import { SagaScheduler } from './scheduler';
 
 export interface SagaServiceOptions {
@@ -52,14 +52,6 @@ export interface SagaService {
   /** stops the scheduler and the runner (work in flight gets `graceMs`); the stores stay open */
   stop(graceMs?: number): Promise<void>;
 }
-
-/** The default provider: the simulator configured by SIM_*, answering on real (unref'd) timers. */
-export const simulatedProvider = (settings: SagaSettings): SimulatedPaymentProvider =>
-  new SimulatedPaymentProvider({
-    ...simulatorOptionsOf(settings),
-    random: seededRandom(settings.simulator.seed),
-    sleep: (ms) => realPause(ms, new AbortController().signal),
-  });
 
 export const startSagaService = async (options: SagaServiceOptions): Promise<SagaService> => {
   const { settings, state, deadLetters } = options;

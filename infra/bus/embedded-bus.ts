@@ -1,8 +1,11 @@
-import type { CheckpointStore, EventStore } from '../ports/event-store';
-import type { Consumer, ConsumerOptions, DeliveryHandler, MessageBus } from '../ports/message-bus';
-
-/** The embedded source is the store's global log: sequence = position, one checkpoint per consumer group. */
-export const EMBEDDED_SOURCE = '$all';
+import type { CheckpointStore, EventStore } from '../../ports/event-store';
+import {
+  EMBEDDED_SOURCE,
+  type Consumer,
+  type ConsumerOptions,
+  type DeliveryHandler,
+  type MessageBus,
+} from '../../ports/message-bus';
 
 /**
  * In-process fan-out: each consumer is a catch-up subscription on the event store's global log, resuming from its

@@ -33,7 +33,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../ports/event-store';
+} from '../../ports/event-store';
 import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
 
 /**

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import type { IHeaders, Message } from 'kafkajs';
 import { describeErrors } from '../../domain/shared/validation';
-import type { RecordedEvent } from '../ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 
 /**
  * RecordedEvent ⇄ Kafka message (format 2). Key = stream id (one partition per stream, so per-stream order holds);

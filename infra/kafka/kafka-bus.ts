@@ -1,5 +1,5 @@
 import type { Admin, Consumer as KafkaJsConsumer, EachBatchPayload, IMemberAssignment, Kafka } from 'kafkajs';
-import type { Consumer, ConsumerOptions, Delivery, DeliveryHandler, MessageBus } from '../ports/message-bus';
+import type { Consumer, ConsumerOptions, Delivery, DeliveryHandler, MessageBus } from '../../ports/message-bus';
 import {
   boundedKafkaRetry,
   kafkaClient,

@@ -1,5 +1,5 @@
 import { Partitioners, type CompressionTypes, type Message, type Producer, type RetryOptions } from 'kafkajs';
-import type { CheckpointStore, EventStore, RecordedEvent, Subscription } from '../ports/event-store';
+import type { CheckpointStore, EventStore, RecordedEvent, Subscription } from '../../ports/event-store';
 import { kafkaClient, settleWithin, silentLogger, type KafkaConnectionOptions, type KafkaLogger } from './client';
 import { encodeEvent, partitionForKey } from './codec';
 import { partitionKey, readPartitionTails } from './tail';

@@ -1,6 +1,5 @@
-import pino, { type Logger } from 'pino';
-
-export type { Logger };
+import pino from 'pino';
+import type { Logger } from '../../ports/logger';
 
 /**
  * Structured JSON logs, one line per event, with the component that wrote it. Servers log to stdout; operator

@@ -1,14 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-/** Prometheus metrics of one process. Each process owns one registry (no global state, test-friendly). */
-export interface Metrics {
-  readonly registry: Registry;
-  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  readonly httpDuration: Histogram<'method' | 'route'>;
-  readonly eventsAppended: Counter<'stream_type'>;
-  readonly appendConflicts: Counter<'stream_type'>;
-  readonly commands: Counter<'command' | 'outcome'>;
-}
+import type { Metrics } from '../../ports/metrics';
 
 export const createMetrics = (withDefaults = true): Metrics => {
   const registry = new Registry();

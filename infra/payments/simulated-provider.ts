@@ -9,7 +9,7 @@ import type {
   RefundResult,
   VoidRequest,
   VoidResult,
-} from './payment-provider';
+} from '../../ports/payment-provider';
 import { seededRandom } from './seeded-random';
 
 /** Stripe-like test tokens the simulated provider understands; any other token is declined as `invalid_token`. */

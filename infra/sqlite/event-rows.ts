@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 
 /**
  * The columns of a recorded event, selected plainly: SQLite building one JSON document per batch (json_object +

@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
-} from '../ports/event-store';
+} from '../../ports/event-store';
 
 /**
  * Embedded event store on one SQLite file (better-sqlite3, WAL).

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { LogReader, LogWindow } from '../ports/log-reader';
+import type { LogReader, LogWindow } from '../../ports/log-reader';
 import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
 
 export interface SqliteLogReader extends LogReader {

@@ -12,7 +12,7 @@ import {
   type ReadStore,
   type Scalar,
   type StoredDocument,
-} from '../ports/read-store';
+} from '../../ports/read-store';
 import { GroupCommit } from './group-commit';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';

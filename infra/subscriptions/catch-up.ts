@@ -1,4 +1,4 @@
-import type { BatchHandler, RecordedEvent, Subscription } from '../ports/event-store';
+import type { BatchHandler, RecordedEvent, Subscription } from '../../ports/event-store';
 
 /** Settles `caughtUp` of a subscription that ended before it delivered the history. */
 export class SubscriptionEndedError extends Error {

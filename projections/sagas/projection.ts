@@ -8,7 +8,7 @@ import {
   type FulfilmentState,
   type FulfilmentStatus,
 } from '../../domain/sagas';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 
 /** A deadline as the read side shows it. */
 export interface SagaDeadlineView {

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import * as E from 'fp-ts/Either';
 import { fulfilmentEvents } from '../../domain/sagas';
-import type { Logger } from '../../infra/observability/logger';
-import type { RecordedEvent } from '../../infra/ports/event-store';
-import type { Consumer, Delivery, MessageBus } from '../../infra/ports/message-bus';
-import type { DocumentWrite, ReadStore, StoredDocument } from '../../infra/ports/read-store';
-import { handleWithDeadLetters, type DeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import type { Logger } from '../../ports/logger';
+import type { RecordedEvent } from '../../ports/event-store';
+import type { Consumer, Delivery, MessageBus } from '../../ports/message-bus';
+import type { DocumentWrite, ReadStore, StoredDocument } from '../../ports/read-store';
+import { handleWithDeadLetters, type DeadLetterStore } from '../../ports/dead-letters';
 import { DocumentCache } from '../worker';
 import {
   ORDER_SAGAS,

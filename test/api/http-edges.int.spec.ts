@@ -2,16 +2,16 @@ import { expect } from 'chai';
 import express from 'express';
 import * as t from 'io-ts';
 import { connect } from 'node:net';
-import { parseApiKeys } from '../../infra/config';
-import { createHttpApp, listen, type RunningServer } from '../../infra/http/app';
-import { maxJsonDepth, requireScope } from '../../infra/http/middleware';
-import { closed, decodeOr400 } from '../../infra/http/validate';
+import { parseApiKeys } from '../../app/config';
+import { createHttpApp, listen, type RunningServer } from '../../http/app';
+import { maxJsonDepth, requireScope } from '../../http/middleware';
+import { closed, decodeOr400 } from '../../http/validate';
 import { createLogger } from '../../infra/observability/logger';
 import { createMetrics } from '../../infra/observability/metrics';
 import { startTestApi, type TestApi } from '../api-spec';
 
 /**
- * The edges every HTTP process shares (infra/http/app.ts), over a real socket: what the server answers when a
+ * The edges every HTTP process shares (http/app.ts), over a real socket: what the server answers when a
  * request is not one its routes can serve. Two routers share `/orders`, as the command and read APIs do.
  */
 const Thing = closed('Thing', { name: t.string });

@@ -5,8 +5,8 @@ import { CommandHandler } from '../../commands/command-handler';
 import { cataloguePrices, placeOrder, type OrderLineRequest, type PlaceOrderError } from '../../commands/place-order';
 import type { OrderEvent } from '../../domain/order';
 import { currency, money, name, quantity, sku, timestamp } from '../../domain/shared';
-import { ManualClock } from '../../infra/ports/clock';
-import type { EventStore } from '../../infra/ports/event-store';
+import { ManualClock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 
 const at = timestamp('2026-03-01T10:00:00.000Z');

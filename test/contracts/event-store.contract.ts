@@ -8,7 +8,7 @@ import {
   type NewEvent,
   type RecordedEvent,
   type Subscription,
-} from '../../infra/ports/event-store';
+} from '../../ports/event-store';
 
 export interface EventStoreContractOptions {
   /**

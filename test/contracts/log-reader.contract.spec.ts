@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventStore, NewEvent } from '../../infra/ports/event-store';
-import { filteringLogReader, type LogReader } from '../../infra/ports/log-reader';
+import type { EventStore, NewEvent } from '../../ports/event-store';
+import { filteringLogReader, type LogReader } from '../../ports/log-reader';
 import { openSqliteLogReader } from '../../infra/sqlite/sqlite-log-reader';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
-import type { ReadStore } from '../../infra/ports/read-store';
-import { mongoClient, withTimeout } from '../../infra/services/clients';
+import type { ReadStore } from '../../ports/read-store';
+import { mongoClient, withTimeout } from '../../tools/services/clients';
 import { readStoreContract } from './read-store.contract';
 
 /**

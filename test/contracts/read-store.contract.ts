@@ -10,7 +10,7 @@ import {
   type Query,
   type ReadStore,
   type StoredDocument,
-} from '../../infra/ports/read-store';
+} from '../../ports/read-store';
 
 export interface ReadStoreUnderTest {
   readonly store: ReadStore;

@@ -3,7 +3,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { TestApi } from '../api-spec';
 
-export const dashboardDir = resolve(__dirname, '../../read-api/dashboard');
+export const dashboardDir = resolve(__dirname, '../../dashboard');
 
 const knownPaths = [
   '/usr/bin/chromium',
@@ -14,7 +14,7 @@ const knownPaths = [
 const knownNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 /**
- * CHROMIUM_PATH, else the first Chromium or Chrome in the places infra/services/install-chromium.sh looks (Debian's
+ * CHROMIUM_PATH, else the first Chromium or Chrome in the places tools/services/install-chromium.sh looks (Debian's
  * package first, then PATH), so the test drives the browser that script found or installed.
  */
 export const chromiumPath = ((): string => {

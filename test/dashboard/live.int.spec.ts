@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
-import { parseApiKeys } from '../../infra/config';
-import { createHttpApp, listen, type RunningServer } from '../../infra/http/app';
+import { parseApiKeys } from '../../app/config';
+import { createHttpApp, listen, type RunningServer } from '../../http/app';
 import { createLogger } from '../../infra/observability/logger';
 import { createMetrics } from '../../infra/observability/metrics';
-import { SseParser, type SseEvent } from '../../read-api/dashboard/src/sse';
+import { SseParser, type SseEvent } from '../../dashboard/src/sse';
 import { liveRoutes, pollingPositions, type LiveDeps } from '../../read-api/live';
 import { eventually } from './harness';
 

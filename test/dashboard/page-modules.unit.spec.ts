@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { apiRoot } from '../../read-api/dashboard/src/api';
-import { formatMajor, formatMoney, formatPercent, humanize } from '../../read-api/dashboard/src/format';
-import { SseParser } from '../../read-api/dashboard/src/sse';
-import { filled, hourWindow, totals } from '../../read-api/dashboard/src/stats';
-import type { SalesBucket } from '../../read-api/dashboard/src/types';
+import { apiRoot } from '../../dashboard/src/api';
+import { formatMajor, formatMoney, formatPercent, humanize } from '../../dashboard/src/format';
+import { SseParser } from '../../dashboard/src/sse';
+import { filled, hourWindow, totals } from '../../dashboard/src/stats';
+import type { SalesBucket } from '../../dashboard/src/types';
 
 const bucket = (start: string, placed: number, revenue: Record<string, number> = {}): SalesBucket => ({
   bucket: `hour:${start.slice(0, 13)}`,

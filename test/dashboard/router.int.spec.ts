@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHttpApp, listen, type RunningServer } from '../../infra/http/app';
+import { createHttpApp, listen, type RunningServer } from '../../http/app';
 import { createLogger } from '../../infra/observability/logger';
 import { createMetrics } from '../../infra/observability/metrics';
-import { dashboardRouter } from '../../read-api/dashboard/router';
+import { dashboardRouter } from '../../dashboard/router';
 
 const serve = async (dir: string): Promise<RunningServer> =>
   listen(

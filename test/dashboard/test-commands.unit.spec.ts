@@ -107,7 +107,7 @@ describe('the test commands', () => {
 
   it('runs every browser spec under npm run test:browser, after finding or installing Chromium', () => {
     const script = scripts['test:browser'] ?? '';
-    expect(script).to.match(/^bash infra\/services\/install-chromium\.sh && /);
+    expect(script).to.match(/^bash tools\/services\/install-chromium\.sh && /);
     expect(specsRunBy(mochaArgs(script))).to.have.members(browserSpecs);
   });
 

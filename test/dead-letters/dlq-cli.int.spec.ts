@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { runDlq } from '../../infra/cli/dlq';
-import { loadConfig, type Config } from '../../infra/config';
+import { runDlq } from '../../app/cli/dlq';
+import { loadConfig, type Config } from '../../app/config';
 import { createLogger } from '../../infra/observability/logger';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { SagaWorld } from './saga-world';

@@ -1,4 +1,5 @@
-import { SimulatedPaymentProvider, type PaymentProvider } from '../../infra/payments';
+import { SimulatedPaymentProvider } from '../../infra/payments';
+import type { PaymentProvider } from '../../ports/payment-provider';
 
 /**
  * The simulated provider, unreachable for the orders in `down`: their authorizations throw (a connection error,

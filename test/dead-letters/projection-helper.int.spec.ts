@@ -1,12 +1,8 @@
 import { expect } from 'chai';
-import { ManualClock } from '../../infra/ports/clock';
-import type { Delivery } from '../../infra/ports/message-bus';
-import {
-  deadLetterEventOf,
-  handleWithDeadLetters,
-  openSqliteDeadLetterStore,
-  type SqliteDeadLetterStore,
-} from '../../infra/sqlite/sqlite-dead-letter-store';
+import { ManualClock } from '../../ports/clock';
+import type { Delivery } from '../../ports/message-bus';
+import { openSqliteDeadLetterStore, type SqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import { deadLetterEventOf, handleWithDeadLetters } from '../../ports/dead-letters';
 
 const delivery = (sequence: number, streamId: string): Delivery => ({
   source: '$all',

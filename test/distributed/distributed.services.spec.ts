@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
-import type { ReadStore } from '../../infra/ports/read-store';
+import type { ReadStore } from '../../ports/read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { allProjections } from '../../projections';
 import { foldStore } from '../../projections/fold';

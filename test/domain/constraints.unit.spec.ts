@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Name, NonNegativeInt, Reason, Sku, Timestamp, notBlank } from '../../domain/shared';
 import { StockDelta } from '../../domain/inventory';
 import { PaymentToken } from '../../domain/order';
-import { toJsonSchema } from '../../infra/http/json-schema';
+import { toJsonSchema } from '../../http/json-schema';
 
 describe('branded values and the JSON Schema derived from them', () => {
   describe('when text must not be blank', () => {

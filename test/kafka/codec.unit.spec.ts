@@ -10,7 +10,7 @@ import {
   type ConsumedMessage,
 } from '../../infra/kafka/codec';
 import { centreOfStream, Topics } from '../../infra/kafka/topics';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 import { legacyMessage } from './legacy-format';
 
 const recorded: RecordedEvent = {

@@ -4,10 +4,10 @@ import { encodeEvent, MalformedMessageError } from '../../infra/kafka/codec';
 import { HandlerFailedError, KafkaBus, type KafkaConsumer } from '../../infra/kafka/kafka-bus';
 import { startRelay, type Relay } from '../../infra/kafka/relay';
 import { Topics } from '../../infra/kafka/topics';
-import type { RecordedEvent } from '../../infra/ports/event-store';
-import type { Delivery, DeliveryHandler } from '../../infra/ports/message-bus';
-import { kafkaFromEnv, withTimeout } from '../../infra/services/clients';
-import { freePort } from '../../infra/services/proc';
+import type { RecordedEvent } from '../../ports/event-store';
+import type { Delivery, DeliveryHandler } from '../../ports/message-bus';
+import { kafkaFromEnv, withTimeout } from '../../tools/services/clients';
+import { freePort } from '../../tools/services/proc';
 import {
   allEvents,
   appendInterleaved,

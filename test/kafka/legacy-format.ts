@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 
 /**
  * Format 1 of the Kafka event messages, as relays before format 2 wrote them: every field in its own header, the

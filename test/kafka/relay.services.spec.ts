@@ -3,8 +3,8 @@ import { Partitioners, type Admin, type Kafka, type Message, type ProducerBatch 
 import { encodeEvent, eventTypeHeader, partitionForKey } from '../../infra/kafka/codec';
 import { startRelay, type Relay } from '../../infra/kafka/relay';
 import { centreOfStream, ensureTopics, Topics } from '../../infra/kafka/topics';
-import type { CheckpointStore, RecordedEvent } from '../../infra/ports/event-store';
-import { withTimeout } from '../../infra/services/clients';
+import type { CheckpointStore, RecordedEvent } from '../../ports/event-store';
+import { withTimeout } from '../../tools/services/clients';
 import {
   allEvents,
   appendInterleaved,

@@ -3,7 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { KafkaBus } from '../../infra/kafka/kafka-bus';
 import { startRelay } from '../../infra/kafka/relay';
 import { Topics } from '../../infra/kafka/topics';
-import { withTimeout } from '../../infra/services/clients';
+import { withTimeout } from '../../tools/services/clients';
 import {
   appendInterleaved,
   deleteTopics,

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { paymentDecider, type PaymentEvent, type PaymentState } from '../../domain/payment';
 import type { AuthorizePaymentRequest, RefundPaymentRequest } from '../../domain/sagas';
 import { currency, fold, money, orderId, reason, refundId, timestamp, type Money } from '../../domain/shared';
-import { SimulatedPaymentProvider, resolvePayment } from '../../infra/payments';
+import { resolvePayment } from '../../commands/sagas/resolve-payment';
+import { SimulatedPaymentProvider } from '../../infra/payments';
 
 const eur = (amount: number): Money => money(amount, currency('EUR'));
 const o1 = orderId('o-1');

@@ -5,9 +5,9 @@ import {
   SimulatedPaymentProvider,
   seededRandom,
   simulatedTokens,
-  type AuthorizeRequest,
   type SimulatedProviderOptions,
 } from '../../infra/payments';
+import type { AuthorizeRequest } from '../../ports/payment-provider';
 
 const eur = (amount: number): Money => money(amount, currency('EUR'));
 const o1 = orderId('o-1');

@@ -5,7 +5,7 @@ import { inventoryEvents } from '../../domain/inventory';
 import { orderEvents } from '../../domain/order';
 import { paymentEvents } from '../../domain/payment';
 import type { StoredEventData } from '../../domain/shared';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 import { decodeDomainEvent } from '../../projections/events';
 import { orderPlaced, paymentCaptured, stockReserved } from './fixtures';
 

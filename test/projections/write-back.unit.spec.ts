@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DocumentWrite, ReadStore } from '../../infra/ports/read-store';
+import type { DocumentWrite, ReadStore } from '../../ports/read-store';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { WriteBackConflictError, WriteBackStore } from '../../projections/write-back';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ManualClock } from '../../infra/ports/clock';
+import type { ManualClock } from '../../ports/clock';
 import { post } from '../api-spec';
 import { defineSku, given, placeOrder, restock, startSagaApi, type SagaTestApi } from '../sagas/runner-harness';
 

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { allProjections, ordersProjection, type OrderDoc } from '../../projections';
 import { foldStore } from '../../projections/fold';
 import type { Projection } from '../../projections/projection';
-import type { EventStore } from '../../infra/ports/event-store';
-import type { ReadStore } from '../../infra/ports/read-store';
+import type { EventStore } from '../../ports/event-store';
+import type { ReadStore } from '../../ports/read-store';
 import { post, put, type TestApi } from '../api-spec';
 
 export const defineMug = put('/v1/skus/MUG-1', { name: 'Mug', unitPrice: { amount: 1250, currency: 'EUR' } });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
-import { mongoClient, withTimeout } from '../../infra/services/clients';
+import { mongoClient, withTimeout } from '../../tools/services/clients';
 import { rebuildSuite } from './rebuild-suite';
 
 /** The rebuild suite with the engine's read store on a real MongoDB wire server (FerretDB under test:services). */

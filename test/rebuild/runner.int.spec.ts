@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { createLogger } from '../../infra/observability/logger';
-import type { RecordedEvent } from '../../infra/ports/event-store';
-import type { Consumer, Delivery, DeliveryHandler, MessageBus } from '../../infra/ports/message-bus';
-import type { ReadStore } from '../../infra/ports/read-store';
+import type { RecordedEvent } from '../../ports/event-store';
+import type { Consumer, Delivery, DeliveryHandler, MessageBus } from '../../ports/message-bus';
+import type { ReadStore } from '../../ports/read-store';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { ordersProjection, storedProjection } from '../../projections';
 import { foldRecorded } from '../../projections/fold';

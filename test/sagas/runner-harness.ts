@@ -3,7 +3,7 @@ import type { SagaSettings } from '../../commands/sagas/config';
 import type { RunnerHooks } from '../../commands/sagas/hooks';
 import type { SagaService } from '../../commands/sagas/service';
 import { SimulatedPaymentProvider, seededRandom, type SimulatedProviderOptions } from '../../infra/payments';
-import type { RecordedEvent } from '../../infra/ports/event-store';
+import type { RecordedEvent } from '../../ports/event-store';
 import { get, post, put, startTestApi, type ApiResponse, type TestApi } from '../api-spec';
 
 /** Holds every provider wait (only `tok_slow` waits, as latency is 0) until the test lets it go. */

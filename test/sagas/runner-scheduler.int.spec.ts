@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Submitted } from '../../commands/sagas/runner';
-import { openSqliteSagaStateStore, type SqliteSagaStateStore, type Timer } from '../../commands/sagas/saga-state-store';
+import { openSqliteSagaStateStore, type SqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { type Timer } from '../../ports/saga-state';
 import { SagaScheduler } from '../../commands/sagas/scheduler';
 import { timestamp } from '../../domain/shared';
 import { createLogger } from '../../infra/observability/logger';
-import { ManualClock } from '../../infra/ports/clock';
+import { ManualClock } from '../../ports/clock';
 import { SagaWorld } from '../dead-letters/saga-world';
 
 const at = (iso: string) => timestamp(iso);

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../../infra/config';
+import { loadConfig } from '../../app/config';
 import { createLogger } from '../../infra/observability/logger';
-import { startEmbeddedEngine } from '../../infra/runtime/engine';
+import { startEmbeddedEngine } from '../../app/runtime/engine';
 
 /**
  * The whole engine in a child process, for the SIGKILL test: configured by the environment like `npm start`,

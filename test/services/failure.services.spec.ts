@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MongoClient } from 'mongodb';
-import { mongoClient, withTimeout } from '../../infra/services/clients';
-import { startOwnedFerretDb, stopOwnedService } from '../../infra/services/harness';
-import { servicesDir } from '../../infra/services/paths';
-import { isAlive, sleep } from '../../infra/services/proc';
-import type { ServiceRecord } from '../../infra/services/state';
+import { mongoClient, withTimeout } from '../../tools/services/clients';
+import { startOwnedFerretDb, stopOwnedService } from '../../tools/services/harness';
+import { servicesDir } from '../../tools/services/paths';
+import { isAlive, sleep } from '../../tools/services/proc';
+import type { ServiceRecord } from '../../tools/services/state';
 
 /** How long a driver operation may take to fail once its server is gone. */
 const failFastMs = 15_000;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { logLevel, Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { MongoServerError, type Db, type MongoClient } from 'mongodb';
-import { kafkaFromEnv, mongoFromEnv, withTimeout } from '../../infra/services/clients';
+import { kafkaFromEnv, mongoFromEnv, withTimeout } from '../../tools/services/clients';
 
 /**
  * Proves the real servers work with the clients the engine uses. Needs KAFKA_BROKERS and MONGODB_URL

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WrongExpectedRevisionError, type NewEvent, type RecordedEvent } from '../../infra/ports/event-store';
+import { WrongExpectedRevisionError, type NewEvent, type RecordedEvent } from '../../ports/event-store';
 import {
   DuplicateEventIdError,
   EventStoreClosedError,

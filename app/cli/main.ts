@@ -1,0 +1,89 @@
+import { ConfigError, loadConfig, type Config } from '../config';
+import { createLogger } from '../../infra/observability/logger';
+import type { Logger } from '../../ports/logger';
+import { runCommandApi } from '../runtime/command-api-process';
+import { runProjector, runReadApi, runRelay } from '../runtime/processes';
+import { runSagaRunner } from '../runtime/saga-runner-process';
+import { runServe } from '../runtime/serve';
+import { runDlq } from './dlq';
+import { runProjectionsCli } from './projections';
+
+/** `commerce <subcommand>`: one entry point for every process of the engine. */
+const usage = `Usage: commerce <command> [options]
+
+Commands:
+  serve         run the whole engine in one process (embedded default: SQLite event store)
+  command-api   run the command API only (distributed mode)
+  relay         publish the event store's global log to Kafka (distributed mode)
+  projector     consume Kafka and maintain the read models (run several: one consumer group)
+  read-api      serve the read models and read-your-writes (distributed mode)
+  saga-runner   carry orders and refunds across the centres (distributed mode)
+  dlq           list, retry or discard dead letters (admin): commerce dlq --help
+  projections   list, rebuild (blue/green), reset, drop-old read models: commerce projections --help
+  help          show this help
+
+Configuration comes from environment variables (see README "Configuration"):
+  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb, EVENTSTORE_URL, READ_STORE=sqlite|mongodb,
+  MONGODB_URL, BUS=embedded|kafka, KAFKA_BROKERS, API_KEYS, LOG_LEVEL, ...
+`;
+
+type Runner = (config: Config, logger: Logger) => Promise<void>;
+
+const commands: Readonly<Record<string, Runner>> = {
+  serve: runServe,
+  'command-api': (config, logger) => runCommandApi(config, logger, 'command-api'),
+  relay: runRelay,
+  projector: runProjector,
+  'read-api': runReadApi,
+  'saga-runner': (config, logger) => runSagaRunner(config, logger),
+};
+
+const loadConfigOrExit = (): Config | undefined => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`commerce: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
+};
+
+const main = async (argv: readonly string[]): Promise<number> => {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === 'dlq' || name === 'projections') {
+    // operator commands have their own --help, --json and exit codes
+    const config = loadConfigOrExit();
+    if (config === undefined) return 2;
+    const logger = createLogger(config.logLevel, name, 'stderr');
+    return name === 'dlq' ? runDlq(rest, config, logger) : runProjectionsCli(rest, config, logger);
+  }
+  const runner = commands[name];
+  if (!runner) {
+    process.stderr.write(`commerce: unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const config = loadConfigOrExit();
+  if (config === undefined) return 2;
+  await runner(config, createLogger(config.logLevel, name));
+  return 0;
+};
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`commerce: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,163 @@
+import { BlockList, isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { scopes, type ApiKey, type Scope } from '../http/auth';
+
+/** 12-factor configuration from environment variables; every problem is reported at once, by name. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly eventStore: 'sqlite' | 'eventstoredb';
+  readonly sqlitePath: string;
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  readonly eventStoreUrl: string | undefined;
+  readonly readStore: 'sqlite' | 'mongodb';
+  readonly readSqlitePath: string;
+  readonly mongodbUrl: string | undefined;
+  readonly mongodbDatabase: string;
+  readonly bus: 'embedded' | 'kafka';
+  readonly kafkaBrokers: readonly string[];
+  /** prefix of the Kafka topics and consumer groups, to share a cluster between deployments */
+  readonly kafkaTopicPrefix: string;
+  /** longest wait of a read for X-Min-Position */
+  readonly readWaitMs: number;
+  /** events per projection batch */
+  readonly projectionBatch: number;
+  readonly apiKeys: readonly ApiKey[];
+  readonly logLevel: string;
+  readonly bodyLimit: string;
+  readonly commandRetries: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8, ::1 (any spelling), IPv4-mapped ::ffff:127.x.y.z and `localhost`: reachable from this machine only. */
+export const isLoopback = (host: string): boolean => {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIP(host);
+  // BlockList matches an IPv4-mapped IPv6 address against the IPv4 subnet
+  return family !== 0 && loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
+};
+
+const minKeyLength = 8;
+
+/** `API_KEYS="k1=orders:write,read;k2=admin"`. Problems name the entry by position and its first characters only. */
+export const parseApiKeys = (raw: string, problems: string[]): ApiKey[] =>
+  raw
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .flatMap((entry, index) => {
+      const at = `API_KEYS: entry ${index + 1} ("${entry.slice(0, 3)}…")`;
+      // the last "=": scopes never contain one, a base64 key may end in padding
+      const separator = entry.lastIndexOf('=');
+      if (separator < 0) {
+        problems.push(`${at} has no "=": expected <key>=<scope>[,<scope>]`);
+        return [];
+      }
+      const key = entry.slice(0, separator).trim();
+      const granted = entry
+        .slice(separator + 1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      const unknown = granted.filter((s) => !scopes.includes(s as Scope));
+      const before = problems.length;
+      if (key.length < minKeyLength) {
+        problems.push(`${at}: the key has ${key.length} characters, at least ${minKeyLength} are required`);
+      }
+      if (granted.length === 0) problems.push(`${at}: no scopes after "=" (known: ${scopes.join(', ')})`);
+      if (unknown.length > 0) {
+        problems.push(`${at}: unknown scope(s) ${unknown.join(', ')} (known: ${scopes.join(', ')})`);
+      }
+      return problems.length > before ? [] : [{ key, scopes: new Set(granted as Scope[]) }];
+    });
+
+const intIn = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name}: expected an integer in ${min}..${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+};
+
+const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((a) => a === raw);
+  if (found === undefined) problems.push(`${name}: expected one of ${allowed.join('|')}, got "${raw}"`);
+  return found ?? fallback;
+};
+
+export const loadConfig = (env: Env = process.env): Config => {
+  const problems: string[] = [];
+  const host = env.HOST ?? '127.0.0.1';
+  const dataDir = resolve(env.DATA_DIR ?? './data');
+  const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite', problems);
+  const problemsBeforeKeys = problems.length;
+  const apiKeys = parseApiKeys(env.API_KEYS ?? '', problems);
+  const apiKeysInvalid = problems.length > problemsBeforeKeys;
+  if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
+    problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
+  const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb'] as const, 'sqlite', problems);
+  if (readStore === 'mongodb' && !env.MONGODB_URL) problems.push('MONGODB_URL: required when READ_STORE=mongodb');
+  const bus = oneOf(env, 'BUS', ['embedded', 'kafka'] as const, 'embedded', problems);
+  const kafkaBrokers = (env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (bus === 'kafka' && kafkaBrokers.length === 0) {
+    problems.push('KAFKA_BROKERS: required when BUS=kafka (host:port[,host:port])');
+  }
+  // An open API on a reachable interface would let anyone place and refund orders. When API_KEYS is set but
+  // invalid, its own problems say why; "API_KEYS is empty" would mislead.
+  if (apiKeys.length === 0 && !apiKeysInvalid && !isLoopback(host)) {
+    problems.push(`HOST=${host} is not a loopback address and API_KEYS is empty: refusing to serve an open API`);
+  }
+  const config: Config = {
+    host,
+    port: intIn(env, 'PORT', 3000, 0, 65535, problems),
+    dataDir,
+    eventStore,
+    sqlitePath: resolve(env.SQLITE_PATH ?? `${dataDir}/events.db`),
+    sqliteSynchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL', problems),
+    eventStoreUrl: env.EVENTSTORE_URL,
+    readStore,
+    readSqlitePath: resolve(env.READ_SQLITE_PATH ?? `${dataDir}/read.db`),
+    mongodbUrl: env.MONGODB_URL,
+    mongodbDatabase: env.MONGODB_DATABASE ?? 'commerce',
+    bus,
+    kafkaBrokers,
+    kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
+    projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
+    apiKeys,
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+      problems,
+    ),
+    bodyLimit: env.BODY_LIMIT ?? '64kb',
+    commandRetries: intIn(env, 'COMMAND_RETRIES', 5, 0, 100, problems),
+    shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+};

@@ -1,0 +1,69 @@
+import { sagaRetryers, type RetryerFor } from '../../commands/sagas/dead-letters';
+import type { SagaRunner } from '../../commands/sagas/runner';
+import { allProjections } from '../../projections';
+import { collectionName } from '../../projections/projection';
+import { ORDER_SAGAS_CONSUMER, OrderSagaProjector } from '../../projections/sagas/worker';
+import { ProjectionWorker } from '../../projections/worker';
+import { createLogger } from '../../infra/observability/logger';
+import type { Logger } from '../../ports/logger';
+import type { RecordedEvent } from '../../ports/event-store';
+import type { Delivery, MessageBus } from '../../ports/message-bus';
+import type { ReadStore } from '../../ports/read-store';
+import type { DeadLetter } from '../../ports/dead-letters';
+
+/**
+ * Who can handle a dead letter again, shared by `commerce dlq` and the `/v1/dead-letters` routes so both retry
+ * the same way: saga letters go through a saga runner, projection letters through their projection's worker.
+ */
+
+/** A dead letter's event as the bus delivered it, for a projection worker. */
+export const deliveryOf = (letter: DeadLetter): Delivery => {
+  const { event } = letter;
+  const recorded: RecordedEvent = {
+    eventId: event.eventId,
+    streamId: event.streamId,
+    revision: event.revision ?? 0,
+    position: event.position ?? 0,
+    type: event.type,
+    data: event.data,
+    // stored from a RecordedEvent's metadata by the consumer that failed
+    metadata: event.metadata as RecordedEvent['metadata'],
+  };
+  return { source: event.source ?? '$all', sequence: event.sequence ?? recorded.position, event: recorded };
+};
+
+// the projection retryers log nothing of their own; the caller reports the outcome
+const silent: Logger = createLogger('silent', 'dead-letters');
+
+/** Projection letters are handed to the projection's worker again, as the bus delivered them. */
+export const projectionRetryers =
+  (readStore: () => Promise<ReadStore>): RetryerFor =>
+  (consumer) => {
+    if (consumer === ORDER_SAGAS_CONSUMER) {
+      return async (letter) => {
+        const noBus: MessageBus = {
+          consume: () => Promise.reject(new Error('no bus: this projector only handles a dead letter')),
+          close: () => Promise.resolve(),
+        };
+        const projector = new OrderSagaProjector({ bus: noBus, readStore: await readStore(), logger: silent });
+        await projector.handle([deliveryOf(letter)]);
+      };
+    }
+    const projection = allProjections.find((p) => consumer === `projection:${p.name}`);
+    if (projection === undefined) return undefined;
+    return async (letter) => {
+      const worker = new ProjectionWorker(projection, await readStore(), collectionName(projection));
+      await worker.handle([deliveryOf(letter)]);
+    };
+  };
+
+/**
+ * Saga letters through the runner running now (looked up per retry: a restarted service has a new runner), or
+ * none when the process runs no saga runner.
+ */
+export const liveSagaRetryers =
+  (runner: () => SagaRunner | undefined): RetryerFor =>
+  (consumer) => {
+    const current = runner();
+    return current === undefined ? undefined : sagaRetryers(current)(consumer);
+  };

@@ -1,0 +1,211 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Router } from 'express';
+import { commandRoutes } from '../../commands/api/routes';
+import { commandOperations } from '../../commands/api/openapi';
+import { CommandHandler } from '../../commands/command-handler';
+import { cataloguePrices } from '../../commands/place-order';
+import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
+import type { RunnerHooks } from '../../commands/sagas/hooks';
+import type { SagaRunnerOptions } from '../../commands/sagas/runner';
+import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { startSagaService, type SagaService } from '../../commands/sagas/service';
+import { simulatedProvider } from './payment-provider';
+import { allProjections } from '../../projections';
+import { registerRebuildMetrics } from '../../projections/registry';
+import { ProjectionRunner } from '../../projections/runner';
+import { OrderSagaProjector } from '../../projections/sagas/worker';
+import { readOperations } from '../../read-api/openapi';
+import type { ProjectionProgress } from '../../read-api/progress';
+import { dashboardRouter } from '../../dashboard/router';
+import { liveRoutes, runnerPositions } from '../../read-api/live';
+import { orderSagaExtras } from '../../read-api/order-extras';
+import { readRoutes } from '../../read-api/routes';
+import { EmbeddedBus } from '../../infra/bus/embedded-bus';
+import { embeddedDeadLetterApi } from '../dead-letters/routes';
+import type { Config } from '../config';
+import { createHttpApp, listen, type RunningServer } from '../../http/app';
+import { openApiDocument, type OperationSpec } from '../../http/openapi';
+import type { Logger } from '../../ports/logger';
+import { createMetrics } from '../../infra/observability/metrics';
+import type { Metrics } from '../../ports/metrics';
+import { systemClock, type Clock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
+import type { ReadStore } from '../../ports/read-store';
+import type { PaymentProvider } from '../../ports/payment-provider';
+import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import { type DeadLetterStore } from '../../ports/dead-letters';
+import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { openReadStore } from './read-store';
+
+const EMBEDDED_LINGER_MS = 10;
+
+/** The whole engine in one process: command API, embedded fan-out, projections and read API on one port. */
+export interface EmbeddedEngine {
+  readonly url: string;
+  readonly port: number;
+  readonly store: EventStore;
+  readonly readStore: ReadStore;
+  readonly projections: ProjectionRunner;
+  readonly metrics: Metrics;
+  /** the saga runner and its scheduler; undefined when started with `sagas: false` */
+  readonly sagas: SagaService | undefined;
+  /** saga state per order (`order_sagas_v1`), shown with the order */
+  readonly sagaProjection: OrderSagaProjector;
+  readonly deadLetters: DeadLetterStore;
+  /** drain HTTP, stop consumers, close stores */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface EngineSagaOptions {
+  /** the payment provider; default: the simulator configured by SIM_* */
+  readonly provider?: PaymentProvider;
+  /** where saga settings come from (default `process.env`) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** settings that win over the environment */
+  readonly settings?: Partial<SagaSettings>;
+  /** scheduler interval; null: deadlines fire only on `engine.sagas.tick()` (tests with a ManualClock) */
+  readonly tickIntervalMs?: number | null;
+  /** crash injection for tests */
+  readonly hooks?: RunnerHooks;
+  /** how retries wait (tests: not at all) */
+  readonly pause?: SagaRunnerOptions['pause'];
+}
+
+export interface EngineOverrides {
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  /** false: no saga runner (orders stay Placed until something else confirms them) */
+  readonly sagas?: false | EngineSagaOptions;
+}
+
+export const startEmbeddedEngine = async (
+  config: Config,
+  logger: Logger,
+  overrides: EngineOverrides = {},
+): Promise<EmbeddedEngine> => {
+  if (config.eventStore !== 'sqlite')
+    throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics();
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  const store = openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
+  const readStore = await openReadStore(config, logger);
+  // consumers at the head wait a moment for more events: per-batch costs (a read-store transaction, a checkpoint)
+  // are most of a projection's work at low batch sizes
+  const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: EMBEDDED_LINGER_MS });
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  const projections = new ProjectionRunner({
+    bus,
+    readStore,
+    logger,
+    // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
+    eventStore: store,
+    projections: allProjections,
+    maxBatch: config.projectionBatch,
+  });
+  await projections.start();
+
+  const sagaOptions = overrides.sagas === false ? undefined : (overrides.sagas ?? {});
+  const settings: SagaSettings = {
+    ...loadSagaSettings(sagaOptions?.env ?? process.env, {
+      dataDir: config.dataDir,
+      inMemory: config.sqlitePath === ':memory:',
+    }),
+    ...sagaOptions?.settings,
+  };
+  for (const path of [settings.statePath, settings.deadLetterPath]) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
+  const sagaProjection = new OrderSagaProjector({ bus, readStore, logger, deadLetters });
+  await sagaProjection.start();
+
+  let accepting = true;
+  const handler = new CommandHandler({ store, clock, metrics, retries: config.commandRetries });
+  let sagas: SagaService | undefined;
+  if (sagaOptions !== undefined) {
+    sagas = await startSagaService({
+      bus,
+      store,
+      handler,
+      clock,
+      logger,
+      settings,
+      state: openSqliteSagaStateStore(settings.statePath),
+      deadLetters,
+      provider: sagaOptions.provider ?? simulatedProvider(settings),
+      registry: metrics.registry,
+      ...(sagaOptions.tickIntervalMs === undefined ? {} : { tickIntervalMs: sagaOptions.tickIntervalMs }),
+      ...(sagaOptions.hooks ? { hooks: sagaOptions.hooks } : {}),
+      ...(sagaOptions.pause ? { pause: sagaOptions.pause } : {}),
+    });
+  }
+  const progress: ProjectionProgress = {
+    position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
+    waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),
+  };
+  // live streams must end before the HTTP server drains, or they hold the close for the whole grace period
+  const liveShutdown = new AbortController();
+  const parts: { router: Router; operations: readonly OperationSpec[] }[] = [
+    { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
+    embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
+    { router: commandRoutes({ handler, priceLines: cataloguePrices(handler), clock }), operations: commandOperations },
+    {
+      router: readRoutes({
+        readStore,
+        progress,
+        eventStore: store,
+        projections: allProjections,
+        maxWaitMs: config.readWaitMs,
+        orderExtras: orderSagaExtras(readStore),
+      }),
+      operations: readOperations,
+    },
+  ];
+  const document = openApiDocument(
+    'Commerce engine API',
+    parts.flatMap((p) => p.operations),
+    { secured: config.apiKeys.length > 0 },
+  );
+  const app = createHttpApp({
+    logger,
+    metrics,
+    apiKeys: config.apiKeys,
+    bodyLimit: config.bodyLimit,
+    v1: parts.map((p) => p.router),
+    root: [dashboardRouter()],
+    openApi: () => document,
+    ready: async () => {
+      if (!accepting) return false;
+      await store.headPosition();
+      return true;
+    },
+  });
+  const running: RunningServer = await listen(app, config.host, config.port);
+  return {
+    url: `http://${config.host}:${running.port}`,
+    port: running.port,
+    store,
+    readStore,
+    projections,
+    metrics,
+    sagas,
+    sagaProjection,
+    deadLetters,
+    async stop(graceMs = config.shutdownGraceMs) {
+      accepting = false;
+      liveShutdown.abort();
+      await running.close(graceMs);
+      // sagas before the stores close, so work in flight can finish within the grace period
+      await sagas?.stop(graceMs);
+      await projections.stop();
+      await sagaProjection.stop();
+      await bus.close();
+      await readStore.close();
+      await store.close();
+      sagas?.state.close();
+      deadLetters.close();
+    },
+  };
+};

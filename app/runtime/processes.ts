@@ -1,0 +1,218 @@
+import type { Router } from 'express';
+import type { Kafka } from 'kafkajs';
+import { allProjections } from '../../projections';
+import { registerRebuildMetrics } from '../../projections/registry';
+import { ProjectionRunner } from '../../projections/runner';
+import { OrderSagaProjector } from '../../projections/sagas/worker';
+import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
+import { readOperations } from '../../read-api/openapi';
+import { dashboardRouter } from '../../dashboard/router';
+import { liveRoutes, pollingPositions } from '../../read-api/live';
+import { orderSagaExtras } from '../../read-api/order-extras';
+import { readRoutes } from '../../read-api/routes';
+import type { Config } from '../config';
+import { createHttpApp, listen, type RunningServer } from '../../http/app';
+import { openApiDocument } from '../../http/openapi';
+import { KafkaBus, startRelay, Topics, fetchTopicOffsets, kafkaClient } from '../../infra/kafka';
+import type { Logger } from '../../ports/logger';
+import { createMetrics } from '../../infra/observability/metrics';
+import type { Metrics } from '../../ports/metrics';
+import type { CheckpointStore, EventStore } from '../../ports/event-store';
+import type { ReadStore } from '../../ports/read-store';
+import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { ReadStoreCheckpointStore } from './checkpoints';
+import { openEventStore } from './event-store';
+import { untilSignal } from './lifecycle';
+import { openReadStore } from './read-store';
+
+/** Distributed mode: each process of the engine as a CLI subcommand (see docker-compose.yml). */
+
+const relayCheckpointName = (config: Config): string => `relay:${config.kafkaTopicPrefix}`;
+
+/** Health, readiness and metrics for a process without an API of its own. */
+export const opsServer = async (
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  ready: () => Promise<boolean>,
+  /** the routes a process serves besides health and metrics (the saga runner's dead letters) */
+  api: { readonly v1: readonly Router[]; readonly document: unknown } = { v1: [], document: {} },
+): Promise<RunningServer> => {
+  const app = createHttpApp({
+    logger,
+    metrics,
+    apiKeys: config.apiKeys,
+    bodyLimit: config.bodyLimit,
+    v1: api.v1,
+    openApi: () => api.document,
+    ready,
+  });
+  const running = await listen(app, config.host, config.port);
+  logger.info({ url: `http://${config.host}:${running.port}` }, 'health and metrics listening');
+  return running;
+};
+
+/** SQLite keeps checkpoints next to the events; EventStoreDB deployments keep them in the read store. */
+const checkpointsFor = async (
+  store: EventStore,
+  config: Config,
+  logger: Logger,
+): Promise<{ checkpoints: CheckpointStore; close: () => Promise<void> }> => {
+  if (store instanceof SqliteEventStore)
+    return { checkpoints: store.checkpointStore(), close: () => Promise.resolve() };
+  const readStore = await openReadStore(config, logger);
+  return { checkpoints: new ReadStoreCheckpointStore(readStore), close: () => readStore.close() };
+};
+
+const kafkaFor = (config: Config): Kafka => {
+  if (config.kafkaBrokers.length === 0) throw new Error('KAFKA_BROKERS is required for this process');
+  return kafkaClient({ brokers: config.kafkaBrokers }, 'commerce-engine');
+};
+
+export const runRelay = async (config: Config, logger: Logger): Promise<void> => {
+  const store = await openEventStore(config, logger);
+  const { checkpoints, close } = await checkpointsFor(store, config, logger);
+  const metrics = createMetrics();
+  const relay = await startRelay({
+    store,
+    checkpoints,
+    kafka: kafkaFor(config),
+    topicPrefix: config.kafkaTopicPrefix,
+    batchSize: config.projectionBatch,
+    logger,
+  });
+  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
+  logger.info({ after: relay.stats.startedAfter }, 'relay publishing the event store to Kafka');
+  const failed = relay.done.then(
+    () => undefined,
+    (error: unknown) => {
+      logger.error({ err: error }, 'relay failed');
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    },
+  );
+  await untilSignal(logger, async () => {
+    await relay.stop();
+    await failed;
+    await ops.close(1_000);
+    await close();
+    await store.close();
+  });
+};
+
+export const runProjector = async (config: Config, logger: Logger): Promise<void> => {
+  const readStore = await openReadStore(config, logger);
+  const bus = new KafkaBus({
+    kafka: kafkaFor(config),
+    topicPrefix: config.kafkaTopicPrefix,
+    clientId: 'commerce-projector',
+    logger,
+  });
+  const metrics = createMetrics();
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  const runner = new ProjectionRunner({
+    bus,
+    readStore,
+    logger,
+    projections: allProjections,
+    maxBatch: config.projectionBatch,
+    groupPrefix: `${config.kafkaTopicPrefix}projection`,
+  });
+  await runner.start();
+  // saga state per order, shown with the order detail; one stream per document, so it dedupes by stream revision
+  const sagaProjection = new OrderSagaProjector({
+    bus,
+    readStore,
+    logger,
+    group: `${config.kafkaTopicPrefix}projection:order_sagas`,
+  });
+  await sagaProjection.start();
+  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
+  logger.info({ projections: allProjections.map((p) => p.name) }, 'projector consuming');
+  await untilSignal(logger, async () => {
+    await sagaProjection.stop();
+    await runner.stop();
+    await bus.close();
+    await ops.close(1_000);
+    await readStore.close();
+  });
+};
+
+const kafkaEndOffsets = (kafka: Kafka, prefix: string): { endOffsets: EndOffsets; close: () => Promise<void> } => {
+  const admin = kafka.admin();
+  const connected = admin.connect();
+  const topics = new Topics(prefix);
+  return {
+    endOffsets: async () => {
+      await connected;
+      const out = new Map<string, number>();
+      for (const topic of topics.all) {
+        for (const p of await fetchTopicOffsets(admin, topic)) out.set(`${topic}/${p.partition}`, Number(p.high));
+      }
+      return out;
+    },
+    close: () => admin.disconnect(),
+  };
+};
+
+export const runReadApi = async (config: Config, logger: Logger): Promise<void> => {
+  const readStore: ReadStore = await openReadStore(config, logger);
+  const store = await openEventStore(config, logger);
+  const { checkpoints, close } = await checkpointsFor(store, config, logger);
+  const offsets = kafkaEndOffsets(kafkaFor(config), config.kafkaTopicPrefix);
+  const metrics = createMetrics();
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  const progress = new DistributedProgress({
+    readStore,
+    checkpoints,
+    relayCheckpoint: relayCheckpointName(config),
+    endOffsets: offsets.endOffsets,
+    projections: allProjections,
+  });
+  const document = openApiDocument('Commerce engine read API', readOperations, {
+    secured: config.apiKeys.length > 0,
+  });
+  let accepting = true;
+  const liveShutdown = new AbortController();
+  const app = createHttpApp({
+    logger,
+    metrics,
+    apiKeys: config.apiKeys,
+    bodyLimit: config.bodyLimit,
+    v1: [
+      readRoutes({
+        readStore,
+        progress,
+        eventStore: store,
+        projections: allProjections,
+        maxWaitMs: config.readWaitMs,
+        orderExtras: orderSagaExtras(readStore),
+      }),
+      liveRoutes({
+        ...pollingPositions(
+          progress,
+          allProjections.map((p) => p.name),
+        ),
+        signal: liveShutdown.signal,
+      }),
+    ],
+    root: [dashboardRouter()],
+    openApi: () => document,
+    ready: async () => {
+      if (!accepting) return false;
+      await readStore.count('checkpoints');
+      return true;
+    },
+  });
+  const running = await listen(app, config.host, config.port);
+  logger.info({ url: `http://${config.host}:${running.port}` }, 'read API listening');
+  await untilSignal(logger, async () => {
+    accepting = false;
+    liveShutdown.abort();
+    await running.close(config.shutdownGraceMs);
+    await offsets.close();
+    await close();
+    await store.close();
+    await readStore.close();
+  });
+};

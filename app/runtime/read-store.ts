@@ -1,0 +1,21 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config';
+import type { Logger } from '../../ports/logger';
+import type { ReadStore } from '../../ports/read-store';
+import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
+import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
+
+/** Picks the read store adapter from configuration (READ_STORE). */
+export const openReadStore = async (config: Config, logger: Logger): Promise<ReadStore> => {
+  switch (config.readStore) {
+    case 'sqlite':
+      if (config.readSqlitePath !== ':memory:') mkdirSync(dirname(config.readSqlitePath), { recursive: true });
+      logger.info({ path: config.readSqlitePath }, 'read store: SQLite');
+      return openSqliteReadStore({ path: config.readSqlitePath });
+    case 'mongodb':
+      if (config.mongodbUrl === undefined) throw new Error('MONGODB_URL is required for READ_STORE=mongodb');
+      logger.info({ database: config.mongodbDatabase }, 'read store: MongoDB');
+      return openMongoReadStore({ url: config.mongodbUrl, database: config.mongodbDatabase });
+  }
+};

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CommandHandler } from '../../commands/command-handler';
+import { loadSagaSettings } from '../../commands/sagas/config';
+import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { startSagaService } from '../../commands/sagas/service';
+import { simulatedProvider } from './payment-provider';
+import { EmbeddedBus } from '../../infra/bus/embedded-bus';
+import { liveSagaRetryers } from '../dead-letters/retryers';
+import { deadLetterApi } from '../dead-letters/routes';
+import { openApiDocument } from '../../http/openapi';
+import { KafkaBus } from '../../infra/kafka';
+import type { Config } from '../config';
+import type { Logger } from '../../ports/logger';
+import { createMetrics } from '../../infra/observability/metrics';
+import type { PaymentProvider } from '../../ports/payment-provider';
+import { systemClock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
+import type { MessageBus } from '../../ports/message-bus';
+import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
+import { openEventStore } from './event-store';
+import { untilSignal } from './lifecycle';
+import { opsServer } from './processes';
+
+/** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
+export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
+
+/** The bus by configuration: Kafka consumer group `<prefix>saga-runner`, or the SQLite store's global log. */
+export const defaultBusFactory: BusFactory = (config, store, logger) => {
+  if (config.bus === 'kafka') {
+    return Promise.resolve(
+      new KafkaBus({
+        brokers: config.kafkaBrokers,
+        topicPrefix: config.kafkaTopicPrefix,
+        clientId: 'commerce-saga-runner',
+        logger,
+      }),
+    );
+  }
+  if (!(store instanceof SqliteEventStore)) {
+    return Promise.reject(new Error('BUS=embedded needs EVENT_STORE=sqlite (its checkpoints live in the store)'));
+  }
+  return Promise.resolve(new EmbeddedBus(store, store.checkpointStore()));
+};
+
+export interface SagaRunnerProcessOptions {
+  /** the bus factory: the marked place to plug Kafka in */
+  readonly bus?: BusFactory;
+  readonly provider?: PaymentProvider;
+}
+
+/**
+ * `commerce saga-runner`: the saga runner and its scheduler as their own process (distributed mode). Saga state
+ * lives in the event store; timers, the dispatch log and dead letters in SQLite files under DATA_DIR
+ * (SAGA_DB_PATH, DEAD_LETTER_DB_PATH), so each runner instance needs its own persistent disk.
+ */
+export const runSagaRunner = async (
+  config: Config,
+  logger: Logger,
+  options: SagaRunnerProcessOptions = {},
+): Promise<void> => {
+  const settings = loadSagaSettings(process.env, {
+    dataDir: config.dataDir,
+    inMemory: config.sqlitePath === ':memory:',
+  });
+  for (const path of [settings.statePath, settings.deadLetterPath]) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  }
+  const store = await openEventStore(config, logger);
+  let bus: MessageBus;
+  try {
+    bus = await (options.bus ?? defaultBusFactory)(config, store, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const metrics = createMetrics();
+  const state = openSqliteSagaStateStore(settings.statePath);
+  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, systemClock);
+  const sagas = await startSagaService({
+    bus,
+    store,
+    handler: new CommandHandler({ store, clock: systemClock, metrics, retries: config.commandRetries }),
+    clock: systemClock,
+    logger,
+    settings,
+    state,
+    deadLetters,
+    provider: options.provider ?? simulatedProvider(settings),
+    ...(config.bus === 'kafka' ? { group: `${config.kafkaTopicPrefix}saga-runner` } : {}),
+    registry: metrics.registry,
+  });
+  logger.info(
+    { bus: config.bus, eventStore: config.eventStore, paymentTimeoutMs: settings.paymentTimeoutMs },
+    'saga runner started',
+  );
+  // health and metrics; the listening server also keeps the process alive (the scheduler's timer is unref'd)
+  // dead letters live in this process's SQLite file, and only its runner can retry them: it serves /v1/dead-letters
+  const deadLetterPart = deadLetterApi({ deadLetters, retryers: liveSagaRetryers(() => sagas.runner) });
+  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true), {
+    v1: [deadLetterPart.router],
+    document: openApiDocument('Commerce engine saga runner API', deadLetterPart.operations, {
+      secured: config.apiKeys.length > 0,
+    }),
+  });
+  await untilSignal(logger, async () => {
+    await ops.close(1_000);
+    await sagas.stop(config.shutdownGraceMs);
+    await bus.close();
+    await store.close();
+    state.close();
+    deadLetters.close();
+  });
+};

@@ -1,0 +1,15 @@
+/** What an API key may do; `admin` grants every scope. Keys come from configuration (`API_KEYS`). */
+export type Scope = 'orders:write' | 'refunds:write' | 'inventory:write' | 'read' | 'metrics' | 'admin';
+export const scopes: readonly Scope[] = [
+  'orders:write',
+  'refunds:write',
+  'inventory:write',
+  'read',
+  'metrics',
+  'admin',
+];
+
+export interface ApiKey {
+  readonly key: string;
+  readonly scopes: ReadonlySet<Scope>;
+}

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CommandHandler } from '../../commands/command-handler';
+import { commandHandlerFor } from '../runtime/command-side';
 import { SagaConfigError, loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import {
   DeadLetterError,
@@ -193,7 +193,7 @@ export const runDlq = async (
         });
         const runner = retryRunner({
           store,
-          handler: new CommandHandler({ store, clock, retries: config.commandRetries }),
+          handler: commandHandlerFor(store, clock, undefined, config),
           clock,
           logger,
           settings,

@@ -10,13 +10,13 @@ import {
 } from '../../commands/sagas/dead-letters';
 import type { SagaRunner } from '../../commands/sagas/runner';
 import { requestContext, requireScope } from '../../http/middleware';
-import type { OperationSpec } from '../../http/openapi';
 import { problem } from '../../http/problem';
 import { decodeOr400 } from '../../http/validate';
 import type { ReadStore } from '../../ports/read-store';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { DeadLetterId, ListDeadLettersQuery, deadLetterOperations } from './openapi';
 import { liveSagaRetryers, projectionRetryers } from './retryers';
+import type { ApiPart } from '../runtime/http-server';
 
 export interface DeadLetterRouteDeps {
   readonly deadLetters: DeadLetterStore;
@@ -98,7 +98,7 @@ export const deadLetterRoutes = ({ deadLetters, retryers }: DeadLetterRouteDeps)
 };
 
 /** The routes with their documentation, as the engine's processes register their parts. */
-export const deadLetterApi = (deps: DeadLetterRouteDeps): { router: Router; operations: readonly OperationSpec[] } => ({
+export const deadLetterApi = (deps: DeadLetterRouteDeps): ApiPart => ({
   router: deadLetterRoutes(deps),
   operations: deadLetterOperations,
 });
@@ -108,7 +108,7 @@ export const embeddedDeadLetterApi = (
   deadLetters: DeadLetterStore,
   runner: () => SagaRunner | undefined,
   readStore: ReadStore,
-): { router: Router; operations: readonly OperationSpec[] } =>
+): ApiPart =>
   deadLetterApi({
     deadLetters,
     retryers: combineRetryers(

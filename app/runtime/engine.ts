@@ -1,10 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Router } from 'express';
-import { commandRoutes } from '../../commands/api/routes';
-import { commandOperations } from '../../commands/api/openapi';
-import { CommandHandler } from '../../commands/command-handler';
-import { cataloguePrices } from '../../commands/place-order';
 import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import type { RunnerHooks } from '../../commands/sagas/hooks';
 import type { SagaRunnerOptions } from '../../commands/sagas/runner';
@@ -24,8 +19,6 @@ import { readRoutes } from '../../read-api/routes';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import { embeddedDeadLetterApi } from '../dead-letters/routes';
 import type { Config } from '../config';
-import { createHttpApp, listen, type RunningServer } from '../../http/app';
-import { openApiDocument, type OperationSpec } from '../../http/openapi';
 import type { Logger } from '../../ports/logger';
 import { createMetrics } from '../../infra/observability/metrics';
 import type { Metrics } from '../../ports/metrics';
@@ -34,8 +27,10 @@ import type { EventStore } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
-import { type DeadLetterStore } from '../../ports/dead-letters';
+import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { startHttpServer } from './http-server';
+import { commandApi, commandHandlerFor } from './command-side';
 import { openReadStore } from './read-store';
 
 const EMBEDDED_LINGER_MS = 10;
@@ -121,8 +116,7 @@ export const startEmbeddedEngine = async (
   const sagaProjection = new OrderSagaProjector({ bus, readStore, logger, deadLetters });
   await sagaProjection.start();
 
-  let accepting = true;
-  const handler = new CommandHandler({ store, clock, metrics, retries: config.commandRetries });
+  const handler = commandHandlerFor(store, clock, metrics, config);
   let sagas: SagaService | undefined;
   if (sagaOptions !== undefined) {
     sagas = await startSagaService({
@@ -147,45 +141,36 @@ export const startEmbeddedEngine = async (
   };
   // live streams must end before the HTTP server drains, or they hold the close for the whole grace period
   const liveShutdown = new AbortController();
-  const parts: { router: Router; operations: readonly OperationSpec[] }[] = [
-    { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
-    embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
-    { router: commandRoutes({ handler, priceLines: cataloguePrices(handler), clock }), operations: commandOperations },
-    {
-      router: readRoutes({
-        readStore,
-        progress,
-        eventStore: store,
-        projections: allProjections,
-        maxWaitMs: config.readWaitMs,
-        orderExtras: orderSagaExtras(readStore),
-      }),
-      operations: readOperations,
-    },
-  ];
-  const document = openApiDocument(
-    'Commerce engine API',
-    parts.flatMap((p) => p.operations),
-    { secured: config.apiKeys.length > 0 },
-  );
-  const app = createHttpApp({
+  const server = await startHttpServer({
+    config,
     logger,
     metrics,
-    apiKeys: config.apiKeys,
-    bodyLimit: config.bodyLimit,
-    v1: parts.map((p) => p.router),
+    title: 'Commerce engine API',
+    parts: [
+      { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
+      embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
+      commandApi(handler, clock),
+      {
+        router: readRoutes({
+          readStore,
+          progress,
+          eventStore: store,
+          projections: allProjections,
+          maxWaitMs: config.readWaitMs,
+          orderExtras: orderSagaExtras(readStore),
+        }),
+        operations: readOperations,
+      },
+    ],
     root: [dashboardRouter()],
-    openApi: () => document,
     ready: async () => {
-      if (!accepting) return false;
       await store.headPosition();
       return true;
     },
   });
-  const running: RunningServer = await listen(app, config.host, config.port);
   return {
-    url: `http://${config.host}:${running.port}`,
-    port: running.port,
+    url: server.url,
+    port: server.port,
     store,
     readStore,
     projections,
@@ -194,9 +179,8 @@ export const startEmbeddedEngine = async (
     sagaProjection,
     deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
-      accepting = false;
       liveShutdown.abort();
-      await running.close(graceMs);
+      await server.close(graceMs);
       // sagas before the stores close, so work in flight can finish within the grace period
       await sagas?.stop(graceMs);
       await projections.stop();

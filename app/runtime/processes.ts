@@ -1,4 +1,3 @@
-import type { Router } from 'express';
 import type { Kafka } from 'kafkajs';
 import { allProjections } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
@@ -11,46 +10,21 @@ import { liveRoutes, pollingPositions } from '../../read-api/live';
 import { orderSagaExtras } from '../../read-api/order-extras';
 import { readRoutes } from '../../read-api/routes';
 import type { Config } from '../config';
-import { createHttpApp, listen, type RunningServer } from '../../http/app';
-import { openApiDocument } from '../../http/openapi';
 import { KafkaBus, startRelay, Topics, fetchTopicOffsets, kafkaClient } from '../../infra/kafka';
 import type { Logger } from '../../ports/logger';
 import { createMetrics } from '../../infra/observability/metrics';
-import type { Metrics } from '../../ports/metrics';
 import type { CheckpointStore, EventStore } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { ReadStoreCheckpointStore } from './checkpoints';
 import { openEventStore } from './event-store';
+import { startHttpServer } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
 
 /** Distributed mode: each process of the engine as a CLI subcommand (see docker-compose.yml). */
 
 const relayCheckpointName = (config: Config): string => `relay:${config.kafkaTopicPrefix}`;
-
-/** Health, readiness and metrics for a process without an API of its own. */
-export const opsServer = async (
-  config: Config,
-  logger: Logger,
-  metrics: Metrics,
-  ready: () => Promise<boolean>,
-  /** the routes a process serves besides health and metrics (the saga runner's dead letters) */
-  api: { readonly v1: readonly Router[]; readonly document: unknown } = { v1: [], document: {} },
-): Promise<RunningServer> => {
-  const app = createHttpApp({
-    logger,
-    metrics,
-    apiKeys: config.apiKeys,
-    bodyLimit: config.bodyLimit,
-    v1: api.v1,
-    openApi: () => api.document,
-    ready,
-  });
-  const running = await listen(app, config.host, config.port);
-  logger.info({ url: `http://${config.host}:${running.port}` }, 'health and metrics listening');
-  return running;
-};
 
 /** SQLite keeps checkpoints next to the events; EventStoreDB deployments keep them in the read store. */
 const checkpointsFor = async (
@@ -81,8 +55,8 @@ export const runRelay = async (config: Config, logger: Logger): Promise<void> =>
     batchSize: config.projectionBatch,
     logger,
   });
-  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
-  logger.info({ after: relay.stats.startedAfter }, 'relay publishing the event store to Kafka');
+  const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine relay' });
+  logger.info({ after: relay.stats.startedAfter, url: ops.url }, 'relay publishing the event store to Kafka');
   const failed = relay.done.then(
     () => undefined,
     (error: unknown) => {
@@ -127,8 +101,8 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     group: `${config.kafkaTopicPrefix}projection:order_sagas`,
   });
   await sagaProjection.start();
-  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true));
-  logger.info({ projections: allProjections.map((p) => p.name) }, 'projector consuming');
+  const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine projector' });
+  logger.info({ projections: allProjections.map((p) => p.name), url: ops.url }, 'projector consuming');
   await untilSignal(logger, async () => {
     await sagaProjection.stop();
     await runner.stop();
@@ -169,47 +143,46 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
     endOffsets: offsets.endOffsets,
     projections: allProjections,
   });
-  const document = openApiDocument('Commerce engine read API', readOperations, {
-    secured: config.apiKeys.length > 0,
-  });
-  let accepting = true;
   const liveShutdown = new AbortController();
-  const app = createHttpApp({
+  const server = await startHttpServer({
+    config,
     logger,
     metrics,
-    apiKeys: config.apiKeys,
-    bodyLimit: config.bodyLimit,
-    v1: [
-      readRoutes({
-        readStore,
-        progress,
-        eventStore: store,
-        projections: allProjections,
-        maxWaitMs: config.readWaitMs,
-        orderExtras: orderSagaExtras(readStore),
-      }),
-      liveRoutes({
-        ...pollingPositions(
+    title: 'Commerce engine read API',
+    parts: [
+      {
+        router: readRoutes({
+          readStore,
           progress,
-          allProjections.map((p) => p.name),
-        ),
-        signal: liveShutdown.signal,
-      }),
+          eventStore: store,
+          projections: allProjections,
+          maxWaitMs: config.readWaitMs,
+          orderExtras: orderSagaExtras(readStore),
+        }),
+        operations: readOperations,
+      },
+      {
+        router: liveRoutes({
+          ...pollingPositions(
+            progress,
+            allProjections.map((p) => p.name),
+          ),
+          signal: liveShutdown.signal,
+        }),
+        operations: [],
+      },
     ],
     root: [dashboardRouter()],
-    openApi: () => document,
     ready: async () => {
-      if (!accepting) return false;
       await readStore.count('checkpoints');
       return true;
     },
   });
-  const running = await listen(app, config.host, config.port);
-  logger.info({ url: `http://${config.host}:${running.port}` }, 'read API listening');
+  logger.info({ url: server.url }, 'read API listening');
   await untilSignal(logger, async () => {
-    accepting = false;
+    // live streams end first, or they hold the close for the whole grace period
     liveShutdown.abort();
-    await running.close(config.shutdownGraceMs);
+    await server.close(config.shutdownGraceMs);
     await offsets.close();
     await close();
     await store.close();

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CommandHandler } from '../../commands/command-handler';
 import { loadSagaSettings } from '../../commands/sagas/config';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { startSagaService } from '../../commands/sagas/service';
@@ -8,7 +7,6 @@ import { simulatedProvider } from './payment-provider';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import { liveSagaRetryers } from '../dead-letters/retryers';
 import { deadLetterApi } from '../dead-letters/routes';
-import { openApiDocument } from '../../http/openapi';
 import { KafkaBus } from '../../infra/kafka';
 import type { Config } from '../config';
 import type { Logger } from '../../ports/logger';
@@ -21,7 +19,8 @@ import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
-import { opsServer } from './processes';
+import { startHttpServer } from './http-server';
+import { commandHandlerFor } from './command-side';
 
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
@@ -81,7 +80,7 @@ export const runSagaRunner = async (
   const sagas = await startSagaService({
     bus,
     store,
-    handler: new CommandHandler({ store, clock: systemClock, metrics, retries: config.commandRetries }),
+    handler: commandHandlerFor(store, systemClock, metrics, config),
     clock: systemClock,
     logger,
     settings,
@@ -97,13 +96,14 @@ export const runSagaRunner = async (
   );
   // health and metrics; the listening server also keeps the process alive (the scheduler's timer is unref'd)
   // dead letters live in this process's SQLite file, and only its runner can retry them: it serves /v1/dead-letters
-  const deadLetterPart = deadLetterApi({ deadLetters, retryers: liveSagaRetryers(() => sagas.runner) });
-  const ops = await opsServer(config, logger, metrics, () => Promise.resolve(true), {
-    v1: [deadLetterPart.router],
-    document: openApiDocument('Commerce engine saga runner API', deadLetterPart.operations, {
-      secured: config.apiKeys.length > 0,
-    }),
+  const ops = await startHttpServer({
+    config,
+    logger,
+    metrics,
+    title: 'Commerce engine saga runner API',
+    parts: [deadLetterApi({ deadLetters, retryers: liveSagaRetryers(() => sagas.runner) })],
   });
+  logger.info({ url: ops.url }, 'health, metrics and dead letters listening');
   await untilSignal(logger, async () => {
     await ops.close(1_000);
     await sagas.stop(config.shutdownGraceMs);

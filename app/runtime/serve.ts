@@ -6,12 +6,6 @@ import { untilSignal } from './lifecycle';
 /** `commerce serve`: the whole engine in one process until SIGTERM/SIGINT. */
 export const runServe = async (config: Config, logger: Logger): Promise<void> => {
   const engine = await startEmbeddedEngine(config, logger);
-  if (config.apiKeys.length === 0) {
-    logger.warn(
-      { host: config.host },
-      'NO API KEYS CONFIGURED: the API is open to anyone who can reach this address (allowed only on loopback). Set API_KEYS to secure it.',
-    );
-  }
   logger.info(
     { url: engine.url, data: config.dataDir },
     'commerce engine listening (embedded: command API, projections, read API)',

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { commandHandlerFor } from '../runtime/command-side';
+import { commandHandlerFor } from '../runtime/api-parts';
 import { SagaConfigError, loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import {
   DeadLetterError,

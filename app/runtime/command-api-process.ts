@@ -4,7 +4,7 @@ import { createMetrics } from '../../infra/observability/metrics';
 import { systemClock } from '../../ports/clock';
 import { openEventStore } from './event-store';
 import { startHttpServer } from './http-server';
-import { commandApi, commandHandlerFor } from './command-side';
+import { commandApi, commandHandlerFor } from './api-parts';
 import { untilSignal } from './lifecycle';
 
 /** Runs the command API until SIGTERM/SIGINT, then drains in-flight requests and closes the store. */

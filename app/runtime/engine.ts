@@ -10,12 +10,9 @@ import { allProjections } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
 import { OrderSagaProjector } from '../../projections/sagas/worker';
-import { readOperations } from '../../read-api/openapi';
 import type { ProjectionProgress } from '../../read-api/progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, runnerPositions } from '../../read-api/live';
-import { orderSagaExtras } from '../../read-api/order-extras';
-import { readRoutes } from '../../read-api/routes';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import { embeddedDeadLetterApi } from '../dead-letters/routes';
 import type { Config } from '../config';
@@ -30,7 +27,7 @@ import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { startHttpServer } from './http-server';
-import { commandApi, commandHandlerFor } from './command-side';
+import { commandApi, commandHandlerFor, readApi } from './api-parts';
 import { openReadStore } from './read-store';
 
 const EMBEDDED_LINGER_MS = 10;
@@ -150,17 +147,7 @@ export const startEmbeddedEngine = async (
       { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
       embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
       commandApi(handler, clock),
-      {
-        router: readRoutes({
-          readStore,
-          progress,
-          eventStore: store,
-          projections: allProjections,
-          maxWaitMs: config.readWaitMs,
-          orderExtras: orderSagaExtras(readStore),
-        }),
-        operations: readOperations,
-      },
+      readApi(readStore, store, progress, config),
     ],
     root: [dashboardRouter()],
     ready: async () => {

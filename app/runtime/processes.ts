@@ -4,11 +4,8 @@ import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
 import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
-import { readOperations } from '../../read-api/openapi';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, pollingPositions } from '../../read-api/live';
-import { orderSagaExtras } from '../../read-api/order-extras';
-import { readRoutes } from '../../read-api/routes';
 import type { Config } from '../config';
 import { KafkaBus, startRelay, Topics, fetchTopicOffsets, kafkaClient } from '../../infra/kafka';
 import type { Logger } from '../../ports/logger';
@@ -18,6 +15,7 @@ import type { ReadStore } from '../../ports/read-store';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { ReadStoreCheckpointStore } from './checkpoints';
 import { openEventStore } from './event-store';
+import { readApi } from './api-parts';
 import { startHttpServer } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
@@ -150,17 +148,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
     metrics,
     title: 'Commerce engine read API',
     parts: [
-      {
-        router: readRoutes({
-          readStore,
-          progress,
-          eventStore: store,
-          projections: allProjections,
-          maxWaitMs: config.readWaitMs,
-          orderExtras: orderSagaExtras(readStore),
-        }),
-        operations: readOperations,
-      },
+      readApi(readStore, store, progress, config),
       {
         router: liveRoutes({
           ...pollingPositions(

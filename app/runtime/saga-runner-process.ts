@@ -20,7 +20,7 @@ import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter
 import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
 import { startHttpServer } from './http-server';
-import { commandHandlerFor } from './command-side';
+import { commandHandlerFor } from './api-parts';
 
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;

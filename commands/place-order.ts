@@ -10,7 +10,7 @@ import {
   type Sku,
   type Timestamp,
 } from '../domain/shared';
-import { inventoryAggregate, orderAggregate } from './aggregates';
+import { inventoryCentre, orderCentre } from '../domain/centres';
 import type { CommandContext, CommandError, CommandHandler, Handled } from './command-handler';
 
 export interface OrderLineRequest {
@@ -30,7 +30,7 @@ export type PriceLines = (
 export const cataloguePrices =
   (handler: CommandHandler): PriceLines =>
   async (lines) => {
-    const entries = await Promise.all(lines.map((line) => handler.load(inventoryAggregate, skuStreamId(line.sku))));
+    const entries = await Promise.all(lines.map((line) => handler.load(inventoryCentre, skuStreamId(line.sku))));
     const priced: PlaceOrderLine[] = [];
     for (const [i, line] of lines.entries()) {
       const state = entries[i]?.state;
@@ -81,7 +81,7 @@ export const placeOrder = async (
     at: request.at,
   });
   if (E.isLeft(command)) return invalid(fieldErrors(command.left));
-  return deps.handler.handle(orderAggregate, command.right, context);
+  return deps.handler.handle(orderCentre, command.right, context);
 };
 
 const invalid = (errors: readonly FieldError[]): E.Either<InvalidOrder, never> =>

@@ -1,8 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
-import { inventoryEvents } from '../domain/inventory';
-import { orderEvents } from '../domain/order';
-import { paymentEvents } from '../domain/payment';
+import { centres, domainEventTypesOf, inventoryCentre, orderCentre, paymentCentre } from '../domain/centres';
 import type { EventRegistry } from '../domain/shared';
 import type { RecordedEvent } from '../ports/event-store';
 import type { DomainEvent, ProjectedEvent } from './projection';
@@ -10,7 +8,7 @@ import type { DomainEvent, ProjectedEvent } from './projection';
 type Decoder = Pick<EventRegistry<DomainEvent>, 'handles' | 'decode'>;
 
 /** Only the decoding half: a registry's `encode` accepts just its own centre's events. */
-const decoders: readonly Decoder[] = [orderEvents, inventoryEvents, paymentEvents];
+const decoders: readonly Decoder[] = centres.map((centre) => centre.events);
 
 /**
  * A stored event as projection input, or why it is not one: a type no centre registers (saga bookkeeping,
@@ -31,21 +29,17 @@ export const decodeDomainEvent = (recorded: RecordedEvent): E.Either<string, Pro
   );
 };
 
-const typesOf = <Type extends string>(registry: { readonly readableTypes: ReadonlyMap<string, Type> }): Type[] => [
-  ...new Set(registry.readableTypes.values()),
-];
-
 /** Every domain event type of each centre. */
-export const orderEventTypes = typesOf(orderEvents);
-export const inventoryEventTypes = typesOf(inventoryEvents);
-export const paymentEventTypes = typesOf(paymentEvents);
+export const orderEventTypes = domainEventTypesOf(orderCentre);
+export const inventoryEventTypes = domainEventTypesOf(inventoryCentre);
+export const paymentEventTypes = domainEventTypesOf(paymentCentre);
 
 /** The stored type names (every version the registries read) of these domain event types. */
 export const storedTypesOf = (types: readonly DomainEvent['type'][]): ReadonlySet<string> => {
   const wanted = new Set<string>(types);
   const stored = new Set<string>();
-  for (const registry of [orderEvents, inventoryEvents, paymentEvents]) {
-    for (const [storedType, type] of registry.readableTypes) if (wanted.has(type)) stored.add(storedType);
+  for (const { events } of centres) {
+    for (const [storedType, type] of events.readableTypes) if (wanted.has(type)) stored.add(storedType);
   }
   return stored;
 };

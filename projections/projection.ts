@@ -1,10 +1,8 @@
-import type { InventoryEvent } from '../domain/inventory';
-import type { OrderEvent } from '../domain/order';
-import type { PaymentEvent } from '../domain/payment';
+import type { DomainEvent } from '../domain/centres';
 import type { EventMetadata } from '../ports/event-store';
 
-/** Every domain event a projection may see. */
-export type DomainEvent = OrderEvent | InventoryEvent | PaymentEvent;
+/** Every domain event a projection may see: the centres' (domain/centres.ts). */
+export type { DomainEvent };
 
 /** A decoded event with where it sits in the store. */
 export interface ProjectedEvent {

@@ -8,7 +8,7 @@ import { problem, validationProblem } from '../../http/problem';
 import { requestContext, requireScope } from '../../http/middleware';
 import { deterministicId, newId } from '../../ports/ids';
 import type { Clock } from '../../ports/clock';
-import { inventoryAggregate, orderAggregate } from '../aggregates';
+import { inventoryCentre, orderCentre } from '../../domain/centres';
 import type { CommandContext, CommandHandler, Handled } from '../command-handler';
 import { placeOrder, type PlaceOrderError, type PriceLines } from '../place-order';
 import { requestFingerprint } from './request-fingerprint';
@@ -110,7 +110,7 @@ export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): R
   const now = (): Timestamp => timestamp(clock.now().toISOString());
 
   const inventory = async (command: InventoryCommand, context: CommandContext) =>
-    unwrap(await handler.handle(inventoryAggregate, command, context));
+    unwrap(await handler.handle(inventoryCentre, command, context));
 
   router.put('/skus/:sku', requireScope('inventory:write'), async (req, res) => {
     const sku = param(Sku, req, 'sku');
@@ -162,7 +162,7 @@ export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): R
     const body = decodeOr400(CancelBody, req.body);
     const result = unwrap(
       await handler.handle(
-        orderAggregate,
+        orderCentre,
         { type: 'CancelOrder', orderId, reason: body.reason, at: now() },
         commandContext(req, res),
       ),
@@ -174,7 +174,7 @@ export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): R
     const orderId = param(OrderId, req, 'orderId');
     decodeOr400(ShipBody, req.body ?? {});
     const result = unwrap(
-      await handler.handle(orderAggregate, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)),
+      await handler.handle(orderCentre, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)),
     );
     res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
   });
@@ -198,7 +198,7 @@ export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): R
       },
       'refund',
     );
-    const result = unwrap(await handler.handle(orderAggregate, command, context));
+    const result = unwrap(await handler.handle(orderCentre, command, context));
     res.status(202).json({ orderId, refundId, status: orderStatus(result.state), position: result.position });
   });
 

@@ -5,7 +5,7 @@ import type { Money, OrderId, Timestamp } from '../../domain/shared';
 import type { EventStore } from '../../ports/event-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { resolvePayment } from './resolve-payment';
-import { inventoryAggregate, orderAggregate, paymentAggregate } from '../aggregates';
+import { inventoryCentre, orderCentre, paymentCentre } from '../../domain/centres';
 import type { AggregateType, CommandContext, CommandHandler, Handled } from '../command-handler';
 import { KeyedQueue } from './concurrency';
 
@@ -83,9 +83,9 @@ export class SagaDispatcher {
   async send(outgoing: OutgoingCommand, context: CommandContext): Promise<SendOutcome> {
     switch (outgoing.target) {
       case 'order':
-        return this.handle(orderAggregate, outgoing.command, context).then((r) => r.outcome);
+        return this.handle(orderCentre, outgoing.command, context).then((r) => r.outcome);
       case 'inventory':
-        return this.handle(inventoryAggregate, outgoing.command, context).then((r) => r.outcome);
+        return this.handle(inventoryCentre, outgoing.command, context).then((r) => r.outcome);
       case 'payment':
         return this.payment(outgoing.commandId, outgoing.command, context);
     }
@@ -118,7 +118,7 @@ export class SagaDispatcher {
       // handled before (a re-send after a crash): its outcome is recorded, the provider is not asked again
       if ((await this.options.store.findCommand(commandId)) !== undefined) return { kind: 'accepted' };
     }
-    const loaded = await handler.load(paymentAggregate, paymentStreamId(command.orderId));
+    const loaded = await handler.load(paymentCentre, paymentStreamId(command.orderId));
     const resolved = await resolvePayment(provider, { commandId, command }, loaded.state);
     switch (resolved.kind) {
       case 'rejected':
@@ -135,7 +135,7 @@ export class SagaDispatcher {
     command: PaymentCommand,
     context: CommandContext,
   ): Promise<SendOutcome> {
-    const { outcome, handled } = await this.handle(paymentAggregate, command, context);
+    const { outcome, handled } = await this.handle(paymentCentre, command, context);
     if (outcome.kind === 'rejected') {
       // an approval the payment centre refused (e.g. the payment was voided while a slow provider answered)
       // holds the customer's money at the provider: release it there

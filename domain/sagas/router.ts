@@ -1,11 +1,9 @@
 import { absurd } from '../shared';
-import type { OrderEvent } from '../order';
-import type { InventoryEvent } from '../inventory';
-import type { PaymentEvent } from '../payment';
+import type { DomainEvent } from '../centres';
 import { fulfilmentSagaId, type FulfilmentInput } from './fulfilment';
 import { refundSagaId, type RefundInput } from './refund';
 
-export type DomainEvent = OrderEvent | InventoryEvent | PaymentEvent;
+export type { DomainEvent };
 
 export type SagaName = 'fulfilment' | 'refund';
 

@@ -1,19 +1,19 @@
 import { KafkaJSProtocolError, type Admin, type ITopicConfig, type SeekEntry } from 'kafkajs';
+import { centres as domainCentres } from '../../domain/centres';
 
 /**
- * One Kafka topic per centre. Events are routed by their stream id's prefix; a stream keeps one topic for life, so
- * (with the stream id as message key) all of an aggregate's events land in one partition, in order.
+ * One Kafka topic per centre (domain/centres.ts), plus `sagas` for the saga streams and `other` for anything else.
+ * Events are routed by their stream id's prefix; a stream keeps one topic for life, so (with the stream id as
+ * message key) all of an aggregate's events land in one partition, in order.
  */
-export type Centre = 'orders' | 'inventory' | 'payments' | 'sagas' | 'other';
+export type Centre = string;
 
-export const centres: readonly Centre[] = ['orders', 'inventory', 'payments', 'sagas', 'other'];
-
-const streamPrefixes: readonly (readonly [prefix: string, centre: Centre])[] = [
-  ['order-', 'orders'],
-  ['sku-', 'inventory'],
-  ['payment-', 'payments'],
+const streamPrefixes: readonly (readonly [prefix: string, topic: Centre])[] = [
+  ...domainCentres.map((centre) => [centre.streamPrefix, centre.topic] as const),
   ['saga-', 'sagas'],
 ];
+
+export const centres: readonly Centre[] = [...streamPrefixes.map(([, topic]) => topic), 'other'];
 
 export const centreOfStream = (streamId: string): Centre =>
   streamPrefixes.find(([prefix]) => streamId.startsWith(prefix))?.[1] ?? 'other';
@@ -23,28 +23,25 @@ const legalTopicName = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Topic names under one prefix (e.g. `tenant-a.` or a random per-test prefix); `''` gives plain `orders` etc. */
 export class Topics {
-  readonly byCentre: Readonly<Record<Centre, string>>;
   readonly all: readonly string[];
 
   constructor(readonly prefix = '') {
     if (prefix !== '' && !legalTopicName.test(prefix)) {
       throw new RangeError(`topic prefix "${prefix}" may only contain letters, digits, ".", "_" and "-"`);
     }
-    this.byCentre = {
-      orders: `${prefix}orders`,
-      inventory: `${prefix}inventory`,
-      payments: `${prefix}payments`,
-      sagas: `${prefix}sagas`,
-      other: `${prefix}other`,
-    };
-    this.all = centres.map((centre) => this.byCentre[centre]);
+    this.all = centres.map((centre) => this.forCentre(centre));
     for (const topic of this.all) {
       if (!legalTopicName.test(topic)) throw new RangeError(`topic name "${topic}" is too long for Kafka`);
     }
   }
 
+  /** the topic of a centre under this prefix (`orders` → `<prefix>orders`) */
+  forCentre(centre: Centre): string {
+    return `${this.prefix}${centre}`;
+  }
+
   forStream(streamId: string): string {
-    return this.byCentre[centreOfStream(streamId)];
+    return this.forCentre(centreOfStream(streamId));
   }
 }
 

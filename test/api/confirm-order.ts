@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { orderAggregate, paymentAggregate } from '../../commands/aggregates';
+import { orderCentre, paymentCentre } from '../../domain/centres';
 import { CommandHandler } from '../../commands/command-handler';
 import { currency, money, orderId, timestamp } from '../../domain/shared';
 import type { TestApi } from '../api-spec';
@@ -14,7 +14,7 @@ export const confirmOrder = async (api: TestApi, id: string, paid: number): Prom
   const amount = money(paid, currency('EUR'));
   const context = (step: string) => ({ commandId: `${step}-${id}`, causationId: `${step}-${id}`, correlationId: id });
   const authorized = await handler.handle(
-    paymentAggregate,
+    paymentCentre,
     {
       type: 'AuthorizePayment',
       orderId: orderId(id),
@@ -27,13 +27,13 @@ export const confirmOrder = async (api: TestApi, id: string, paid: number): Prom
   );
   if (E.isLeft(authorized)) throw new Error(`authorize failed: ${authorized.left.message}`);
   const confirmed = await handler.handle(
-    orderAggregate,
+    orderCentre,
     { type: 'ConfirmOrder', orderId: orderId(id), paid: amount, at },
     context('confirm'),
   );
   if (E.isLeft(confirmed)) throw new Error(`confirm failed: ${confirmed.left.message}`);
   const captured = await handler.handle(
-    paymentAggregate,
+    paymentCentre,
     { type: 'CapturePayment', orderId: orderId(id), amount, at },
     context('capture'),
   );

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/Either';
-import { inventoryAggregate } from '../../commands/aggregates';
+import { inventoryCentre } from '../../domain/centres';
 import { CommandHandler } from '../../commands/command-handler';
 import { cataloguePrices, placeOrder, type OrderLineRequest, type PlaceOrderError } from '../../commands/place-order';
 import type { OrderEvent } from '../../domain/order';
@@ -36,7 +36,7 @@ const placing = () => {
       const handler = open();
       for (const entry of catalogue) {
         const defined = await handler.handle(
-          inventoryAggregate,
+          inventoryCentre,
           {
             type: 'DefineSku',
             sku: sku(entry.sku),

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inventoryAggregate, orderAggregate } from '../../commands/aggregates';
+import { inventoryCentre, orderCentre } from '../../domain/centres';
 import { CommandHandler, type CommandContext } from '../../commands/command-handler';
 import { loadSagaSettings } from '../../commands/sagas/config';
 import { openSqliteSagaStateStore, type SqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
@@ -108,12 +108,12 @@ export class SagaWorld {
   }
 
   async inventory(command: InventoryCommand, commandId = `test:${JSON.stringify(command)}`): Promise<void> {
-    const result = await this.handler.handle(inventoryAggregate, command, this.context(commandId));
+    const result = await this.handler.handle(inventoryCentre, command, this.context(commandId));
     if (E.isLeft(result)) throw new Error(result.left.message);
   }
 
   async order(command: OrderCommand, commandId = `test:${command.type}:${command.orderId}`): Promise<void> {
-    const result = await this.handler.handle(orderAggregate, command, this.context(commandId));
+    const result = await this.handler.handle(orderCentre, command, this.context(commandId));
     if (E.isLeft(result)) throw new Error(result.left.message);
   }
 

@@ -331,7 +331,7 @@ describe('the Kafka message bus', () => {
         const message = encodeEvent(good);
         await within(
           producer.send({
-            topic: topics.byCentre.orders,
+            topic: topics.forCentre('orders'),
             acks: -1,
             messages: [{ ...message, value: JSON.stringify({ ...good, revision: 'seven' }) }],
           }),

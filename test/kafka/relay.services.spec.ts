@@ -115,7 +115,7 @@ describe('the Kafka relay', () => {
         ).to.not.equal(undefined);
         if (stored === undefined) continue;
         expect(message.event, 'decoded message').to.deep.equal(stored);
-        expect(message.topic).to.equal(topics.byCentre[centreOfStream(stored.streamId)]);
+        expect(message.topic).to.equal(topics.forStream(stored.streamId));
         expect(message.key).to.equal(stored.streamId);
         expect(message.partition).to.equal(partitionForKey(stored.streamId, 6));
         expect(message.headers).to.deep.equal({ [eventTypeHeader]: stored.type });
@@ -264,7 +264,7 @@ describe('the Kafka relay', () => {
           acks: -1,
           topicMessages: [
             {
-              topic: topics.byCentre.orders,
+              topic: topics.forCentre('orders'),
               messages: reached.map((event) => ({ ...encode(event), partition: partitionForKey(event.streamId, 6) })),
             },
           ],

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as fc from 'fast-check';
-import { inventoryAggregate, orderAggregate, paymentAggregate } from '../../commands/aggregates';
+import { inventoryCentre, orderCentre, paymentCentre } from '../../domain/centres';
 import { CommandHandler } from '../../commands/command-handler';
 import { skuStreamId, type InventoryState } from '../../domain/inventory';
 import { orderStreamId, type OrderState } from '../../domain/order';
@@ -247,8 +247,8 @@ describe('the read models after random lives of orders through the engine', func
   const read = (path: string) => api.read(path);
 
   const checkOrder = async (handler: CommandHandler, id: string): Promise<void> => {
-    const order = (await handler.load(orderAggregate, orderStreamId(orderId(id)))).state;
-    const payment = paymentFacts((await handler.load(paymentAggregate, paymentStreamId(orderId(id)))).state);
+    const order = (await handler.load(orderCentre, orderStreamId(orderId(id)))).state;
+    const payment = paymentFacts((await handler.load(paymentCentre, paymentStreamId(orderId(id)))).state);
     const doc = await read(`/v1/orders/${id}`);
     const where = `order ${id}: ${JSON.stringify(doc)}`;
     expect(doc.status, where).to.equal(order.status);
@@ -285,7 +285,7 @@ describe('the read models after random lives of orders through the engine', func
   };
 
   const checkSku = async (handler: CommandHandler, name: string): Promise<void> => {
-    const levels = levelsOf((await handler.load(inventoryAggregate, skuStreamId(sku(name)))).state);
+    const levels = levelsOf((await handler.load(inventoryCentre, skuStreamId(sku(name)))).state);
     const doc = await read(`/v1/skus/${name}`);
     expect(doc, `sku ${name}`).to.include(levels);
   };
@@ -294,8 +294,8 @@ describe('the read models after random lives of orders through the engine', func
   const checkSales = async (handler: CommandHandler): Promise<void> => {
     const expected = { revenue: 0, refunds: 0, refundCount: 0, placed: 0, confirmed: 0, cancelled: 0 };
     for (const id of placedOrders) {
-      const order = (await handler.load(orderAggregate, orderStreamId(orderId(id)))).state;
-      const payment = paymentFacts((await handler.load(paymentAggregate, paymentStreamId(orderId(id)))).state);
+      const order = (await handler.load(orderCentre, orderStreamId(orderId(id)))).state;
+      const payment = paymentFacts((await handler.load(paymentCentre, paymentStreamId(orderId(id)))).state);
       expected.revenue += payment.captured;
       expected.refunds += payment.refunded;
       expected.refundCount += payment.payouts;

@@ -37,3 +37,45 @@ export interface Projection<Doc> {
 /** Collection holding a projection's documents for one version (blue/green rebuilds write a new one). */
 export const collectionName = (projection: { readonly name: string; readonly version: number }): string =>
   `${projection.name}_v${projection.version}`;
+
+/** The domain event of one type. */
+export type EventOfType<T extends DomainEvent['type']> = Extract<DomainEvent, { readonly type: T }>;
+
+/** A decoded event of one kind, with where it sits in the store. */
+export type Projected<Ev extends DomainEvent> = Omit<ProjectedEvent, 'event'> & { readonly event: Ev };
+
+/** What a projection does with one kind of event: which documents it changes, and how. */
+export interface On<Doc, Ev extends DomainEvent> {
+  readonly ids: (e: Projected<Ev>) => readonly string[];
+  readonly evolve: (doc: Doc | null, e: Projected<Ev>, id: string) => Doc;
+}
+
+/** A handler per event type the projection reads; the types it lists are all it declares (`eventTypes`). */
+export type Handlers<Doc> = { readonly [T in DomainEvent['type']]?: On<Doc, EventOfType<T>> };
+
+/**
+ * Builds a projection from handlers per event type (as Emmett's `canHandle` or Eventuous's `On<T>`): its event
+ * types follow from the handlers, and an event of any other type changes no document.
+ */
+export const defineProjection = <Doc>(spec: {
+  readonly name: string;
+  readonly version: number;
+  readonly indexes: readonly string[];
+  readonly on: Handlers<Doc>;
+}): Projection<Doc> => {
+  // sound: `on` maps each event type to a handler of events of that type
+  const handlerOf = (e: ProjectedEvent): On<Doc, DomainEvent> | undefined =>
+    spec.on[e.event.type] as On<Doc, DomainEvent> | undefined;
+  return {
+    name: spec.name,
+    version: spec.version,
+    indexes: spec.indexes,
+    eventTypes: Object.keys(spec.on) as DomainEvent['type'][],
+    documentIds: (e) => handlerOf(e)?.ids(e) ?? [],
+    evolve: (doc, e, id) => {
+      const handler = handlerOf(e);
+      if (handler === undefined) throw new Error(`projection ${spec.name} has no handler for ${e.event.type}`);
+      return handler.evolve(doc, e, id);
+    },
+  };
+};

@@ -1,7 +1,6 @@
-import type { InventoryEvent } from '../../domain/inventory';
 import type { MoneyView } from '../payments/projection';
-import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
-import { inventoryEventTypes } from '../events';
+import type { InventoryEvent } from '../../domain/inventory';
+import { defineProjection, type EventOfType, type On, type Projection } from '../projection';
 
 /** At or below this many available units a SKU is flagged for restocking. */
 export const LOW_STOCK_THRESHOLD = 5;
@@ -32,10 +31,6 @@ export type SkuDoc = {
   readonly counters: SkuCounters;
 };
 
-const inventoryTypes: ReadonlySet<string> = new Set(inventoryEventTypes);
-
-const isInventoryEvent = (event: DomainEvent): event is InventoryEvent => inventoryTypes.has(event.type);
-
 const emptySku = (id: string, at: string): SkuDoc => ({
   sku: id,
   name: null,
@@ -57,51 +52,47 @@ const withLevels = (doc: SkuDoc, onHand: number, reserved: number): SkuDoc => {
 
 const count = (doc: SkuDoc, change: Partial<SkuCounters>): SkuCounters => ({ ...doc.counters, ...change });
 
-const evolveSku = (doc: SkuDoc | null, e: ProjectedEvent, id: string): SkuDoc => {
-  const { event } = e;
-  const base = doc ?? emptySku(id, event.at);
-  if (!isInventoryEvent(event)) return base;
-  const current: SkuDoc = { ...base, updatedAt: event.at };
-  // Absolute levels carried by the events (onHand, available) are preferred to running sums: they self-correct.
-  switch (event.type) {
-    case 'SkuDefined':
-    case 'SkuUpdated':
-      return { ...current, name: event.name, unitPrice: event.unitPrice };
-    case 'StockRestocked':
-      return withLevels(
-        { ...current, counters: count(current, { restockedTotal: current.counters.restockedTotal + event.quantity }) },
-        event.onHand,
-        current.reserved,
-      );
-    case 'StockAdjusted':
-      return withLevels(current, event.onHand, current.reserved);
-    case 'StockReserved':
-      return withLevels(
-        { ...current, counters: count(current, { reservedTotal: current.counters.reservedTotal + event.quantity }) },
-        current.onHand,
-        current.onHand - event.available,
-      );
-    case 'ReservationReleased':
-    case 'ReservationExpired':
-      return withLevels(current, current.onHand, current.reserved - event.quantity);
-    case 'ReservationCommitted':
-      return withLevels(
-        { ...current, counters: count(current, { committedTotal: current.counters.committedTotal + event.quantity }) },
-        event.onHand,
-        current.reserved - event.quantity,
-      );
-    default: {
-      const _exhaustive: never = event;
-      return base;
-    }
-  }
-};
+/** Every inventory event changes its SKU's document: the one this SKU's stream describes, stamped with its time. */
+const onSku = <Ev extends InventoryEvent>(apply: (doc: SkuDoc, event: Ev) => SkuDoc): On<SkuDoc, Ev> => ({
+  ids: (e) => [e.event.sku],
+  evolve: (doc, e, id) => apply({ ...(doc ?? emptySku(id, e.event.at)), updatedAt: e.event.at }, e.event),
+});
 
-export const skusProjection: Projection<SkuDoc> = {
+const reservationEnded = onSku<EventOfType<'ReservationReleased' | 'ReservationExpired'>>((doc, event) =>
+  withLevels(doc, doc.onHand, doc.reserved - event.quantity),
+);
+
+// Absolute levels carried by the events (onHand, available) are preferred to running sums: they self-correct.
+export const skusProjection: Projection<SkuDoc> = defineProjection<SkuDoc>({
   name: 'skus',
   version: 1,
   indexes: ['lowStock', 'sku'],
-  eventTypes: inventoryEventTypes,
-  documentIds: (e) => (isInventoryEvent(e.event) ? [e.event.sku] : []),
-  evolve: evolveSku,
-};
+  on: {
+    SkuDefined: onSku((doc, event) => ({ ...doc, name: event.name, unitPrice: event.unitPrice })),
+    SkuUpdated: onSku((doc, event) => ({ ...doc, name: event.name, unitPrice: event.unitPrice })),
+    StockRestocked: onSku((doc, event) =>
+      withLevels(
+        { ...doc, counters: count(doc, { restockedTotal: doc.counters.restockedTotal + event.quantity }) },
+        event.onHand,
+        doc.reserved,
+      ),
+    ),
+    StockAdjusted: onSku((doc, event) => withLevels(doc, event.onHand, doc.reserved)),
+    StockReserved: onSku((doc, event) =>
+      withLevels(
+        { ...doc, counters: count(doc, { reservedTotal: doc.counters.reservedTotal + event.quantity }) },
+        doc.onHand,
+        doc.onHand - event.available,
+      ),
+    ),
+    ReservationReleased: reservationEnded,
+    ReservationExpired: reservationEnded,
+    ReservationCommitted: onSku((doc, event) =>
+      withLevels(
+        { ...doc, counters: count(doc, { committedTotal: doc.counters.committedTotal + event.quantity }) },
+        event.onHand,
+        doc.reserved - event.quantity,
+      ),
+    ),
+  },
+});

@@ -29,6 +29,8 @@ export interface Centre<Name extends string, C, S, Ev extends { readonly type: s
   readonly decider: Decider<C, S, Ev>;
   readonly events: EventRegistry<Ev>;
   readonly streamId: (command: C) => string;
+  /** the stream an event of this centre is appended to (the same as its command's) */
+  readonly eventStreamId: (event: Ev) => string;
 }
 
 export const orderCentre: Centre<'order', OrderCommand, OrderState, OrderEvent> = {
@@ -38,6 +40,7 @@ export const orderCentre: Centre<'order', OrderCommand, OrderState, OrderEvent> 
   decider: orderDecider,
   events: orderEvents,
   streamId: (command) => orderStreamId(command.orderId),
+  eventStreamId: (event) => orderStreamId(event.orderId),
 };
 
 export const inventoryCentre: Centre<'sku', InventoryCommand, InventoryState, InventoryEvent> = {
@@ -47,6 +50,7 @@ export const inventoryCentre: Centre<'sku', InventoryCommand, InventoryState, In
   decider: inventoryDecider,
   events: inventoryEvents,
   streamId: (command) => skuStreamId(command.sku),
+  eventStreamId: (event) => skuStreamId(event.sku),
 };
 
 export const paymentCentre: Centre<'payment', PaymentCommand, PaymentState, PaymentEvent> = {
@@ -56,6 +60,7 @@ export const paymentCentre: Centre<'payment', PaymentCommand, PaymentState, Paym
   decider: paymentDecider,
   events: paymentEvents,
   streamId: (command) => paymentStreamId(command.orderId),
+  eventStreamId: (event) => paymentStreamId(event.orderId),
 };
 
 /**
@@ -75,3 +80,17 @@ export type DomainEvent = EventOf<AnyCentre>;
 export const domainEventTypesOf = (centre: AnyCentre): readonly DomainEvent['type'][] => [
   ...new Set(centre.events.readableTypes.values()),
 ];
+
+// sound: each event type maps to the stream function of the centre whose registry declares that type
+const streamOfType = new Map<string, (event: DomainEvent) => string>(
+  centres.flatMap((centre) =>
+    domainEventTypesOf(centre).map((type) => [type, centre.eventStreamId as (event: DomainEvent) => string] as const),
+  ),
+);
+
+/** The stream any centre's event is appended to. */
+export const streamIdOfEvent = (event: DomainEvent): string => {
+  const streamOf = streamOfType.get(event.type);
+  if (streamOf === undefined) throw new Error(`no centre declares the event type ${event.type}`);
+  return streamOf(event);
+};

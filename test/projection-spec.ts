@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { skuStreamId } from '../domain/inventory';
-import { orderStreamId } from '../domain/order';
-import { paymentStreamId } from '../domain/payment';
+import { streamIdOfEvent } from '../domain/centres';
 import type { DomainEvent, ProjectedEvent, Projection } from '../projections/projection';
 
 /**
@@ -66,39 +64,7 @@ export const givenProjection =
   };
 
 /** The stream a domain event is appended to, as the command handlers name them. */
-export const streamOf = (event: DomainEvent): string => {
-  switch (event.type) {
-    case 'OrderPlaced':
-    case 'OrderConfirmed':
-    case 'OrderShipped':
-    case 'OrderCancelled':
-    case 'RefundRequested':
-    case 'RefundCompleted':
-    case 'RefundFailed':
-      return orderStreamId(event.orderId);
-    case 'PaymentAuthorized':
-    case 'PaymentDeclined':
-    case 'PaymentAuthorizationFailed':
-    case 'PaymentCaptured':
-    case 'PaymentVoided':
-    case 'PaymentRefunded':
-    case 'PaymentRefundFailed':
-      return paymentStreamId(event.orderId);
-    case 'SkuDefined':
-    case 'SkuUpdated':
-    case 'StockRestocked':
-    case 'StockAdjusted':
-    case 'StockReserved':
-    case 'ReservationReleased':
-    case 'ReservationCommitted':
-    case 'ReservationExpired':
-      return skuStreamId(event.sku);
-    default: {
-      const _exhaustive: never = event;
-      return 'unknown';
-    }
-  }
-};
+export const streamOf = streamIdOfEvent;
 
 /**
  * A store log for specs: each call records events in order, giving them the next global positions (from 1),

@@ -1,7 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { inventoryEvents } from '../../domain/inventory';
-import { orderEvents } from '../../domain/order';
-import { paymentEvents } from '../../domain/payment';
+import { centres } from '../../domain/centres';
 import {
   fulfilmentEvents,
   fulfilmentSaga,
@@ -71,7 +69,7 @@ export const sagaNameOf = (streamId: string): SagaName | undefined =>
   sagaPrefixes.find(([prefix]) => streamId.startsWith(prefix))?.[1];
 
 type DomainDecoder = Pick<EventRegistry<DomainEvent>, 'handles' | 'decode'>;
-const domainDecoders: readonly DomainDecoder[] = [orderEvents, inventoryEvents, paymentEvents];
+const domainDecoders: readonly DomainDecoder[] = centres.map((centre) => centre.events);
 
 /**
  * A stored event as saga input: `undefined` for events of no centre (saga bookkeeping, markers), a Left when a

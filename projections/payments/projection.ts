@@ -1,6 +1,5 @@
 import type { PaymentEvent } from '../../domain/payment';
-import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
-import { paymentEventTypes } from '../events';
+import { defineProjection, type EventOfType, type On, type Projection } from '../projection';
 
 /** Money in a read model: integer minor units and an ISO currency, as plain JSON (no brands to re-validate). */
 export interface MoneyView {
@@ -53,10 +52,6 @@ export type PaymentDoc = PaymentSummary & {
 };
 
 const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
-
-const paymentTypes: ReadonlySet<string> = new Set(paymentEventTypes);
-
-const isPaymentEvent = (event: DomainEvent): event is PaymentEvent => paymentTypes.has(event.type);
 
 const currencyOf = (event: PaymentEvent): string =>
   event.type === 'PaymentVoided' ? NO_CURRENCY : event.amount.currency;
@@ -133,35 +128,6 @@ const withRefund = (refunds: readonly PaymentRefundView[], view: PaymentRefundVi
     ? refunds.map((r) => (r.refundId === view.refundId ? view : r))
     : [...refunds, view];
 
-const evolveRefunds = (refunds: readonly PaymentRefundView[], event: PaymentEvent): readonly PaymentRefundView[] => {
-  switch (event.type) {
-    case 'PaymentRefunded':
-      return withRefund(refunds, { refundId: event.refundId, amount: event.amount, status: 'Refunded' });
-    case 'PaymentRefundFailed':
-      return withRefund(refunds, {
-        refundId: event.refundId,
-        amount: event.amount,
-        status: 'Failed',
-        message: event.message,
-      });
-    case 'PaymentAuthorized':
-    case 'PaymentDeclined':
-    case 'PaymentAuthorizationFailed':
-    case 'PaymentCaptured':
-    case 'PaymentVoided':
-      return refunds;
-    default: {
-      const _exhaustive: never = event;
-      return refunds;
-    }
-  }
-};
-
-/** A refund id paid out once stays paid out: a later failure or second payout for it is not a fact of this payment. */
-const refundAlreadyPaid = (doc: PaymentDoc, event: PaymentEvent): boolean =>
-  (event.type === 'PaymentRefunded' || event.type === 'PaymentRefundFailed') &&
-  doc.refunds.some((r) => r.refundId === event.refundId && r.status === 'Refunded');
-
 const summaryOf = (doc: PaymentDoc): PaymentSummary => {
   const { orderId: _orderId, refunds: _refunds, updatedAt: _updatedAt, ...summary } = doc;
   return summary;
@@ -174,35 +140,64 @@ const emptyDoc = (id: string, currency: string, at: string): PaymentDoc => ({
   updatedAt: at,
 });
 
-const evolvePaymentDoc = (doc: PaymentDoc | null, e: ProjectedEvent, id: string): PaymentDoc => {
-  const { event } = e;
-  if (!isPaymentEvent(event)) return doc ?? emptyDoc(id, NO_CURRENCY, event.at);
-  const base = doc ?? emptyDoc(id, currencyOf(event), event.at);
-  if (refundAlreadyPaid(base, event)) return base;
-  const before = summaryOf(base);
-  const after = evolvePaymentSummary(before, event);
-  // the summary answers the very object it was given when the aggregate's guards reject the event
-  if (after === before) return base;
+/**
+ * Every payment event changes the document of its order, through the summary's guards; `refunds` is how the event
+ * changes the refund list (most leave it as it is).
+ */
+const onPayment = <Ev extends PaymentEvent>(
+  refunds: (refunds: readonly PaymentRefundView[], event: Ev) => readonly PaymentRefundView[] = (same) => same,
+): On<PaymentDoc, Ev> => ({
+  ids: (e) => [e.event.orderId],
+  evolve: (doc, { event }, id) => {
+    const base = doc ?? emptyDoc(id, currencyOf(event), event.at);
+    const before = summaryOf(base);
+    const after = evolvePaymentSummary(before, event);
+    // the summary answers the very object it was given when the aggregate's guards reject the event
+    if (after === before) return base;
+    return {
+      ...after,
+      orderId: id,
+      refunds: refunds(base.refunds, event),
+      updatedAt: laterOf(base.updatedAt, event.at),
+    };
+  },
+});
+
+/** A refund id paid out once stays paid out: a later failure or second payout for it is not a fact of this payment. */
+const paidOut = (doc: PaymentDoc | null, refundId: string): doc is PaymentDoc =>
+  doc !== null && doc.refunds.some((r) => r.refundId === refundId && r.status === 'Refunded');
+
+/** A refund's outcome, listed under its refund id. */
+const onRefundOutcome = <Ev extends EventOfType<'PaymentRefunded' | 'PaymentRefundFailed'>>(
+  view: (event: Ev) => PaymentRefundView,
+): On<PaymentDoc, Ev> => {
+  const outcome = onPayment<Ev>((refunds, event) => withRefund(refunds, view(event)));
   return {
-    ...after,
-    orderId: id,
-    refunds: evolveRefunds(base.refunds, event),
-    updatedAt: laterOf(base.updatedAt, event.at),
+    ids: outcome.ids,
+    evolve: (doc, e, id) => (paidOut(doc, e.event.refundId) ? doc : outcome.evolve(doc, e, id)),
   };
 };
 
-/** The order id of a payment event; every payment stream belongs to one order. */
-export const paymentOrderId = (event: DomainEvent): string | undefined =>
-  isPaymentEvent(event) ? event.orderId : undefined;
-
-export const paymentsProjection: Projection<PaymentDoc> = {
+export const paymentsProjection: Projection<PaymentDoc> = defineProjection<PaymentDoc>({
   name: 'payments',
   version: 1,
   indexes: ['status'],
-  eventTypes: paymentEventTypes,
-  documentIds: (e) => {
-    const id = paymentOrderId(e.event);
-    return id === undefined ? [] : [id];
+  on: {
+    PaymentAuthorized: onPayment(),
+    PaymentDeclined: onPayment(),
+    PaymentAuthorizationFailed: onPayment(),
+    PaymentCaptured: onPayment(),
+    PaymentVoided: onPayment(),
+    PaymentRefunded: onRefundOutcome((event) => ({
+      refundId: event.refundId,
+      amount: event.amount,
+      status: 'Refunded',
+    })),
+    PaymentRefundFailed: onRefundOutcome((event) => ({
+      refundId: event.refundId,
+      amount: event.amount,
+      status: 'Failed',
+      message: event.message,
+    })),
   },
-  evolve: evolvePaymentDoc,
-};
+});

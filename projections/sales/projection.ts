@@ -1,5 +1,5 @@
 import type { OrderPlaced } from '../../domain/order';
-import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
+import { defineProjection, type DomainEvent, type On, type Projection } from '../projection';
 
 export type Granularity = 'hour' | 'day';
 
@@ -40,24 +40,6 @@ export type SalesDoc = {
 /** Timestamps are `YYYY-MM-DDTHH:mm:ss(.f)Z` (UTC), so the buckets are prefixes of the text. */
 export const hourBucketId = (at: string): string => `hour:${at.slice(0, 13)}`;
 export const dayBucketId = (at: string): string => `day:${at.slice(0, 10)}`;
-
-/**
- * Money is counted from the payment centre's facts: a cancelled order's capture is paid back by the payment
- * centre alone (no RefundCompleted), and a capture can land for an order whose confirmation lost to a cancel.
- */
-const SALES_EVENT_TYPES: readonly DomainEvent['type'][] = [
-  'OrderPlaced',
-  'OrderConfirmed',
-  'OrderCancelled',
-  'PaymentCaptured',
-  'PaymentRefunded',
-];
-const salesEventTypes: ReadonlySet<string> = new Set(SALES_EVENT_TYPES);
-
-const counted = (event: DomainEvent): boolean => salesEventTypes.has(event.type);
-
-const bucketIds = (e: ProjectedEvent): readonly string[] =>
-  counted(e.event) ? [hourBucketId(e.event.at), dayBucketId(e.event.at)] : [];
 
 const emptyBucket = (id: string): SalesDoc => {
   const hour = /^hour:(\d{4}-\d{2}-\d{2}T\d{2})$/.exec(id)?.[1];
@@ -107,65 +89,42 @@ const withSkus = (record: Readonly<Record<string, number>>, lines: OrderPlaced['
   return Object.fromEntries([...merged].sort(bySalesRank).slice(0, TOP_SKUS));
 };
 
-const evolveBucket = (doc: SalesDoc | null, e: ProjectedEvent, id: string): SalesDoc => {
-  const bucket = doc ?? emptyBucket(id);
-  const { event } = e;
-  if (!bucketIds(e).includes(id)) return bucket;
-  switch (event.type) {
-    case 'OrderPlaced':
-      return {
-        ...bucket,
-        ordersPlaced: bucket.ordersPlaced + 1,
-        unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
-        topSkus: withSkus(bucket.topSkus, event.lines),
-      };
-    case 'OrderConfirmed':
-      return { ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 };
-    case 'PaymentCaptured':
-      return { ...bucket, revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount) };
-    case 'OrderCancelled':
-      return {
-        ...bucket,
-        ordersCancelled: bucket.ordersCancelled + 1,
-        cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
-      };
-    case 'PaymentRefunded':
-      return {
-        ...bucket,
-        refundCount: bucket.refundCount + 1,
-        refunds: plus(bucket.refunds, event.amount.currency, event.amount.amount),
-      };
-    case 'OrderShipped':
-    case 'RefundRequested':
-    case 'RefundCompleted':
-    case 'RefundFailed':
-    case 'PaymentAuthorized':
-    case 'PaymentDeclined':
-    case 'PaymentAuthorizationFailed':
-    case 'PaymentVoided':
-    case 'PaymentRefundFailed':
-    case 'SkuDefined':
-    case 'SkuUpdated':
-    case 'StockRestocked':
-    case 'StockAdjusted':
-    case 'StockReserved':
-    case 'ReservationReleased':
-    case 'ReservationCommitted':
-    case 'ReservationExpired':
-      return bucket;
-    default: {
-      const _exhaustive: never = event;
-      return bucket;
-    }
-  }
-};
+/** Every counted event adds to the hour and the day it happened in. */
+const onBuckets = <Ev extends DomainEvent>(add: (bucket: SalesDoc, event: Ev) => SalesDoc): On<SalesDoc, Ev> => ({
+  ids: (e) => [hourBucketId(e.event.at), dayBucketId(e.event.at)],
+  evolve: (doc, e, id) => add(doc ?? emptyBucket(id), e.event),
+});
 
-export const salesProjection: Projection<SalesDoc> = {
+/**
+ * Money is counted from the payment centre's facts: a cancelled order's capture is paid back by the payment
+ * centre alone (no RefundCompleted), and a capture can land for an order whose confirmation lost to a cancel.
+ */
+export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>({
   name: 'sales',
   // 2: revenue and refunds are the payment centre's captures and payouts (cancelled orders' payouts included)
   version: 2,
   indexes: ['granularity', 'start'],
-  eventTypes: SALES_EVENT_TYPES,
-  documentIds: bucketIds,
-  evolve: evolveBucket,
-};
+  on: {
+    OrderPlaced: onBuckets((bucket, event) => ({
+      ...bucket,
+      ordersPlaced: bucket.ordersPlaced + 1,
+      unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+      topSkus: withSkus(bucket.topSkus, event.lines),
+    })),
+    OrderConfirmed: onBuckets((bucket) => ({ ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 })),
+    OrderCancelled: onBuckets((bucket, event) => ({
+      ...bucket,
+      ordersCancelled: bucket.ordersCancelled + 1,
+      cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
+    })),
+    PaymentCaptured: onBuckets((bucket, event) => ({
+      ...bucket,
+      revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount),
+    })),
+    PaymentRefunded: onBuckets((bucket, event) => ({
+      ...bucket,
+      refundCount: bucket.refundCount + 1,
+      refunds: plus(bucket.refunds, event.amount.currency, event.amount.amount),
+    })),
+  },
+});

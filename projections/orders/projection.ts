@@ -1,10 +1,9 @@
-import type { OrderEvent, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
+import type { OrderEvent, OrderPlaced, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
 import type { PaymentEvent, PaymentRefunded, PaymentRefundFailed } from '../../domain/payment';
 import { cancellationRefundId } from '../../domain/sagas';
 import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
-import type { DomainEvent, ProjectedEvent, Projection } from '../projection';
-import { inventoryEventTypes, orderEventTypes, paymentEventTypes } from '../events';
-import { addToTimeline, timelineEntry, type TimelineEntry } from './timeline';
+import { defineProjection, type On, type Projection } from '../projection';
+import { addToTimeline, timelineEntry, type OrderStockEvent, type TimelineEntry, type TimelineEvent } from './timeline';
 
 export type OrderStatus = 'Placed' | 'Confirmed' | 'Shipped' | 'Cancelled' | 'PartiallyRefunded' | 'Refunded';
 
@@ -81,49 +80,6 @@ export type PlacedOrderDoc = OrderDocCommon & {
 
 /** `orders` read model: one document per order (id = orderId), fed by the order, payment and SKU streams. */
 export type OrderDoc = UnplacedOrderDoc | PlacedOrderDoc;
-
-/** Which order an event belongs to, if any; stock events name it only when they concern a reservation or return. */
-/** Every event that can name an order (`orderIdOf`): the order's own, its payment's, and stock events but the catalogue's. */
-const catalogueOnly: ReadonlySet<string> = new Set(['SkuDefined', 'SkuUpdated', 'StockAdjusted']);
-const ORDER_EVENT_TYPES: readonly DomainEvent['type'][] = [
-  ...orderEventTypes,
-  ...paymentEventTypes,
-  ...inventoryEventTypes.filter((type) => !catalogueOnly.has(type)),
-];
-
-export const orderIdOf = (event: DomainEvent): string | undefined => {
-  switch (event.type) {
-    case 'OrderPlaced':
-    case 'OrderConfirmed':
-    case 'OrderShipped':
-    case 'OrderCancelled':
-    case 'RefundRequested':
-    case 'RefundCompleted':
-    case 'RefundFailed':
-    case 'PaymentAuthorized':
-    case 'PaymentDeclined':
-    case 'PaymentAuthorizationFailed':
-    case 'PaymentCaptured':
-    case 'PaymentVoided':
-    case 'PaymentRefunded':
-    case 'PaymentRefundFailed':
-    case 'StockReserved':
-    case 'ReservationReleased':
-    case 'ReservationCommitted':
-    case 'ReservationExpired':
-    case 'StockRestocked':
-      // a restock names the order only when it is a return
-      return event.orderId;
-    case 'SkuDefined':
-    case 'SkuUpdated':
-    case 'StockAdjusted':
-      return undefined;
-    default: {
-      const _exhaustive: never = event;
-      return undefined;
-    }
-  }
-};
 
 const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
 
@@ -205,58 +161,6 @@ const onRefundFailed = (doc: PlacedOrderDoc, event: RefundFailed): PlacedOrderDo
   };
 };
 
-/** The order's own stream, with the aggregate's guards: an event that does not fit the status changes nothing. */
-const applyOrderEvent = (doc: OrderDoc, event: OrderEvent): OrderDoc => {
-  if (doc.status === null) {
-    if (event.type !== 'OrderPlaced') return doc;
-    const zero = amount(0, event.currency);
-    return {
-      orderId: doc.orderId,
-      updatedAt: doc.updatedAt,
-      payment: doc.payment,
-      timeline: doc.timeline,
-      refunds: doc.refunds,
-      status: 'Placed',
-      customerId: event.customerId,
-      currency: event.currency,
-      lines: event.lines.map((line) => ({
-        sku: line.sku,
-        quantity: line.quantity,
-        unitPrice: line.unitPrice,
-        lineTotal: line.lineTotal,
-        refundedQuantity: 0,
-      })),
-      total: event.total,
-      paid: zero,
-      refunded: zero,
-      refundsPending: zero,
-      placedAt: sortableInstant(event.at),
-    };
-  }
-  switch (event.type) {
-    case 'OrderPlaced':
-      return doc;
-    case 'OrderConfirmed':
-      return doc.status === 'Placed' ? { ...doc, status: 'Confirmed', paid: event.paid, confirmedAt: event.at } : doc;
-    case 'OrderShipped':
-      return doc.status === 'Confirmed' ? { ...doc, status: 'Shipped', shippedAt: event.at } : doc;
-    case 'OrderCancelled':
-      return doc.status === 'Placed' || doc.status === 'Confirmed'
-        ? { ...doc, status: 'Cancelled', cancelReason: event.reason, cancelledAt: event.at }
-        : doc;
-    case 'RefundRequested':
-      return onRefundRequested(doc, event);
-    case 'RefundCompleted':
-      return onRefundCompleted(doc, event);
-    case 'RefundFailed':
-      return onRefundFailed(doc, event);
-    default: {
-      const _exhaustive: never = event;
-      return doc;
-    }
-  }
-};
-
 /**
  * The fulfilment saga pays a cancelled order's capture back through the payment centre alone (the order centre
  * never records it), so the order learns of that refund from its payment's events. A payout stays paid out; a
@@ -286,14 +190,6 @@ const onCaptureRefund = (
 const isSettledPayment = (payment: PaymentSummary): boolean =>
   payment.status === 'Captured' || payment.status === 'PartiallyRefunded' || payment.status === 'Refunded';
 
-const applyPaymentEvent = (doc: OrderDoc, event: PaymentEvent): OrderDoc => {
-  const payment = evolvePaymentSummary(doc.payment, event);
-  if ((event.type === 'PaymentRefunded' || event.type === 'PaymentRefundFailed') && isCancellationRefund(event)) {
-    return { ...doc, payment, refunds: onCaptureRefund(doc, event, payment) };
-  }
-  return { ...doc, payment };
-};
-
 const sumOf = (doc: PlacedOrderDoc, status: OrderRefundStatus): MoneyView =>
   amount(
     doc.refunds
@@ -306,41 +202,6 @@ const sumOf = (doc: PlacedOrderDoc, status: OrderRefundStatus): MoneyView =>
 const withRefundTotals = (doc: OrderDoc): OrderDoc =>
   doc.status === null ? doc : { ...doc, refunded: sumOf(doc, 'Completed'), refundsPending: sumOf(doc, 'Pending') };
 
-const applyEvent = (doc: OrderDoc, event: DomainEvent): OrderDoc => {
-  switch (event.type) {
-    case 'OrderPlaced':
-    case 'OrderConfirmed':
-    case 'OrderShipped':
-    case 'OrderCancelled':
-    case 'RefundRequested':
-    case 'RefundCompleted':
-    case 'RefundFailed':
-      return applyOrderEvent(doc, event);
-    case 'PaymentAuthorized':
-    case 'PaymentDeclined':
-    case 'PaymentAuthorizationFailed':
-    case 'PaymentCaptured':
-    case 'PaymentVoided':
-    case 'PaymentRefunded':
-    case 'PaymentRefundFailed':
-      return applyPaymentEvent(doc, event);
-    // stock events only add to the timeline
-    case 'StockReserved':
-    case 'ReservationReleased':
-    case 'ReservationCommitted':
-    case 'ReservationExpired':
-    case 'StockRestocked':
-    case 'SkuDefined':
-    case 'SkuUpdated':
-    case 'StockAdjusted':
-      return doc;
-    default: {
-      const _exhaustive: never = event;
-      return doc;
-    }
-  }
-};
-
 const unplaced = (id: string, at: string): UnplacedOrderDoc => ({
   orderId: id,
   status: null,
@@ -352,26 +213,107 @@ const unplaced = (id: string, at: string): UnplacedOrderDoc => ({
   refunds: [],
 });
 
-const evolveOrder = (doc: OrderDoc | null, e: ProjectedEvent, id: string): OrderDoc => {
-  const base = doc ?? unplaced(id, e.event.at);
-  if (orderIdOf(e.event) !== id) return base;
-  const next = withRefundTotals(applyEvent(base, e.event));
+/**
+ * Every event the model reads changes the document of the order it names (if it names one) and adds to its
+ * timeline; the refund totals are recomputed after each.
+ */
+const onOrder = <Ev extends TimelineEvent>(apply: (doc: OrderDoc, event: Ev) => OrderDoc): On<OrderDoc, Ev> => ({
+  ids: (e) => (e.event.orderId === undefined ? [] : [e.event.orderId]),
+  evolve: (doc, e, id) => {
+    const base = doc ?? unplaced(id, e.event.at);
+    // the worker asks only for the ids above; any other document stays as it was
+    if (e.event.orderId !== id) return base;
+    const next = withRefundTotals(apply(base, e.event));
+    return {
+      ...next,
+      updatedAt: laterOf(base.updatedAt, e.event.at),
+      timeline: addToTimeline(next.timeline, timelineEntry(e)),
+    };
+  },
+});
+
+/** An order known so far only from other centres' events becomes placed; a redelivered OrderPlaced changes nothing. */
+const placed = (doc: OrderDoc, event: OrderPlaced): OrderDoc => {
+  if (doc.status !== null) return doc;
+  const zero = amount(0, event.currency);
   return {
-    ...next,
-    updatedAt: laterOf(base.updatedAt, e.event.at),
-    timeline: addToTimeline(next.timeline, timelineEntry(e)),
+    orderId: doc.orderId,
+    updatedAt: doc.updatedAt,
+    payment: doc.payment,
+    timeline: doc.timeline,
+    refunds: doc.refunds,
+    status: 'Placed',
+    customerId: event.customerId,
+    currency: event.currency,
+    lines: event.lines.map((line) => ({
+      sku: line.sku,
+      quantity: line.quantity,
+      unitPrice: line.unitPrice,
+      lineTotal: line.lineTotal,
+      refundedQuantity: 0,
+    })),
+    total: event.total,
+    paid: zero,
+    refunded: zero,
+    refundsPending: zero,
+    placedAt: sortableInstant(event.at),
   };
 };
 
-export const ordersProjection: Projection<OrderDoc> = {
+/** The order's own events after OrderPlaced, with the aggregate's guards: one that does not fit changes nothing. */
+const onPlacedOrder = <Ev extends OrderEvent>(
+  apply: (doc: PlacedOrderDoc, event: Ev) => PlacedOrderDoc,
+): On<OrderDoc, Ev> => onOrder((doc, event) => (doc.status === null ? doc : apply(doc, event)));
+
+/** Payment events fold into the order's `payment` summary. */
+const onPayment = onOrder<PaymentEvent>((doc, event) => ({
+  ...doc,
+  payment: evolvePaymentSummary(doc.payment, event),
+}));
+
+/** A payout or failed payout attempt of the cancellation refund also shows among the order's refunds. */
+const onPayout = onOrder<PaymentRefunded | PaymentRefundFailed>((doc, event) => {
+  const payment = evolvePaymentSummary(doc.payment, event);
+  return isCancellationRefund(event)
+    ? { ...doc, payment, refunds: onCaptureRefund(doc, event, payment) }
+    : { ...doc, payment };
+});
+
+/** Stock events only add to the timeline. */
+const onStock = onOrder<OrderStockEvent>((doc) => doc);
+
+export const ordersProjection: Projection<OrderDoc> = defineProjection<OrderDoc>({
   name: 'orders',
   // 2: a cancelled order's payout (the payment centre's refund) counts as a completed refund of the order
   version: 2,
   indexes: ['status', 'customerId', 'placedAt'],
-  eventTypes: ORDER_EVENT_TYPES,
-  documentIds: (e) => {
-    const id = orderIdOf(e.event);
-    return id === undefined ? [] : [id];
+  on: {
+    OrderPlaced: onOrder(placed),
+    OrderConfirmed: onPlacedOrder((doc, event) =>
+      doc.status === 'Placed' ? { ...doc, status: 'Confirmed', paid: event.paid, confirmedAt: event.at } : doc,
+    ),
+    OrderShipped: onPlacedOrder((doc, event) =>
+      doc.status === 'Confirmed' ? { ...doc, status: 'Shipped', shippedAt: event.at } : doc,
+    ),
+    OrderCancelled: onPlacedOrder((doc, event) =>
+      doc.status === 'Placed' || doc.status === 'Confirmed'
+        ? { ...doc, status: 'Cancelled', cancelReason: event.reason, cancelledAt: event.at }
+        : doc,
+    ),
+    RefundRequested: onPlacedOrder(onRefundRequested),
+    RefundCompleted: onPlacedOrder(onRefundCompleted),
+    RefundFailed: onPlacedOrder(onRefundFailed),
+    PaymentAuthorized: onPayment,
+    PaymentDeclined: onPayment,
+    PaymentAuthorizationFailed: onPayment,
+    PaymentCaptured: onPayment,
+    PaymentVoided: onPayment,
+    PaymentRefunded: onPayout,
+    PaymentRefundFailed: onPayout,
+    StockRestocked: onStock,
+    StockReserved: onStock,
+    ReservationReleased: onStock,
+    ReservationCommitted: onStock,
+    ReservationExpired: onStock,
   },
-  evolve: evolveOrder,
-};
+});

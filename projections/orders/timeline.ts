@@ -1,4 +1,14 @@
-import type { DomainEvent, ProjectedEvent } from '../projection';
+import type { OrderEvent } from '../../domain/order';
+import type { PaymentEvent } from '../../domain/payment';
+import type { EventOfType, Projected } from '../projection';
+
+/** Stock events that name an order: its reservations, and restocks of goods it returned. */
+export type OrderStockEvent = EventOfType<
+  'StockRestocked' | 'StockReserved' | 'ReservationReleased' | 'ReservationCommitted' | 'ReservationExpired'
+>;
+
+/** What an order's timeline shows: its own events, its payment's, and stock events that name it. */
+export type TimelineEvent = OrderEvent | PaymentEvent | OrderStockEvent;
 
 /** The timeline keeps this many entries, the latest by store position. */
 export const TIMELINE_LIMIT = 100;
@@ -46,7 +56,7 @@ export const formatMoney = (money: { readonly amount: number; readonly currency:
 
 const units = (n: number): string => (n === 1 ? '1 unit' : `${n} units`);
 
-const describe = (event: DomainEvent): string => {
+const describe = (event: TimelineEvent): string => {
   switch (event.type) {
     case 'OrderPlaced': {
       const count = event.lines.reduce((sum, line) => sum + line.quantity, 0);
@@ -89,11 +99,6 @@ const describe = (event: DomainEvent): string => {
       return `Reservation of ${units(event.quantity)} of ${event.sku} expired`;
     case 'StockRestocked':
       return `Restocked ${units(event.quantity)} of ${event.sku}`;
-    case 'SkuDefined':
-    case 'SkuUpdated':
-      return `Catalogue entry ${event.sku} changed`;
-    case 'StockAdjusted':
-      return `Stock of ${event.sku} adjusted by ${event.delta}`;
     default: {
       const _exhaustive: never = event;
       return 'Event';
@@ -105,7 +110,7 @@ const describe = (event: DomainEvent): string => {
 const shorten = (text: string): string =>
   text.length <= SUMMARY_LIMIT ? text : `${text.slice(0, SUMMARY_LIMIT - 1)}…`;
 
-export const timelineEntry = (e: ProjectedEvent): TimelineEntry => ({
+export const timelineEntry = (e: Projected<TimelineEvent>): TimelineEntry => ({
   at: e.event.at,
   type: e.event.type,
   position: e.position,

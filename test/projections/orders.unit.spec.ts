@@ -122,6 +122,14 @@ describe('the orders projection', () => {
         ]);
       });
     });
+
+    it('stays as it is when its OrderPlaced is delivered again', () => {
+      const log = eventLog();
+      const placement = log(orderPlaced());
+      const confirmation = log(orderConfirmed());
+      const once = given(...placement, ...confirmation).thenDocument(O1, () => undefined);
+      given(...placement, ...confirmation, ...placement).thenDocument(O1, (doc) => expect(doc).to.deep.equal(once));
+    });
   });
 
   describe('when the order is shipped', () => {

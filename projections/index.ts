@@ -1,14 +1,18 @@
 import { ordersProjection } from './orders/projection';
 import { paymentsProjection } from './payments/projection';
+import type { AnyProjection } from './input';
 import type { Projection } from './projection';
 import { salesProjection } from './sales/projection';
+import { orderSagasProjection } from './sagas/projection';
 import { skusProjection } from './skus/projection';
 
-export { decodeDomainEvent } from './events';
+export { decodeDomainEvent, decodeReadModelEvent } from './events';
+export type { AnyProjection, ProjectionOf, ReadModelEvent, Recorded, SagaEvent } from './input';
 export { ordersProjection, type OrderDoc } from './orders/projection';
 export { paymentsProjection, type PaymentDoc } from './payments/projection';
 export { salesProjection, type SalesDoc } from './sales/projection';
 export { LOW_STOCK_THRESHOLD, skusProjection, type SkuDoc } from './skus/projection';
+export { ORDER_SAGAS_CONSUMER, orderSagasProjection, type OrderSagaDoc } from './sagas/projection';
 
 /**
  * A projection as the worker holds it: documents are whatever its collection stores. The collection holds only
@@ -23,9 +27,25 @@ export const storedProjection = <Doc>(projection: Projection<Doc>): Projection<u
   evolve: (doc, e, id) => projection.evolve(doc as Doc | null, e, id),
 });
 
+/** `storedProjection` for a read model of any input. */
+export const storedReadModel = <Doc>(projection: AnyProjection<Doc>): AnyProjection => ({
+  name: projection.name,
+  version: projection.version,
+  indexes: projection.indexes,
+  eventTypes: projection.eventTypes,
+  documentIds: projection.documentIds,
+  evolve: (doc, e, id) => projection.evolve(doc as Doc | null, e, id),
+});
+
 export const allProjections: readonly Projection<unknown>[] = [
   storedProjection(ordersProjection),
   storedProjection(skusProjection),
   storedProjection(paymentsProjection),
   storedProjection(salesProjection),
 ];
+
+/**
+ * Every read model the projection runners keep: the domain ones above (served by the query API) and the fulfilment
+ * saga per order (shown with the order detail).
+ */
+export const allReadModels: readonly AnyProjection[] = [...allProjections, storedReadModel(orderSagasProjection)];

@@ -3,7 +3,9 @@ import type { Logger } from '../ports/logger';
 import type { EventStore } from '../ports/event-store';
 import type { Consumer, Delivery, MessageBus } from '../ports/message-bus';
 import type { ReadStore } from '../ports/read-store';
-import { collectionName, type Projection } from './projection';
+import { handleWithDeadLetters, type DeadLetterPolicy, type DeadLetterStore } from '../ports/dead-letters';
+import type { AnyProjection } from './input';
+import { collectionName } from './projection';
 import { ensureRegistered, readEntry, rebuildDue, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker, type WorkerStatus } from './worker';
 
@@ -11,7 +13,7 @@ export interface ProjectionRunnerOptions {
   readonly bus: MessageBus;
   readonly readStore: ReadStore;
   readonly logger: Logger;
-  readonly projections: readonly Projection<unknown>[];
+  readonly projections: readonly AnyProjection[];
   readonly maxBatch?: number;
   /** consumer group prefix; projector instances sharing it share the work (Kafka) */
   readonly groupPrefix?: string;
@@ -22,7 +24,23 @@ export interface ProjectionRunnerOptions {
   readonly eventStore?: Pick<EventStore, 'readAll'>;
   /** how long a batch waits for a rebuild to cover it before it goes to the previous collection; default 5 s */
   readonly switchWaitMs?: number;
+  /** poison events of the projections named here go to dead letters instead of stopping them */
+  readonly deadLetters?: ProjectionDeadLetters;
 }
+
+export interface ProjectionDeadLetters {
+  readonly store: DeadLetterStore;
+  /**
+   * Retrying a letter later applies it after events that came since, so only read models whose documents are each
+   * fed by one stream belong here (a document's later events are parked behind its letter, keyed by stream).
+   */
+  readonly projections: readonly string[];
+  /** attempts per batch, then per event; default 3 */
+  readonly attempts?: number;
+}
+
+/** The consumer a projection's dead letters are recorded under (the same in every mode and group prefix). */
+export const projectionConsumer = (name: string): string => `projection:${name}`;
 
 /**
  * Runs every projection as its own consumer group on the bus, so one slow read model never holds back another,
@@ -60,7 +78,7 @@ export class ProjectionRunner {
           const live = await this.follow(projection, batch);
           const skip = this.skipThrough.get(name) ?? 0;
           const input = skip > 0 ? batch.filter((d) => d.event.position > skip) : batch;
-          if (input.length > 0) await live.handle(input);
+          if (input.length > 0) await this.apply(name, live, input);
           this.progress.emit('position', name, live.current.position);
         },
       );
@@ -69,6 +87,30 @@ export class ProjectionRunner {
       });
       this.consumers.push(consumer);
     }
+  }
+
+  /** Hands the batch to the worker, through the dead letters when the projection has them. */
+  private async apply(name: string, worker: ProjectionWorker<unknown>, batch: readonly Delivery[]): Promise<void> {
+    const deadLetters = this.options.deadLetters;
+    // a batch without an event the projection reads cannot fail on a document: no dead-letter lookup for it
+    if (
+      deadLetters === undefined ||
+      !deadLetters.projections.includes(name) ||
+      !batch.some((d) => worker.reads(d.event))
+    ) {
+      await worker.handle(batch);
+      return;
+    }
+    const policy: DeadLetterPolicy = {
+      consumer: projectionConsumer(name),
+      store: deadLetters.store,
+      attempts: deadLetters.attempts ?? 3,
+      keyOf: (d) => d.event.streamId,
+    };
+    await handleWithDeadLetters(batch, (part) => worker.handle(part), policy);
+    // the batch is dealt with even when its last events became letters: waiters for its position may go on
+    const last = batch.at(-1);
+    if (last !== undefined) worker.restorePosition(last.event.position);
   }
 
   /** resolves once every projection delivered the history that existed at start */
@@ -135,7 +177,7 @@ export class ProjectionRunner {
    * pending (the worker has not written the rebuilt collection yet): then the previous one, and `follow` switches
    * once the target covers the worker's position.
    */
-  private async startingWorker(projection: Projection<unknown>): Promise<ProjectionWorker<unknown>> {
+  private async startingWorker(projection: AnyProjection): Promise<ProjectionWorker<unknown>> {
     const { entry } = await ensureRegistered(this.options.readStore, projection);
     if (rebuildDue(projection, entry)) {
       this.options.logger.warn(
@@ -167,10 +209,7 @@ export class ProjectionRunner {
    * writing a later event first would make the rebuild's earlier one look applied. The gap is applied here when an
    * event store is at hand, else awaited (bounded) from the rebuild's tailing.
    */
-  private async follow(
-    projection: Projection<unknown>,
-    batch: readonly Delivery[],
-  ): Promise<ProjectionWorker<unknown>> {
+  private async follow(projection: AnyProjection, batch: readonly Delivery[]): Promise<ProjectionWorker<unknown>> {
     const current = this.workers.get(projection.name);
     if (current === undefined) throw new Error(`no worker for ${projection.name}`);
     let { entry } = await readEntry(this.options.readStore, projection);

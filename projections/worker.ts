@@ -2,8 +2,8 @@ import * as E from 'fp-ts/Either';
 import { EMBEDDED_SOURCE, type Delivery } from '../ports/message-bus';
 import type { RecordedEvent } from '../ports/event-store';
 import type { DocumentWrite, ReadStore, StoredDocument } from '../ports/read-store';
-import { decodeDomainEvent } from './events';
-import type { Projection, ProjectedEvent } from './projection';
+import { decodeReadModelEvent, storedTypesOf } from './events';
+import { overEveryEvent, type AnyProjection, type ProjectionOf, type ReadModelEvent, type Recorded } from './input';
 
 /** Collection where workers record, per projection and delivery source, how far they applied (for read-your-writes). */
 export const PROGRESS_COLLECTION = 'projection_progress';
@@ -44,7 +44,7 @@ export interface WorkerOptions {
 
 interface Touch {
   readonly delivery: Delivery;
-  readonly event: ProjectedEvent;
+  readonly event: Recorded<ReadModelEvent>;
 }
 
 const MAX_CONFLICT_BACKOFF_MS = 1_000;
@@ -53,12 +53,12 @@ const MAX_CONFLICT_BACKOFF_MS = 1_000;
  * Decoded once per recorded event, for every projection of the process: the embedded bus hands the same
  * RecordedEvent object to each worker, and decoding (io-ts) is a pure function of it.
  */
-const decoded = new WeakMap<RecordedEvent, ReturnType<typeof decodeDomainEvent>>();
+const decoded = new WeakMap<RecordedEvent, ReturnType<typeof decodeReadModelEvent>>();
 
-export const decodeOnce = (recorded: RecordedEvent): ReturnType<typeof decodeDomainEvent> => {
+export const decodeOnce = (recorded: RecordedEvent): ReturnType<typeof decodeReadModelEvent> => {
   let result = decoded.get(recorded);
   if (result === undefined) {
-    result = decodeDomainEvent(recorded);
+    result = decodeReadModelEvent(recorded);
     decoded.set(recorded, result);
   }
   return result;
@@ -126,7 +126,7 @@ export class DocumentCache {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs one projection over delivered batches: decode, group by document, load each touched document once, fold
+ * Runs one read model (over domain or saga events) over delivered batches: decode, group by document, load each touched document once, fold
  * in memory, write each once. Exactly-once effect: a document records the last sequence applied per delivery
  * source, and an event at or below it is skipped — a redelivered batch, or the same event arriving again from a
  * replay, changes nothing.
@@ -140,13 +140,18 @@ export class ProjectionWorker<Doc> {
   private readonly conflictRetries: number;
   private readonly conflictBackoffMs: number;
   private readonly cache: DocumentCache;
+  private readonly projection: ProjectionOf<Doc, ReadModelEvent>;
+  /** the stored type names of the events it reads: the others are not decoded */
+  private readonly storedTypes: ReadonlySet<string>;
 
   constructor(
-    private readonly projection: Projection<Doc>,
+    projection: AnyProjection<Doc>,
     private readonly store: ReadStore,
     private readonly collection: string,
     options: WorkerOptions = {},
   ) {
+    this.projection = overEveryEvent(projection);
+    this.storedTypes = storedTypesOf(projection.eventTypes);
     this.conflictRetries = options.conflictRetries ?? 10;
     this.conflictBackoffMs = options.conflictBackoffMs ?? 25;
     this.cache = new DocumentCache(store, collection, options.cacheSize);
@@ -167,6 +172,11 @@ export class ProjectionWorker<Doc> {
     return this.status;
   }
 
+  /** whether this stored event is of a type the read model reads (only those can change or fail a document) */
+  reads(recorded: RecordedEvent): boolean {
+    return this.storedTypes.has(recorded.type);
+  }
+
   async init(): Promise<void> {
     await this.store.ensureIndexes(this.collection, this.projection.indexes);
     await this.store.ensureIndexes(PROGRESS_COLLECTION, ['projection', 'version']);
@@ -185,8 +195,9 @@ export class ProjectionWorker<Doc> {
     let maxPosition = this.status.position;
     for (const delivery of batch) {
       maxPosition = Math.max(maxPosition, delivery.event.position);
+      if (!this.reads(delivery.event)) continue;
       const event = decodeOnce(delivery.event);
-      // Events of other kinds (saga bookkeeping, markers) are not read-model input.
+      // data its codec rejects is no read-model input either
       if (E.isLeft(event)) continue;
       for (const id of this.projection.documentIds(event.right)) {
         const list = touched.get(id);

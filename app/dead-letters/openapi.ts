@@ -1,8 +1,7 @@
 import * as t from 'io-ts';
 import { constrainedString } from '../../domain/shared';
 import { SAGA_CONSUMER, SAGA_DISPATCH_CONSUMER } from '../../commands/sagas/runner';
-import { allProjections } from '../../projections';
-import { ORDER_SAGAS_CONSUMER } from '../../projections/sagas/worker';
+import { allProjections, ORDER_SAGAS_CONSUMER } from '../../projections';
 import type { JsonSchema } from '../../http/json-schema';
 import type { OperationSpec } from '../../http/openapi';
 import { closed } from '../../http/validate';

@@ -1,13 +1,11 @@
 import { sagaRetryers, type RetryerFor } from '../../commands/sagas/dead-letters';
 import type { SagaRunner } from '../../commands/sagas/runner';
-import { allProjections } from '../../projections';
+import { allReadModels } from '../../projections';
 import { collectionName } from '../../projections/projection';
-import { ORDER_SAGAS_CONSUMER, OrderSagaProjector } from '../../projections/sagas/worker';
+import { projectionConsumer } from '../../projections/runner';
 import { ProjectionWorker } from '../../projections/worker';
-import { createLogger } from '../../infra/observability/logger';
-import type { Logger } from '../../ports/logger';
 import type { RecordedEvent } from '../../ports/event-store';
-import type { Delivery, MessageBus } from '../../ports/message-bus';
+import type { Delivery } from '../../ports/message-bus';
 import type { ReadStore } from '../../ports/read-store';
 import type { DeadLetter } from '../../ports/dead-letters';
 
@@ -32,24 +30,11 @@ export const deliveryOf = (letter: DeadLetter): Delivery => {
   return { source: event.source ?? '$all', sequence: event.sequence ?? recorded.position, event: recorded };
 };
 
-// the projection retryers log nothing of their own; the caller reports the outcome
-const silent: Logger = createLogger('silent', 'dead-letters');
-
 /** Projection letters are handed to the projection's worker again, as the bus delivered them. */
 export const projectionRetryers =
   (readStore: () => Promise<ReadStore>): RetryerFor =>
   (consumer) => {
-    if (consumer === ORDER_SAGAS_CONSUMER) {
-      return async (letter) => {
-        const noBus: MessageBus = {
-          consume: () => Promise.reject(new Error('no bus: this projector only handles a dead letter')),
-          close: () => Promise.resolve(),
-        };
-        const projector = new OrderSagaProjector({ bus: noBus, readStore: await readStore(), logger: silent });
-        await projector.handle([deliveryOf(letter)]);
-      };
-    }
-    const projection = allProjections.find((p) => consumer === `projection:${p.name}`);
+    const projection = allReadModels.find((p) => consumer === projectionConsumer(p.name));
     if (projection === undefined) return undefined;
     return async (letter) => {
       const worker = new ProjectionWorker(projection, await readStore(), collectionName(projection));

@@ -6,10 +6,9 @@ import type { SagaRunnerOptions } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { startSagaService, type SagaService } from '../../commands/sagas/service';
 import { simulatedProvider } from './payment-provider';
-import { allProjections } from '../../projections';
+import { allProjections, allReadModels, orderSagasProjection } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
-import { OrderSagaProjector } from '../../projections/sagas/worker';
 import type { ProjectionProgress } from '../../read-api/progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, runnerPositions } from '../../read-api/live';
@@ -42,8 +41,6 @@ export interface EmbeddedEngine {
   readonly metrics: Metrics;
   /** the saga runner and its scheduler; undefined when started with `sagas: false` */
   readonly sagas: SagaService | undefined;
-  /** saga state per order (`order_sagas_v1`), shown with the order */
-  readonly sagaProjection: OrderSagaProjector;
   readonly deadLetters: DeadLetterStore;
   /** drain HTTP, stop consumers, close stores */
   stop(graceMs?: number): Promise<void>;
@@ -86,18 +83,6 @@ export const startEmbeddedEngine = async (
   // consumers at the head wait a moment for more events: per-batch costs (a read-store transaction, a checkpoint)
   // are most of a projection's work at low batch sizes
   const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: EMBEDDED_LINGER_MS });
-  registerRebuildMetrics(metrics.registry, readStore, allProjections);
-  const projections = new ProjectionRunner({
-    bus,
-    readStore,
-    logger,
-    // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
-    eventStore: store,
-    projections: allProjections,
-    maxBatch: config.projectionBatch,
-  });
-  await projections.start();
-
   const sagaOptions = overrides.sagas === false ? undefined : (overrides.sagas ?? {});
   const settings: SagaSettings = {
     ...loadSagaSettings(sagaOptions?.env ?? process.env, {
@@ -110,8 +95,19 @@ export const startEmbeddedEngine = async (
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
   const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
-  const sagaProjection = new OrderSagaProjector({ bus, readStore, logger, deadLetters });
-  await sagaProjection.start();
+  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  const projections = new ProjectionRunner({
+    bus,
+    readStore,
+    logger,
+    // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
+    eventStore: store,
+    projections: allReadModels,
+    maxBatch: config.projectionBatch,
+    // one stream feeds each saga document: its letters retry in order behind the stream's later events
+    deadLetters: { store: deadLetters, projections: [orderSagasProjection.name] },
+  });
+  await projections.start();
 
   const handler = commandHandlerFor(store, clock, metrics, config);
   let sagas: SagaService | undefined;
@@ -163,7 +159,6 @@ export const startEmbeddedEngine = async (
     projections,
     metrics,
     sagas,
-    sagaProjection,
     deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
       liveShutdown.abort();
@@ -171,7 +166,6 @@ export const startEmbeddedEngine = async (
       // sagas before the stores close, so work in flight can finish within the grace period
       await sagas?.stop(graceMs);
       await projections.stop();
-      await sagaProjection.stop();
       await bus.close();
       await readStore.close();
       await store.close();

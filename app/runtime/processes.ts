@@ -1,8 +1,7 @@
 import type { Kafka } from 'kafkajs';
-import { allProjections } from '../../projections';
+import { allProjections, allReadModels } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
-import { OrderSagaProjector } from '../../projections/sagas/worker';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, pollingPositions } from '../../read-api/live';
@@ -86,23 +85,15 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     bus,
     readStore,
     logger,
-    projections: allProjections,
+    // the saga state per order too (shown with the order detail)
+    projections: allReadModels,
     maxBatch: config.projectionBatch,
     groupPrefix: `${config.kafkaTopicPrefix}projection`,
   });
   await runner.start();
-  // saga state per order, shown with the order detail; one stream per document, so it dedupes by stream revision
-  const sagaProjection = new OrderSagaProjector({
-    bus,
-    readStore,
-    logger,
-    group: `${config.kafkaTopicPrefix}projection:order_sagas`,
-  });
-  await sagaProjection.start();
   const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine projector' });
-  logger.info({ projections: allProjections.map((p) => p.name), url: ops.url }, 'projector consuming');
+  logger.info({ projections: allReadModels.map((p) => p.name), url: ops.url }, 'projector consuming');
   await untilSignal(logger, async () => {
-    await sagaProjection.stop();
     await runner.stop();
     await bus.close();
     await ops.close(1_000);

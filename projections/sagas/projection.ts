@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/Either';
 import {
   defaultFulfilmentConfig,
   fulfilmentEvents,
@@ -8,7 +7,9 @@ import {
   type FulfilmentState,
   type FulfilmentStatus,
 } from '../../domain/sagas';
-import type { RecordedEvent } from '../../ports/event-store';
+import type { ReadStore } from '../../ports/read-store';
+import type { ProjectionOf, Recorded } from '../input';
+import { collectionName } from '../projection';
 
 /** A deadline as the read side shows it. */
 export interface SagaDeadlineView {
@@ -36,35 +37,10 @@ export interface OrderSagaDoc {
   readonly state: FulfilmentState;
 }
 
-/** A saga event decoded from the store, with where it sits. */
-export interface ProjectedSagaEvent {
-  readonly event: FulfilmentEvent;
-  readonly streamId: string;
-  readonly revision: number;
-  readonly position: number;
-}
-
-export const ORDER_SAGAS = { name: 'order_sagas', version: 1, indexes: ['sagaStatus'] } as const;
-
-/** Collection of the read model, named like the other projections' (`<name>_v<version>`). */
-export const orderSagasCollection = `${ORDER_SAGAS.name}_v${ORDER_SAGAS.version}`;
-
 // evolve does not depend on the saga's configuration (only react does)
 const saga = fulfilmentSaga(defaultFulfilmentConfig);
 
-/**
- * A stored event as input of this read model: `undefined` for events of other streams, a Left when a fulfilment
- * saga event cannot be read.
- */
-export const decodeFulfilmentRecorded = (recorded: RecordedEvent): E.Either<string, ProjectedSagaEvent> | undefined => {
-  if (!recorded.streamId.startsWith('saga-fulfilment-') || !fulfilmentEvents.handles(recorded.type)) return undefined;
-  return E.map((event: FulfilmentEvent) => ({
-    event,
-    streamId: recorded.streamId,
-    revision: recorded.revision,
-    position: recorded.position,
-  }))(fulfilmentEvents.decode({ type: recorded.type, data: recorded.data }));
-};
+const FULFILMENT_STREAM = 'saga-fulfilment-';
 
 const view = (state: FulfilmentState, revision: number, updatedAt: string, orderId: string): OrderSagaDoc => ({
   orderId,
@@ -81,11 +57,30 @@ const view = (state: FulfilmentState, revision: number, updatedAt: string, order
 });
 
 /** Pure fold: the document after one saga event. */
-export const evolveOrderSaga = (doc: OrderSagaDoc | null, e: ProjectedSagaEvent): OrderSagaDoc => {
+export const evolveOrderSaga = (doc: OrderSagaDoc | null, e: Recorded<FulfilmentEvent>): OrderSagaDoc => {
+  // One stream feeds a document, so its revision orders them: an event at or below the revision shown is in it
+  // already (documents written before the worker kept per-source progress dedupe this way only).
+  if (doc !== null && e.revision <= doc.revision) return doc;
   const state = saga.evolve(doc?.state ?? saga.initialState, e.event);
   const updatedAt = doc === null || Date.parse(e.event.at) >= Date.parse(doc.updatedAt) ? e.event.at : doc.updatedAt;
   return view(state, e.revision, updatedAt, e.event.orderId);
 };
+
+/** The fulfilment saga per order, read from the saga's own events (run by the ProjectionRunner like the others). */
+export const orderSagasProjection: ProjectionOf<OrderSagaDoc, FulfilmentEvent> = {
+  name: 'order_sagas',
+  version: 1,
+  indexes: ['sagaStatus'],
+  eventTypes: [...new Set(fulfilmentEvents.readableTypes.values())],
+  documentIds: (e) => (e.streamId.startsWith(FULFILMENT_STREAM) ? [e.event.orderId] : []),
+  evolve: (doc, e) => evolveOrderSaga(doc, e),
+};
+
+/** Collection of the read model, named like the other projections' (`<name>_v<version>`). */
+export const orderSagasCollection = collectionName(orderSagasProjection);
+
+/** The consumer its dead letters are recorded under (`projection:<name>`, as every projection's). */
+export const ORDER_SAGAS_CONSUMER = `projection:${orderSagasProjection.name}`;
 
 /** What the orders read model shows of the saga: the document without the internal state. */
 export const sagaView = (doc: OrderSagaDoc): Omit<OrderSagaDoc, 'state' | 'revision'> => ({
@@ -96,3 +91,13 @@ export const sagaView = (doc: OrderSagaDoc): Omit<OrderSagaDoc, 'state' | 'revis
   lastError: doc.lastError,
   updatedAt: doc.updatedAt,
 });
+
+/** The saga part of an order's read model, if the order has a saga yet. */
+export const readOrderSaga = async (
+  readStore: Pick<ReadStore, 'get'>,
+  orderId: string,
+): Promise<ReturnType<typeof sagaView> | undefined> => {
+  const doc = await readStore.get(orderSagasCollection, orderId);
+  // the collection holds only what evolveOrderSaga wrote
+  return doc === undefined ? undefined : sagaView(doc.body as unknown as OrderSagaDoc);
+};

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readOrderSaga } from '../../projections/sagas/projection';
 import { post } from '../api-spec';
 import { defineSku, given, placeOrder, restock, startSagaApi, type SagaTestApi } from './runner-harness';
 
@@ -40,8 +41,8 @@ describe('the saga runner fulfilling orders', () => {
     it('shows the saga state with the order: step, no deadline left, no error', async () => {
       await api.settle();
       const head = await api.store.headPosition();
-      expect(await api.engine.sagaProjection.waitFor(head, 5_000)).to.equal(true);
-      const saga = await api.engine.sagaProjection.sagaOf('o-1');
+      expect(await api.engine.projections.waitFor('order_sagas', head, 5_000)).to.equal(true);
+      const saga = await readOrderSaga(api.engine.readStore, 'o-1');
       expect(saga).to.deep.include({
         orderId: 'o-1',
         sagaStatus: 'Confirmed',
@@ -212,8 +213,8 @@ describe('the saga runner fulfilling orders', () => {
       expect(order).to.include({ status: 'Cancelled', cancelReason: 'payment_error' });
       expect(await api.count('payment-o-7', 'PaymentAuthorizationFailed')).to.equal(2);
       expect(await api.sku('MUG-1')).to.include({ reserved: 0, available: 10 });
-      await api.engine.sagaProjection.waitFor(await api.store.headPosition(), 5_000);
-      const saga = await api.engine.sagaProjection.sagaOf('o-7');
+      await api.engine.projections.waitFor('order_sagas', await api.store.headPosition(), 5_000);
+      const saga = await readOrderSaga(api.engine.readStore, 'o-7');
       expect(saga?.sagaStatus).to.equal('Cancelled');
       expect(saga?.lastError).to.match(/attempt 2 failed: simulated provider error/);
     });

@@ -3,7 +3,8 @@ import { filteringLogReader, type LogReader, type LogWindow } from '../ports/log
 import type { Delivery } from '../ports/message-bus';
 import type { ReadStore, StoredDocument } from '../ports/read-store';
 import { storedTypesOf } from './events';
-import { collectionName, type Projection } from './projection';
+import type { AnyProjection } from './input';
+import { collectionName } from './projection';
 import { readEntry, writeEntry, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker } from './worker';
 import { WriteBackStore } from './write-back';
@@ -51,7 +52,8 @@ export interface RebuildOptions {
   /** reads the log by event type; default: `readAll` filtered in memory */
   readonly logReader?: LogReader;
   readonly readStore: ReadStore;
-  readonly projection: Projection<unknown>;
+  /** any read model, over domain or saga events */
+  readonly projection: AnyProjection;
   readonly mode?: RebuildMode;
   /** replay after this position instead of the checkpoint (or 0) */
   readonly from?: number;
@@ -169,7 +171,7 @@ const withoutProgressDocuments = (store: ReadStore): ReadStore => ({
 /** `<name>_v<version>`, or with the next free `_<n>` when that is live, kept as old, or left over. */
 export const freeTarget = async (
   store: ReadStore,
-  projection: Projection<unknown>,
+  projection: AnyProjection,
   entry: RegistryEntry,
 ): Promise<string> => {
   const base = collectionName(projection);
@@ -732,7 +734,7 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
 };
 
 /** Drops the collections a switch left behind; refuses while a handover still writes to the previous one. */
-export const dropOld = async (readStore: ReadStore, projection: Projection<unknown>): Promise<readonly string[]> => {
+export const dropOld = async (readStore: ReadStore, projection: AnyProjection): Promise<readonly string[]> => {
   const { entry, version } = await readEntry(readStore, projection);
   if (entry.rebuild?.state === 'switched') {
     throw new RebuildError(`${projection.name}: the handover to ${entry.rebuild.target} is not finished yet`);

@@ -10,6 +10,7 @@ import {
 import type { ReadStore } from '../../ports/read-store';
 import type { ProjectionOf, Recorded } from '../input';
 import { collectionName } from '../projection';
+import { LiveCollections } from '../registry';
 
 /** A deadline as the read side shows it. */
 export interface SagaDeadlineView {
@@ -92,12 +93,16 @@ export const sagaView = (doc: OrderSagaDoc): Omit<OrderSagaDoc, 'state' | 'revis
   updatedAt: doc.updatedAt,
 });
 
-/** The saga part of an order's read model, if the order has a saga yet. */
+/**
+ * The saga part of an order's read model, if the order has a saga yet, from the live collection (a rebuild moves
+ * it; readers that ask often pass one `LiveCollections`, which caches the answer briefly).
+ */
 export const readOrderSaga = async (
-  readStore: Pick<ReadStore, 'get'>,
+  readStore: ReadStore,
   orderId: string,
+  live: Pick<LiveCollections, 'collection'> = new LiveCollections(readStore),
 ): Promise<ReturnType<typeof sagaView> | undefined> => {
-  const doc = await readStore.get(orderSagasCollection, orderId);
+  const doc = await readStore.get(await live.collection(orderSagasProjection), orderId);
   // the collection holds only what evolveOrderSaga wrote
   return doc === undefined ? undefined : sagaView(doc.body as unknown as OrderSagaDoc);
 };

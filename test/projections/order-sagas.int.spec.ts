@@ -21,8 +21,11 @@ import {
   storedReadModel,
 } from '../../projections';
 import { overEveryEvent } from '../../projections/input';
+import { rebuildProjection, resetProjection } from '../../projections/rebuild';
+import { readEntry } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
-import { orderSagasCollection, type OrderSagaDoc } from '../../projections/sagas/projection';
+import { orderSagasCollection, sagaView, type OrderSagaDoc } from '../../projections/sagas/projection';
+import { orderSagaExtras } from '../../read-api/order-extras';
 import { ProjectionWorker } from '../../projections/worker';
 import { defineSku, given, placeOrder, restock, startSagaApi } from '../sagas/runner-harness';
 
@@ -184,6 +187,31 @@ describe('the order-saga read model (a projection of the fulfilment saga events)
     // the old consumer's checkpoint lagged behind its documents: events they hold come again
     await worker.handle(asAll(events.slice(0, Math.floor(events.length / 2))));
     expect(await documents(readStore)).to.deep.equal(reference);
+    await readStore.close();
+  });
+
+  it('rebuilds blue/green into a new collection that the order detail then reads, and resets in place', async () => {
+    const readStore = freshReadStore();
+    const projection = storedReadModel(orderSagasProjection);
+    const rebuilt = await rebuildProjection({
+      eventStore: store,
+      readStore,
+      projection,
+      batchSize: 25,
+      handoverTimeoutMs: 0,
+    });
+    expect(rebuilt).to.include({ outcome: 'switched', target: 'order_sagas_v1_1' });
+    expect((await readEntry(readStore, projection)).entry.live.collection).to.equal('order_sagas_v1_1');
+    const page = await readStore.query('order_sagas_v1_1', { limit: 1_000 });
+    expect(new Map(page.items.map((d) => [d.id, d.body]))).to.deep.equal(reference);
+    const o1 = reference.get('o-1');
+    expect(o1).to.not.equal(undefined);
+    expect(await orderSagaExtras(readStore)('o-1')).to.deep.equal({ saga: o1 && sagaView(o1) });
+
+    const reset = await resetProjection({ eventStore: store, readStore, projection, batchSize: 25 });
+    expect(reset).to.include({ outcome: 'switched', target: 'order_sagas_v1_1' });
+    const again = await readStore.query('order_sagas_v1_1', { limit: 1_000 });
+    expect(new Map(again.items.map((d) => [d.id, d.body]))).to.deep.equal(reference);
     await readStore.close();
   });
 

@@ -1,6 +1,6 @@
 import { ordersProjection } from './orders/projection';
 import { paymentsProjection } from './payments/projection';
-import type { AnyProjection } from './input';
+import type { AnyProjection, ProjectionOf, ReadModelEvent } from './input';
 import type { Projection } from './projection';
 import { salesProjection } from './sales/projection';
 import { orderSagasProjection } from './sagas/projection';
@@ -18,17 +18,9 @@ export { ORDER_SAGAS_CONSUMER, orderSagasProjection, type OrderSagaDoc } from '.
  * A projection as the worker holds it: documents are whatever its collection stores. The collection holds only
  * what this projection's own `evolve` wrote (one collection per name and version), which is what the cast trusts.
  */
-export const storedProjection = <Doc>(projection: Projection<Doc>): Projection<unknown> => ({
-  name: projection.name,
-  version: projection.version,
-  indexes: projection.indexes,
-  eventTypes: projection.eventTypes,
-  documentIds: projection.documentIds,
-  evolve: (doc, e, id) => projection.evolve(doc as Doc | null, e, id),
-});
-
-/** `storedProjection` for a read model of any input. */
-export const storedReadModel = <Doc>(projection: AnyProjection<Doc>): AnyProjection => ({
+export const storedProjection = <Doc, Ev extends ReadModelEvent>(
+  projection: ProjectionOf<Doc, Ev>,
+): ProjectionOf<unknown, Ev> => ({
   name: projection.name,
   version: projection.version,
   indexes: projection.indexes,
@@ -48,4 +40,4 @@ export const allProjections: readonly Projection<unknown>[] = [
  * Every read model the projection runners keep: the domain ones above (served by the query API) and the fulfilment
  * saga per order (shown with the order detail).
  */
-export const allReadModels: readonly AnyProjection[] = [...allProjections, storedReadModel(orderSagasProjection)];
+export const allReadModels: readonly AnyProjection[] = [...allProjections, storedProjection(orderSagasProjection)];

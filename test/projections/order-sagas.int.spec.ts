@@ -18,7 +18,7 @@ import {
   decodeReadModelEvent,
   ORDER_SAGAS_CONSUMER,
   orderSagasProjection,
-  storedReadModel,
+  storedProjection,
 } from '../../projections';
 import { overEveryEvent } from '../../projections/input';
 import { rebuildProjection, resetProjection } from '../../projections/rebuild';
@@ -192,7 +192,7 @@ describe('the order-saga read model (a projection of the fulfilment saga events)
 
   it('rebuilds blue/green into a new collection that the order detail then reads, and resets in place', async () => {
     const readStore = freshReadStore();
-    const projection = storedReadModel(orderSagasProjection);
+    const projection = storedProjection(orderSagasProjection);
     const rebuilt = await rebuildProjection({
       eventStore: store,
       readStore,
@@ -226,7 +226,7 @@ describe('the order-saga read model (a projection of the fulfilment saga events)
         bus,
         readStore: failing.store,
         logger: createLogger('silent'),
-        projections: [storedReadModel(orderSagasProjection)],
+        projections: [storedProjection(orderSagasProjection)],
         maxBatch: 20,
         // the engine that wrote the history checkpointed `projection:order_sagas` in this store: start afresh
         groupPrefix: 'again',

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openWalDatabase } from './database';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore, NewDeadLetter } from '../../ports/dead-letters';
 
@@ -86,15 +87,9 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     path: string,
     private readonly clock: Clock,
   ) {
-    this.db = new Database(path, { timeout: 5_000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+    this.db = openWalDatabase(path, {}, (db) => {
+      db.exec(SCHEMA);
+    });
     this.insertStmt = this.db.prepare<unknown[], Row>(
       `INSERT INTO dead_letters (consumer, key, event_id, stream_id, revision, position, event_type, event_data,
          metadata, source, sequence, error, attempts, first_failed_at, last_failed_at)

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
+import { openWalDatabase, tuneForHotPages } from './database';
 import { GroupCommit } from './group-commit';
 import { CatchUpSubscription, SubscriptionEndedError, type PullSource } from '../subscriptions/catch-up';
 import {
@@ -246,20 +247,11 @@ export class SqliteEventStore implements EventStore {
     this.window = new LogWindow(options.sharedReadWindow ?? DEFAULT_SHARED_READ_WINDOW);
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.groupCommit = options.groupCommit ?? true;
-    this.db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-      // Every append dirties pages spread over the unique indexes (event ids, command ids are random). A longer WAL
-      // between checkpoints copies each hot page back once instead of every ~1,000 pages written, and a larger
-      // page cache keeps those index pages from being read again.
-      this.db.pragma('wal_autocheckpoint = 8000');
-      this.db.pragma('cache_size = -65536');
-      migrate(this.db);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+    this.db = openWalDatabase(options.path, options, (db) => {
+      // every append dirties pages spread over the unique indexes (event ids and command ids are random)
+      tuneForHotPages(db);
+      migrate(db);
+    });
 
     const db = this.db;
     this.streamHeadStmt = db.prepare<[string], StreamHead>(

@@ -13,6 +13,7 @@ import {
   type Scalar,
   type StoredDocument,
 } from '../../ports/read-store';
+import { openWalDatabase, tuneForHotPages } from './database';
 import { GroupCommit } from './group-commit';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
@@ -475,21 +476,10 @@ const segmentsOf = (query: Query, after: Position | undefined): PageSegment[] =>
 export const openSqliteReadStore = (options: SqliteReadStoreOptions): ReadStore => {
   const folder = parentFolderOf(options.path);
   if (folder !== undefined) mkdirSync(folder, { recursive: true });
-  const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-  try {
-    db.pragma('journal_mode = WAL');
-    // Read models are rebuilt from the event log, so losing the last commits on power loss is acceptable.
-    db.pragma('synchronous = NORMAL');
-    // Workers rewrite the same hot pages (progress, sales buckets, SKUs, the newest orders) every batch: a longer WAL
-    // between checkpoints copies each back (and syncs) once instead of every ~1,000 pages written, and a larger page
-    // cache keeps the indexes from being read again.
-    db.pragma('wal_autocheckpoint = 8000');
-    db.pragma('cache_size = -65536');
-    const store = new SqliteReadStore(db);
-    store.migrate();
-    return store;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  // Read models are rebuilt from the event log, so losing the last commits on power loss is acceptable (NORMAL).
+  // Workers rewrite the same hot pages (progress, sales buckets, SKUs, the newest orders) every batch.
+  const db = openWalDatabase(options.path, options, tuneForHotPages);
+  const store = new SqliteReadStore(db);
+  store.migrate();
+  return store;
 };

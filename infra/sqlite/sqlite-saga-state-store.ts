@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openWalDatabase } from './database';
 import type { Deadline, SagaName } from '../../domain/sagas';
 import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-state';
 import { GroupCommit } from './group-commit';
@@ -70,15 +71,9 @@ export class SqliteSagaStateStore implements SagaStateStore {
   private readonly writer: GroupCommit<() => void, void>;
 
   constructor(path: string) {
-    this.db = new Database(path, { timeout: 5_000 });
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
+    this.db = openWalDatabase(path, {}, (db) => {
+      db.exec(SCHEMA);
+    });
     const db = this.db;
     this.timersOfStmt = db.prepare<[string], TimerRow>('SELECT * FROM saga_timers WHERE saga_id = ? ORDER BY due_ms');
     this.deleteTimersStmt = db.prepare<[string]>('DELETE FROM saga_timers WHERE saga_id = ?');

@@ -1,7 +1,7 @@
 import { sagaRetryers, type RetryerFor } from '../../commands/sagas/dead-letters';
 import type { SagaRunner } from '../../commands/sagas/runner';
 import { allReadModels } from '../../projections';
-import { collectionName } from '../../projections/projection';
+import { readEntry } from '../../projections/registry';
 import { projectionConsumer } from '../../projections/runner';
 import { ProjectionWorker } from '../../projections/worker';
 import type { RecordedEvent } from '../../ports/event-store';
@@ -30,14 +30,17 @@ export const deliveryOf = (letter: DeadLetter): Delivery => {
   return { source: event.source ?? '$all', sequence: event.sequence ?? recorded.position, event: recorded };
 };
 
-/** Projection letters are handed to the projection's worker again, as the bus delivered them. */
+/** Projection letters are handed to the projection's worker again, as the bus delivered them, on its live collection. */
 export const projectionRetryers =
   (readStore: () => Promise<ReadStore>): RetryerFor =>
   (consumer) => {
     const projection = allReadModels.find((p) => consumer === projectionConsumer(p.name));
     if (projection === undefined) return undefined;
     return async (letter) => {
-      const worker = new ProjectionWorker(projection, await readStore(), collectionName(projection));
+      const store = await readStore();
+      // the collection reads use now: after a rebuild switched them, the original one is no longer live
+      const { entry } = await readEntry(store, projection);
+      const worker = new ProjectionWorker(projection, store, entry.live.collection);
       await worker.handle([deliveryOf(letter)]);
     };
   };

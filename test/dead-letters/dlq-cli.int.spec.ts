@@ -3,6 +3,8 @@ import { runDlq } from '../../app/cli/dlq';
 import { loadConfig, type Config } from '../../app/config';
 import { createLogger } from '../../infra/observability/logger';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
+import { ordersProjection } from '../../projections';
+import { ensureRegistered, writeEntry } from '../../projections/registry';
 import { SagaWorld } from './saga-world';
 
 interface Run {
@@ -86,6 +88,29 @@ describe('commerce dlq', () => {
     try {
       const doc = await readStore.get('orders_v2', 'o-bad');
       expect(doc?.body).to.include({ orderId: 'o-bad', status: 'Placed' });
+    } finally {
+      await readStore.close();
+    }
+  });
+
+  it('hands a projection letter to the collection reads use after a rebuild switched them', async () => {
+    const [placed] = await world.store.readStream('order-o-bad');
+    if (placed === undefined) throw new Error('no OrderPlaced');
+    const readStore = openSqliteReadStore({ path: config.readSqlitePath });
+    try {
+      const { entry, version } = await ensureRegistered(readStore, ordersProjection);
+      const live = { ...entry.live, collection: 'orders_v2_1' };
+      expect(await writeEntry(readStore, { ...entry, live, old: ['orders_v2'] }, version)).to.equal(true);
+      world.deadLetters.record({
+        consumer: 'projection:orders',
+        key: 'o-bad',
+        event: { ...placed, source: '$all', sequence: placed.position },
+        error: 'Error: the read store was down',
+        attempts: 3,
+      });
+      const [, letter] = world.deadLetters.list();
+      expect((await dlq('retry', String(letter?.id))).code).to.equal(0);
+      expect((await readStore.get('orders_v2_1', 'o-bad'))?.body).to.include({ orderId: 'o-bad', status: 'Placed' });
     } finally {
       await readStore.close();
     }

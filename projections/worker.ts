@@ -40,6 +40,11 @@ export interface WorkerOptions {
   readonly conflictBackoffMs?: number;
   /** documents this worker last wrote, kept to skip reading them back (default 5,000; 0: none) */
   readonly cacheSize?: number;
+  /**
+   * false for a worker that handles deliveries out of band (a dead letter retried): the source's progress belongs
+   * to the consumer that owns it, and an old delivery must not move it back; default true
+   */
+  readonly recordsProgress?: boolean;
 }
 
 interface Touch {
@@ -140,6 +145,7 @@ export class ProjectionWorker<Doc> {
   private readonly conflictRetries: number;
   private readonly conflictBackoffMs: number;
   private readonly cache: DocumentCache;
+  private readonly recordsProgress: boolean;
   private readonly projection: ProjectionOf<Doc, ReadModelEvent>;
   /** the stored type names of the events it reads: the others are not decoded */
   private readonly storedTypes: ReadonlySet<string>;
@@ -152,6 +158,7 @@ export class ProjectionWorker<Doc> {
   ) {
     this.projection = overEveryEvent(projection);
     this.storedTypes = storedTypesOf(projection.eventTypes);
+    this.recordsProgress = options.recordsProgress ?? true;
     this.conflictRetries = options.conflictRetries ?? 10;
     this.conflictBackoffMs = options.conflictBackoffMs ?? 25;
     this.cache = new DocumentCache(store, collection, options.cacheSize);
@@ -222,20 +229,21 @@ export class ProjectionWorker<Doc> {
     const { applied, written, conflicts } = outcome;
     const now = new Date().toISOString();
     // after the documents: progress must never claim more than what is written
-    await this.store.putMany(
-      PROGRESS_COLLECTION,
-      [...sources].map(([source, at]): DocumentWrite => {
-        const body: SourceProgress = {
-          projection: this.projection.name,
-          version: this.projection.version,
-          source,
-          ...at,
-          updatedAt: now,
-        };
-        // one consumer owns a source at a time, so its progress document has a single writer
-        return { id: `${this.collection}@${source}`, body: { ...body }, progress: {}, expectedVersion: 'any' };
-      }),
-    );
+    if (this.recordsProgress)
+      await this.store.putMany(
+        PROGRESS_COLLECTION,
+        [...sources].map(([source, at]): DocumentWrite => {
+          const body: SourceProgress = {
+            projection: this.projection.name,
+            version: this.projection.version,
+            source,
+            ...at,
+            updatedAt: now,
+          };
+          // one consumer owns a source at a time, so its progress document has a single writer
+          return { id: `${this.collection}@${source}`, body: { ...body }, progress: {}, expectedVersion: 'any' };
+        }),
+      );
     this.status = {
       ...this.status,
       position: maxPosition,

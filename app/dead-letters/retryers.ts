@@ -40,7 +40,7 @@ export const projectionRetryers =
       const store = await readStore();
       // the collection reads use now: after a rebuild switched them, the original one is no longer live
       const { entry } = await readEntry(store, projection);
-      const worker = new ProjectionWorker(projection, store, entry.live.collection);
+      const worker = new ProjectionWorker(projection, store, entry.live.collection, { recordsProgress: false });
       await worker.handle([deliveryOf(letter)]);
     };
   };

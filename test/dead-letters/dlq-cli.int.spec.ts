@@ -93,7 +93,7 @@ describe('commerce dlq', () => {
     }
   });
 
-  it('hands a projection letter to the collection reads use after a rebuild switched them', async () => {
+  it('hands a projection letter to the collection reads use after a rebuild switched them, leaving progress as it was', async () => {
     const [placed] = await world.store.readStream('order-o-bad');
     if (placed === undefined) throw new Error('no OrderPlaced');
     const readStore = openSqliteReadStore({ path: config.readSqlitePath });
@@ -108,9 +108,13 @@ describe('commerce dlq', () => {
         error: 'Error: the read store was down',
         attempts: 3,
       });
+      const progress = { id: 'orders_v2_1@$all', body: { sequence: 1_000, position: 1_000 } };
+      await readStore.putMany('projection_progress', [{ ...progress, progress: {}, expectedVersion: 'any' }]);
       const [, letter] = world.deadLetters.list();
       expect((await dlq('retry', String(letter?.id))).code).to.equal(0);
       expect((await readStore.get('orders_v2_1', 'o-bad'))?.body).to.include({ orderId: 'o-bad', status: 'Placed' });
+      // the live consumer owns the source's progress: an old delivery retried out of band leaves it where it was
+      expect((await readStore.get('projection_progress', 'orders_v2_1@$all'))?.body).to.deep.equal(progress.body);
     } finally {
       await readStore.close();
     }

@@ -83,7 +83,20 @@ export const launchesBrowser = (source: string): boolean =>
   /^\s*import\s+(?!type\b)[^;]*from\s+['"]playwright(?:-core)?['"]/m.test(source);
 
 describe('the test commands', () => {
-  const specs = ['domain', 'commands', 'projections', 'read-api', 'infra', 'test', 'bench'].flatMap((dir) => {
+  const specs = [
+    'domain',
+    'ports',
+    'http',
+    'commands',
+    'projections',
+    'read-api',
+    'infra',
+    'app',
+    'dashboard',
+    'tools',
+    'test',
+    'bench',
+  ].flatMap((dir) => {
     try {
       return sources(join(root, dir));
     } catch {

@@ -172,10 +172,11 @@ export const printEnv = (state: ServicesState): void => {
 };
 
 /** Every services spec; the default .mocharc.json ignores these files, so they run with their own config. */
-export const servicesSpecGlob = '{domain,commands,projections,read-api,infra,test}/**/*.services.spec.ts';
+export const servicesSpecGlob =
+  '{domain,ports,http,commands,projections,read-api,infra,app,dashboard,test}/**/*.services.spec.ts';
 
 /** The separate mocha config for `*.services.spec.ts` (no `ignore` of them, longer timeout, `exit`). */
-export const servicesMochaConfig = (): string => join(repoRoot(), 'infra', 'services', '.mocharc.services.json');
+export const servicesMochaConfig = (): string => join(repoRoot(), 'tools', 'services', '.mocharc.services.json');
 
 /** Runs mocha on every `*.services.spec.ts` with KAFKA_BROKERS and MONGODB_URL set; resolves mocha's exit code. */
 export const runMocha = (state: ServicesState, extraArgs: readonly string[], timeoutMs: number): Promise<number> =>

@@ -16,7 +16,7 @@ import { freePort, runCommand, sleep, tailFile, waitUntil } from '../proc';
  * Exits non-zero on any finding. SCHEMATHESIS_MAX_EXAMPLES (default 50) and SCHEMATHESIS_SEED bound and fix a run.
  */
 
-const here = join(repoRoot(), 'infra', 'services', 'schemathesis');
+const here = join(repoRoot(), 'tools', 'services', 'schemathesis');
 const requirements = join(here, 'requirements.txt');
 const configFile = join(here, 'schemathesis.toml');
 const maxExamples = Number(process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '50');

@@ -1,5 +1,4 @@
-import { allProjections } from '../../projections';
-import type { Projection } from '../../projections/projection';
+import { allReadModels, type AnyProjection } from '../../projections';
 import {
   RebuildError,
   dropOld,
@@ -51,7 +50,7 @@ export interface ProjectionsCliIo {
   /** draw a progress bar in place (default: whether stderr is a terminal) */
   readonly isTTY?: boolean;
   /** the projections the code defines (tests pass a changed one) */
-  readonly projections?: readonly Projection<unknown>[];
+  readonly projections?: readonly AnyProjection[];
   readonly signal?: AbortSignal;
   readonly afterBatch?: RebuildOptions['afterBatch'];
   readonly handoverTimeoutMs?: number;
@@ -234,7 +233,7 @@ const livePosition = async (store: ReadStore, entry: RegistryEntry): Promise<num
 const listItems = async (
   eventStore: EventStore,
   readStore: ReadStore,
-  projections: readonly Projection<unknown>[],
+  projections: readonly AnyProjection[],
 ): Promise<{ head: number; items: ListItem[] }> => {
   const head = await eventStore.headPosition();
   const items: ListItem[] = [];
@@ -304,7 +303,7 @@ export const runProjectionsCli = async (
   const out = io.stdout ?? ((text: string) => process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => process.stderr.write(text));
   const now = io.now ?? Date.now;
-  const projections = io.projections ?? allProjections;
+  const projections = io.projections ?? allReadModels;
   let parsed: Parsed;
   try {
     parsed = parse(argv);
@@ -317,7 +316,7 @@ export const runProjectionsCli = async (
     out(projectionsUsage);
     return 0;
   }
-  const find = (name: string): Projection<unknown> | undefined => projections.find((p) => p.name === name);
+  const find = (name: string): AnyProjection | undefined => projections.find((p) => p.name === name);
   const wanted =
     'name' in parsed ? [parsed.name] : parsed.command === 'rebuild' && parsed.names !== 'all' ? parsed.names : [];
   const unknown = wanted.filter((n) => find(n) === undefined);

@@ -6,7 +6,7 @@ import type { SagaRunnerOptions } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { startSagaService, type SagaService } from '../../commands/sagas/service';
 import { simulatedProvider } from './payment-provider';
-import { allProjections, allReadModels, orderSagasProjection } from '../../projections';
+import { allReadModels, orderSagasProjection } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { ProjectionRunner } from '../../projections/runner';
 import type { ProjectionProgress } from '../../read-api/progress';
@@ -95,7 +95,7 @@ export const startEmbeddedEngine = async (
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
   const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
-  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  registerRebuildMetrics(metrics.registry, readStore, allReadModels);
   const projections = new ProjectionRunner({
     bus,
     readStore,

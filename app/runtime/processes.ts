@@ -80,7 +80,7 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     logger,
   });
   const metrics = createMetrics();
-  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  registerRebuildMetrics(metrics.registry, readStore, allReadModels);
   const runner = new ProjectionRunner({
     bus,
     readStore,
@@ -124,7 +124,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
   const { checkpoints, close } = await checkpointsFor(store, config, logger);
   const offsets = kafkaEndOffsets(kafkaFor(config), config.kafkaTopicPrefix);
   const metrics = createMetrics();
-  registerRebuildMetrics(metrics.registry, readStore, allProjections);
+  registerRebuildMetrics(metrics.registry, readStore, allReadModels);
   const progress = new DistributedProgress({
     readStore,
     checkpoints,

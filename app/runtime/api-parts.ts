@@ -5,7 +5,9 @@ import { cataloguePrices } from '../../commands/place-order';
 import type { Clock } from '../../ports/clock';
 import type { EventStore } from '../../ports/event-store';
 import type { Metrics } from '../../ports/metrics';
-import { allProjections } from '../../projections';
+import { allProjections, allReadModels } from '../../projections';
+import { registerRebuildMetrics } from '../../projections/registry';
+import { ProjectionRunner, type ProjectionRunnerOptions } from '../../projections/runner';
 import { readOperations } from '../../read-api/openapi';
 import { orderSagaExtras } from '../../read-api/order-extras';
 import type { ProjectionProgress } from '../../read-api/progress';
@@ -46,3 +48,24 @@ export const readApi = (
   }),
   operations: readOperations,
 });
+
+/**
+ * Every read model of the process, started on its bus, with the rebuild-due metric on the process's registry: the
+ * embedded engine and the projector differ only in the options they add.
+ */
+export const startReadModels = async (
+  options: Omit<ProjectionRunnerOptions, 'projections' | 'maxBatch'> & {
+    readonly metrics: Metrics;
+    readonly config: Pick<Config, 'projectionBatch'>;
+  },
+): Promise<ProjectionRunner> => {
+  const { metrics, config, ...runnerOptions } = options;
+  registerRebuildMetrics(metrics.registry, options.readStore, allReadModels);
+  const runner = new ProjectionRunner({
+    ...runnerOptions,
+    projections: allReadModels,
+    maxBatch: config.projectionBatch,
+  });
+  await runner.start();
+  return runner;
+};

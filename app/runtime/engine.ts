@@ -6,9 +6,8 @@ import type { SagaRunnerOptions } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { startSagaService, type SagaService } from '../../commands/sagas/service';
 import { simulatedProvider } from './payment-provider';
-import { allReadModels, orderSagasProjection } from '../../projections';
-import { registerRebuildMetrics } from '../../projections/registry';
-import { ProjectionRunner } from '../../projections/runner';
+import { orderSagasProjection } from '../../projections';
+import type { ProjectionRunner } from '../../projections/runner';
 import type { ProjectionProgress } from '../../read-api/progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, runnerPositions } from '../../read-api/live';
@@ -26,7 +25,7 @@ import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { startHttpServer } from './http-server';
-import { commandApi, commandHandlerFor, readApi } from './api-parts';
+import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
 
 const EMBEDDED_LINGER_MS = 10;
@@ -95,19 +94,17 @@ export const startEmbeddedEngine = async (
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
   const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
-  registerRebuildMetrics(metrics.registry, readStore, allReadModels);
-  const projections = new ProjectionRunner({
+  const projections = await startReadModels({
     bus,
     readStore,
     logger,
+    metrics,
+    config,
     // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
     eventStore: store,
-    projections: allReadModels,
-    maxBatch: config.projectionBatch,
     // one stream feeds each saga document: its letters retry in order behind the stream's later events
     deadLetters: { store: deadLetters, projections: [orderSagasProjection.name] },
   });
-  await projections.start();
 
   const handler = commandHandlerFor(store, clock, metrics, config);
   let sagas: SagaService | undefined;

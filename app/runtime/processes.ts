@@ -1,7 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { allProjections, allReadModels } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
-import { ProjectionRunner } from '../../projections/runner';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, pollingPositions } from '../../read-api/live';
@@ -14,7 +13,7 @@ import type { ReadStore } from '../../ports/read-store';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { ReadStoreCheckpointStore } from './checkpoints';
 import { openEventStore } from './event-store';
-import { readApi } from './api-parts';
+import { readApi, startReadModels } from './api-parts';
 import { startHttpServer } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
@@ -80,17 +79,14 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     logger,
   });
   const metrics = createMetrics();
-  registerRebuildMetrics(metrics.registry, readStore, allReadModels);
-  const runner = new ProjectionRunner({
+  const runner = await startReadModels({
     bus,
     readStore,
     logger,
-    // the saga state per order too (shown with the order detail)
-    projections: allReadModels,
-    maxBatch: config.projectionBatch,
+    metrics,
+    config,
     groupPrefix: `${config.kafkaTopicPrefix}projection`,
   });
-  await runner.start();
   const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine projector' });
   logger.info({ projections: allReadModels.map((p) => p.name), url: ops.url }, 'projector consuming');
   await untilSignal(logger, async () => {

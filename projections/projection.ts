@@ -34,6 +34,9 @@ export interface Projection<Doc> {
   readonly evolve: (doc: Doc | null, e: ProjectedEvent, id: string) => Doc;
 }
 
+/** The consumer a projection's dead letters are recorded under (the same in every mode and group prefix). */
+export const projectionConsumer = (name: string): string => `projection:${name}`;
+
 /** Collection holding a projection's documents for one version (blue/green rebuilds write a new one). */
 export const collectionName = (projection: { readonly name: string; readonly version: number }): string =>
   `${projection.name}_v${projection.version}`;

@@ -5,7 +5,7 @@ import type { Consumer, Delivery, MessageBus } from '../ports/message-bus';
 import type { ReadStore } from '../ports/read-store';
 import { handleWithDeadLetters, type DeadLetterPolicy, type DeadLetterStore } from '../ports/dead-letters';
 import type { AnyProjection } from './input';
-import { collectionName } from './projection';
+import { collectionName, projectionConsumer } from './projection';
 import { ensureRegistered, readEntry, rebuildDue, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker, type WorkerStatus } from './worker';
 
@@ -38,9 +38,6 @@ export interface ProjectionDeadLetters {
   /** attempts per batch, then per event; default 3 */
   readonly attempts?: number;
 }
-
-/** The consumer a projection's dead letters are recorded under (the same in every mode and group prefix). */
-export const projectionConsumer = (name: string): string => `projection:${name}`;
 
 /**
  * Runs every projection as its own consumer group on the bus, so one slow read model never holds back another,

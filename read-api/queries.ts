@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { CustomerId, NonNegativeInt, Sku, Timestamp, withConstraints } from '../domain/shared';
+import { CustomerId, NonNegativeInt, Sku, Timestamp, constrainedString, withConstraints } from '../domain/shared';
 import { closed } from '../http/validate';
 
 /**
@@ -28,13 +28,9 @@ export const MinPosition = wholeNumber('MinPosition', 0, Number.MAX_SAFE_INTEGER
 const Limit = wholeNumber('Limit', 1, 500);
 
 /** An opaque page cursor (base64url); one this endpoint did not hand out is a 400 `invalid-cursor`. */
-const Cursor = withConstraints(
-  t.refinement(t.string, (s) => /^[A-Za-z0-9_-]+$/.test(s), 'Cursor'),
-  {
-    type: 'string',
-    pattern: /^[A-Za-z0-9_-]+$/,
-  },
-);
+const Cursor = constrainedString<'Cursor', { readonly Cursor: unique symbol }>('Cursor', {
+  pattern: /^[A-Za-z0-9_-]+$/,
+});
 
 const BooleanString = t.keyof({ true: null, false: null }, 'true|false');
 

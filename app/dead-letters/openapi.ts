@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import { constrainedString } from '../../domain/shared';
 import { SAGA_CONSUMER, SAGA_DISPATCH_CONSUMER } from '../../commands/sagas/runner';
-import { allProjections, ORDER_SAGAS_CONSUMER } from '../../projections';
+import { allReadModels } from '../../projections';
+import { projectionConsumer } from '../../projections/projection';
 import type { JsonSchema } from '../../http/json-schema';
 import type { OperationSpec } from '../../http/openapi';
 import { closed } from '../../http/validate';
@@ -10,8 +11,7 @@ import { closed } from '../../http/validate';
 export const deadLetterConsumers: readonly string[] = [
   SAGA_CONSUMER,
   SAGA_DISPATCH_CONSUMER,
-  ORDER_SAGAS_CONSUMER,
-  ...allProjections.map((p) => `projection:${p.name}`),
+  ...allReadModels.map((p) => projectionConsumer(p.name)),
 ];
 
 export const DeadLetterConsumer = t.keyof(

@@ -2,7 +2,7 @@ import { sagaRetryers, type RetryerFor } from '../../commands/sagas/dead-letters
 import type { SagaRunner } from '../../commands/sagas/runner';
 import { allReadModels } from '../../projections';
 import { readEntry } from '../../projections/registry';
-import { projectionConsumer } from '../../projections/runner';
+import { projectionConsumer } from '../../projections/projection';
 import { ProjectionWorker } from '../../projections/worker';
 import type { RecordedEvent } from '../../ports/event-store';
 import type { Delivery } from '../../ports/message-bus';

@@ -9,7 +9,7 @@ import {
 } from '../../domain/sagas';
 import type { ReadStore } from '../../ports/read-store';
 import type { ProjectionOf, Recorded } from '../input';
-import { collectionName } from '../projection';
+import { collectionName, projectionConsumer } from '../projection';
 import { LiveCollections } from '../registry';
 
 /** A deadline as the read side shows it. */
@@ -81,7 +81,7 @@ export const orderSagasProjection: ProjectionOf<OrderSagaDoc, FulfilmentEvent> =
 export const orderSagasCollection = collectionName(orderSagasProjection);
 
 /** The consumer its dead letters are recorded under (`projection:<name>`, as every projection's). */
-export const ORDER_SAGAS_CONSUMER = `projection:${orderSagasProjection.name}`;
+export const ORDER_SAGAS_CONSUMER = projectionConsumer(orderSagasProjection.name);
 
 /** What the orders read model shows of the saga: the document without the internal state. */
 export const sagaView = (doc: OrderSagaDoc): Omit<OrderSagaDoc, 'state' | 'revision'> => ({

@@ -11,7 +11,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly correlationId: string;
   readonly log: Logger;
-  readonly scopes: ReadonlySet<Scope> | 'open';
+  /** 'open' without configured keys; undefined for a request without a valid key */
+  readonly scopes: ReadonlySet<Scope> | 'open' | undefined;
 }
 
 export const requestContext = (res: Response): RequestContext => res.locals.ctx as RequestContext;
@@ -61,10 +62,8 @@ export const observe =
     const requestId = headerId(req, 'X-Request-Id') ?? newId();
     const correlationId = headerId(req, 'X-Correlation-Id') ?? requestId;
     const log = logger.child({ requestId, correlationId });
-    const scopes = authenticate(req, apiKeys);
-    const ctx: RequestContext = { requestId, correlationId, log, scopes: scopes ?? new Set() };
+    const ctx: RequestContext = { requestId, correlationId, log, scopes: authenticate(req, apiKeys) };
     res.locals.ctx = ctx;
-    res.locals.authenticated = scopes !== undefined;
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -85,9 +84,7 @@ export const observe =
 export const requireScope =
   (scope: Scope): RequestHandler =>
   (_req: Request, res: Response, next: NextFunction) => {
-    const ctx = requestContext(res);
-    const scopes = ctx.scopes === 'open' || res.locals.authenticated === true ? ctx.scopes : undefined;
-    next(scopeRefusal(scopes, scope, res));
+    next(scopeRefusal(requestContext(res).scopes, scope, res));
   };
 
 /**

@@ -44,14 +44,17 @@ export const sendProblem = (res: Response, p: Problem): void => {
   res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
 };
 
-export const validationProblem = (errors: readonly FieldError[], what = 'request body'): HttpProblem =>
-  problem(
-    400,
-    'ValidationFailed',
-    'The request is not valid',
-    `${what}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-    { errors },
-  );
+/** A problem naming each offending field, in `detail` and in `errors`. */
+const fieldsProblem =
+  (status: number, code: string, title: string) =>
+  (errors: readonly FieldError[], what = 'request body'): HttpProblem =>
+    problem(status, code, title, `${what}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, { errors });
+
+/** 400: fields that break the document (OpenAPI) */
+export const validationProblem = fieldsProblem(400, 'ValidationFailed', 'The request is not valid');
+
+/** 422: fields that fit the document but break a rule it cannot express (a SKU listed twice) */
+export const unprocessable = fieldsProblem(422, 'UnprocessableRequest', 'The request breaks a rule');
 
 /** A problem for a bare HTTP status, typed after its reason phrase (431 → /problems/request-header-fields-too-large). */
 export const statusProblem = (status: number, detail: string): HttpProblem => {

@@ -1,12 +1,8 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { fieldErrors, type FieldError } from '../domain/shared';
-import { HttpProblem, problem, validationProblem } from './problem';
+import { unprocessable, validationProblem } from './problem';
 
-/**
- * A closed object codec: like `t.strict`, but an unknown field is an error naming it instead of being dropped
- * silently (a typo such as `quantitiy` must not be ignored).
- */
 /** What documentation needs to know about a closed codec, independent of its type parameters. */
 export interface ClosedShape extends t.Decoder<unknown, unknown> {
   readonly _tag: 'ClosedType';
@@ -82,15 +78,6 @@ export const decodeOr400 = <A>(codec: t.Decoder<unknown, A>, value: unknown, wha
   }
   return result.right;
 };
-
-export const unprocessable = (errors: readonly FieldError[], what = 'request body'): HttpProblem =>
-  problem(
-    422,
-    'UnprocessableRequest',
-    'The request breaks a rule',
-    `${what}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-    { errors },
-  );
 
 export type { FieldError };
 

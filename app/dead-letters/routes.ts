@@ -36,8 +36,6 @@ const asProblem = (error: unknown): unknown => {
       return problem(409, 'DeadLetterParked', 'Dead letter waits behind an older one', error.message);
     case 'no-retryer':
       return problem(409, 'DeadLetterNotRetryableHere', 'No retry for this consumer here', error.message);
-    case 'invalid':
-      return problem(409, 'DeadLetterInvalid', 'Dead letter cannot be handled', error.message);
   }
 };
 

@@ -21,9 +21,7 @@ export type DeadLetterErrorReason =
   /** an older letter of the same key must be retried first */
   | 'parked'
   /** this process knows no retry for the letter's consumer */
-  | 'no-retryer'
-  /** the letter itself cannot be handled (raised inside a retry, so it is recorded as a failure) */
-  | 'invalid';
+  | 'no-retryer';
 
 export class DeadLetterError extends Error {
   constructor(
@@ -57,7 +55,7 @@ export const sagaRetryers =
       case SAGA_DISPATCH_CONSUMER:
         return async (letter) => {
           if (letter.event.revision === null)
-            throw new DeadLetterError(`letter ${letter.id} names no saga event`, 'invalid');
+            throw new Error(`letter ${letter.id} names no saga event`);
           await runner.retryDispatch(letter.key, letter.event.revision);
         };
       default:

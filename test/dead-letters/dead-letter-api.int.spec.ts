@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAGA_DISPATCH_CONSUMER } from '../../commands/sagas/runner';
 import { get, post, put, scenario, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
-import { startEngineProcess, type EngineProcess } from '../process-kit';
+import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
 import { OutageProvider } from './outage-provider';
 import { SagaWorld } from './saga-world';
 
@@ -207,12 +207,12 @@ describe('the dead-letter routes', () => {
       await world.running.idle(10_000);
       await world.stopSagas();
       logs = mkdtempSync(join(tmpdir(), 'commerce-dlq-logs-'));
-      runner = await startEngineProcess(
-        'saga-runner',
-        'saga-runner',
-        { DATA_DIR: world.dir, EVENT_STORE: 'sqlite', BUS: 'embedded', API_KEYS: keys, LOG_LEVEL: 'warn' },
-        logs,
-      );
+      runner = await startEngineProcess({
+        name: 'saga-runner',
+        subcommand: 'saga-runner',
+        env: { DATA_DIR: world.dir, EVENT_STORE: 'sqlite', BUS: 'embedded', API_KEYS: keys, LOG_LEVEL: 'warn' },
+        logDir: logs,
+      });
     });
     after(async () => {
       await runner?.stop();

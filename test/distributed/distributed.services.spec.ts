@@ -8,7 +8,7 @@ import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { allProjections } from '../../projections';
 import { foldStore } from '../../projections/fold';
 import { collectionName } from '../../projections/projection';
-import { startEngineProcess, type EngineProcess } from '../process-kit';
+import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
 
 const required = (name: string): string => {
   const value = process.env[name];
@@ -28,7 +28,7 @@ describe('the distributed engine (separate processes, real Kafka and FerretDB)',
   let readStore: ReadStore;
 
   const start = async (name: string, sub: string): Promise<EngineProcess> => {
-    const p = await startEngineProcess(name, sub, env, dir);
+    const p = await startEngineProcess({ name, subcommand: sub, env, logDir: dir });
     processes.push(p);
     return p;
   };

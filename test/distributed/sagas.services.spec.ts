@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
-import { startEngineProcess, type EngineProcess } from '../process-kit';
+import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
 
 const required = (name: string): string => {
   const value = process.env[name];
@@ -22,7 +22,7 @@ describe('the saga runner as its own process on Kafka', function () {
   const processes: EngineProcess[] = [];
 
   const start = async (name: string, sub: string): Promise<EngineProcess> => {
-    const p = await startEngineProcess(name, sub, env, dir);
+    const p = await startEngineProcess({ name, subcommand: sub, env, logDir: dir });
     processes.push(p);
     return p;
   };

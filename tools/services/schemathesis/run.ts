@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, progress, seconds } from '../log';
 import { cacheRoot, repoRoot } from '../paths';
-import { freePort, runCommand, sleep, tailFile, waitUntil } from '../proc';
+import { startEngineProcess } from '../engine-process';
+import { runCommand, waitUntil } from '../proc';
 
 /**
  * `npm run test:schemathesis`: fuzzes a real engine against its own OpenAPI document with schemathesis (PyPI,
@@ -50,53 +51,32 @@ interface Engine {
 
 const startEngine = async (label: string, apiKeys: string | undefined): Promise<Engine> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'commerce-st-'));
-  const port = await freePort();
-  const log = join(dataDir, 'engine.log');
-  const out = openSync(log, 'a');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', 'serve'], {
-    cwd: repoRoot(),
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      // a fuzzed X-Min-Position far ahead would hold each read for the default 2 s
-      READ_WAIT_MS: '20',
-      ...(apiKeys === undefined ? { API_KEYS: '' } : { API_KEYS: apiKeys }),
-    },
-    stdio: ['ignore', out, out],
-  });
-  closeSync(out);
-  const state: { exited?: string } = {};
-  child.once('exit', (code, signal) => {
-    state.exited = `engine exited (${signal ?? `code ${code ?? '?'}`})`;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  progress(`${label}: engine pid ${child.pid ?? '?'} on ${url}, DATA_DIR ${dataDir}`);
-  const stop = async (): Promise<void> => {
-    const running = (): boolean => child.exitCode === null && child.signalCode === null;
-    if (running()) {
-      child.kill('SIGTERM');
-      const started = Date.now();
-      while (running() && Date.now() - started < 15_000) await sleep(100);
-      if (running()) child.kill('SIGKILL');
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  const started = Date.now();
   try {
-    const ms = await waitUntil(async () => (await fetch(`${url}/readyz`)).ok, {
-      what: `${label}: /readyz`,
-      timeoutMs: 60_000,
-      abortIf: () => state.exited,
-      diagnostics: () => tailFile(log),
+    const engine = await startEngineProcess({
+      name: 'engine',
+      subcommand: 'serve',
+      logDir: dataDir,
+      env: {
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        // a fuzzed X-Min-Position far ahead would hold each read for the default 2 s
+        READ_WAIT_MS: '20',
+        API_KEYS: apiKeys ?? '',
+      },
     });
-    progress(`${label}: ready in ${seconds(ms)}`);
+    progress(`${label}: engine pid ${engine.pid} on ${engine.url} ready in ${seconds(Date.now() - started)}`);
+    return {
+      url: engine.url,
+      stop: async () => {
+        await engine.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
   } catch (error) {
-    await stop();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  return { url, stop };
 };
 
 interface Seeded {

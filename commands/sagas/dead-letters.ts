@@ -54,8 +54,7 @@ export const sagaRetryers =
         return (letter) => runner.retryInput(letter.event, letter.key);
       case SAGA_DISPATCH_CONSUMER:
         return async (letter) => {
-          if (letter.event.revision === null)
-            throw new Error(`letter ${letter.id} names no saga event`);
+          if (letter.event.revision === null) throw new Error(`letter ${letter.id} names no saga event`);
           await runner.retryDispatch(letter.key, letter.event.revision);
         };
       default:

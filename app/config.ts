@@ -28,6 +28,11 @@ export interface Config {
   readonly bodyLimit: string;
   readonly commandRetries: number;
   readonly shutdownGraceMs: number;
+  /**
+   * `serve`: `split` runs the sagas and projections in a child process beside the command and read API (both cores),
+   * `single` runs everything on one event loop. An in-memory event store is always single.
+   */
+  readonly engineLayout: 'split' | 'single';
 }
 
 export class ConfigError extends Error {
@@ -157,6 +162,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     bodyLimit: env.BODY_LIMIT ?? '64kb',
     commandRetries: intIn(env, 'COMMAND_RETRIES', 5, 0, 100, problems),
     shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),
+    engineLayout: oneOf(env, 'ENGINE_LAYOUT', ['split', 'single'] as const, 'split', problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

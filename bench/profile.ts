@@ -58,6 +58,33 @@ const bucketOf = (frame: CallFrame): string => {
   return `project:${relative(root, path).split('/')[0] ?? '?'}`;
 };
 
+/**
+ * The engine's stages, by the innermost frame of a sample that names one (so SQLite work under an append counts as
+ * the event store, JSON parsing under a projection as projections). `SQLite commits` is the group commit shared by
+ * the stores of a process; a process that only appends events (serve, split) has only event-store commits there.
+ */
+const STAGES: readonly (readonly [string, RegExp])[] = [
+  ['read store', /infra\/sqlite\/sqlite-read-store|infra\/read-store/],
+  ['event store (reads, appends)', /infra\/sqlite\/(sqlite-event-store|event-rows|sqlite-log-reader)/],
+  ['SQLite commits', /infra\/sqlite\/group-commit/],
+  [
+    'saga bookkeeping (timers, dispatch log, dead letters)',
+    /infra\/sqlite\/(sqlite-saga-state-store|sqlite-dead-letter-store)/,
+  ],
+  [
+    'decide (command handler, aggregates)',
+    /commands\/(command-handler|place-order)|domain\/(order|inventory|payment)\//,
+  ],
+  ['sagas', /commands\/sagas\/|domain\/sagas\//],
+  ['projections', /projections\//],
+  ['bus (subscriptions)', /infra\/bus\/|infra\/subscriptions\//],
+  [
+    'HTTP (parse, route, answer)',
+    /\/(http|read-api|dashboard)\/|commands\/api\/|node_modules\/(express|router|body-parser|raw-body|on-finished|finalhandler|content-type|type-is)\/|node:_http|node:net|node:internal\/(http|stream)/,
+  ],
+  ['metrics and logs', /node_modules\/(prom-client|pino|sonic-boom)\//],
+];
+
 export interface ProfileLine {
   readonly name: string;
   readonly where: string;
@@ -72,6 +99,8 @@ export interface ProfileSummary {
   /** the project's own functions by inclusive time (callees included; recursion counted once) */
   readonly topInclusive: readonly ProfileLine[];
   readonly byBucket: readonly ProfileLine[];
+  /** busy time by stage (see STAGES); garbage collection and what no stage names are their own lines */
+  readonly byStage: readonly ProfileLine[];
 }
 
 export const summarise = (profile: CpuProfile, top = 25): ProfileSummary => {
@@ -87,6 +116,20 @@ export const summarise = (profile: CpuProfile, top = 25): ProfileSummary => {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const buckets = new Map<string, number>();
+  const stages = new Map<string, number>();
+  const stageMemo = new Map<number, string>();
+  const stageOf = (id: number): string => {
+    const known = stageMemo.get(id);
+    if (known !== undefined) return known;
+    const frame = byId.get(id)?.callFrame;
+    const up = parent.get(id);
+    const named = frame === undefined ? undefined : STAGES.find(([, pattern]) => pattern.test(frame.url))?.[0];
+    const stage =
+      named ??
+      (frame?.functionName === '(garbage collector)' ? 'garbage collection' : up === undefined ? 'other' : stageOf(up));
+    stageMemo.set(id, stage);
+    return stage;
+  };
   let idleUs = 0;
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
@@ -94,6 +137,7 @@ export const summarise = (profile: CpuProfile, top = 25): ProfileSummary => {
     if (node.callFrame.functionName === '(idle)') idleUs += us;
     self.set(keyOf(node.callFrame), (self.get(keyOf(node.callFrame)) ?? 0) + us);
     buckets.set(bucketOf(node.callFrame), (buckets.get(bucketOf(node.callFrame)) ?? 0) + us);
+    if (node.callFrame.functionName !== '(idle)') stages.set(stageOf(id), (stages.get(stageOf(id)) ?? 0) + us);
     // walk up once per sampled node, counting each project function once per stack
     const seen = new Set<string>();
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
@@ -124,6 +168,7 @@ export const summarise = (profile: CpuProfile, top = 25): ProfileSummary => {
     topSelf: lines(self, top),
     topInclusive: lines(inclusive, top),
     byBucket: lines(buckets, 20),
+    byStage: lines(stages, STAGES.length + 2),
   };
 };
 
@@ -136,9 +181,23 @@ const table = (title: string, rows: readonly ProfileLine[]): string =>
     ...rows.map((r, i) => `| ${i + 1} | \`${r.name}\` | ${r.where} | ${int(r.ms)} | ${(r.share * 100).toFixed(1)} |`),
   ].join('\n');
 
-export const render = (s: ProfileSummary): string =>
+const stageTable = (rows: readonly ProfileLine[], orders: number | undefined): string =>
+  [
+    '### Busy time by stage',
+    '',
+    '| stage | ms | % of busy | ms per order |',
+    '|---|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${int(r.ms)} | ${(r.share * 100).toFixed(1)} | ${orders === undefined ? '' : (r.ms / Math.max(1, orders)).toFixed(3)} |`,
+    ),
+  ].join('\n');
+
+export const render = (s: ProfileSummary, orders?: number): string =>
   [
     `busy ${int(s.totalMs - s.idleMs)} ms of ${int(s.totalMs)} ms profiled (idle ${((s.idleMs / Math.max(1, s.totalMs)) * 100).toFixed(0)} %)`,
+    '',
+    stageTable(s.byStage, orders),
     '',
     table('Self time by package / folder', s.byBucket),
     '',
@@ -187,25 +246,38 @@ const main = async (): Promise<void> => {
   } finally {
     await engine.stop(30_000);
   }
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (file === undefined) throw new Error(`no .cpuprofile in ${profDir} (did the engine exit cleanly?)`);
-  const parsed: unknown = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
-  if (!isProfile(parsed)) throw new Error(`${file} is not a .cpuprofile`);
-  const summary = summarise(parsed, top);
+  // one profile per process: serve's own (its pid is in the file name) and its engine worker's
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no .cpuprofile in ${profDir} (did the engine exit cleanly?)`);
+  const processes = files
+    .map((file) => {
+      const parsed: unknown = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
+      if (!isProfile(parsed)) throw new Error(`${file} is not a .cpuprofile`);
+      const role = file.includes(`.${engine.pid}.`)
+        ? 'serve (HTTP, commands, reads)'
+        : 'engine worker (sagas, projections)';
+      return { role, file, summary: summarise(parsed, top) };
+    })
+    .sort((a, b) => a.role.localeCompare(b.role))
+    .reverse();
   const saved = writeResults('-profile', {
     kind: 'profile',
     rate,
     seconds,
     step,
     cpuMsPerOrder,
-    summary,
+    processes,
   });
   process.stdout.write(
     `\nengine at ${rate} orders/s for ${seconds} s: held=${step.held}, finished ${int(step.completionRate)}/s, ` +
       `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}, ` +
-      `engine CPU ${cpuMsPerOrder.toFixed(2)} ms per order (drained: ${step.drained})\n\n${render(summary)}\n`,
+      `engine CPU ${cpuMsPerOrder.toFixed(2)} ms per order, all processes (drained: ${step.drained})\n`,
   );
-  progress(`profile kept at ${join(profDir, file)}; summary in ${saved}`);
+  for (const p of processes) {
+    process.stdout.write(`\n## ${p.role}\n\n${render(p.summary, step.accepted)}\n`);
+    progress(`profile of ${p.role} kept at ${join(profDir, p.file)}`);
+  }
+  progress(`summary in ${saved}`);
   // the data dir goes, the profile stays for a closer look (e.g. in Chrome DevTools)
   rmSync(join(dir, 'events.db'), { force: true });
 };

@@ -5,6 +5,8 @@ import { runCommandApi } from '../runtime/command-api-process';
 import { runProjector, runReadApi, runRelay } from '../runtime/processes';
 import { runSagaRunner } from '../runtime/saga-runner-process';
 import { runServe } from '../runtime/serve';
+import { runEngineWorker } from '../runtime/split-engine';
+import { WORKER_SUBCOMMAND } from '../runtime/worker-link';
 import { runDlq } from './dlq';
 import { runProjectionsCli } from './projections';
 
@@ -12,7 +14,8 @@ import { runProjectionsCli } from './projections';
 const usage = `Usage: commerce <command> [options]
 
 Commands:
-  serve         run the whole engine in one process (embedded default: SQLite event store)
+  serve         run the whole engine (embedded default: SQLite event store); sagas and projections run in a
+                worker process it starts itself (ENGINE_LAYOUT=split, the default) or on one event loop (single)
   command-api   run the command API only (distributed mode)
   relay         publish the event store's global log to Kafka (distributed mode)
   projector     consume Kafka and maintain the read models (run several: one consumer group)
@@ -36,6 +39,8 @@ const commands: Readonly<Record<string, Runner>> = {
   projector: runProjector,
   'read-api': runReadApi,
   'saga-runner': (config, logger) => runSagaRunner(config, logger),
+  // started by `serve` over an IPC pipe, not listed in the usage
+  [WORKER_SUBCOMMAND]: runEngineWorker,
 };
 
 const loadConfigOrExit = (): Config | undefined => {

@@ -12,6 +12,7 @@ import type { ProjectionProgress } from '../../read-api/progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, runnerPositions } from '../../read-api/live';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
+import type { CommandHandler } from '../../commands/command-handler';
 import { embeddedDeadLetterApi } from '../dead-letters/routes';
 import type { Config } from '../config';
 import type { Logger } from '../../ports/logger';
@@ -23,8 +24,8 @@ import type { ReadStore } from '../../ports/read-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import type { DeadLetterStore } from '../../ports/dead-letters';
-import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
-import { startHttpServer } from './http-server';
+import { openSqliteEventStore, type SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { startHttpServer, type ApiPart } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
 
@@ -67,22 +68,43 @@ export interface EngineOverrides {
   readonly sagas?: false | EngineSagaOptions;
 }
 
-export const startEmbeddedEngine = async (
+/**
+ * The worker side of the embedded engine: the embedded bus over the event store's log, every read model, the saga
+ * runner and its dead letters. In one process it shares the event loop with the command API (`startEmbeddedEngine`);
+ * with `ENGINE_LAYOUT=split` it is the child process `serve` starts (see split-engine.ts).
+ */
+export interface EngineWorkers {
+  readonly readStore: ReadStore;
+  readonly projections: ProjectionRunner;
+  /** the saga runner and its scheduler; undefined when started with `sagas: false` */
+  readonly sagas: SagaService | undefined;
+  readonly deadLetters: DeadLetterStore;
+  /** `/v1/dead-letters` over this side's saga runner and read models */
+  readonly deadLetterApi: ApiPart;
+  /** stops sagas (work in flight gets `graceMs`), projections and the bus; closes the stores this side opened */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface EngineWorkerOptions {
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  /** the command handler saga commands go through (the command API's own, when both share a process) */
+  readonly handler: CommandHandler;
+  readonly sagas?: false | EngineSagaOptions;
+}
+
+export const startEngineWorkers = async (
+  store: SqliteEventStore,
   config: Config,
   logger: Logger,
-  overrides: EngineOverrides = {},
-): Promise<EmbeddedEngine> => {
-  if (config.eventStore !== 'sqlite')
-    throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
-  const clock = overrides.clock ?? systemClock;
-  const metrics = overrides.metrics ?? createMetrics();
-  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
-  const store = openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
+  options: EngineWorkerOptions,
+): Promise<EngineWorkers> => {
+  const { clock, metrics } = options;
   const readStore = await openReadStore(config, logger);
   // consumers at the head wait a moment for more events: per-batch costs (a read-store transaction, a checkpoint)
   // are most of a projection's work at low batch sizes
   const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: EMBEDDED_LINGER_MS });
-  const sagaOptions = overrides.sagas === false ? undefined : (overrides.sagas ?? {});
+  const sagaOptions = options.sagas === false ? undefined : (options.sagas ?? {});
   const settings: SagaSettings = {
     ...loadSagaSettings(sagaOptions?.env ?? process.env, {
       dataDir: config.dataDir,
@@ -106,13 +128,12 @@ export const startEmbeddedEngine = async (
     deadLetters: { store: deadLetters, projections: [orderSagasProjection.name] },
   });
 
-  const handler = commandHandlerFor(store, clock, metrics, config);
   let sagas: SagaService | undefined;
   if (sagaOptions !== undefined) {
     sagas = await startSagaService({
       bus,
       store,
-      handler,
+      handler: options.handler,
       clock,
       logger,
       settings,
@@ -125,6 +146,53 @@ export const startEmbeddedEngine = async (
       ...(sagaOptions.pause ? { pause: sagaOptions.pause } : {}),
     });
   }
+  return {
+    readStore,
+    projections,
+    sagas,
+    deadLetters,
+    deadLetterApi: embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
+    async stop(graceMs) {
+      // sagas before the stores close, so work in flight can finish within the grace period
+      await sagas?.stop(graceMs);
+      await projections.stop();
+      await bus.close();
+      await readStore.close();
+      sagas?.state.close();
+      deadLetters.close();
+    },
+  };
+};
+
+/** Opens the embedded engine's event store file (the directory is made when missing). */
+export const openEngineEventStore = (config: Config, pollIntervalMs?: number): SqliteEventStore => {
+  if (config.eventStore !== 'sqlite')
+    throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  return openSqliteEventStore({
+    path: config.sqlitePath,
+    synchronous: config.sqliteSynchronous,
+    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+  });
+};
+
+/** The whole engine in one process and one event loop (tests, and `ENGINE_LAYOUT=single`). */
+export const startEmbeddedEngine = async (
+  config: Config,
+  logger: Logger,
+  overrides: EngineOverrides = {},
+): Promise<EmbeddedEngine> => {
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics();
+  const store = openEngineEventStore(config);
+  const handler = commandHandlerFor(store, clock, metrics, config);
+  const workers = await startEngineWorkers(store, config, logger, {
+    clock,
+    metrics,
+    handler,
+    ...(overrides.sagas === undefined ? {} : { sagas: overrides.sagas }),
+  });
+  const { projections, readStore, sagas } = workers;
   const progress: ProjectionProgress = {
     position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
     waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),
@@ -138,7 +206,7 @@ export const startEmbeddedEngine = async (
     title: 'Commerce engine API',
     parts: [
       { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
-      embeddedDeadLetterApi(deadLetters, () => sagas?.runner, readStore),
+      workers.deadLetterApi,
       commandApi(handler, clock),
       readApi(readStore, store, progress, config),
     ],
@@ -156,18 +224,12 @@ export const startEmbeddedEngine = async (
     projections,
     metrics,
     sagas,
-    deadLetters,
+    deadLetters: workers.deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
       liveShutdown.abort();
       await server.close(graceMs);
-      // sagas before the stores close, so work in flight can finish within the grace period
-      await sagas?.stop(graceMs);
-      await projections.stop();
-      await bus.close();
-      await readStore.close();
+      await workers.stop(graceMs);
       await store.close();
-      sagas?.state.close();
-      deadLetters.close();
     },
   };
 };

@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   readonly root?: readonly Router[];
   /** readiness beyond "not stopping": throws or answers false when a dependency does not answer */
   readonly ready?: () => Promise<boolean>;
+  /** what `/metrics` answers, when more than this process's registry */
+  readonly exposition?: () => Promise<string>;
 }
 
 export interface HttpServer extends RunningServer {
@@ -51,6 +53,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<HttpS
     ...(options.root ? { root: options.root } : {}),
     openApi: () => document,
     ready: async () => accepting && ((await options.ready?.()) ?? true),
+    ...(options.exposition ? { exposition: options.exposition } : {}),
   });
   const running = await listen(app, config.host, config.port);
   if (config.apiKeys.length === 0) {

@@ -7,10 +7,12 @@ import {
 
 /** An engine subcommand running as its own OS process, so the load generator does not share its event loop. */
 export interface EngineProcess extends RunningEngine {
-  /** peak resident set (VmHWM) so far, in MiB; NaN where /proc is missing */
+  /** peak resident set (VmHWM) so far, in MiB, summed over the process and its worker; NaN where /proc is missing */
   peakRssMiB(): number;
-  /** CPU seconds used so far (see `cpuSeconds`) */
+  /** CPU seconds used so far by the process and its worker (see `cpuSeconds`) */
   cpuSeconds(): number;
+  /** the same, per process: the engine first, then its worker */
+  perProcess(): { readonly pid: number; readonly peakRssMiB: number; readonly cpuSeconds: number }[];
 }
 
 /** VmHWM from /proc/<pid>/status: the kernel's own high-water mark, so no sampling can miss the peak. */
@@ -35,10 +37,26 @@ export const cpuSeconds = (pid: number): number => {
   return ticks / 100; // USER_HZ is 100 on Linux
 };
 
+/** The process and every process below it (`serve` starts its engine worker), from /proc; [] where /proc is missing. */
+export const processTree = (pid: number): number[] => {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  if (!existsSync(file)) return existsSync(`/proc/${pid}`) ? [pid] : [];
+  const children = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...children.flatMap(processTree)];
+};
+
 export type StartOptions = EngineProcessOptions;
 
 /** The shared launcher (tools/services/engine-process.ts), quiet by default, with /proc readings for the bench. */
 export const startEngine = async (o: StartOptions): Promise<EngineProcess> => {
   const engine = await startEngineProcess({ ...o, env: { LOG_LEVEL: 'warn', ...o.env } });
-  return { ...engine, peakRssMiB: () => peakRssMiB(engine.pid), cpuSeconds: () => cpuSeconds(engine.pid) };
+  const sum = (read: (pid: number) => number) => (): number =>
+    processTree(engine.pid).reduce((total, pid) => total + read(pid), 0);
+  return {
+    ...engine,
+    peakRssMiB: sum(peakRssMiB),
+    cpuSeconds: sum(cpuSeconds),
+    perProcess: () =>
+      processTree(engine.pid).map((pid) => ({ pid, peakRssMiB: peakRssMiB(pid), cpuSeconds: cpuSeconds(pid) })),
+  };
 };

@@ -61,15 +61,11 @@ export interface FulfilmentAuthorizing extends FulfilmentData {
 export interface FulfilmentAwaitingRetry extends FulfilmentData {
   readonly status: 'AwaitingRetry';
 }
-/** Authorized: ConfirmOrder and CapturePayment are sent; waiting for the order to confirm. */
-export interface FulfilmentConfirming extends FulfilmentData {
-  readonly status: 'Confirming';
-}
 interface PaidData extends FulfilmentData {
   readonly paid: Money;
   readonly confirmedAt: Timestamp;
 }
-/** Paid; the reservations are held until the order ships. */
+/** Authorized: ConfirmOrder and CapturePayment are sent (the runner delivers them); stock is held until shipment. */
 export interface FulfilmentConfirmed extends PaidData {
   readonly status: 'Confirmed';
 }
@@ -100,7 +96,6 @@ export type StartedFulfilment =
   | FulfilmentReserving
   | FulfilmentAuthorizing
   | FulfilmentAwaitingRetry
-  | FulfilmentConfirming
   | FulfilmentConfirmed
   | FulfilmentCompleted
   | FulfilmentCompensating
@@ -111,5 +106,5 @@ export type FulfilmentState = FulfilmentNotStarted | StartedFulfilment;
 
 export type FulfilmentStatus = FulfilmentState['status'];
 
-export type InFlight = FulfilmentReserving | FulfilmentAuthorizing | FulfilmentAwaitingRetry | FulfilmentConfirming;
+export type InFlight = FulfilmentReserving | FulfilmentAuthorizing | FulfilmentAwaitingRetry;
 export type GivenUp = FulfilmentCompensating | FulfilmentCancelled | FulfilmentFailed;

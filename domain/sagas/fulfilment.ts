@@ -1,5 +1,5 @@
 import { absurd, reason, refundId, type Money, type OrderId, type Reason, type Sku, type Timestamp } from '../shared';
-import type { OrderCancelled, OrderConfirmed, OrderPlaced, OrderShipped } from '../order';
+import type { OrderCancelled, OrderPlaced, OrderShipped } from '../order';
 import type { StockReserved } from '../inventory';
 import type {
   PaymentAuthorizationFailed,
@@ -7,6 +7,7 @@ import type {
   PaymentCaptured,
   PaymentDeclined,
   PaymentRefunded,
+  PaymentErrorCode,
   PaymentRefundFailed,
 } from '../payment';
 import {
@@ -56,9 +57,12 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   retryBackoffMs: [1_000, 5_000, 15_000],
 };
 
+/**
+ * What the saga reacts to. `OrderConfirmed` is not among them: the saga confirms the order itself once the payment is
+ * approved, and nothing it decides later depends on when the order centre recorded it (ADR 0012).
+ */
 export type FulfilmentInput =
   | OrderPlaced
-  | OrderConfirmed
   | OrderShipped
   | OrderCancelled
   | StockReserved
@@ -110,14 +114,14 @@ export const fulfilmentCancelReasons = {
  */
 export const cancellationRefundId = refundId('order-cancellation');
 
+/** The payment centre's refusal to void a payment whose money was captured already. */
+const PAYMENT_ALREADY_CAPTURED: PaymentErrorCode = 'AlreadyCaptured';
+
 // ---------------------------------------------------------------------------------------------------------------
 // queries on the state
 
 const isInFlight = (state: StartedFulfilment): state is InFlight =>
-  state.status === 'Reserving' ||
-  state.status === 'Authorizing' ||
-  state.status === 'AwaitingRetry' ||
-  state.status === 'Confirming';
+  state.status === 'Reserving' || state.status === 'Authorizing' || state.status === 'AwaitingRetry';
 
 const hasGivenUp = (state: StartedFulfilment): state is GivenUp =>
   state.status === 'Compensating' || state.status === 'Cancelled' || state.status === 'Failed';
@@ -143,8 +147,6 @@ export const fulfilmentStep = (state: FulfilmentState): string => {
       return `authorizing payment (attempt ${state.authorizationAttempts})`;
     case 'AwaitingRetry':
       return `waiting to retry payment authorization (attempt ${state.authorizationAttempts} failed)`;
-    case 'Confirming':
-      return 'confirming the order and capturing payment';
     case 'Confirmed':
       return 'paid, waiting for shipment';
     case 'Completed':
@@ -251,9 +253,11 @@ const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events
     ];
   }
   if (state.status !== 'Reserving') return none;
-  const reserved: FulfilmentEvent = { type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at };
+  // the last line's reservation is recorded by the authorization request itself: it says every line is reserved
   const allReserved = state.lines.every((l) => l.sku === input.sku || l.status === 'reserved');
-  return allReserved ? [reserved, requestAuthorization(state, 1, input.at)] : [reserved];
+  return allReserved
+    ? [requestAuthorization(state, 1, input.at)]
+    : [{ type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at }];
 };
 
 const voidLate = (
@@ -333,18 +337,17 @@ const onAuthorizationFailed = (
   ];
 };
 
+/**
+ * The capture the saga sent with the confirmation. While the order stands nothing depends on it (a later
+ * cancellation voids, and a void that finds the money captured is refused, which the saga answers with a refund), so
+ * it is recorded only when it won a race against the void of a cancelled order: then the money goes back.
+ */
 const onCaptured = (input: PaymentCaptured, state: StartedFulfilment): Events => {
-  if (state.captured !== null) return none;
-  const recorded: FulfilmentEvent = {
-    type: 'CaptureRecorded',
-    orderId: state.orderId,
-    amount: input.amount,
-    at: input.at,
-  };
-  // the capture won a race against the void of a cancelled order: the money goes back
-  return hasGivenUp(state) && state.refund === null
-    ? [recorded, requestCaptureRefund(state, input.amount, 1, input.at)]
-    : [recorded];
+  if (state.captured !== null || !hasGivenUp(state) || state.refund !== null) return none;
+  return [
+    { type: 'CaptureRecorded', orderId: state.orderId, amount: input.amount, at: input.at },
+    requestCaptureRefund(state, input.amount, 1, input.at),
+  ];
 };
 
 const onRefunded = (input: PaymentRefunded, state: StartedFulfilment): Events => {
@@ -399,11 +402,6 @@ const onRefundFailed = (input: PaymentRefundFailed, state: StartedFulfilment, co
   }
   return captureRefundFailed(state, input.message, input.at, config, true);
 };
-
-const onConfirmed = (input: OrderConfirmed, state: StartedFulfilment): Events =>
-  state.status === 'Confirming'
-    ? [{ type: 'OrderConfirmationRecorded', orderId: state.orderId, paid: input.paid, at: input.at }]
-    : none;
 
 const onShipped = (input: OrderShipped, state: StartedFulfilment): Events =>
   state.status === 'Confirmed'
@@ -479,6 +477,17 @@ const onRejected = (input: CommandRejected, state: StartedFulfilment, config: Fu
     return [recorded, ...captureRefundFailed(state, input.code, input.at, config, true)];
   }
 
+  // the void of a cancelled, paid order found the money captured: it goes back (the amount the saga captured)
+  if (
+    hasGivenUp(state) &&
+    refund === null &&
+    state.authorization !== null &&
+    input.commandId === fulfilmentCommandIds.void(orderId) &&
+    input.code === PAYMENT_ALREADY_CAPTURED
+  ) {
+    return [recorded, requestCaptureRefund(state, state.authorization.amount, 1, input.at)];
+  }
+
   // anything else (a confirm that lost to a customer's cancel, a void that found nothing) is shown, not acted on:
   // the facts that follow (OrderCancelled, PaymentCaptured, a late PaymentAuthorized) drive the saga
   return [recorded];
@@ -508,8 +517,6 @@ const react =
         return onRefunded(input, state);
       case 'PaymentRefundFailed':
         return onRefundFailed(input, state, config);
-      case 'OrderConfirmed':
-        return onConfirmed(input, state);
       case 'OrderShipped':
         return onShipped(input, state);
       case 'OrderCancelled':
@@ -528,6 +535,8 @@ const react =
 
 const withLines = (lines: readonly LineProgress[], skus: readonly Sku[], from: readonly LineStatus[], to: LineStatus) =>
   lines.map((l) => (skus.includes(l.sku) && from.includes(l.status) ? { ...l, status: to } : l));
+
+const skusOf = (lines: readonly LineProgress[]): Sku[] => lines.map((l) => l.sku);
 
 const withoutDeadlines = (deadlines: readonly FulfilmentDeadline[], ids: readonly string[]) =>
   deadlines.filter((d) => !ids.includes(d.deadlineId));
@@ -559,7 +568,15 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
         authorizationAttempts: event.attempt,
         deadlines: withoutDeadlines(state.deadlines, [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)]),
       };
-      return next.status === 'Reserving' || next.status === 'AwaitingRetry' ? { ...next, status: 'Authorizing' } : next;
+      // the first request follows the last line's reservation, which it records
+      if (next.status === 'Reserving') {
+        return {
+          ...next,
+          status: 'Authorizing',
+          lines: withLines(next.lines, skusOf(next.lines), ['pending'], 'reserved'),
+        };
+      }
+      return next.status === 'AwaitingRetry' ? { ...next, status: 'Authorizing' } : next;
     }
     case 'AuthorizationFailed': {
       const next = {
@@ -576,16 +593,16 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
         authorization: { amount: event.amount, authorizationId: event.authorizationId },
         deadlines: withoutDeadlines(state.deadlines, event.cancelDeadlines),
       };
+      // the saga confirms the order and captures the payment (its outbox): from here the order is paid
       return next.status === 'Authorizing' || next.status === 'AwaitingRetry'
-        ? { ...next, status: 'Confirming' }
+        ? { ...next, status: 'Confirmed', paid: event.amount, confirmedAt: event.at }
         : next;
     }
     case 'CaptureRecorded':
       return { ...state, captured: event.amount };
+    // streams written before ADR 0012 record the confirmation; PaymentApproved already made the saga Confirmed
     case 'OrderConfirmationRecorded':
-      return state.status === 'Confirming'
-        ? { ...state, status: 'Confirmed', paid: event.paid, confirmedAt: event.at }
-        : state;
+      return state;
     case 'ShipmentRecorded':
       return state.status === 'Confirmed'
         ? {

@@ -18,7 +18,6 @@ export type RoutedInput =
 export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
   switch (event.type) {
     case 'OrderPlaced':
-    case 'OrderConfirmed':
     case 'OrderShipped':
     case 'OrderCancelled':
     case 'StockReserved':
@@ -37,6 +36,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
         { saga: 'refund', sagaId: refundSagaId(event.orderId, event.refundId), input: event },
       ];
     // outcomes of the sagas' own commands that need no reaction, and events of work no saga coordinates
+    case 'OrderConfirmed':
     case 'RefundCompleted':
     case 'RefundFailed':
     case 'SkuDefined':

@@ -60,7 +60,6 @@ const whenArb = fc.constantFrom<FulfilmentStatus | undefined>(
   'Reserving',
   'Authorizing',
   'AwaitingRetry',
-  'Confirming',
   'Confirmed',
 );
 

@@ -10,6 +10,7 @@ import {
   fulfilmentSagaId,
   fulfilmentStep,
   plusMs,
+  stepSaga,
   type FulfilmentEvent,
   type FulfilmentInput,
   type FulfilmentState,
@@ -55,7 +56,7 @@ const reasons = fulfilmentCancelReasons;
 
 const allReserved: FulfilmentInput[] = [placed, reserved(A), reserved(B), reserved(C, at(2))];
 const paid: FulfilmentInput[] = [...allReserved, authorized(), captured()];
-const confirmed: FulfilmentInput[] = [...paid, { type: 'OrderConfirmed', orderId: order, paid: total, at: at(4) }];
+const confirmed: FulfilmentInput[] = paid;
 const shipped: FulfilmentInput = { type: 'OrderShipped', orderId: order, at: at(100) };
 
 const statusOf = (state: FulfilmentState): string => state.status;
@@ -105,11 +106,15 @@ describe('the fulfilment saga', () => {
       given(placed, reserved(A)).when(reserved(B)).thenRecords('LineReserved').thenSendsNothing();
     });
 
-    it('asks for authorization of the total once the last line is reserved', () => {
+    it('asks for authorization of the total once the last line is reserved, which that request records', () => {
       given(placed, reserved(A), reserved(B))
         .when(reserved(C, at(2)))
+        .thenRecords('AuthorizationRequested')
         .thenSends(authorize(1, at(2)))
-        .thenState((s) => expect(statusOf(s)).to.equal('Authorizing'));
+        .thenState((s) => {
+          expect(statusOf(s)).to.equal('Authorizing');
+          expect(linesOf(s)).to.deep.equal({ A: 'reserved', B: 'reserved', C: 'reserved' });
+        });
     });
 
     it('ignores a reservation delivered twice, so authorization is asked for once', () => {
@@ -121,22 +126,40 @@ describe('the fulfilment saga', () => {
   });
 
   describe('when the payment is approved', () => {
-    it('confirms the order with the authorized amount and captures it', () => {
+    it('confirms the order with the authorized amount and captures it: from then on the order is paid', () => {
       given(...allReserved)
         .when(authorized())
         .thenSends(confirm(), capture())
         .thenCancels('payment-timeout')
-        .thenState((s) => expect(statusOf(s)).to.equal('Confirming'));
-    });
-
-    it('is confirmed once the order is', () => {
-      given(...paid)
-        .when({ type: 'OrderConfirmed', orderId: order, paid: total, at: at(4) })
-        .thenSendsNothing()
         .thenState((s) => {
           expect(statusOf(s)).to.equal('Confirmed');
           expect(saga.deadlines(s)).to.deep.equal([]);
         });
+    });
+
+    it('records nothing when the capture it sent lands', () => {
+      given(...allReserved, authorized())
+        .when(captured())
+        .thenIgnores();
+    });
+
+    it('folds a stream written before ADR 0012 (every line, the confirmation and the capture recorded) alike', () => {
+      const now = runSaga(saga, paid);
+      const last = now.events[now.events.length - 1];
+      const older: FulfilmentEvent[] = [
+        ...now.events.filter((e) => e.type !== 'AuthorizationRequested' && e.type !== 'PaymentApproved'),
+        { type: 'LineReserved', orderId: order, sku: C, at: at(2) },
+        ...now.events.filter((e) => e.type === 'AuthorizationRequested' || e.type === 'PaymentApproved'),
+        { type: 'OrderConfirmationRecorded', orderId: order, paid: total, at: at(4) },
+        { type: 'CaptureRecorded', orderId: order, amount: total, at: at(4) },
+      ];
+      expect(last?.type).to.equal('PaymentApproved');
+      const folded = older.reduce(saga.evolve, saga.initialState);
+      expect(statusOf(folded)).to.equal('Confirmed');
+      expect(linesOf(folded)).to.deep.equal(linesOf(now.state));
+      expect(stepSaga(saga, folded, shipped).effects.commands).to.deep.equal(
+        stepSaga(saga, now.state, shipped).effects.commands,
+      );
     });
 
     it('ignores the approval delivered again', () => {
@@ -145,12 +168,9 @@ describe('the fulfilment saga', () => {
         .thenIgnores();
     });
 
-    it('ignores the capture and the confirmation delivered again', () => {
+    it('ignores the capture delivered again', () => {
       given(...confirmed)
         .when(captured())
-        .thenIgnores();
-      given(...confirmed)
-        .when({ type: 'OrderConfirmed', orderId: order, paid: total, at: at(4) })
         .thenIgnores();
     });
   });
@@ -408,16 +428,20 @@ describe('the fulfilment saga', () => {
         .thenSends(release(A, cancelled.reason, at(3)));
     });
 
-    it('while confirming, after the capture won the race: refunds the capture', () => {
+    it('after the capture landed: voids, and refunds once the payment centre refuses the void as captured', () => {
       given(...paid)
         .when(customerCancelled(eur(0), at(5)))
-        .thenRecords('CompensationStarted', 'CaptureRefundRequested')
+        .thenRecords('CompensationStarted')
         .thenSends(
           release(A, reason('changed my mind'), at(5)),
           release(B, reason('changed my mind'), at(5)),
           release(C, reason('changed my mind'), at(5)),
-          refundCapture(1, at(5)),
-        )
+          voidPayment(reason('changed my mind'), at(5)),
+        );
+      given(...paid, customerCancelled(eur(0), at(5)))
+        .when(rejected(fulfilmentCommandIds.void(order), 'AlreadyCaptured', at(6)))
+        .thenRecords('CommandRejectionRecorded', 'CaptureRefundRequested')
+        .thenSends(refundCapture(1, at(6)))
         .thenState((s) => expect(statusOf(s)).to.equal('Compensating'));
     });
 
@@ -444,16 +468,20 @@ describe('the fulfilment saga', () => {
 
   describe('when the customer cancels after the order is confirmed', () => {
     const cancelled = customerCancelled(total, at(20));
+    const voidRefused = rejected(fulfilmentCommandIds.void(order), 'AlreadyCaptured', at(20));
 
-    it('releases every reservation and refunds the capture under the cancellation refund id', () => {
+    it('releases every reservation and refunds the capture (its void refused) under the cancellation refund id', () => {
       given(...confirmed)
         .when(cancelled)
         .thenSends(
           release(A, cancelled.reason, at(20)),
           release(B, cancelled.reason, at(20)),
           release(C, cancelled.reason, at(20)),
-          refundCapture(1, at(20)),
-        )
+          voidPayment(cancelled.reason, at(20)),
+        );
+      given(...confirmed, cancelled)
+        .when(voidRefused)
+        .thenSends(refundCapture(1, at(20)))
         .thenState((s) => {
           expect(statusOf(s)).to.equal('Compensating');
           expect(s.status === 'Compensating' ? s.refund?.refundId : null).to.equal(cancellationRefundId);
@@ -461,24 +489,24 @@ describe('the fulfilment saga', () => {
     });
 
     it('is cancelled once the money is back', () => {
-      given(...confirmed, cancelled)
+      given(...confirmed, cancelled, voidRefused)
         .when(refunded())
         .thenSendsNothing()
         .thenState((s) => expect(statusOf(s)).to.equal('Cancelled'));
     });
 
     it('ignores the refund delivered again', () => {
-      given(...confirmed, cancelled, refunded())
+      given(...confirmed, cancelled, voidRefused, refunded())
         .when(refunded())
         .thenIgnores();
     });
 
     it('retries a failed refund after the backoff', () => {
       const retryId = fulfilmentDeadlineIds.captureRefundRetry(1);
-      given(...confirmed, cancelled)
+      given(...confirmed, cancelled, voidRefused)
         .when(refundFailed(1))
         .thenSchedules({ deadlineId: retryId, dueAt: plusMs(at(10), 1_000), kind: 'CaptureRefundRetry' });
-      given(...confirmed, cancelled, refundFailed(1))
+      given(...confirmed, cancelled, voidRefused, refundFailed(1))
         .when(deadline(retryId, at(11)))
         .thenSends(refundCapture(2, at(11)))
         .thenCancels(retryId);
@@ -488,6 +516,7 @@ describe('the fulfilment saga', () => {
       given(
         ...confirmed,
         cancelled,
+        voidRefused,
         refundFailed(1, at(21)),
         deadline(fulfilmentDeadlineIds.captureRefundRetry(1), at(22)),
         refundFailed(2, at(23)),
@@ -521,7 +550,7 @@ describe('the fulfilment saga', () => {
     });
 
     it('ignores a shipment before the order is confirmed', () => {
-      given(...paid)
+      given(...allReserved)
         .when(shipped)
         .thenIgnores();
     });
@@ -641,10 +670,19 @@ describe('the fulfilment saga', () => {
         [placed, reserved(A), rejected(fulfilmentCommandIds.reserve(order, B), 'InsufficientStock'), reserved(C)],
         [...allReserved, authorizationFailed(1), deadline(retryDeadline(1), at(10)), authorizationFailed(2, at(11))],
         [...allReserved, deadline('payment-timeout', timeoutAt), authorized(plusMs(timeoutAt, 1))],
-        [...confirmed, customerCancelled(total, at(20)), refundFailed(1), refunded(at(30))],
+        [
+          ...confirmed,
+          customerCancelled(total, at(20)),
+          rejected(fulfilmentCommandIds.void(order), 'AlreadyCaptured', at(20)),
+          refundFailed(1),
+          refunded(at(30)),
+        ],
         [...paid, rejected(fulfilmentCommandIds.confirm(order), 'OrderCancelled')],
+        [...allReserved, authorized(), customerCancelled(eur(0), at(4)), captured(at(5))],
       ];
-      const events: FulfilmentEvent[] = stories.flatMap((inputs) => runSaga(saga, inputs).events);
+      // recorded by streams written before ADR 0012 only
+      const older: FulfilmentEvent[] = [{ type: 'OrderConfirmationRecorded', orderId: order, paid: total, at: at(4) }];
+      const events: FulfilmentEvent[] = [...stories.flatMap((inputs) => runSaga(saga, inputs).events), ...older];
       const types = new Set(events.map((e) => e.type));
       expect(types.size).to.equal(fulfilmentEvents.storedTypes.length);
       for (const event of events) {
@@ -656,14 +694,19 @@ describe('the fulfilment saga', () => {
     });
 
     it('rebuild the same state when folded again, as after a restart', () => {
-      const { events, state } = runSaga(saga, [...confirmed, customerCancelled(total, at(20)), refundFailed(1)]);
+      const { events, state } = runSaga(saga, [
+        ...confirmed,
+        customerCancelled(total, at(20)),
+        rejected(fulfilmentCommandIds.void(order), 'AlreadyCaptured', at(20)),
+        refundFailed(1),
+      ]);
       expect(events.reduce(saga.evolve, saga.initialState)).to.deep.equal(state);
       expect(saga.deadlines(state).map((d) => d.deadlineId)).to.deep.equal(['capture-refund-retry-1']);
     });
   });
 
   it('describes every step for the read side', () => {
-    const steps = [[], [placed], allReserved, paid, confirmed, [...confirmed, shipped]].map((inputs) =>
+    const steps = [[], [placed], allReserved, confirmed, [...confirmed, shipped]].map((inputs) =>
       fulfilmentStep(runSaga(saga, inputs).state),
     );
     expect(new Set(steps).size).to.equal(steps.length);

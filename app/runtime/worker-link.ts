@@ -1,0 +1,239 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { extname, join } from 'node:path';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from '../../ports/logger';
+import type { Registry } from 'prom-client';
+
+/** A registry's metrics as `getMetricsAsJSON` gives them (plain data: it crosses the IPC pipe). */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+import type { PositionListener, Unsubscribe } from '../../read-api/live';
+import type { ProjectionProgress } from '../../read-api/progress';
+
+/**
+ * The pipe between `serve` and its worker process (sagas and projections, see split-engine.ts). Messages are few
+ * and small: the worker reports where its projections are (coalesced per turn of its event loop) and answers
+ * metrics scrapes; `serve` asks for metrics and tells the worker to stop.
+ */
+export type FromWorker =
+  | { readonly kind: 'ready'; readonly url: string; readonly positions: Readonly<Record<string, number>> }
+  | { readonly kind: 'positions'; readonly positions: Readonly<Record<string, number>> }
+  | { readonly kind: 'metrics'; readonly id: number; readonly metrics: MetricsJson };
+
+export type ToWorker = { readonly kind: 'metrics'; readonly id: number } | { readonly kind: 'stop' };
+
+/** The subcommand `serve` starts its worker with. */
+export const WORKER_SUBCOMMAND = 'engine-worker';
+
+/**
+ * Where each projection of the worker is, as the worker last reported it: read-your-writes for the read API (a
+ * position is reported only after the read-store transaction holding it committed, so a read that waited for it
+ * sees the write) and the live stream's source.
+ */
+export class WorkerPositions implements ProjectionProgress {
+  private readonly known = new Map<string, number>();
+  private readonly listeners = new Set<PositionListener>();
+
+  update(positions: Readonly<Record<string, number>>): void {
+    for (const [name, position] of Object.entries(positions)) {
+      if (position <= (this.known.get(name) ?? -1)) continue;
+      this.known.set(name, position);
+      for (const listener of this.listeners) listener(name, position);
+    }
+  }
+
+  position(name: string): Promise<number> {
+    return Promise.resolve(this.known.get(name) ?? 0);
+  }
+
+  positions(): Promise<Readonly<Record<string, number>>> {
+    return Promise.resolve(Object.fromEntries(this.known));
+  }
+
+  onPosition(listener: PositionListener): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
+    if ((this.known.get(name) ?? 0) >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (reached: boolean): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve(reached);
+      };
+      const listener: PositionListener = (projection, at) => {
+        if (projection === name && at >= position) finish(true);
+      };
+      const timer = setTimeout(() => {
+        finish(false);
+      }, timeoutMs);
+      this.listeners.add(listener);
+    });
+  }
+}
+
+export interface WorkerLinkOptions {
+  readonly logger: Logger;
+  /** the process's own registry: `/metrics` answers it and the worker's, added up */
+  readonly registry: Registry;
+  /** how long to wait before starting a worker again after it died (default 500 ms) */
+  readonly restartDelayMs?: number;
+  readonly readyTimeoutMs?: number;
+}
+
+const METRICS_TIMEOUT_MS = 2_000;
+
+/** The CLI entry point next to this file: `.ts` under tsx (tests, dev), `.js` when compiled. */
+const cliEntry = (): string => join(__dirname, '..', 'cli', `main${extname(__filename)}`);
+
+/** node flags for the worker: the parent's, plus the TypeScript loader when running from source. */
+const workerExecArgv = (): string[] => {
+  const flags = [...process.execArgv];
+  const fromSource = extname(__filename) === '.ts';
+  const hasLoader = flags.some((flag) => flag.includes('tsx'));
+  return fromSource && !hasLoader ? ['--require', require.resolve('tsx/cjs'), ...flags] : flags;
+};
+
+/**
+ * Runs the worker process and keeps it running: a worker that dies (a crash, SIGKILL, out of memory) is started again
+ * after a short pause and resumes from its durable checkpoints, while the command API keeps taking orders. When
+ * `serve` itself dies, the worker sees its pipe close and exits at once.
+ */
+export class WorkerLink {
+  readonly positions = new WorkerPositions();
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, (metrics: MetricsJson) => void>();
+  private workerUrl: string | undefined;
+  private restarts = 0;
+
+  private constructor(private readonly options: WorkerLinkOptions) {}
+
+  /** Starts the worker and resolves once it runs (its projections and sagas consume). */
+  static async start(options: WorkerLinkOptions): Promise<WorkerLink> {
+    const link = new WorkerLink(options);
+    await link.spawn();
+    return link;
+  }
+
+  /** The worker's own HTTP address (dead letters are served there), while it runs. */
+  get url(): string | undefined {
+    return this.workerUrl;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** How often the worker was started again after it died. */
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  /** The process's metrics and the worker's, summed by name and labels (as prom-client's cluster aggregation). */
+  async exposition(): Promise<string> {
+    const own = await this.options.registry.getMetricsAsJSON();
+    const worker = await this.workerMetrics();
+    return AggregatorRegistry.aggregate(worker === undefined ? [own] : [own, worker]).metrics();
+  }
+
+  /** Asks the worker to stop (it drains for `graceMs`), and waits for it to exit; SIGKILL after that. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', () => {
+        resolve();
+      }),
+    );
+    this.send({ kind: 'stop' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs + 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private spawn(): Promise<void> {
+    const { logger } = this.options;
+    const child = fork(cliEntry(), [WORKER_SUBCOMMAND], {
+      execArgv: workerExecArgv(),
+      serialization: 'advanced',
+      stdio: 'inherit',
+    });
+    this.child = child;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      const timeoutMs = this.options.readyTimeoutMs ?? 60_000;
+      const timer = setTimeout(() => {
+        if (ready) return;
+        child.kill('SIGKILL');
+        reject(new Error(`the engine worker did not start within ${timeoutMs} ms`));
+      }, timeoutMs);
+      child.on('message', (message: FromWorker) => {
+        switch (message.kind) {
+          case 'ready':
+            ready = true;
+            clearTimeout(timer);
+            this.workerUrl = message.url;
+            this.positions.update(message.positions);
+            logger.info({ pid: child.pid, url: message.url }, 'engine worker running (sagas, projections)');
+            resolve();
+            break;
+          case 'positions':
+            this.positions.update(message.positions);
+            break;
+          case 'metrics':
+            this.pending.get(message.id)?.(message.metrics);
+            this.pending.delete(message.id);
+            break;
+        }
+      });
+      child.once('exit', (code, signal) => {
+        if (this.child === child) {
+          this.child = undefined;
+          this.workerUrl = undefined;
+        }
+        for (const answer of this.pending.values()) answer([]);
+        this.pending.clear();
+        if (!ready) {
+          clearTimeout(timer);
+          reject(new Error(`the engine worker exited before it was ready (code ${code}, signal ${signal})`));
+          return;
+        }
+        if (this.stopping) return;
+        const delay = this.options.restartDelayMs ?? 500;
+        logger.error({ code, signal, restartInMs: delay }, 'engine worker died; starting it again');
+        setTimeout(() => {
+          if (this.stopping) return;
+          this.restarts += 1;
+          this.spawn().catch((error: unknown) => {
+            logger.error({ err: error }, 'engine worker could not be started again');
+          });
+        }, delay).unref();
+      });
+    });
+  }
+
+  private workerMetrics(): Promise<MetricsJson | undefined> {
+    if (this.child === undefined) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(undefined);
+      }, METRICS_TIMEOUT_MS);
+      this.pending.set(id, (metrics) => {
+        clearTimeout(timer);
+        resolve(metrics.length === 0 ? undefined : metrics);
+      });
+      this.send({ kind: 'metrics', id });
+    });
+  }
+
+  private send(message: ToWorker): void {
+    const child = this.child;
+    if (child?.connected === true) child.send(message);
+  }
+}

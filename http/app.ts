@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   readonly openApi: () => unknown;
   /** readiness: dependencies answer and the process is not shutting down */
   readonly ready: () => Promise<boolean>;
+  /** what `/metrics` answers (default: the registry's own text); a process with a worker adds the worker's */
+  readonly exposition?: () => Promise<string>;
 }
 
 /** An express app with the shared edges: JSON limits, auth context, metrics, health, problem+json errors. */
@@ -37,7 +39,8 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   // business volumes: with keys configured, a scrape needs the `metrics` (or `admin`) scope; before `observe`, so
   // scrapes stay out of the access log and the request metrics
   app.get('/metrics', requireKeyScope(options.apiKeys, 'metrics'), async (_req, res) => {
-    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+    const text = await (options.exposition ?? (() => options.metrics.registry.metrics()))();
+    res.type(options.metrics.registry.contentType).send(text);
   });
   app.use(observe(options.logger, options.metrics, options.apiKeys));
   const methodsOf = (path: string): readonly string[] => allowedMethods(app.router.stack, path);

@@ -82,6 +82,11 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   private readonly failedStmt: Database.Statement<[string, string, number]>;
   private readonly removeStmt: Database.Statement<[number]>;
   private readonly countStmt: Database.Statement<[], { consumer: string; n: number }>;
+  private readonly anyStmt: Database.Statement<[], number>;
+  private readonly dataVersionStmt: Database.Statement<[], number>;
+  /** whether the file holds no letter at all, as of `seenVersion` and this connection's own writes */
+  private empty: boolean | undefined;
+  private seenVersion = -1;
 
   constructor(
     path: string,
@@ -121,15 +126,33 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     this.countStmt = this.db.prepare<[], { consumer: string; n: number }>(
       'SELECT consumer, count(*) AS n FROM dead_letters GROUP BY consumer',
     );
+    this.anyStmt = this.db.prepare<[], number>('SELECT 1 FROM dead_letters LIMIT 1').pluck();
+    this.dataVersionStmt = this.db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /**
+   * True while the file holds no letter: asked before every saga input, and almost always so. `data_version` moves
+   * when another connection (the `commerce dlq` CLI) commits; this connection's own writes reset the answer.
+   */
+  private holdsNone(): boolean {
+    const version = this.dataVersionStmt.get() ?? 0;
+    if (version !== this.seenVersion) {
+      this.seenVersion = version;
+      this.empty = undefined;
+    }
+    this.empty ??= this.anyStmt.get() === undefined;
+    return this.empty;
   }
 
   record(letter: NewDeadLetter): DeadLetter {
+    this.empty = undefined;
     const row = this.insertStmt.get(...this.values(letter));
     if (row === undefined) throw new Error('dead letter insert returned no row');
     return toLetter(row);
   }
 
   parkBehind(letter: NewDeadLetter): DeadLetter | undefined {
+    this.empty = undefined;
     const row = this.parkStmt.get(...this.values(letter), letter.consumer, letter.key);
     return row === undefined ? undefined : toLetter(row);
   }
@@ -186,7 +209,7 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   }
 
   isParked(consumer: string, key: string): boolean {
-    return this.parkedStmt.get(consumer, key) !== undefined;
+    return !this.holdsNone() && this.parkedStmt.get(consumer, key) !== undefined;
   }
 
   failedAgain(id: number, error: string): void {
@@ -194,6 +217,7 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   }
 
   remove(id: number): boolean {
+    this.empty = undefined;
     return this.removeStmt.run(id).changes > 0;
   }
 

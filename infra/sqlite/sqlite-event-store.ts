@@ -189,7 +189,20 @@ interface PendingAppend {
   readonly events: readonly SerializedEvent[];
   readonly expected: ExpectedRevision;
   readonly commandId: string | undefined;
+  /** look for an earlier identical append before writing (after the quick path met an id already stored) */
+  readonly checkRepeats?: boolean;
 }
+
+/**
+ * The quick path of an append met an event id or command id that is stored already: its savepoint is rolled back and
+ * the append runs again on the careful path, which tells a repeat (answered with the first result) from a conflict.
+ */
+class RepeatSuspected extends Error {}
+
+const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof Error &&
+  'code' in error &&
+  (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 
 interface SerializedEvent {
   readonly eventId: string;
@@ -320,7 +333,12 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(toError(error));
     }
     const pending: PendingAppend = { streamId, events: serialized, expected, commandId: options?.commandId };
-    return this.groupCommit ? this.writer.submit(pending) : this.writer.submitNow(pending);
+    const submit = (item: PendingAppend): Promise<AppendResult> =>
+      this.groupCommit ? this.writer.submit(item) : this.writer.submitNow(item);
+    return submit(pending).catch((error: unknown) => {
+      if (!(error instanceof RepeatSuspected)) throw error;
+      return submit({ ...pending, checkRepeats: true });
+    });
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
@@ -440,39 +458,58 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) throw new EventStoreClosedError();
   }
 
-  /** Runs inside the batch transaction, in its own savepoint. */
+  /**
+   * Runs inside the batch transaction, in its own savepoint. The quick path (the expected revision fits) writes at
+   * once and leaves finding repeats to the unique indexes on event and command ids; only an append that does not fit,
+   * or that met a stored id, looks for an earlier identical append first.
+   */
   private write(append: PendingAppend): AppendResult {
     const { streamId, events, expected, commandId } = append;
-    if (commandId !== undefined) {
-      const recorded = this.commandStmt.get(commandId);
-      if (recorded !== undefined) return { revision: recorded.revision, position: recorded.position };
-    }
-
-    const repeated = this.findRepeatedAppend(streamId, events);
-    if (repeated !== undefined) {
-      if (commandId !== undefined) {
-        this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
-      }
-      return repeated;
-    }
-
     const head = this.streamHeadStmt.get(streamId);
-    if (
-      (expected === 'no_stream' && head !== undefined) ||
-      (typeof expected === 'number' && head?.revision !== expected)
-    ) {
-      throw new WrongExpectedRevisionError(streamId, expected, head?.revision ?? 'no_stream');
+    const fits =
+      expected === 'any' ||
+      (expected === 'no_stream' ? head === undefined : head !== undefined && head.revision === expected);
+    if (append.checkRepeats === true || !fits) {
+      const earlier = this.findEarlier(append);
+      if (earlier !== undefined) return earlier;
+      if (!fits) throw new WrongExpectedRevisionError(streamId, expected, head?.revision ?? 'no_stream');
     }
 
     let revision = head?.revision ?? -1;
     let position = head?.position ?? 0;
-    for (const event of events) {
-      revision += 1;
-      const info = this.insertEventStmt.run(streamId, revision, event.eventId, event.type, event.data, event.metadata);
-      position = Number(info.lastInsertRowid);
+    try {
+      for (const event of events) {
+        revision += 1;
+        const info = this.insertEventStmt.run(
+          streamId,
+          revision,
+          event.eventId,
+          event.type,
+          event.data,
+          event.metadata,
+        );
+        position = Number(info.lastInsertRowid);
+      }
+      if (commandId !== undefined) this.insertCommandStmt.run(commandId, streamId, revision, position);
+    } catch (error) {
+      // the write lock is held since the head was read, so only an id stored before can collide
+      if (append.checkRepeats !== true && isUniqueViolation(error)) throw new RepeatSuspected(streamId);
+      throw error;
     }
-    if (commandId !== undefined) this.insertCommandStmt.run(commandId, streamId, revision, position);
     return { revision, position };
+  }
+
+  /** The result of an earlier append of the same command, or of the same events: a repeat answers it again. */
+  private findEarlier({ streamId, events, commandId }: PendingAppend): AppendResult | undefined {
+    if (commandId !== undefined) {
+      const recorded = this.commandStmt.get(commandId);
+      if (recorded !== undefined) return { revision: recorded.revision, position: recorded.position };
+    }
+    const repeated = this.findRepeatedAppend(streamId, events);
+    if (repeated !== undefined && commandId !== undefined) {
+      this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
+    }
+    return repeated;
   }
 
   /**

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { repoRoot } from '../../tools/services/paths';
+import { progress } from './report';
 import {
   startEngineProcess,
   type EngineProcess as RunningEngine,
@@ -47,9 +50,23 @@ export const processTree = (pid: number): number[] => {
 
 export type StartOptions = EngineProcessOptions;
 
-/** The shared launcher (tools/services/engine-process.ts), quiet by default, with /proc readings for the bench. */
+let built = false;
+
+/** Compiles the TypeScript once per bench run (`npm run build:ts`): the engine is measured as `npm start` runs it. */
+const buildOnce = (): void => {
+  if (built) return;
+  progress('compiling the engine (npm run build:ts), to measure it as npm start runs it');
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot(), stdio: 'inherit' });
+  built = true;
+};
+
+/**
+ * The shared launcher (tools/services/engine-process.ts), quiet by default, with /proc readings for the bench. The
+ * engine runs compiled, as `npm start` runs it.
+ */
 export const startEngine = async (o: StartOptions): Promise<EngineProcess> => {
-  const engine = await startEngineProcess({ ...o, env: { LOG_LEVEL: 'warn', ...o.env } });
+  buildOnce();
+  const engine = await startEngineProcess({ ...o, compiled: true, env: { LOG_LEVEL: 'warn', ...o.env } });
   const sum = (read: (pid: number) => number) => (): number =>
     processTree(engine.pid).reduce((total, pid) => total + read(pid), 0);
   return {

@@ -71,6 +71,9 @@ const toLetter = (row: Row): DeadLetter => ({
   lastFailedAt: row.last_failed_at,
 });
 
+/** How often `isParked` looks for commits by other connections (see `holdsNone`). */
+const VERSION_CHECK_MS = 5;
+
 /** Dead letters in one SQLite file (WAL), safe to share between the engine and the `commerce dlq` CLI. */
 export class SqliteDeadLetterStore implements DeadLetterStore {
   private readonly db: Database.Database;
@@ -87,6 +90,7 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   /** whether the file holds no letter at all, as of `seenVersion` and this connection's own writes */
   private empty: boolean | undefined;
   private seenVersion = -1;
+  private versionCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     path: string,
@@ -131,14 +135,19 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   }
 
   /**
-   * True while the file holds no letter: asked before every saga input, and almost always so. `data_version` moves
-   * when another connection (the `commerce dlq` CLI) commits; this connection's own writes reset the answer.
+   * True while the file holds no letter: asked before every saga input, and almost always so. This connection's own
+   * writes reset the answer; `data_version`, which moves when another connection (the `commerce dlq` CLI) commits, is
+   * looked at once per VERSION_CHECK_MS, so another process's letter counts here within that time.
    */
   private holdsNone(): boolean {
-    const version = this.dataVersionStmt.get() ?? 0;
-    if (version !== this.seenVersion) {
-      this.seenVersion = version;
-      this.empty = undefined;
+    const now = performance.now();
+    if (now - this.versionCheckedAt >= VERSION_CHECK_MS) {
+      this.versionCheckedAt = now;
+      const version = this.dataVersionStmt.get() ?? 0;
+      if (version !== this.seenVersion) {
+        this.seenVersion = version;
+        this.empty = undefined;
+      }
     }
     this.empty ??= this.anyStmt.get() === undefined;
     return this.empty;

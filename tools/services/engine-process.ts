@@ -30,6 +30,8 @@ export interface EngineProcessOptions {
   readonly readyTimeoutMs?: number;
   /** for processes without HTTP: ready once this text is in the log (needs LOG_LEVEL=info) */
   readonly readyLogText?: string;
+  /** run the compiled `dist/app/cli/main.js` (as `npm start` does; build it first) instead of the source under tsx */
+  readonly compiled?: boolean;
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
@@ -41,7 +43,7 @@ const exited = (child: ChildProcess): Promise<number | null> =>
         }),
       );
 
-/** Starts `app/cli/main.ts <subcommand>` and resolves once it answers `/readyz` (or logs `readyLogText`). */
+/** Starts `app/cli/main.ts <subcommand>` (or its compiled form) and resolves once it answers `/readyz` (or logs `readyLogText`). */
 export const startEngineProcess = async (o: EngineProcessOptions): Promise<EngineProcess> => {
   const root = repoRoot();
   const port = await freePort();
@@ -49,7 +51,11 @@ export const startEngineProcess = async (o: EngineProcessOptions): Promise<Engin
   const fd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), '-r', 'tsx/cjs', join(root, 'app/cli/main.ts'), o.subcommand],
+    [
+      ...(o.nodeArgs ?? []),
+      ...(o.compiled === true ? [join(root, 'dist/app/cli/main.js')] : ['-r', 'tsx/cjs', join(root, 'app/cli/main.ts')]),
+      o.subcommand,
+    ],
     {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'info', ...o.env, PORT: String(port), HOST: '127.0.0.1' },

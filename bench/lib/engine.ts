@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { repoRoot } from '../../tools/services/paths';
+import { processTree } from '../../tools/services/proc';
 import { progress } from './report';
 import {
   startEngineProcess,
@@ -38,14 +39,6 @@ export const cpuSeconds = (pid: number): number => {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   return ticks / 100; // USER_HZ is 100 on Linux
-};
-
-/** The process and every process below it (`serve` starts its engine worker), from /proc; [] where /proc is missing. */
-export const processTree = (pid: number): number[] => {
-  const file = `/proc/${pid}/task/${pid}/children`;
-  if (!existsSync(file)) return existsSync(`/proc/${pid}`) ? [pid] : [];
-  const children = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...children.flatMap(processTree)];
 };
 
 export type StartOptions = EngineProcessOptions;

@@ -4,9 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import * as E from 'fp-ts/Either';
-import { available, inventoryDecider, inventoryEvents, type InventoryState } from '../../domain/inventory';
-import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { expectEachOrderOnce } from './order-log-checks';
 import { defineSku, placeOrder, restock } from './runner-harness';
 
 const ORDERS = 60;
@@ -105,46 +103,10 @@ describe('the engine killed with SIGKILL while sagas are in flight', () => {
       await second.kill();
     }
 
-    const store = openSqliteEventStore({ path: join(dir, 'events.db') });
-    try {
-      let confirmed = 0;
-      let outOfStock = 0;
-      for (let i = 0; i < ORDERS; i++) {
-        const types = (await store.readStream(`order-k-${i}`)).map((e) => e.type);
-        const payment = (await store.readStream(`payment-k-${i}`)).map((e) => e.type);
-        if (types.includes('OrderConfirmed.v1')) {
-          confirmed += 1;
-          expect(
-            payment.filter((t) => t === 'PaymentAuthorized.v1'),
-            `k-${i}`,
-          ).to.have.length(1);
-          expect(
-            payment.filter((t) => t === 'PaymentCaptured.v1'),
-            `k-${i}`,
-          ).to.have.length(1);
-        } else if (types.includes('OrderCancelled.v1')) {
-          outOfStock += 1;
-          expect(payment, `k-${i}`).to.deep.equal([]);
-        }
-      }
-      expect({ confirmed, outOfStock }).to.deep.equal({ confirmed: UNITS, outOfStock: ORDERS - UNITS });
-
-      let state: InventoryState = inventoryDecider.initialState;
-      const reservedFor = new Map<string, number>();
-      for (const recorded of await store.readStream('sku-HOT-1')) {
-        const decoded = inventoryEvents.decode(recorded);
-        if (E.isLeft(decoded)) throw new Error(decoded.left);
-        state = inventoryDecider.evolve(state, decoded.right);
-        expect(available(state)).to.be.at.least(0);
-        if (decoded.right.type === 'StockReserved') {
-          reservedFor.set(decoded.right.orderId, (reservedFor.get(decoded.right.orderId) ?? 0) + 1);
-        }
-      }
-      expect([...reservedFor.values()].every((n) => n === 1)).to.equal(true);
-      expect(reservedFor.size).to.equal(UNITS);
-      expect(available(state)).to.equal(0);
-    } finally {
-      await store.close();
-    }
+    await expectEachOrderOnce(join(dir, 'events.db'), {
+      orderIds: Array.from({ length: ORDERS }, (_, i) => `k-${i}`),
+      sku: 'HOT-1',
+      units: UNITS,
+    });
   }).timeout(120_000);
 });

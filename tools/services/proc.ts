@@ -32,6 +32,14 @@ const procState = (pid: number): string | undefined => {
 };
 
 /** True while the process exists and is not a zombie. */
+/** The process and every process below it (`serve` starts its engine worker), from /proc; [] where /proc is missing. */
+export const processTree = (pid: number): number[] => {
+  const file = `/proc/${pid}/task/${pid}/children`;
+  if (!existsSync(file)) return existsSync(`/proc/${pid}`) ? [pid] : [];
+  const children = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...children.flatMap(processTree)];
+};
+
 export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);

@@ -145,9 +145,27 @@ export interface E2eGoals {
   /** orders/s held end to end, or undefined when this mode has no goal */
   readonly heldRate: number | undefined;
   readonly p99Ms: number | undefined;
+  /** completion p99 (POST → Confirmed visible) at the p99 rate */
+  readonly completionP99Ms?: number;
+  readonly hotSettleS?: number;
+  /** the engine's processes together */
+  readonly peakRssMiB?: number;
 }
 
-export const e2eRows = (r: E2eResult, goals: E2eGoals, peakRss: readonly (readonly [string, number])[]): TableRow[] => {
+/** What the log holds per order, read from the event store file after the run (embedded mode). */
+export interface LogFigures {
+  readonly domainEventsPerOrder: number;
+  readonly sagaEventsPerOrder: number;
+  /** stored bytes (data + metadata) of an average event */
+  readonly bytesPerEvent: number;
+}
+
+export const e2eRows = (
+  r: E2eResult,
+  goals: E2eGoals,
+  peakRss: readonly (readonly [string, number])[],
+  log?: LogFigures,
+): TableRow[] => {
   const held = r.steps.find((s) => s.rate === r.highestHeld);
   const base = r.baseline;
   const rows: TableRow[] = [
@@ -191,6 +209,12 @@ export const e2eRows = (r: E2eResult, goals: E2eGoals, peakRss: readonly (readon
       row(
         `  … at ${int(p.rate)}/s: command p50, completion p50 / p99, held`,
         `${ms(p.commandMs.p50)}, ${completion(p, 'p50')} / ${completion(p, 'p99')}, ${p.held ? 'yes' : 'no'}`,
+        goals.completionP99Ms === undefined
+          ? {}
+          : {
+              goal: `completion p99 ≤ ${goals.completionP99Ms} ms`,
+              met: p.completionMs.p99 <= goals.completionP99Ms,
+            },
       ),
     );
   }
@@ -207,6 +231,9 @@ export const e2eRows = (r: E2eResult, goals: E2eGoals, peakRss: readonly (readon
     row(
       `hot SKU: ${int(h.orders)} orders (${h.stock} units) settle time`,
       h.settled ? `${h.settleS.toFixed(1)} s` : `not settled in ${h.settleS.toFixed(0)} s`,
+      goals.hotSettleS === undefined
+        ? {}
+        : { goal: `≤ ${goals.hotSettleS} s`, met: h.settled && h.settleS <= goals.hotSettleS },
     ),
     row('hot SKU: confirmed (read API)', String(h.confirmed), {
       goal: `= ${h.stock}`,
@@ -218,6 +245,28 @@ export const e2eRows = (r: E2eResult, goals: E2eGoals, peakRss: readonly (readon
     }),
     row('events per order (global log head ÷ orders)', r.eventsPerOrder.toFixed(1)),
   );
+  if (log !== undefined) {
+    rows.push(
+      row(
+        '  … of which domain / saga bookkeeping',
+        `${log.domainEventsPerOrder.toFixed(1)} / ${log.sagaEventsPerOrder.toFixed(1)}`,
+      ),
+      row(
+        'bytes appended per order (event data + metadata)',
+        `${int(r.eventsPerOrder * log.bytesPerEvent)} B (${int(log.bytesPerEvent)} B per event)`,
+      ),
+    );
+  }
   for (const [name, mib] of peakRss) rows.push(row(`peak RSS (VmHWM) ${name}`, `${int(mib)} MiB`));
+  if (peakRss.length > 1 || goals.peakRssMiB !== undefined) {
+    const total = peakRss.reduce((sum, [, mib]) => sum + mib, 0);
+    rows.push(
+      row(
+        'peak RSS, all engine processes (sum of peaks)',
+        `${int(total)} MiB`,
+        goals.peakRssMiB === undefined ? {} : { goal: `≤ ${goals.peakRssMiB} MiB`, met: total <= goals.peakRssMiB },
+      ),
+    );
+  }
   return rows;
 };

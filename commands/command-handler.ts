@@ -92,7 +92,7 @@ export class CommandHandler {
 
   constructor(private readonly options: CommandHandlerOptions) {
     this.retries = options.retries ?? 5;
-    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cacheSize = options.cacheSize ?? 5_000;
   }
 
   async load<C, S, Ev extends { readonly type: string }>(

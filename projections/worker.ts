@@ -80,7 +80,7 @@ export class DocumentCache {
   constructor(
     private readonly store: Pick<ReadStore, 'getMany'>,
     private readonly collection: string,
-    private readonly size = 5_000,
+    private readonly size = 2_000,
   ) {}
 
   /** the documents as last known: from memory when `cached`, else (and for what memory lacks) from the store */

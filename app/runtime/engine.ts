@@ -29,7 +29,12 @@ import { startHttpServer, type ApiPart } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
 
-const EMBEDDED_LINGER_MS = 10;
+/**
+ * How long consumers at the head of the log let events gather. Projections pay per batch (a read-store transaction,
+ * documents folded once for several events), so they wait longer; each saga hop waits too, and an order takes four.
+ */
+const PROJECTION_LINGER_MS = 25;
+const SAGA_LINGER_MS = 3;
 
 /** The whole engine in one process: command API, embedded fan-out, projections and read API on one port. */
 export interface EmbeddedEngine {
@@ -101,9 +106,7 @@ export const startEngineWorkers = async (
 ): Promise<EngineWorkers> => {
   const { clock, metrics } = options;
   const readStore = await openReadStore(config, logger);
-  // consumers at the head wait a moment for more events: per-batch costs (a read-store transaction, a checkpoint)
-  // are most of a projection's work at low batch sizes
-  const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: EMBEDDED_LINGER_MS });
+  const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: PROJECTION_LINGER_MS });
   const sagaOptions = options.sagas === false ? undefined : (options.sagas ?? {});
   const settings: SagaSettings = {
     ...loadSagaSettings(sagaOptions?.env ?? process.env, {
@@ -141,6 +144,7 @@ export const startEngineWorkers = async (
       deadLetters,
       provider: sagaOptions.provider ?? simulatedProvider(settings),
       registry: metrics.registry,
+      lingerMs: SAGA_LINGER_MS,
       ...(sagaOptions.tickIntervalMs === undefined ? {} : { tickIntervalMs: sagaOptions.tickIntervalMs }),
       ...(sagaOptions.hooks ? { hooks: sagaOptions.hooks } : {}),
       ...(sagaOptions.pause ? { pause: sagaOptions.pause } : {}),

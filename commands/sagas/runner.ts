@@ -64,6 +64,8 @@ export interface SagaRunnerOptions {
   /** bus consumer group (default `saga-runner`) */
   readonly group?: string;
   readonly maxBatch?: number;
+  /** how long the bus lets events gather when the runner is at the head (default: the bus's own) */
+  readonly lingerMs?: number;
   /** how retries wait; rejects when `signal` aborts. Tests pass one that does not wait. */
   readonly pause?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -182,7 +184,11 @@ export class SagaRunner {
     await this.recover();
     const head = await this.options.store.headPosition();
     const consumer = await bus.consume(
-      { group: this.group, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}) },
+      {
+        group: this.group,
+        ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}),
+        ...(this.options.lingerMs === undefined ? {} : { lingerMs: this.options.lingerMs }),
+      },
       (batch) => this.onBatch(batch),
     );
     this.consumer = consumer;

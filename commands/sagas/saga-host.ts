@@ -1,4 +1,4 @@
-import { stepSaga } from '../../domain/sagas';
+import { stepSaga, type Deadline } from '../../domain/sagas';
 import {
   WrongExpectedRevisionError,
   type EventStore,
@@ -16,6 +16,10 @@ export interface LoadedSaga<S> {
   /** -1: the stream does not exist yet */
   readonly revision: number;
 }
+
+const sameDeadlines = (a: readonly Deadline[], b: readonly Deadline[]): boolean =>
+  a.length === b.length &&
+  a.every((d, i) => d.deadlineId === b[i]?.deadlineId && d.dueAt === b[i].dueAt && d.kind === b[i].kind);
 
 /** A saga event as appended (or found in the stream by recovery), with what the outbox needs to name it. */
 export interface AppendedSagaEvent<Ev> {
@@ -68,7 +72,7 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
     readonly kind: SagaKind<I, S, Ev>,
     private readonly options: SagaHostOptions,
   ) {
-    this.cacheSize = options.cacheSize ?? 10_000;
+    this.cacheSize = options.cacheSize ?? 5_000;
     this.conflictRetries = options.conflictRetries ?? 10;
   }
 
@@ -170,7 +174,11 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       this.options.crashPoint('after-append', { sagaId, eventType: step.events[0]?.type ?? '' });
       this.remember(sagaId, { state: step.state, revision: upTo });
       guard();
-      state.replaceTimers(this.kind.name, sagaId, this.kind.decider.deadlines(step.state));
+      // most steps leave the deadlines as they were: the timer table needs no write then
+      const deadlines = this.kind.decider.deadlines(step.state);
+      if (!sameDeadlines(this.kind.decider.deadlines(loaded.state), deadlines)) {
+        state.replaceTimers(this.kind.name, sagaId, deadlines);
+      }
       return {
         state: step.state,
         appended: step.events.map((event, i) => ({

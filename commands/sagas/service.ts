@@ -31,6 +31,8 @@ export interface SagaServiceOptions {
   readonly hooks?: RunnerHooks;
   readonly pause?: SagaRunnerOptions['pause'];
   readonly group?: string;
+  /** see SagaRunnerOptions.lingerMs */
+  readonly lingerMs?: number;
 }
 
 /** The saga runner and its scheduler as one unit the engine (or the saga-runner process) starts and stops. */
@@ -83,6 +85,7 @@ export const startSagaService = async (options: SagaServiceOptions): Promise<Sag
       ...(hooks ? { hooks } : {}),
       ...(options.pause ? { pause: options.pause } : {}),
       ...(options.group ? { group: options.group } : {}),
+      ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
     });
 
   let stopping = false;

@@ -20,17 +20,49 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
  * Writes that may land late (`enqueue`) ride along with the next commit; when a whole transaction fails they stay
  * queued for the next one, while the callers waiting on theirs hear the failure.
  */
+/** An item failed after writing part of itself: the whole transaction is rolled back and run again with savepoints. */
+class NeedsSavepoints extends Error {}
+
+type WriteAll<T, R> = Database.Transaction<(batch: readonly Pending<T, R>[], last?: T) => Outcome<R>[]>;
+
+export interface GroupCommitOptions {
+  /**
+   * Failures a write reports before it wrote anything (a wrong expected revision, say). Transactions run their items
+   * without a savepoint each (SAVEPOINT and RELEASE per item cost as much as a small write); such a failure is that
+   * item's alone, and any other failure rolls the transaction back and runs it again with a savepoint per item.
+   * Without this, every item gets its savepoint.
+   */
+  readonly failsBeforeWriting?: (error: unknown) => boolean;
+}
+
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
   private scheduled = false;
-  private readonly writeAll: Database.Transaction<(batch: readonly Pending<T, R>[], last?: T) => Outcome<R>[]>;
+  private readonly writeAll: WriteAll<T, R>;
+  private readonly writeAllUnguarded: WriteAll<T, R> | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly writeOne: (item: T) => R,
     /** after each commit (or failed transaction), with how many items it held */
     private readonly afterCommit: (items: number) => void = () => undefined,
+    options: GroupCommitOptions = {},
   ) {
+    const { failsBeforeWriting } = options;
+    if (failsBeforeWriting !== undefined) {
+      this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
+        const outcomes = batch.map(({ item }): Outcome<R> => {
+          try {
+            return { ok: true, result: writeOne(item) };
+          } catch (error) {
+            if (failsBeforeWriting(error)) return { ok: false, error: toError(error) };
+            throw new NeedsSavepoints();
+          }
+        });
+        if (last !== undefined) outcomes.push({ ok: true, result: this.writeOne(last) });
+        return outcomes;
+      });
+    }
     // nested better-sqlite3 transactions run as SAVEPOINTs
     const savepoint = db.transaction(writeOne);
     this.writeAll = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
@@ -105,11 +137,22 @@ export class GroupCommit<T, R> {
     return batch;
   }
 
+  /** Without savepoints; when an item failed half-way, everything again with them (the first attempt rolled back). */
+  private unguarded(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] {
+    try {
+      return (this.writeAllUnguarded ?? this.writeAll).immediate(batch, last);
+    } catch (error) {
+      if (!(error instanceof NeedsSavepoints)) throw error;
+      return this.writeAll.immediate(batch, last);
+    }
+  }
+
   /** Commits a batch (and `last`, if given); answers the outcomes, or the error that failed the transaction. */
   private commit(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] | Error {
     let outcomes: Outcome<R>[];
     try {
-      outcomes = this.writeAll.immediate(batch, last);
+      outcomes =
+        this.writeAllUnguarded === undefined ? this.writeAll.immediate(batch, last) : this.unguarded(batch, last);
     } catch (error) {
       const failure = toError(error);
       for (const pending of batch) pending.reject?.(failure);

@@ -47,14 +47,14 @@ export interface SqliteEventStoreOptions {
    */
   readonly groupCommit?: boolean;
   /**
-   * Events of the log's tail kept in memory for live subscriptions (default 20,000; 0: none). Every in-process
+   * Events of the log's tail kept in memory for live subscriptions (default 5,000; 0: none). Every in-process
    * subscriber (projections, saga runner, relay) follows the same tail: with the window, a page is read and parsed
    * once and the same RecordedEvent objects go to every subscriber, instead of once per subscriber.
    */
   readonly sharedReadWindow?: number;
 }
 
-const DEFAULT_SHARED_READ_WINDOW = 20_000;
+const DEFAULT_SHARED_READ_WINDOW = 5_000;
 
 /** Some, but not all, of an append's event ids are already in the stream (or not as the same consecutive run). */
 export class PartialDuplicateAppendError extends Error {
@@ -155,9 +155,14 @@ export class SqliteCheckpointStore implements CheckpointStore {
     const saveStmt = db.prepare<[string, number]>(
       'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
     );
-    this.writer = new GroupCommit(db, ([name, position]: readonly [string, number]) => {
-      saveStmt.run(name, position);
-    });
+    this.writer = new GroupCommit(
+      db,
+      ([name, position]: readonly [string, number]) => {
+        saveStmt.run(name, position);
+      },
+      undefined,
+      { failsBeforeWriting: () => false },
+    );
   }
 
   load(name: string): Promise<number> {
@@ -198,6 +203,11 @@ interface PendingAppend {
  * the append runs again on the careful path, which tells a repeat (answered with the first result) from a conflict.
  */
 class RepeatSuspected extends Error {}
+
+const failsBeforeWriting = (error: unknown): boolean =>
+  error instanceof WrongExpectedRevisionError ||
+  error instanceof PartialDuplicateAppendError ||
+  error instanceof DuplicateEventIdError;
 
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Error &&
@@ -304,6 +314,8 @@ export class SqliteEventStore implements EventStore {
         this.appends += appends;
         this.wakeSubscriptions();
       },
+      // these are thrown before the append wrote anything; a suspected repeat is thrown after its inserts
+      { failsBeforeWriting: failsBeforeWriting },
     );
   }
 

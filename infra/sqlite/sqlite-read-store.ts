@@ -177,7 +177,9 @@ class SqliteReadStore implements ReadStore {
          ORDER BY name`,
       )
       .pluck();
-    this.writer = new GroupCommit(db, (put: PendingPut) => this.writeOne(put));
+    this.writer = new GroupCommit(db, (put: PendingPut) => this.writeOne(put), undefined, {
+      failsBeforeWriting: () => false,
+    });
   }
 
   get(collection: string, id: string): Promise<StoredDocument | undefined> {

@@ -105,9 +105,14 @@ export class SqliteSagaStateStore implements SagaStateStore {
     this.setMetaStmt = db.prepare<[string, string]>(
       'INSERT INTO saga_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    this.writer = new GroupCommit(db, (write: () => void) => {
-      write();
-    });
+    this.writer = new GroupCommit(
+      db,
+      (write: () => void) => {
+        write();
+      },
+      undefined,
+      { failsBeforeWriting: () => false },
+    );
   }
 
   replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void {

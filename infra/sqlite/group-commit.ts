@@ -12,9 +12,10 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
 /**
  * Group commit on one SQLite connection, the one way this codebase batches writes (event store appends, read-store
  * puts, checkpoints, saga bookkeeping): what callers submit during one turn of the event loop is written on the
- * next turn (setImmediate, not a microtask, so that continuations of the previous batch join in) in one IMMEDIATE
- * transaction — the write lock up front, so a busy file waits (busy_timeout) instead of failing mid-way — each item in
- * its own savepoint, so one that fails rolls back alone. Every caller hears back only after the commit: whoever moves
+ * next turn (setImmediate, not a microtask, so that continuations of the previous batch join in; under load at most
+ * once per `minIntervalMs`) in one IMMEDIATE transaction — the write lock up front, so a busy file waits
+ * (busy_timeout) instead of failing mid-way — so that an item that fails rolls back alone: in its own savepoint, or,
+ * with `failsBeforeWriting`, by failing before it wrote. Every caller hears back only after the commit: whoever moves
  * a checkpoint once its write resolved never claims a write that is not durable.
  *
  * Writes that may land late (`enqueue`) ride along with the next commit; when a whole transaction fails they stay
@@ -33,13 +34,24 @@ export interface GroupCommitOptions {
    * Without this, every item gets its savepoint.
    */
   readonly failsBeforeWriting?: (error: unknown) => boolean;
+  /** the shortest time between two commits (default COMMIT_INTERVAL_MS; 0: the next turn, always) */
+  readonly minIntervalMs?: number;
 }
+
+/**
+ * Under load a commit costs about as much as the writes in it (each dirty page is a WAL frame, written with its own
+ * system call), so commits are spaced: writes arriving within this long after a commit wait and share the next one.
+ * An idle store commits on the next turn, as before; a busy one adds at most this much to a write's latency.
+ */
+export const COMMIT_INTERVAL_MS = 3;
 
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
   private scheduled = false;
   private readonly writeAll: WriteAll<T, R>;
   private readonly writeAllUnguarded: WriteAll<T, R> | undefined;
+  private readonly minIntervalMs: number;
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Database.Database,
@@ -49,6 +61,7 @@ export class GroupCommit<T, R> {
     options: GroupCommitOptions = {},
   ) {
     const { failsBeforeWriting } = options;
+    this.minIntervalMs = options.minIntervalMs ?? COMMIT_INTERVAL_MS;
     if (failsBeforeWriting !== undefined) {
       this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
         const outcomes = batch.map(({ item }): Outcome<R> => {
@@ -128,7 +141,9 @@ export class GroupCommit<T, R> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    const wait = this.lastCommitAt + this.minIntervalMs - performance.now();
+    if (wait > 0) setTimeout(this.flush, wait);
+    else setImmediate(this.flush);
   }
 
   private take(): Pending<T, R>[] {
@@ -150,6 +165,7 @@ export class GroupCommit<T, R> {
   /** Commits a batch (and `last`, if given); answers the outcomes, or the error that failed the transaction. */
   private commit(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] | Error {
     let outcomes: Outcome<R>[];
+    this.lastCommitAt = performance.now();
     try {
       outcomes =
         this.writeAllUnguarded === undefined ? this.writeAll.immediate(batch, last) : this.unguarded(batch, last);

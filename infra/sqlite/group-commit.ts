@@ -21,6 +21,12 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
  * Writes that may land late (`enqueue`) ride along with the next commit; when a whole transaction fails they stay
  * queued for the next one, while the callers waiting on theirs hear the failure.
  */
+const LOCK_TAKEN = Symbol('write lock taken');
+type LockTaken = typeof LOCK_TAKEN;
+
+const isBusy = (error: unknown): boolean =>
+  error instanceof Error && 'code' in error && (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_BUSY_SNAPSHOT');
+
 /** An item failed after writing part of itself: the whole transaction is rolled back and run again with savepoints. */
 class NeedsSavepoints extends Error {}
 
@@ -52,6 +58,10 @@ export class GroupCommit<T, R> {
   private readonly writeAllUnguarded: WriteAll<T, R> | undefined;
   private readonly minIntervalMs: number;
   private lastCommitAt = Number.NEGATIVE_INFINITY;
+  /** the connection's busy timeout: how long a write may wait for another connection's lock in all */
+  private readonly busyTimeoutMs: number;
+  /** since when the scheduled commit keeps finding the write lock taken */
+  private busySince: number | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -61,6 +71,7 @@ export class GroupCommit<T, R> {
     options: GroupCommitOptions = {},
   ) {
     const { failsBeforeWriting } = options;
+    this.busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
     this.minIntervalMs = options.minIntervalMs ?? COMMIT_INTERVAL_MS;
     if (failsBeforeWriting !== undefined) {
       this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
@@ -120,6 +131,7 @@ export class GroupCommit<T, R> {
     const batch = this.take();
     const outcomes = this.commit(batch, item);
     if (outcomes instanceof Error) throw outcomes;
+    if (outcomes === LOCK_TAKEN) throw new Error('write lock taken');
     const own = outcomes[batch.length];
     if (own === undefined) throw new Error('write outcome missing');
     if (!own.ok) throw own.error;
@@ -129,8 +141,31 @@ export class GroupCommit<T, R> {
   /** Writes what is queued now: before a read that must see it, a schema change, or closing. */
   readonly flush = (): void => {
     this.scheduled = false;
+    this.busySince = undefined;
     const batch = this.take();
     if (batch.length > 0) this.commit(batch);
+  };
+
+  /**
+   * The commit the queue scheduled. When another connection (another process) holds the write lock it does not wait
+   * in SQLite's busy handler, which sleeps the whole event loop in steps of 1, 2, 5, 10… ms, but gives the loop back
+   * and tries again a millisecond later, with what arrived meanwhile; after the connection's busy timeout it waits
+   * as a plain write would.
+   */
+  private readonly scheduledFlush = (): void => {
+    this.scheduled = false;
+    const batch = this.take();
+    if (batch.length === 0) return;
+    const now = performance.now();
+    const waitMore = this.busySince === undefined || now - this.busySince < this.busyTimeoutMs;
+    if (this.commit(batch, undefined, waitMore) !== LOCK_TAKEN) {
+      this.busySince = undefined;
+      return;
+    }
+    this.busySince ??= now;
+    this.queue = [...batch, ...this.queue];
+    this.scheduled = true;
+    setTimeout(this.scheduledFlush, 1);
   };
 
   /** Fails every caller still waiting (the connection is closing without them); late writes are dropped. */
@@ -142,8 +177,8 @@ export class GroupCommit<T, R> {
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = this.lastCommitAt + this.minIntervalMs - performance.now();
-    if (wait > 0) setTimeout(this.flush, wait);
-    else setImmediate(this.flush);
+    if (wait > 0) setTimeout(this.scheduledFlush, wait);
+    else setImmediate(this.scheduledFlush);
   }
 
   private take(): Pending<T, R>[] {
@@ -162,14 +197,24 @@ export class GroupCommit<T, R> {
     }
   }
 
-  /** Commits a batch (and `last`, if given); answers the outcomes, or the error that failed the transaction. */
-  private commit(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] | Error {
+  /**
+   * Commits a batch (and `last`, if given); answers the outcomes, or the error that failed the transaction. With
+   * `unlessLocked`, a write lock held elsewhere answers LOCK_TAKEN at once, and the batch is left as it was.
+   */
+  private commit(batch: readonly Pending<T, R>[], last?: T, unlessLocked = false): Outcome<R>[] | Error | LockTaken {
     let outcomes: Outcome<R>[];
     this.lastCommitAt = performance.now();
     try {
-      outcomes =
-        this.writeAllUnguarded === undefined ? this.writeAll.immediate(batch, last) : this.unguarded(batch, last);
+      if (unlessLocked) this.db.pragma('busy_timeout = 0');
+      try {
+        outcomes =
+          this.writeAllUnguarded === undefined ? this.writeAll.immediate(batch, last) : this.unguarded(batch, last);
+      } finally {
+        if (unlessLocked) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      }
     } catch (error) {
+      // in WAL mode only BEGIN IMMEDIATE waits for a lock: nothing of the batch ran
+      if (unlessLocked && isBusy(error)) return LOCK_TAKEN;
       const failure = toError(error);
       for (const pending of batch) pending.reject?.(failure);
       // late writes wait for the next commit (the next write or flush), ahead of what arrived meanwhile

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GroupCommit } from '../../infra/sqlite/group-commit';
 
 /** Items are SQL values for one table; a negative value fails its write (a CHECK constraint). */
@@ -66,5 +69,68 @@ describe('group commit', () => {
     db.close();
     writer.abandon(new Error('closed'));
     expect(await failure(waiting)).to.equal('closed');
+  });
+
+  it('spaces commits under load: what arrives within the interval after a commit shares the next one', async () => {
+    const { writer, commits } = setup();
+    await writer.submit(1);
+    const later = Promise.all([writer.submit(2), new Promise((r) => setImmediate(r)).then(() => writer.submit(3))]);
+    expect(await later).to.deep.equal([2, 3]);
+    expect(commits).to.deep.equal([1, 2]);
+  });
+
+  describe('when another connection holds the write lock', () => {
+    let folder: string;
+    beforeEach(() => {
+      folder = mkdtempSync(join(tmpdir(), 'group-commit-'));
+    });
+    afterEach(() => {
+      rmSync(folder, { recursive: true, force: true });
+    });
+
+    it('gives the event loop back while it waits, then commits what arrived meanwhile with it', async () => {
+      const path = join(folder, 'db.sqlite');
+      const open = (): Database.Database => {
+        const db = new Database(path, { timeout: 5_000 });
+        db.pragma('journal_mode = WAL');
+        return db;
+      };
+      const other = open();
+      other.exec('CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)');
+      const db = open();
+      const insert = db.prepare<[number]>('INSERT INTO t (v) VALUES (?)');
+      const commits: number[] = [];
+      const writer = new GroupCommit(
+        db,
+        (v: number) => {
+          insert.run(v);
+          return v;
+        },
+        (items) => commits.push(items),
+      );
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        const first = writer.submit(1);
+        // the loop keeps turning while the lock is held: timers fire, more writes queue up
+        let ticks = 0;
+        await new Promise<void>((resolve) => {
+          const timer = setInterval(() => {
+            ticks += 1;
+            if (ticks === 5) {
+              clearInterval(timer);
+              resolve();
+            }
+          }, 2);
+        });
+        const second = writer.submit(2);
+        other.exec('COMMIT');
+        expect(await Promise.all([first, second])).to.deep.equal([1, 2]);
+        expect(commits).to.deep.equal([2]);
+        expect(ticks).to.equal(5);
+      } finally {
+        db.close();
+        other.close();
+      }
+    });
   });
 });

@@ -12,10 +12,10 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
 /**
  * Group commit on one SQLite connection, the one way this codebase batches writes (event store appends, read-store
  * puts, checkpoints, saga bookkeeping): what callers submit during one turn of the event loop is written on the
- * next turn (setImmediate, not a microtask, so that continuations of the previous batch join in; under load at most
- * once per `minIntervalMs`) in one IMMEDIATE transaction — the write lock up front, so a busy file waits
- * (busy_timeout) instead of failing mid-way — so that an item that fails rolls back alone: in its own savepoint, or,
- * with `failsBeforeWriting`, by failing before it wrote. Every caller hears back only after the commit: whoever moves
+ * next turn (setImmediate, not a microtask, so that continuations of the previous batch join in) in one IMMEDIATE
+ * transaction — the write lock up front, so a file another process is writing is waited for (without blocking the
+ * loop, see `scheduledFlush`) instead of failing mid-way — and an item that fails rolls back alone: in its own
+ * savepoint, or, with `failsBeforeWriting`, by failing before it wrote. Every caller hears back only after the commit: whoever moves
  * a checkpoint once its write resolved never claims a write that is not durable.
  *
  * Writes that may land late (`enqueue`) ride along with the next commit; when a whole transaction fails they stay
@@ -40,24 +40,13 @@ export interface GroupCommitOptions {
    * Without this, every item gets its savepoint.
    */
   readonly failsBeforeWriting?: (error: unknown) => boolean;
-  /** the shortest time between two commits (default COMMIT_INTERVAL_MS; 0: the next turn, always) */
-  readonly minIntervalMs?: number;
 }
-
-/**
- * Under load a commit costs about as much as the writes in it (each dirty page is a WAL frame, written with its own
- * system call), so commits are spaced: writes arriving within this long after a commit wait and share the next one.
- * An idle store commits on the next turn, as before; a busy one adds at most this much to a write's latency.
- */
-export const COMMIT_INTERVAL_MS = 3;
 
 export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
   private scheduled = false;
   private readonly writeAll: WriteAll<T, R>;
   private readonly writeAllUnguarded: WriteAll<T, R> | undefined;
-  private readonly minIntervalMs: number;
-  private lastCommitAt = Number.NEGATIVE_INFINITY;
   /** the connection's busy timeout: how long a write may wait for another connection's lock in all */
   private readonly busyTimeoutMs: number;
   /** since when the scheduled commit keeps finding the write lock taken */
@@ -72,7 +61,6 @@ export class GroupCommit<T, R> {
   ) {
     const { failsBeforeWriting } = options;
     this.busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
-    this.minIntervalMs = options.minIntervalMs ?? COMMIT_INTERVAL_MS;
     if (failsBeforeWriting !== undefined) {
       this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
         const outcomes = batch.map(({ item }): Outcome<R> => {
@@ -176,9 +164,7 @@ export class GroupCommit<T, R> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    const wait = this.lastCommitAt + this.minIntervalMs - performance.now();
-    if (wait > 0) setTimeout(this.scheduledFlush, wait);
-    else setImmediate(this.scheduledFlush);
+    setImmediate(this.scheduledFlush);
   }
 
   private take(): Pending<T, R>[] {
@@ -203,7 +189,6 @@ export class GroupCommit<T, R> {
    */
   private commit(batch: readonly Pending<T, R>[], last?: T, unlessLocked = false): Outcome<R>[] | Error | LockTaken {
     let outcomes: Outcome<R>[];
-    this.lastCommitAt = performance.now();
     try {
       if (unlessLocked) this.db.pragma('busy_timeout = 0');
       try {

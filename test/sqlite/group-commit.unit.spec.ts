@@ -71,14 +71,6 @@ describe('group commit', () => {
     expect(await failure(waiting)).to.equal('closed');
   });
 
-  it('spaces commits under load: what arrives within the interval after a commit shares the next one', async () => {
-    const { writer, commits } = setup();
-    await writer.submit(1);
-    const later = Promise.all([writer.submit(2), new Promise((r) => setImmediate(r)).then(() => writer.submit(3))]);
-    expect(await later).to.deep.equal([2, 3]);
-    expect(commits).to.deep.equal([1, 2]);
-  });
-
   describe('when another connection holds the write lock', () => {
     let folder: string;
     beforeEach(() => {

@@ -40,7 +40,7 @@ const commands: Readonly<Record<string, Runner>> = {
   'read-api': runReadApi,
   'saga-runner': (config, logger) => runSagaRunner(config, logger),
   // started by `serve` over an IPC pipe, not listed in the usage
-  [WORKER_SUBCOMMAND]: runEngineWorker,
+  [WORKER_SUBCOMMAND]: (config, logger) => runEngineWorker(config, logger, process.argv[3]),
 };
 
 const loadConfigOrExit = (): Config | undefined => {

@@ -76,11 +76,13 @@ export interface EngineOverrides {
 /**
  * The worker side of the embedded engine: the embedded bus over the event store's log, every read model, the saga
  * runner and its dead letters. In one process it shares the event loop with the command API (`startEmbeddedEngine`);
- * with `ENGINE_LAYOUT=split` it is the child process `serve` starts (see split-engine.ts).
+ * with `ENGINE_LAYOUT=split` `serve` starts it twice as child processes, once with the sagas and once with the
+ * projections (see split-engine.ts).
  */
 export interface EngineWorkers {
   readonly readStore: ReadStore;
-  readonly projections: ProjectionRunner;
+  /** every read model; undefined when started with `projections: false` */
+  readonly projections: ProjectionRunner | undefined;
   /** the saga runner and its scheduler; undefined when started with `sagas: false` */
   readonly sagas: SagaService | undefined;
   readonly deadLetters: DeadLetterStore;
@@ -96,6 +98,8 @@ export interface EngineWorkerOptions {
   /** the command handler saga commands go through (the command API's own, when both share a process) */
   readonly handler: CommandHandler;
   readonly sagas?: false | EngineSagaOptions;
+  /** false: no read models here (another worker process runs them) */
+  readonly projections?: boolean;
 }
 
 export const startEngineWorkers = async (
@@ -119,17 +123,20 @@ export const startEngineWorkers = async (
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   }
   const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
-  const projections = await startReadModels({
-    bus,
-    readStore,
-    logger,
-    metrics,
-    config,
-    // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
-    eventStore: store,
-    // one stream feeds each saga document: its letters retry in order behind the stream's later events
-    deadLetters: { store: deadLetters, projections: [orderSagasProjection.name] },
-  });
+  const projections =
+    options.projections === false
+      ? undefined
+      : await startReadModels({
+          bus,
+          readStore,
+          logger,
+          metrics,
+          config,
+          // lets a live worker fill the gap itself when it moves to a freshly rebuilt collection
+          eventStore: store,
+          // one stream feeds each saga document: its letters retry in order behind the stream's later events
+          deadLetters: { store: deadLetters, projections: [orderSagasProjection.name] },
+        });
 
   let sagas: SagaService | undefined;
   if (sagaOptions !== undefined) {
@@ -159,7 +166,7 @@ export const startEngineWorkers = async (
     async stop(graceMs) {
       // sagas before the stores close, so work in flight can finish within the grace period
       await sagas?.stop(graceMs);
-      await projections.stop();
+      await projections?.stop();
       await bus.close();
       await readStore.close();
       sagas?.state.close();
@@ -196,7 +203,9 @@ export const startEmbeddedEngine = async (
     handler,
     ...(overrides.sagas === undefined ? {} : { sagas: overrides.sagas }),
   });
-  const { projections, readStore, sagas } = workers;
+  const { readStore, sagas } = workers;
+  const projections = workers.projections;
+  if (projections === undefined) throw new Error('the embedded engine runs its read models');
   const progress: ProjectionProgress = {
     position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
     waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),

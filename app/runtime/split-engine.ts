@@ -4,7 +4,7 @@ import { startEngineWorkers, openEngineEventStore } from './engine';
 import { startHttpServer, type ApiPart } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
-import { WorkerLink, type FromWorker, type ToWorker } from './worker-link';
+import { exposition, WorkerLink, workerRoles, type FromWorker, type ToWorker, type WorkerRole } from './worker-link';
 import { deadLetterOperations } from '../dead-letters/openapi';
 import type { Config } from '../config';
 import { dashboardRouter } from '../../dashboard/router';
@@ -16,12 +16,12 @@ import { liveRoutes } from '../../read-api/live';
 
 /**
  * `serve` on both cores (ADR 0011). The parent process owns the HTTP edge: the command API (it decides and appends
- * orders, cancels, refunds) and the read API (it reads the read store). A child process, the engine worker, owns
- * everything that follows from the log: the embedded bus, the sagas (which send their commands to the same event
- * store file) and the projections (the only writer of the read store). Both open the same WAL SQLite files; the
- * event store serialises their appends with its write lock and expected revisions, as it does for any two
- * processes. The worker reports its projections' positions over the IPC pipe after each read-store commit, which keeps
- * `X-Min-Position` exact; dead-letter routes are served by the worker and passed through by the parent.
+ * orders, cancels, refunds) and the read API (it reads the read store). Two child processes, the engine workers, own
+ * what follows from the log, each on its own embedded bus: the sagas worker (its commands go to the same event store
+ * file) and the projections worker (the only writer of the read store). All open the same WAL SQLite files; the
+ * event store serialises their appends with its write lock and expected revisions, as it does for any processes.
+ * The projections worker reports positions over its IPC pipe after each read-store commit, which keeps
+ * `X-Min-Position` exact; dead-letter routes are served by the sagas worker and passed through by the parent.
  */
 
 /** How often the worker looks for appends made by the parent (PRAGMA data_version: no table read). */
@@ -29,11 +29,11 @@ const WORKER_POLL_MS = 2;
 
 export interface SplitEngine {
   readonly url: string;
-  readonly worker: WorkerLink;
+  readonly workers: Readonly<Record<WorkerRole, WorkerLink>>;
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Forwards `/v1/dead-letters…` to the worker, which holds the saga runner and the dead-letter file. */
+/** Forwards `/v1/dead-letters…` to the sagas worker, which holds the saga runner (and retries projections' letters). */
 const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
   const router: Router = express.Router();
   const pass = async (req: Request, res: Response): Promise<void> => {
@@ -62,12 +62,14 @@ const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
   return { router, operations: deadLetterOperations };
 };
 
-/** The parent side of `serve`: HTTP, commands and reads here; sagas and projections in the worker it starts. */
+/** The parent side of `serve`: HTTP, commands and reads here; sagas and projections in the workers it starts. */
 export const startSplitEngine = async (config: Config, logger: Logger): Promise<SplitEngine> => {
   const metrics = createMetrics();
   const store = openEngineEventStore(config);
   const readStore = await openReadStore(config, logger);
-  const worker = await WorkerLink.start({ logger, registry: metrics.registry });
+  const [sagas, projections] = await Promise.all(workerRoles.map((role) => WorkerLink.start({ role, logger })));
+  if (sagas === undefined || projections === undefined) throw new Error('engine workers missing');
+  const { positions } = projections;
   const handler = commandHandlerFor(store, systemClock, metrics, config);
   const liveShutdown = new AbortController();
   const server = await startHttpServer({
@@ -78,41 +80,47 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
     parts: [
       {
         router: liveRoutes({
-          onPosition: (listener) => worker.positions.onPosition(listener),
-          positions: () => worker.positions.positions(),
+          onPosition: (listener) => positions.onPosition(listener),
+          positions: () => positions.positions(),
           signal: liveShutdown.signal,
         }),
         operations: [],
       },
-      deadLetterPassThrough(worker),
+      deadLetterPassThrough(sagas),
       commandApi(handler, systemClock),
-      readApi(readStore, store, worker.positions, config),
+      readApi(readStore, store, positions, config),
     ],
     root: [dashboardRouter()],
     ready: async () => {
       await store.headPosition();
       return true;
     },
-    exposition: () => worker.exposition(),
+    exposition: () => exposition(metrics.registry, [sagas, projections]),
   });
   return {
     url: server.url,
-    worker,
+    workers: { sagas, projections },
     async stop(graceMs = config.shutdownGraceMs) {
       liveShutdown.abort();
       await server.close(graceMs);
-      await worker.stop(graceMs);
+      // the sagas first: their commands land while the projections still follow the log
+      await sagas.stop(graceMs);
+      await projections.stop(graceMs);
       await readStore.close();
       await store.close();
     },
   };
 };
 
+const isWorkerRole = (value: string | undefined): value is WorkerRole => workerRoles.some((role) => role === value);
+
 /**
- * `commerce engine-worker`, started by `serve` over an IPC pipe (not by hand): the embedded bus, projections and
- * sagas on the same files as its parent; health, metrics and dead letters on an ephemeral loopback port.
+ * `commerce engine-worker sagas|projections`, started by `serve` over an IPC pipe (not by hand): its embedded bus and
+ * its half of the worker side on the same files as its parent; health, metrics and dead letters on an ephemeral
+ * loopback port.
  */
-export const runEngineWorker = async (config: Config, logger: Logger): Promise<void> => {
+export const runEngineWorker = async (config: Config, logger: Logger, role: string | undefined): Promise<void> => {
+  if (!isWorkerRole(role)) throw new Error(`engine-worker takes one of ${workerRoles.join(', ')}, not ${String(role)}`);
   const send = (message: FromWorker): void => {
     if (process.connected) process.send?.(message);
   };
@@ -128,10 +136,11 @@ export const runEngineWorker = async (config: Config, logger: Logger): Promise<v
     clock: systemClock,
     metrics,
     handler: commandHandlerFor(store, systemClock, metrics, config),
+    ...(role === 'projections' ? { sagas: false } : { projections: false }),
   });
   // positions go out once per turn of the event loop, however many batches committed in it
   let changed: Record<string, number> | undefined;
-  workers.projections.onPosition((name, position) => {
+  workers.projections?.onPosition((name, position) => {
     if (changed === undefined) {
       changed = {};
       setImmediate(() => {
@@ -146,7 +155,7 @@ export const runEngineWorker = async (config: Config, logger: Logger): Promise<v
     config: { ...config, host: '127.0.0.1', port: 0 },
     logger,
     metrics,
-    title: 'Commerce engine worker',
+    title: `Commerce engine worker (${role})`,
     parts: [workers.deadLetterApi],
   });
   const stop = async (): Promise<void> => {
@@ -172,7 +181,7 @@ export const runEngineWorker = async (config: Config, logger: Logger): Promise<v
   send({
     kind: 'ready',
     url: ops.url,
-    positions: Object.fromEntries(workers.projections.statuses().map((s) => [s.name, s.position])),
+    positions: Object.fromEntries((workers.projections?.statuses() ?? []).map((s) => [s.name, s.position])),
   });
   await untilSignal(logger, async () => {
     stopped ??= stop();

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
+import { setPriority } from 'node:os';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../../ports/logger';
 import type { Registry } from 'prom-client';
@@ -21,8 +22,18 @@ export type FromWorker =
 
 export type ToWorker = { readonly kind: 'metrics'; readonly id: number } | { readonly kind: 'stop' };
 
-/** The subcommand `serve` starts its worker with. */
+/** The subcommand `serve` starts its workers with: `engine-worker <role>`. */
 export const WORKER_SUBCOMMAND = 'engine-worker';
+
+/** What a worker runs: the saga runner and its scheduler, or every projection. */
+export type WorkerRole = 'sagas' | 'projections';
+export const workerRoles: readonly WorkerRole[] = ['sagas', 'projections'];
+
+/**
+ * Workers run at a lower priority (a higher nice value) than `serve`: when the cores are busy, commands and reads are
+ * answered first and the backlog waits, instead of every request waiting behind saga and projection batches.
+ */
+const WORKER_NICENESS = 10;
 
 /**
  * Where each projection of the worker is, as the worker last reported it: read-your-writes for the read API (a
@@ -74,9 +85,8 @@ export class WorkerPositions implements ProjectionProgress {
 }
 
 export interface WorkerLinkOptions {
+  readonly role: WorkerRole;
   readonly logger: Logger;
-  /** the process's own registry: `/metrics` answers it and the worker's, added up */
-  readonly registry: Registry;
   /** how long to wait before starting a worker again after it died (default 500 ms) */
   readonly restartDelayMs?: number;
   readonly readyTimeoutMs?: number;
@@ -96,10 +106,16 @@ const workerExecArgv = (): string[] => {
 };
 
 /**
- * Runs the worker process and keeps it running: a worker that dies (a crash, SIGKILL, out of memory) is started again
+ * Runs one worker process and keeps it running: a worker that dies (a crash, SIGKILL, out of memory) is started again
  * after a short pause and resumes from its durable checkpoints, while the command API keeps taking orders. When
  * `serve` itself dies, the worker sees its pipe close and exits at once.
  */
+/** This process's metrics and its workers', summed by name and labels (as prom-client's cluster aggregation). */
+export const exposition = async (registry: Registry, workers: readonly WorkerLink[]): Promise<string> => {
+  const all = await Promise.all([registry.getMetricsAsJSON(), ...workers.map((w) => w.metrics())]);
+  return AggregatorRegistry.aggregate(all.filter((m) => m !== undefined)).metrics();
+};
+
 export class WorkerLink {
   readonly positions = new WorkerPositions();
   private child: ChildProcess | undefined;
@@ -132,11 +148,8 @@ export class WorkerLink {
     return this.restarts;
   }
 
-  /** The process's metrics and the worker's, summed by name and labels (as prom-client's cluster aggregation). */
-  async exposition(): Promise<string> {
-    const own = await this.options.registry.getMetricsAsJSON();
-    const worker = await this.workerMetrics();
-    return AggregatorRegistry.aggregate(worker === undefined ? [own] : [own, worker]).metrics();
+  get role(): WorkerRole {
+    return this.options.role;
   }
 
   /** Asks the worker to stop (it drains for `graceMs`), and waits for it to exit; SIGKILL after that. */
@@ -157,12 +170,13 @@ export class WorkerLink {
 
   private spawn(): Promise<void> {
     const { logger } = this.options;
-    const child = fork(cliEntry(), [WORKER_SUBCOMMAND], {
+    const child = fork(cliEntry(), [WORKER_SUBCOMMAND, this.options.role], {
       execArgv: workerExecArgv(),
       serialization: 'advanced',
       stdio: 'inherit',
     });
     this.child = child;
+    this.lowerPriority(child);
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       const timeoutMs = this.options.readyTimeoutMs ?? 60_000;
@@ -178,7 +192,7 @@ export class WorkerLink {
             clearTimeout(timer);
             this.workerUrl = message.url;
             this.positions.update(message.positions);
-            logger.info({ pid: child.pid, url: message.url }, 'engine worker running (sagas, projections)');
+            logger.info({ pid: child.pid, url: message.url, role: this.role }, `engine worker running (${this.role})`);
             resolve();
             break;
           case 'positions':
@@ -204,7 +218,7 @@ export class WorkerLink {
         }
         if (this.stopping) return;
         const delay = this.options.restartDelayMs ?? 500;
-        logger.error({ code, signal, restartInMs: delay }, 'engine worker died; starting it again');
+        logger.error({ code, signal, role: this.role, restartInMs: delay }, 'engine worker died; starting it again');
         setTimeout(() => {
           if (this.stopping) return;
           this.restarts += 1;
@@ -216,7 +230,17 @@ export class WorkerLink {
     });
   }
 
-  private workerMetrics(): Promise<MetricsJson | undefined> {
+  private lowerPriority(child: ChildProcess): void {
+    if (child.pid === undefined) return;
+    try {
+      setPriority(child.pid, WORKER_NICENESS);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'engine worker: could not lower its priority');
+    }
+  }
+
+  /** The worker's metrics, or undefined while it does not run or does not answer. */
+  metrics(): Promise<MetricsJson | undefined> {
     if (this.child === undefined) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {

@@ -4,6 +4,7 @@ import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config
 import type { RunnerHooks } from '../../commands/sagas/hooks';
 import type { SagaRunnerOptions } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { startWalCheckpointer, type WalCheckpointer } from '../../infra/sqlite/wal-checkpointer';
 import { startSagaService, type SagaService } from '../../commands/sagas/service';
 import { simulatedProvider } from './payment-provider';
 import { orderSagasProjection } from '../../projections';
@@ -100,6 +101,8 @@ export interface EngineWorkerOptions {
   readonly sagas?: false | EngineSagaOptions;
   /** false: no read models here (another worker process runs them) */
   readonly projections?: boolean;
+  /** false: the files opened here leave checkpoints to a `WalCheckpointer` */
+  readonly autoCheckpoint?: boolean;
 }
 
 export const startEngineWorkers = async (
@@ -109,7 +112,8 @@ export const startEngineWorkers = async (
   options: EngineWorkerOptions,
 ): Promise<EngineWorkers> => {
   const { clock, metrics } = options;
-  const readStore = await openReadStore(config, logger);
+  const files = options.autoCheckpoint === false ? { autoCheckpoint: false } : {};
+  const readStore = await openReadStore(config, logger, files);
   const bus = new EmbeddedBus(store, store.checkpointStore(), { lingerMs: PROJECTION_LINGER_MS });
   const sagaOptions = options.sagas === false ? undefined : (options.sagas ?? {});
   const settings: SagaSettings = {
@@ -147,7 +151,7 @@ export const startEngineWorkers = async (
       clock,
       logger,
       settings,
-      state: openSqliteSagaStateStore(settings.statePath),
+      state: openSqliteSagaStateStore(settings.statePath, files),
       deadLetters,
       provider: sagaOptions.provider ?? simulatedProvider(settings),
       registry: metrics.registry,
@@ -175,16 +179,37 @@ export const startEngineWorkers = async (
   };
 };
 
+/**
+ * Checkpoints the split engine's files (events, read models, saga state) on a thread of `serve`: its processes open
+ * them with `autoCheckpoint: false`, so no commit of theirs stops to copy the WAL back (ADR 0011).
+ */
+export const startEngineCheckpointer = (config: Config, logger: Logger): WalCheckpointer => {
+  const settings = loadSagaSettings(process.env, { dataDir: config.dataDir, inMemory: false });
+  const paths = [
+    config.sqlitePath,
+    settings.statePath,
+    ...(config.readStore === 'sqlite' ? [config.readSqlitePath] : []),
+  ];
+  return startWalCheckpointer(paths, {
+    onError: (message) => {
+      logger.warn({ error: message }, 'WAL checkpoint failed');
+    },
+  });
+};
+
+export interface EngineFileOptions {
+  /** how often a subscription looks for other processes' appends */
+  readonly pollIntervalMs?: number;
+  /** false: a `WalCheckpointer` checkpoints the files (default true: commits do) */
+  readonly autoCheckpoint?: boolean;
+}
+
 /** Opens the embedded engine's event store file (the directory is made when missing). */
-export const openEngineEventStore = (config: Config, pollIntervalMs?: number): SqliteEventStore => {
+export const openEngineEventStore = (config: Config, options: EngineFileOptions = {}): SqliteEventStore => {
   if (config.eventStore !== 'sqlite')
     throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
-  return openSqliteEventStore({
-    path: config.sqlitePath,
-    synchronous: config.sqliteSynchronous,
-    ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
-  });
+  return openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous, ...options });
 };
 
 /** The whole engine in one process and one event loop (tests, and `ENGINE_LAYOUT=single`). */

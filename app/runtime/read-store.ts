@@ -7,12 +7,16 @@ import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 
 /** Picks the read store adapter from configuration (READ_STORE). */
-export const openReadStore = async (config: Config, logger: Logger): Promise<ReadStore> => {
+export const openReadStore = async (
+  config: Config,
+  logger: Logger,
+  sqlite: { readonly autoCheckpoint?: boolean } = {},
+): Promise<ReadStore> => {
   switch (config.readStore) {
     case 'sqlite':
       if (config.readSqlitePath !== ':memory:') mkdirSync(dirname(config.readSqlitePath), { recursive: true });
       logger.info({ path: config.readSqlitePath }, 'read store: SQLite');
-      return openSqliteReadStore({ path: config.readSqlitePath });
+      return openSqliteReadStore({ path: config.readSqlitePath, ...sqlite });
     case 'mongodb':
       if (config.mongodbUrl === undefined) throw new Error('MONGODB_URL is required for READ_STORE=mongodb');
       logger.info({ database: config.mongodbDatabase }, 'read store: MongoDB');

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { commandHandlerFor, commandApi, readApi } from './api-parts';
-import { startEngineWorkers, openEngineEventStore } from './engine';
+import { startEngineCheckpointer, startEngineWorkers, openEngineEventStore } from './engine';
 import { startHttpServer, type ApiPart } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
@@ -65,10 +65,11 @@ const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
 /** The parent side of `serve`: HTTP, commands and reads here; sagas and projections in the workers it starts. */
 export const startSplitEngine = async (config: Config, logger: Logger): Promise<SplitEngine> => {
   const metrics = createMetrics();
-  const store = openEngineEventStore(config);
-  const readStore = await openReadStore(config, logger);
+  const store = openEngineEventStore(config, { autoCheckpoint: false });
+  const readStore = await openReadStore(config, logger, { autoCheckpoint: false });
   const [sagas, projections] = await Promise.all(workerRoles.map((role) => WorkerLink.start({ role, logger })));
   if (sagas === undefined || projections === undefined) throw new Error('engine workers missing');
+  const checkpointer = startEngineCheckpointer(config, logger);
   const { positions } = projections;
   const handler = commandHandlerFor(store, systemClock, metrics, config);
   const liveShutdown = new AbortController();
@@ -106,6 +107,7 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
       // the sagas first: their commands land while the projections still follow the log
       await sagas.stop(graceMs);
       await projections.stop(graceMs);
+      await checkpointer.stop();
       await readStore.close();
       await store.close();
     },
@@ -131,10 +133,12 @@ export const runEngineWorker = async (config: Config, logger: Logger, role: stri
     process.exit(0);
   });
   const metrics = createMetrics();
-  const store = openEngineEventStore(config, WORKER_POLL_MS);
+  // checkpoints are the serving process's (its checkpointer thread)
+  const store = openEngineEventStore(config, { pollIntervalMs: WORKER_POLL_MS, autoCheckpoint: false });
   const workers = await startEngineWorkers(store, config, logger, {
     clock: systemClock,
     metrics,
+    autoCheckpoint: false,
     handler: commandHandlerFor(store, systemClock, metrics, config),
     ...(role === 'projections' ? { sagas: false } : { projections: false }),
   });

@@ -33,7 +33,7 @@ export const workerRoles: readonly WorkerRole[] = ['sagas', 'projections'];
  * Workers run at a lower priority (a higher nice value) than `serve`: when the cores are busy, commands and reads are
  * answered first and the backlog waits, instead of every request waiting behind saga and projection batches.
  */
-const WORKER_NICENESS = 10;
+const WORKER_NICENESS = 5;
 
 /**
  * Where each projection of the worker is, as the worker last reported it: read-your-writes for the read API (a

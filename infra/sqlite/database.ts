@@ -5,6 +5,8 @@ export interface WalDatabaseOptions {
   readonly busyTimeoutMs?: number;
   /** NORMAL survives process crashes; FULL also power loss */
   readonly synchronous?: 'NORMAL' | 'FULL';
+  /** false: no checkpoint inside commits; a `WalCheckpointer` thread does them (default true) */
+  readonly autoCheckpoint?: boolean;
 }
 
 /**
@@ -21,6 +23,7 @@ export const openWalDatabase = (
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     setUp(db);
+    if (options.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
     return db;
   } catch (error) {
     db.close();

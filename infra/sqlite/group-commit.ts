@@ -55,8 +55,8 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly db: Database.Database,
     private readonly writeOne: (item: T) => R,
-    /** after each commit (or failed transaction), with how many items it held */
-    private readonly afterCommit: (items: number) => void = () => undefined,
+    /** after each commit (or failed transaction), with the items it held */
+    private readonly afterCommit: (items: readonly T[]) => void = () => undefined,
     options: GroupCommitOptions = {},
   ) {
     const { failsBeforeWriting } = options;
@@ -190,6 +190,7 @@ export class GroupCommit<T, R> {
   private commit(batch: readonly Pending<T, R>[], last?: T, unlessLocked = false): Outcome<R>[] | Error | LockTaken {
     let outcomes: Outcome<R>[];
     try {
+      // not a prepared statement: SQLite applies this pragma when it is prepared
       if (unlessLocked) this.db.pragma('busy_timeout = 0');
       try {
         outcomes =
@@ -205,7 +206,7 @@ export class GroupCommit<T, R> {
       // late writes wait for the next commit (the next write or flush), ahead of what arrived meanwhile
       const late = batch.filter((pending) => pending.resolve === undefined);
       if (this.db.open) this.queue = [...late, ...this.queue];
-      this.afterCommit(batch.length);
+      this.afterCommit(batch.map((pending) => pending.item));
       return failure;
     }
     batch.forEach((pending, index) => {
@@ -214,7 +215,7 @@ export class GroupCommit<T, R> {
       else if (outcome.ok) pending.resolve?.(outcome.result);
       else pending.reject?.(outcome.error);
     });
-    this.afterCommit(batch.length);
+    this.afterCommit(batch.map((pending) => pending.item));
     return outcomes;
   }
 }

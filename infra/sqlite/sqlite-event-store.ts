@@ -34,6 +34,8 @@ export type SqliteSynchronous = 'NORMAL' | 'FULL';
 export interface SqliteEventStoreOptions {
   /** database file, or ':memory:' (tests); the caller's default is `./data/events.db` */
   readonly path: string;
+  /** false: commits never checkpoint; a `WalCheckpointer` thread does (default true) */
+  readonly autoCheckpoint?: boolean;
   /** NORMAL (default) survives process crashes; FULL also survives power loss, at an fsync per commit */
   readonly synchronous?: SqliteSynchronous;
   /** how long a writer waits for another connection's write lock before failing; default 5000 ms */
@@ -141,28 +143,18 @@ const migrate = (db: Database.Database): void => {
 };
 
 /**
- * Checkpoints kept in the event store's database, so a consumer can save them next to what it wrote. Saves made in
- * one turn of the event loop (every in-process consumer saves after each batch) are written in one transaction; each
- * `save` resolves once its position is committed.
+ * Checkpoints kept in the event store's database, so a consumer can save them next to what it wrote. Saves ride the
+ * event store's group commit: those of one turn of the event loop (every in-process consumer saves after each batch)
+ * share the transaction of that turn's appends; each `save` resolves once its position is committed.
  */
 export class SqliteCheckpointStore implements CheckpointStore {
   private readonly loadStmt: Database.Statement<[string], number>;
-  private readonly writer: GroupCommit<readonly [string, number], void>;
 
-  constructor(private readonly db: Database.Database) {
-    migrate(db);
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: GroupCommit<PendingWrite, AppendResult | null>,
+  ) {
     this.loadStmt = db.prepare<[string], number>('SELECT position FROM checkpoints WHERE name = ?').pluck();
-    const saveStmt = db.prepare<[string, number]>(
-      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
-    );
-    this.writer = new GroupCommit(
-      db,
-      ([name, position]: readonly [string, number]) => {
-        saveStmt.run(name, position);
-      },
-      undefined,
-      { failsBeforeWriting: () => false },
-    );
   }
 
   load(name: string): Promise<number> {
@@ -180,14 +172,19 @@ export class SqliteCheckpointStore implements CheckpointStore {
       return Promise.reject(new RangeError(`invalid position ${position}`));
     }
     if (!this.db.open) return Promise.reject(new EventStoreClosedError());
-    return this.writer.submit([name, position]);
-  }
-
-  /** @internal writes the saves not written yet (before the connection closes) */
-  flush(): void {
-    this.writer.flush();
+    return this.writer.submit({ checkpoint: name, position }).then(() => undefined);
   }
 }
+
+/** A checkpoint save, written with the appends of its turn. */
+interface PendingCheckpoint {
+  readonly checkpoint: string;
+  readonly position: number;
+}
+
+type PendingWrite = PendingAppend | PendingCheckpoint;
+
+const isCheckpoint = (write: PendingWrite): write is PendingCheckpoint => 'checkpoint' in write;
 
 interface PendingAppend {
   readonly streamId: string;
@@ -253,7 +250,7 @@ export class SqliteEventStore implements EventStore {
   private readonly headStmt: Database.Statement<[], number>;
   private readonly dataVersionStmt: Database.Statement<[], number>;
 
-  private readonly writer: GroupCommit<PendingAppend, AppendResult>;
+  private readonly writer: GroupCommit<PendingWrite, AppendResult | null>;
 
   private closed = false;
   private transactions = 0;
@@ -305,13 +302,19 @@ export class SqliteEventStore implements EventStore {
     this.headStmt = db.prepare<[], number>('SELECT coalesce(max(position), 0) FROM events').pluck();
     this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
 
-    // Nested better-sqlite3 transactions run as SAVEPOINTs: a failed append rolls back alone.
-    this.writer = new GroupCommit(
+    const saveCheckpointStmt = db.prepare<[string, number]>(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    );
+    this.writer = new GroupCommit<PendingWrite, AppendResult | null>(
       db,
-      (append: PendingAppend) => this.write(append),
-      (appends) => {
+      (write) => {
+        if (!isCheckpoint(write)) return this.write(write);
+        saveCheckpointStmt.run(write.checkpoint, write.position);
+        return null;
+      },
+      (writes) => {
         this.transactions += 1;
-        this.appends += appends;
+        this.appends += writes.filter((write) => !isCheckpoint(write)).length;
         this.wakeSubscriptions();
       },
       // these are thrown before the append wrote anything; a suspected repeat is thrown after its inserts
@@ -325,7 +328,7 @@ export class SqliteEventStore implements EventStore {
 
   /** A checkpoint store on this store's connection. */
   checkpointStore(): CheckpointStore {
-    this.checkpointStoreInstance ??= new SqliteCheckpointStore(this.db);
+    this.checkpointStoreInstance ??= new SqliteCheckpointStore(this.db, this.writer);
     return this.checkpointStoreInstance;
   }
 
@@ -345,8 +348,11 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(toError(error));
     }
     const pending: PendingAppend = { streamId, events: serialized, expected, commandId: options?.commandId };
-    const submit = (item: PendingAppend): Promise<AppendResult> =>
-      this.groupCommit ? this.writer.submit(item) : this.writer.submitNow(item);
+    const submit = async (item: PendingAppend): Promise<AppendResult> => {
+      const result = await (this.groupCommit ? this.writer.submit(item) : this.writer.submitNow(item));
+      if (result === null) throw new Error('an append answered no result');
+      return result;
+    };
     return submit(pending).catch((error: unknown) => {
       if (!(error instanceof RepeatSuspected)) throw error;
       return submit({ ...pending, checkRepeats: true });
@@ -420,7 +426,8 @@ export class SqliteEventStore implements EventStore {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     this.stopPolling();
     try {
-      this.checkpointStoreInstance?.flush();
+      // checkpoint saves of consumers that stopped just now
+      this.writer.flush();
     } finally {
       this.db.close();
     }

@@ -38,6 +38,8 @@ import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } f
 export interface SqliteReadStoreOptions {
   /** database file, or ':memory:' (tests); the caller's default is `./data/read.db` */
   readonly path: string;
+  /** false: commits never checkpoint; a `WalCheckpointer` thread does (default true) */
+  readonly autoCheckpoint?: boolean;
   /** how long a writer waits for another connection's write lock before failing; default 5000 ms */
   readonly busyTimeoutMs?: number;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openWalDatabase } from './database';
+import { openWalDatabase, type WalDatabaseOptions } from './database';
 import type { Deadline, SagaName } from '../../domain/sagas';
 import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-state';
 import { GroupCommit } from './group-commit';
@@ -70,8 +70,8 @@ export class SqliteSagaStateStore implements SagaStateStore {
   private readonly setMetaStmt: Database.Statement<[string, string]>;
   private readonly writer: GroupCommit<() => void, void>;
 
-  constructor(path: string) {
-    this.db = openWalDatabase(path, {}, (db) => {
+  constructor(path: string, options: WalDatabaseOptions = {}) {
+    this.db = openWalDatabase(path, options, (db) => {
       db.exec(SCHEMA);
     });
     const db = this.db;
@@ -203,4 +203,5 @@ export class SqliteSagaStateStore implements SagaStateStore {
   }
 }
 
-export const openSqliteSagaStateStore = (path: string): SqliteSagaStateStore => new SqliteSagaStateStore(path);
+export const openSqliteSagaStateStore = (path: string, options: WalDatabaseOptions = {}): SqliteSagaStateStore =>
+  new SqliteSagaStateStore(path, options);

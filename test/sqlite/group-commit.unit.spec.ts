@@ -23,7 +23,7 @@ const setup = () => {
       insert.run(v);
       return v;
     },
-    (items) => commits.push(items),
+    (items) => commits.push(items.length),
   );
   const rows = (): number[] => db.prepare<[], number>('SELECT v FROM t ORDER BY rowid').pluck().all();
   return { db, writer, commits, rows };
@@ -98,7 +98,7 @@ describe('group commit', () => {
           insert.run(v);
           return v;
         },
-        (items) => commits.push(items),
+        (items) => commits.push(items.length),
       );
       try {
         other.exec('BEGIN IMMEDIATE');

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openWalDatabase } from '../../infra/sqlite/database';
+import { startWalCheckpointer } from '../../infra/sqlite/wal-checkpointer';
+import { sleep } from '../../tools/services/proc';
+
+describe('the WAL checkpointer thread', () => {
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'wal-checkpointer-'));
+  });
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const untilGrown = async (path: string, bytes: number): Promise<number> => {
+    for (let i = 0; i < 100 && statSync(path).size <= bytes; i++) await sleep(20);
+    return statSync(path).size;
+  };
+
+  it('copies into the database file what commits left in the WAL, for files that appear after it started', async () => {
+    const path = join(folder, 'late.db');
+    const errors: string[] = [];
+    const checkpointer = startWalCheckpointer([path], { intervalMs: 20, onError: (m) => errors.push(m) });
+    try {
+      await sleep(60);
+      const db = openWalDatabase(path, { autoCheckpoint: false }, (d) => {
+        d.exec('CREATE TABLE t (v TEXT NOT NULL)');
+      });
+      try {
+        const before = statSync(path).size;
+        const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+        db.transaction(() => {
+          for (let i = 0; i < 2_000; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
+        })();
+        // the commit itself checkpointed nothing: the rows sit in the WAL
+        expect(statSync(path).size).to.equal(before);
+        expect(await untilGrown(path, before)).to.be.above(before + 100_000);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await checkpointer.stop();
+    }
+    expect(errors).to.deep.equal([]);
+  });
+});

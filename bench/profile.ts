@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEngine } from './lib/engine';
+import { commandLine, processTree } from '../tools/services/proc';
 import { runStep, setupCatalogue } from './lib/load';
 import { errorText, int, ms, progress, writeResults } from './lib/report';
 
@@ -206,6 +207,13 @@ export const render = (s: ProfileSummary, orders?: number): string =>
     table('Project functions by inclusive time', s.topInclusive),
   ].join('\n');
 
+/** What an engine process is, from its command line: `serve`, or a worker and its role. */
+const roleOf = (pid: number, servePid: number): string => {
+  if (pid === servePid) return 'serve (HTTP, commands, reads)';
+  const role = /engine-worker (\w+)/.exec(commandLine(pid) ?? '')?.[1];
+  return role === undefined ? `process ${pid}` : `engine worker: ${role}`;
+};
+
 const main = async (): Promise<void> => {
   const args = parseArgs({
     options: {
@@ -235,12 +243,14 @@ const main = async (): Promise<void> => {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'],
   });
   let step;
+  const roles = new Map<number, string>();
   let cpuMsPerOrder = Number.NaN;
   try {
     const target = { commandUrl: engine.url, readUrl: engine.url };
     const catalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
     const cpuBefore = engine.cpuSeconds();
     step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });
+    for (const pid of processTree(engine.pid)) roles.set(pid, roleOf(pid, engine.pid));
     // the step ends once its orders are finished (or the drain timed out): the CPU they cost, per order
     cpuMsPerOrder = ((engine.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, step.accepted);
   } finally {
@@ -253,13 +263,11 @@ const main = async (): Promise<void> => {
     .map((file) => {
       const parsed: unknown = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
       if (!isProfile(parsed)) throw new Error(`${file} is not a .cpuprofile`);
-      const role = file.includes(`.${engine.pid}.`)
-        ? 'serve (HTTP, commands, reads)'
-        : 'engine worker (sagas, projections)';
+      const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file)?.[1]);
+      const role = roles.get(pid) ?? `process ${pid}`;
       return { role, file, summary: summarise(parsed, top) };
     })
-    .sort((a, b) => a.role.localeCompare(b.role))
-    .reverse();
+    .sort((a, b) => b.role.localeCompare(a.role));
   const saved = writeResults('-profile', {
     kind: 'profile',
     rate,

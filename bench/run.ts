@@ -6,6 +6,7 @@ import { benchAppends, type AppendBench } from './event-store-append';
 import Database from 'better-sqlite3';
 import { e2eRows, runE2e, type E2eResult, type LogFigures } from './lib/e2e';
 import { startEngine } from './lib/engine';
+import { commandLine } from '../tools/services/proc';
 import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
 import { errorText, int, markdownTable, progress, ratio, row, writeResults, type TableRow } from './lib/report';
 
@@ -118,7 +119,10 @@ const embeddedE2e = async (): Promise<{ result: E2eResult; rss: [string, number]
     const [serve, ...workers] = engine.perProcess();
     const rss: [string, number][] = [
       ['serve (HTTP, commands, reads)', serve?.peakRssMiB ?? Number.NaN],
-      ...workers.map((w): [string, number] => ['engine worker (sagas, projections)', w.peakRssMiB]),
+      ...workers.map((w): [string, number] => [
+        `engine worker: ${/engine-worker (\w+)/.exec(commandLine(w.pid) ?? '')?.[1] ?? String(w.pid)}`,
+        w.peakRssMiB,
+      ]),
     ];
     await engine.stop();
     return { result, rss, log: logFigures(join(dir, 'events.db'), result.eventsPerOrder) };

@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { Counter } from 'prom-client';
 import { commandHandlerFor, commandApi, readApi } from './api-parts';
 import { startEngineCheckpointer, startEngineWorkers, openEngineEventStore } from './engine';
 import { startHttpServer, type ApiPart } from './http-server';
@@ -67,7 +68,23 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
   const metrics = createMetrics();
   const store = openEngineEventStore(config, { autoCheckpoint: false });
   const readStore = await openReadStore(config, logger, { autoCheckpoint: false });
-  const [sagas, projections] = await Promise.all(workerRoles.map((role) => WorkerLink.start({ role, logger })));
+  const restarts = new Counter({
+    name: 'engine_worker_restarts_total',
+    help: 'Engine workers started again after they died',
+    labelNames: ['role'],
+    registers: [metrics.registry],
+  });
+  const [sagas, projections] = await Promise.all(
+    workerRoles.map((role) =>
+      WorkerLink.start({
+        role,
+        logger,
+        onRestart: () => {
+          restarts.inc({ role });
+        },
+      }),
+    ),
+  );
   if (sagas === undefined || projections === undefined) throw new Error('engine workers missing');
   const checkpointer = startEngineCheckpointer(config, logger);
   const { positions } = projections;

@@ -1,19 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
 import { setPriority } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../../ports/logger';
-import type { Registry } from 'prom-client';
-
-/** A registry's metrics as `getMetricsAsJSON` gives them (plain data: it crosses the IPC pipe). */
-export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 import type { PositionListener, Unsubscribe } from '../../read-api/live';
 import type { ProjectionProgress } from '../../read-api/progress';
 
+/** A registry's metrics as `getMetricsAsJSON` gives them (plain data: it crosses the IPC pipe). */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 /**
- * The pipe between `serve` and its worker process (sagas and projections, see split-engine.ts). Messages are few
- * and small: the worker reports where its projections are (coalesced per turn of its event loop) and answers
- * metrics scrapes; `serve` asks for metrics and tells the worker to stop.
+ * The pipe between `serve` and each of its worker processes (see split-engine.ts). Messages are few and small: the
+ * projections worker reports where its projections are (coalesced per turn of its event loop), every worker answers
+ * metrics scrapes; `serve` asks for metrics and tells a worker to stop.
  */
 export type FromWorker =
   | { readonly kind: 'ready'; readonly url: string; readonly positions: Readonly<Record<string, number>> }
@@ -90,6 +89,8 @@ export interface WorkerLinkOptions {
   /** how long to wait before starting a worker again after it died (default 500 ms) */
   readonly restartDelayMs?: number;
   readonly readyTimeoutMs?: number;
+  /** called each time the worker is started again after it died (a metric) */
+  readonly onRestart?: () => void;
 }
 
 const METRICS_TIMEOUT_MS = 2_000;
@@ -105,17 +106,17 @@ const workerExecArgv = (): string[] => {
   return fromSource && !hasLoader ? ['--require', require.resolve('tsx/cjs'), ...flags] : flags;
 };
 
-/**
- * Runs one worker process and keeps it running: a worker that dies (a crash, SIGKILL, out of memory) is started again
- * after a short pause and resumes from its durable checkpoints, while the command API keeps taking orders. When
- * `serve` itself dies, the worker sees its pipe close and exits at once.
- */
 /** This process's metrics and its workers', summed by name and labels (as prom-client's cluster aggregation). */
 export const exposition = async (registry: Registry, workers: readonly WorkerLink[]): Promise<string> => {
   const all = await Promise.all([registry.getMetricsAsJSON(), ...workers.map((w) => w.metrics())]);
   return AggregatorRegistry.aggregate(all.filter((m) => m !== undefined)).metrics();
 };
 
+/**
+ * Runs one worker process and keeps it running: a worker that dies (a crash, SIGKILL, out of memory) is started again
+ * after a short pause and resumes from its durable checkpoints, while the command API keeps taking orders. When
+ * `serve` itself dies, the worker sees its pipe close and exits at once.
+ */
 export class WorkerLink {
   readonly positions = new WorkerPositions();
   private child: ChildProcess | undefined;
@@ -123,7 +124,6 @@ export class WorkerLink {
   private nextId = 1;
   private readonly pending = new Map<number, (metrics: MetricsJson) => void>();
   private workerUrl: string | undefined;
-  private restarts = 0;
 
   private constructor(private readonly options: WorkerLinkOptions) {}
 
@@ -137,15 +137,6 @@ export class WorkerLink {
   /** The worker's own HTTP address (dead letters are served there), while it runs. */
   get url(): string | undefined {
     return this.workerUrl;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  /** How often the worker was started again after it died. */
-  get restartCount(): number {
-    return this.restarts;
   }
 
   get role(): WorkerRole {
@@ -221,7 +212,7 @@ export class WorkerLink {
         logger.error({ code, signal, role: this.role, restartInMs: delay }, 'engine worker died; starting it again');
         setTimeout(() => {
           if (this.stopping) return;
-          this.restarts += 1;
+          this.options.onRestart?.();
           this.spawn().catch((error: unknown) => {
             logger.error({ err: error }, 'engine worker could not be started again');
           });

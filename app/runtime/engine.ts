@@ -11,7 +11,7 @@ import { orderSagasProjection } from '../../projections';
 import type { ProjectionRunner } from '../../projections/runner';
 import type { ProjectionProgress } from '../../read-api/progress';
 import { dashboardRouter } from '../../dashboard/router';
-import { liveRoutes, runnerPositions } from '../../read-api/live';
+import { liveRoutes, runnerPositions, type LiveDeps } from '../../read-api/live';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import type { CommandHandler } from '../../commands/command-handler';
 import { embeddedDeadLetterApi } from '../dead-letters/routes';
@@ -26,7 +26,7 @@ import type { PaymentProvider } from '../../ports/payment-provider';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore, type SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
-import { startHttpServer, type ApiPart } from './http-server';
+import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
 
@@ -212,6 +212,59 @@ export const openEngineEventStore = (config: Config, options: EngineFileOptions 
   return openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous, ...options });
 };
 
+/** What the embedded engine's HTTP server answers from, in one process or beside its workers. */
+export interface EngineHttpParts {
+  readonly store: EventStore;
+  readonly readStore: ReadStore;
+  readonly handler: CommandHandler;
+  readonly clock: Clock;
+  /** how far each projection got, for `X-Min-Position` */
+  readonly progress: ProjectionProgress;
+  /** projections' positions as they move, for the live stream */
+  readonly live: Pick<LiveDeps, 'onPosition' | 'positions'>;
+  readonly deadLetters: ApiPart;
+  /** `/metrics`, when more than this process's registry */
+  readonly exposition?: () => Promise<string>;
+}
+
+/**
+ * The embedded engine's one port: command API, read API, dead letters, the live stream and the dashboard. `close`
+ * ends the live streams first, or they would hold the close for the whole grace period.
+ */
+export const startEngineHttp = async (
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  parts: EngineHttpParts,
+): Promise<HttpServer> => {
+  const liveShutdown = new AbortController();
+  const server = await startHttpServer({
+    config,
+    logger,
+    metrics,
+    title: 'Commerce engine API',
+    parts: [
+      { router: liveRoutes({ ...parts.live, signal: liveShutdown.signal }), operations: [] },
+      parts.deadLetters,
+      commandApi(parts.handler, parts.clock),
+      readApi(parts.readStore, parts.store, parts.progress, config),
+    ],
+    root: [dashboardRouter()],
+    ready: async () => {
+      await parts.store.headPosition();
+      return true;
+    },
+    ...(parts.exposition ? { exposition: parts.exposition } : {}),
+  });
+  return {
+    ...server,
+    close: (graceMs) => {
+      liveShutdown.abort();
+      return server.close(graceMs);
+    },
+  };
+};
+
 /** The whole engine in one process and one event loop (tests, and `ENGINE_LAYOUT=single`). */
 export const startEmbeddedEngine = async (
   config: Config,
@@ -235,24 +288,14 @@ export const startEmbeddedEngine = async (
     position: (name) => Promise.resolve(projections.status(name)?.position ?? 0),
     waitFor: (name, position, timeoutMs) => projections.waitFor(name, position, timeoutMs),
   };
-  // live streams must end before the HTTP server drains, or they hold the close for the whole grace period
-  const liveShutdown = new AbortController();
-  const server = await startHttpServer({
-    config,
-    logger,
-    metrics,
-    title: 'Commerce engine API',
-    parts: [
-      { router: liveRoutes({ ...runnerPositions(projections), signal: liveShutdown.signal }), operations: [] },
-      workers.deadLetterApi,
-      commandApi(handler, clock),
-      readApi(readStore, store, progress, config),
-    ],
-    root: [dashboardRouter()],
-    ready: async () => {
-      await store.headPosition();
-      return true;
-    },
+  const server = await startEngineHttp(config, logger, metrics, {
+    store,
+    readStore,
+    handler,
+    clock,
+    progress,
+    live: runnerPositions(projections),
+    deadLetters: workers.deadLetterApi,
   });
   return {
     url: server.url,
@@ -264,7 +307,6 @@ export const startEmbeddedEngine = async (
     sagas,
     deadLetters: workers.deadLetters,
     async stop(graceMs = config.shutdownGraceMs) {
-      liveShutdown.abort();
       await server.close(graceMs);
       await workers.stop(graceMs);
       await store.close();

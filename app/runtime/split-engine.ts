@@ -1,19 +1,17 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { Counter } from 'prom-client';
-import { commandHandlerFor, commandApi, readApi } from './api-parts';
-import { startEngineCheckpointer, startEngineWorkers, openEngineEventStore } from './engine';
+import { commandHandlerFor } from './api-parts';
+import { startEngineCheckpointer, startEngineHttp, startEngineWorkers, openEngineEventStore } from './engine';
 import { startHttpServer, type ApiPart } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
 import { exposition, WorkerLink, workerRoles, type FromWorker, type ToWorker, type WorkerRole } from './worker-link';
 import { deadLetterOperations } from '../dead-letters/openapi';
 import type { Config } from '../config';
-import { dashboardRouter } from '../../dashboard/router';
 import { problem } from '../../http/problem';
 import { createMetrics } from '../../infra/observability/metrics';
 import { systemClock } from '../../ports/clock';
 import type { Logger } from '../../ports/logger';
-import { liveRoutes } from '../../read-api/live';
 
 /**
  * `serve` on both cores (ADR 0011). The parent process owns the HTTP edge: the command API (it decides and appends
@@ -88,38 +86,20 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
   if (sagas === undefined || projections === undefined) throw new Error('engine workers missing');
   const checkpointer = startEngineCheckpointer(config, logger);
   const { positions } = projections;
-  const handler = commandHandlerFor(store, systemClock, metrics, config);
-  const liveShutdown = new AbortController();
-  const server = await startHttpServer({
-    config,
-    logger,
-    metrics,
-    title: 'Commerce engine API',
-    parts: [
-      {
-        router: liveRoutes({
-          onPosition: (listener) => positions.onPosition(listener),
-          positions: () => positions.positions(),
-          signal: liveShutdown.signal,
-        }),
-        operations: [],
-      },
-      deadLetterPassThrough(sagas),
-      commandApi(handler, systemClock),
-      readApi(readStore, store, positions, config),
-    ],
-    root: [dashboardRouter()],
-    ready: async () => {
-      await store.headPosition();
-      return true;
-    },
+  const server = await startEngineHttp(config, logger, metrics, {
+    store,
+    readStore,
+    handler: commandHandlerFor(store, systemClock, metrics, config),
+    clock: systemClock,
+    progress: positions,
+    live: { onPosition: (listener) => positions.onPosition(listener), positions: () => positions.positions() },
+    deadLetters: deadLetterPassThrough(sagas),
     exposition: () => exposition(metrics.registry, [sagas, projections]),
   });
   return {
     url: server.url,
     workers: { sagas, projections },
     async stop(graceMs = config.shutdownGraceMs) {
-      liveShutdown.abort();
       await server.close(graceMs);
       // the sagas first: their commands land while the projections still follow the log
       await sagas.stop(graceMs);

@@ -12,9 +12,8 @@ const failure = (promise: Promise<unknown>): Promise<string> =>
     (error: unknown) => (error instanceof Error ? error.message : String(error)),
   );
 
-const setup = () => {
-  const db = new Database(':memory:');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+const setup = (db = new Database(':memory:')) => {
+  db.exec('CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL CHECK (v >= 0))');
   const insert = db.prepare<[number]>('INSERT INTO t (v) VALUES (?)');
   const commits: number[] = [];
   const writer = new GroupCommit(
@@ -88,18 +87,7 @@ describe('group commit', () => {
         return db;
       };
       const other = open();
-      other.exec('CREATE TABLE IF NOT EXISTS t (v INTEGER NOT NULL)');
-      const db = open();
-      const insert = db.prepare<[number]>('INSERT INTO t (v) VALUES (?)');
-      const commits: number[] = [];
-      const writer = new GroupCommit(
-        db,
-        (v: number) => {
-          insert.run(v);
-          return v;
-        },
-        (items) => commits.push(items.length),
-      );
+      const { db, writer, commits } = setup(open());
       try {
         other.exec('BEGIN IMMEDIATE');
         const first = writer.submit(1);

@@ -38,5 +38,5 @@ export const openWalDatabase = (
  */
 export const tuneForHotPages = (db: Database.Database): void => {
   db.pragma('wal_autocheckpoint = 8000');
-  db.pragma('cache_size = -32768');
+  db.pragma('cache_size = -16384');
 };

@@ -53,7 +53,9 @@ export const startEngineProcess = async (o: EngineProcessOptions): Promise<Engin
     process.execPath,
     [
       ...(o.nodeArgs ?? []),
-      ...(o.compiled === true ? [join(root, 'dist/app/cli/main.js')] : ['-r', 'tsx/cjs', join(root, 'app/cli/main.ts')]),
+      ...(o.compiled === true
+        ? [join(root, 'dist/app/cli/main.js')]
+        : ['-r', 'tsx/cjs', join(root, 'app/cli/main.ts')]),
       o.subcommand,
     ],
     {

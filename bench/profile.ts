@@ -263,8 +263,10 @@ const main = async (): Promise<void> => {
     .map((file) => {
       const parsed: unknown = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
       if (!isProfile(parsed)) throw new Error(`${file} is not a .cpuprofile`);
-      const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file)?.[1]);
-      const role = roles.get(pid) ?? `process ${pid}`;
+      // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread, others are worker threads
+      const [, pid, thread] = /\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(file) ?? [];
+      const owner = roles.get(Number(pid)) ?? `process ${pid ?? '?'}`;
+      const role = thread === '0' ? owner : `${owner}, thread ${thread ?? '?'} (WAL checkpoints)`;
       return { role, file, summary: summarise(parsed, top) };
     })
     .sort((a, b) => b.role.localeCompare(a.role));

@@ -57,7 +57,10 @@ const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
     if (type !== null) res.type(type);
     res.send(Buffer.from(await answer.arrayBuffer()));
   };
-  router.all(['/dead-letters', '/dead-letters/*rest'], pass);
+  // the worker's own routes, method by method, so that 405 and `Allow` are answered here like any route's
+  router.get('/dead-letters', pass);
+  router.post('/dead-letters/:id/retry', pass);
+  router.post('/dead-letters/:id/discard', pass);
   return { router, operations: deadLetterOperations };
 };
 

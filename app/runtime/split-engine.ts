@@ -36,10 +36,9 @@ export interface SplitEngine {
 const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
   const router: Router = express.Router();
   const pass = async (req: Request, res: Response): Promise<void> => {
+    const unavailable = problem(503, 'WorkerUnavailable', 'Engine worker restarting', 'the sagas worker is starting');
     const target = worker.url;
-    if (target === undefined) {
-      throw problem(503, 'WorkerUnavailable', 'Engine worker restarting', 'the engine worker is starting again');
-    }
+    if (target === undefined) throw unavailable;
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) {
@@ -47,10 +46,13 @@ const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
       }
     }
     const hasBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD';
+    // a worker that died a moment ago refuses the connection until it is started again
     const answer = await fetch(`${target}${req.originalUrl}`, {
       method: req.method,
       headers,
       ...(hasBody ? { body: JSON.stringify(req.body) } : {}),
+    }).catch(() => {
+      throw unavailable;
     });
     res.status(answer.status);
     const type = answer.headers.get('content-type');

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
+import { commandLine, processTree, sleep } from '../../tools/services/proc';
 
 /** Any method, over node:http (fetch will not send TRACE). */
 const rawRequest = (url: string, method: string): Promise<{ status: number; allow: string | undefined }> =>
@@ -60,5 +61,22 @@ describe('serve in its split layout', function () {
     // series only the workers have: the saga runner's and the projections'
     expect(text).to.match(/^saga_/m);
     expect(text).to.match(/^projection_/m);
+  });
+
+  it('answers 503 for dead letters while the sagas worker is being started again, then passes them on again', async () => {
+    const sagas = processTree(engine.pid).find((pid) => /engine-worker sagas/.test(commandLine(pid) ?? ''));
+    expect(sagas, 'the sagas worker runs').to.not.equal(undefined);
+    if (sagas === undefined) return;
+    process.kill(sagas, 'SIGKILL');
+    await sleep(100);
+    const during = await fetch(`${engine.url}/v1/dead-letters`);
+    expect(during.status).to.equal(503);
+    expect(during.headers.get('content-type')).to.match(/problem\+json/);
+    let after = during.status;
+    for (let i = 0; i < 100 && after !== 200; i++) {
+      await sleep(100);
+      after = (await fetch(`${engine.url}/v1/dead-letters`)).status;
+    }
+    expect(after).to.equal(200);
   });
 });

@@ -37,7 +37,7 @@ export interface GroupCommitOptions {
    * Failures a write reports before it wrote anything (a wrong expected revision, say). Transactions run their items
    * without a savepoint each (SAVEPOINT and RELEASE per item cost as much as a small write); such a failure is that
    * item's alone, and any other failure rolls the transaction back and runs it again with a savepoint per item.
-   * Without this, every item gets its savepoint.
+   * Default: none, so any failing item costs that rerun.
    */
   readonly failsBeforeWriting?: (error: unknown) => boolean;
 }
@@ -46,7 +46,7 @@ export class GroupCommit<T, R> {
   private queue: Pending<T, R>[] = [];
   private scheduled = false;
   private readonly writeAll: WriteAll<T, R>;
-  private readonly writeAllUnguarded: WriteAll<T, R> | undefined;
+  private readonly writeAllUnguarded: WriteAll<T, R>;
   /** the connection's busy timeout: how long a write may wait for another connection's lock in all */
   private readonly busyTimeoutMs: number;
   /** since when the scheduled commit keeps finding the write lock taken */
@@ -59,22 +59,20 @@ export class GroupCommit<T, R> {
     private readonly afterCommit: (items: readonly T[]) => void = () => undefined,
     options: GroupCommitOptions = {},
   ) {
-    const { failsBeforeWriting } = options;
+    const failsBeforeWriting = options.failsBeforeWriting ?? (() => false);
     this.busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
-    if (failsBeforeWriting !== undefined) {
-      this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
-        const outcomes = batch.map(({ item }): Outcome<R> => {
-          try {
-            return { ok: true, result: writeOne(item) };
-          } catch (error) {
-            if (failsBeforeWriting(error)) return { ok: false, error: toError(error) };
-            throw new NeedsSavepoints();
-          }
-        });
-        if (last !== undefined) outcomes.push({ ok: true, result: this.writeOne(last) });
-        return outcomes;
+    this.writeAllUnguarded = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
+      const outcomes = batch.map(({ item }): Outcome<R> => {
+        try {
+          return { ok: true, result: writeOne(item) };
+        } catch (error) {
+          if (failsBeforeWriting(error)) return { ok: false, error: toError(error) };
+          throw new NeedsSavepoints();
+        }
       });
-    }
+      if (last !== undefined) outcomes.push({ ok: true, result: this.writeOne(last) });
+      return outcomes;
+    });
     // nested better-sqlite3 transactions run as SAVEPOINTs
     const savepoint = db.transaction(writeOne);
     this.writeAll = db.transaction((batch: readonly Pending<T, R>[], last?: T) => {
@@ -176,7 +174,7 @@ export class GroupCommit<T, R> {
   /** Without savepoints; when an item failed half-way, everything again with them (the first attempt rolled back). */
   private unguarded(batch: readonly Pending<T, R>[], last?: T): Outcome<R>[] {
     try {
-      return (this.writeAllUnguarded ?? this.writeAll).immediate(batch, last);
+      return this.writeAllUnguarded.immediate(batch, last);
     } catch (error) {
       if (!(error instanceof NeedsSavepoints)) throw error;
       return this.writeAll.immediate(batch, last);
@@ -193,8 +191,7 @@ export class GroupCommit<T, R> {
       // not a prepared statement: SQLite applies this pragma when it is prepared
       if (unlessLocked) this.db.pragma('busy_timeout = 0');
       try {
-        outcomes =
-          this.writeAllUnguarded === undefined ? this.writeAll.immediate(batch, last) : this.unguarded(batch, last);
+        outcomes = this.unguarded(batch, last);
       } finally {
         if (unlessLocked) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       }

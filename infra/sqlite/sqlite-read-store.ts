@@ -179,9 +179,7 @@ class SqliteReadStore implements ReadStore {
          ORDER BY name`,
       )
       .pluck();
-    this.writer = new GroupCommit(db, (put: PendingPut) => this.writeOne(put), undefined, {
-      failsBeforeWriting: () => false,
-    });
+    this.writer = new GroupCommit(db, (put: PendingPut) => this.writeOne(put));
   }
 
   get(collection: string, id: string): Promise<StoredDocument | undefined> {

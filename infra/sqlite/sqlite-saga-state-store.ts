@@ -105,14 +105,9 @@ export class SqliteSagaStateStore implements SagaStateStore {
     this.setMetaStmt = db.prepare<[string, string]>(
       'INSERT INTO saga_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
     );
-    this.writer = new GroupCommit(
-      db,
-      (write: () => void) => {
-        write();
-      },
-      undefined,
-      { failsBeforeWriting: () => false },
-    );
+    this.writer = new GroupCommit(db, (write: () => void) => {
+      write();
+    });
   }
 
   replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void {

@@ -40,6 +40,32 @@ export interface ProjectionDeadLetters {
 }
 
 /**
+ * Resolves true once `reached()` holds after a position change of projection `name` (or at once), false when
+ * `timeoutMs` passed first. `subscribe` registers a listener of position changes and answers how to remove it.
+ */
+export const untilPosition = (
+  subscribe: (listener: (projection: string, position: number) => void) => () => void,
+  reached: () => boolean,
+  name: string,
+  timeoutMs: number,
+): Promise<boolean> => {
+  if (reached()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const finish = (result: boolean): void => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(result);
+    };
+    const unsubscribe = subscribe((projection) => {
+      if (projection === name && reached()) finish(true);
+    });
+    const timer = setTimeout(() => {
+      finish(reached());
+    }, timeoutMs);
+  });
+};
+
+/**
  * Runs every projection as its own consumer group on the bus, so one slow read model never holds back another,
  * and tells waiters (read-your-writes) when a projection passes a global position.
  */
@@ -143,23 +169,16 @@ export class ProjectionRunner {
   }
 
   /** true once projection `name` applied every event up to `position` (false on timeout) */
-  async waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
-    const reached = (): boolean => (this.workers.get(name)?.current.position ?? 0) >= position;
-    if (reached()) return true;
-    return new Promise((resolve) => {
-      const onProgress = (projection: string): void => {
-        if (projection === name && reached()) finish(true);
-      };
-      const timer = setTimeout(() => {
-        finish(reached());
-      }, timeoutMs);
-      const finish = (result: boolean): void => {
-        clearTimeout(timer);
-        this.progress.off('position', onProgress);
-        resolve(result);
-      };
-      this.progress.on('position', onProgress);
-    });
+  waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
+    return untilPosition(
+      (listener) => {
+        this.progress.on('position', listener);
+        return () => this.progress.off('position', listener);
+      },
+      () => (this.workers.get(name)?.current.position ?? 0) >= position,
+      name,
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../../ports/logger';
 import type { PositionListener, Unsubscribe } from '../../read-api/live';
 import type { ProjectionProgress } from '../../read-api/progress';
+import { untilPosition } from '../../projections/runner';
 
 /** A registry's metrics as `getMetricsAsJSON` gives them (plain data: it crosses the IPC pipe). */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -65,21 +66,12 @@ export class WorkerPositions implements ProjectionProgress {
   }
 
   waitFor(name: string, position: number, timeoutMs: number): Promise<boolean> {
-    if ((this.known.get(name) ?? 0) >= position) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const finish = (reached: boolean): void => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        resolve(reached);
-      };
-      const listener: PositionListener = (projection, at) => {
-        if (projection === name && at >= position) finish(true);
-      };
-      const timer = setTimeout(() => {
-        finish(false);
-      }, timeoutMs);
-      this.listeners.add(listener);
-    });
+    return untilPosition(
+      (listener) => this.onPosition(listener),
+      () => (this.known.get(name) ?? 0) >= position,
+      name,
+      timeoutMs,
+    );
   }
 }
 

@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPgReadStore } from '../../infra/postgres/pg-read-store';
+import type { ReadStore } from '../../ports/read-store';
+import { withTimeout } from '../../tools/services/clients';
+import { readStoreContract } from './read-store.contract';
+
+/**
+ * The read store contract against a real PostgreSQL (the throwaway cluster `npm run test:services` starts). Each test
+ * gets its own schema, named after this run, and drops it afterwards.
+ */
+const postgresUrl = process.env.POSTGRES_URL?.trim() ?? '';
+const runPrefix = `rs_contract_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+
+describe('the read store contract on PostgreSQL', () => {
+  if (postgresUrl === '') {
+    // PostgreSQL can run here, so a missing server is a broken setup, not a reason to skip
+    throw new Error('POSTGRES_URL is not set: run this suite through npm run test:services, which starts PostgreSQL');
+  }
+
+  let admin: pg.Client | undefined;
+  let schemas = 0;
+  const nextSchema = (): string => `${runPrefix}_${(schemas += 1)}`;
+  const dropSchema = async (schema: string): Promise<void> => {
+    if (admin !== undefined)
+      await withTimeout(admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), 10_000, `dropping ${schema}`);
+  };
+
+  before(async () => {
+    const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 10_000 });
+    await withTimeout(client.connect(), 10_000, `connecting to ${postgresUrl}`);
+    admin = client;
+  });
+
+  // Sweeps what a failed cleanup left behind, then lets go of the admin connection.
+  after(async () => {
+    if (admin === undefined) return;
+    const client = admin;
+    try {
+      const { rows } = await client.query<{ name: string }>(
+        'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
+        [runPrefix],
+      );
+      for (const { name } of rows) await dropSchema(name);
+    } finally {
+      await withTimeout(client.end(), 10_000, 'closing the admin client');
+    }
+  });
+
+  readStoreContract('PostgreSQL adapter', async () => {
+    const schema = nextSchema();
+    const store = await openPgReadStore({ url: postgresUrl, schema });
+    return {
+      store,
+      openAnother: () => openPgReadStore({ url: postgresUrl, schema }),
+      cleanup: async () => {
+        await withTimeout(store.close(), 10_000, 'closing the read store');
+        await dropSchema(schema);
+      },
+    };
+  });
+
+  describe('PostgreSQL adapter, beyond the contract', function () {
+    this.timeout(20_000);
+    let schema: string;
+    let store: ReadStore;
+
+    const explain = async (sql: string): Promise<string> => {
+      if (admin === undefined) throw new Error('no admin connection');
+      await admin.query(`SET search_path TO "${schema}"`);
+      try {
+        const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      } finally {
+        await admin.query('RESET search_path');
+      }
+    };
+
+    beforeEach(async () => {
+      schema = nextSchema();
+      store = await openPgReadStore({ url: postgresUrl, schema });
+    });
+
+    afterEach(async () => {
+      await withTimeout(store.close(), 10_000, 'closing the read store');
+      await dropSchema(schema);
+    });
+
+    it('stores strings jsonb refuses (NUL, lone surrogates) and finds them by equality, next to lookalikes', async () => {
+      const odd = { nul: 'a\0b', lone: 'x\uD800y', marker: '\uE000%00', percent: '100%', nested: [{ 'k\0': 'v' }] };
+      await store.putMany('things', [
+        { id: 'odd', body: odd, progress: { 'src\0': 1 }, expectedVersion: 0 },
+        { id: 'plain', body: { nul: 'a%00b', marker: '\uE000%00', percent: '100%' }, progress: {}, expectedVersion: 0 },
+      ]);
+
+      expect(await store.get('things', 'odd')).to.deep.equal({
+        id: 'odd',
+        body: odd,
+        progress: { 'src\0': 1 },
+        version: 1,
+      });
+      const ids = async (where: Record<string, string>): Promise<string[]> =>
+        (await store.query('things', { where, limit: 10 })).items.map((item) => item.id);
+      expect(await ids({ nul: 'a\0b' })).to.deep.equal(['odd']);
+      expect(await ids({ nul: 'a%00b' })).to.deep.equal(['plain']);
+      expect(await ids({ lone: 'x\uD800y' })).to.deep.equal(['odd']);
+      expect(await ids({ marker: '\uE000%00' })).to.deep.equal(['odd', 'plain']);
+      expect(await ids({ percent: '100%' })).to.deep.equal(['odd', 'plain']);
+    });
+
+    it('refuses an id PostgreSQL text cannot hold, writing nothing of the batch', async () => {
+      const batch = [
+        { id: 'ok', body: {}, progress: {}, expectedVersion: 0 },
+        { id: 'bad\0id', body: {}, progress: {}, expectedVersion: 0 },
+      ] as const;
+
+      let refused: unknown;
+      await store.putMany('things', batch).catch((error: unknown) => (refused = error));
+
+      expect(refused).to.be.instanceOf(TypeError);
+      expect(await store.count('things')).to.equal(0);
+      expect(await store.get('things', 'bad\0id')).to.be.undefined;
+    });
+
+    it('answers a filtered, sorted page from the declared index, not a scan of the table', async () => {
+      await store.ensureIndexes('orders', ['status', 'placedAt']);
+      await store.putMany(
+        'orders',
+        Array.from({ length: 2_000 }, (_, n) => ({
+          id: `o-${n}`,
+          body: {
+            status: n % 10 === 0 ? 'paid' : 'placed',
+            placedAt: `2024-05-${String(1 + (n % 28)).padStart(2, '0')}`,
+          },
+          progress: {},
+          expectedVersion: 0,
+        })),
+      );
+      if (admin === undefined) throw new Error('no admin connection');
+      await admin.query(`ANALYZE "${schema}"."orders"`);
+
+      const plan = await explain(
+        `SELECT id FROM orders WHERE NULLIF(body -> 'placedAt', 'null'::jsonb) IS NOT NULL
+         ORDER BY NULLIF(body -> 'placedAt', 'null'::jsonb) DESC NULLS LAST, id DESC LIMIT 21`,
+      );
+
+      expect(plan).to.match(/Index Scan Backward using "ix:orders:placedAt"/);
+      expect(plan).not.to.match(/Seq Scan/);
+    });
+
+    it('lets two stores write overlapping batches in opposite orders at once, without an error or a lost write', async () => {
+      const other = await openPgReadStore({ url: postgresUrl, schema });
+      try {
+        const ids = Array.from({ length: 200 }, (_, n) => `b-${String(n).padStart(3, '0')}`);
+        const rounds = 20;
+        const writer = async (writing: ReadStore, order: readonly string[]): Promise<void> => {
+          for (let round = 0; round < rounds; round += 1) {
+            const result = await writing.putMany(
+              'buckets',
+              order.map((id) => ({ id, body: { round }, progress: {}, expectedVersion: 'any' as const })),
+            );
+            expect(result.conflicts).to.deep.equal([]);
+          }
+        };
+
+        await Promise.all([writer(store, ids), writer(other, [...ids].reverse())]);
+
+        const versions = [...(await store.getMany('buckets', ids)).values()].map((d) => d.version);
+        expect(versions).to.have.length(ids.length);
+        expect(new Set(versions)).to.deep.equal(new Set([2 * rounds]));
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('recreates a collection another store dropped, when it writes to it again', async () => {
+      const other = await openPgReadStore({ url: postgresUrl, schema });
+      try {
+        await store.putMany('skus', [{ id: 's-1', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+        await other.dropCollection('skus');
+
+        const result = await store.putMany('skus', [{ id: 's-2', body: { n: 2 }, progress: {}, expectedVersion: 0 }]);
+
+        expect(result.conflicts).to.deep.equal([]);
+        expect((await other.getMany('skus', ['s-1', 's-2'])).size).to.equal(1);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('refuses a schema name that is not a plain lowercase identifier', async () => {
+      let refused: unknown;
+      await openPgReadStore({ url: postgresUrl, schema: 'x"; DROP SCHEMA public; --' }).catch(
+        (error: unknown) => (refused = error),
+      );
+
+      expect(refused).to.be.instanceOf(RangeError);
+    });
+  });
+});

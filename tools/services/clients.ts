@@ -16,7 +16,7 @@ export class MissingServiceEnvError extends Error {
   constructor(readonly variable: string) {
     super(
       `${variable} is not set. Start real servers with "npm run services:start" and export the KAFKA_BROKERS / ` +
-        `MONGODB_URL lines it prints (also in .cache/services/env), or run everything with "npm run test:services".`,
+        `MONGODB_URL / POSTGRES_URL lines it prints (also in .cache/services/env), or run everything with "npm run test:services".`,
     );
     this.name = 'MissingServiceEnvError';
   }
@@ -39,6 +39,9 @@ export const kafkaBrokersFromEnv = (env: Env = process.env): string[] => {
 };
 
 export const mongoUrlFromEnv = (env: Env = process.env): string => requiredEnv('MONGODB_URL', env);
+
+/** `$POSTGRES_URL`, e.g. `postgresql://postgres@127.0.0.1:5432/postgres` (what `services:start` prints). */
+export const postgresUrlFromEnv = (env: Env = process.env): string => requiredEnv('POSTGRES_URL', env);
 
 export interface KafkaFromEnvOptions extends Partial<KafkaConfig> {
   readonly env?: Env;

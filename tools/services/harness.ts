@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFerretDbBinary, ferretDbAnswers, startFerretDb } from './ferretdb';
 import { ensureKafkaLib, kafkaAnswers, startKafka } from './kafka';
+import { ensurePostgresBinaries, postgresAnswers, startPostgres, stopPostgres } from './postgres';
 import { errorMessage, progress, seconds } from './log';
 import { repoRoot } from './paths';
 import { freePort, isAlive, isOurProcess, removeTempDir, stopProcess, waitUntil } from './proc';
@@ -22,6 +23,11 @@ import {
 
 /** Stops one server this harness started (SIGTERM, then SIGKILL after `graceMs`) and removes its temp data. */
 export const stopService = async (record: ServiceRecord, graceMs = 20_000): Promise<void> => {
+  if (record.name === 'postgres') {
+    await stopPostgres(record);
+    removeTempDir(record.dataDir);
+    return;
+  }
   const outcome = await stopProcess(record.pid, record.dataDir, record.name, graceMs);
   if (outcome === 'not-running') progress(`${record.name}: already exited (pid ${record.pid})`);
   removeTempDir(record.dataDir);
@@ -51,15 +57,39 @@ export const sweepOrphans = async (): Promise<void> => {
   }
 };
 
-export const serviceAnswers = (record: ServiceRecord, timeoutMs = 3_000): Promise<boolean> =>
-  record.name === 'kafka' ? kafkaAnswers(record.url, timeoutMs) : ferretDbAnswers(record.url, timeoutMs);
+export const serviceAnswers = (record: ServiceRecord, timeoutMs = 3_000): Promise<boolean> => {
+  switch (record.name) {
+    case 'kafka':
+      return kafkaAnswers(record.url, timeoutMs);
+    case 'ferretdb':
+      return ferretDbAnswers(record.url, timeoutMs);
+    case 'postgres':
+      return postgresAnswers(record.url, timeoutMs);
+  }
+};
 
-/** Downloads/builds what a server needs (cached), so no server sits idle while another one compiles. */
-const prepare = async (name: ServiceName): Promise<string> =>
-  name === 'kafka' ? ensureKafkaLib() : ensureFerretDbBinary();
+/** Downloads/builds/installs what a server needs (cached), so no server sits idle while another one compiles. */
+const prepare = async (name: ServiceName): Promise<string> => {
+  switch (name) {
+    case 'kafka':
+      return ensureKafkaLib();
+    case 'ferretdb':
+      return ensureFerretDbBinary();
+    case 'postgres':
+      return ensurePostgresBinaries();
+  }
+};
 
-const startOne = (name: ServiceName, prepared: string | undefined): Promise<ServiceRecord> =>
-  name === 'kafka' ? startKafka({ lib: prepared }) : startFerretDb({ binary: prepared });
+const startOne = (name: ServiceName, prepared: string | undefined): Promise<ServiceRecord> => {
+  switch (name) {
+    case 'kafka':
+      return startKafka({ lib: prepared });
+    case 'ferretdb':
+      return startFerretDb({ binary: prepared });
+    case 'postgres':
+      return startPostgres({ binDir: prepared });
+  }
+};
 
 /** Forgets state entries whose process is gone (and removes their temp data). */
 const pruneDead = (state: ServicesState): ServicesState => {
@@ -83,7 +113,7 @@ export interface StartResult {
 }
 
 /**
- * Starts whichever of Kafka and FerretDB is not running yet, one after the other (2 cores: building FerretDB and
+ * Starts whichever of Kafka, FerretDB and PostgreSQL is not running yet, one after the other (2 cores: building FerretDB and
  * starting a JVM at once only slows both), records them in the state file and writes the env file.
  */
 export const startServices = async (names: readonly ServiceName[] = serviceNames): Promise<StartResult> => {
@@ -178,18 +208,20 @@ export const servicesSpecGlob =
 /** The separate mocha config for `*.services.spec.ts` (no `ignore` of them, longer timeout, `exit`). */
 export const servicesMochaConfig = (): string => join(repoRoot(), 'tools', 'services', '.mocharc.services.json');
 
-/** Runs mocha on every `*.services.spec.ts` with KAFKA_BROKERS and MONGODB_URL set; resolves mocha's exit code. */
+/** Runs mocha on every `*.services.spec.ts` with KAFKA_BROKERS, MONGODB_URL and POSTGRES_URL set; resolves mocha's exit code. */
 export const runMocha = (state: ServicesState, extraArgs: readonly string[], timeoutMs: number): Promise<number> =>
   new Promise((resolveRun) => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (state.kafka !== undefined) env.KAFKA_BROKERS = state.kafka.url;
     if (state.ferretdb !== undefined) env.MONGODB_URL = state.ferretdb.url;
+    if (state.postgres !== undefined) env.POSTGRES_URL = state.postgres.url;
     const mochaBin = require.resolve('mocha/bin/mocha.js');
     // mocha adds CLI spec paths to a config's "spec", so the default glob is only given when no spec file was passed
     const specGiven = extraArgs.some((arg) => !arg.startsWith('-') && (arg.endsWith('.ts') || arg.includes('*')));
     const args = [mochaBin, '--config', servicesMochaConfig(), ...(specGiven ? [] : [servicesSpecGlob]), ...extraArgs];
     progress(
-      `running mocha ${args.slice(1).join(' ')} (KAFKA_BROKERS=${env.KAFKA_BROKERS ?? '-'}, MONGODB_URL=${env.MONGODB_URL ?? '-'})`,
+      `running mocha ${args.slice(1).join(' ')} (KAFKA_BROKERS=${env.KAFKA_BROKERS ?? '-'}, ` +
+        `MONGODB_URL=${env.MONGODB_URL ?? '-'}, POSTGRES_URL=${env.POSTGRES_URL ?? '-'})`,
     );
     const child = spawn(process.execPath, args, { cwd: repoRoot(), env, stdio: 'inherit' });
     const started = Date.now();

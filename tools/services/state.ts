@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { servicesDir } from './paths';
 
-export type ServiceName = 'kafka' | 'ferretdb';
-export const serviceNames: readonly ServiceName[] = ['kafka', 'ferretdb'];
+export type ServiceName = 'kafka' | 'ferretdb' | 'postgres';
+export const serviceNames: readonly ServiceName[] = ['kafka', 'ferretdb', 'postgres'];
 
 /** One server this harness started. */
 export interface ServiceRecord {
@@ -13,7 +13,7 @@ export interface ServiceRecord {
   /** Temporary folder with the server's data and config; also the marker that identifies its process. */
   readonly dataDir: string;
   readonly logPath: string;
-  /** `127.0.0.1:<port>` for Kafka, `mongodb://127.0.0.1:<port>/` for FerretDB. */
+  /** `127.0.0.1:<port>` for Kafka, `mongodb://127.0.0.1:<port>/` for FerretDB, `postgresql://…` for PostgreSQL. */
   readonly url: string;
   readonly startedAt: string;
 }
@@ -69,10 +69,11 @@ export const writeState = (state: ServicesState): void => {
   renameSync(tmp, file);
 };
 
-/** Env lines for the servers in `state` (KAFKA_BROKERS, MONGODB_URL). */
+/** Env lines for the servers in `state` (KAFKA_BROKERS, MONGODB_URL, POSTGRES_URL). */
 export const envLines = (state: ServicesState): string[] => [
   ...(state.kafka === undefined ? [] : [`KAFKA_BROKERS=${state.kafka.url}`]),
   ...(state.ferretdb === undefined ? [] : [`MONGODB_URL=${state.ferretdb.url}`]),
+  ...(state.postgres === undefined ? [] : [`POSTGRES_URL=${state.postgres.url}`]),
 ];
 
 export const writeEnvFile = (state: ServicesState): void => {
@@ -115,7 +116,7 @@ export const listOwned = (): OwnedService[] => {
         const parsed: unknown = JSON.parse(readFileSync(join(dir, file), 'utf8'));
         if (!isRecord(parsed) || typeof parsed.ownerPid !== 'number' || !isRecord(parsed.record)) return [];
         const name = parsed.record.name;
-        if (name !== 'kafka' && name !== 'ferretdb') return [];
+        if (name !== 'kafka' && name !== 'ferretdb' && name !== 'postgres') return [];
         const record = parseRecord(name, parsed.record);
         return record === undefined ? [] : [{ ownerPid: parsed.ownerPid, record }];
       } catch {

@@ -11,10 +11,14 @@ export interface Config {
   readonly sqlitePath: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly eventStoreUrl: string | undefined;
-  readonly readStore: 'sqlite' | 'mongodb';
+  readonly readStore: 'sqlite' | 'mongodb' | 'postgres';
   readonly readSqlitePath: string;
   readonly mongodbUrl: string | undefined;
   readonly mongodbDatabase: string;
+  /** PostgreSQL (READ_STORE=postgres and EVENT_STORE=postgres), e.g. `postgres://user@127.0.0.1:5432/commerce` */
+  readonly postgresUrl: string | undefined;
+  /** the schema of the read-model tables on PostgreSQL */
+  readonly postgresReadSchema: string;
   readonly bus: 'embedded' | 'kafka';
   readonly kafkaBrokers: readonly string[];
   /** prefix of the Kafka topics and consumer groups, to share a cluster between deployments */
@@ -119,8 +123,15 @@ export const loadConfig = (env: Env = process.env): Config => {
   const apiKeysInvalid = problems.length > problemsBeforeKeys;
   if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
     problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
-  const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb'] as const, 'sqlite', problems);
+  const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb', 'postgres'] as const, 'sqlite', problems);
   if (readStore === 'mongodb' && !env.MONGODB_URL) problems.push('MONGODB_URL: required when READ_STORE=mongodb');
+  if (readStore === 'postgres' && !env.POSTGRES_URL) problems.push('POSTGRES_URL: required when READ_STORE=postgres');
+  const postgresReadSchema = env.POSTGRES_READ_SCHEMA ?? 'read_models';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresReadSchema)) {
+    problems.push(
+      `POSTGRES_READ_SCHEMA: expected a lowercase identifier ([a-z_][a-z0-9_]*), got "${postgresReadSchema}"`,
+    );
+  }
   const bus = oneOf(env, 'BUS', ['embedded', 'kafka'] as const, 'embedded', problems);
   const kafkaBrokers = (env.KAFKA_BROKERS ?? '')
     .split(',')
@@ -146,6 +157,8 @@ export const loadConfig = (env: Env = process.env): Config => {
     readSqlitePath: resolve(env.READ_SQLITE_PATH ?? `${dataDir}/read.db`),
     mongodbUrl: env.MONGODB_URL,
     mongodbDatabase: env.MONGODB_DATABASE ?? 'commerce',
+    postgresUrl: env.POSTGRES_URL,
+    postgresReadSchema,
     bus,
     kafkaBrokers,
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',

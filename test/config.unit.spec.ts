@@ -123,4 +123,20 @@ describe('the configuration', () => {
       'EVENTSTORE_URL: required when EVENT_STORE=eventstoredb',
     ]);
   });
+
+  it('requires POSTGRES_URL for the PostgreSQL read store, and puts its tables in read_models unless told', () => {
+    expect(problemsOf({ READ_STORE: 'postgres' })).to.deep.equal(['POSTGRES_URL: required when READ_STORE=postgres']);
+    const url = 'postgres://commerce@127.0.0.1:5432/commerce';
+    expect(loadConfig({ READ_STORE: 'postgres', POSTGRES_URL: url })).to.include({
+      readStore: 'postgres',
+      postgresUrl: url,
+      postgresReadSchema: 'read_models',
+    });
+    expect(
+      loadConfig({ READ_STORE: 'postgres', POSTGRES_URL: url, POSTGRES_READ_SCHEMA: 'shop_2' }).postgresReadSchema,
+    ).to.equal('shop_2');
+    expect(problemsOf({ READ_STORE: 'postgres', POSTGRES_URL: url, POSTGRES_READ_SCHEMA: 'Read-Models' }))
+      .to.have.length(1)
+      .and.to.match(/POSTGRES_READ_SCHEMA/);
+  });
 });

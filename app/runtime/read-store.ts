@@ -5,6 +5,7 @@ import type { Logger } from '../../ports/logger';
 import type { ReadStore } from '../../ports/read-store';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
+import { openPgReadStore } from '../../infra/postgres/pg-read-store';
 
 /** Picks the read store adapter from configuration (READ_STORE). */
 export const openReadStore = async (
@@ -21,5 +22,15 @@ export const openReadStore = async (
       if (config.mongodbUrl === undefined) throw new Error('MONGODB_URL is required for READ_STORE=mongodb');
       logger.info({ database: config.mongodbDatabase }, 'read store: MongoDB');
       return openMongoReadStore({ url: config.mongodbUrl, database: config.mongodbDatabase });
+    case 'postgres':
+      if (config.postgresUrl === undefined) throw new Error('POSTGRES_URL is required for READ_STORE=postgres');
+      logger.info({ schema: config.postgresReadSchema }, 'read store: PostgreSQL');
+      return openPgReadStore({
+        url: config.postgresUrl,
+        schema: config.postgresReadSchema,
+        onIdleError: (error) => {
+          logger.warn({ error: error.message }, 'read store: an idle PostgreSQL connection failed');
+        },
+      });
   }
 };

@@ -1,0 +1,767 @@
+import pg from 'pg';
+import {
+  WrongExpectedRevisionError,
+  type AppendOptions,
+  type AppendResult,
+  type BatchHandler,
+  type CheckpointStore,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../../ports/event-store';
+import type { LogReader, LogWindow, ReadTypesOptions } from '../../ports/log-reader';
+import {
+  DuplicateEventIdError,
+  EventStoreClosedError,
+  PartialDuplicateAppendError,
+} from '../sqlite/sqlite-event-store';
+import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
+import {
+  DEFAULT_EVENT_SCHEMA,
+  eventTables,
+  migrateEventSchema,
+  quoteIdentifier,
+  type EventTables,
+} from './pg-event-schema';
+
+/**
+ * Event store on PostgreSQL (node-postgres). See docs/adr/0013-postgresql-event-store.md.
+ *
+ * Why readers never see a gap that fills later: every append transaction first locks the one row of `log_head` and
+ * moves it by the number of events it writes, in the same transaction. The next append (from this process or any
+ * other) waits for that row until the transaction committed or rolled back, so transactions commit in the order of
+ * their positions and a snapshot always holds a prefix of the log: `position > p ORDER BY position` never skips an
+ * event that commits later. A rolled-back append leaves the head where it was; the next one reuses the positions.
+ * The price is one append transaction at a time per store; this adapter earns it back by group commit: appends
+ * that arrive while a transaction runs are written together by the next one (one lock, one multi-row INSERT, one
+ * WAL flush for all of them), each with its own outcome, as the SQLite adapter does.
+ *
+ * Subscriptions page through the log with the same query and sleep until a NOTIFY (sent by every append's
+ * transaction, delivered at its commit) or, should the listening connection be lost, the next poll of the head.
+ */
+
+export interface PgEventStoreOptions {
+  /** e.g. `postgresql://user@127.0.0.1:5432/commerce` */
+  readonly url: string;
+  /** schema of the store's tables (created when missing); default `event_store` */
+  readonly schema?: string;
+  /** pooled connections (appends use one at a time; reads and subscriptions the others); default 10 */
+  readonly maxConnections?: number;
+  /** longest wait for a connection; default 10 000 ms */
+  readonly connectTimeoutMs?: number;
+  /** longest a statement may run; default 60 000 ms */
+  readonly statementTimeoutMs?: number;
+  /** how often subscriptions look at the head when no notification came (the fallback); default 250 ms */
+  readonly pollIntervalMs?: number;
+  /** most appends written by one transaction; default 500 */
+  readonly maxAppendsPerTransaction?: number;
+  /** errors of idle pooled connections (a restarted server); the next call reports its own error anyway */
+  readonly onIdleError?: (error: Error) => void;
+  /**
+   * @internal tests: runs inside each append transaction after the head was locked and the events were written,
+   * before the commit (to stretch a transaction and prove that readers still never see a gap).
+   */
+  readonly beforeCommit?: (client: pg.PoolClient) => Promise<void>;
+}
+
+const DEFAULT_POLL_MS = 250;
+const DEFAULT_MAX_APPENDS = 500;
+const FETCH_PAGE = 256;
+
+interface SerializedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly SerializedEvent[];
+  readonly expected: ExpectedRevision;
+  readonly commandId: string | undefined;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
+
+interface Location {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+/** `kind`: s = a stream's last revision, e = an event id, c = a command id (one lookup statement for all three) */
+interface LookupRow {
+  readonly kind: string;
+  readonly key: string;
+  readonly stream_id: string;
+  readonly revision: string;
+  readonly position: string;
+}
+
+interface EventRow {
+  readonly position: string;
+  readonly stream_id: string;
+  readonly revision: string;
+  readonly event_id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+}
+
+/** a window of the log by type: its bounds on every row, the event columns null when no event matched */
+type WindowRow = { readonly through: string | null; readonly examined: string } & {
+  readonly [K in keyof EventRow]: EventRow[K] | null;
+};
+
+const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  position: Number(row.position),
+  streamId: row.stream_id,
+  revision: Number(row.revision),
+  eventId: row.event_id,
+  type: row.type,
+  // written by this store from NewEvent values; decoding `data` is the domain codecs' job
+  data: row.data,
+  metadata: row.metadata as RecordedEvent['metadata'],
+});
+
+const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+export class PgEventStore implements EventStore {
+  readonly tables: EventTables;
+  private readonly pool: pg.Pool;
+  private readonly pollIntervalMs: number;
+  private readonly maxAppends: number;
+  private readonly beforeCommit: ((client: pg.PoolClient) => Promise<void>) | undefined;
+  private readonly sql: ReturnType<typeof statements>;
+
+  private closed = false;
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private transactions = 0;
+
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private readonly sources = new Set<PgLogSource>();
+  private listener: pg.Client | undefined;
+  private listening: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lastSeenHead = 0;
+  private checkpointStoreInstance: PgCheckpointStore | undefined;
+
+  private constructor(options: PgEventStoreOptions) {
+    this.tables = eventTables(options.schema ?? DEFAULT_EVENT_SCHEMA);
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.maxAppends = options.maxAppendsPerTransaction ?? DEFAULT_MAX_APPENDS;
+    this.beforeCommit = options.beforeCommit;
+    this.sql = statements(this.tables);
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      statement_timeout: options.statementTimeoutMs ?? 60_000,
+      application_name: 'commerce-event-store',
+    });
+    const onIdleError = options.onIdleError;
+    this.pool.on('error', (error) => onIdleError?.(error));
+  }
+
+  /** Connects, creates the schema when missing and answers the store. */
+  static async open(options: PgEventStoreOptions): Promise<PgEventStore> {
+    const store = new PgEventStore(options);
+    try {
+      await migrateEventSchema(store.pool, store.tables);
+    } catch (error) {
+      await store.pool.end().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
+  /** write transactions committed or attempted so far (group commit makes them fewer than appends) */
+  get transactionCount(): number {
+    return this.transactions;
+  }
+
+  /** Checkpoints in the store's schema, beside the events. */
+  checkpointStore(): CheckpointStore {
+    this.checkpointStoreInstance ??= new PgCheckpointStore(this.pool, this.tables, () => this.closed);
+    return this.checkpointStoreInstance;
+  }
+
+  /** The log by event type, filtered by PostgreSQL. */
+  logReader(): LogReader {
+    return { readTypes: (options) => this.readTypes(options) };
+  }
+
+  append(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreClosedError());
+    let serialized: SerializedEvent[];
+    try {
+      validateAppend(streamId, events, expected);
+      serialized = events.map(serialize);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events: serialized, expected, commandId: options?.commandId, resolve, reject });
+      this.flushing ??= this.flush().catch((error: unknown) => {
+        // writeBatch settles every append itself; this is a bug's last resort, never an unhandled rejection
+        for (const append of this.queue.splice(0)) append.reject(toError(error));
+      });
+    });
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<EventRow>(this.sql.readStream, [streamId, options?.fromRevision ?? 0]);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    this.assertOpen();
+    return this.readAfter(options.after, options.maxCount);
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
+    const batchSize = options.batchSize ?? 500;
+    const source = new PgLogSource(this, Math.max(batchSize, FETCH_PAGE));
+    const subscription = new CatchUpSubscription(source, options.after, batchSize, handler);
+    if (this.closed) {
+      subscription.fail(new EventStoreClosedError());
+      return subscription;
+    }
+    this.subscriptions.add(subscription);
+    this.sources.add(source);
+    this.startWatching();
+    const forget = (): void => {
+      this.subscriptions.delete(subscription);
+      this.sources.delete(source);
+      if (this.subscriptions.size === 0) this.stopWatching();
+    };
+    void subscription.done.then(forget, forget);
+    subscription.start();
+    return subscription;
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<{ position: string }>(this.sql.head);
+    return Number(rows[0]?.position ?? 0);
+  }
+
+  async findCommand(commandId: string): Promise<(AppendResult & { readonly streamId: string }) | undefined> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<{ stream_id: string; revision: string; position: string }>(
+      this.sql.findCommand,
+      [commandId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return { streamId: row.stream_id, revision: Number(row.revision), position: Number(row.position) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // appends already accepted are written, not dropped
+    while (this.flushing !== undefined) await this.flushing;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.stopWatching();
+    // checkpoint saves of consumers that stopped just now
+    await this.checkpointStoreInstance?.drain();
+    await this.pool.end();
+  }
+
+  /** @internal the next events after a position, in log order */
+  async readAfter(after: number, maxCount: number): Promise<readonly RecordedEvent[]> {
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
+    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after, maxCount]);
+    return rows.map(toRecorded);
+  }
+
+  private async readTypes({ after, maxCount, types }: ReadTypesOptions): Promise<LogWindow> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
+    // one statement, one snapshot: the window's bounds and the wanted rows within them (none: one row of nulls)
+    const { rows } = await this.pool.query<WindowRow>(this.sql.readTypes, [after, maxCount, [...types]]);
+    const first = rows[0];
+    if (first === undefined || first.through === null) return { events: [], through: after, examined: 0 };
+    const events = rows.flatMap((row) => (row.position === null ? [] : [toRecorded(row as EventRow)]));
+    return { events, through: Number(first.through), examined: Number(first.examined) };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EventStoreClosedError();
+  }
+
+  /** Writes what is queued, one transaction after the other, until the queue is empty. */
+  private async flush(): Promise<void> {
+    // let the appends of this turn of the event loop join the first transaction
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxAppends);
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: readonly PendingAppend[]): Promise<void> {
+    let outcomes: readonly Outcome[];
+    try {
+      outcomes = await this.transaction(batch);
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.reject(toError(error));
+        return;
+      }
+      // one append the server refused (say, a string PostgreSQL cannot store) must not fail the others: each alone
+      for (const append of batch) await this.writeBatch([append]);
+      return;
+    }
+    this.wakeSources();
+    batch.forEach((append, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) append.reject(new Error('an append answered no outcome'));
+      else if (outcome.ok) append.resolve(outcome.result);
+      else append.reject(outcome.error);
+    });
+  }
+
+  /**
+   * One transaction for a batch of appends: lock the head, look up stream heads and the ids already stored, decide
+   * every append here (in order, each seeing the ones before it), write the events, the commands and the head in one
+   * statement, commit. Appends that fail a check write nothing and do not disturb the others.
+   */
+  private async transaction(batch: readonly PendingAppend[]): Promise<readonly Outcome[]> {
+    this.transactions += 1;
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      // simple protocol: both statements in one round trip; the lock is waited for before any lookup's snapshot
+      const begun = (await client.query(this.sql.beginAndLock)) as unknown as pg.QueryResult<{ position: string }>[];
+      const headRow = begun[1]?.rows[0];
+      if (headRow === undefined) throw new Error(`${this.tables.head} has no row: the schema is damaged`);
+      let position = Number(headRow.position);
+
+      const streams = [...new Set(batch.map((append) => append.streamId))];
+      const eventIds = batch.flatMap((append) => append.events.map((event) => event.eventId));
+      const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
+      const { rows } = await client.query<LookupRow>(this.sql.lookup, [streams, eventIds, commandIds]);
+      const heads = new Map<string, number>();
+      const stored = new Map<string, Location>();
+      const commands = new Map<string, Location>();
+      for (const row of rows) {
+        const location = { streamId: row.stream_id, revision: Number(row.revision), position: Number(row.position) };
+        if (row.kind === 's') heads.set(row.key, location.revision);
+        else if (row.kind === 'e') stored.set(row.key, location);
+        else commands.set(row.key, location);
+      }
+
+      const rowsOut = {
+        position: [] as number[],
+        streamId: [] as string[],
+        revision: [] as number[],
+        eventId: [] as string[],
+        type: [] as string[],
+        data: [] as string[],
+        metadata: [] as string[],
+      };
+      const commandsOut = {
+        commandId: [] as string[],
+        streamId: [] as string[],
+        revision: [] as number[],
+        position: [] as number[],
+      };
+      const recordCommand = (commandId: string | undefined, location: Location): void => {
+        if (commandId === undefined) return;
+        commands.set(commandId, location);
+        commandsOut.commandId.push(commandId);
+        commandsOut.streamId.push(location.streamId);
+        commandsOut.revision.push(location.revision);
+        commandsOut.position.push(location.position);
+      };
+
+      const outcomes = batch.map((append): Outcome => {
+        const { streamId, events, expected, commandId } = append;
+        const recorded = commandId === undefined ? undefined : commands.get(commandId);
+        if (recorded !== undefined)
+          return { ok: true, result: { revision: recorded.revision, position: recorded.position } };
+        let repeat: Location | undefined;
+        try {
+          repeat = repeatedAppend(streamId, events, stored);
+        } catch (error) {
+          return { ok: false, error: toError(error) };
+        }
+        if (repeat !== undefined) {
+          recordCommand(commandId, repeat);
+          return { ok: true, result: { revision: repeat.revision, position: repeat.position } };
+        }
+        const head = heads.get(streamId);
+        const fits =
+          expected === 'any' ||
+          (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
+        if (!fits) return { ok: false, error: new WrongExpectedRevisionError(streamId, expected, head ?? 'no_stream') };
+        let revision = head ?? -1;
+        for (const event of events) {
+          revision += 1;
+          position += 1;
+          rowsOut.position.push(position);
+          rowsOut.streamId.push(streamId);
+          rowsOut.revision.push(revision);
+          rowsOut.eventId.push(event.eventId);
+          rowsOut.type.push(event.type);
+          rowsOut.data.push(event.data);
+          rowsOut.metadata.push(event.metadata);
+          stored.set(event.eventId, { streamId, revision, position });
+        }
+        heads.set(streamId, revision);
+        recordCommand(commandId, { streamId, revision, position });
+        return { ok: true, result: { revision, position } };
+      });
+
+      if (rowsOut.position.length > 0 || commandsOut.commandId.length > 0) {
+        await client.query(this.sql.write, [
+          rowsOut.position,
+          rowsOut.streamId,
+          rowsOut.revision,
+          rowsOut.eventId,
+          rowsOut.type,
+          rowsOut.data,
+          rowsOut.metadata,
+          commandsOut.commandId,
+          commandsOut.streamId,
+          commandsOut.revision,
+          commandsOut.position,
+          position,
+          rowsOut.position.length > 0,
+        ]);
+      }
+      if (this.beforeCommit !== undefined) await this.beforeCommit(client);
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (error) {
+      broken = toError(error);
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw broken;
+    } finally {
+      // a connection that failed mid-transaction is not reused (its state is unknown)
+      client.release(broken);
+    }
+  }
+
+  /** Wakes every live subscription's source: the log may have grown. */
+  wakeSources(): void {
+    for (const source of this.sources) source.wake();
+  }
+
+  private startWatching(): void {
+    if (this.pollTimer !== undefined) return;
+    this.listening ??= this.listen();
+    // the fallback: a lost listening connection (or a NOTIFY lost with it) delays a subscription, never stalls it
+    this.pollTimer = setInterval(() => {
+      void this.poll();
+    }, this.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    this.listening = undefined;
+    if (listener !== undefined) void listener.end().catch(() => undefined);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.closed || this.sources.size === 0) return;
+    try {
+      const head = await this.headPosition();
+      if (head !== this.lastSeenHead) {
+        this.lastSeenHead = head;
+        this.wakeSources();
+      }
+      // listen again after the listening connection was lost
+      if (this.listener === undefined && this.listening === undefined) this.listening = this.listen();
+    } catch {
+      // the server is away: the sources' own reads report it; the next tick tries again
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.pool.options.connectionString,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'commerce-event-store-listener',
+    });
+    const lost = (): void => {
+      if (this.listener === client) this.listener = undefined;
+      this.listening = undefined;
+      void client.end().catch(() => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', () => {
+      this.wakeSources();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdentifier(this.tables.channel)}`);
+      if (this.pollTimer === undefined || this.closed) {
+        await client.end();
+        return;
+      }
+      this.listener = client;
+      // appends may have committed between the sources' last read and LISTEN
+      this.wakeSources();
+    } catch {
+      lost();
+    }
+  }
+}
+
+/**
+ * Pages through the log for one catch-up subscription: `next` hands out what was fetched, and starts the next fetch
+ * when the buffer is empty and the log may have grown (a notification, an append here, a poll, or a full page);
+ * `wait` resolves when a fetch finished or the log may have grown.
+ */
+class PgLogSource implements PullSource {
+  readonly emptyMeansHead = false;
+  private buffer: RecordedEvent[] = [];
+  private fetchedThrough = -1;
+  private fetching = false;
+  private mayHaveMore = true;
+  private failure: Error | undefined;
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    private readonly store: PgEventStore,
+    private readonly pageSize: number,
+  ) {}
+
+  head(): Promise<number> {
+    return this.store.headPosition();
+  }
+
+  open(position: number): void {
+    this.fetchedThrough = position;
+  }
+
+  next(position: number, max: number): readonly RecordedEvent[] | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.fetchedThrough < position) {
+      this.buffer = [];
+      this.fetchedThrough = position;
+    }
+    let start = 0;
+    while (start < this.buffer.length && (this.buffer[start]?.position ?? 0) <= position) start += 1;
+    const batch = this.buffer.slice(start, start + max);
+    this.buffer = this.buffer.slice(start + batch.length);
+    if (this.buffer.length === 0 && this.mayHaveMore && !this.fetching) this.fetch();
+    return batch;
+  }
+
+  wait(): { readonly promise: Promise<void>; readonly cancel: () => void } {
+    let cancel = (): void => undefined;
+    const promise = new Promise<void>((resolve) => {
+      cancel = resolve;
+      this.waiter = resolve;
+    });
+    return { promise, cancel };
+  }
+
+  /** the log may have grown */
+  wake(): void {
+    this.mayHaveMore = true;
+    if (!this.fetching && this.buffer.length === 0) this.fetch();
+  }
+
+  private fetch(): void {
+    this.fetching = true;
+    this.mayHaveMore = false;
+    const after = this.fetchedThrough;
+    this.store.readAfter(after, this.pageSize).then(
+      (page) => {
+        this.fetching = false;
+        const last = page[page.length - 1];
+        if (last !== undefined && after === this.fetchedThrough) {
+          this.buffer.push(...page);
+          this.fetchedThrough = last.position;
+        }
+        // a full page: more is probably there already
+        if (page.length === this.pageSize) this.mayHaveMore = true;
+        this.signal();
+      },
+      (error: unknown) => {
+        this.fetching = false;
+        this.failure = toError(error);
+        this.signal();
+      },
+    );
+  }
+
+  private signal(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+}
+
+/** Checkpoints in the event store's schema. */
+export class PgCheckpointStore implements CheckpointStore {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tables: EventTables,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  async load(name: string): Promise<number> {
+    if (this.isClosed()) throw new EventStoreClosedError();
+    const { rows } = await this.pool.query<{ position: string }>(
+      `SELECT position FROM ${this.tables.checkpoints} WHERE name = $1`,
+      [name],
+    );
+    return Number(rows[0]?.position ?? 0);
+  }
+
+  async save(name: string, position: number): Promise<void> {
+    if (!Number.isSafeInteger(position) || position < 0) throw new RangeError(`invalid position ${position}`);
+    if (this.isClosed()) throw new EventStoreClosedError();
+    const saving = this.pool.query(
+      `INSERT INTO ${this.tables.checkpoints} (name, position) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+      [name, position],
+    );
+    this.pending.add(saving);
+    try {
+      await saving;
+    } finally {
+      this.pending.delete(saving);
+    }
+  }
+
+  /** @internal waits for saves in flight (before the pool closes) */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+}
+
+const statements = (t: EventTables) => ({
+  beginAndLock: `BEGIN; SELECT position FROM ${t.head} WHERE id = 1 FOR UPDATE`,
+  lookup: `
+    SELECT 's' AS kind, s.id AS key, s.id AS stream_id, last.revision, last.position
+      FROM unnest($1::text[]) AS s(id)
+      CROSS JOIN LATERAL (
+        SELECT revision, position FROM ${t.events} WHERE stream_id = s.id ORDER BY revision DESC LIMIT 1
+      ) AS last
+    UNION ALL
+    SELECT 'e', event_id, stream_id, revision, position FROM ${t.events} WHERE event_id = ANY($2::text[])
+    UNION ALL
+    SELECT 'c', command_id, stream_id, revision, position FROM ${t.commands} WHERE command_id = ANY($3::text[])`,
+  // one statement: the events, the commands, the head and the notification (delivered at commit)
+  write: `
+    WITH written AS (
+      INSERT INTO ${t.events} (position, stream_id, revision, event_id, type, data, metadata)
+      SELECT p, s, r, e, ty, d::json, m::json
+        FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+          AS x(p, s, r, e, ty, d, m)
+    ), commands AS (
+      INSERT INTO ${t.commands} (command_id, stream_id, revision, position)
+      SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::bigint[])
+    ), head AS (
+      UPDATE ${t.head} SET position = $12 WHERE id = 1 AND $13::boolean
+    )
+    SELECT pg_notify('${t.channel}', $12::text) WHERE $13::boolean`,
+  readStream: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision`,
+  readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+  readTypes: `
+    WITH window_ AS (
+      SELECT position, type FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2
+    ), bounds AS (
+      SELECT max(position) AS through, count(*) AS examined FROM window_
+    )
+    SELECT b.through, b.examined, ${EVENT_COLUMNS.split(', ')
+      .map((column) => `e.${column}`)
+      .join(', ')}
+      FROM bounds AS b
+      LEFT JOIN ${t.events} AS e
+        ON e.position > $1 AND e.position <= b.through AND e.type = ANY($3::text[])
+     ORDER BY e.position`,
+  head: `SELECT position FROM ${t.head} WHERE id = 1`,
+  findCommand: `SELECT stream_id, revision, position FROM ${t.commands} WHERE command_id = $1`,
+});
+
+/**
+ * As in EventStoreDB and the SQLite adapter: when every event id is already in this stream, as one consecutive run in
+ * the same order, the append is a repeat and answers the original result; some of them, or in another stream, is an
+ * error.
+ */
+const repeatedAppend = (
+  streamId: string,
+  events: readonly SerializedEvent[],
+  stored: ReadonlyMap<string, Location>,
+): Location | undefined => {
+  let found: Location | undefined;
+  let previous: Location | undefined;
+  let consecutive = true;
+  const duplicates: string[] = [];
+  for (const event of events) {
+    found = stored.get(event.eventId);
+    if (found === undefined) {
+      consecutive = false;
+      continue;
+    }
+    if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
+    duplicates.push(event.eventId);
+    if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
+    previous = found;
+  }
+  if (duplicates.length === 0) return undefined;
+  if (duplicates.length < events.length || !consecutive || found === undefined) {
+    throw new PartialDuplicateAppendError(streamId, duplicates);
+  }
+  return found;
+};
+
+const validateAppend = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void => {
+  if (streamId.length === 0) throw new RangeError('stream id must not be empty');
+  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
+    throw new RangeError(`invalid expected revision ${expected}`);
+  }
+  if (events.length === 0) throw new RangeError('an append needs at least one event');
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (event.eventId.length === 0 || event.type.length === 0) throw new RangeError('events need an id and a type');
+    if (ids.has(event.eventId)) throw new RangeError(`event id ${event.eventId} appears twice in one append`);
+    ids.add(event.eventId);
+  }
+};
+
+const serialize = (event: NewEvent): SerializedEvent => {
+  // JSON.stringify answers undefined for undefined (typed as string); store null rather than fail NOT NULL
+  const data = JSON.stringify(event.data) as string | undefined;
+  return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
+};
+
+export const openPgEventStore = (options: PgEventStoreOptions): Promise<PgEventStore> => PgEventStore.open(options);

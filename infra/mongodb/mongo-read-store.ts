@@ -1,6 +1,7 @@
 import {
   MongoBulkWriteError,
   MongoClient,
+  MongoNetworkError,
   MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
@@ -69,6 +70,12 @@ export interface MongoReadStoreOptions {
   readonly claimGraceMs?: number;
   /** ms since the epoch; claims are stamped and aged with it (tests inject one) */
   readonly now?: () => number;
+  /**
+   * After a write whose outcome is unknown (its socket timed out or broke: the server may still be running it), how
+   * long the store sends nothing before it connects a fresh client; default the socket timeout + 5 000 ms, so a
+   * retried batch never runs next to the one it retries.
+   */
+  readonly quietAfterUnknownWriteMs?: number;
 }
 
 const NAMESPACE_NOT_FOUND = 26;
@@ -82,6 +89,20 @@ const clientDefaults: MongoClientOptions = {
   waitQueueTimeoutMS: 10_000,
   appName: 'commerce-engine-read-store',
 };
+
+/**
+ * The client options the store connects with: the bounded defaults, the caller's overrides, and never a write
+ * retried by the driver itself (a retry after a socket timeout could run next to the write it retries; FerretDB has
+ * no sessions to make it idempotent). Options given here win over the URL's (`?retryWrites=true` included).
+ */
+export const readStoreClientOptions = (overrides: MongoClientOptions = {}): MongoClientOptions => ({
+  ...clientDefaults,
+  ...overrides,
+  retryWrites: false,
+});
+
+/** Added to the socket timeout for the default quiet period after a write of unknown outcome. */
+const QUIET_MARGIN_MS = 5_000;
 
 interface StoredShape {
   _id: string;
@@ -142,10 +163,37 @@ const unescapeKey = (key: string): string =>
     ? key.replace(/%(25|2E|00|24)/g, (_match, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
     : key;
 
+/** The escape character of string values: U+0001, itself escaped when a value holds it. */
+const VALUE_ESCAPE = '\u0001';
+const ESCAPED_NUL = '\u0001\u0001';
+const ESCAPED_ESCAPE = '\u0001\u0002';
+
+/**
+ * String values: NUL → U+0001 U+0001 and U+0001 → U+0001 U+0002 (FerretDB's PostgreSQL backend refuses a NUL inside a
+ * string, as jsonb does). Every other string, which is nearly all, is stored as it is. The code keeps the order of
+ * strings (each escaped character sorts where the one it stands for did, and no code is a prefix of another), so
+ * range filters and sorting mean the same on stored values; filter bounds are escaped the same way.
+ */
+export const escapeString = (value: string): string =>
+  value.includes('\0') || value.includes(VALUE_ESCAPE)
+    ? value.replaceAll(VALUE_ESCAPE, ESCAPED_ESCAPE).replaceAll('\0', ESCAPED_NUL)
+    : value;
+
+/**
+ * Every U+0001 in an escaped string starts a two-character code, so the leftmost matches of the first pass are
+ * exactly the NUL codes, and the U+0001 left after it each start an escaped U+0001.
+ */
+export const unescapeString = (value: string): string =>
+  value.includes(VALUE_ESCAPE) ? value.replaceAll(ESCAPED_NUL, '\0').replaceAll(ESCAPED_ESCAPE, VALUE_ESCAPE) : value;
+
 const NESTED_ARRAY = '%a';
 
-/** Escapes keys at any depth and wraps arrays inside arrays; `Object.fromEntries` keeps `__proto__` a plain key. */
+/**
+ * Escapes keys and string values at any depth and wraps arrays inside arrays; `Object.fromEntries` keeps `__proto__`
+ * a plain key.
+ */
 const encodeValue = (value: unknown, insideArray = false): unknown => {
+  if (typeof value === 'string') return escapeString(value);
   if (Array.isArray(value)) {
     const items = value.map((item: unknown) => encodeValue(item, true));
     return insideArray ? { [NESTED_ARRAY]: items } : items;
@@ -155,6 +203,7 @@ const encodeValue = (value: unknown, insideArray = false): unknown => {
 };
 
 const decodeValue = (value: unknown): unknown => {
+  if (typeof value === 'string') return unescapeString(value);
   if (Array.isArray(value)) return value.map(decodeValue);
   if (!isPlainObject(value)) return value;
   const keys = Object.keys(value);
@@ -222,10 +271,13 @@ const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RAN
 
 const bodyPath = (field: string): string => `body.${field}`;
 
+/** A scalar as stored: strings escaped like every string value. */
+const storedScalar = (value: Scalar): Scalar => (typeof value === 'string' ? escapeString(value) : value);
+
 const conditionOf = (field: string, filter: FieldFilter): Document => {
   if (typeof filter !== 'object') {
     scalarKind(filter);
-    return { $eq: filter };
+    return { $eq: storedScalar(filter) };
   }
   let kind: ScalarKind | undefined;
   const condition: Document = {};
@@ -238,7 +290,7 @@ const conditionOf = (field: string, filter: FieldFilter): Document => {
     // SQLite and MongoDB would disagree on mixed bounds; no read model needs them.
     if (kind !== undefined && kind !== boundKind) throw new RangeError(`the bounds on ${field} mix value types`);
     kind = boundKind;
-    condition[RANGE_OPERATORS[operator]] = bound;
+    condition[RANGE_OPERATORS[operator]] = storedScalar(bound);
   }
   if (kind === undefined) throw new RangeError(`the range filter on ${field} has no bound`);
   return condition;
@@ -274,14 +326,16 @@ const segmentsOf = (query: Query, after: Position | undefined): Segment[] => {
   const direction = orderBy.direction === 'asc' ? 1 : -1;
   const beyond = orderBy.direction === 'asc' ? '$gt' : '$lt';
   const atLeast = orderBy.direction === 'asc' ? '$gte' : '$lte';
+  // the cursor holds the value as read (unescaped); the bound compares with stored values
+  const bound = after === undefined || after.value === null ? null : storedScalar(after.value);
   const valued: Segment = {
     filter: [
       { [path]: { $ne: null } },
-      ...(after === undefined || after.value === null
+      ...(after === undefined || bound === null
         ? []
         : [
-            { [path]: { [atLeast]: after.value } },
-            { $or: [{ [path]: { [beyond]: after.value } }, { _id: { [beyond]: after.id } }] },
+            { [path]: { [atLeast]: bound } },
+            { $or: [{ [path]: { [beyond]: bound } }, { _id: { [beyond]: after.id } }] },
           ]),
     ],
     sort: { [path]: direction, _id: direction },
@@ -309,32 +363,179 @@ const sortValueOf = (stored: StoredShape, field: string): SortValue => {
   if (!isSortValue(value)) {
     throw new TypeError(`document ${stored._id}: sort field ${field} must hold a string, number or boolean`);
   }
-  return value;
+  return typeof value === 'string' ? unescapeString(value) : value;
 };
 
-class MongoReadStore implements ReadStore {
+/** Up to this many ids are looked up one by one; more take one `$in` (measured on FerretDB, see the header). */
+export const LOOKUPS_BY_ID_MAX = 32;
+/** Lookups by `_id` in flight at once per store call. */
+const LOOKUP_CONCURRENCY = 4;
+
+/** Runs `task` over `items`, at most `limit` at a time; answers the results in the order of `items`. */
+const mapBounded = async <Item, Result>(
+  items: readonly Item[],
+  limit: number,
+  task: (item: Item) => Promise<Result>,
+): Promise<Result[]> => {
+  const results = new Array<Result>(items.length);
+  // one iterator shared by the runners: each takes the next item when it is free
+  const queue = items.entries();
+  const runner = async (): Promise<void> => {
+    for (const [index, item] of queue) results[index] = await task(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  return results;
+};
+
+/**
+ * The documents with these ids, found by lookups FerretDB hands to its backend: a filter that is exactly
+ * `{ _id: <string> }` (an SQL query on the id), never `$in` (FerretDB decodes every document of the collection in Go
+ * for it, on every backend). Past LOOKUPS_BY_ID_MAX ids the lookups together cost more than that one scan, and one
+ * `$in` is sent instead; on MongoDB both are index lookups.
+ */
+const findByIds = async <Shape>(
+  ids: readonly string[],
+  one: (id: string) => Promise<Shape | null>,
+  many: (ids: string[]) => Promise<Shape[]>,
+): Promise<Shape[]> => {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  if (unique.length > LOOKUPS_BY_ID_MAX) return many(unique);
+  const found = await mapBounded(unique, LOOKUP_CONCURRENCY, one);
+  return found.filter((stored): stored is Shape => stored !== null);
+};
+
+/**
+ * Whether a failed write may still be running on the server: its socket timed out or broke. Bulk writes (`insertMany`,
+ * `bulkWrite`) wrap that network error in a MongoBulkWriteError without a write error or write concern error of its
+ * own (any driver-side failure looks so; taking one that was never sent for unknown costs only a quiet period).
+ */
+export const outcomeUnknown = (error: unknown): boolean =>
+  error instanceof MongoNetworkError ||
+  (error instanceof MongoBulkWriteError &&
+    error.result.getWriteErrors().length === 0 &&
+    error.result.getWriteConcernError() === undefined);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Holds the store's connection and the rule that keeps a retried write from running next to the one it retries:
+ * when a write ends without an answer (its socket timed out or broke) the server may still be running it, so that
+ * connection is closed and the next one opens only after a quiet period longer than the socket timeout. Every call
+ * meanwhile waits (a projector's retried batch, in particular, waits instead of failing into a dead letter).
+ */
+export class QuietReconnect<Connection> {
+  private current: Promise<Connection> | undefined;
+  /** the connection `current` resolved to, to close */
+  private opened: Connection | undefined;
+  private quietUntil = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(
-    private readonly client: MongoClient,
-    private readonly db: Db,
+    initial: Connection,
+    private readonly open: () => Promise<Connection>,
+    private readonly shut: (connection: Connection) => Promise<void>,
+    private readonly quietMs: number,
+    private readonly now: () => number,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {
+    this.opened = initial;
+    this.current = Promise.resolve(initial);
+  }
+
+  /** The connection to send on: the current one, or a fresh one once the quiet period is over. */
+  connection(): Promise<Connection> {
+    if (this.closed) return Promise.reject(closedError());
+    this.current ??= this.reopen();
+    return this.current;
+  }
+
+  /**
+   * A write sent on `connection` ended without an answer: close it, and open none before the quiet period ends. A
+   * second such write on the same connection extends the period.
+   */
+  failed(connection: Promise<Connection>): void {
+    this.quietUntil = Math.max(this.quietUntil, this.now() + this.quietMs);
+    if (this.current !== connection) return;
+    this.current = undefined;
+    connection
+      .then((dropped) => {
+        if (this.opened === dropped) this.opened = undefined;
+        return this.shut(dropped);
+      })
+      .catch(() => undefined);
+  }
+
+  /** Closes the open connection; a reopen still waiting out its quiet period opens nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.current = undefined;
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened !== undefined) await this.shut(opened);
+  }
+
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
+  private reopen(): Promise<Connection> {
+    const opening = (async () => {
+      for (let left = this.quietUntil - this.now(); left > 0; left = this.quietUntil - this.now()) {
+        await this.wait(left);
+      }
+      if (this.closed) throw closedError();
+      const connection = await this.open();
+      // closed while connecting (a method call: the checker cannot see `closed` change across the await)
+      if (this.isClosed()) {
+        await this.shut(connection).catch(() => undefined);
+        throw closedError();
+      }
+      this.opened = connection;
+      return connection;
+    })();
+    // a failed open is not kept: the next call tries again
+    opening.catch(() => {
+      if (this.current === opening) this.current = undefined;
+    });
+    return opening;
+  }
+}
+
+const closedError = (): Error => new Error('the read store is closed');
+
+interface Connection {
+  readonly client: MongoClient;
+  readonly db: Db;
+}
+
+class MongoReadStore implements ReadStore {
+  constructor(
+    private readonly link: QuietReconnect<Connection>,
     private readonly claimGraceMs: number,
     private readonly now: () => number,
   ) {}
 
   async get(collection: string, id: string): Promise<StoredDocument | undefined> {
-    const stored = await this.collection(collection).findOne({ _id: id });
-    return stored === null ? undefined : toDocument(stored);
+    return this.reading(async (db) => {
+      const stored = await this.collection(db, collection).findOne({ _id: id });
+      return stored === null ? undefined : toDocument(stored);
+    });
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<ReadonlyMap<string, StoredDocument>> {
-    const target = this.collection(collection);
-    const found = new Map<string, StoredDocument>();
-    if (ids.length === 0) return found;
-    for (const stored of await target.find({ _id: { $in: [...new Set(ids)] } }).toArray()) {
-      found.set(stored._id, toDocument(stored));
-    }
-    return found;
+    return this.reading(async (db) => {
+      const target = this.collection(db, collection);
+      const found = new Map<string, StoredDocument>();
+      const stored = await findByIds(
+        ids,
+        (id) => target.findOne({ _id: id }),
+        (all) => target.find({ _id: { $in: all } }).toArray(),
+      );
+      for (const document of stored) found.set(document._id, toDocument(document));
+      return found;
+    });
   }
 
   /**
@@ -350,101 +551,127 @@ class MongoReadStore implements ReadStore {
    * 4. delete the claims. A claim left behind (a crash) blocks its document for the grace period, then step 2 ends
    *    it; a claim on version n is harmless once the document is past n.
    * On MongoDB the conditional update alone would do; the claims cost three extra round trips per batch there.
+   * Each document is one update statement (the batch names each id once), sent in commands of UPDATES_PER_COMMAND.
    */
   async putMany(collection: string, writes: readonly DocumentWrite[]): Promise<PutResult> {
-    const target = this.collection(collection);
     assertWrites(writes);
-    if (writes.length === 0) return { conflicts: [] };
-    const creates = writes.filter((write) => write.expectedVersion === 0 || write.expectedVersion === 'any');
-    // Insert first: new documents (a rebuild, a new order) go in one command; those that exist fail with a duplicate
-    // key, cheaply. Looking them up first would cost FerretDB a full scan per batch.
-    const duplicates = await insertAll(
-      target,
-      creates.map((write) => ({ _id: write.id, ...toStored(write), version: 1 })),
-    );
-    const existing = creates.filter((_write, index) => duplicates.has(index));
-    const conflicts = new Set(existing.filter((write) => write.expectedVersion === 0).map((write) => write.id));
-    // one after the other: concurrent update commands would share FerretDB's connections (see above)
-    await this.overwrite(
-      target,
-      existing.filter((write) => write.expectedVersion === 'any'),
-    );
-    const conditionalConflicts = await this.putConditionally(
-      collection,
-      target,
-      writes.flatMap((write) => {
-        const from = write.expectedVersion;
-        return from !== 'any' && from > 0 ? [{ write, from }] : [];
-      }),
-    );
-    for (const id of conditionalConflicts) conflicts.add(id);
-    return { conflicts: writes.filter((write) => conflicts.has(write.id)).map((write) => write.id) };
+    return this.writing(async (db) => {
+      const target = this.collection(db, collection);
+      if (writes.length === 0) return { conflicts: [] };
+      const creates = writes.filter((write) => write.expectedVersion === 0 || write.expectedVersion === 'any');
+      // Insert first: new documents (a rebuild, a new order) go in one command; those that exist fail with a duplicate
+      // key, cheaply. Looking them up first would cost FerretDB a full scan per batch.
+      const duplicates = await insertAll(
+        target,
+        creates.map((write) => ({ _id: write.id, ...toStored(write), version: 1 })),
+      );
+      const existing = creates.filter((_write, index) => duplicates.has(index));
+      const conflicts = new Set(existing.filter((write) => write.expectedVersion === 0).map((write) => write.id));
+      // one after the other: concurrent update commands would share FerretDB's connections (see above)
+      await this.overwrite(
+        target,
+        existing.filter((write) => write.expectedVersion === 'any'),
+      );
+      const conditionalConflicts = await this.putConditionally(
+        db,
+        collection,
+        target,
+        writes.flatMap((write) => {
+          const from = write.expectedVersion;
+          return from !== 'any' && from > 0 ? [{ write, from }] : [];
+        }),
+      );
+      for (const id of conditionalConflicts) conflicts.add(id);
+      return { conflicts: writes.filter((write) => conflicts.has(write.id)).map((write) => write.id) };
+    });
   }
 
   async query(collection: string, query: Query): Promise<Page> {
-    const target = this.collection(collection);
-    assertLimit(query.limit);
-    const where = filterOf(query.where);
-    if (query.orderBy !== undefined) assertFieldName(query.orderBy.field);
-    const after = query.after === undefined ? undefined : decodeCursor(query, query.after, isSortValue);
-    const found: StoredShape[] = [];
-    for (const segment of segmentsOf(query, after)) {
-      const wanted = query.limit + 1 - found.length;
-      if (wanted <= 0) break;
-      const conditions = [...where, ...segment.filter];
-      const filter: Filter<StoredShape> = conditions.length === 0 ? {} : { $and: conditions };
-      found.push(...(await target.find(filter).sort(segment.sort).limit(wanted).toArray()));
-    }
-    const items = found.slice(0, query.limit);
-    const last = items.at(-1);
-    if (found.length <= query.limit || last === undefined) return { items: items.map(toDocument) };
-    const value = query.orderBy === undefined ? null : sortValueOf(last, query.orderBy.field);
-    return { items: items.map(toDocument), next: encodeCursor(query, { value, id: last._id }) };
+    return this.reading(async (db) => {
+      const target = this.collection(db, collection);
+      assertLimit(query.limit);
+      const where = filterOf(query.where);
+      if (query.orderBy !== undefined) assertFieldName(query.orderBy.field);
+      const after = query.after === undefined ? undefined : decodeCursor(query, query.after, isSortValue);
+      const found: StoredShape[] = [];
+      for (const segment of segmentsOf(query, after)) {
+        const wanted = query.limit + 1 - found.length;
+        if (wanted <= 0) break;
+        const conditions = [...where, ...segment.filter];
+        const filter: Filter<StoredShape> = conditions.length === 0 ? {} : { $and: conditions };
+        found.push(...(await target.find(filter).sort(segment.sort).limit(wanted).toArray()));
+      }
+      const items = found.slice(0, query.limit);
+      const last = items.at(-1);
+      if (found.length <= query.limit || last === undefined) return { items: items.map(toDocument) };
+      const value = query.orderBy === undefined ? null : sortValueOf(last, query.orderBy.field);
+      return { items: items.map(toDocument), next: encodeCursor(query, { value, id: last._id }) };
+    });
   }
 
   async count(collection: string): Promise<number> {
-    return this.collection(collection).countDocuments({});
+    return this.reading((db) => this.collection(db, collection).countDocuments({}));
   }
 
   async ensureIndexes(collection: string, fields: readonly string[]): Promise<void> {
-    const target = this.collection(collection);
     for (const field of fields) assertFieldName(field);
-    if (fields.length === 0) {
-      // Declaring no index still declares the collection, as on SQLite.
-      await this.db.createCollection(collection).catch((error: unknown) => {
-        if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
-      });
-      return;
-    }
-    for (const field of new Set(fields)) {
-      await target.createIndex({ [bodyPath(field)]: 1, _id: 1 }, { name: `${bodyPath(field)}_1__id_1` });
-    }
+    await this.writing(async (db) => {
+      const target = this.collection(db, collection);
+      if (fields.length === 0) {
+        // Declaring no index still declares the collection, as on SQLite.
+        await db.createCollection(collection).catch((error: unknown) => {
+          if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+        });
+        return;
+      }
+      for (const field of new Set(fields)) {
+        await target.createIndex({ [bodyPath(field)]: 1, _id: 1 }, { name: `${bodyPath(field)}_1__id_1` });
+      }
+    });
   }
 
   async listCollections(): Promise<readonly string[]> {
-    this.assertOpen();
-    const collections = await this.db.listCollections({}, { nameOnly: true }).toArray();
-    // System collections (`system.*`) never match the name pattern.
-    return collections
-      .map((info) => info.name)
-      .filter((name) => COLLECTION_NAME.test(name))
-      .sort();
+    return this.reading(async (db) => {
+      const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+      // System collections (`system.*`) never match the name pattern.
+      return collections
+        .map((info) => info.name)
+        .filter((name) => COLLECTION_NAME.test(name))
+        .sort();
+    });
   }
 
   async dropCollection(collection: string): Promise<void> {
-    try {
-      await this.collection(collection).drop();
-    } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
-    }
-    // An abandoned claim would otherwise be completed into the rebuilt collection once it reaches the same version.
-    await this.db.collection<ClaimShape>(CLAIMS_COLLECTION).deleteMany({ collection });
+    await this.writing(async (db) => {
+      try {
+        await this.collection(db, collection).drop();
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
+      }
+      // An abandoned claim would otherwise be completed into the rebuilt collection once it reaches the same version.
+      await db.collection<ClaimShape>(CLAIMS_COLLECTION).deleteMany({ collection });
+    });
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.client.close();
+    await this.link.close();
+  }
+
+  private async reading<Result>(run: (db: Db) => Promise<Result>): Promise<Result> {
+    const { db } = await this.link.connection();
+    return run(db);
+  }
+
+  /** Runs writes; one that ends without an answer from the server makes the store wait and reconnect (see above). */
+  private async writing<Result>(run: (db: Db) => Promise<Result>): Promise<Result> {
+    const connection = this.link.connection();
+    const { db } = await connection;
+    try {
+      return await run(db);
+    } catch (error) {
+      if (outcomeUnknown(error)) this.link.failed(connection);
+      throw error;
+    }
   }
 
   /** Unconditional writes of existing documents. */
@@ -461,12 +688,13 @@ class MongoReadStore implements ReadStore {
 
   /** Writes expecting a version `from` ≥ 1 (steps in `putMany`); answers the conflicting ids. */
   private async putConditionally(
+    db: Db,
     collection: string,
     target: Collection<StoredShape>,
     writes: readonly { readonly write: DocumentWrite; readonly from: number }[],
   ): Promise<readonly string[]> {
     if (writes.length === 0) return [];
-    const claims = this.db.collection<ClaimShape>(CLAIMS_COLLECTION);
+    const claims = db.collection<ClaimShape>(CLAIMS_COLLECTION);
     const at = this.now();
     const claimed = writes.map(({ write, from }): ClaimShape & { readonly from: number } => ({
       _id: claimId(collection, write.id, from),
@@ -487,14 +715,17 @@ class MongoReadStore implements ReadStore {
     try {
       completed.push(
         ...(await this.completeAbandoned(
+          claims,
           target,
           claimed.filter((_claim, index) => contended.has(index)),
         )),
       );
       if (owned.length === 0) return conflicts;
-      const current = await target
-        .find({ _id: { $in: owned.map((claim) => claim.id) } }, { projection: { version: 1 } })
-        .toArray();
+      const current = await findByIds(
+        owned.map((claim) => claim.id),
+        (id) => target.findOne({ _id: id }, { projection: { version: 1 } }),
+        (ids) => target.find({ _id: { $in: ids } }, { projection: { version: 1 } }).toArray(),
+      );
       const versions = new Map(current.map((stored) => [stored._id, versionOf(stored)]));
       const ready = owned.filter((claim) => versions.get(claim.id) === claim.from);
       conflicts.push(...owned.filter((claim) => versions.get(claim.id) !== claim.from).map((claim) => claim.id));
@@ -526,9 +757,8 @@ class MongoReadStore implements ReadStore {
       }
       return conflicts;
     } finally {
-      const release = [...owned.map((claim) => claim._id), ...completed];
       // A claim that fails to go is harmless (see putMany), and must not mask the error that is propagating.
-      await claims.deleteMany({ _id: { $in: release } }).catch(() => undefined);
+      await releaseClaims(claims, [...owned.map((claim) => claim._id), ...completed]).catch(() => undefined);
     }
   }
 
@@ -537,14 +767,16 @@ class MongoReadStore implements ReadStore {
    * conditional on the claimed version, so it does nothing if the write happened. Answers the claims completed.
    */
   private async completeAbandoned(
+    claims: Collection<ClaimShape>,
     target: Collection<StoredShape>,
     contended: readonly ClaimShape[],
   ): Promise<readonly string[]> {
     if (contended.length === 0) return [];
-    const found = await this.db
-      .collection<ClaimShape>(CLAIMS_COLLECTION)
-      .find({ _id: { $in: contended.map((claim) => claim._id) } })
-      .toArray();
+    const found = await findByIds(
+      contended.map((claim) => claim._id),
+      (id) => claims.findOne({ _id: id }),
+      (ids) => claims.find({ _id: { $in: ids } }).toArray(),
+    );
     const cutoff = this.now() - this.claimGraceMs;
     const abandoned = found.filter((claim) => claim.at <= cutoff);
     if (abandoned.length === 0) return [];
@@ -560,20 +792,31 @@ class MongoReadStore implements ReadStore {
     return abandoned.map((claim) => claim._id);
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new Error('the read store is closed');
-  }
-
-  private collection(collection: string): Collection<StoredShape> {
-    this.assertOpen();
+  private collection(db: Db, collection: string): Collection<StoredShape> {
     assertCollectionName(collection);
-    return this.db.collection<StoredShape>(collection);
+    return db.collection<StoredShape>(collection);
   }
 }
 
-/** Connects to MongoDB (bounded: 5 s server selection) and pings the database before handing out the store. */
-export const openMongoReadStore = async (options: MongoReadStoreOptions): Promise<ReadStore> => {
-  const client = new MongoClient(options.url, { ...clientDefaults, ...options.clientOptions });
+/**
+ * Deletes claims in one `delete` command of one `{ _id }` statement each (FerretDB runs each as an SQL delete by id),
+ * or, past LOOKUPS_BY_ID_MAX, one `$in` (see findByIds).
+ */
+const releaseClaims = async (claims: Collection<ClaimShape>, ids: readonly string[]): Promise<void> => {
+  if (ids.length === 0) return;
+  if (ids.length > LOOKUPS_BY_ID_MAX) {
+    await claims.deleteMany({ _id: { $in: [...ids] } });
+    return;
+  }
+  await claims.bulkWrite(
+    ids.map((id): AnyBulkWriteOperation<ClaimShape> => ({ deleteOne: { filter: { _id: id } } })),
+    { ordered: false },
+  );
+};
+
+/** Connects a client (bounded: 5 s server selection) and pings the database. */
+const connect = async (options: MongoReadStoreOptions, clientOptions: MongoClientOptions): Promise<Connection> => {
+  const client = new MongoClient(options.url, clientOptions);
   try {
     await client.connect();
     // Integers must come back as JS numbers and undefined must vanish, exactly as through JSON on SQLite.
@@ -584,9 +827,27 @@ export const openMongoReadStore = async (options: MongoReadStoreOptions): Promis
       ignoreUndefined: true,
     });
     await db.command({ ping: 1 });
-    return new MongoReadStore(client, db, options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS, options.now ?? Date.now);
+    return { client, db };
   } catch (error) {
     await client.close().catch(() => undefined);
     throw error;
   }
+};
+
+/** Connects to MongoDB (bounded: 5 s server selection) and pings the database before handing out the store. */
+export const openMongoReadStore = async (options: MongoReadStoreOptions): Promise<ReadStore> => {
+  const clientOptions = readStoreClientOptions(options.clientOptions);
+  const initial = await connect(options, clientOptions);
+  const now = options.now ?? Date.now;
+  const quietMs = options.quietAfterUnknownWriteMs ?? initial.client.options.socketTimeoutMS + QUIET_MARGIN_MS;
+  const link = new QuietReconnect<Connection>(
+    initial,
+    () => connect(options, clientOptions),
+    // force: the dropped connection's sockets may be waiting on a write the server has not answered
+    (connection) => connection.client.close(true),
+    quietMs,
+    // the quiet period runs on the real clock: an injected `now` ages claims, which tests move in jumps
+    Date.now,
+  );
+  return new MongoReadStore(link, options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS, now);
 };

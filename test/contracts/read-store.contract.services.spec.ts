@@ -192,6 +192,121 @@ describe('the read store contract', () => {
       }
     });
 
+    describe('with strings that hold NUL (which FerretDB’s PostgreSQL backend refuses) or the escape character', () => {
+      const tricky = ['a\u0000', 'a', 'a\u0001', 'a!', 'a\u0001\u0002', '\u0000', 'a\u0000b', ''];
+
+      beforeEach(async () => {
+        await store.putMany(
+          'names',
+          tricky.map((name, index) => ({
+            id: `n-${index}`,
+            body: { name, nested: { list: [name, [name]] } },
+            progress: {},
+            expectedVersion: 0,
+          })),
+        );
+      });
+
+      it('stores no NUL in any value, and reads every value back exactly', async () => {
+        const rawText = JSON.stringify(await raw('names').find({}).toArray());
+        const ids = tricky.map((_name, index) => `n-${index}`);
+        const found = await store.getMany('names', ids);
+
+        expect(rawText).not.to.include('\\u0000');
+        tricky.forEach((name, index) => {
+          expect(found.get(`n-${index}`)?.body, JSON.stringify(name)).to.deep.equal({
+            name,
+            nested: { list: [name, [name]] },
+          });
+        });
+      });
+
+      it('finds them by equality and by range, and sorts and pages them as their originals sort', async () => {
+        const equal = await store.query('names', { where: { name: 'a\u0000' }, limit: 10 });
+        const range = await store.query('names', {
+          where: { name: { gt: 'a', lt: 'a!' } },
+          orderBy: { field: 'name', direction: 'asc' },
+          limit: 10,
+        });
+        const sorted: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.query('names', {
+            orderBy: { field: 'name', direction: 'asc' },
+            limit: 3,
+            ...(after === undefined ? {} : { after }),
+          });
+          for (const item of page.items) sorted.push(String(item.body.name));
+          after = page.next;
+        } while (after !== undefined);
+
+        expect(equal.items.map((item) => item.id)).to.deep.equal(['n-0']);
+        expect(range.items.map((item) => item.body.name)).to.deep.equal([
+          'a\u0000',
+          'a\u0000b',
+          'a\u0001',
+          'a\u0001\u0002',
+        ]);
+        expect(sorted).to.deep.equal([...tricky].sort());
+      });
+    });
+
+    it('sends nothing after a write that timed out until the quiet period has passed, then writes again', async () => {
+      // 4,000 documents make each FerretDB update by _id take a scan: 20 of them cannot answer within 100 ms
+      for (let start = 0; start < 4_000; start += 1_000) {
+        await store.putMany(
+          'slow',
+          Array.from({ length: 1_000 }, (_, k) => ({
+            id: `d-${start + k}`,
+            body: { n: start + k, padding: 'x'.repeat(200) },
+            progress: {},
+            expectedVersion: 0 as const,
+          })),
+        );
+      }
+      const quietMs = 3_000;
+      const impatient = await openMongoReadStore({
+        url: mongodbUrl,
+        database,
+        clientOptions: { socketTimeoutMS: 100 },
+        quietAfterUnknownWriteMs: quietMs,
+      });
+      const overwrite = (n: number) =>
+        impatient.putMany(
+          'slow',
+          Array.from({ length: 20 }, (_, k) => ({
+            id: `d-${k * 199}`,
+            body: { n },
+            progress: {},
+            expectedVersion: 'any' as const,
+          })),
+        );
+      try {
+        const failedAt = Date.now();
+        let failure: unknown;
+        await overwrite(1).catch((error: unknown) => {
+          failure = error;
+        });
+        // bulk writes wrap the socket's timeout (a MongoNetworkTimeoutError) in a MongoBulkWriteError
+        expect(failure).to.be.instanceOf(Error);
+        expect(failure instanceof Error ? failure.message : '').to.match(/timed out/);
+
+        // the retry waits out the quiet period; it may time out again on a busy server, so only its start is timed
+        const retriedAt = Date.now();
+        await impatient.count('slow').catch(() => undefined);
+        const waited = Date.now() - failedAt;
+
+        expect(waited, `the next call went out ${Date.now() - retriedAt} ms after the retry was asked`).to.be.at.least(
+          quietMs,
+        );
+      } finally {
+        await impatient.close();
+      }
+      // the guarded store's writes are answered again, by a patient client
+      const found = await store.get('slow', 'd-0');
+      expect(found?.body.n === 0 || found?.body.n === 1).to.equal(true);
+    });
+
     it('keeps its claims out of the collections it lists', async () => {
       await store.putMany('counters', [{ id: 'c-1', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
       await store.putMany('counters', [{ id: 'c-1', body: { n: 2 }, progress: {}, expectedVersion: 1 }]);

@@ -7,7 +7,7 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly eventStore: 'sqlite' | 'eventstoredb';
+  readonly eventStore: 'sqlite' | 'eventstoredb' | 'postgres';
   readonly sqlitePath: string;
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   readonly eventStoreUrl: string | undefined;
@@ -19,6 +19,8 @@ export interface Config {
   readonly postgresUrl: string | undefined;
   /** the schema of the read-model tables on PostgreSQL */
   readonly postgresReadSchema: string;
+  /** the schema of the event store's tables on PostgreSQL (events, commands, checkpoints, log head) */
+  readonly postgresEventSchema: string;
   readonly bus: 'embedded' | 'kafka';
   readonly kafkaBrokers: readonly string[];
   /** prefix of the Kafka topics and consumer groups, to share a cluster between deployments */
@@ -117,12 +119,19 @@ export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const host = env.HOST ?? '127.0.0.1';
   const dataDir = resolve(env.DATA_DIR ?? './data');
-  const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb'] as const, 'sqlite', problems);
+  const eventStore = oneOf(env, 'EVENT_STORE', ['sqlite', 'eventstoredb', 'postgres'] as const, 'sqlite', problems);
   const problemsBeforeKeys = problems.length;
   const apiKeys = parseApiKeys(env.API_KEYS ?? '', problems);
   const apiKeysInvalid = problems.length > problemsBeforeKeys;
   if (eventStore === 'eventstoredb' && !env.EVENTSTORE_URL)
     problems.push('EVENTSTORE_URL: required when EVENT_STORE=eventstoredb');
+  if (eventStore === 'postgres' && !env.POSTGRES_URL) problems.push('POSTGRES_URL: required when EVENT_STORE=postgres');
+  const postgresEventSchema = env.POSTGRES_EVENT_SCHEMA ?? 'event_store';
+  if (!/^[a-z_][a-z0-9_]{0,50}$/.test(postgresEventSchema)) {
+    problems.push(
+      `POSTGRES_EVENT_SCHEMA: expected a lowercase identifier ([a-z_][a-z0-9_]*, at most 51), got "${postgresEventSchema}"`,
+    );
+  }
   const readStore = oneOf(env, 'READ_STORE', ['sqlite', 'mongodb', 'postgres'] as const, 'sqlite', problems);
   if (readStore === 'mongodb' && !env.MONGODB_URL) problems.push('MONGODB_URL: required when READ_STORE=mongodb');
   if (readStore === 'postgres' && !env.POSTGRES_URL) problems.push('POSTGRES_URL: required when READ_STORE=postgres');
@@ -159,6 +168,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     mongodbDatabase: env.MONGODB_DATABASE ?? 'commerce',
     postgresUrl: env.POSTGRES_URL,
     postgresReadSchema,
+    postgresEventSchema,
     bus,
     kafkaBrokers,
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',

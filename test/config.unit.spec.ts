@@ -36,7 +36,7 @@ describe('the configuration', () => {
   it('names every bad variable at once', () => {
     const problems = problemsOf({
       PORT: 'eighty',
-      EVENT_STORE: 'postgres',
+      EVENT_STORE: 'mysql',
       API_KEYS: 'short=read;long-enough-key=superuser',
     });
     expect(problems.join('\n'))
@@ -121,6 +121,27 @@ describe('the configuration', () => {
   it('requires EVENTSTORE_URL for the EventStoreDB adapter', () => {
     expect(problemsOf({ EVENT_STORE: 'eventstoredb' })).to.deep.equal([
       'EVENTSTORE_URL: required when EVENT_STORE=eventstoredb',
+    ]);
+  });
+
+  it('requires POSTGRES_URL for the PostgreSQL event store, and puts its tables in event_store unless told', () => {
+    expect(problemsOf({ EVENT_STORE: 'postgres' })).to.deep.equal(['POSTGRES_URL: required when EVENT_STORE=postgres']);
+    const url = 'postgres://commerce@127.0.0.1:5432/commerce';
+    expect(loadConfig({ EVENT_STORE: 'postgres', POSTGRES_URL: url })).to.include({
+      eventStore: 'postgres',
+      postgresUrl: url,
+      postgresEventSchema: 'event_store',
+    });
+    expect(
+      loadConfig({ EVENT_STORE: 'postgres', POSTGRES_URL: url, POSTGRES_EVENT_SCHEMA: 'shop_2_events' })
+        .postgresEventSchema,
+    ).to.equal('shop_2_events');
+    expect(problemsOf({ EVENT_STORE: 'postgres', POSTGRES_URL: url, POSTGRES_EVENT_SCHEMA: 'Events!' }))
+      .to.have.length(1)
+      .and.to.match(/POSTGRES_EVENT_SCHEMA/);
+    expect(problemsOf({ EVENT_STORE: 'postgres', READ_STORE: 'postgres' })).to.deep.equal([
+      'POSTGRES_URL: required when EVENT_STORE=postgres',
+      'POSTGRES_URL: required when READ_STORE=postgres',
     ]);
   });
 

@@ -26,7 +26,7 @@ Commands:
   help          show this help
 
 Configuration comes from environment variables (see README "Configuration"):
-  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb, EVENTSTORE_URL, READ_STORE=sqlite|mongodb|postgres,
+  HOST, PORT, DATA_DIR, SQLITE_PATH, EVENT_STORE=sqlite|eventstoredb|postgres, EVENTSTORE_URL, READ_STORE=sqlite|mongodb|postgres,
   MONGODB_URL, POSTGRES_URL, BUS=embedded|kafka, KAFKA_BROKERS, API_KEYS, LOG_LEVEL, ...
 `;
 

@@ -18,6 +18,7 @@ import type { ReadStore } from '../../ports/read-store';
 import { openEventStore } from '../runtime/event-store';
 import { openReadStore } from '../runtime/read-store';
 import { openSqliteLogReader } from '../../infra/sqlite/sqlite-log-reader';
+import { PgEventStore } from '../../infra/postgres/pg-event-store';
 
 export const projectionsUsage = `Usage: commerce projections <command> [options]
 
@@ -344,7 +345,13 @@ export const runProjectionsCli = async (
     io.stores === undefined && config.eventStore === 'sqlite' && config.sqlitePath !== ':memory:'
       ? openSqliteLogReader({ path: config.sqlitePath })
       : undefined;
-  const logReader = sqliteReader === undefined ? {} : { logReader: sqliteReader };
+  // PostgreSQL: the same, filtered by the server
+  const logReader =
+    sqliteReader !== undefined
+      ? { logReader: sqliteReader }
+      : eventStore instanceof PgEventStore
+        ? { logReader: eventStore.logReader() }
+        : {};
   const mode: RebuildMode = config.bus === 'kafka' ? 'kafka' : 'embedded';
   try {
     switch (parsed.command) {

@@ -20,12 +20,13 @@ import type { Logger } from '../../ports/logger';
 import { createMetrics } from '../../infra/observability/metrics';
 import type { Metrics } from '../../ports/metrics';
 import { systemClock, type Clock } from '../../ports/clock';
-import type { EventStore } from '../../ports/event-store';
+import type { CheckpointStore, EventStore } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import type { DeadLetterStore } from '../../ports/dead-letters';
-import { openSqliteEventStore, type SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
@@ -105,8 +106,11 @@ export interface EngineWorkerOptions {
   readonly autoCheckpoint?: boolean;
 }
 
+/** An event store the embedded engine runs on: one that keeps its consumers' checkpoints beside the events. */
+export type EngineEventStore = EventStore & { checkpointStore(): CheckpointStore };
+
 export const startEngineWorkers = async (
-  store: SqliteEventStore,
+  store: EngineEventStore,
   config: Config,
   logger: Logger,
   options: EngineWorkerOptions,
@@ -186,7 +190,7 @@ export const startEngineWorkers = async (
 export const startEngineCheckpointer = (config: Config, logger: Logger): WalCheckpointer => {
   const settings = loadSagaSettings(process.env, { dataDir: config.dataDir, inMemory: false });
   const paths = [
-    config.sqlitePath,
+    ...(config.eventStore === 'sqlite' ? [config.sqlitePath] : []),
     settings.statePath,
     ...(config.readStore === 'sqlite' ? [config.readSqlitePath] : []),
   ];
@@ -204,10 +208,21 @@ export interface EngineFileOptions {
   readonly autoCheckpoint?: boolean;
 }
 
-/** Opens the embedded engine's event store file (the directory is made when missing). */
-export const openEngineEventStore = (config: Config, options: EngineFileOptions = {}): SqliteEventStore => {
+/**
+ * Opens the embedded engine's event store: the SQLite file (the directory is made when missing), or PostgreSQL
+ * (EVENT_STORE=postgres; every process of `serve` on the same schema, waking each other with NOTIFY).
+ */
+export const openEngineEventStore = async (
+  config: Config,
+  options: EngineFileOptions = {},
+): Promise<EngineEventStore> => {
+  if (config.eventStore === 'postgres') {
+    if (config.postgresUrl === undefined) throw new Error('POSTGRES_URL is required for EVENT_STORE=postgres');
+    // NOTIFY wakes subscriptions at each commit; the poll (`pollIntervalMs` is SQLite's) stays the slow fallback
+    return openPgEventStore({ url: config.postgresUrl, schema: config.postgresEventSchema });
+  }
   if (config.eventStore !== 'sqlite')
-    throw new Error('the embedded engine runs on the SQLite event store (EVENT_STORE=sqlite)');
+    throw new Error('the embedded engine runs on the SQLite or PostgreSQL event store (EVENT_STORE=sqlite|postgres)');
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
   return openSqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous, ...options });
 };
@@ -273,7 +288,7 @@ export const startEmbeddedEngine = async (
 ): Promise<EmbeddedEngine> => {
   const clock = overrides.clock ?? systemClock;
   const metrics = overrides.metrics ?? createMetrics();
-  const store = openEngineEventStore(config);
+  const store = await openEngineEventStore(config);
   const handler = commandHandlerFor(store, clock, metrics, config);
   const workers = await startEngineWorkers(store, config, logger, {
     clock,

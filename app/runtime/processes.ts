@@ -11,6 +11,7 @@ import { createMetrics } from '../../infra/observability/metrics';
 import type { CheckpointStore, EventStore } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { PgEventStore } from '../../infra/postgres/pg-event-store';
 import { ReadStoreCheckpointStore } from './checkpoints';
 import { openEventStore } from './event-store';
 import { readApi, startReadModels } from './api-parts';
@@ -22,13 +23,13 @@ import { openReadStore } from './read-store';
 
 const relayCheckpointName = (config: Config): string => `relay:${config.kafkaTopicPrefix}`;
 
-/** SQLite keeps checkpoints next to the events; EventStoreDB deployments keep them in the read store. */
+/** SQLite and PostgreSQL keep checkpoints next to the events; EventStoreDB deployments keep them in the read store. */
 const checkpointsFor = async (
   store: EventStore,
   config: Config,
   logger: Logger,
 ): Promise<{ checkpoints: CheckpointStore; close: () => Promise<void> }> => {
-  if (store instanceof SqliteEventStore)
+  if (store instanceof SqliteEventStore || store instanceof PgEventStore)
     return { checkpoints: store.checkpointStore(), close: () => Promise.resolve() };
   const readStore = await openReadStore(config, logger);
   return { checkpoints: new ReadStoreCheckpointStore(readStore), close: () => readStore.close() };

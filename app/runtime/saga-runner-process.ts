@@ -16,6 +16,7 @@ import { systemClock } from '../../ports/clock';
 import type { EventStore } from '../../ports/event-store';
 import type { MessageBus } from '../../ports/message-bus';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { PgEventStore } from '../../infra/postgres/pg-event-store';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
@@ -37,8 +38,10 @@ export const defaultBusFactory: BusFactory = (config, store, logger) => {
       }),
     );
   }
-  if (!(store instanceof SqliteEventStore)) {
-    return Promise.reject(new Error('BUS=embedded needs EVENT_STORE=sqlite (its checkpoints live in the store)'));
+  if (!(store instanceof SqliteEventStore) && !(store instanceof PgEventStore)) {
+    return Promise.reject(
+      new Error('BUS=embedded needs EVENT_STORE=sqlite or postgres (its checkpoints live in the store)'),
+    );
   }
   return Promise.resolve(new EmbeddedBus(store, store.checkpointStore()));
 };

@@ -69,7 +69,7 @@ const deadLetterPassThrough = (worker: WorkerLink): ApiPart => {
 /** The parent side of `serve`: HTTP, commands and reads here; sagas and projections in the workers it starts. */
 export const startSplitEngine = async (config: Config, logger: Logger): Promise<SplitEngine> => {
   const metrics = createMetrics();
-  const store = openEngineEventStore(config, { autoCheckpoint: false });
+  const store = await openEngineEventStore(config, { autoCheckpoint: false });
   const readStore = await openReadStore(config, logger, { autoCheckpoint: false });
   const restarts = new Counter({
     name: 'engine_worker_restarts_total',
@@ -136,7 +136,7 @@ export const runEngineWorker = async (config: Config, logger: Logger, role: stri
   });
   const metrics = createMetrics();
   // checkpoints are the serving process's (its checkpointer thread)
-  const store = openEngineEventStore(config, { pollIntervalMs: WORKER_POLL_MS, autoCheckpoint: false });
+  const store = await openEngineEventStore(config, { pollIntervalMs: WORKER_POLL_MS, autoCheckpoint: false });
   const workers = await startEngineWorkers(store, config, logger, {
     clock: systemClock,
     metrics,

@@ -12,11 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewEvent } from '../ports/event-store';
+import type { EventStore, NewEvent } from '../ports/event-store';
 import { openSqliteEventStore } from '../infra/sqlite/sqlite-event-store';
 import { openSqliteLogReader } from '../infra/sqlite/sqlite-log-reader';
 import { openSqliteReadStore } from '../infra/sqlite/sqlite-read-store';
 import { openMongoReadStore } from '../infra/mongodb/mongo-read-store';
+import { openPgReadStore } from '../infra/postgres/pg-read-store';
 import type { ReadStore } from '../ports/read-store';
 import { allProjections } from '../projections';
 import { rebuildProjection } from '../projections/rebuild';
@@ -109,47 +110,51 @@ const orderLife = (n: number): { stream: string; events: NewEvent[] }[] => {
 export const buildStore = async (path: string, events: number): Promise<number> => {
   const store = openSqliteEventStore({ path });
   try {
-    const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
-    for (let s = 0; s < SKUS; s++) {
-      const sku = `SKU-${s}`;
-      await store.append(
-        `sku-${sku}`,
-        [
-          event(
-            'SkuDefined',
-            { sku, name: `Item ${s}`, unitPrice: { amount: 1000 + s * 10, currency: 'EUR' }, at },
-            sku,
-          ),
-          event('StockRestocked', { sku, quantity: 1_000_000, onHand: 1_000_000, at }, sku),
-        ],
-        'any',
-      );
-    }
-    const orders = Math.max(1, Math.floor((events - 2 * SKUS) / EVENTS_PER_ORDER));
-    const started = Date.now();
-    let lastLog = started;
-    // each step of a life is appended for 500 orders at once: group commit writes them in one transaction
-    const chunk = 500;
-    for (let first = 0; first < orders; first += chunk) {
-      const lives = Array.from({ length: Math.min(chunk, orders - first) }, (_, i) => orderLife(first + i));
-      for (let step = 0; step < EVENTS_PER_ORDER; step++) {
-        await Promise.all(
-          lives.flatMap((life) => {
-            const part = life[step];
-            return part ? [store.append(part.stream, part.events, 'any')] : [];
-          }),
-        );
-      }
-      if (Date.now() - lastLog > 2_000) {
-        lastLog = Date.now();
-        const done = (first + chunk) * EVENTS_PER_ORDER;
-        log(`building the store: ${done.toLocaleString('en-US')} / ${events.toLocaleString('en-US')} events`);
-      }
-    }
-    return await store.headPosition();
+    return await fillStore(store, events);
   } finally {
     await store.close();
   }
+};
+
+/** Appends the bench's log (SKUs, then order lives) to any event store; answers its head position. */
+export const fillStore = async (
+  store: Pick<EventStore, 'append' | 'headPosition'>,
+  events: number,
+): Promise<number> => {
+  const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+  for (let s = 0; s < SKUS; s++) {
+    const sku = `SKU-${s}`;
+    await store.append(
+      `sku-${sku}`,
+      [
+        event('SkuDefined', { sku, name: `Item ${s}`, unitPrice: { amount: 1000 + s * 10, currency: 'EUR' }, at }, sku),
+        event('StockRestocked', { sku, quantity: 1_000_000, onHand: 1_000_000, at }, sku),
+      ],
+      'any',
+    );
+  }
+  const orders = Math.max(1, Math.floor((events - 2 * SKUS) / EVENTS_PER_ORDER));
+  const started = Date.now();
+  let lastLog = started;
+  // each step of a life is appended for 500 orders at once: group commit writes them in one transaction
+  const chunk = 500;
+  for (let first = 0; first < orders; first += chunk) {
+    const lives = Array.from({ length: Math.min(chunk, orders - first) }, (_, i) => orderLife(first + i));
+    for (let step = 0; step < EVENTS_PER_ORDER; step++) {
+      await Promise.all(
+        lives.flatMap((life) => {
+          const part = life[step];
+          return part ? [store.append(part.stream, part.events, 'any')] : [];
+        }),
+      );
+    }
+    if (Date.now() - lastLog > 2_000) {
+      lastLog = Date.now();
+      const done = (first + chunk) * EVENTS_PER_ORDER;
+      log(`building the store: ${done.toLocaleString('en-US')} / ${events.toLocaleString('en-US')} events`);
+    }
+  }
+  return await store.headPosition();
 };
 
 /** Reads every event row in pages and parses its JSON columns: the floor any rebuild has to pay. */
@@ -198,6 +203,12 @@ export const mongoReadStoreAt =
       // FerretDB starved of CPU on a shared machine can take longer than the default 30 s for one bulk command
       clientOptions: { socketTimeoutMS: 180_000 },
     });
+
+/** A fresh schema on PostgreSQL (the cluster `npm run services:start` runs); the caller drops it. */
+export const pgReadStoreAt =
+  (url: string, schema = `rebuild_bench_${Date.now().toString(36)}`): ReadStoreFactory =>
+  () =>
+    openPgReadStore({ url, schema, statementTimeoutMs: 600_000 });
 
 export const benchRebuild = async (
   events = 1_000_000,
@@ -263,7 +274,7 @@ export const benchRebuild = async (
   }
 };
 
-if (process.argv[1]?.endsWith('rebuild.ts') === true) {
+if (require.main === module) {
   const requested = Number(process.argv[2] ?? 1_000_000);
   if (!Number.isSafeInteger(requested) || requested < 1_000) {
     log('usage: npx tsx bench/rebuild.ts [events ≥ 1000]');
@@ -272,7 +283,11 @@ if (process.argv[1]?.endsWith('rebuild.ts') === true) {
     // --mongodb <url>: rebuild into MongoDB (FerretDB under `npm run services:start`) instead of SQLite
     const flag = process.argv.indexOf('--mongodb');
     const mongoUrl = flag > 0 ? process.argv[flag + 1] : undefined;
-    const target = mongoUrl === undefined ? undefined : mongoReadStoreAt(mongoUrl);
+    // --postgres <url>: into a fresh schema on PostgreSQL (left behind: drop it by hand)
+    const pgFlag = process.argv.indexOf('--postgres');
+    const pgUrl = pgFlag > 0 ? process.argv[pgFlag + 1] : undefined;
+    const target =
+      mongoUrl !== undefined ? mongoReadStoreAt(mongoUrl) : pgUrl !== undefined ? pgReadStoreAt(pgUrl) : undefined;
     benchRebuild(requested, target).then(
       (figures) => {
         process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { startEngine, type EngineProcess } from './lib/engine';
 import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
+import { benchPgAppends, pgAppendRows, type PgAppendFigures } from './lib/pg-appends';
 import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
 import { mongoReadStoreAt } from './rebuild';
 
@@ -20,6 +21,8 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
  *                             [--rebuild-events N] [--steps 50,100,…]
  *
+ * `--pg-appends-only`: appends/s through the PostgreSQL event store next to raw `pg` inserts, alone
+ * (`--skip-pg-appends` leaves them out).
  * `--kafka-only`: the relay + consumer throughput alone (no e2e); `--kafka-runs N`: repeat it N times and report
  * each figure's median (every run's figures are in the results file). The rebuild builds a SQLite event store of
  * `--rebuild-events` (default 1,000,000; 100,000 with --quick) and rebuilds every projection into FerretDB.
@@ -29,6 +32,8 @@ const args = parseArgs({
     quick: { type: 'boolean', default: false },
     'skip-e2e': { type: 'boolean', default: false },
     'kafka-only': { type: 'boolean', default: false },
+    'pg-appends-only': { type: 'boolean', default: false },
+    'skip-pg-appends': { type: 'boolean', default: false },
     'skip-rebuild': { type: 'boolean', default: false },
     'rebuild-events': { type: 'string' },
     'kafka-events': { type: 'string' },
@@ -40,8 +45,11 @@ const quick = args.quick;
 const kafkaEvents = Number(args['kafka-events'] ?? (quick ? 20_000 : 100_000));
 const kafkaRuns = Number(args['kafka-runs'] ?? 1);
 if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`invalid --kafka-runs ${kafkaRuns}`);
-const skipE2e = args['skip-e2e'] || args['kafka-only'];
-const skipRebuild = args['skip-rebuild'] || args['kafka-only'];
+const pgAppendsOnly = args['pg-appends-only'];
+const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly;
+const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly;
+const skipKafka = pgAppendsOnly;
+const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'];
 const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
 if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
   throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
@@ -164,9 +172,15 @@ const main = async (): Promise<void> => {
   if (kafkaBrokers === undefined || mongoUrl === undefined) throw new Error('the harness did not report both servers');
   process.env.KAFKA_BROKERS = kafkaBrokers;
   process.env.MONGODB_URL = mongoUrl;
+  const postgresUrl = state.postgres?.url;
   try {
+    let pgAppends: PgAppendFigures | undefined;
+    if (!skipPgAppends) {
+      if (postgresUrl === undefined) throw new Error('the harness did not report PostgreSQL');
+      pgAppends = await benchPgAppends(postgresUrl, { quick });
+    }
     const kafkaRunsDone: KafkaThroughput[] = [];
-    for (let run = 1; run <= kafkaRuns; run++) {
+    for (let run = 1; run <= (skipKafka ? 0 : kafkaRuns); run++) {
       const k = await benchKafka(kafkaEvents);
       kafkaRunsDone.push(k);
       const raw = 1 / (1 / k.rawProducePerSecond + 1 / k.rawConsumePerSecond);
@@ -176,13 +190,14 @@ const main = async (): Promise<void> => {
           `relay + consume ${int(k.relayPlusConsumePerSecond)}/s (${ratio(k.relayPlusConsumePerSecond, raw)})`,
       );
     }
-    const kafka = medianThroughput(kafkaRunsDone);
+    const kafka = skipKafka ? undefined : medianThroughput(kafkaRunsDone);
     const rebuild: RebuildOutcome = skipRebuild
       ? { ok: false, reason: `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-rebuild'})` }
       : await rebuildIntoFerretDb(mongoUrl);
     const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
     const rows = [
-      ...kafkaRows(kafka, kafkaRuns),
+      ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
+      ...(kafka === undefined ? [] : kafkaRows(kafka, kafkaRuns)),
       ...rebuildRows(
         rebuild,
         { perSecond: SERVICE_GOALS.rebuildIntoFerretDbPerSecond },
@@ -199,6 +214,7 @@ const main = async (): Promise<void> => {
       options: { quick, kafkaEvents, kafkaRuns, rebuildEvents, steps },
       machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
       goals: SERVICE_GOALS,
+      pgAppends,
       kafka,
       kafkaRuns: kafkaRunsDone,
       rebuild,

@@ -134,6 +134,13 @@ const toRecorded = (row: EventRow): RecordedEvent => ({
   metadata: row.metadata as RecordedEvent['metadata'],
 });
 
+/** The quick path met an append that may repeat an earlier one: the batch is decided again on the careful path. */
+class RepeatSuspected extends Error {}
+
+/** SQLSTATE 23505: an event id or command id stored before (or by a concurrent append) */
+const isUniqueViolation = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
+
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 export class PgEventStore implements EventStore {
@@ -327,7 +334,7 @@ export class PgEventStore implements EventStore {
   private async writeBatch(batch: readonly PendingAppend[]): Promise<void> {
     let outcomes: readonly Outcome[];
     try {
-      outcomes = await this.transaction(batch);
+      outcomes = await this.decideAndWrite(batch);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]?.reject(toError(error));
@@ -347,11 +354,24 @@ export class PgEventStore implements EventStore {
   }
 
   /**
+   * The quick path does not look up the event ids: the unique index finds a repeated one, and only then is the batch
+   * written again on the careful path, which tells a repeat (answered with the first result) from a conflict.
+   */
+  private async decideAndWrite(batch: readonly PendingAppend[]): Promise<readonly Outcome[]> {
+    try {
+      return await this.transaction(batch, false);
+    } catch (error) {
+      if (!(error instanceof RepeatSuspected) && !isUniqueViolation(error)) throw error;
+      return this.transaction(batch, true);
+    }
+  }
+
+  /**
    * One transaction for a batch of appends: lock the head, look up stream heads and the ids already stored, decide
    * every append here (in order, each seeing the ones before it), write the events, the commands and the head in one
    * statement, commit. Appends that fail a check write nothing and do not disturb the others.
    */
-  private async transaction(batch: readonly PendingAppend[]): Promise<readonly Outcome[]> {
+  private async transaction(batch: readonly PendingAppend[], careful: boolean): Promise<readonly Outcome[]> {
     this.transactions += 1;
     const client = await this.pool.connect();
     let broken: Error | undefined;
@@ -363,7 +383,7 @@ export class PgEventStore implements EventStore {
       let position = Number(headRow.position);
 
       const streams = [...new Set(batch.map((append) => append.streamId))];
-      const eventIds = batch.flatMap((append) => append.events.map((event) => event.eventId));
+      const eventIds = careful ? batch.flatMap((append) => append.events.map((event) => event.eventId)) : [];
       const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
       const { rows } = await client.query<LookupRow>(this.sql.lookup, [streams, eventIds, commandIds]);
       const heads = new Map<string, number>();
@@ -419,6 +439,8 @@ export class PgEventStore implements EventStore {
         const fits =
           expected === 'any' ||
           (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
+        // a repeat of an earlier append also misses its expected revision: only the careful path tells them apart
+        if (!fits && !careful) throw new RepeatSuspected();
         if (!fits) return { ok: false, error: new WrongExpectedRevisionError(streamId, expected, head ?? 'no_stream') };
         let revision = head ?? -1;
         for (const event of events) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openPgEventStore, type PgEventStore, type PgEventStoreOptions } from '../../infra/postgres/pg-event-store';
+import { PartialDuplicateAppendError } from '../../infra/sqlite/sqlite-event-store';
 import type { NewEvent, RecordedEvent, Subscription } from '../../ports/event-store';
 import { withTimeout } from '../../tools/services/clients';
 import { eventStoreContract } from './event-store.contract';
@@ -153,6 +154,21 @@ describe('the event store on PostgreSQL', () => {
         'fine-1',
         'fine-2',
       ]);
+    });
+
+    it('answers a repeat appended with any (found by the unique index) with the first result', async () => {
+      const store = await openStore();
+      const batch = [anEvent('a'), anEvent('b')];
+      const first = await store.append('again', batch, 'any');
+      await store.append('other', [anEvent('x')], 'any');
+
+      expect(await store.append('again', batch, 'any')).to.deep.equal(first);
+      const repeatedWithNew = await store.append('again', [batch[0] ?? anEvent('?'), anEvent('new')], 'any').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(repeatedWithNew).to.be.instanceOf(PartialDuplicateAppendError);
+      expect(await store.readStream('again')).to.have.length(2);
     });
 
     it('stores a string with NUL inside event data (json, not jsonb)', async () => {

@@ -47,6 +47,19 @@ describe('the docker-compose.yml for users', () => {
     expect(env.KAFKA_PROCESS_ROLES).to.equal('broker,controller');
   });
 
+  it('offers a postgres profile: PostgreSQL, and the whole engine on it for its events and read models', () => {
+    const inProfile = entries.filter(
+      ({ service }) => Array.isArray(service.profiles) && service.profiles.includes('postgres'),
+    );
+    const server = inProfile.find(({ service }) => String(service.image).startsWith('postgres:'))?.service;
+    expect(server, 'a postgres image in the profile').to.not.equal(undefined);
+    const engine = inProfile.find(({ service }) => isAppService(service))?.service ?? {};
+    const env = isRecord(engine.environment) ? engine.environment : {};
+    expect(env).to.include({ EVENT_STORE: 'postgres', READ_STORE: 'postgres' });
+    expect(String(env.POSTGRES_URL)).to.match(/^postgresql:\/\/[^@]+@postgres:5432\//);
+    expect(dependsOnTargets(engine)).to.include('postgres');
+  });
+
   it('gives every service a healthcheck unless it is one of the engine’s processes', () => {
     const unchecked = entries
       .filter(({ service }) => !isAppService(service) && !isRecord(service.healthcheck))

@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
+import * as E from 'fp-ts/Either';
+import { parse as parseYaml } from 'yaml';
+import { fieldErrors } from '../domain/shared';
+import { FlowRules, defaultFlowRules } from '../http/flow/rules';
 import { resolve } from 'node:path';
 import { scopes, type ApiKey, type Scope } from '../http/auth';
 
@@ -39,6 +44,10 @@ export interface Config {
    * `single` runs everything on one event loop. An in-memory event store is always single.
    */
   readonly engineLayout: 'split' | 'single';
+  /** admission rules at the command and read API (`FLOW_RULES` file, else the defaults); undefined: FLOW_CONTROL=off */
+  readonly flowRules: FlowRules | undefined;
+  /** the file rules come from, where `PUT /v1/admin/flow-rules` keeps replaced rules for the next start */
+  readonly flowRulesPath: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +124,31 @@ const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], 
   return found ?? fallback;
 };
 
+/** FLOW_CONTROL=on|off and the FLOW_RULES file (JSON or YAML), decoded; each problem names its field. */
+const flowRulesOf = (env: Env, problems: string[]): Pick<Config, 'flowRules' | 'flowRulesPath'> => {
+  const enabled = oneOf(env, 'FLOW_CONTROL', ['on', 'off'] as const, 'on', problems) === 'on';
+  const path = env.FLOW_RULES === undefined || env.FLOW_RULES === '' ? undefined : resolve(env.FLOW_RULES);
+  if (!enabled) return { flowRules: undefined, flowRulesPath: path };
+  if (path === undefined) return { flowRules: defaultFlowRules, flowRulesPath: undefined };
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`FLOW_RULES: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return { flowRules: undefined, flowRulesPath: path };
+  }
+  const decoded = FlowRules.decode(parsed);
+  if (E.isLeft(decoded)) {
+    problems.push(
+      `FLOW_RULES (${path}): ${fieldErrors(decoded.left)
+        .map((e) => `${e.field} ${e.message}`)
+        .join('; ')}`,
+    );
+    return { flowRules: undefined, flowRulesPath: path };
+  }
+  return { flowRules: decoded.right, flowRulesPath: path };
+};
+
 export const loadConfig = (env: Env = process.env): Config => {
   const problems: string[] = [];
   const host = env.HOST ?? '127.0.0.1';
@@ -186,6 +220,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     commandRetries: intIn(env, 'COMMAND_RETRIES', 5, 0, 100, problems),
     shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),
     engineLayout: oneOf(env, 'ENGINE_LAYOUT', ['split', 'single'] as const, 'split', problems),
+    ...flowRulesOf(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -120,6 +120,11 @@ export class CommandHandler {
     return loaded;
   }
 
+  /** Whether a command with this id was handled before (the store recorded it with its events). */
+  async handled(commandId: string): Promise<boolean> {
+    return (await this.options.store.findCommand(commandId)) !== undefined;
+  }
+
   async handle<C, S, Ev extends { readonly type: string }>(
     aggregate: AggregateType<C, S, Ev>,
     command: C,

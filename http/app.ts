@@ -7,6 +7,9 @@ import type { Metrics } from '../ports/metrics';
 import { allowedMethods, answerOptions, notFoundOrNotAllowed } from './allowed-methods';
 import { jsonBody, observe, requireKeyScope } from './middleware';
 import { problemHandler, rawProblemResponse, statusProblem } from './problem';
+import { admission } from './flow/admission';
+import type { FlowControl } from './flow/flow-control';
+import type { OperationSpec } from './openapi';
 
 export interface HttpAppOptions {
   readonly logger: Logger;
@@ -22,6 +25,8 @@ export interface HttpAppOptions {
   readonly ready: () => Promise<boolean>;
   /** what `/metrics` answers (default: the registry's own text); a process with a worker adds the worker's */
   readonly exposition?: () => Promise<string>;
+  /** admission of the API's operations (rates, concurrency, hot parameters, shedding) */
+  readonly flow?: { readonly control: FlowControl; readonly operations: readonly OperationSpec[] };
 }
 
 /** An express app with the shared edges: JSON limits, auth context, metrics, health, problem+json errors. */
@@ -46,6 +51,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   const methodsOf = (path: string): readonly string[] => allowedMethods(app.router.stack, path);
   app.use(answerOptions(methodsOf));
   app.use(...jsonBody(options.bodyLimit, (method, path) => methodsOf(path).includes(method)));
+  if (options.flow !== undefined) app.use(admission(options.flow.control, options.flow.operations));
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(options.openApi());
   });

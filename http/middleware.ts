@@ -13,6 +13,8 @@ export interface RequestContext {
   readonly log: Logger;
   /** 'open' without configured keys; undefined for a request without a valid key */
   readonly scopes: ReadonlySet<Scope> | 'open' | undefined;
+  /** who is calling, for limits per caller: `key:<n>` (the n-th configured key) or `ip:<address>` */
+  readonly client: string;
 }
 
 export const requestContext = (res: Response): RequestContext => res.locals.ctx as RequestContext;
@@ -28,12 +30,15 @@ const safeEqual = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** The scopes of the key a request presents: 'open' without configured keys, undefined for no or an unknown key. */
-export const authenticate = (req: Request, apiKeys: readonly ApiKey[]): ReadonlySet<Scope> | 'open' | undefined => {
-  if (apiKeys.length === 0) return 'open';
+/** The configured key a request presents, if any. */
+const presentedKey = (req: Request, apiKeys: readonly ApiKey[]): number => {
   const presented = req.get('Authorization')?.replace(/^Bearer\s+/i, '') ?? req.get('X-Api-Key');
-  return presented === undefined ? undefined : apiKeys.find((k) => safeEqual(k.key, presented))?.scopes;
+  return presented === undefined ? -1 : apiKeys.findIndex((k) => safeEqual(k.key, presented));
 };
+
+/** The scopes of the key a request presents: 'open' without configured keys, undefined for no or an unknown key. */
+export const authenticate = (req: Request, apiKeys: readonly ApiKey[]): ReadonlySet<Scope> | 'open' | undefined =>
+  apiKeys.length === 0 ? 'open' : apiKeys[presentedKey(req, apiKeys)]?.scopes;
 
 /** 401 without a valid key, 403 without the scope; `admin` grants every scope. Undefined when allowed. */
 const scopeRefusal = (
@@ -62,7 +67,14 @@ export const observe =
     const requestId = headerId(req, 'X-Request-Id') ?? newId();
     const correlationId = headerId(req, 'X-Correlation-Id') ?? requestId;
     const log = logger.child({ requestId, correlationId });
-    const ctx: RequestContext = { requestId, correlationId, log, scopes: authenticate(req, apiKeys) };
+    const key = apiKeys.length === 0 ? -1 : presentedKey(req, apiKeys);
+    const ctx: RequestContext = {
+      requestId,
+      correlationId,
+      log,
+      scopes: apiKeys.length === 0 ? 'open' : apiKeys[key]?.scopes,
+      client: key >= 0 ? `key:${key}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`,
+    };
     res.locals.ctx = ctx;
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {

@@ -25,8 +25,10 @@ export interface OperationSpec {
     /** other success statuses with the same body, e.g. 201 when a PUT created the resource */
     readonly also?: readonly { readonly status: number; readonly description: string }[];
   };
-  /** problem statuses this operation can answer besides 400/401/403/413/415 */
+  /** problem statuses this operation can answer besides 400/401/403/413/415 (and 429/503 under flow control) */
   readonly problems: readonly number[];
+  /** what flow control limits per value besides the caller (hot parameters), read from a decoded-or-not body */
+  readonly hotParameters?: (body: unknown) => { readonly customerId?: string; readonly skus?: readonly string[] };
 }
 
 export interface HeaderSpec {
@@ -38,6 +40,8 @@ export interface HeaderSpec {
 export interface DocumentOptions {
   /** API keys are configured: every operation needs a bearer key (401) with its scope (403) */
   readonly secured: boolean;
+  /** flow control admits requests: any operation may be refused (429), and sheddable ones shed (503) */
+  readonly flowControl?: boolean;
 }
 
 const problemSchema: JsonSchema = {
@@ -65,6 +69,8 @@ const statusText: Readonly<Record<number, string>> = {
   413: 'body too large',
   415: 'the body is not application/json',
   422: 'well-formed, but a business rule or a rule beyond the schema (see the description) is broken',
+  429: 'a flow-control limit refused the request before it ran (nothing was applied); retry after `Retry-After` seconds',
+  503: 'the engine sheds this operation while it catches up, or a dependency is down; retry after `Retry-After` seconds',
 };
 
 const pathParams = (op: OperationSpec): JsonSchema[] =>
@@ -87,7 +93,13 @@ export const openApiDocument = (
   for (const op of operations) {
     // 400 also answers a malformed path parameter, query or header, which every operation reads
     const problems = [
-      ...new Set([400, ...(options.secured ? [401, 403] : []), ...op.problems, ...(op.body ? [413, 415] : [])]),
+      ...new Set([
+        400,
+        ...(options.secured ? [401, 403] : []),
+        ...op.problems,
+        ...(op.body ? [413, 415] : []),
+        ...(options.flowControl === true ? [429, 503] : []),
+      ]),
     ].sort((a, b) => a - b);
     const responses: Record<string, unknown> = {};
     for (const success of [op.success, ...(op.success.also ?? [])]) {

@@ -60,7 +60,8 @@ export const startTestApi = async (
   overrides: Pick<EngineOverrides, 'sagas'> = { sagas: false },
 ): Promise<TestApi> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-api-'));
-  const config = loadConfig({ DATA_DIR: dir, PORT: '0', ...env });
+  // flow control (rates, shedding, the sold-out fast path) is tested on its own, with FLOW_CONTROL=on
+  const config = loadConfig({ DATA_DIR: dir, PORT: '0', FLOW_CONTROL: 'off', ...env });
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const engine = await startEmbeddedEngine(config, createLogger('silent'), {
     clock,

@@ -25,9 +25,14 @@ export const commandHandlerFor = (
 ): CommandHandler =>
   new CommandHandler({ store, clock, retries: config.commandRetries, ...(metrics ? { metrics } : {}) });
 
-/** The command API: its routes over a handler, prices from the catalogue. */
-export const commandApi = (handler: CommandHandler, clock: Clock): ApiPart => ({
-  router: commandRoutes({ handler, priceLines: cataloguePrices(handler), clock }),
+/** The command API: its routes over a handler, prices from the catalogue; `refuseSoldOut` reads the flow rules. */
+export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?: () => boolean): ApiPart => ({
+  router: commandRoutes({
+    handler,
+    priceLines: cataloguePrices(handler),
+    clock,
+    ...(refuseSoldOut === undefined ? {} : { refuseSoldOut }),
+  }),
   operations: commandOperations,
 });
 

@@ -30,6 +30,7 @@ import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
+import { lowestOf, startFlowControl } from './flow';
 
 /**
  * How long consumers at the head of the log let events gather. Projections pay per batch (a read-store transaction,
@@ -240,6 +241,8 @@ export interface EngineHttpParts {
   readonly deadLetters: ApiPart;
   /** `/metrics`, when more than this process's registry */
   readonly exposition?: () => Promise<string>;
+  /** the log position the sagas and every projection have handled everything up to (the backlog's tail) */
+  readonly handled: () => number | undefined;
 }
 
 /**
@@ -253,15 +256,17 @@ export const startEngineHttp = async (
   parts: EngineHttpParts,
 ): Promise<HttpServer> => {
   const liveShutdown = new AbortController();
+  const flow = startFlowControl(config, metrics, parts.store, parts.handled, parts.clock);
   const server = await startHttpServer({
     config,
     logger,
     metrics,
     title: 'Commerce engine API',
+    ...(flow ? { flow: flow.flow } : {}),
     parts: [
       { router: liveRoutes({ ...parts.live, signal: liveShutdown.signal }), operations: [] },
       parts.deadLetters,
-      commandApi(parts.handler, parts.clock),
+      commandApi(parts.handler, parts.clock, () => flow?.flow.control.rules.soldOutFastPath === true),
       readApi(parts.readStore, parts.store, parts.progress, config),
     ],
     root: [dashboardRouter()],
@@ -275,6 +280,7 @@ export const startEngineHttp = async (
     ...server,
     close: (graceMs) => {
       liveShutdown.abort();
+      flow?.stop();
       return server.close(graceMs);
     },
   };
@@ -311,6 +317,11 @@ export const startEmbeddedEngine = async (
     progress,
     live: runnerPositions(projections),
     deadLetters: workers.deadLetterApi,
+    handled: () =>
+      lowestOf([
+        ...(sagas === undefined ? [] : [sagas.runner.position]),
+        ...projections.statuses().map((status) => status.position),
+      ]),
   });
   return {
     url: server.url,

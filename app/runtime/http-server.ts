@@ -1,4 +1,8 @@
 import type { Router } from 'express';
+import * as E from 'fp-ts/Either';
+import type { FlowControl } from '../../http/flow/flow-control';
+import { flowRuleOperations, flowRuleRoutes } from '../../http/flow/routes';
+import { decodeFlowRules, type FlowRules } from '../../http/flow/rules';
 import { createHttpApp, listen, type RunningServer } from '../../http/app';
 import { openApiDocument, type OperationSpec } from '../../http/openapi';
 import type { Logger } from '../../ports/logger';
@@ -24,6 +28,12 @@ export interface HttpServerOptions {
   readonly ready?: () => Promise<boolean>;
   /** what `/metrics` answers, when more than this process's registry */
   readonly exposition?: () => Promise<string>;
+  /** admission at this process's API, with `GET/PUT /v1/admin/flow-rules` to change its rules */
+  readonly flow?: {
+    readonly control: FlowControl;
+    /** keeps rules replaced through the API for the next start */
+    readonly persist?: (rules: FlowRules) => Promise<void>;
+  };
 }
 
 export interface HttpServer extends RunningServer {
@@ -37,13 +47,38 @@ export interface HttpServer extends RunningServer {
  */
 export const startHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const { config, logger } = options;
-  const parts = options.parts ?? [];
-  let accepting = true;
-  const document = openApiDocument(
-    options.title,
-    parts.flatMap((p) => p.operations),
-    { secured: config.apiKeys.length > 0 },
+  const { flow } = options;
+  const apiParts = options.parts ?? [];
+  const known = new Set(
+    [...apiParts, { operations: flowRuleOperations }].flatMap((p) => p.operations).map((op) => op.operationId),
   );
+  if (flow !== undefined) {
+    // rules from the file are checked against this process's operations before it serves anything
+    const checked = decodeFlowRules(flow.control.rules, known);
+    if (E.isLeft(checked)) {
+      throw new Error(`FLOW_RULES: ${checked.left.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+    }
+  }
+  const parts: readonly ApiPart[] =
+    flow === undefined
+      ? apiParts
+      : [
+          ...apiParts,
+          {
+            router: flowRuleRoutes({
+              control: flow.control,
+              operations: known,
+              ...(flow.persist ? { persist: flow.persist } : {}),
+            }),
+            operations: flowRuleOperations,
+          },
+        ];
+  const operations = parts.flatMap((p) => p.operations);
+  let accepting = true;
+  const document = openApiDocument(options.title, operations, {
+    secured: config.apiKeys.length > 0,
+    flowControl: flow !== undefined,
+  });
   const app = createHttpApp({
     logger,
     metrics: options.metrics,
@@ -54,6 +89,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<HttpS
     openApi: () => document,
     ready: async () => accepting && ((await options.ready?.()) ?? true),
     ...(options.exposition ? { exposition: options.exposition } : {}),
+    ...(flow ? { flow: { control: flow.control, operations } } : {}),
   });
   const running = await listen(app, config.host, config.port);
   if (config.apiKeys.length === 0) {

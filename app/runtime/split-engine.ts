@@ -6,6 +6,7 @@ import { startHttpServer, type ApiPart } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
 import { exposition, WorkerLink, workerRoles, type FromWorker, type ToWorker, type WorkerRole } from './worker-link';
+import { lowestOf } from './flow';
 import { deadLetterOperations } from '../dead-letters/openapi';
 import type { Config } from '../config';
 import { problem } from '../../http/problem';
@@ -25,6 +26,8 @@ import type { Logger } from '../../ports/logger';
 
 /** How often the worker looks for appends made by the parent (PRAGMA data_version: no table read). */
 const WORKER_POLL_MS = 2;
+/** how often the sagas worker tells `serve` how far its runner got (the backlog flow control reads) */
+const HANDLED_REPORT_MS = 200;
 
 export interface SplitEngine {
   readonly url: string;
@@ -100,6 +103,7 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
     live: { onPosition: (listener) => positions.onPosition(listener), positions: () => positions.positions() },
     deadLetters: deadLetterPassThrough(sagas),
     exposition: () => exposition(metrics.registry, [sagas, projections]),
+    handled: () => lowestOf([sagas.handled, projections.handled]),
   });
   return {
     url: server.url,
@@ -144,6 +148,15 @@ export const runEngineWorker = async (config: Config, logger: Logger, role: stri
     handler: commandHandlerFor(store, systemClock, metrics, config),
     ...(role === 'projections' ? { sagas: false } : { projections: false }),
   });
+  // the saga runner's position, for the backlog `serve`'s flow control sheds by: a few times a second is enough
+  const sagaRunner = workers.sagas;
+  const handledTimer =
+    sagaRunner === undefined
+      ? undefined
+      : setInterval(() => {
+          send({ kind: 'handled', position: sagaRunner.runner.position });
+        }, HANDLED_REPORT_MS);
+  handledTimer?.unref();
   // positions go out once per turn of the event loop, however many batches committed in it
   let changed: Record<string, number> | undefined;
   workers.projections?.onPosition((name, position) => {
@@ -165,6 +178,7 @@ export const runEngineWorker = async (config: Config, logger: Logger, role: stri
     parts: [workers.deadLetterApi],
   });
   const stop = async (): Promise<void> => {
+    clearInterval(handledTimer);
     await ops.close(1_000);
     await workers.stop(config.shutdownGraceMs);
     await store.close();

@@ -18,6 +18,8 @@ export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 export type FromWorker =
   | { readonly kind: 'ready'; readonly url: string; readonly positions: Readonly<Record<string, number>> }
   | { readonly kind: 'positions'; readonly positions: Readonly<Record<string, number>> }
+  /** the sagas worker: the log position its runner has handled everything up to (for the backlog flow control reads) */
+  | { readonly kind: 'handled'; readonly position: number }
   | { readonly kind: 'metrics'; readonly id: number; readonly metrics: MetricsJson };
 
 export type ToWorker = { readonly kind: 'metrics'; readonly id: number } | { readonly kind: 'stop' };
@@ -58,6 +60,11 @@ export class WorkerPositions implements ProjectionProgress {
 
   positions(): Promise<Readonly<Record<string, number>>> {
     return Promise.resolve(Object.fromEntries(this.known));
+  }
+
+  /** the slowest projection's position; undefined before any was reported */
+  lowest(): number | undefined {
+    return this.known.size === 0 ? undefined : Math.min(...this.known.values());
   }
 
   onPosition(listener: PositionListener): Unsubscribe {
@@ -126,6 +133,7 @@ export class WorkerLink {
   private nextId = 1;
   private readonly pending = new Map<number, (metrics: MetricsJson) => void>();
   private workerUrl: string | undefined;
+  private handledPosition: number | undefined;
 
   private constructor(private readonly options: WorkerLinkOptions) {}
 
@@ -143,6 +151,15 @@ export class WorkerLink {
 
   get role(): WorkerRole {
     return this.options.role;
+  }
+
+  /**
+   * The log position the worker has handled everything up to: its saga runner's, or its slowest projection's;
+   * undefined until it reported one.
+   */
+  get handled(): number | undefined {
+    if (this.options.role === 'sagas') return this.handledPosition;
+    return this.positions.lowest();
   }
 
   /** Asks the worker to stop (it drains for `graceMs`), and waits for it to exit; SIGKILL after that. */
@@ -190,6 +207,9 @@ export class WorkerLink {
             break;
           case 'positions':
             this.positions.update(message.positions);
+            break;
+          case 'handled':
+            this.handledPosition = message.position;
             break;
           case 'metrics':
             this.pending.get(message.id)?.(message.metrics);

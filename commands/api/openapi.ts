@@ -1,4 +1,5 @@
 import { OrderId, Sku } from '../../domain/shared';
+import { maxOrderLines } from '../../domain/order';
 import { toJsonSchema, type JsonSchema } from '../../http/json-schema';
 import type { HeaderSpec, OperationSpec } from '../../http/openapi';
 import {
@@ -47,6 +48,27 @@ const orderAccepted: JsonSchema = {
   type: 'object',
   properties: { orderId: { type: 'string' }, status: { type: 'string' }, position },
   required: ['orderId', 'status', 'position'],
+};
+
+/** The customer and SKUs of a placement body, for limits per customer and per SKU; read before validation. */
+const placementParameters = (body: unknown): { customerId?: string; skus?: readonly string[] } => {
+  if (typeof body !== 'object' || body === null) return {};
+  const { customerId, lines } = body as { customerId?: unknown; lines?: unknown };
+  // a body with more lines than an order may have is refused by validation; admission looks at no more than that
+  const skus = Array.isArray(lines)
+    ? [
+        ...new Set(
+          lines
+            .slice(0, maxOrderLines)
+            .flatMap((line: unknown) =>
+              typeof line === 'object' && line !== null && typeof (line as { sku?: unknown }).sku === 'string'
+                ? [(line as { sku: string }).sku]
+                : [],
+            ),
+        ),
+      ]
+    : [];
+  return { ...(typeof customerId === 'string' ? { customerId } : {}), skus };
 };
 
 export const commandOperations: readonly OperationSpec[] = [
@@ -98,6 +120,7 @@ export const commandOperations: readonly OperationSpec[] = [
     body: PlaceOrderBody,
     success: { status: 202, description: 'accepted; fulfilment continues asynchronously', schema: orderAccepted },
     problems: [409, 422],
+    hotParameters: placementParameters,
   },
   {
     method: 'post',

@@ -26,6 +26,8 @@ import {
 export interface CommandApiDeps {
   readonly handler: CommandHandler;
   readonly priceLines: PriceLines;
+  /** the sold-out fast path is on (a flow rule, read per request so a rule change applies at once) */
+  readonly refuseSoldOut?: () => boolean;
   readonly clock: Clock;
 }
 
@@ -105,7 +107,7 @@ const skuView = (state: InventoryState, position: number) => {
 
 const orderStatus = (state: OrderState): string => state.status;
 
-export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): Router => {
+export const commandRoutes = ({ handler, priceLines, clock, refuseSoldOut }: CommandApiDeps): Router => {
   const router = express.Router();
   const now = (): Timestamp => timestamp(clock.now().toISOString());
 
@@ -149,7 +151,11 @@ export const commandRoutes = ({ handler, priceLines, clock }: CommandApiDeps): R
     // Without a client order id, derive it from the command id so a retried request cannot create a second order.
     const orderId = body.orderId ?? deterministicId(`order:${context.commandId}`);
     const request = { orderId, customerId: body.customerId, lines: body.lines, paymentToken: body.payment.token };
-    const placed = await placeOrder({ handler, priceLines }, { ...request, at: now() }, context);
+    const placed = await placeOrder(
+      { handler, priceLines, soldOutFastPath: refuseSoldOut?.() === true },
+      { ...request, at: now() },
+      context,
+    );
     const result = unwrap(placed);
     res
       .status(202)

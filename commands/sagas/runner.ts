@@ -279,6 +279,11 @@ export class SagaRunner {
     await submitted.dispatched;
   }
 
+  /** The log position up to which every event has been handled (its commands sent, its saga events recorded). */
+  get position(): number {
+    return this.lastPosition;
+  }
+
   /** Sends the outbox of one saga event again for `commerce dlq retry`. */
   async retryDispatch(sagaId: string, revision: number): Promise<void> {
     const name = sagaNameOf(sagaId);

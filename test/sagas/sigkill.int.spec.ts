@@ -26,7 +26,8 @@ class EngineProcess {
 
   static async start(dataDir: string, env: Record<string, string>): Promise<EngineProcess> {
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'runner-sigkill-child.ts')], {
-      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env },
+      // every placement reaches the saga (no sold-out fast path): the crash is what this test is about
+      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', FLOW_CONTROL: 'off', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const engine = new EngineProcess(child);

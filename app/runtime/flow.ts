@@ -1,0 +1,64 @@
+import { rename, writeFile } from 'node:fs/promises';
+import { FlowControl } from '../../http/flow/flow-control';
+import { PressureSampler } from '../../http/flow/pressure';
+import type { FlowRules } from '../../http/flow/rules';
+import { systemClock, type Clock } from '../../ports/clock';
+import type { EventStore } from '../../ports/event-store';
+import type { Metrics } from '../../ports/metrics';
+import type { Config } from '../config';
+import type { HttpServerOptions } from './http-server';
+
+export interface ProcessFlow {
+  readonly flow: NonNullable<HttpServerOptions['flow']>;
+  stop(): void;
+}
+
+/** Writes the file whole or not at all (a crash mid-write leaves the old rules). */
+const writeRulesFile = async (path: string, rules: FlowRules): Promise<void> => {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(rules, null, 2)}\n`);
+  await rename(temporary, path);
+};
+
+/** The lowest of the positions known; undefined when one of them is not known yet. */
+export const lowestOf = (positions: readonly (number | undefined)[]): number | undefined =>
+  positions.some((position) => position === undefined) ? undefined : Math.min(...(positions as number[]));
+
+/**
+ * Flow control for a process's API (undefined with FLOW_CONTROL=off): its rules from the configuration, replaced
+ * rules kept in the FLOW_RULES file, and the backlog sampled as the log's head minus `handled`, the position the
+ * slowest consumer (saga runner or projection) has handled everything up to; undefined where no consumer is known
+ * (a command API of its own), which leaves the event-loop delay as the only signal.
+ */
+export const startFlowControl = (
+  config: Pick<Config, 'flowRules' | 'flowRulesPath'>,
+  metrics: Metrics,
+  store: EventStore,
+  handled: () => number | undefined,
+  clock: Clock = systemClock,
+): ProcessFlow | undefined => {
+  if (config.flowRules === undefined) return undefined;
+  const sampler = new PressureSampler({
+    backlog: async () => {
+      const lowest = handled();
+      return lowest === undefined ? undefined : Math.max(0, (await store.headPosition()) - lowest);
+    },
+    registry: metrics.registry,
+  });
+  const control = new FlowControl({
+    rules: config.flowRules,
+    now: () => clock.now().getTime(),
+    pressure: () => sampler.current(),
+    registry: metrics.registry,
+  });
+  const path = config.flowRulesPath;
+  return {
+    flow: {
+      control,
+      ...(path === undefined ? {} : { persist: (rules: FlowRules) => writeRulesFile(path, rules) }),
+    },
+    stop: () => {
+      sampler.stop();
+    },
+  };
+};

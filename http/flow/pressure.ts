@@ -1,0 +1,75 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Gauge, type Registry } from 'prom-client';
+import type { Pressure } from './flow-control';
+
+export interface PressureSamplerOptions {
+  /** events appended but not yet handled by the sagas or every projection; undefined while unknown */
+  readonly backlog: () => Promise<number | undefined>;
+  readonly everyMs?: number;
+  readonly registry?: Registry;
+}
+
+/**
+ * Samples how far behind the engine is a few times a second, off the request path: admission reads the last sample,
+ * so a refusal costs no query. The event-loop delay is the p99 of Node's own histogram over each window.
+ */
+export class PressureSampler {
+  private last: Pressure = { backlog: 0, eventLoopDelayMs: 0 };
+  private readonly histogram: IntervalHistogram;
+  private readonly timer: NodeJS.Timeout;
+  private sampling = false;
+
+  constructor(private readonly options: PressureSamplerOptions) {
+    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram.enable();
+    this.timer = setInterval(() => {
+      void this.sample();
+    }, options.everyMs ?? 200);
+    this.timer.unref();
+    if (options.registry !== undefined) this.gauges(options.registry);
+  }
+
+  current(): Pressure {
+    return this.last;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.histogram.disable();
+  }
+
+  private async sample(): Promise<void> {
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      const eventLoopDelayMs = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0;
+      this.histogram.reset();
+      const backlog = (await this.options.backlog().catch(() => undefined)) ?? this.last.backlog;
+      this.last = { backlog, eventLoopDelayMs };
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private gauges(registry: Registry): void {
+    const read = (): Pressure => this.last;
+    for (const [name, help, value] of [
+      ['engine_backlog_events', 'Events appended but not yet handled by the sagas or every projection', 'backlog'],
+      [
+        'event_loop_delay_p99_ms',
+        'The serving event loop’s delay, p99 over the last sample window',
+        'eventLoopDelayMs',
+      ],
+    ] as const) {
+      if (registry.getSingleMetric(name) !== undefined) registry.removeSingleMetric(name);
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read()[value]);
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import express, { type Router } from 'express';
+import * as E from 'fp-ts/Either';
+import { toJsonSchema } from '../json-schema';
+import type { OperationSpec } from '../openapi';
+import { validationProblem } from '../problem';
+import { requireScope } from '../middleware';
+import type { FlowControl } from './flow-control';
+import { FlowRules, decodeFlowRules } from './rules';
+
+const rulesSchema = toJsonSchema(FlowRules);
+
+export const flowRuleOperations: readonly OperationSpec[] = [
+  {
+    method: 'get',
+    path: '/v1/admin/flow-rules',
+    operationId: 'getFlowRules',
+    summary: 'The flow-control rules in force: rates, concurrency, hot-SKU limits and shedding thresholds',
+    scope: 'admin',
+    success: { status: 200, description: 'the rules in force', schema: rulesSchema },
+    problems: [],
+  },
+  {
+    method: 'put',
+    path: '/v1/admin/flow-rules',
+    operationId: 'putFlowRules',
+    summary: 'Replace the flow-control rules; they apply to the next request, without a restart',
+    scope: 'admin',
+    body: FlowRules,
+    success: { status: 200, description: 'the rules now in force', schema: rulesSchema },
+    problems: [],
+  },
+];
+
+export interface FlowRuleRoutesOptions {
+  readonly control: FlowControl;
+  /** the API's operation ids, which rules may name */
+  readonly operations: ReadonlySet<string>;
+  /** keeps replaced rules for the next start (the FLOW_RULES file), before they apply */
+  readonly persist?: (rules: FlowRules) => Promise<void>;
+}
+
+/** `GET/PUT /v1/admin/flow-rules` (admin scope). */
+export const flowRuleRoutes = (options: FlowRuleRoutesOptions): Router => {
+  const router = express.Router();
+  router.get('/admin/flow-rules', requireScope('admin'), (_req, res) => {
+    res.json(options.control.rules);
+  });
+  router.put('/admin/flow-rules', requireScope('admin'), async (req, res) => {
+    const decoded = decodeFlowRules(req.body, options.operations);
+    if (E.isLeft(decoded)) throw validationProblem(decoded.left, 'flow rules');
+    await options.persist?.(decoded.right);
+    options.control.replace(decoded.right);
+    res.json(options.control.rules);
+  });
+  return router;
+};

@@ -34,13 +34,23 @@ import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } f
  * Written for what FerretDB v1.24 (SQLite backend) supports and how it behaves:
  * - no transactions: every document is written on its own (insert or `$set` upsert), body and progress together;
  * - no field names that start with `$` or contain `.` (progress sources such as `$all` do), and no arrays directly
- *   inside arrays. Values are therefore encoded on write and decoded on read: keys escape `%` → `%25`, `.` → `%2E`,
- *   NUL → `%00` and a leading `$` → `%24`; an array inside an array is wrapped as `{ "%a": [...] }` (a key no escaped
- *   key can equal);
- * - its SQLite `_id` index is never used (FerretDB indexes `sjson->"_id"` but queries `sjson->'$._id'`), so every
- *   update by `_id` scans the collection, and every filter but exactly `{ _id: <string> }` (even `{ _id, version }`)
- *   decodes every document in Go. `putMany` therefore inserts first, in one `insert` command (one SQLite transaction), and updates only
- *   the documents that already existed; on MongoDB both are index lookups;
+ *   inside arrays; on its PostgreSQL backend, no NUL inside a string value (jsonb refuses it). Values are therefore
+ *   encoded on write and decoded on read: keys escape `%` → `%25`, `.` → `%2E`, NUL → `%00` and a leading `$` → `%24`;
+ *   string values escape NUL → U+0001 U+0001 and U+0001 → U+0001 U+0002 (order-preserving, so filters and sorts on
+ *   them hold; see `escapeString`); an array inside an array is wrapped as `{ "%a": [...] }` (a key no escaped key can
+ *   equal);
+ * - its SQLite backend's `_id` index is never used: FerretDB creates it on `_ferretdb_sjson->"_id"` but queries
+ *   `_ferretdb_sjson->'$._id'`, which SQLite takes for another expression, so every lookup and update by `_id` scans
+ *   the table (an index on the queried expression made them ~100× faster here; FerretDB's files are left as they
+ *   are). Its PostgreSQL backend matches `_id` with `@>`, which its btree index cannot serve either. On SQLite every
+ *   filter but exactly `{ _id: <string> }` (even `{ _id, version }`), and `$in` on every backend, is not handed to the
+ *   backend at all: FerretDB decodes every document of the collection in Go. So reads by id are lookups `{ _id }`,
+ *   4 in flight, and one `$in` only past `lookupsByIdMax` ids (default 16), where that one decoding pass costs less
+ *   (measured here: one `$in` on 10,000 documents ≈ 15–20 lookups by `_id`); `putMany` inserts first, in one
+ *   `insert` command (one SQLite transaction), and updates only the documents that already existed. On MongoDB all
+ *   of these are index lookups;
+ * - `putMany` gets each document at most once per call (`assertWrites`; the projection worker and the write-back store
+ *   coalesce a batch's changes per document first), so a batch is one update statement per document;
  * - `createIndexes` naming several indexes that already exist crashes the connection: indexes are created one by one;
  * - an update is not atomic: FerretDB selects the matching document, applies the operators in Go, then writes it back
  *   by `_id` unconditionally. Two `updateOne({ _id, version: n })` from two clients can both match and both write (a
@@ -49,7 +59,11 @@ import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } f
  * - an `update` command holds one pooled SQLite connection per statement until the command ends, and the pool has
  *   100 per database: a command of 100 statements waits forever for a 101st (measured: 99 statements take 0.5 s, 100
  *   never answer), and concurrent commands share the pool. Updates are therefore sent in commands of at most
- *   `UPDATES_PER_COMMAND` statements, one command at a time per store call.
+ *   `UPDATES_PER_COMMAND` statements, one command at a time per store call;
+ * - a write may still run on the server after its socket timed out. The driver never retries a write itself
+ *   (`retryWrites: false`), and after a write of unknown outcome the store closes that client and opens a fresh one
+ *   only after a quiet period longer than the socket timeout (`QuietReconnect`): the projector's retry of the batch
+ *   waits instead of running next to the write it retries.
  *
  * Pages use keyset pagination on (sort value, _id) with the same cursor shape as the SQLite adapter. Documents whose
  * sort field is missing or null come first ascending and last descending (MongoDB's order) and are read as their own
@@ -76,6 +90,12 @@ export interface MongoReadStoreOptions {
    * retried batch never runs next to the one it retries.
    */
   readonly quietAfterUnknownWriteMs?: number;
+  /**
+   * Reads of up to this many ids per call are lookups `{ _id }` (which FerretDB hands to its backend), more are one
+   * `$in` (which FerretDB answers by decoding the whole collection); default 16, measured on FerretDB's SQLite
+   * backend. On MongoDB itself both are index lookups and a smaller value saves round trips.
+   */
+  readonly lookupsByIdMax?: number;
 }
 
 const NAMESPACE_NOT_FOUND = 26;
@@ -366,8 +386,11 @@ const sortValueOf = (stored: StoredShape, field: string): SortValue => {
   return typeof value === 'string' ? unescapeString(value) : value;
 };
 
-/** Up to this many ids are looked up one by one; more take one `$in` (measured on FerretDB, see the header). */
-export const LOOKUPS_BY_ID_MAX = 32;
+/**
+ * Up to this many ids are looked up one by one; more take one `$in`. Measured on FerretDB's SQLite backend with
+ * 10,000 documents (`bench/ferretdb-read-store.ts`): one `$in` cost as much as 15–20 lookups by `_id`.
+ */
+const DEFAULT_LOOKUPS_BY_ID_MAX = 16;
 /** Lookups by `_id` in flight at once per store call. */
 const LOOKUP_CONCURRENCY = 4;
 
@@ -390,17 +413,18 @@ const mapBounded = async <Item, Result>(
 /**
  * The documents with these ids, found by lookups FerretDB hands to its backend: a filter that is exactly
  * `{ _id: <string> }` (an SQL query on the id), never `$in` (FerretDB decodes every document of the collection in Go
- * for it, on every backend). Past LOOKUPS_BY_ID_MAX ids the lookups together cost more than that one scan, and one
- * `$in` is sent instead; on MongoDB both are index lookups.
+ * for it, on every backend). Past `max` ids the lookups together cost more than that one pass, and one `$in` is sent
+ * instead; on MongoDB both are index lookups.
  */
 const findByIds = async <Shape>(
   ids: readonly string[],
+  max: number,
   one: (id: string) => Promise<Shape | null>,
   many: (ids: string[]) => Promise<Shape[]>,
 ): Promise<Shape[]> => {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
-  if (unique.length > LOOKUPS_BY_ID_MAX) return many(unique);
+  if (unique.length > max) return many(unique);
   const found = await mapBounded(unique, LOOKUP_CONCURRENCY, one);
   return found.filter((stored): stored is Shape => stored !== null);
 };
@@ -515,6 +539,7 @@ class MongoReadStore implements ReadStore {
     private readonly link: QuietReconnect<Connection>,
     private readonly claimGraceMs: number,
     private readonly now: () => number,
+    private readonly lookupsByIdMax: number,
   ) {}
 
   async get(collection: string, id: string): Promise<StoredDocument | undefined> {
@@ -530,6 +555,7 @@ class MongoReadStore implements ReadStore {
       const found = new Map<string, StoredDocument>();
       const stored = await findByIds(
         ids,
+        this.lookupsByIdMax,
         (id) => target.findOne({ _id: id }),
         (all) => target.find({ _id: { $in: all } }).toArray(),
       );
@@ -723,6 +749,7 @@ class MongoReadStore implements ReadStore {
       if (owned.length === 0) return conflicts;
       const current = await findByIds(
         owned.map((claim) => claim.id),
+        this.lookupsByIdMax,
         (id) => target.findOne({ _id: id }, { projection: { version: 1 } }),
         (ids) => target.find({ _id: { $in: ids } }, { projection: { version: 1 } }).toArray(),
       );
@@ -758,7 +785,9 @@ class MongoReadStore implements ReadStore {
       return conflicts;
     } finally {
       // A claim that fails to go is harmless (see putMany), and must not mask the error that is propagating.
-      await releaseClaims(claims, [...owned.map((claim) => claim._id), ...completed]).catch(() => undefined);
+      await releaseClaims(claims, [...owned.map((claim) => claim._id), ...completed], this.lookupsByIdMax).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -774,6 +803,7 @@ class MongoReadStore implements ReadStore {
     if (contended.length === 0) return [];
     const found = await findByIds(
       contended.map((claim) => claim._id),
+      this.lookupsByIdMax,
       (id) => claims.findOne({ _id: id }),
       (ids) => claims.find({ _id: { $in: ids } }).toArray(),
     );
@@ -800,11 +830,11 @@ class MongoReadStore implements ReadStore {
 
 /**
  * Deletes claims in one `delete` command of one `{ _id }` statement each (FerretDB runs each as an SQL delete by id),
- * or, past LOOKUPS_BY_ID_MAX, one `$in` (see findByIds).
+ * or, past `max`, one `$in` (see findByIds).
  */
-const releaseClaims = async (claims: Collection<ClaimShape>, ids: readonly string[]): Promise<void> => {
+const releaseClaims = async (claims: Collection<ClaimShape>, ids: readonly string[], max: number): Promise<void> => {
   if (ids.length === 0) return;
-  if (ids.length > LOOKUPS_BY_ID_MAX) {
+  if (ids.length > max) {
     await claims.deleteMany({ _id: { $in: [...ids] } });
     return;
   }
@@ -849,5 +879,10 @@ export const openMongoReadStore = async (options: MongoReadStoreOptions): Promis
     // the quiet period runs on the real clock: an injected `now` ages claims, which tests move in jumps
     Date.now,
   );
-  return new MongoReadStore(link, options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS, now);
+  return new MongoReadStore(
+    link,
+    options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS,
+    now,
+    options.lookupsByIdMax ?? DEFAULT_LOOKUPS_BY_ID_MAX,
+  );
 };

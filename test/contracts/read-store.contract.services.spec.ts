@@ -307,6 +307,44 @@ describe('the read store contract', () => {
       expect(found?.body.n === 0 || found?.body.n === 1).to.equal(true);
     });
 
+    it('reads and writes by version the same whether it looks ids up one by one or with one $in', async () => {
+      const ids = Array.from({ length: 40 }, (_, index) => `c-${index}`);
+      await store.putMany(
+        'counters',
+        ids.map((id) => ({ id, body: { n: 1 }, progress: {}, expectedVersion: 0 })),
+      );
+      const byLookups = await openMongoReadStore({ url: mongodbUrl, database, lookupsByIdMax: 1_000 });
+      const byIn = await openMongoReadStore({ url: mongodbUrl, database, lookupsByIdMax: 0 });
+      try {
+        const asked = [...ids, 'missing', 'c-3'];
+        const one = await byLookups.getMany('counters', asked);
+        const other = await byIn.getMany('counters', asked);
+        expect([...one.values()]).to.have.deep.members([...other.values()]);
+        expect(one.size).to.equal(40);
+
+        // 40 conditional writes each: the version read, the claims' reads and releases take either path
+        const first = await byLookups.putMany(
+          'counters',
+          ids.map((id) => ({ id, body: { n: 2 }, progress: {}, expectedVersion: id === 'c-7' ? 5 : 1 })),
+        );
+        const second = await byIn.putMany(
+          'counters',
+          ids.map((id) => ({ id, body: { n: 3 }, progress: {}, expectedVersion: id === 'c-7' ? 1 : 2 })),
+        );
+
+        expect(first.conflicts).to.deep.equal(['c-7']);
+        expect(second.conflicts).to.deep.equal([]);
+        const after = await store.getMany('counters', ids);
+        expect([...after.values()].every((doc) => doc.body.n === 3)).to.equal(true);
+        expect(after.get('c-7')?.version).to.equal(2);
+        expect(after.get('c-0')?.version).to.equal(3);
+        expect(await raw('_write_claims').countDocuments({}), 'every claim released').to.equal(0);
+      } finally {
+        await byLookups.close();
+        await byIn.close();
+      }
+    });
+
     it('keeps its claims out of the collections it lists', async () => {
       await store.putMany('counters', [{ id: 'c-1', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
       await store.putMany('counters', [{ id: 'c-1', body: { n: 2 }, progress: {}, expectedVersion: 1 }]);

@@ -7,7 +7,14 @@ import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { startEngine, type EngineProcess } from './lib/engine';
 import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
-import { benchPgAppends, pgAppendRows, type PgAppendFigures } from './lib/pg-appends';
+import {
+  benchPgAppends,
+  benchPgSubscriptionLag,
+  pgAppendRows,
+  pgLagRows,
+  type PgAppendFigures,
+  type PgSubscriptionLag,
+} from './lib/pg-appends';
 import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
 import { mongoReadStoreAt } from './rebuild';
 
@@ -21,7 +28,8 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
  *                             [--rebuild-events N] [--steps 50,100,…]
  *
- * `--pg-appends-only`: appends/s through the PostgreSQL event store next to raw `pg` inserts, alone
+ * `--pg-appends-only`: appends/s through the PostgreSQL event store next to raw `pg` inserts, and a subscriber's lag
+ * under 20,000 appended events/s, alone
  * (`--skip-pg-appends` leaves them out).
  * `--kafka-only`: the relay + consumer throughput alone (no e2e); `--kafka-runs N`: repeat it N times and report
  * each figure's median (every run's figures are in the results file). The rebuild builds a SQLite event store of
@@ -175,9 +183,11 @@ const main = async (): Promise<void> => {
   const postgresUrl = state.postgres?.url;
   try {
     let pgAppends: PgAppendFigures | undefined;
+    let pgLag: PgSubscriptionLag | undefined;
     if (!skipPgAppends) {
       if (postgresUrl === undefined) throw new Error('the harness did not report PostgreSQL');
       pgAppends = await benchPgAppends(postgresUrl, { quick });
+      pgLag = await benchPgSubscriptionLag(postgresUrl, { seconds: quick ? 3 : 10 });
     }
     const kafkaRunsDone: KafkaThroughput[] = [];
     for (let run = 1; run <= (skipKafka ? 0 : kafkaRuns); run++) {
@@ -197,6 +207,7 @@ const main = async (): Promise<void> => {
     const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
+      ...(pgLag === undefined ? [] : pgLagRows(pgLag)),
       ...(kafka === undefined ? [] : kafkaRows(kafka, kafkaRuns)),
       ...rebuildRows(
         rebuild,
@@ -215,6 +226,7 @@ const main = async (): Promise<void> => {
       machine: { cpus: cpus().length, loadavg: loadavg(), node: process.version },
       goals: SERVICE_GOALS,
       pgAppends,
+      pgLag,
       kafka,
       kafkaRuns: kafkaRunsDone,
       rebuild,

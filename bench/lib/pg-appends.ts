@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openPgEventStore, type PgEventStore } from '../../infra/postgres/pg-event-store';
 import type { NewEvent } from '../../ports/event-store';
-import { int, progress, ratio, row, type TableRow } from './report';
+import { int, ms, progress, ratio, row, sleep, type TableRow } from './report';
 
 /**
  * Appends/s through the PostgreSQL event store's port next to raw `pg` inserts into a table of the same shape and
@@ -16,7 +16,120 @@ export interface PgAppendFigures {
   readonly batch100: { readonly portPerSecond: number; readonly rawPerSecond: number };
 }
 
+/** Subscription lag: from the append call to the subscriber's handler, on another store instance (another process). */
+export interface PgSubscriptionLag {
+  readonly targetPerSecond: number;
+  readonly appendedPerSecond: number;
+  readonly events: number;
+  /** from the append call (includes the append's own latency) */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** from the moment the writer learnt its append committed (0 when the subscriber had it first) */
+  readonly fromCommitP50Ms: number;
+  readonly fromCommitP99Ms: number;
+}
+
 export const PG_APPEND_GOAL = 0.5;
+export const PG_LAG_GOAL = { perSecond: 20_000, p99Ms: 100 } as const;
+
+const quantile = (sorted: readonly number[], q: number): number =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
+
+/**
+ * Appends at `targetPerSecond` (batches of 100 every 10 ms, at most 16 appends in flight: a store that cannot keep up
+ * shows as a lower appended rate, not as a queue growing without bound) for `seconds`, while a subscriber on its own
+ * store instance records, per event, the time from the append call to its handler.
+ */
+export const benchPgSubscriptionLag = async (
+  url: string,
+  options: { readonly seconds: number; readonly targetPerSecond?: number },
+): Promise<PgSubscriptionLag> => {
+  const schema = `bench_lag_${Date.now().toString(36)}`;
+  const targetPerSecond = options.targetPerSecond ?? PG_LAG_GOAL.perSecond;
+  const writer = await openPgEventStore({ url, schema });
+  const reader = await openPgEventStore({ url, schema });
+  const lags: number[] = [];
+  const committedAt = new Map<string, number>();
+  const receivedAt = new Map<string, number>();
+  try {
+    const subscription = reader.subscribeToAll({ after: 0, batchSize: 500 }, (batch) => {
+      const now = performance.now();
+      for (const event of batch) {
+        if (event.revision === 0) receivedAt.set(event.streamId, now);
+        const sentAt = (event.data as { readonly sentAt?: unknown }).sentAt;
+        if (typeof sentAt === 'number') lags.push(now - sentAt);
+      }
+    });
+    await subscription.caughtUp;
+    progress(`postgres subscription lag: ${int(targetPerSecond)} events/s for ${options.seconds} s`);
+    const perTick = Math.max(1, Math.round(targetPerSecond / 100 / 100)); // appends of 100 events per 10 ms tick
+    let inFlight = 0;
+    let appended = 0;
+    let stream = 0;
+    const pending = new Set<Promise<void>>();
+    const started = performance.now();
+    const end = started + options.seconds * 1000;
+    for (let tick = 0; performance.now() < end; tick += 1) {
+      for (let k = 0; k < perTick && inFlight < 16; k += 1) {
+        const sentAt = performance.now();
+        const events = Array.from({ length: 100 }, (_e, i) => ({ ...anEvent(i), data: { sentAt, i } }));
+        inFlight += 1;
+        const streamId = `lag-${(stream += 1)}`;
+        const done = writer.append(streamId, events, 'no_stream').then(() => {
+          committedAt.set(streamId, performance.now());
+          inFlight -= 1;
+          appended += 100;
+        });
+        pending.add(done);
+        void done.finally(() => pending.delete(done));
+      }
+      const wait = started + (tick + 1) * 10 - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    await Promise.all(pending);
+    const appendedPerSecond = appended / ((performance.now() - started) / 1000);
+    const deadline = performance.now() + 20_000;
+    while (lags.length < appended && performance.now() < deadline) await sleep(20);
+    await subscription.stop();
+    const sorted = [...lags].sort((a, b) => a - b);
+    const fromCommit = [...committedAt].flatMap(([id, at]) => {
+      const received = receivedAt.get(id);
+      return received === undefined ? [] : [Math.max(0, received - at)];
+    });
+    fromCommit.sort((a, b) => a - b);
+    return {
+      targetPerSecond,
+      appendedPerSecond,
+      events: sorted.length,
+      p50Ms: quantile(sorted, 0.5),
+      p99Ms: quantile(sorted, 0.99),
+      maxMs: sorted.at(-1) ?? Number.NaN,
+      fromCommitP50Ms: quantile(fromCommit, 0.5),
+      fromCommitP99Ms: quantile(fromCommit, 0.99),
+    };
+  } finally {
+    await reader.close().catch(() => undefined);
+    await writer.close().catch(() => undefined);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+};
+
+export const pgLagRows = (lag: PgSubscriptionLag): TableRow[] => [
+  row(
+    `PostgreSQL subscription lag (another instance), ${int(lag.targetPerSecond)} events/s asked, ${int(lag.appendedPerSecond)}/s appended, ${int(lag.events)} events`,
+    `from the append call p50 ${ms(lag.p50Ms)}, p99 ${ms(lag.p99Ms)}, max ${ms(lag.maxMs)}; ` +
+      `from the commit's acknowledgement p50 ${ms(lag.fromCommitP50Ms)}, p99 ${ms(lag.fromCommitP99Ms)}`,
+    {
+      goal: `p99 ≤ ${PG_LAG_GOAL.p99Ms} ms at ${int(PG_LAG_GOAL.perSecond)} events/s`,
+      // the subscription's own lag is the one from the commit; the rate says whether the load was really there
+      met: lag.fromCommitP99Ms <= PG_LAG_GOAL.p99Ms && lag.appendedPerSecond >= 0.95 * PG_LAG_GOAL.perSecond,
+    },
+  ),
+];
 const POOL = 10;
 
 const anEvent = (i: number): NewEvent => {

@@ -179,6 +179,39 @@ describe('the event store on PostgreSQL', () => {
     });
   });
 
+  describe('when the connection that listens for notifications is lost', () => {
+    it('still delivers appends from another instance (the poll), and listens again', async () => {
+      const reader = await openStore({ pollIntervalMs: 100 });
+      const writer = await openStore({ schema: reader.tables.schema });
+      const seen: string[] = [];
+      const subscription = reader.subscribeToAll({ after: 0 }, (batch) => {
+        for (const event of batch) seen.push(event.streamId);
+      });
+      await within(subscription.caughtUp, 5_000, 'the subscription to catch up');
+      const listening = `LISTEN "${reader.tables.channel}"`;
+      const listeners = async (): Promise<number> => {
+        const { rows } = await (admin ?? new pg.Client()).query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1`,
+          [listening],
+        );
+        return Number(rows[0]?.n ?? 0);
+      };
+      const deadline = Date.now() + 5_000;
+      while ((await listeners()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await listeners(), 'a listening connection').to.equal(1);
+
+      await admin?.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [listening]);
+      await writer.append('after-the-loss', [anEvent('x')], 'no_stream');
+
+      const until = Date.now() + 5_000;
+      while (!seen.includes('after-the-loss') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).to.include('after-the-loss');
+      const again = Date.now() + 5_000;
+      while ((await listeners()) === 0 && Date.now() < again) await new Promise((r) => setTimeout(r, 50));
+      expect(await listeners(), 'listening again').to.equal(1);
+    });
+  });
+
   describe('while an append transaction is open', () => {
     it('makes a later append from another instance wait for it, so no later position commits first', async () => {
       const reader = await openStore();

@@ -8,6 +8,7 @@ import { collectionName } from './projection';
 import { readEntry, writeEntry, type RegistryEntry } from './registry';
 import { PROGRESS_COLLECTION, ProjectionWorker } from './worker';
 import { WriteBackStore } from './write-back';
+import { readAhead } from './read-ahead';
 
 /**
  * Blue/green rebuilds: replay the event store's global log into a new collection while the live one keeps serving,
@@ -264,7 +265,8 @@ const build = async (options: RebuildOptions, background: Set<Promise<void>>): P
   const startedFrom = position;
   let head = await eventStore.headPosition();
   let events = 0;
-  const reader = options.logReader ?? filteringLogReader(eventStore);
+  // the next window is read while this one folds
+  const reader = readAhead(options.logReader ?? filteringLogReader(eventStore));
   const types = storedTypesOf(projection.eventTypes);
   const checkpointEvery = options.checkpointEvery ?? 100_000;
   const direct = withoutProgressDocuments(readStore);
@@ -679,7 +681,8 @@ export const resetProjection = async (options: ResetOptions): Promise<RebuildRes
   const held = new WriteBackStore(readStore, { collection, startsEmpty: true });
   const worker = new ProjectionWorker(projection, held, collection);
   await worker.init();
-  const reader = options.logReader ?? filteringLogReader(eventStore);
+  // the next window is read while this one folds
+  const reader = readAhead(options.logReader ?? filteringLogReader(eventStore));
   const types = storedTypesOf(projection.eventTypes);
   const checkpointEvery = options.checkpointEvery ?? 100_000;
   let sinceFlush = 0;

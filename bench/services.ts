@@ -15,6 +15,7 @@ import {
   type PgAppendFigures,
   type PgSubscriptionLag,
 } from './lib/pg-appends';
+import { benchPgRebuild, pgRebuildRows, type PgRebuildOutcome } from './lib/pg-rebuild';
 import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
 import { mongoReadStoreAt } from './rebuild';
 
@@ -34,6 +35,8 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * `--kafka-only`: the relay + consumer throughput alone (no e2e); `--kafka-runs N`: repeat it N times and report
  * each figure's median (every run's figures are in the results file). The rebuild builds a SQLite event store of
  * `--rebuild-events` (default 1,000,000; 100,000 with --quick) and rebuilds every projection into FerretDB.
+ * The same number of events is appended to the PostgreSQL event store and every projection rebuilt from it into the
+ * PostgreSQL read store, next to raw `pg` reads and writes (`--pg-rebuild-only` alone, `--skip-pg-rebuild` without).
  */
 const args = parseArgs({
   options: {
@@ -43,6 +46,8 @@ const args = parseArgs({
     'pg-appends-only': { type: 'boolean', default: false },
     'skip-pg-appends': { type: 'boolean', default: false },
     'skip-rebuild': { type: 'boolean', default: false },
+    'pg-rebuild-only': { type: 'boolean', default: false },
+    'skip-pg-rebuild': { type: 'boolean', default: false },
     'rebuild-events': { type: 'string' },
     'kafka-events': { type: 'string' },
     'kafka-runs': { type: 'string' },
@@ -54,10 +59,12 @@ const kafkaEvents = Number(args['kafka-events'] ?? (quick ? 20_000 : 100_000));
 const kafkaRuns = Number(args['kafka-runs'] ?? 1);
 if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`invalid --kafka-runs ${kafkaRuns}`);
 const pgAppendsOnly = args['pg-appends-only'];
-const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly;
-const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly;
-const skipKafka = pgAppendsOnly;
-const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'];
+const pgRebuildOnly = args['pg-rebuild-only'];
+const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly;
+const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly;
+const skipKafka = pgAppendsOnly || pgRebuildOnly;
+const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly;
+const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly;
 const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
 if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
   throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
@@ -65,7 +72,11 @@ if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
 // five engine processes, a JVM and FerretDB share 2 cores: the ladder starts low
 const steps = (args.steps ?? '50,100,250,500,1000,2000').split(',').map(Number);
 
-export const SERVICE_GOALS = { relayPlusConsumePerSecond: 50_000, rebuildIntoFerretDbPerSecond: 20_000 } as const;
+export const SERVICE_GOALS = {
+  relayPlusConsumePerSecond: 50_000,
+  rebuildIntoFerretDbPerSecond: 20_000,
+  rebuildOnPostgresPerSecond: 20_000,
+} as const;
 
 const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
   row(
@@ -204,11 +215,17 @@ const main = async (): Promise<void> => {
     const rebuild: RebuildOutcome = skipRebuild
       ? { ok: false, reason: `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-rebuild'})` }
       : await rebuildIntoFerretDb(mongoUrl);
+    let pgRebuild: PgRebuildOutcome | undefined;
+    if (!skipPgRebuild) {
+      if (postgresUrl === undefined) throw new Error('the harness did not report PostgreSQL');
+      pgRebuild = await benchPgRebuild(postgresUrl, rebuildEvents);
+    }
     const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
       ...(pgLag === undefined ? [] : pgLagRows(pgLag)),
       ...(kafka === undefined ? [] : kafkaRows(kafka, kafkaRuns)),
+      ...(pgRebuild === undefined ? [] : pgRebuildRows(pgRebuild, SERVICE_GOALS.rebuildOnPostgresPerSecond)),
       ...rebuildRows(
         rebuild,
         { perSecond: SERVICE_GOALS.rebuildIntoFerretDbPerSecond },
@@ -230,6 +247,7 @@ const main = async (): Promise<void> => {
       kafka,
       kafkaRuns: kafkaRunsDone,
       rebuild,
+      pgRebuild,
       e2e: e2e?.result,
       peakRssMiB: e2e?.rss,
       table: rows,

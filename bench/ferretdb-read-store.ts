@@ -108,18 +108,18 @@ const measure = async (url: string): Promise<Row[]> => {
         await Promise.all(one.slice(start, start + 4).map((id) => rawOrders.findOne({ _id: id })));
       }
     });
-    await time(rows, 'update by _id (putMany of 20, expected any)', 20, () =>
+    await time(rows, 'update by _id (putMany of 16, expected any)', 16, () =>
       store.putMany(
         COLLECTION,
-        nextIds(20).map((id, k): DocumentWrite => {
+        nextIds(16).map((id, k): DocumentWrite => {
           versions.set(id, 2);
           return { id, body: body(k, 1), progress: { $all: 2 }, expectedVersion: 'any' };
         }),
       ),
     );
-    const conditional = nextIds(20);
+    const conditional = nextIds(16);
     const current = await store.getMany(COLLECTION, conditional);
-    await time(rows, 'update by _id (putMany of 20, expected version)', 20, () =>
+    await time(rows, 'update by _id (putMany of 16, expected version)', 16, () =>
       store.putMany(
         COLLECTION,
         conditional.map((id, k): DocumentWrite => ({

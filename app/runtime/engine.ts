@@ -30,7 +30,7 @@ import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
-import { lowestOf, startFlowControl } from './flow';
+import { breakerStateIn, lowestOf, startFlowControl } from './flow';
 
 /**
  * How long consumers at the head of the log let events gather. Projections pay per batch (a read-store transaction,
@@ -243,6 +243,8 @@ export interface EngineHttpParts {
   readonly exposition?: () => Promise<string>;
   /** the log position the sagas and every projection have handled everything up to (the backlog's tail) */
   readonly handled: () => number | undefined;
+  /** the payment provider breaker's state, wherever the saga runner runs */
+  readonly breaker: () => Promise<string | undefined>;
 }
 
 /**
@@ -256,7 +258,7 @@ export const startEngineHttp = async (
   parts: EngineHttpParts,
 ): Promise<HttpServer> => {
   const liveShutdown = new AbortController();
-  const flow = startFlowControl(config, metrics, parts.store, parts.handled, parts.clock);
+  const flow = startFlowControl(config, metrics, parts.store, parts.handled, parts.clock, parts.breaker);
   const server = await startHttpServer({
     config,
     logger,
@@ -322,6 +324,7 @@ export const startEmbeddedEngine = async (
         ...(sagas === undefined ? [] : [sagas.runner.position]),
         ...projections.statuses().map((status) => status.position),
       ]),
+    breaker: async () => breakerStateIn(await metrics.registry.getMetricsAsJSON()),
   });
   return {
     url: server.url,

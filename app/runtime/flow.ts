@@ -1,4 +1,5 @@
 import { rename, writeFile } from 'node:fs/promises';
+import type { Registry } from 'prom-client';
 import { FlowControl } from '../../http/flow/flow-control';
 import { PressureSampler } from '../../http/flow/pressure';
 import type { FlowRules } from '../../http/flow/rules';
@@ -20,6 +21,15 @@ const writeRulesFile = async (path: string, rules: FlowRules): Promise<void> => 
   await rename(temporary, path);
 };
 
+/** The breaker state a registry's metrics show (`payment_provider_breaker_state` at 1), if any. */
+export const breakerStateIn = (
+  metrics: Awaited<ReturnType<Registry['getMetricsAsJSON']>> | undefined,
+): string | undefined =>
+  metrics
+    ?.find((metric) => metric.name === 'payment_provider_breaker_state')
+    ?.values.find((value) => value.value === 1)
+    ?.labels.state?.toString();
+
 /** The lowest of the positions known; undefined when one of them is not known yet. */
 export const lowestOf = (positions: readonly (number | undefined)[]): number | undefined =>
   positions.some((position) => position === undefined) ? undefined : Math.min(...(positions as number[]));
@@ -36,6 +46,7 @@ export const startFlowControl = (
   store: EventStore,
   handled: () => number | undefined,
   clock: Clock = systemClock,
+  breaker?: () => Promise<string | undefined>,
 ): ProcessFlow | undefined => {
   if (config.flowRules === undefined) return undefined;
   const sampler = new PressureSampler({
@@ -56,6 +67,7 @@ export const startFlowControl = (
     flow: {
       control,
       ...(path === undefined ? {} : { persist: (rules: FlowRules) => writeRulesFile(path, rules) }),
+      ...(breaker === undefined ? {} : { breaker }),
     },
     stop: () => {
       sampler.stop();

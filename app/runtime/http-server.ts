@@ -33,6 +33,8 @@ export interface HttpServerOptions {
     readonly control: FlowControl;
     /** keeps rules replaced through the API for the next start */
     readonly persist?: (rules: FlowRules) => Promise<void>;
+    /** the payment provider breaker's state, for `GET /v1/flow` */
+    readonly breaker?: () => Promise<string | undefined>;
   };
 }
 
@@ -69,6 +71,7 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<HttpS
               control: flow.control,
               operations: known,
               ...(flow.persist ? { persist: flow.persist } : {}),
+              ...(flow.breaker ? { breaker: flow.breaker } : {}),
             }),
             operations: flowRuleOperations,
           },

@@ -7,6 +7,7 @@ export const simulatorOptionsOf = (settings: SagaSettings): Omit<SimulatedProvid
   latencyMs: settings.simulator.latencyMs,
   failureRate: settings.simulator.failureRate,
   slowResponseMs: settings.simulator.slowMs,
+  ...(settings.simulator.outage === undefined ? {} : { outage: settings.simulator.outage }),
   ...(settings.simulator.errorSucceedsAfter === undefined
     ? {}
     : { errorSucceedsAfter: settings.simulator.errorSucceedsAfter }),

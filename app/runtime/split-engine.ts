@@ -6,7 +6,7 @@ import { startHttpServer, type ApiPart } from './http-server';
 import { untilSignal } from './lifecycle';
 import { openReadStore } from './read-store';
 import { exposition, WorkerLink, workerRoles, type FromWorker, type ToWorker, type WorkerRole } from './worker-link';
-import { lowestOf } from './flow';
+import { breakerStateIn, lowestOf } from './flow';
 import { deadLetterOperations } from '../dead-letters/openapi';
 import type { Config } from '../config';
 import { problem } from '../../http/problem';
@@ -104,6 +104,7 @@ export const startSplitEngine = async (config: Config, logger: Logger): Promise<
     deadLetters: deadLetterPassThrough(sagas),
     exposition: () => exposition(metrics.registry, [sagas, projections]),
     handled: () => lowestOf([sagas.handled, projections.handled]),
+    breaker: async () => breakerStateIn(await sagas.metrics()),
   });
   return {
     url: server.url,

@@ -308,6 +308,8 @@ export interface HotSkuResult {
   readonly orders: number;
   readonly stock: number;
   readonly accepted: number;
+  /** placements refused at the edge, by status: 422 sold out (the fast path), 429 a flow limit, 503 shed */
+  readonly refused: Readonly<Record<string, number>>;
   readonly settleS: number;
   readonly settled: boolean;
   readonly confirmed: number;
@@ -357,6 +359,7 @@ export const runHotSku = async (
     const started = performance.now();
     let next = 0;
     let accepted = 0;
+    const refused: Record<string, number> = {};
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
         while (next < orders) {
@@ -368,10 +371,11 @@ export const runHotSku = async (
             payment: { token: 'tok_approve' },
           });
           if (r.status === 202) accepted++;
+          else refused[r.status] = (refused[r.status] ?? 0) + 1;
         }
       }),
     );
-    progress(`hot SKU: ${accepted}/${orders} accepted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    progress(`hot SKU: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const deadline = started + settleTimeoutS * 1000;
     let docs: Record<string, unknown>[] = [];
     let settled = false;
@@ -392,6 +396,7 @@ export const runHotSku = async (
       orders,
       stock,
       accepted,
+      refused,
       settleS,
       settled,
       confirmed,

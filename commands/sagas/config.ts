@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { FulfilmentConfig, RefundConfig } from '../../domain/sagas';
+import { defaultBreakerSettings, type BreakerSettings } from './circuit-breaker';
 
 /** Saga runner and payment-provider settings from environment variables; every problem is reported at once. */
 export interface SagaSettings {
@@ -22,6 +23,8 @@ export interface SagaSettings {
   readonly statePath: string;
   /** SQLite file for dead letters, shared by the saga runner, projections and `commerce dlq` (DEAD_LETTER_DB_PATH) */
   readonly deadLetterPath: string;
+  /** the circuit breaker around the payment provider (PROVIDER_BREAKER_*); undefined: PROVIDER_BREAKER=off */
+  readonly breaker: BreakerSettings | undefined;
 }
 
 export interface SimulatorSettings {
@@ -35,6 +38,8 @@ export interface SimulatorSettings {
   readonly errorSucceedsAfter: number | undefined;
   /** SIM_SLOW_MS: how long `tok_slow` takes; defaults to 5 minutes past the payment timeout */
   readonly slowMs: number;
+  /** SIM_OUTAGE: `30s` (from the start) or `30s@10s` (after 10 s): every call fails as a provider error meanwhile */
+  readonly outage: { readonly afterMs: number; readonly forMs: number } | undefined;
 }
 
 export class SagaConfigError extends Error {
@@ -116,6 +121,47 @@ export interface SagaSettingsDefaults {
   readonly inMemory?: boolean;
 }
 
+const DURATION = /^(\d+)(ms|s)?$/;
+const durationMs = (text: string): number | undefined => {
+  const match = DURATION.exec(text);
+  if (match === null) return undefined;
+  const value = Number(match[1]);
+  return match[2] === 'ms' ? value : value * 1_000;
+};
+
+/** SIM_OUTAGE=`<for>[@<after>]`, each `30s`, `500ms` or seconds without a unit. */
+const outageOf = (env: Env, problems: string[]): SimulatorSettings['outage'] => {
+  const raw = given(env, 'SIM_OUTAGE');
+  if (raw === undefined) return undefined;
+  const [length = '', after = '0'] = raw.split('@');
+  const forMs = durationMs(length);
+  const afterMs = durationMs(after);
+  if (forMs === undefined || afterMs === undefined || forMs === 0) {
+    problems.push(`SIM_OUTAGE: expected "<duration>[@<after>]" such as "30s" or "30s@10s", got "${raw}"`);
+    return undefined;
+  }
+  return { afterMs, forMs };
+};
+
+/** PROVIDER_BREAKER=on|off and its knobs; the defaults are `defaultBreakerSettings`. */
+const breakerOf = (env: Env, problems: string[]): BreakerSettings | undefined => {
+  const mode = given(env, 'PROVIDER_BREAKER') ?? 'on';
+  if (mode !== 'on' && mode !== 'off') problems.push(`PROVIDER_BREAKER: expected on|off, got "${mode}"`);
+  if (mode === 'off') return undefined;
+  const d = defaultBreakerSettings;
+  return {
+    ...d,
+    windowMs: wholeNumber(env, 'PROVIDER_BREAKER_WINDOW_MS', d.windowMs, 100, DAY_MS, problems),
+    minCalls: wholeNumber(env, 'PROVIDER_BREAKER_MIN_CALLS', d.minCalls, 1, 1_000_000, problems),
+    errorRatio:
+      given(env, 'PROVIDER_BREAKER_ERROR_RATIO') === undefined
+        ? d.errorRatio
+        : rate(env, 'PROVIDER_BREAKER_ERROR_RATIO', problems),
+    slowCallMs: wholeNumber(env, 'PROVIDER_BREAKER_SLOW_MS', d.slowCallMs, 1, DAY_MS, problems),
+    openMs: wholeNumber(env, 'PROVIDER_BREAKER_OPEN_MS', d.openMs, 10, DAY_MS, problems),
+  };
+};
+
 export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): SagaSettings => {
   const problems: string[] = [];
   const paymentTimeoutMs = wholeNumber(env, 'PAYMENT_TIMEOUT_MS', 15 * 60_000, 1, 7 * DAY_MS, problems);
@@ -147,6 +193,7 @@ export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): Saga
       seed: wholeNumber(env, 'SIM_SEED', 1, 0, 2 ** 32 - 1, problems),
       errorSucceedsAfter: optionalWholeNumber(env, 'SIM_ERROR_SUCCEEDS_AFTER', 1_000, problems),
       slowMs: wholeNumber(env, 'SIM_SLOW_MS', paymentTimeoutMs + 5 * 60_000, 0, 7 * DAY_MS, problems),
+      outage: outageOf(env, problems),
     },
     tickIntervalMs: wholeNumber(env, 'SAGA_TICK_MS', 1_000, 10, 60_000, problems),
     concurrency: wholeNumber(env, 'SAGA_CONCURRENCY', 32, 1, 1_000, problems),
@@ -155,6 +202,7 @@ export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): Saga
     deadLetterPath: memory
       ? ':memory:'
       : resolve(given(env, 'DEAD_LETTER_DB_PATH') ?? `${defaults.dataDir}/dead-letters.db`),
+    breaker: breakerOf(env, problems),
   };
   if (problems.length > 0) throw new SagaConfigError(problems);
   return settings;

@@ -1,16 +1,20 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BreakerState } from './circuit-breaker';
 
 /** Where the gauges read their values at scrape time; the saga service points them at its open stores. */
 export interface SagaGaugeSources {
   deadLetters: () => ReadonlyMap<string, number>;
   timers: () => number;
   inFlight: () => number;
+  /** the payment provider breaker's state, when there is one */
+  breaker: () => BreakerState | undefined;
 }
 
 /** Saga runner metrics, registered on the process registry the engine hands over. */
 export interface SagaMetrics {
   readonly inputs: Counter<'saga' | 'outcome'>;
   readonly commands: Counter<'target' | 'outcome'>;
+  readonly breakerTransitions: Counter<'to'>;
   readonly sources: SagaGaugeSources;
 }
 
@@ -24,6 +28,7 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
     deadLetters: () => new Map(),
     timers: () => 0,
     inFlight: () => 0,
+    breaker: () => undefined,
   };
   new Gauge({
     name: 'dead_letters',
@@ -51,6 +56,18 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
       this.set(sources.inFlight());
     },
   });
+  new Gauge({
+    name: 'payment_provider_breaker_state',
+    help: 'The payment provider circuit breaker: 1 for its current state (closed, half_open, open)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const current = sources.breaker();
+      if (current === undefined) return;
+      for (const state of ['closed', 'half_open', 'open'] as const) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
   const metrics: SagaMetrics = {
     inputs: new Counter({
       name: 'saga_inputs_total',
@@ -62,6 +79,12 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
       name: 'saga_commands_total',
       help: 'Commands sent by sagas by target centre and outcome (accepted, rejected, failed)',
       labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    breakerTransitions: new Counter({
+      name: 'payment_provider_breaker_transitions_total',
+      help: 'Changes of the payment provider circuit breaker, by the state it moved to',
+      labelNames: ['to'],
       registers: [registry],
     }),
     sources,

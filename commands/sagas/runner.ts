@@ -1,3 +1,4 @@
+import { guardedProvider, type CircuitBreaker } from './circuit-breaker';
 import { EventEmitter } from 'node:events';
 import * as E from 'fp-ts/Either';
 import {
@@ -68,6 +69,8 @@ export interface SagaRunnerOptions {
   readonly lingerMs?: number;
   /** how retries wait; rejects when `signal` aborts. Tests pass one that does not wait. */
   readonly pause?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** the breaker around the payment provider, kept across runner restarts; its waits are on real time */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** What submitting an input gives back: resolves once the commands of the resulting saga events were sent. */
@@ -166,7 +169,15 @@ export class SagaRunner {
     this.dispatcher = new SagaDispatcher({
       store: options.store,
       handler: options.handler,
-      provider: options.provider,
+      provider:
+        options.breaker === undefined
+          ? options.provider
+          : guardedProvider(
+              options.provider,
+              options.breaker,
+              (ms) => realPause(ms, this.abort.signal),
+              () => performance.now(),
+            ),
       providerRetries: options.settings.providerRetries,
       providerBackoffMs: options.settings.providerBackoffMs,
       pause: (ms) => this.pause(ms),

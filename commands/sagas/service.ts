@@ -7,6 +7,7 @@ import type { MessageBus } from '../../ports/message-bus';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import type { CommandHandler } from '../command-handler';
 import { fulfilmentConfigOf, refundConfigOf, type SagaSettings } from './config';
+import { CircuitBreaker } from './circuit-breaker';
 import { sagaKinds } from './definitions';
 import type { RunnerHooks } from './hooks';
 import { sagaMetrics, type SagaMetrics } from './metrics';
@@ -64,6 +65,19 @@ export const startSagaService = async (options: SagaServiceOptions): Promise<Sag
     metrics.sources.timers = () => state.timerCount();
   }
 
+  const breaker =
+    settings.breaker === undefined
+      ? undefined
+      : new CircuitBreaker(
+          settings.breaker,
+          () => performance.now(),
+          (from, to) => {
+            options.logger.warn({ from, to }, `payment provider breaker ${to.replace('_', ' ')}`);
+            metrics?.breakerTransitions.inc({ to });
+          },
+        );
+  if (metrics && breaker) metrics.sources.breaker = () => breaker.state;
+
   const newRunner = (hooks: RunnerHooks | undefined): SagaRunner =>
     new SagaRunner({
       bus: options.bus,
@@ -86,6 +100,7 @@ export const startSagaService = async (options: SagaServiceOptions): Promise<Sag
       ...(options.pause ? { pause: options.pause } : {}),
       ...(options.group ? { group: options.group } : {}),
       ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+      ...(breaker ? { breaker } : {}),
     });
 
   let stopping = false;

@@ -144,6 +144,15 @@ export interface ProjectionHealth {
   readonly rebuilding?: unknown;
 }
 
+/** `GET /v1/flow`: admission totals since the server started, the backlog and the payment breaker. */
+export interface FlowStatus {
+  readonly admitted: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly backlog: number | null;
+  readonly eventLoopDelayMs: number | null;
+  readonly breaker: 'closed' | 'half_open' | 'open' | null;
+}
+
 export interface Projections {
   readonly head: number;
   readonly projections: readonly ProjectionHealth[];

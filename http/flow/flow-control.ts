@@ -40,6 +40,14 @@ export interface Admitted {
 
 export type Admission = Admitted | Refusal;
 
+/** Totals since the process started, for the dashboard (it turns them into rates). */
+export interface FlowTotals {
+  readonly admitted: number;
+  /** refusals by rule */
+  readonly refused: Readonly<Record<string, number>>;
+  readonly pressure: Pressure | undefined;
+}
+
 export interface FlowControlOptions {
   readonly rules: FlowRules;
   /** ms; injected by tests */
@@ -133,6 +141,8 @@ export class FlowControl {
   private readonly now: () => number;
   private readonly pressure: (() => Pressure) | undefined;
   private readonly decisions: Counter<'rule' | 'outcome'> | undefined;
+  private admittedTotal = 0;
+  private readonly refusedTotal = new Map<string, number>();
 
   constructor(options: FlowControlOptions) {
     this.now = options.now ?? Date.now;
@@ -144,6 +154,14 @@ export class FlowControl {
 
   get rules(): FlowRules {
     return this.current;
+  }
+
+  totals(): FlowTotals {
+    return {
+      admitted: this.admittedTotal,
+      refused: Object.fromEntries(this.refusedTotal),
+      pressure: this.pressure?.(),
+    };
   }
 
   /** New rules apply to the next request; buckets start full, requests in flight keep their slots. */
@@ -195,6 +213,7 @@ export class FlowControl {
       bucket.take(now);
       this.decisions?.inc({ rule, outcome: 'passed' });
     }
+    this.admittedTotal += 1;
     if (concurrent === undefined) return { admitted: true, release: () => undefined };
     this.inFlight.set(operation, running + 1);
     this.decisions?.inc({ rule: `concurrent:${operation}`, outcome: 'passed' });
@@ -237,6 +256,7 @@ export class FlowControl {
 
   private refuse(status: 429 | 503, rule: string, retryAfterSeconds: number, detail: string): Refusal {
     this.decisions?.inc({ rule, outcome: 'blocked' });
+    this.refusedTotal.set(rule, (this.refusedTotal.get(rule) ?? 0) + 1);
     return { admitted: false, status, rule, retryAfterSeconds, detail };
   }
 }

@@ -9,7 +9,34 @@ import { FlowRules, decodeFlowRules } from './rules';
 
 const rulesSchema = toJsonSchema(FlowRules);
 
+const counts = { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } };
+
+const statusSchema = {
+  type: 'object',
+  properties: {
+    admitted: { type: 'integer', minimum: 0, description: 'requests admitted since the process started' },
+    refused: { ...counts, description: 'requests refused since the process started, by rule' },
+    backlog: { type: ['integer', 'null'], description: 'events waiting for the sagas or a projection' },
+    eventLoopDelayMs: { type: ['number', 'null'], description: 'p99 event-loop delay over the last sample' },
+    breaker: {
+      type: ['string', 'null'],
+      enum: ['closed', 'half_open', 'open', null],
+      description: 'the payment provider circuit breaker (null: none known here)',
+    },
+  },
+  required: ['admitted', 'refused', 'backlog', 'eventLoopDelayMs', 'breaker'],
+};
+
 export const flowRuleOperations: readonly OperationSpec[] = [
+  {
+    method: 'get',
+    path: '/v1/flow',
+    operationId: 'getFlowStatus',
+    summary: 'Flow control now: requests admitted and refused (by rule) so far, the backlog, the payment breaker',
+    scope: 'read',
+    success: { status: 200, description: 'the totals and the current pressure', schema: statusSchema },
+    problems: [],
+  },
   {
     method: 'get',
     path: '/v1/admin/flow-rules',
@@ -37,11 +64,23 @@ export interface FlowRuleRoutesOptions {
   readonly operations: ReadonlySet<string>;
   /** keeps replaced rules for the next start (the FLOW_RULES file), before they apply */
   readonly persist?: (rules: FlowRules) => Promise<void>;
+  /** the payment provider breaker's state, wherever the saga runner runs; undefined: not known here */
+  readonly breaker?: () => Promise<string | undefined>;
 }
 
 /** `GET/PUT /v1/admin/flow-rules` (admin scope). */
 export const flowRuleRoutes = (options: FlowRuleRoutesOptions): Router => {
   const router = express.Router();
+  router.get('/flow', requireScope('read'), async (_req, res) => {
+    const { admitted, refused, pressure } = options.control.totals();
+    res.json({
+      admitted,
+      refused,
+      backlog: pressure?.backlog ?? null,
+      eventLoopDelayMs: pressure === undefined ? null : Math.round(pressure.eventLoopDelayMs * 10) / 10,
+      breaker: (await options.breaker?.().catch(() => undefined)) ?? null,
+    });
+  });
   router.get('/admin/flow-rules', requireScope('admin'), (_req, res) => {
     res.json(options.control.rules);
   });

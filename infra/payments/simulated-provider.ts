@@ -43,6 +43,10 @@ export interface SimulatedProviderOptions {
   readonly slowResponseMs?: number;
   /** idempotency keys (and orders) remembered; the oldest are forgotten beyond this */
   readonly maxRememberedKeys?: number;
+  /** a scheduled outage: every call fails as a provider error from `afterMs` after creation, for `forMs` */
+  readonly outage?: { readonly afterMs: number; readonly forMs: number };
+  /** ms on a monotonic clock, for the scheduled outage (tests inject one) */
+  readonly now?: () => number;
 }
 
 export interface LedgerEntry {
@@ -109,6 +113,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   private readonly failures: BoundedMap<string, number>;
   private readonly entries: LedgerEntry[] = [];
   private readonly maxRemembered: number;
+  private readonly down: { readonly from: number; readonly until: number } | undefined;
+  private readonly now: () => number;
   private sequence = 0;
 
   constructor(options: SimulatedProviderOptions = {}) {
@@ -119,6 +125,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     this.errorSucceedsAfter = options.errorSucceedsAfter;
     this.slowResponseMs = options.slowResponseMs ?? 20 * 60_000;
     this.maxRemembered = options.maxRememberedKeys ?? 100_000;
+    this.now = options.now ?? (() => performance.now());
+    const started = this.now();
+    this.down =
+      options.outage === undefined
+        ? undefined
+        : { from: started + options.outage.afterMs, until: started + options.outage.afterMs + options.outage.forMs };
     if (this.latency.min < 0 || this.latency.max < this.latency.min) {
       throw new RangeError(`latencyMs needs 0 ≤ min ≤ max, got ${this.latency.min}..${this.latency.max}`);
     }
@@ -191,6 +203,10 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }
 
   private outage(): boolean {
+    if (this.down !== undefined) {
+      const now = this.now();
+      if (now >= this.down.from && now < this.down.until) return true;
+    }
     return this.failureRate > 0 && this.random() < this.failureRate;
   }
 

@@ -30,6 +30,7 @@ describe('the saga settings', () => {
       seed: 1,
       errorSucceedsAfter: undefined,
       slowMs: 1_200_000,
+      outage: undefined,
     });
     expect(() => fulfilmentSaga(fulfilmentConfigOf(settings))).not.to.throw();
   });
@@ -46,6 +47,7 @@ describe('the saga settings', () => {
         SIM_SEED: '42',
         SIM_ERROR_SUCCEEDS_AFTER: '2',
         SIM_SLOW_MS: '90000',
+        SIM_OUTAGE: '30s@5s',
         SAGA_DB_PATH: '/state/s.db',
       },
       { dataDir: '/data' },
@@ -63,6 +65,7 @@ describe('the saga settings', () => {
       seed: 42,
       errorSucceedsAfter: 2,
       slowMs: 90_000,
+      outage: { afterMs: 5_000, forMs: 30_000 },
     });
   });
 

@@ -26,8 +26,17 @@ class EngineProcess {
 
   static async start(dataDir: string, env: Record<string, string>): Promise<EngineProcess> {
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'runner-sigkill-child.ts')], {
-      // every placement reaches the saga (no sold-out fast path): the crash is what this test is about
-      env: { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', FLOW_CONTROL: 'off', ...env },
+      // every placement reaches the saga (no sold-out fast path); and the restarted process's simulator has forgotten
+      // the first one's authorizations, so their captures fail for good: a breaker would take that for an outage
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        FLOW_CONTROL: 'off',
+        PROVIDER_BREAKER: 'off',
+        ...env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const engine = new EngineProcess(child);

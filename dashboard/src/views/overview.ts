@@ -4,7 +4,8 @@ import { barChart, palette, showSeries, type BarChart } from '../charts';
 import { badge, dataTable, h, note, setChildren, type Column } from '../dom';
 import { formatCount, formatMajor, formatMoney, formatPercent, formatRate, majorUnits, moneyList } from '../format';
 import { currencies, dayWindow, filled, hourWindow, totals, type Window } from '../stats';
-import type { Order, Page, ProjectionHealth, Projections, SalesBucket, SalesStats, Sku } from '../types';
+import type { FlowStatus, Order, Page, ProjectionHealth, Projections, SalesBucket, SalesStats, Sku } from '../types';
+import { ApiError } from '../api';
 import { affects, type Changed, type View, type ViewContext } from '../view';
 import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, updatedLine, viewHeading } from './common';
 
@@ -97,6 +98,23 @@ const lowStockColumns: Column<Sku>[] = [
   { label: 'Available', numeric: true, cell: (s) => formatCount(s.available) },
 ];
 
+const breakerBadge = (state: FlowStatus['breaker']): HTMLElement => {
+  switch (state) {
+    case 'open':
+      return badge('Open: payments wait', 'red');
+    case 'half_open':
+      return badge('Half open: probing', 'amber');
+    case 'closed':
+      return badge('Closed', 'green');
+    case null:
+      return badge('Not known here', 'grey');
+  }
+};
+
+/** Requests per second between two readings of the totals. */
+const perSecond = (now: number, then: number, ms: number): string =>
+  formatRate(((now - then) * 1000) / Math.max(1, ms));
+
 /** Live figures, charts from `/v1/stats/sales`, the latest orders, projection health and stock running out. */
 export const overviewView = (ctx: ViewContext): View => {
   const controller = new AbortController();
@@ -116,6 +134,13 @@ export const overviewView = (ctx: ViewContext): View => {
   const dayCard = chartCard('revenue-by-day', 'Revenue by day');
   const latest = h('div', {});
   const health = h('div', {});
+  const flow = h('div', {});
+  const flowCard = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'flow-title' },
+    h('h2', { id: 'flow-title' }, 'Flow control'),
+    flow,
+  );
   const lowStock = h('div', {});
 
   setChildren(
@@ -162,6 +187,7 @@ export const overviewView = (ctx: ViewContext): View => {
           h('h2', { id: 'health-title' }, 'Projection health'),
           health,
         ),
+        flowCard,
         h(
           'section',
           { class: 'card', 'aria-labelledby': 'low-title' },
@@ -344,6 +370,59 @@ export const overviewView = (ctx: ViewContext): View => {
     }
   });
 
+  let lastFlow: { readonly at: number; readonly status: FlowStatus } | undefined;
+  const loadFlow = oneAtATime(async (): Promise<void> => {
+    try {
+      const answer = await ctx.api.get<FlowStatus>('flow', signal);
+      const status = answer.body;
+      const at = ctx.now();
+      const previous = lastFlow;
+      lastFlow = { at, status };
+      const refusedNow = Object.values(status.refused).reduce((a, b) => a + b, 0);
+      const refusedThen = previous ? Object.values(previous.status.refused).reduce((a, b) => a + b, 0) : 0;
+      const byRule = Object.entries(status.refused).map(([rule, count]) => ({
+        rule,
+        count,
+        rate: previous ? perSecond(count, previous.status.refused[rule] ?? 0, at - previous.at) : '—',
+      }));
+      setChildren(
+        flow,
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Admitted per second'),
+          h(
+            'dd',
+            { 'data-flow': 'admitted' },
+            previous ? perSecond(status.admitted, previous.status.admitted, at - previous.at) : '…',
+          ),
+          h('dt', {}, 'Refused per second'),
+          h('dd', { 'data-flow': 'refused' }, previous ? perSecond(refusedNow, refusedThen, at - previous.at) : '…'),
+          h('dt', {}, 'Backlog'),
+          h('dd', {}, status.backlog === null ? '—' : `${formatCount(status.backlog)} events`),
+          h('dt', {}, 'Payment provider breaker'),
+          h('dd', { 'data-flow': 'breaker' }, breakerBadge(status.breaker)),
+        ),
+        dataTable(
+          [
+            { label: 'Refused by', cell: (r: (typeof byRule)[number]) => h('span', { class: 'mono' }, r.rule) },
+            { label: 'Total', numeric: true, cell: (r) => formatCount(r.count) },
+            { label: 'Per second', numeric: true, cell: (r) => r.rate },
+          ],
+          byRule,
+          { caption: 'Refusals by rule since the server started', empty: 'Nothing refused' },
+        ),
+      );
+    } catch (error) {
+      // a server with flow control off has no /v1/flow: the card goes, the rest of the overview stays
+      if (error instanceof ApiError && error.status === 404) {
+        flowCard.hidden = true;
+        return;
+      }
+      ctx.failed(error, flow);
+    }
+  });
+
   const loadLowStock = oneAtATime(async (): Promise<void> => {
     try {
       const answer = await ctx.api.get<Page<Sku>>('skus?lowStock=true&limit=6', signal);
@@ -370,6 +449,7 @@ export const overviewView = (ctx: ViewContext): View => {
         affects(changed, 'orders') ? loadRate() : undefined,
         affects(changed, 'orders') ? loadLatest() : undefined,
         loadHealth(),
+        loadFlow(),
         affects(changed, 'skus') ? loadLowStock() : undefined,
       ]);
       if (!signal.aborted) markUpdated(updated, ctx.now());

@@ -493,12 +493,16 @@ export const openPgReadStore = async (options: PgReadStoreOptions): Promise<Read
   if (!SCHEMA_NAME.test(schema)) {
     throw new RangeError(`invalid schema name ${JSON.stringify(schema)}: expected ${SCHEMA_NAME.source}`);
   }
+  const statementTimeoutMs = options.statementTimeoutMs ?? 60_000;
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: options.statementTimeoutMs ?? 60_000,
+    statement_timeout: statementTimeoutMs,
+    // the server ends a slow statement; this ends the wait when the server (or the network to it) is gone
+    query_timeout: statementTimeoutMs + 10_000,
+    keepAlive: true,
     application_name: 'commerce-engine-read-store',
   });
   pool.on('error', (error) => {

@@ -5,6 +5,8 @@ export interface JsonResponse {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly ms: number;
+  /** the answer's `Retry-After`, when it has one */
+  readonly retryAfter?: string;
 }
 
 export class HttpJsonClient {
@@ -58,7 +60,13 @@ export class HttpJsonClient {
             } catch {
               parsed = { raw: text };
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed, ms: performance.now() - started });
+            const retryAfter = res.headers['retry-after'];
+            resolve({
+              status: res.statusCode ?? 0,
+              body: parsed,
+              ms: performance.now() - started,
+              ...(retryAfter === undefined ? {} : { retryAfter }),
+            });
           });
           res.on('error', reject);
         },

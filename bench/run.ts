@@ -1,3 +1,4 @@
+import { overloadRows, runOverload } from './lib/overload';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * (the machine is shared and noisy, so only ratios compare across runs). Progress on stderr; a markdown table on
  * stdout; everything in bench/results/<ISO date>.json.
  *
- *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--skip-rebuild] [--only e2e|appends|rebuild] [--events N]
+ *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--skip-rebuild] [--only e2e|appends|rebuild|overload] [--events N]
  *
  * `--only e2e` runs just the end-to-end part (no append or rebuild benchmark), e.g. while working on the hot path.
  */
@@ -30,13 +31,14 @@ const args = parseArgs({
   },
 }).values;
 
-const PARTS = ['appends', 'rebuild', 'e2e'] as const;
+const PARTS = ['appends', 'rebuild', 'e2e', 'overload'] as const;
 type Part = (typeof PARTS)[number];
 const isPart = (value: string): value is Part => (PARTS as readonly string[]).includes(value);
 if (args.only !== undefined && !isPart(args.only)) {
   throw new Error(`--only takes one of ${PARTS.join(', ')}, not ${args.only}`);
 }
-const runs = (part: Part): boolean => args.only === undefined || args.only === part;
+// the overload part (flow control under 3× load, a flash sale, a payment outage) runs only when asked for
+const runs = (part: Part): boolean => (args.only === undefined && part !== 'overload') || args.only === part;
 const skipE2e = args['skip-e2e'] || !runs('e2e');
 const skipRebuild = args['skip-rebuild'] || !runs('rebuild');
 
@@ -153,6 +155,7 @@ const main = async (): Promise<void> => {
     );
   else progress(`rebuild: ${rebuild.reason}`);
   const e2e = skipE2e ? undefined : await embeddedE2e();
+  const overload = runs('overload') ? await runOverload({ quick }) : undefined;
 
   const rows = [
     ...(appends === undefined ? [] : appendRows(appends)),
@@ -173,6 +176,7 @@ const main = async (): Promise<void> => {
           e2e.rss,
           e2e.log,
         )),
+    ...(overload === undefined ? [] : overloadRows(overload)),
   ];
   const table = markdownTable(rows);
   const file = writeResults('', {
@@ -185,6 +189,7 @@ const main = async (): Promise<void> => {
     appends,
     rebuild,
     e2e: e2e?.result,
+    overload,
     peakRssMiB: e2e?.rss,
     log: e2e?.log,
     table: rows,

@@ -86,8 +86,16 @@ export interface StepResult {
   /** how long the backlog took to drain after sending stopped (capped) */
   readonly drainS: number;
   readonly drained: boolean;
-  /** the engine kept up: sent on time, no errors, backlog flat, drained */
+  /** the engine kept up: sent on time, nothing refused or failed, backlog flat, drained */
   readonly held: boolean;
+  /** answers by HTTP status */
+  readonly byStatus: Readonly<Record<string, number>>;
+  /** command latency of the accepted orders only */
+  readonly acceptedMs: { readonly p50: number; readonly p99: number };
+  /** 429 and 503 answers without `Retry-After` */
+  readonly refusalsWithoutRetryAfter: number;
+  /** ids of the accepted orders (for checks that each finished once) */
+  readonly acceptedIds: readonly string[];
 }
 
 /** Least-squares slope of ys over xs (per second when xs are seconds). */
@@ -115,6 +123,8 @@ export interface StepOptions {
   /** completion-latency samples per second (each is polled until finished) */
   readonly samplesPerSecond?: number;
   readonly label?: string;
+  /** order ids start with this (default: derived from the catalogue and rate) */
+  readonly idPrefix?: string;
 }
 
 export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptions): Promise<StepResult> => {
@@ -123,7 +133,11 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
   const reads = new HttpJsonClient(target.readUrl, {}, 32);
   const maxInFlight = o.maxInFlight ?? 2_000;
   const sampleEvery = Math.max(1, Math.round(o.rate / (o.samplesPerSecond ?? 10)));
-  const step = `${catalogue.run}-${o.rate}-${Date.now().toString(36)}`;
+  const step = o.idPrefix ?? `${catalogue.run}-${o.rate}-${Date.now().toString(36)}`;
+  const byStatus: Record<string, number> = {};
+  const acceptedLatencies: number[] = [];
+  const acceptedIds: string[] = [];
+  let refusalsWithoutRetryAfter = 0;
   let seed = 12345;
   // a tiny LCG: deterministic order shapes without pulling randomness into the timing loop
   const random = (): number => {
@@ -162,8 +176,12 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
         payment: { token: 'tok_approve' },
       });
       latencies.push(r.ms);
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      if ((r.status === 429 || r.status === 503) && r.retryAfter === undefined) refusalsWithoutRetryAfter++;
       if (r.status === 202) {
         accepted++;
+        acceptedLatencies.push(r.ms);
+        acceptedIds.push(orderId);
         if (n % sampleEvery === 0 && samples.size < 30) samples.set(orderId, { sentAt, nextPoll: 0 });
       } else if (r.status >= 500) errors++;
       else rejected++;
@@ -275,6 +293,7 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
   const achievedSendRate = sent / sendSeconds;
   const held =
     errors === 0 &&
+    rejected === 0 &&
     dropped === 0 &&
     achievedSendRate >= 0.95 * o.rate &&
     backlogSlope <= Math.max(5, 0.02 * o.rate) &&
@@ -298,6 +317,10 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
     },
     backlog,
     backlogSlope,
+    byStatus,
+    acceptedMs: { p50: percentile(acceptedLatencies, 50), p99: percentile(acceptedLatencies, 99) },
+    refusalsWithoutRetryAfter,
+    acceptedIds,
     drainS,
     drained,
     held,
@@ -375,7 +398,9 @@ export const runHotSku = async (
         }
       }),
     );
-    progress(`hot SKU: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    progress(
+      `hot SKU: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     const deadline = started + settleTimeoutS * 1000;
     let docs: Record<string, unknown>[] = [];
     let settled = false;

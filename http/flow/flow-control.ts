@@ -18,7 +18,7 @@ export interface FlowRequest {
 export interface Pressure {
   /** events appended but not yet handled by the sagas or every projection */
   readonly backlog: number;
-  /** the event loop's delay, p99 over the last sample window */
+  /** the event loop's delay that lasted: the lowest p99 of the sample windows in the last second */
   readonly eventLoopDelayMs: number;
 }
 

@@ -9,12 +9,17 @@ export interface PressureSamplerOptions {
   readonly registry?: Registry;
 }
 
+/** windows of `everyMs` (200 ms by default) a lag must last through before it counts: a second */
+const SUSTAINED_WINDOWS = 5;
+
 /**
  * Samples how far behind the engine is a few times a second, off the request path: admission reads the last sample,
  * so a refusal costs no query. The event-loop delay is the p99 of Node's own histogram over each window.
  */
 export class PressureSampler {
   private last: Pressure = { backlog: 0, eventLoopDelayMs: 0 };
+  /** the p99 of each of the last windows: the delay reported is the lowest, so only a sustained lag counts */
+  private readonly delays: number[] = [];
   private readonly histogram: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
   private sampling = false;
@@ -42,8 +47,11 @@ export class PressureSampler {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      const eventLoopDelayMs = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0;
+      this.delays.push(this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0);
       this.histogram.reset();
+      if (this.delays.length > SUSTAINED_WINDOWS) this.delays.shift();
+      // one garbage collection or one long batch is no overload: the loop must lag in every window of the last second
+      const eventLoopDelayMs = Math.min(...this.delays);
       const backlog = (await this.options.backlog().catch(() => undefined)) ?? this.last.backlog;
       this.last = { backlog, eventLoopDelayMs };
     } finally {

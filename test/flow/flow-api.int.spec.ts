@@ -145,6 +145,25 @@ describe('flow control at the API', () => {
     });
   });
 
+  describe('the status', () => {
+    it('counts admitted and refused requests by rule, for the dashboard', async () => {
+      await scenario(api)
+        .when(setRules({ hotSku: { perSecond: 1, burst: 1 } }))
+        .then(200);
+      await scenario(api).when(place('MUG-1', 1, 'status-1')).then(202);
+      await scenario(api).when(place('MUG-1', 1, 'status-2')).thenProblem(429, '/problems/too-many-requests');
+      await scenario(api)
+        .when(get('/v1/flow', asShop))
+        .then(200, (body) => {
+          expect(body.refused).to.deep.equal({ hotSku: 1 });
+          expect(body.admitted).to.be.at.least(1);
+          expect(body).to.have.keys('admitted', 'refused', 'backlog', 'eventLoopDelayMs', 'breaker');
+          // no saga runner in this engine: no breaker to report
+          expect(body.breaker).to.equal(null);
+        });
+    });
+  });
+
   describe('a rate per customer', () => {
     it('limits each customer on their own', async () => {
       await scenario(api)

@@ -581,7 +581,7 @@ class MongoReadStore implements ReadStore {
    */
   async putMany(collection: string, writes: readonly DocumentWrite[]): Promise<PutResult> {
     assertWrites(writes);
-    return this.writing(async (db) => {
+    return this.writing(async (db, swallowed) => {
       const target = this.collection(db, collection);
       if (writes.length === 0) return { conflicts: [] };
       const creates = writes.filter((write) => write.expectedVersion === 0 || write.expectedVersion === 'any');
@@ -600,6 +600,7 @@ class MongoReadStore implements ReadStore {
       );
       const conditionalConflicts = await this.putConditionally(
         db,
+        swallowed,
         collection,
         target,
         writes.flatMap((write) => {
@@ -689,13 +690,19 @@ class MongoReadStore implements ReadStore {
   }
 
   /** Runs writes; one that ends without an answer from the server makes the store wait and reconnect (see above). */
-  private async writing<Result>(run: (db: Db) => Promise<Result>): Promise<Result> {
+  private async writing<Result>(
+    run: (db: Db, swallowed: (error: unknown) => void) => Promise<Result>,
+  ): Promise<Result> {
     const connection = this.link.connection();
     const { db } = await connection;
-    try {
-      return await run(db);
-    } catch (error) {
+    // for the writes whose failure the store goes on without (releasing claims): their outcome counts too
+    const suspect = (error: unknown): void => {
       if (outcomeUnknown(error)) this.link.failed(connection);
+    };
+    try {
+      return await run(db, suspect);
+    } catch (error) {
+      suspect(error);
       throw error;
     }
   }
@@ -715,6 +722,7 @@ class MongoReadStore implements ReadStore {
   /** Writes expecting a version `from` ≥ 1 (steps in `putMany`); answers the conflicting ids. */
   private async putConditionally(
     db: Db,
+    swallowed: (error: unknown) => void,
     collection: string,
     target: Collection<StoredShape>,
     writes: readonly { readonly write: DocumentWrite; readonly from: number }[],
@@ -784,9 +792,10 @@ class MongoReadStore implements ReadStore {
       }
       return conflicts;
     } finally {
-      // A claim that fails to go is harmless (see putMany), and must not mask the error that is propagating.
+      // A claim that fails to go is harmless (see putMany), and must not mask the error that is propagating. A release
+      // that timed out may still run, though, and delete the claims of this batch's retry: the store waits it out.
       await releaseClaims(claims, [...owned.map((claim) => claim._id), ...completed], this.lookupsByIdMax).catch(
-        () => undefined,
+        swallowed,
       );
     }
   }

@@ -342,7 +342,10 @@ export interface HotSkuResult {
   readonly skuOnHand: number;
 }
 
-const listByCustomer = async (client: HttpJsonClient, customerId: string): Promise<Record<string, unknown>[]> => {
+export const listByCustomer = async (
+  client: HttpJsonClient,
+  customerId: string,
+): Promise<Record<string, unknown>[]> => {
   const all: Record<string, unknown>[] = [];
   let cursor: string | undefined;
   do {

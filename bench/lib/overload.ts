@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpJsonClient } from '../http-client';
 import { startEngine, type EngineProcess } from './engine';
-import { completedOrders, runStep, setupCatalogue, type Catalogue, type StepResult, type Target } from './load';
+import {
+  completedOrders,
+  listByCustomer,
+  runStep,
+  setupCatalogue,
+  type Catalogue,
+  type StepResult,
+  type Target,
+} from './load';
 import { int, ms, progress, row, sleep, type TableRow } from './report';
 
 /**
@@ -110,6 +118,7 @@ const flashSale = async (target: Target, catalogue: Catalogue, normalRate: numbe
   const placements = quick ? 10_000 : 20_000;
   const units = 100;
   const sku = `${catalogue.run}-FLASH`;
+  const customerId = `flash-${catalogue.run}`;
   const client = new HttpJsonClient(target.commandUrl, {}, 512);
   const reads = new HttpJsonClient(target.readUrl, {}, 8);
   try {
@@ -131,7 +140,7 @@ const flashSale = async (target: Target, catalogue: Catalogue, normalRate: numbe
         const sent = client
           .send('POST', '/v1/orders', {
             orderId: `${sku}-${i}`,
-            customerId: `flash-${i % 5_000}`,
+            customerId,
             lines: [{ sku, quantity: 1 }],
             payment: { token: 'tok_approve' },
           })
@@ -157,16 +166,15 @@ const flashSale = async (target: Target, catalogue: Catalogue, normalRate: numbe
       label: 'normal during flash sale',
     });
     await burst;
-    // settled: the SKU's reservations all ended in a sale (100 confirmed) or were released
+    // settled: every accepted flash order is confirmed (a sale) or cancelled, read back through the read API
+    const accepted = byStatus['202'] ?? 0;
     let sold = 0;
     let settleAfterLastS = Number.NaN;
     const deadline = performance.now() + 60_000;
     while (performance.now() < deadline) {
-      const doc = await reads.send('GET', `/v1/skus/${sku}`);
-      const onHand = typeof doc.body.onHand === 'number' ? doc.body.onHand : Number.NaN;
-      const reserved = typeof doc.body.reserved === 'number' ? doc.body.reserved : Number.NaN;
-      sold = units - onHand;
-      if (reserved === 0 && (onHand === 0 || byStatus['202'] === undefined)) {
+      const docs = await listByCustomer(reads, customerId);
+      sold = docs.filter((d) => d.status === 'Confirmed').length;
+      if (docs.filter((d) => d.status === 'Confirmed' || d.status === 'Cancelled').length >= accepted) {
         settleAfterLastS = (performance.now() - lastAt) / 1000;
         break;
       }

@@ -29,9 +29,10 @@ export interface BreakerSettings {
   readonly probes: number;
 }
 
+/** A short window, so an outage opens it within a second or two even after a long run of good calls. */
 export const defaultBreakerSettings: BreakerSettings = {
-  windowMs: 10_000,
-  minCalls: 20,
+  windowMs: 2_000,
+  minCalls: 10,
   errorRatio: 0.5,
   slowCallMs: 2_000,
   slowRatio: 0.8,

@@ -66,7 +66,10 @@ export const startTestApi = async (
   const engine = await startEmbeddedEngine(config, createLogger('silent'), {
     clock,
     metrics: createMetrics(false),
-    ...overrides,
+    // the payment breaker is tested on its own: here a provider made to fail must fail into the saga's own handling
+    ...(overrides.sagas === false || overrides.sagas === undefined
+      ? overrides
+      : { sagas: { ...overrides.sagas, settings: { breaker: undefined, ...overrides.sagas.settings } } }),
   });
   const url = engine.url;
   return {

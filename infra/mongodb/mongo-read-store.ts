@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   MongoBulkWriteError,
   MongoClient,
@@ -440,7 +441,8 @@ export const outcomeUnknown = (error: unknown): boolean =>
     error.result.getWriteErrors().length === 0 &&
     error.result.getWriteConcernError() === undefined);
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Ends early (rejecting) when the store is closed, so a stopping process is not held open by its quiet period. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
 /**
  * Holds the store's connection and the rule that keeps a retried write from running next to the one it retries:
@@ -454,6 +456,7 @@ export class QuietReconnect<Connection> {
   private opened: Connection | undefined;
   private quietUntil = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private readonly closing = new AbortController();
 
   constructor(
     initial: Connection,
@@ -461,7 +464,7 @@ export class QuietReconnect<Connection> {
     private readonly shut: (connection: Connection) => Promise<void>,
     private readonly quietMs: number,
     private readonly now: () => number,
-    private readonly wait: (ms: number) => Promise<void> = sleep,
+    private readonly wait: (ms: number, signal: AbortSignal) => Promise<void> = sleep,
   ) {
     this.opened = initial;
     this.current = Promise.resolve(initial);
@@ -494,6 +497,7 @@ export class QuietReconnect<Connection> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.current = undefined;
     const opened = this.opened;
     this.opened = undefined;
@@ -507,7 +511,9 @@ export class QuietReconnect<Connection> {
   private reopen(): Promise<Connection> {
     const opening = (async () => {
       for (let left = this.quietUntil - this.now(); left > 0; left = this.quietUntil - this.now()) {
-        await this.wait(left);
+        await this.wait(left, this.closing.signal).catch((error: unknown) => {
+          throw this.isClosed() ? closedError() : error;
+        });
       }
       if (this.closed) throw closedError();
       const connection = await this.open();

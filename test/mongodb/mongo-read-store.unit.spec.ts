@@ -152,6 +152,30 @@ describe('when a write of the MongoDB read store ended without an answer', () =>
     expect(opened).to.have.length(2);
   });
 
+  it('ends a call waiting out a real quiet period at once when closed, so a stopping process is not held', async () => {
+    const first: FakeConnection = { n: 0, closed: false };
+    const real = new QuietReconnect<FakeConnection>(
+      first,
+      () => Promise.resolve({ n: 1, closed: false }),
+      () => Promise.resolve(),
+      60_000,
+      Date.now,
+    );
+    const used = real.connection();
+    await used;
+    real.failed(used);
+    const started = Date.now();
+    const waiting = real.connection().then(
+      () => 'opened',
+      (error: unknown) => (error instanceof Error ? error.message : 'failed'),
+    );
+
+    await real.close();
+
+    expect(await waiting).to.equal('the read store is closed');
+    expect(Date.now() - started).to.be.lessThan(1_000);
+  });
+
   it('opens nothing once closed during the quiet period', async () => {
     const used = link.connection();
     await used;

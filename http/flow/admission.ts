@@ -1,7 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import type { OperationSpec } from '../openapi';
 import { problem } from '../problem';
-import { requestContext } from '../middleware';
+import type { Scope } from '../auth';
+import { requestContext, type RequestContext } from '../middleware';
 import type { FlowControl, FlowRequest } from './flow-control';
 
 interface Matcher {
@@ -32,6 +33,9 @@ export const operationFinder = (
   return (method, path) => matchers.find((m) => m.method === method && m.pattern.test(path))?.operation;
 };
 
+const allowed = (scopes: RequestContext['scopes'], scope: Scope): boolean =>
+  scopes === 'open' || scopes?.has(scope) === true || scopes?.has('admin') === true;
+
 const flowRequestOf = (req: Request, operation: OperationSpec, client: string): FlowRequest => {
   const hot = operation.hotParameters?.(req.body as unknown) ?? {};
   return { operation: operation.operationId, client, ...hot };
@@ -46,7 +50,13 @@ export const admission = (control: FlowControl, operations: readonly OperationSp
   const find = operationFinder(operations);
   return (req, res, next) => {
     const operation = find(req.method, req.path);
-    if (operation === undefined) {
+    // outside the API; or an operator's tool (never locked out by the traffic it is there to tame); or a request its
+    // route refuses anyway (401/403 come first, so a caller without the right key learns that, not a limit)
+    if (
+      operation === undefined ||
+      operation.scope === 'admin' ||
+      !allowed(requestContext(res).scopes, operation.scope)
+    ) {
       next();
       return;
     }

@@ -1,8 +1,9 @@
 import express, { type Router } from 'express';
 import * as E from 'fp-ts/Either';
+import { fieldErrors } from '../../domain/shared';
 import { toJsonSchema } from '../json-schema';
 import type { OperationSpec } from '../openapi';
-import { validationProblem } from '../problem';
+import { unprocessable, validationProblem } from '../problem';
 import { requireScope } from '../middleware';
 import type { FlowControl } from './flow-control';
 import { FlowRules, decodeFlowRules } from './rules';
@@ -54,7 +55,8 @@ export const flowRuleOperations: readonly OperationSpec[] = [
     scope: 'admin',
     body: FlowRules,
     success: { status: 200, description: 'the rules now in force', schema: rulesSchema },
-    problems: [],
+    // 422: an operation the API does not have, named twice, or a burst without a rate
+    problems: [422],
   },
 ];
 
@@ -85,8 +87,11 @@ export const flowRuleRoutes = (options: FlowRuleRoutesOptions): Router => {
     res.json(options.control.rules);
   });
   router.put('/admin/flow-rules', requireScope('admin'), async (req, res) => {
-    const decoded = decodeFlowRules(req.body, options.operations);
-    if (E.isLeft(decoded)) throw validationProblem(decoded.left, 'flow rules');
+    // the document's shape first (400), then what it cannot say: operations this API has, each once (422)
+    const shaped = FlowRules.decode(req.body);
+    if (E.isLeft(shaped)) throw validationProblem(fieldErrors(shaped.left), 'flow rules');
+    const decoded = decodeFlowRules(shaped.right, options.operations);
+    if (E.isLeft(decoded)) throw unprocessable(decoded.left, 'flow rules');
     await options.persist?.(decoded.right);
     options.control.replace(decoded.right);
     res.json(options.control.rules);

@@ -72,9 +72,10 @@ describe('flow control at the API', () => {
         .thenProblem(400, '/problems/validation-failed');
       const fields = (refused.body.errors as { field: string }[]).map((e) => e.field);
       expect(fields).to.include.members(['operations.0.perSecond', 'hotSku.perSecond']);
+      // the document allows any operation name: one this API does not have is a rule beyond it (422)
       const unknown = await scenario(api)
         .when(setRules({ operations: [{ operation: 'launchRocket', perSecond: 1 }] }))
-        .thenProblem(400, '/problems/validation-failed');
+        .thenProblem(422, '/problems/unprocessable-request');
       expect(unknown.body.detail).to.contain('launchRocket');
       expect(JSON.parse(readFileSync(rulesFile, 'utf8'))).to.deep.equal({
         hotSku: { perSecond: 1000 },
@@ -124,6 +125,19 @@ describe('flow control at the API', () => {
     });
   });
 
+  describe('a rate per key', () => {
+    it('limits each key, answers a request without a valid key 401 first, and never limits an operator', async () => {
+      await scenario(api)
+        .when(setRules({ perKey: { perSecond: 1, burst: 1 } }))
+        .then(200);
+      await scenario(api).when(get('/v1/skus/MUG-1', asShop)).then(200);
+      await scenario(api).when(get('/v1/skus/MUG-1', asShop)).thenProblem(429, '/problems/too-many-requests');
+      await scenario(api).when(get('/v1/skus/MUG-1')).thenProblem(401, '/problems/unauthenticated');
+      await scenario(api).when(get('/v1/admin/flow-rules', asShop)).thenProblem(403, '/problems/forbidden');
+      for (let i = 0; i < 3; i++) await scenario(api).when(get('/v1/admin/flow-rules', asAdmin)).then(200);
+    });
+  });
+
   describe('a hot-SKU limit', () => {
     it('refuses placements of the hot SKU past its limit while other SKUs still pass', async () => {
       await scenario(api)
@@ -150,8 +164,12 @@ describe('flow control at the API', () => {
       await scenario(api)
         .when(setRules({ hotSku: { perSecond: 1, burst: 1 } }))
         .then(200);
-      await scenario(api).when(place('MUG-1', 1, 'status-1')).then(202);
-      await scenario(api).when(place('MUG-1', 1, 'status-2')).thenProblem(429, '/problems/too-many-requests');
+      await scenario(api)
+        .when(place('MUG-1', 1, 'status-1'))
+        .then(202);
+      await scenario(api)
+        .when(place('MUG-1', 1, 'status-2'))
+        .thenProblem(429, '/problems/too-many-requests');
       await scenario(api)
         .when(get('/v1/flow', asShop))
         .then(200, (body) => {

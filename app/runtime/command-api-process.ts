@@ -7,14 +7,39 @@ import { startHttpServer } from './http-server';
 import { commandApi, commandHandlerFor } from './api-parts';
 import { untilSignal } from './lifecycle';
 import { startFlowControl } from './flow';
+import { kafkaFor } from './processes';
+import { slowestGroupLag, Topics } from '../../infra/kafka';
+import { allReadModels } from '../../projections';
+
+/**
+ * The backlog a command API of its own sheds by (BUS=kafka): the lag of the slowest consumer group, the saga runner's
+ * or a projector's, over every centre topic. Without Kafka there is no consumer to read, and the event-loop delay is
+ * the only signal.
+ */
+const consumerLag = (config: Config): { backlog: () => Promise<number | undefined>; close: () => Promise<void> } => {
+  const admin = kafkaFor(config).admin();
+  const connected = admin.connect();
+  // a broker that cannot be reached fails each sample (the sampler keeps the last backlog), not the process
+  connected.catch(() => undefined);
+  const prefix = config.kafkaTopicPrefix;
+  const groups = [`${prefix}saga-runner`, ...allReadModels.map((model) => `${prefix}projection:${model.name}`)];
+  const topics = new Topics(prefix).all;
+  return {
+    backlog: async () => {
+      await connected;
+      return slowestGroupLag(admin, groups, topics);
+    },
+    close: () => admin.disconnect(),
+  };
+};
 
 /** Runs the command API until SIGTERM/SIGINT, then drains in-flight requests and closes the store. */
 export const runCommandApi = async (config: Config, logger: Logger, mode: string): Promise<void> => {
   const store = await openEventStore(config, logger);
   const metrics = createMetrics();
   const handler = commandHandlerFor(store, systemClock, metrics, config);
-  // no consumer runs here: the event-loop delay is this process's only shedding signal
-  const flow = startFlowControl(config, metrics, store, () => undefined);
+  const lag = config.bus === 'kafka' && config.flowRules !== undefined ? consumerLag(config) : undefined;
+  const flow = startFlowControl(config, metrics, lag?.backlog ?? (() => Promise.resolve(undefined)));
   const server = await startHttpServer({
     config,
     logger,
@@ -31,6 +56,7 @@ export const runCommandApi = async (config: Config, logger: Logger, mode: string
   await untilSignal(logger, async () => {
     flow?.stop();
     await server.close(config.shutdownGraceMs);
+    await lag?.close();
     await store.close();
   });
 };

@@ -30,7 +30,7 @@ import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
-import { breakerStateIn, lowestOf, startFlowControl } from './flow';
+import { backlogBehind, breakerStateIn, lowestOf, startFlowControl } from './flow';
 
 /**
  * How long consumers at the head of the log let events gather. Projections pay per batch (a read-store transaction,
@@ -258,7 +258,7 @@ export const startEngineHttp = async (
   parts: EngineHttpParts,
 ): Promise<HttpServer> => {
   const liveShutdown = new AbortController();
-  const flow = startFlowControl(config, metrics, parts.store, parts.handled, parts.clock, parts.breaker);
+  const flow = startFlowControl(config, metrics, backlogBehind(parts.store, parts.handled), parts.clock, parts.breaker);
   const server = await startHttpServer({
     config,
     logger,

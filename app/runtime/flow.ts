@@ -35,27 +35,30 @@ export const lowestOf = (positions: readonly (number | undefined)[]): number | u
   positions.some((position) => position === undefined) ? undefined : Math.min(...(positions as number[]));
 
 /**
+ * The backlog of an engine whose consumers report positions: the log's head minus `handled`, the position the slowest
+ * consumer (saga runner or projection) has handled everything up to; undefined while one has not reported yet.
+ */
+export const backlogBehind =
+  (store: EventStore, handled: () => number | undefined): (() => Promise<number | undefined>) =>
+  async () => {
+    const lowest = handled();
+    return lowest === undefined ? undefined : Math.max(0, (await store.headPosition()) - lowest);
+  };
+
+/**
  * Flow control for a process's API (undefined with FLOW_CONTROL=off): its rules from the configuration, replaced
- * rules kept in the FLOW_RULES file, and the backlog sampled as the log's head minus `handled`, the position the
- * slowest consumer (saga runner or projection) has handled everything up to; undefined where no consumer is known
- * (a command API of its own), which leaves the event-loop delay as the only signal.
+ * rules kept in the FLOW_RULES file, and the backlog sampled from `backlog` (undefined where none is known: the
+ * event-loop delay is then the only shedding signal).
  */
 export const startFlowControl = (
   config: Pick<Config, 'flowRules' | 'flowRulesPath'>,
   metrics: Metrics,
-  store: EventStore,
-  handled: () => number | undefined,
+  backlog: () => Promise<number | undefined>,
   clock: Clock = systemClock,
   breaker?: () => Promise<string | undefined>,
 ): ProcessFlow | undefined => {
   if (config.flowRules === undefined) return undefined;
-  const sampler = new PressureSampler({
-    backlog: async () => {
-      const lowest = handled();
-      return lowest === undefined ? undefined : Math.max(0, (await store.headPosition()) - lowest);
-    },
-    registry: metrics.registry,
-  });
+  const sampler = new PressureSampler({ backlog, registry: metrics.registry });
   const control = new FlowControl({
     rules: config.flowRules,
     now: () => clock.now().getTime(),

@@ -35,7 +35,7 @@ const checkpointsFor = async (
   return { checkpoints: new ReadStoreCheckpointStore(readStore), close: () => readStore.close() };
 };
 
-const kafkaFor = (config: Config): Kafka => {
+export const kafkaFor = (config: Config): Kafka => {
   if (config.kafkaBrokers.length === 0) throw new Error('KAFKA_BROKERS is required for this process');
   return kafkaClient({ brokers: config.kafkaBrokers }, 'commerce-engine');
 };

@@ -177,7 +177,7 @@ export class FlowControl {
     const shed = this.shedding(operation);
     if (shed !== undefined) return shed;
 
-    const buckets: { readonly rule: string; readonly bucket: TokenBucket }[] = [];
+    const buckets: { readonly rule: string; readonly bucket: TokenBucket; readonly what?: string }[] = [];
     const own = limits.operations.get(operation);
     if (own?.rate !== undefined) buckets.push({ rule: `operation:${operation}`, bucket: own.rate });
     if (limits.perKey !== undefined) buckets.push({ rule: 'perKey', bucket: limits.perKey.get(request.client, now) });
@@ -185,17 +185,18 @@ export class FlowControl {
       buckets.push({ rule: 'perCustomer', bucket: limits.perCustomer.get(request.customerId, now) });
     }
     if (limits.hotSku !== undefined) {
-      for (const sku of request.skus ?? []) buckets.push({ rule: 'hotSku', bucket: limits.hotSku.get(sku, now) });
+      for (const sku of request.skus ?? []) {
+        buckets.push({ rule: 'hotSku', bucket: limits.hotSku.get(sku, now), what: ` for SKU ${sku}` });
+      }
     }
-    for (const { rule, bucket } of buckets) {
+    for (const { rule, bucket, what = '' } of buckets) {
       const waitMs = bucket.waitMs(now);
       if (waitMs > 0) {
-        const which = rule === 'hotSku' ? ` for one of its SKUs` : '';
         return this.refuse(
           429,
           rule,
           secondsOf(waitMs),
-          `${operation}: over the ${rule} limit${which} of ${bucket.perSecond}/s`,
+          `${operation}: over the ${rule} limit of ${bucket.perSecond}/s${what}`,
         );
       }
     }

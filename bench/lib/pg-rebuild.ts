@@ -88,6 +88,8 @@ export const benchPgRebuild = async (url: string, events: number): Promise<PgReb
   const eventSchema = `bench_events_${run}`;
   const readSchema = `bench_read_${run}`;
   const admin = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 });
+  // an idle connection lost to a restarted server fails the next query, not the process
+  admin.on('error', () => undefined);
   try {
     progress(`rebuild on PostgreSQL: appending ${int(events)} events to schema ${eventSchema}`);
     const eventStore = await openPgEventStore({ url, schema: eventSchema, statementTimeoutMs: 600_000 });

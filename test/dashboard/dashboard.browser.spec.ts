@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { post, put, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
+import { defaultBreakerSettings } from '../../commands/sagas/circuit-breaker';
 import { OutageProvider } from '../dead-letters/outage-provider';
 import {
   ensureDashboardBuilt,
@@ -298,6 +299,55 @@ describe('the operators dashboard, in a real browser', function () {
         .or(page.getByRole('table', { name: 'Dead letters', exact: true }));
       await answer.first().waitFor();
       expect(await page.locator('.note.error').count()).to.equal(0);
+      expect(errors).to.deep.equal([]);
+    });
+  });
+
+  describe('on a server with flow control', () => {
+    let flowing: TestApi | undefined;
+
+    before(async () => {
+      flowing = await startTestApi(
+        { FLOW_CONTROL: 'on' },
+        {
+          sagas: {
+            env: {},
+            tickIntervalMs: null,
+            pause: () => Promise.resolve(),
+            settings: { breaker: defaultBreakerSettings },
+          },
+        },
+      );
+      await send(
+        flowing,
+        defineSku('HOT-1', 'Flash sale', 999),
+        restock('HOT-1', 10),
+        defineSku('COOL-1', 'Everyday', 500),
+        restock('COOL-1', 10),
+      );
+      await send(flowing, put('/v1/admin/flow-rules', { hotSku: { perSecond: 1, burst: 1 } }));
+    });
+
+    after(async () => {
+      await flowing?.close();
+    });
+
+    it('shows admitted and refused requests by rule, and the payment breaker closed', async () => {
+      const api = flowing;
+      if (api === undefined) throw new Error('the engine did not start');
+      const { page, errors } = await open(`${api.url}/`);
+      await waitUntilLive(page);
+      const card = page.getByRole('region', { name: 'Flow control' });
+      await card.locator('[data-flow="breaker"]').getByText('Closed').waitFor();
+      await send(api, order('flow-1', 'alice', 'HOT-1'));
+      expect((await api.request(order('flow-2', 'bob', 'HOT-1'))).status).to.equal(429);
+      // the next refresh (an order placed) reads the totals again
+      await send(api, order('flow-3', 'carol', 'COOL-1'));
+      const refusals = card.getByRole('table', { name: 'Refusals by rule since the server started' });
+      await eventually(async () => {
+        expect(await refusals.textContent()).to.include('hotSku');
+      });
+      await screenshot(page, 'flow-control');
       expect(errors).to.deep.equal([]);
     });
   });

@@ -56,8 +56,16 @@ describe('serve (split layout) killed with SIGKILL mid-load', function () {
   this.timeout(180_000);
   let dir: string;
   let running: EngineProcess | undefined;
-  // provider latency keeps payments in flight at the moment of the kill
-  const env = (): Record<string, string> => ({ DATA_DIR: dir, SIM_LATENCY_MS: '50-200', PROVIDER_BACKOFF_MS: '10' });
+  // provider latency keeps payments in flight at the moment of the kill; every placement reaches the saga (no
+  // sold-out fast path), and no breaker: a restarted simulator has forgotten the first one's authorizations, so their
+  // captures fail for good, which a breaker would take for an outage
+  const env = (): Record<string, string> => ({
+    DATA_DIR: dir,
+    SIM_LATENCY_MS: '50-200',
+    PROVIDER_BACKOFF_MS: '10',
+    FLOW_CONTROL: 'off',
+    PROVIDER_BREAKER: 'off',
+  });
   const orderIds = Array.from({ length: ORDERS }, (_, i) => `s-${i}`);
 
   beforeEach(() => {

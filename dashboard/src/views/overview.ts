@@ -370,14 +370,17 @@ export const overviewView = (ctx: ViewContext): View => {
     }
   });
 
-  let lastFlow: { readonly at: number; readonly status: FlowStatus } | undefined;
+  // readings of the last ten seconds: rates are taken over that span (at least a second), on the monotonic clock,
+  // since the page's own clock may be fixed (tests) or jump
+  let flowReadings: { readonly at: number; readonly status: FlowStatus }[] = [];
   const loadFlow = oneAtATime(async (): Promise<void> => {
     try {
       const answer = await ctx.api.get<FlowStatus>('flow', signal);
       const status = answer.body;
-      const at = ctx.now();
-      const previous = lastFlow;
-      lastFlow = { at, status };
+      const at = performance.now();
+      flowReadings = [...flowReadings.filter((reading) => at - reading.at <= 10_000), { at, status }];
+      const oldest = flowReadings[0];
+      const previous = oldest !== undefined && at - oldest.at >= 1_000 ? oldest : undefined;
       const refusedNow = Object.values(status.refused).reduce((a, b) => a + b, 0);
       const refusedThen = previous ? Object.values(previous.status.refused).reduce((a, b) => a + b, 0) : 0;
       const byRule = Object.entries(status.refused).map(([rule, count]) => ({

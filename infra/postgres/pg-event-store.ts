@@ -19,7 +19,10 @@ import {
   DuplicateEventIdError,
   EventStoreClosedError,
   PartialDuplicateAppendError,
-} from '../sqlite/sqlite-event-store';
+  serialize,
+  validateAppend,
+  type SerializedEvent,
+} from '../event-append';
 import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
 import {
   DEFAULT_EVENT_SCHEMA,
@@ -72,13 +75,6 @@ export interface PgEventStoreOptions {
 const DEFAULT_POLL_MS = 250;
 const DEFAULT_MAX_APPENDS = 500;
 const FETCH_PAGE = 256;
-
-interface SerializedEvent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
 
 interface PendingAppend {
   readonly streamId: string;
@@ -764,26 +760,6 @@ const repeatedAppend = (
     throw new PartialDuplicateAppendError(streamId, duplicates);
   }
   return found;
-};
-
-const validateAppend = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void => {
-  if (streamId.length === 0) throw new RangeError('stream id must not be empty');
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new RangeError(`invalid expected revision ${expected}`);
-  }
-  if (events.length === 0) throw new RangeError('an append needs at least one event');
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (event.eventId.length === 0 || event.type.length === 0) throw new RangeError('events need an id and a type');
-    if (ids.has(event.eventId)) throw new RangeError(`event id ${event.eventId} appears twice in one append`);
-    ids.add(event.eventId);
-  }
-};
-
-const serialize = (event: NewEvent): SerializedEvent => {
-  // JSON.stringify answers undefined for undefined (typed as string); store null rather than fail NOT NULL
-  const data = JSON.stringify(event.data) as string | undefined;
-  return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
 };
 
 export const openPgEventStore = (options: PgEventStoreOptions): Promise<PgEventStore> => PgEventStore.open(options);

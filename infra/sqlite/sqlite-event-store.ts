@@ -1,3 +1,11 @@
+import {
+  DuplicateEventIdError,
+  EventStoreClosedError,
+  PartialDuplicateAppendError,
+  serialize,
+  validateAppend,
+  type SerializedEvent,
+} from '../event-append';
 import Database from 'better-sqlite3';
 import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
 import { openWalDatabase, tuneForHotPages } from './database';
@@ -58,39 +66,7 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULT_SHARED_READ_WINDOW = 5_000;
 
-/** Some, but not all, of an append's event ids are already in the stream (or not as the same consecutive run). */
-export class PartialDuplicateAppendError extends Error {
-  constructor(
-    readonly streamId: string,
-    readonly duplicateEventIds: readonly string[],
-  ) {
-    super(
-      `stream ${streamId}: events ${duplicateEventIds.join(', ')} were appended before, but not as this exact ` +
-        'sequence; a retried append must repeat the whole original append',
-    );
-    this.name = 'PartialDuplicateAppendError';
-  }
-}
-
-/** An event id is already recorded in another stream. */
-export class DuplicateEventIdError extends Error {
-  constructor(
-    readonly eventId: string,
-    readonly streamId: string,
-    readonly existingStreamId: string,
-  ) {
-    super(`event ${eventId} cannot be appended to ${streamId}: it is already in stream ${existingStreamId}`);
-    this.name = 'DuplicateEventIdError';
-  }
-}
-
-export class EventStoreClosedError extends Error {
-  constructor() {
-    super('the event store is closed');
-    this.name = 'EventStoreClosedError';
-  }
-}
-
+export { DuplicateEventIdError, EventStoreClosedError, PartialDuplicateAppendError };
 export { SubscriptionEndedError };
 
 export interface GroupCommitStats {
@@ -210,13 +186,6 @@ const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Error &&
   'code' in error &&
   (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
-
-interface SerializedEvent {
-  readonly eventId: string;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
 
 interface StreamHead {
   readonly revision: number;
@@ -682,25 +651,5 @@ class LogWindow {
 
 export const openSqliteEventStore = (options: SqliteEventStoreOptions): SqliteEventStore =>
   new SqliteEventStore(options);
-
-const validateAppend = (streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): void => {
-  if (streamId.length === 0) throw new RangeError('stream id must not be empty');
-  if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new RangeError(`invalid expected revision ${expected}`);
-  }
-  if (events.length === 0) throw new RangeError('an append needs at least one event');
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (event.eventId.length === 0 || event.type.length === 0) throw new RangeError('events need an id and a type');
-    if (ids.has(event.eventId)) throw new RangeError(`event id ${event.eventId} appears twice in one append`);
-    ids.add(event.eventId);
-  }
-};
-
-const serialize = (event: NewEvent): SerializedEvent => {
-  // JSON.stringify answers undefined for undefined (typed as string); store null rather than fail NOT NULL.
-  const data = JSON.stringify(event.data) as string | undefined;
-  return { eventId: event.eventId, type: event.type, data: data ?? 'null', metadata: JSON.stringify(event.metadata) };
-};
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

@@ -16,7 +16,7 @@ describe('the WAL checkpointer thread', () => {
   });
 
   const untilGrown = async (path: string, bytes: number): Promise<number> => {
-    for (let i = 0; i < 100 && statSync(path).size <= bytes; i++) await sleep(20);
+    for (let i = 0; i < 250 && statSync(path).size <= bytes; i++) await sleep(20);
     return statSync(path).size;
   };
 

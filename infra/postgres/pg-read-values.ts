@@ -25,7 +25,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
 export const unstorable = (value: string): boolean => NEEDS_ESCAPE.test(value);
 
 /** Cheap first look at a JSON text: false means no string or key in it needs escaping (true may be a false alarm). */
-export const mayNeedEscaping = (json: string): boolean => JSON_SUSPECT.test(json);
+export const mayNeedEscaping = (json: string): boolean => json.includes('\\u') && JSON_SUSPECT.test(json);
 
 /** The string as an escaped document stores it. */
 export const escapeString = (value: string): string =>

@@ -7,6 +7,7 @@ import { startHttpServer } from './http-server';
 import { commandApi, commandHandlerFor } from './api-parts';
 import { untilSignal } from './lifecycle';
 import { startFlowControl } from './flow';
+import type { Backlog } from '../../http/flow/pressure';
 import { kafkaFor } from './processes';
 import { slowestGroupLag, Topics } from '../../infra/kafka';
 import { allReadModels } from '../../projections';
@@ -16,7 +17,7 @@ import { allReadModels } from '../../projections';
  * or a projector's, over every centre topic. Without Kafka there is no consumer to read, and the event-loop delay is
  * the only signal.
  */
-const consumerLag = (config: Config): { backlog: () => Promise<number | undefined>; close: () => Promise<void> } => {
+const consumerLag = (config: Config): { backlog: () => Promise<Backlog | undefined>; close: () => Promise<void> } => {
   const admin = kafkaFor(config).admin();
   const connected = admin.connect();
   // a broker that cannot be reached fails each sample (the sampler keeps the last backlog), not the process
@@ -27,7 +28,8 @@ const consumerLag = (config: Config): { backlog: () => Promise<number | undefine
   return {
     backlog: async () => {
       await connected;
-      return slowestGroupLag(admin, groups, topics);
+      // messages, not events: close enough to shed by (maxBacklog); Kafka tells no age (maxLagMs does not apply)
+      return { events: await slowestGroupLag(admin, groups, topics) };
     },
     close: () => admin.disconnect(),
   };

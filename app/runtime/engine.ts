@@ -258,7 +258,13 @@ export const startEngineHttp = async (
   parts: EngineHttpParts,
 ): Promise<HttpServer> => {
   const liveShutdown = new AbortController();
-  const flow = startFlowControl(config, metrics, backlogBehind(parts.store, parts.handled), parts.clock, parts.breaker);
+  const flow = startFlowControl(
+    config,
+    metrics,
+    backlogBehind(parts.store, parts.handled, parts.clock),
+    parts.clock,
+    parts.breaker,
+  );
   const server = await startHttpServer({
     config,
     logger,

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { Registry } from 'prom-client';
 import { FlowControl } from '../../http/flow/flow-control';
-import { PressureSampler } from '../../http/flow/pressure';
+import { PressureSampler, type Backlog } from '../../http/flow/pressure';
 import type { FlowRules } from '../../http/flow/rules';
 import { systemClock, type Clock } from '../../ports/clock';
 import type { EventStore } from '../../ports/event-store';
@@ -36,13 +36,19 @@ export const lowestOf = (positions: readonly (number | undefined)[]): number | u
 
 /**
  * The backlog of an engine whose consumers report positions: the log's head minus `handled`, the position the slowest
- * consumer (saga runner or projection) has handled everything up to; undefined while one has not reported yet.
+ * consumer (saga runner or projection) has handled everything up to, and the age of the first event past it (on the
+ * clock that stamped it); undefined while one has not reported yet.
  */
 export const backlogBehind =
-  (store: EventStore, handled: () => number | undefined): (() => Promise<number | undefined>) =>
+  (store: EventStore, handled: () => number | undefined, clock: Clock): (() => Promise<Backlog | undefined>) =>
   async () => {
     const lowest = handled();
-    return lowest === undefined ? undefined : Math.max(0, (await store.headPosition()) - lowest);
+    if (lowest === undefined) return undefined;
+    const events = Math.max(0, (await store.headPosition()) - lowest);
+    if (events === 0) return { events, lagMs: 0 };
+    const [oldest] = await store.readAll({ after: lowest, maxCount: 1 });
+    const appendedAt = oldest === undefined ? Number.NaN : Date.parse(oldest.metadata.timestamp);
+    return { events, lagMs: Number.isFinite(appendedAt) ? Math.max(0, clock.now().getTime() - appendedAt) : 0 };
   };
 
 /**
@@ -53,7 +59,7 @@ export const backlogBehind =
 export const startFlowControl = (
   config: Pick<Config, 'flowRules' | 'flowRulesPath'>,
   metrics: Metrics,
-  backlog: () => Promise<number | undefined>,
+  backlog: () => Promise<Backlog | undefined>,
   clock: Clock = systemClock,
   breaker?: () => Promise<string | undefined>,
 ): ProcessFlow | undefined => {

@@ -149,6 +149,7 @@ export interface FlowStatus {
   readonly admitted: number;
   readonly refused: Readonly<Record<string, number>>;
   readonly backlog: number | null;
+  readonly lagMs: number | null;
   readonly eventLoopDelayMs: number | null;
   readonly breaker: 'closed' | 'half_open' | 'open' | null;
 }

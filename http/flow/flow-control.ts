@@ -18,6 +18,8 @@ export interface FlowRequest {
 export interface Pressure {
   /** events appended but not yet handled by the sagas or every projection */
   readonly backlog: number;
+  /** how long ago the oldest of those was appended (0: none waits); the lag the consumers run behind */
+  readonly lagMs: number;
   /** the event loop's delay that lasted: the lowest p99 of the sample windows in the last second */
   readonly eventLoopDelayMs: number;
 }
@@ -232,8 +234,17 @@ export class FlowControl {
   private shedding(operation: string): Refusal | undefined {
     const rule = this.current.shedding;
     if (this.pressure === undefined || !this.limiters.shed.has(operation)) return undefined;
-    const { backlog, eventLoopDelayMs } = this.pressure();
+    const { backlog, lagMs, eventLoopDelayMs } = this.pressure();
     const retry = rule?.retryAfterSeconds ?? 1;
+    const maxLag = rule?.maxLagMs;
+    if (maxLag !== undefined && lagMs > maxLag) {
+      return this.refuse(
+        503,
+        'shedding:lag',
+        retry,
+        `the engine is behind: the sagas or projections run ${Math.round(lagMs)} ms behind (limit ${maxLag}); ${operation} is refused until they catch up`,
+      );
+    }
     const maxBacklog = rule?.maxBacklog;
     const maxDelay = rule?.maxEventLoopDelayMs;
     if (maxBacklog !== undefined && backlog > maxBacklog) {

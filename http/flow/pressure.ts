@@ -2,9 +2,16 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 import type { Pressure } from './flow-control';
 
+export interface Backlog {
+  /** events appended but not yet handled by every consumer */
+  readonly events: number;
+  /** ms since the oldest of them was appended; undefined where the source cannot tell */
+  readonly lagMs?: number;
+}
+
 export interface PressureSamplerOptions {
-  /** events appended but not yet handled by the sagas or every projection; undefined while unknown */
-  readonly backlog: () => Promise<number | undefined>;
+  /** what waits for the sagas or projections (lagMs where known); undefined while unknown */
+  readonly backlog: () => Promise<Backlog | undefined>;
   readonly everyMs?: number;
   readonly registry?: Registry;
 }
@@ -17,7 +24,7 @@ const SUSTAINED_WINDOWS = 5;
  * so a refusal costs no query. The event-loop delay is the p99 of Node's own histogram over each window.
  */
 export class PressureSampler {
-  private last: Pressure = { backlog: 0, eventLoopDelayMs: 0 };
+  private last: Pressure = { backlog: 0, lagMs: 0, eventLoopDelayMs: 0 };
   /** the p99 of each of the last windows: the delay reported is the lowest, so only a sustained lag counts */
   private readonly delays: number[] = [];
   private readonly histogram: IntervalHistogram;
@@ -52,8 +59,12 @@ export class PressureSampler {
       if (this.delays.length > SUSTAINED_WINDOWS) this.delays.shift();
       // one garbage collection or one long batch is no overload: the loop must lag in every window of the last second
       const eventLoopDelayMs = Math.min(...this.delays);
-      const backlog = (await this.options.backlog().catch(() => undefined)) ?? this.last.backlog;
-      this.last = { backlog, eventLoopDelayMs };
+      const backlog = await this.options.backlog().catch(() => undefined);
+      this.last = {
+        backlog: backlog?.events ?? this.last.backlog,
+        lagMs: backlog === undefined ? this.last.lagMs : (backlog.lagMs ?? 0),
+        eventLoopDelayMs,
+      };
     } finally {
       this.sampling = false;
     }
@@ -63,6 +74,7 @@ export class PressureSampler {
     const read = (): Pressure => this.last;
     for (const [name, help, value] of [
       ['engine_backlog_events', 'Events appended but not yet handled by the sagas or every projection', 'backlog'],
+      ['engine_lag_ms', 'How long ago the oldest event not yet handled by every consumer was appended', 'lagMs'],
       [
         'event_loop_delay_p99_ms',
         'The serving event loop’s delay, p99 over the last sample window',

@@ -18,6 +18,7 @@ const statusSchema = {
     admitted: { type: 'integer', minimum: 0, description: 'requests admitted since the process started' },
     refused: { ...counts, description: 'requests refused since the process started, by rule' },
     backlog: { type: ['integer', 'null'], description: 'events waiting for the sagas or a projection' },
+    lagMs: { type: ['number', 'null'], description: 'how long ago the oldest of them was appended' },
     eventLoopDelayMs: { type: ['number', 'null'], description: 'p99 event-loop delay over the last sample' },
     breaker: {
       type: ['string', 'null'],
@@ -25,7 +26,7 @@ const statusSchema = {
       description: 'the payment provider circuit breaker (null: none known here)',
     },
   },
-  required: ['admitted', 'refused', 'backlog', 'eventLoopDelayMs', 'breaker'],
+  required: ['admitted', 'refused', 'backlog', 'lagMs', 'eventLoopDelayMs', 'breaker'],
 };
 
 export const flowRuleOperations: readonly OperationSpec[] = [
@@ -79,6 +80,7 @@ export const flowRuleRoutes = (options: FlowRuleRoutesOptions): Router => {
       admitted,
       refused,
       backlog: pressure?.backlog ?? null,
+      lagMs: pressure === undefined ? null : Math.round(pressure.lagMs),
       eventLoopDelayMs: pressure === undefined ? null : Math.round(pressure.eventLoopDelayMs * 10) / 10,
       breaker: (await options.breaker?.().catch(() => undefined)) ?? null,
     });

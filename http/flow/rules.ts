@@ -70,6 +70,8 @@ export const SheddingRule = closed(
   {
     /** operations refused first when the engine falls behind (default: placeOrder); the others keep working */
     operations: new BoundedArrayType('SheddableOperations', OperationName, 0, 64),
+    /** how far behind (ms since the oldest event not yet handled was appended) the sagas or projections may run */
+    maxLagMs: Threshold,
     /** events appended but not yet handled by the sagas or every projection */
     maxBacklog: Threshold,
     /** the serving event loop's delay (p99 over the last sample window) */
@@ -104,14 +106,17 @@ export type FlowRules = t.TypeOf<typeof FlowRules>;
  * - at most 200 placements per second per SKU (burst 400): far above any SKU's share of normal traffic, far below a
  *   flash sale's spike, which then cannot take the whole engine;
  * - at most 1,000 placements in flight: beyond that, requests only queue inside the engine;
- * - placements are shed (503) while more than 20,000 events (about 2,000 orders' worth of work) wait for the
- *   sagas or projections, or while the event loop lags more than 500 ms; cancels, refunds and reads never are;
+ * - placements are shed (503) while the sagas or projections run more than 300 ms behind (the oldest event they
+ *   have not handled was appended that long ago: a lag in time fits every machine, a count of events does not; an
+ *   order takes about four saga steps, each queued behind that lag, so 300 ms keeps completions near a second), or
+ *   while the event loop lags more than 500 ms for a whole second; cancels, refunds and reads never are. With a
+ *   payment provider slower than that, raise `maxLagMs` above its p99: the saga's position waits for its answers;
  * - the sold-out fast path is on: an order the stock cannot serve now is refused at once instead of cancelled later.
  */
 export const defaultFlowRules: FlowRules = {
   operations: [{ operation: 'placeOrder', concurrent: 1_000 }],
   hotSku: { perSecond: 200, burst: 400 },
-  shedding: { operations: ['placeOrder'], maxBacklog: 20_000, maxEventLoopDelayMs: 500, retryAfterSeconds: 1 },
+  shedding: { operations: ['placeOrder'], maxLagMs: 300, maxEventLoopDelayMs: 500, retryAfterSeconds: 1 },
   soldOutFastPath: true,
 } as FlowRules;
 

@@ -73,6 +73,11 @@ const ddl = (t: EventTables): string => `
 export const migrateEventSchema = async (pool: pg.Pool, tables: EventTables): Promise<void> => {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // see PgEventStore.transaction: a checked-out client's connection error must be heard
+  const lost = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', lost);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`commerce-event-store:${tables.schema}`]);
@@ -83,6 +88,7 @@ export const migrateEventSchema = async (pool: pg.Pool, tables: EventTables): Pr
     await client.query('ROLLBACK').catch(() => undefined);
     throw broken;
   } finally {
+    client.off('error', lost);
     client.release(broken);
   }
 };

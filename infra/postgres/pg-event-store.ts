@@ -371,6 +371,12 @@ export class PgEventStore implements EventStore {
     this.transactions += 1;
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // a checked-out client's connection error is emitted as an event too (the pool listens only to idle ones): unheard,
+    // it would end the process; the query under way rejects with it, and the client is released as broken
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
       // simple protocol: both statements in one round trip; the lock is waited for before any lookup's snapshot
       const begun = (await client.query(this.sql.beginAndLock)) as unknown as pg.QueryResult<{ position: string }>[];
@@ -481,6 +487,7 @@ export class PgEventStore implements EventStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw broken;
     } finally {
+      client.off('error', lost);
       // a connection that failed mid-transaction is not reused (its state is unknown)
       client.release(broken);
     }

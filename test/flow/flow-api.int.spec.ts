@@ -175,7 +175,7 @@ describe('flow control at the API', () => {
         .then(200, (body) => {
           expect(body.refused).to.deep.equal({ hotSku: 1 });
           expect(body.admitted).to.be.at.least(1);
-          expect(body).to.have.keys('admitted', 'refused', 'backlog', 'eventLoopDelayMs', 'breaker');
+          expect(body).to.have.keys('admitted', 'refused', 'backlog', 'lagMs', 'eventLoopDelayMs', 'breaker');
           // no saga runner in this engine: no breaker to report
           expect(body.breaker).to.equal(null);
         });

@@ -20,7 +20,7 @@ const rules = (value: unknown): FlowRules => {
 };
 
 /** Flow control on a hand-moved clock (ms) and a pressure the test sets. */
-const flow = (value: unknown, pressure: Pressure = { backlog: 0, eventLoopDelayMs: 0 }) => {
+const flow = (value: unknown, pressure: Pressure = { backlog: 0, lagMs: 0, eventLoopDelayMs: 0 }) => {
   let now = 1_000_000;
   let current = pressure;
   const registry = new Registry();
@@ -164,7 +164,7 @@ describe('flow control', () => {
     };
 
     it('sheds placements with 503 past the backlog limit, and keeps cancels and reads working', () => {
-      const f = flow(shedding, { backlog: 1_001, eventLoopDelayMs: 0 });
+      const f = flow(shedding, { backlog: 1_001, lagMs: 0, eventLoopDelayMs: 0 });
       const shed = f.burst(1);
       expect(shed.refusals[0]).to.include({ status: 503, rule: 'shedding:backlog', retryAfterSeconds: 2 });
       expect(f.burst(5, { operation: 'cancelOrder', client: 'key:0' }).passed).to.equal(5);
@@ -172,14 +172,21 @@ describe('flow control', () => {
     });
 
     it('sheds on event-loop delay too, and admits again once the pressure is gone', () => {
-      const f = flow(shedding, { backlog: 0, eventLoopDelayMs: 201 });
+      const f = flow(shedding, { backlog: 0, lagMs: 0, eventLoopDelayMs: 201 });
       expect(f.burst(1).refusals[0]).to.include({ status: 503, rule: 'shedding:eventLoopDelay' });
-      f.pressure({ backlog: 1_000, eventLoopDelayMs: 200 });
+      f.pressure({ backlog: 1_000, lagMs: 0, eventLoopDelayMs: 200 });
+      expect(f.burst(1).passed).to.equal(1);
+    });
+
+    it('sheds on the lag in time the consumers run behind', () => {
+      const f = flow({ shedding: { maxLagMs: 1_000 } }, { backlog: 3, lagMs: 1_001, eventLoopDelayMs: 0 });
+      expect(f.burst(1).refusals[0]).to.include({ status: 503, rule: 'shedding:lag' });
+      f.pressure({ backlog: 3, lagMs: 999, eventLoopDelayMs: 0 });
       expect(f.burst(1).passed).to.equal(1);
     });
 
     it('sheds nothing without shedding thresholds', () => {
-      const f = flow({}, { backlog: 1e9, eventLoopDelayMs: 1e6 });
+      const f = flow({}, { backlog: 1e9, lagMs: 1e9, eventLoopDelayMs: 1e6 });
       expect(f.burst(3).passed).to.equal(3);
     });
   });

@@ -402,7 +402,13 @@ export const overviewView = (ctx: ViewContext): View => {
           h('dt', {}, 'Refused per second'),
           h('dd', { 'data-flow': 'refused' }, previous ? perSecond(refusedNow, refusedThen, at - previous.at) : '…'),
           h('dt', {}, 'Backlog'),
-          h('dd', {}, status.backlog === null ? '—' : `${formatCount(status.backlog)} events`),
+          h(
+            'dd',
+            {},
+            status.backlog === null
+              ? '—'
+              : `${formatCount(status.backlog)} events${status.lagMs === null || status.lagMs === 0 ? '' : `, ${formatCount(status.lagMs)} ms behind`}`,
+          ),
           h('dt', {}, 'Payment provider breaker'),
           h('dd', { 'data-flow': 'breaker' }, breakerBadge(status.breaker)),
         ),

@@ -31,8 +31,10 @@ export const breakerStateIn = (
     ?.labels.state?.toString();
 
 /** The lowest of the positions known; undefined when one of them is not known yet. */
-export const lowestOf = (positions: readonly (number | undefined)[]): number | undefined =>
-  positions.some((position) => position === undefined) ? undefined : Math.min(...(positions as number[]));
+export const lowestOf = (positions: readonly (number | undefined)[]): number | undefined => {
+  const known = positions.filter((position): position is number => position !== undefined);
+  return known.length < positions.length ? undefined : Math.min(...known);
+};
 
 /**
  * The backlog of an engine whose consumers report positions: the log's head minus `handled`, the position the slowest

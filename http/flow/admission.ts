@@ -62,18 +62,10 @@ export const admission = (control: FlowControl, operations: readonly OperationSp
     }
     const decision = control.admit(flowRequestOf(req, operation, requestContext(res).client));
     if (!decision.admitted) {
-      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      next(
-        decision.status === 429
-          ? problem(429, 'TooManyRequests', 'Too many requests', decision.detail, {
-              rule: decision.rule,
-              retryAfterSeconds: decision.retryAfterSeconds,
-            })
-          : problem(503, 'Overloaded', 'Overloaded', decision.detail, {
-              rule: decision.rule,
-              retryAfterSeconds: decision.retryAfterSeconds,
-            }),
-      );
+      const { status, rule, retryAfterSeconds, detail } = decision;
+      const [code, title] = status === 429 ? ['TooManyRequests', 'Too many requests'] : ['Overloaded', 'Overloaded'];
+      res.setHeader('Retry-After', String(retryAfterSeconds));
+      next(problem(status, code, title, detail, { rule, retryAfterSeconds }));
       return;
     }
     res.once('close', () => {

@@ -340,7 +340,9 @@ export class SqliteEventStore implements EventStore {
   readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     try {
       this.assertOpen();
-      return Promise.resolve(this.readAfter(options.after, options.maxCount));
+      // a one-off read (a gap, a fold, flow control's look at the oldest unhandled event) leaves the shared window
+      // where the subscriptions keep it
+      return Promise.resolve(this.readAfter(options.after, options.maxCount, false));
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -404,13 +406,15 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * @internal the next events after a position, for subscriptions: from the shared window of the log's tail when it
-   * covers `after`, else from the file (and the window follows the reader that moved past it).
+   * covers `after`, else from the file (and, unless `follow` is false, the window follows the reader that moved past
+   * it).
    */
-  readAfter(after: number, maxCount: number): readonly RecordedEvent[] {
+  readAfter(after: number, maxCount: number, follow = true): readonly RecordedEvent[] {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     const window = this.window;
     if (!window.covers(after)) {
       const page = parseEventRows(this.readAllStmt.all(after, maxCount));
+      if (!follow) return page;
       // not known to reach the end of the log: the next reader past it looks at the file
       window.stale();
       window.restartAfter(after, page);

@@ -108,7 +108,8 @@ export type FlowRules = t.TypeOf<typeof FlowRules>;
  * - at most 1,000 placements in flight: beyond that, requests only queue inside the engine;
  * - placements are shed (503) while the sagas or projections run more than 300 ms behind (the oldest event they
  *   have not handled was appended that long ago: a lag in time fits every machine, a count of events does not; an
- *   order takes about four saga steps, each queued behind that lag, so 300 ms keeps completions near a second), or
+ *   order takes about four saga steps, each queued behind that lag: 300 ms bounded completions at about 2 s under 3×
+ *   overload here, 150 ms at 0.5 s but shed from a rate the engine carries), or
  *   while the event loop lags more than 500 ms for a whole second; cancels, refunds and reads never are. With a
  *   payment provider slower than that, raise `maxLagMs` above its p99: the saga's position waits for its answers;
  * - the sold-out fast path is on: an order the stock cannot serve now is refused at once instead of cancelled later.

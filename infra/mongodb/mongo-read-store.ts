@@ -26,6 +26,14 @@ import {
   type StoredDocument,
 } from '../../ports/read-store';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
+import {
+  isJsonSortValue,
+  isRangeOperator,
+  scalarKind,
+  type JsonSortValue,
+  type RangeOperator,
+  type ScalarKind,
+} from '../read-store-filters';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 
 /**
@@ -164,7 +172,7 @@ const atVersion = (id: string, version: number): Filter<StoredShape> =>
 
 const versionOf = (stored: Pick<StoredShape, 'version'>): number => stored.version ?? 1;
 
-type SortValue = string | number | boolean | null;
+type SortValue = JsonSortValue;
 
 type Position = CursorPosition<SortValue>;
 
@@ -277,18 +285,7 @@ const insertAll = async <Shape extends { _id: string }>(
   }
 };
 
-type ScalarKind = 'string' | 'number' | 'boolean';
-
-const scalarKind = (value: Scalar): ScalarKind => {
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'boolean';
-  if (typeof value === 'number' && Number.isFinite(value)) return 'number';
-  throw new TypeError(`a filter value must be a string, a finite number or a boolean, got ${String(value)}`);
-};
-
-const RANGE_OPERATORS = { gt: '$gt', gte: '$gte', lt: '$lt', lte: '$lte' } as const;
-type RangeOperator = keyof typeof RANGE_OPERATORS;
-const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RANGE_OPERATORS, key);
+const RANGE_OPERATORS: Readonly<Record<RangeOperator, string>> = { gt: '$gt', gte: '$gte', lt: '$lt', lte: '$lte' };
 
 const bodyPath = (field: string): string => `body.${field}`;
 
@@ -323,11 +320,7 @@ const filterOf = (where: Query['where']): Document[] =>
     return { [bodyPath(field)]: conditionOf(field, filter) };
   });
 
-const isSortValue = (value: unknown): value is SortValue =>
-  value === null ||
-  typeof value === 'string' ||
-  typeof value === 'boolean' ||
-  (typeof value === 'number' && Number.isFinite(value));
+const isSortValue = isJsonSortValue;
 
 interface Segment {
   readonly filter: readonly Document[];

@@ -13,6 +13,14 @@ import {
   type StoredDocument,
 } from '../../ports/read-store';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
+import {
+  isJsonSortValue,
+  isRangeOperator,
+  scalarKind,
+  type JsonSortValue,
+  type RangeOperator,
+  type ScalarKind,
+} from '../read-store-filters';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 import { escapeString, escapeValue, mayNeedEscaping, needsEscaping, unescapeValue, unstorable } from './pg-read-values';
 
@@ -90,27 +98,11 @@ const auxiliaryName = (...parts: readonly string[]): string => {
 /** Field names are validated identifiers, so the key is a literal and matches the index expression exactly. */
 const keyOf = (field: string): string => `NULLIF(body -> '${field}', 'null'::jsonb)`;
 
-type ScalarKind = 'string' | 'number' | 'boolean';
+const RANGE_OPERATORS: Readonly<Record<RangeOperator, string>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
-const scalarKind = (value: Scalar): ScalarKind => {
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'boolean';
-  if (typeof value === 'number' && Number.isFinite(value)) return 'number';
-  throw new TypeError(`a filter value must be a string, a finite number or a boolean, got ${String(value)}`);
-};
-
-const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-type RangeOperator = keyof typeof RANGE_OPERATORS;
-const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RANGE_OPERATORS, key);
-
-type SortValue = string | number | boolean | null;
+type SortValue = JsonSortValue;
 type Position = CursorPosition<SortValue>;
-
-const isSortValue = (value: unknown): value is SortValue =>
-  value === null ||
-  typeof value === 'string' ||
-  typeof value === 'boolean' ||
-  (typeof value === 'number' && Number.isFinite(value));
+const isSortValue = isJsonSortValue;
 
 /** Collects bind parameters, answering each one's `$n`. */
 class Params {

@@ -16,6 +16,7 @@ import {
 import { openWalDatabase, tuneForHotPages } from './database';
 import { GroupCommit } from './group-commit';
 import { decodeCursor, encodeCursor, type CursorPosition } from '../read-store-cursor';
+import { isRangeOperator, scalarKind, type RangeOperator, type ScalarKind } from '../read-store-filters';
 import { COLLECTION_NAME, assertCollectionName, assertFieldName, assertLimit } from '../read-store-names';
 
 /**
@@ -76,15 +77,6 @@ const tableOf = (collection: string): string => `${TABLE_PREFIX}${collection}`;
 const valueOf = (field: string): string => `json_extract(body, '$.${field}')`;
 const typeOf = (field: string): string => `json_type(body, '$.${field}')`;
 
-type ScalarKind = 'string' | 'number' | 'boolean';
-
-const scalarKind = (value: Scalar): ScalarKind => {
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'boolean';
-  if (typeof value === 'number' && Number.isFinite(value)) return 'number';
-  throw new TypeError(`a filter value must be a string, a finite number or a boolean, got ${String(value)}`);
-};
-
 const TYPE_GUARD = {
   string: "= 'text'",
   number: "IN ('integer', 'real')",
@@ -94,9 +86,7 @@ const TYPE_GUARD = {
 /** SQLite has no boolean: json_extract yields 1 and 0, which is what a bound value must be. */
 const bindable = (value: Scalar): SqlValue => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
-const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-type RangeOperator = keyof typeof RANGE_OPERATORS;
-const isRangeOperator = (key: string): key is RangeOperator => Object.hasOwn(RANGE_OPERATORS, key);
+const RANGE_OPERATORS: Readonly<Record<RangeOperator, string>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
 const filterClause = (field: string, filter: FieldFilter): Clause => {
   assertFieldName(field);

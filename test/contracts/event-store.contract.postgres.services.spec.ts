@@ -1,20 +1,18 @@
 import { expect } from 'chai';
-import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { openPgEventStore, type PgEventStore, type PgEventStoreOptions } from '../../infra/postgres/pg-event-store';
-import { PartialDuplicateAppendError } from '../../infra/sqlite/sqlite-event-store';
+import { PartialDuplicateAppendError } from '../../infra/event-append';
 import type { NewEvent, RecordedEvent, Subscription } from '../../ports/event-store';
 import { withTimeout } from '../../tools/services/clients';
 import { eventStoreContract } from './event-store.contract';
 import { logReaderContract } from './log-reader.contract';
+import { postgresSchemas } from '../postgres-schemas';
 
 /**
  * The event store and log reader contracts, unchanged, against a real PostgreSQL (the throwaway cluster
  * `npm run test:services` starts), plus what only a server with concurrent transactions can show: appends that
  * commit out of order never make a subscriber skip or repeat an event. Each test gets its own schema and drops it.
  */
-const postgresUrl = process.env.POSTGRES_URL?.trim() ?? '';
-const runPrefix = `es_contract_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
 const anEvent = (label: string): NewEvent => {
   const commandId = randomUUID();
@@ -35,19 +33,13 @@ const anEvent = (label: string): NewEvent => {
 const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(promise, ms, what);
 
 describe('the event store on PostgreSQL', () => {
-  if (postgresUrl === '') {
-    // PostgreSQL can run here, so a missing server is a broken setup, not a reason to skip
-    throw new Error('POSTGRES_URL is not set: run this suite through npm run test:services, which starts PostgreSQL');
-  }
-
-  let admin: pg.Client | undefined;
-  let schemas = 0;
-  const nextSchema = (): string => `${runPrefix}_${(schemas += 1)}`;
+  const schemas = postgresSchemas('es_contract');
+  const postgresUrl = schemas.url;
   const opened: { schema: string; stores: PgEventStore[] }[] = [];
 
   /** A store on a fresh schema; every store opened here is closed and its schema dropped after the test. */
   const openStore = async (options: Partial<PgEventStoreOptions> = {}): Promise<PgEventStore> => {
-    const schema = options.schema ?? nextSchema();
+    const schema = options.schema ?? schemas.next();
     const store = await openPgEventStore({ url: postgresUrl, ...options, schema });
     const entry = opened.find((e) => e.schema === schema);
     if (entry === undefined) opened.push({ schema, stores: [store] });
@@ -55,31 +47,11 @@ describe('the event store on PostgreSQL', () => {
     return store;
   };
 
-  before(async () => {
-    const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 10_000 });
-    await withTimeout(client.connect(), 10_000, `connecting to ${postgresUrl}`);
-    admin = client;
-  });
-
   // Runs after the contracts' own afterEach closed their store (closing twice is a no-op).
   afterEach(async () => {
     for (const { schema, stores } of opened.splice(0)) {
       for (const store of stores) await withTimeout(store.close(), 10_000, 'closing an event store');
-      await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    }
-  });
-
-  after(async () => {
-    if (admin === undefined) return;
-    const client = admin;
-    try {
-      const { rows } = await client.query<{ name: string }>(
-        'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
-        [runPrefix],
-      );
-      for (const { name } of rows) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-    } finally {
-      await withTimeout(client.end(), 10_000, 'closing the admin client');
+      await schemas.drop(schema);
     }
   });
 
@@ -190,17 +162,18 @@ describe('the event store on PostgreSQL', () => {
       await within(subscription.caughtUp, 5_000, 'the subscription to catch up');
       const listening = `LISTEN "${reader.tables.channel}"`;
       const listeners = async (): Promise<number> => {
-        const { rows } = await (admin ?? new pg.Client()).query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1`,
-          [listening],
-        );
+        const { rows } = await schemas
+          .admin()
+          .query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1`, [listening]);
         return Number(rows[0]?.n ?? 0);
       };
       const deadline = Date.now() + 5_000;
       while ((await listeners()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(await listeners(), 'a listening connection').to.equal(1);
 
-      await admin?.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [listening]);
+      await schemas
+        .admin()
+        .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [listening]);
       await writer.append('after-the-loss', [anEvent('x')], 'no_stream');
 
       const until = Date.now() + 5_000;

@@ -1,62 +1,27 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { openPgReadStore } from '../../infra/postgres/pg-read-store';
 import type { ReadStore } from '../../ports/read-store';
 import { withTimeout } from '../../tools/services/clients';
 import { readStoreContract } from './read-store.contract';
+import { postgresSchemas } from '../postgres-schemas';
 
 /**
  * The read store contract against a real PostgreSQL (the throwaway cluster `npm run test:services` starts). Each test
  * gets its own schema, named after this run, and drops it afterwards.
  */
-const postgresUrl = process.env.POSTGRES_URL?.trim() ?? '';
-const runPrefix = `rs_contract_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-
 describe('the read store contract on PostgreSQL', () => {
-  if (postgresUrl === '') {
-    // PostgreSQL can run here, so a missing server is a broken setup, not a reason to skip
-    throw new Error('POSTGRES_URL is not set: run this suite through npm run test:services, which starts PostgreSQL');
-  }
-
-  let admin: pg.Client | undefined;
-  let schemas = 0;
-  const nextSchema = (): string => `${runPrefix}_${(schemas += 1)}`;
-  const dropSchema = async (schema: string): Promise<void> => {
-    if (admin !== undefined)
-      await withTimeout(admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), 10_000, `dropping ${schema}`);
-  };
-
-  before(async () => {
-    const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 10_000 });
-    await withTimeout(client.connect(), 10_000, `connecting to ${postgresUrl}`);
-    admin = client;
-  });
-
-  // Sweeps what a failed cleanup left behind, then lets go of the admin connection.
-  after(async () => {
-    if (admin === undefined) return;
-    const client = admin;
-    try {
-      const { rows } = await client.query<{ name: string }>(
-        'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
-        [runPrefix],
-      );
-      for (const { name } of rows) await dropSchema(name);
-    } finally {
-      await withTimeout(client.end(), 10_000, 'closing the admin client');
-    }
-  });
+  const schemas = postgresSchemas('rs_contract');
+  const postgresUrl = schemas.url;
 
   readStoreContract('PostgreSQL adapter', async () => {
-    const schema = nextSchema();
+    const schema = schemas.next();
     const store = await openPgReadStore({ url: postgresUrl, schema });
     return {
       store,
       openAnother: () => openPgReadStore({ url: postgresUrl, schema }),
       cleanup: async () => {
         await withTimeout(store.close(), 10_000, 'closing the read store');
-        await dropSchema(schema);
+        await schemas.drop(schema);
       },
     };
   });
@@ -67,7 +32,7 @@ describe('the read store contract on PostgreSQL', () => {
     let store: ReadStore;
 
     const explain = async (sql: string): Promise<string> => {
-      if (admin === undefined) throw new Error('no admin connection');
+      const admin = schemas.admin();
       await admin.query(`SET search_path TO "${schema}"`);
       try {
         const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
@@ -78,13 +43,13 @@ describe('the read store contract on PostgreSQL', () => {
     };
 
     beforeEach(async () => {
-      schema = nextSchema();
+      schema = schemas.next();
       store = await openPgReadStore({ url: postgresUrl, schema });
     });
 
     afterEach(async () => {
       await withTimeout(store.close(), 10_000, 'closing the read store');
-      await dropSchema(schema);
+      await schemas.drop(schema);
     });
 
     it('stores strings jsonb refuses (NUL, lone surrogates) and finds them by equality, next to lookalikes', async () => {
@@ -137,7 +102,7 @@ describe('the read store contract on PostgreSQL', () => {
           expectedVersion: 0,
         })),
       );
-      if (admin === undefined) throw new Error('no admin connection');
+      const admin = schemas.admin();
       await admin.query(`ANALYZE "${schema}"."orders"`);
 
       const plan = await explain(
@@ -190,7 +155,7 @@ describe('the read store contract on PostgreSQL', () => {
     });
 
     it('compresses bodies with lz4 when the server has it (pglz costs several times more CPU per write)', async () => {
-      if (admin === undefined) throw new Error('no admin connection');
+      const admin = schemas.admin();
       await store.putMany('orders', [{ id: 'o-1', body: { status: 'placed' }, progress: {}, expectedVersion: 0 }]);
       const { rows } = await admin.query<{ lz4: boolean; compression: string }>(
         `SELECT (SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression') AS lz4,

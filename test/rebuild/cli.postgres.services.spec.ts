@@ -1,35 +1,30 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { runProjectionsCli } from '../../app/cli/projections';
 import { loadConfig } from '../../app/config';
 import { createLogger } from '../../infra/observability/logger';
-import { withTimeout } from '../../tools/services/clients';
 import { startTestApi, type TestApi } from '../api-spec';
+import { postgresSchemas } from '../postgres-schemas';
 import { seedOrders } from './helpers';
 
 /**
  * `commerce projections` as an operator runs it beside a live engine whose read models are on PostgreSQL: the command
  * opens its own stores from the configuration (the engine's SQLite event store file, the same PostgreSQL schema).
  */
-const postgresUrl = process.env.POSTGRES_URL?.trim() ?? '';
-
 describe('the commerce projections command on the PostgreSQL read store', function () {
   this.timeout(60_000);
-  if (postgresUrl === '') {
-    // PostgreSQL can run here, so a missing server is a broken setup, not a reason to skip
-    throw new Error('POSTGRES_URL is not set: run this suite through npm run test:services, which starts PostgreSQL');
-  }
-  const schema = `cli_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const schemas = postgresSchemas('cli');
+  const postgresUrl = schemas.url;
+  let schema: string;
   let dir: string;
   let env: Record<string, string>;
   let api: TestApi;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'commerce-cli-pg-'));
+    schema = schemas.next();
     env = {
       DATA_DIR: dir,
       SQLITE_PATH: join(dir, 'events.db'),
@@ -43,13 +38,7 @@ describe('the commerce projections command on the PostgreSQL read store', functi
   afterEach(async () => {
     await api.close();
     rmSync(dir, { recursive: true, force: true });
-    const admin = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 10_000 });
-    await withTimeout(admin.connect(), 10_000, 'connecting');
-    try {
-      await withTimeout(admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), 30_000, `dropping ${schema}`);
-    } finally {
-      await admin.end();
-    }
+    await schemas.drop(schema);
   });
 
   const run = async (argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> => {

@@ -33,6 +33,22 @@ export interface RefundIdBrand {
 export const RefundId = constrainedString<'RefundId', RefundIdBrand>('RefundId', { pattern: idPattern });
 export type RefundId = t.TypeOf<typeof RefundId>;
 
+export interface PromotionIdBrand {
+  readonly PromotionId: unique symbol;
+}
+/** A promotion's id, chosen by the marketer (`PUT /v1/promotions/{id}`). */
+export const PromotionId = constrainedString<'PromotionId', PromotionIdBrand>('PromotionId', { pattern: idPattern });
+export type PromotionId = t.TypeOf<typeof PromotionId>;
+
+export interface CouponCodeBrand {
+  readonly CouponCode: unique symbol;
+}
+/** A coupon code as customers type it: letters, digits, dash and underscore, 3..32 characters, case-sensitive. */
+export const CouponCode = constrainedString<'CouponCode', CouponCodeBrand>('CouponCode', {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$/,
+});
+export type CouponCode = t.TypeOf<typeof CouponCode>;
+
 export interface NonNegativeIntBrand {
   readonly NonNegativeInt: unique symbol;
 }
@@ -122,6 +138,8 @@ export const sku = make(Sku);
 export const orderId = make(OrderId);
 export const customerId = make(CustomerId);
 export const refundId = make(RefundId);
+export const promotionId = make(PromotionId);
+export const couponCode = make(CouponCode);
 export const quantity = make(Quantity);
 export const nonNegativeInt = make(NonNegativeInt);
 export const currency = make(Currency);

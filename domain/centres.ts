@@ -15,6 +15,20 @@ import {
   type PaymentEvent,
   type PaymentState,
 } from './payment';
+import {
+  couponDecider,
+  couponEvents,
+  couponStreamId,
+  promotionBookDecider,
+  promotionBookStreamId,
+  promotionEvents,
+  type CouponCommand,
+  type CouponEvent,
+  type CouponState,
+  type PromotionBookState,
+  type PromotionCommand,
+  type PromotionEvent,
+} from './pricing';
 import type { Decider, EventRegistry } from './shared';
 
 /**
@@ -63,11 +77,32 @@ export const paymentCentre: Centre<'payment', PaymentCommand, PaymentState, Paym
   eventStreamId: (event) => paymentStreamId(event.orderId),
 };
 
+/** Every promotion sits in one book stream (`promotions-default`), so pricing reads them all with one load. */
+export const promotionsCentre: Centre<'promotions', PromotionCommand, PromotionBookState, PromotionEvent> = {
+  name: 'promotions',
+  streamPrefix: 'promotions-',
+  topic: 'promotions',
+  decider: promotionBookDecider,
+  events: promotionEvents,
+  streamId: () => promotionBookStreamId(),
+  eventStreamId: () => promotionBookStreamId(),
+};
+
+export const couponCentre: Centre<'coupon', CouponCommand, CouponState, CouponEvent> = {
+  name: 'coupon',
+  streamPrefix: 'coupon-',
+  topic: 'coupons',
+  decider: couponDecider,
+  events: couponEvents,
+  streamId: (command) => couponStreamId(command.code),
+  eventStreamId: (event) => couponStreamId(event.code),
+};
+
 /**
  * Every centre, listed once. The event unions, the projections' decoders and the Kafka topics derive from this
  * list; adding a centre is a folder under domain/ plus one entry here (docs/architecture.md walks through it).
  */
-export const centres = [orderCentre, inventoryCentre, paymentCentre] as const;
+export const centres = [orderCentre, inventoryCentre, paymentCentre, promotionsCentre, couponCentre] as const;
 
 export type AnyCentre = (typeof centres)[number];
 

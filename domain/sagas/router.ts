@@ -47,6 +47,12 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'ReservationCommitted':
     case 'ReservationExpired':
     case 'PaymentVoided':
+    case 'PromotionDefined':
+    case 'PromotionEnded':
+    case 'CouponDefined':
+    case 'CouponReserved':
+    case 'CouponReleased':
+    case 'CouponRedeemed':
       return [];
     default:
       return absurd(event);

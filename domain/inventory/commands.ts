@@ -1,5 +1,16 @@
 import * as t from 'io-ts';
-import { Money, Name, OrderId, Quantity, Reason, Sku, Timestamp, constrainedInteger, maxSafeInteger } from '../shared';
+import {
+  CustomerId,
+  Money,
+  Name,
+  OrderId,
+  Quantity,
+  Reason,
+  Sku,
+  Timestamp,
+  constrainedInteger,
+  maxSafeInteger,
+} from '../shared';
 
 export interface StockDeltaBrand {
   readonly StockDelta: unique symbol;
@@ -11,6 +22,16 @@ export const StockDelta = constrainedInteger<'StockDelta', StockDeltaBrand>('Sto
   not: [0],
 });
 export type StockDelta = t.TypeOf<typeof StockDelta>;
+
+export interface PurchaseLimitBrand {
+  readonly PurchaseLimit: unique symbol;
+}
+/** How many units of one SKU a customer may hold in live orders at once (1..1000). */
+export const PurchaseLimit = constrainedInteger<'PurchaseLimit', PurchaseLimitBrand>('PurchaseLimit', {
+  minimum: 1,
+  maximum: 1000,
+});
+export type PurchaseLimit = t.TypeOf<typeof PurchaseLimit>;
 
 /** Creates the catalogue entry, or updates its name/price; an identical repeat changes nothing. */
 export const DefineSku = t.readonly(
@@ -36,16 +57,24 @@ export const AdjustStock = t.readonly(
 );
 export type AdjustStock = t.TypeOf<typeof AdjustStock>;
 
-/** All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. */
-export const ReserveStock = t.readonly(
-  t.strict({
-    type: t.literal('ReserveStock'),
-    sku: Sku,
-    orderId: OrderId,
-    quantity: Quantity,
-    expiresAt: Timestamp,
-    at: Timestamp,
-  }),
+/**
+ * All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. `customerId` lets a purchase
+ * limit count the units; commands sent before it existed carry none and are never counted.
+ */
+export const ReserveStock = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('ReserveStock'),
+        sku: Sku,
+        orderId: OrderId,
+        quantity: Quantity,
+        expiresAt: Timestamp,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId }))),
+  ],
   'ReserveStock',
 );
 export type ReserveStock = t.TypeOf<typeof ReserveStock>;
@@ -70,8 +99,47 @@ export const ExpireReservation = t.readonly(
 );
 export type ExpireReservation = t.TypeOf<typeof ExpireReservation>;
 
+/** At most `perCustomer` units per customer from now on; `null` removes the limit. */
+export const SetPurchaseLimit = t.readonly(
+  t.strict({
+    type: t.literal('SetPurchaseLimit'),
+    sku: Sku,
+    perCustomer: t.union([PurchaseLimit, t.null]),
+    at: Timestamp,
+  }),
+  'SetPurchaseLimit',
+);
+export type SetPurchaseLimit = t.TypeOf<typeof SetPurchaseLimit>;
+
+/**
+ * After a refund: `quantity` units the order bought no longer count towards the customer's purchase limit. Safe to
+ * send for any refunded line: it records nothing when the SKU has no limit or the order counts nothing.
+ */
+export const ReturnPurchase = t.readonly(
+  t.strict({
+    type: t.literal('ReturnPurchase'),
+    sku: Sku,
+    orderId: OrderId,
+    customerId: CustomerId,
+    quantity: Quantity,
+    at: Timestamp,
+  }),
+  'ReturnPurchase',
+);
+export type ReturnPurchase = t.TypeOf<typeof ReturnPurchase>;
+
 export const InventoryCommand = t.union(
-  [DefineSku, RestockSku, AdjustStock, ReserveStock, ReleaseReservation, CommitReservation, ExpireReservation],
+  [
+    DefineSku,
+    RestockSku,
+    AdjustStock,
+    ReserveStock,
+    ReleaseReservation,
+    CommitReservation,
+    ExpireReservation,
+    SetPurchaseLimit,
+    ReturnPurchase,
+  ],
   'InventoryCommand',
 );
 export type InventoryCommand = t.TypeOf<typeof InventoryCommand>;
@@ -79,5 +147,11 @@ export type InventoryCommand = t.TypeOf<typeof InventoryCommand>;
 /** Trusted builder for fixtures and computed values; user input goes through the codec instead. */
 export const stockDelta = (n: number): StockDelta => {
   if (!StockDelta.is(n)) throw new TypeError(`invalid StockDelta: ${n}`);
+  return n;
+};
+
+/** Trusted builder for fixtures and computed values; user input goes through the codec instead. */
+export const purchaseLimit = (n: number): PurchaseLimit => {
+  if (!PurchaseLimit.is(n)) throw new TypeError(`invalid PurchaseLimit: ${n}`);
   return n;
 };

@@ -5,7 +5,9 @@ import {
   isAtOrAfter,
   nonNegativeInt,
   PersistentMap,
+  quantity,
   reject,
+  type CustomerId,
   type Decider,
   type Money,
   type Name,
@@ -21,13 +23,17 @@ import type {
   ExpireReservation,
   InventoryCommand,
   ReleaseReservation,
+  PurchaseLimit,
   ReserveStock,
   RestockSku,
+  ReturnPurchase,
+  SetPurchaseLimit,
 } from './commands';
 import {
   adjustmentBelowReserved,
   insufficientStock,
   invalidReservationExpiry,
+  purchaseLimitExceeded,
   reservationAlreadyCommitted,
   reservationClosed,
   reservationMismatch,
@@ -43,6 +49,30 @@ import type { InventoryEvent } from './events';
 export interface OpenReservation {
   readonly quantity: Quantity;
   readonly expiresAt: Timestamp;
+}
+
+/** What one order holds towards its customer's purchase limit on this SKU. */
+export interface CountedPurchase {
+  readonly customerId: CustomerId;
+  readonly units: number;
+}
+
+/**
+ * A purchase limit and the units it counts. A customer's live units are those of the orders counted since the limit
+ * was set: reserved or committed, minus returned (refunded); a release or an expiry frees an order's units.
+ *
+ * Counting starts when the limit is set. Sales made before it do not count: an unlimited SKU keeps no record per
+ * customer (a hot SKU would carry every buyer forever), and a limit is a rule for the sale it is set for, usually
+ * before it starts. Changing the number keeps the counts (lowering it below what a customer holds refuses that
+ * customer's next reservation and takes nothing away); removing the limit forgets them, so a limit set again starts
+ * afresh. A reservation without a customer id (sent before reservations carried one) is never counted.
+ */
+export interface PurchaseLimitState {
+  readonly perCustomer: PurchaseLimit;
+  /** live units per customer; a customer at zero has no entry */
+  readonly live: ReadonlyMap<CustomerId, number>;
+  /** counted orders with units still live; the entry goes once they are all freed */
+  readonly counted: ReadonlyMap<OrderId, CountedPurchase>;
 }
 
 /** How a reservation ended; kept so a redelivered command for that order is recognised and never reserves again. */
@@ -62,6 +92,8 @@ export interface ActiveSku {
   readonly reserved: number;
   readonly open: ReadonlyMap<OrderId, OpenReservation>;
   readonly closed: ReadonlyMap<OrderId, ClosedReservation>;
+  /** null: no limit per customer */
+  readonly purchaseLimit: PurchaseLimitState | null;
 }
 
 export type InventoryState = UndefinedSku | ActiveSku;
@@ -78,6 +110,23 @@ export const available = (state: InventoryState): number => {
     default:
       return absurd(state);
   }
+};
+
+/**
+ * The refusal a reservation of `quantity` units for `customerId` would meet now under the SKU's purchase limit, or
+ * undefined when the limit allows it (or there is none). Quotes ask it; the reservation itself decides the same way.
+ */
+export const purchaseLimitRefusal = (
+  state: InventoryState,
+  customerId: CustomerId,
+  quantity: number,
+): InventoryError | undefined => {
+  if (state.status !== 'Active' || state.purchaseLimit === null) return undefined;
+  const { perCustomer, live } = state.purchaseLimit;
+  const held = live.get(customerId) ?? 0;
+  return held + quantity > perCustomer
+    ? purchaseLimitExceeded(state.sku, customerId, perCustomer, held, quantity)
+    : undefined;
 };
 
 type Decision = E.Either<InventoryError, readonly InventoryEvent[]>;
@@ -140,6 +189,10 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
   const closedAs = state.closed.get(orderId);
   if (closedAs !== undefined) return reject(reservationClosed(orderId, closedAs));
   if (isAtOrAfter(at, expiresAt)) return reject(invalidReservationExpiry(orderId, at, expiresAt));
+  // the limit first: a customer over it stays refused however much stock comes back
+  const customerId = command.customerId;
+  const overLimit = customerId === undefined ? undefined : purchaseLimitRefusal(state, customerId, quantity);
+  if (overLimit) return reject(overLimit);
   const free = available(state);
   if (quantity > free) return reject(insufficientStock(state.sku, quantity, free));
   return emit({
@@ -149,6 +202,7 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
     quantity,
     expiresAt,
     available: nonNegativeInt(free - quantity),
+    ...(customerId === undefined ? {} : { customerId }),
     at,
   });
 };
@@ -220,6 +274,25 @@ const expire = (command: ExpireReservation, state: ActiveSku): Decision => {
   return state.closed.has(orderId) ? nothing : reject(reservationNotFound(state.sku, orderId));
 };
 
+const setPurchaseLimit = (command: SetPurchaseLimit, state: ActiveSku): Decision =>
+  (state.purchaseLimit?.perCustomer ?? null) === command.perCustomer
+    ? nothing
+    : emit({ type: 'PurchaseLimitSet', sku: state.sku, perCustomer: command.perCustomer, at: command.at });
+
+const returnPurchase = (command: ReturnPurchase, state: ActiveSku): Decision => {
+  const counted = state.purchaseLimit?.counted.get(command.orderId);
+  // no limit, an order never counted (or already freed), or someone else's order: nothing to give back
+  if (counted === undefined || counted.customerId !== command.customerId) return nothing;
+  return emit({
+    type: 'PurchaseReturned',
+    sku: state.sku,
+    orderId: command.orderId,
+    customerId: command.customerId,
+    quantity: quantity(Math.min(command.quantity, counted.units)),
+    at: command.at,
+  });
+};
+
 const decideActive = (command: InventoryCommand, state: ActiveSku): Decision => {
   if (command.sku !== state.sku) return reject(skuMismatch(state.sku, command.sku));
   switch (command.type) {
@@ -237,6 +310,10 @@ const decideActive = (command: InventoryCommand, state: ActiveSku): Decision => 
       return commit(command, state);
     case 'ExpireReservation':
       return expire(command, state);
+    case 'SetPurchaseLimit':
+      return setPurchaseLimit(command, state);
+    case 'ReturnPurchase':
+      return returnPurchase(command, state);
     default:
       return absurd(command);
   }
@@ -253,7 +330,45 @@ const decide = (command: InventoryCommand, state: InventoryState): Decision => {
   }
 };
 
-/** Moves an open reservation to closed; `shipped` units also leave on hand. */
+/** Stops counting up to `units` (all when undefined) of an order's units towards its customer's limit. */
+const uncount = (limit: PurchaseLimitState | null, orderId: OrderId, units?: number): PurchaseLimitState | null => {
+  const counted = limit?.counted.get(orderId);
+  if (limit === null || counted === undefined) return limit;
+  const freed = Math.min(units ?? counted.units, counted.units);
+  const left = counted.units - freed;
+  const live = (limit.live.get(counted.customerId) ?? 0) - freed;
+  return {
+    ...limit,
+    live:
+      live > 0
+        ? PersistentMap.from(limit.live).set(counted.customerId, live)
+        : PersistentMap.from(limit.live).delete(counted.customerId),
+    counted:
+      left > 0
+        ? PersistentMap.from(limit.counted).set(orderId, { customerId: counted.customerId, units: left })
+        : PersistentMap.from(limit.counted).delete(orderId),
+  };
+};
+
+/** Counts a reservation's units towards its customer's limit (replacing what the order counted before). */
+const count = (
+  limit: PurchaseLimitState,
+  orderId: OrderId,
+  customerId: CustomerId,
+  units: number,
+): PurchaseLimitState => {
+  const base = uncount(limit, orderId) ?? limit;
+  return {
+    ...base,
+    live: PersistentMap.from(base.live).set(customerId, (base.live.get(customerId) ?? 0) + units),
+    counted: PersistentMap.from(base.counted).set(orderId, { customerId, units }),
+  };
+};
+
+/**
+ * Moves an open reservation to closed; `shipped` units also leave on hand. Shipped units keep counting towards the
+ * customer's limit (the customer has them); released or expired ones stop.
+ */
 const close = (state: ActiveSku, orderId: OrderId, as: ClosedReservation, shipped: boolean): ActiveSku => {
   const held = state.open.get(orderId);
   if (!held) return state;
@@ -264,6 +379,19 @@ const close = (state: ActiveSku, orderId: OrderId, as: ClosedReservation, shippe
     // persistent maps: a new version per event without copying every reservation the SKU ever had
     open: PersistentMap.from(state.open).delete(orderId),
     closed: PersistentMap.from(state.closed).set(orderId, as),
+    purchaseLimit: shipped ? state.purchaseLimit : uncount(state.purchaseLimit, orderId),
+  };
+};
+
+const onPurchaseLimitSet = (state: ActiveSku, perCustomer: PurchaseLimit | null): ActiveSku => {
+  if (perCustomer === null) return { ...state, purchaseLimit: null };
+  const limit = state.purchaseLimit;
+  return {
+    ...state,
+    purchaseLimit:
+      limit === null
+        ? { perCustomer, live: PersistentMap.empty(), counted: PersistentMap.empty() }
+        : { ...limit, perCustomer },
   };
 };
 
@@ -279,6 +407,7 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
     case 'StockReserved': {
       // quantities come from the reservations themselves, so `reserved` stays their sum even on odd histories
       const previous = state.open.get(event.orderId)?.quantity ?? 0;
+      const limit = state.purchaseLimit;
       return {
         ...state,
         reserved: state.reserved - previous + event.quantity,
@@ -286,6 +415,10 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
           quantity: event.quantity,
           expiresAt: event.expiresAt,
         }),
+        purchaseLimit:
+          limit === null || event.customerId === undefined
+            ? limit
+            : count(limit, event.orderId, event.customerId, event.quantity),
       };
     }
     case 'ReservationReleased':
@@ -294,6 +427,10 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
       return close(state, event.orderId, 'committed', true);
     case 'ReservationExpired':
       return close(state, event.orderId, 'expired', false);
+    case 'PurchaseLimitSet':
+      return onPurchaseLimitSet(state, event.perCustomer);
+    case 'PurchaseReturned':
+      return { ...state, purchaseLimit: uncount(state.purchaseLimit, event.orderId, event.quantity) };
     default:
       return absurd(event);
   }
@@ -313,6 +450,7 @@ const evolve = (state: InventoryState, event: InventoryEvent): InventoryState =>
             reserved: 0,
             open: PersistentMap.empty(),
             closed: PersistentMap.empty(),
+            purchaseLimit: null,
           }
         : state;
     case 'Active':

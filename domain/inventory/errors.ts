@@ -1,4 +1,4 @@
-import { domainError, type DomainError, type OrderId, type Sku } from '../shared';
+import { domainError, type CustomerId, type DomainError, type OrderId, type Sku } from '../shared';
 
 export type InventoryErrorCode =
   | 'SkuNotFound'
@@ -11,7 +11,8 @@ export type InventoryErrorCode =
   | 'ReservationClosed'
   | 'ReservationNotFound'
   | 'ReservationCommitted'
-  | 'ReservationNotDue';
+  | 'ReservationNotDue'
+  | 'PurchaseLimitExceeded';
 
 export type InventoryError = DomainError & { readonly code: InventoryErrorCode };
 
@@ -84,3 +85,17 @@ export const reservationNotDue = (orderId: OrderId, expiresAt: string, now: stri
     expiresAt,
     now,
   });
+
+export const purchaseLimitExceeded = (
+  sku: Sku,
+  customerId: CustomerId,
+  limit: number,
+  live: number,
+  requested: number,
+): InventoryError =>
+  domainError(
+    'PurchaseLimitExceeded',
+    'rule_violation',
+    `customer ${customerId} may hold at most ${limit} of SKU ${sku}; ${live} held, ${requested} more requested`,
+    { sku, customerId, limit, live, requested },
+  );

@@ -1,6 +1,17 @@
 import * as t from 'io-ts';
-import { eventRegistry, Money, Name, NonNegativeInt, OrderId, Quantity, Reason, Sku, Timestamp } from '../shared';
-import { StockDelta } from './commands';
+import {
+  CustomerId,
+  eventRegistry,
+  Money,
+  Name,
+  NonNegativeInt,
+  OrderId,
+  Quantity,
+  Reason,
+  Sku,
+  Timestamp,
+} from '../shared';
+import { PurchaseLimit, StockDelta } from './commands';
 
 export const SkuDefined = t.readonly(
   t.strict({ type: t.literal('SkuDefined'), sku: Sku, name: Name, unitPrice: Money, at: Timestamp }),
@@ -45,17 +56,22 @@ export const StockAdjusted = t.readonly(
 );
 export type StockAdjusted = t.TypeOf<typeof StockAdjusted>;
 
-/** `available` is what is left to reserve after this reservation. */
-export const StockReserved = t.readonly(
-  t.strict({
-    type: t.literal('StockReserved'),
-    sku: Sku,
-    orderId: OrderId,
-    quantity: Quantity,
-    expiresAt: Timestamp,
-    available: NonNegativeInt,
-    at: Timestamp,
-  }),
+/** `available` is what is left to reserve after this reservation; `customerId` when the saga named the buyer. */
+export const StockReserved = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('StockReserved'),
+        sku: Sku,
+        orderId: OrderId,
+        quantity: Quantity,
+        expiresAt: Timestamp,
+        available: NonNegativeInt,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId }))),
+  ],
   'StockReserved',
 );
 export type StockReserved = t.TypeOf<typeof StockReserved>;
@@ -98,6 +114,32 @@ export const ReservationExpired = t.readonly(
 );
 export type ReservationExpired = t.TypeOf<typeof ReservationExpired>;
 
+/** `perCustomer` null: the limit was removed. */
+export const PurchaseLimitSet = t.readonly(
+  t.strict({
+    type: t.literal('PurchaseLimitSet'),
+    sku: Sku,
+    perCustomer: t.union([PurchaseLimit, t.null]),
+    at: Timestamp,
+  }),
+  'PurchaseLimitSet',
+);
+export type PurchaseLimitSet = t.TypeOf<typeof PurchaseLimitSet>;
+
+/** `quantity` units of the order stopped counting towards the customer's limit (a refund). */
+export const PurchaseReturned = t.readonly(
+  t.strict({
+    type: t.literal('PurchaseReturned'),
+    sku: Sku,
+    orderId: OrderId,
+    customerId: CustomerId,
+    quantity: Quantity,
+    at: Timestamp,
+  }),
+  'PurchaseReturned',
+);
+export type PurchaseReturned = t.TypeOf<typeof PurchaseReturned>;
+
 export const InventoryEvent = t.union(
   [
     SkuDefined,
@@ -108,6 +150,8 @@ export const InventoryEvent = t.union(
     ReservationReleased,
     ReservationCommitted,
     ReservationExpired,
+    PurchaseLimitSet,
+    PurchaseReturned,
   ],
   'InventoryEvent',
 );
@@ -123,6 +167,8 @@ export const inventoryEvents = eventRegistry<InventoryEvent>(
     ReservationReleased: { version: 1, codec: ReservationReleased },
     ReservationCommitted: { version: 1, codec: ReservationCommitted },
     ReservationExpired: { version: 1, codec: ReservationExpired },
+    PurchaseLimitSet: { version: 1, codec: PurchaseLimitSet },
+    PurchaseReturned: { version: 1, codec: PurchaseReturned },
   },
   [],
 );

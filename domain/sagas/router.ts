@@ -46,6 +46,8 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'ReservationReleased':
     case 'ReservationCommitted':
     case 'ReservationExpired':
+    case 'PurchaseLimitSet':
+    case 'PurchaseReturned':
     case 'PaymentVoided':
     case 'PromotionDefined':
     case 'PromotionEnded':

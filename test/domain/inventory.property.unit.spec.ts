@@ -5,15 +5,29 @@ import {
   available,
   inventoryDecider,
   inventoryEvents,
+  purchaseLimit,
   stockDelta,
   type InventoryCommand,
   type InventoryEvent,
   type InventoryState,
 } from '../../domain/inventory';
-import { currency, money, name, orderId, quantity, reason, sku, timestamp, type Timestamp } from '../../domain/shared';
+import {
+  currency,
+  customerId,
+  money,
+  name,
+  orderId,
+  quantity,
+  reason,
+  sku,
+  timestamp,
+  type Timestamp,
+} from '../../domain/shared';
 
 const SKU = sku('WIDGET-1');
 const ORDERS = ['o-1', 'o-2', 'o-3', 'o-4', 'o-5', 'o-6'].map(orderId);
+/** the buyer of each order: two customers, and one order placed before reservations named their customer */
+const BUYERS = ['c-1', 'c-2', 'c-1', 'c-2', 'c-1', undefined].map((c) => (c === undefined ? undefined : customerId(c)));
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const at = (minutes: number): Timestamp => timestamp(new Date(T0 + minutes * 60_000).toISOString());
 
@@ -30,7 +44,9 @@ type Step =
   | { readonly kind: 'restock'; readonly units: number }
   | { readonly kind: 'adjust'; readonly delta: number }
   | { readonly kind: 'reserve'; readonly order: number; readonly units: number; readonly ttl: number }
-  | { readonly kind: 'release' | 'commit' | 'expire'; readonly order: number };
+  | { readonly kind: 'release' | 'commit' | 'expire'; readonly order: number }
+  | { readonly kind: 'limit'; readonly perCustomer: number | null }
+  | { readonly kind: 'return'; readonly order: number; readonly units: number };
 
 const order = fc.integer({ min: 0, max: ORDERS.length - 1 });
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -46,6 +62,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     ttl: fc.integer({ min: 1, max: 8 }),
   }),
   fc.record({ kind: fc.constantFrom('release' as const, 'commit' as const, 'expire' as const), order }),
+  fc.record({
+    kind: fc.constant('limit' as const),
+    perCustomer: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(null)),
+  }),
+  fc.record({ kind: fc.constant('return' as const), order, units: fc.integer({ min: 1, max: 10 }) }),
 );
 
 const orderAt = (index: number) => {
@@ -62,22 +83,67 @@ const toCommand = (s: Step, i: number): InventoryCommand => {
       return { type: 'RestockSku', sku: SKU, quantity: quantity(s.units), at: now };
     case 'adjust':
       return { type: 'AdjustStock', sku: SKU, delta: stockDelta(s.delta), reason: reason('count'), at: now };
-    case 'reserve':
+    case 'reserve': {
+      const buyer = BUYERS[s.order];
       return {
         type: 'ReserveStock',
         sku: SKU,
         orderId: orderAt(s.order),
         quantity: quantity(s.units),
         expiresAt: at(i + 1 + s.ttl),
+        ...(buyer === undefined ? {} : { customerId: buyer }),
         at: now,
       };
+    }
     case 'release':
       return { type: 'ReleaseReservation', sku: SKU, orderId: orderAt(s.order), reason: reason('cancelled'), at: now };
     case 'commit':
       return { type: 'CommitReservation', sku: SKU, orderId: orderAt(s.order), at: now };
     case 'expire':
       return { type: 'ExpireReservation', sku: SKU, orderId: orderAt(s.order), now };
+    case 'limit':
+      return {
+        type: 'SetPurchaseLimit',
+        sku: SKU,
+        perCustomer: s.perCustomer === null ? null : purchaseLimit(s.perCustomer),
+        at: now,
+      };
+    case 'return':
+      return {
+        type: 'ReturnPurchase',
+        sku: SKU,
+        orderId: orderAt(s.order),
+        customerId: BUYERS[s.order] ?? customerId('c-1'),
+        quantity: quantity(s.units),
+        at: now,
+      };
   }
+};
+
+/**
+ * The purchase-limit counts replayed from the log alone: each customer's live units of the orders reserved while a
+ * limit was set, less what was released, expired or returned; removing the limit forgets them.
+ */
+const liveFromLog = (log: readonly InventoryEvent[]): Map<string, number> | null => {
+  let counted: Map<string, { customer: string; units: number }> | null = null;
+  for (const e of log) {
+    if (e.type === 'PurchaseLimitSet') counted = e.perCustomer === null ? null : (counted ?? new Map());
+    if (counted === null) continue;
+    if (e.type === 'StockReserved' && e.customerId !== undefined) {
+      counted.set(e.orderId, { customer: e.customerId, units: e.quantity });
+    }
+    if (e.type === 'ReservationReleased' || e.type === 'ReservationExpired') counted.delete(e.orderId);
+    if (e.type === 'PurchaseReturned') {
+      const c = counted.get(e.orderId);
+      if (c) counted.set(e.orderId, { ...c, units: c.units - e.quantity });
+    }
+  }
+  if (counted === null) return null;
+  const live = new Map<string, number>();
+  for (const { customer, units } of counted.values()) {
+    if (units > 0) live.set(customer, (live.get(customer) ?? 0) + units);
+  }
+  return live;
 };
 
 /** Runs the commands, keeping accepted events and ignoring rejected commands, checking after each one. */
@@ -128,6 +194,20 @@ const invariants = (state: InventoryState, log: readonly InventoryEvent[]): void
 
   const last = log[log.length - 1];
   if (last?.type === 'StockReserved') expect(last.available, 'reported available').to.equal(available(state));
+
+  // purchase limits: the counts are what the log says, and no reservation took a customer over the limit
+  const limit = state.purchaseLimit;
+  const expected = liveFromLog(log);
+  expect(limit === null, 'a limit is set').to.equal(expected === null);
+  if (limit === null || expected === null) return;
+  expect(new Map(limit.live), 'live units per customer').to.deep.equal(expected);
+  for (const [id, counted] of limit.counted) {
+    expect(counted.units, `units counted for ${id}`).to.be.greaterThan(0);
+    expect(state.closed.get(id) ?? 'open', `order ${id} counted`).to.be.oneOf(['open', 'committed']);
+  }
+  if (last?.type === 'StockReserved' && last.customerId !== undefined) {
+    expect(limit.live.get(last.customerId), 'live units after a reservation').to.be.at.most(limit.perCustomer);
+  }
 };
 
 describe('the inventory of one SKU under random commands', () => {
@@ -147,6 +227,8 @@ describe('the inventory of one SKU under random commands', () => {
       'StockAdjusted',
       'StockReserved',
       'StockRestocked',
+      'PurchaseLimitSet',
+      'PurchaseReturned',
     ]);
   });
 
@@ -173,8 +255,10 @@ describe('the inventory of one SKU under random commands', () => {
           const first = inventoryDecider.decide(command, state);
           if (E.isLeft(first)) return;
           state = first.right.reduce(inventoryDecider.evolve, state);
-          // restocks and adjustments are not idempotent by themselves: the command id dedupes them upstream
-          if (command.type === 'RestockSku' || command.type === 'AdjustStock') return;
+          // restocks, adjustments and returns are not idempotent by themselves: the command id dedupes them upstream
+          if (command.type === 'RestockSku' || command.type === 'AdjustStock' || command.type === 'ReturnPurchase') {
+            return;
+          }
           expect(inventoryDecider.decide(command, state)).to.deep.equal(E.right([]));
         });
       }),

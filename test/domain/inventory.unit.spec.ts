@@ -5,13 +5,18 @@ import {
   InventoryCommand,
   inventoryDecider,
   inventoryEvents,
+  purchaseLimit,
+  purchaseLimitRefusal,
   skuStreamId,
   stockDelta,
   type InventoryEvent,
   type InventoryState,
+  type ReserveStock,
+  type StockReserved,
 } from '../../domain/inventory';
 import {
   currency,
+  customerId,
   describeErrors,
   fold,
   money,
@@ -48,7 +53,7 @@ const restocked = (units: number, onHand: number, minute = 1): InventoryEvent =>
   onHand: nonNegativeInt(onHand),
   at: at(minute),
 });
-const reserved = (order = ORDER, units = 3, availableAfter = 7): InventoryEvent => ({
+const reserved = (order = ORDER, units = 3, availableAfter = 7): StockReserved => ({
   type: 'StockReserved',
   sku: SKU,
   orderId: order,
@@ -84,7 +89,7 @@ const expired = (order = ORDER, units = 3): InventoryEvent => ({
 /** a defined SKU with 10 units on hand */
 const stocked: InventoryEvent[] = [defined, restocked(10, 10)];
 
-const reserve = (order = ORDER, units = 3, minute = 2, expiresAt = at(30)): InventoryCommand => ({
+const reserve = (order = ORDER, units = 3, minute = 2, expiresAt = at(30)): ReserveStock => ({
   type: 'ReserveStock',
   sku: SKU,
   orderId: order,
@@ -117,6 +122,47 @@ const adjust = (delta: number, minute = 5): InventoryCommand => ({
   delta: stockDelta(delta),
   reason: reason('stock count'),
   at: at(minute),
+});
+
+const ANNA = customerId('anna');
+const BEN = customerId('ben');
+const ORDER_3 = orderId('order-3');
+
+const setLimit = (perCustomer: number | null, minute = 1): InventoryCommand => ({
+  type: 'SetPurchaseLimit',
+  sku: SKU,
+  perCustomer: perCustomer === null ? null : purchaseLimit(perCustomer),
+  at: at(minute),
+});
+const limitSet = (perCustomer: number | null, minute = 1): InventoryEvent => ({
+  type: 'PurchaseLimitSet',
+  sku: SKU,
+  perCustomer: perCustomer === null ? null : purchaseLimit(perCustomer),
+  at: at(minute),
+});
+const reserveFor = (customer: typeof ANNA, order = ORDER, units = 1): InventoryCommand => ({
+  ...reserve(order, units),
+  customerId: customer,
+});
+const reservedFor = (customer: typeof ANNA, order = ORDER, units = 1, availableAfter = 9): InventoryEvent => ({
+  ...reserved(order, units, availableAfter),
+  customerId: customer,
+});
+const returnPurchase = (order: typeof ORDER, units: number, customer = ANNA): InventoryCommand => ({
+  type: 'ReturnPurchase',
+  sku: SKU,
+  orderId: order,
+  customerId: customer,
+  quantity: quantity(units),
+  at: at(40),
+});
+const returned = (order: typeof ORDER, units: number, customer = ANNA): InventoryEvent => ({
+  type: 'PurchaseReturned',
+  sku: SKU,
+  orderId: order,
+  customerId: customer,
+  quantity: quantity(units),
+  at: at(40),
 });
 
 const activeState = (state: InventoryState) => {
@@ -157,6 +203,8 @@ describe('the inventory centre (one stream per SKU)', () => {
       ['a release', release()],
       ['a commit', commit()],
       ['an expiry', expire()],
+      ['setting a purchase limit', setLimit(2)],
+      ['a returned purchase', returnPurchase(ORDER, 1)],
     ];
     for (const [what, command] of unknown) {
       it(`rejects ${what} as not found`, () => {
@@ -519,6 +567,264 @@ describe('the inventory centre (one stream per SKU)', () => {
     });
   });
 
+  describe('purchase limits per customer', () => {
+    const limited: InventoryEvent[] = [...stocked, limitSet(2)];
+    const liveOf = (state: InventoryState, customer: typeof ANNA): number =>
+      activeState(state).purchaseLimit?.live.get(customer) ?? 0;
+
+    describe('setting the limit', () => {
+      it('records a limit per customer', () => {
+        given(...stocked)
+          .when(setLimit(2))
+          .then(limitSet(2));
+      });
+
+      it('records nothing when the limit is already that number', () => {
+        given(...limited)
+          .when(setLimit(2, 5))
+          .then();
+      });
+
+      it('records a change of the number', () => {
+        given(...limited)
+          .when(setLimit(5, 5))
+          .then(limitSet(5, 5));
+      });
+
+      it('removes the limit with null', () => {
+        given(...limited)
+          .when(setLimit(null, 5))
+          .thenState((state, events) => {
+            expect(events).to.deep.equal([limitSet(null, 5)]);
+            expect(activeState(state).purchaseLimit).to.equal(null);
+          });
+      });
+
+      it('records nothing when removing a limit that is not set', () => {
+        given(...stocked)
+          .when(setLimit(null))
+          .then();
+      });
+
+      for (const bad of [0, 1001, 1.5]) {
+        it(`refuses ${bad} units per customer at the edge, naming the field`, () => {
+          const result = InventoryCommand.decode({ type: 'SetPurchaseLimit', sku: SKU, perCustomer: bad, at: at(1) });
+          expect(E.isLeft(result) && describeErrors(result.left)).to.match(/^perCustomer: /);
+        });
+      }
+
+      it('accepts 1 and 1000 units per customer and null at the edge', () => {
+        for (const perCustomer of [1, 1000, null]) {
+          const result = InventoryCommand.decode({ type: 'SetPurchaseLimit', sku: SKU, perCustomer, at: at(1) });
+          expect(E.isRight(result), String(perCustomer)).to.be.true;
+        }
+      });
+    });
+
+    describe('when a limit of 2 is set', () => {
+      it('reserves for a customer within the limit, naming the customer, and counts the units', () => {
+        given(...limited)
+          .when(reserveFor(ANNA, ORDER, 2))
+          .thenState((state, events) => {
+            expect(events).to.deep.equal([reservedFor(ANNA, ORDER, 2, 8)]);
+            expect(liveOf(state, ANNA)).to.equal(2);
+          });
+      });
+
+      it('refuses a reservation that takes the customer over the limit, holding nothing', () => {
+        const error = given(...limited, reservedFor(ANNA, ORDER, 1))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenFails('PurchaseLimitExceeded');
+        expect(error.category).to.equal('rule_violation');
+        expect(error.details).to.deep.equal({ sku: SKU, customerId: ANNA, limit: 2, live: 1, requested: 2 });
+      });
+
+      it('refuses a single reservation above the limit', () => {
+        given(...limited)
+          .when(reserveFor(ANNA, ORDER, 3))
+          .thenFails('PurchaseLimitExceeded');
+      });
+
+      it('refuses for the limit before looking at the stock', () => {
+        given(defined, restocked(1, 1), limitSet(2))
+          .when(reserveFor(ANNA, ORDER, 3))
+          .thenFails('PurchaseLimitExceeded');
+      });
+
+      it('still refuses what the stock cannot serve within the limit', () => {
+        given(defined, restocked(1, 1), limitSet(2))
+          .when(reserveFor(ANNA, ORDER, 2))
+          .thenFails('InsufficientStock');
+      });
+
+      it('reserves up to exactly the limit over several orders', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 1))
+          .when(reserveFor(ANNA, ORDER_2, 1))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('records nothing when a reservation at the limit is delivered again', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8))
+          .when(reserveFor(ANNA, ORDER, 2))
+          .then();
+      });
+
+      it('counts each customer apart', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8))
+          .when(reserveFor(BEN, ORDER_2, 2))
+          .thenState((state) => {
+            expect([liveOf(state, ANNA), liveOf(state, BEN)]).to.deep.equal([2, 2]);
+          });
+      });
+
+      it('keeps counting shipped units: the customer has them', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8), committed(ORDER, 2, 8))
+          .when(reserveFor(ANNA, ORDER_2, 1))
+          .thenFails('PurchaseLimitExceeded');
+      });
+
+      it('frees the units of a released reservation', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8), released(ORDER, 2))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('frees the units of an expired reservation', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8), expired(ORDER, 2))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('forgets a customer whose units are all freed, keeping the state small', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8))
+          .when(release())
+          .thenState((state) => {
+            const limit = activeState(state).purchaseLimit;
+            expect([limit?.live.size, limit?.counted.size]).to.deep.equal([0, 0]);
+          });
+      });
+
+      it('neither counts nor refuses a reservation that names no customer (sent before reservations did)', () => {
+        given(...limited)
+          .when(reserve(ORDER, 5))
+          .thenState((state) => expect(activeState(state).purchaseLimit?.counted.size).to.equal(0));
+      });
+
+      it('does not count sales made before the limit was set', () => {
+        given(...stocked, reservedFor(ANNA, ORDER, 3, 7), limitSet(2))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('frees nothing when a reservation made before the limit is released', () => {
+        given(...stocked, reservedFor(ANNA, ORDER, 3, 7), limitSet(2), reservedFor(ANNA, ORDER_2, 2, 5))
+          .when(release(ORDER))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('keeps the counts when the number changes, refusing but never taking away above a lower limit', () => {
+        const history = [...limited, reservedFor(ANNA, ORDER, 2, 8), limitSet(1, 5)];
+        given(...history)
+          .when(reserveFor(ANNA, ORDER_2, 1))
+          .thenFails('PurchaseLimitExceeded');
+        given(...history)
+          .when(commit(ORDER))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('forgets the counts when the limit is removed, so a new limit starts afresh', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8), limitSet(null, 5), limitSet(2, 6))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+    });
+
+    describe('returning a purchase (after a refund)', () => {
+      const bought: InventoryEvent[] = [...limited, reservedFor(ANNA, ORDER, 2, 8), committed(ORDER, 2, 8)];
+
+      it('frees the returned units of the order', () => {
+        given(...bought)
+          .when(returnPurchase(ORDER, 1))
+          .thenState((state, events) => {
+            expect(events).to.deep.equal([returned(ORDER, 1)]);
+            expect(liveOf(state, ANNA)).to.equal(1);
+          });
+      });
+
+      it('lets the customer buy again once units are returned', () => {
+        given(...bought, returned(ORDER, 2))
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(2));
+      });
+
+      it('frees no more than the order counts', () => {
+        given(...bought)
+          .when(returnPurchase(ORDER, 5))
+          .then(returned(ORDER, 2));
+      });
+
+      it('frees units of a reservation still open (a refund before shipment), and only the rest on release', () => {
+        given(...limited, reservedFor(ANNA, ORDER, 2, 8), returned(ORDER, 1))
+          .when(release())
+          .thenState((state) => expect(liveOf(state, ANNA)).to.equal(0));
+      });
+
+      it('records nothing once every unit of the order is returned', () => {
+        given(...bought, returned(ORDER, 2))
+          .when(returnPurchase(ORDER, 1))
+          .then();
+      });
+
+      it('records nothing when the SKU has no limit', () => {
+        given(...stocked, reservedFor(ANNA, ORDER, 2, 8), committed(ORDER, 2, 8))
+          .when(returnPurchase(ORDER, 1))
+          .then();
+      });
+
+      it('records nothing for an order the limit never counted', () => {
+        given(...stocked, reservedFor(ANNA, ORDER, 2, 8), limitSet(2))
+          .when(returnPurchase(ORDER, 1))
+          .then();
+        given(...limited)
+          .when(returnPurchase(ORDER_3, 1))
+          .then();
+      });
+
+      it("records nothing when the customer named is not the order's", () => {
+        given(...bought)
+          .when(returnPurchase(ORDER, 1, BEN))
+          .then();
+      });
+    });
+
+    describe('asking whether a reservation would pass the limit now (for quotes)', () => {
+      it('answers nothing for a SKU without a limit or not in the catalogue', () => {
+        expect(purchaseLimitRefusal(fold(inventoryDecider, stocked), ANNA, 50)).to.equal(undefined);
+        expect(purchaseLimitRefusal(inventoryDecider.initialState, ANNA, 50)).to.equal(undefined);
+      });
+
+      it('answers nothing within the limit', () => {
+        expect(
+          purchaseLimitRefusal(fold(inventoryDecider, [...limited, reservedFor(BEN, ORDER, 2, 8)]), ANNA, 2),
+        ).to.equal(undefined);
+      });
+
+      it('answers the error the reservation would give', () => {
+        const history = [...limited, reservedFor(ANNA, ORDER, 1)];
+        const refusal = purchaseLimitRefusal(fold(inventoryDecider, history), ANNA, 2);
+        const error = given(...history)
+          .when(reserveFor(ANNA, ORDER_2, 2))
+          .thenFails('PurchaseLimitExceeded');
+        expect(refusal).to.deep.equal(error);
+      });
+    });
+
+    it('reads back a reservation without a customer, as stored before reservations named one', () => {
+      const { customerId: _, ...old } = { ...reserved(), customerId: ANNA };
+      expect(inventoryEvents.decode({ type: 'StockReserved.v1', data: old })).to.deep.equal(E.right(reserved()));
+    });
+  });
+
   describe('its event codecs', () => {
     const samples: InventoryEvent[] = [
       defined,
@@ -545,11 +851,17 @@ describe('the inventory centre (one stream per SKU)', () => {
       released(),
       committed(),
       expired(),
+      { ...reserved(), customerId: ANNA },
+      limitSet(2),
+      limitSet(null),
+      returned(ORDER, 1),
     ];
 
     it('defines every event at version 1', () => {
       expect([...inventoryEvents.storedTypes].sort()).to.deep.equal(
         [
+          'PurchaseLimitSet.v1',
+          'PurchaseReturned.v1',
           'ReservationCommitted.v1',
           'ReservationExpired.v1',
           'ReservationReleased.v1',

@@ -6,3 +6,4 @@ export * from './coupon-events';
 export * from './errors';
 export * from './promotion-book';
 export * from './coupon';
+export * from './price';

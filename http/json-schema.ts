@@ -84,6 +84,7 @@ export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): Json
     case 'ClosedType':
       return objectSchema(c.props as t.Props, c.optional as t.Props, false);
     case 'UnionType':
+    case 'TaggedUnionType':
       return { oneOf: (c.types as t.Mixed[]).map(toJsonSchema) };
     case 'IntersectionType':
       return { allOf: (c.types as t.Mixed[]).map(toJsonSchema) };

@@ -168,7 +168,7 @@ export const openApiDocument = (
               apiKey: {
                 type: 'http',
                 scheme: 'bearer',
-                description: 'API key with scopes orders:write, refunds:write, inventory:write, read, admin',
+                description: 'API key with scopes orders:write, refunds:write, inventory:write, marketing:write, read, admin',
               },
             },
           }

@@ -118,3 +118,41 @@ export class BoundedArrayType<C extends t.Mixed> extends t.Type<t.TypeOf<C>[], u
     );
   }
 }
+
+/**
+ * A union of closed object codecs told apart by a literal field (e.g. `kind`): a value is checked against the one
+ * member its tag names, so an error names that member's fields instead of every member's, and an unknown tag is one
+ * error listing the tags. Published as `oneOf` like any union (its own tag keeps member fields in error paths).
+ */
+export class TaggedUnionType<M extends Readonly<Record<string, t.Mixed>>> extends t.Type<
+  t.TypeOf<M[keyof M]>,
+  unknown
+> {
+  readonly _tag = 'TaggedUnionType' as const;
+  readonly types: readonly t.Mixed[];
+  constructor(name: string, tag: string, members: M) {
+    const types = Object.values(members);
+    const tags = Object.keys(members);
+    super(
+      name,
+      (u): u is t.TypeOf<M[keyof M]> => types.some((member) => member.is(u)),
+      (u, context) => {
+        if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, context);
+        const value = (u as Record<string, unknown>)[tag];
+        const member = typeof value === 'string' && Object.hasOwn(members, value) ? members[value] : undefined;
+        if (member === undefined) {
+          return t.failures([
+            {
+              value,
+              context: [...context, { key: tag, type: t.never, actual: value }],
+              message: `expected one of ${tags.join(', ')}, got ${JSON.stringify(value)}`,
+            },
+          ]);
+        }
+        return member.validate(u, context) as t.Validation<t.TypeOf<M[keyof M]>>;
+      },
+      t.identity,
+    );
+    this.types = types;
+  }
+}

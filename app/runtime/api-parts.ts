@@ -1,7 +1,9 @@
 import { commandOperations } from '../../commands/api/openapi';
 import { commandRoutes } from '../../commands/api/routes';
 import { CommandHandler } from '../../commands/command-handler';
-import { cataloguePrices } from '../../commands/place-order';
+import { marketingOperations } from '../../commands/api/marketing-openapi';
+import { marketingRoutes } from '../../commands/api/marketing-routes';
+import { centreQuotes } from '../../commands/pricing';
 import type { Clock } from '../../ports/clock';
 import type { EventStore } from '../../ports/event-store';
 import type { Metrics } from '../../ports/metrics';
@@ -25,16 +27,21 @@ export const commandHandlerFor = (
 ): CommandHandler =>
   new CommandHandler({ store, clock, retries: config.commandRetries, ...(metrics ? { metrics } : {}) });
 
-/** The command API: its routes over a handler, prices from the catalogue; `refuseSoldOut` reads the flow rules. */
-export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?: () => boolean): ApiPart => ({
-  router: commandRoutes({
+/**
+ * The command API: the order and inventory centres' routes and the pricing centre's, over one handler, every order
+ * priced by the pricing centre; `refuseSoldOut` reads the flow rules.
+ */
+export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?: () => boolean): ApiPart => {
+  const quote = centreQuotes(handler);
+  const router = commandRoutes({
     handler,
-    priceLines: cataloguePrices(handler),
+    quote,
     clock,
     ...(refuseSoldOut === undefined ? {} : { refuseSoldOut }),
-  }),
-  operations: commandOperations,
-});
+  });
+  router.use(marketingRoutes({ handler, quote, clock }));
+  return { router, operations: [...commandOperations, ...marketingOperations] };
+};
 
 /** The read API over the read store; `progress` tells how far each projection got (in process, or across them). */
 export const readApi = (

@@ -15,7 +15,7 @@ import {
 
 // Every command reads Idempotency-Key, so each can answer 422 idempotency-key-mismatch (the key reused with other
 // parameters) besides its own rule violations.
-const idempotencyKey: readonly HeaderSpec[] = [
+export const idempotencyKey: readonly HeaderSpec[] = [
   {
     name: 'Idempotency-Key',
     codec: IdempotencyKeyHeader,
@@ -25,13 +25,13 @@ const idempotencyKey: readonly HeaderSpec[] = [
 const bySku = { params: { sku: Sku }, headers: idempotencyKey };
 const byOrder = { params: { orderId: OrderId }, headers: idempotencyKey };
 
-const money: JsonSchema = toJsonSchema(DefineSkuBody.props.unitPrice);
-const position: JsonSchema = {
+export const money: JsonSchema = toJsonSchema(DefineSkuBody.props.unitPrice);
+export const position: JsonSchema = {
   type: 'integer',
   minimum: 0,
   description: 'global log position of the last event; pass it as X-Min-Position to the read API',
 };
-const skuState: JsonSchema = {
+export const skuState: JsonSchema = {
   type: 'object',
   properties: {
     sku: { type: 'string' },
@@ -40,6 +40,13 @@ const skuState: JsonSchema = {
     onHand: { type: 'integer' },
     reserved: { type: 'integer' },
     available: { type: 'integer' },
+    purchaseLimit: {
+      oneOf: [
+        { type: 'null' },
+        { type: 'object', properties: { perCustomer: { type: 'integer' } }, required: ['perCustomer'] },
+      ],
+      description: 'units of this SKU one customer may hold in live orders (null: no limit)',
+    },
     position,
   },
   required: ['sku', 'name', 'unitPrice', 'onHand', 'reserved', 'available', 'position'],

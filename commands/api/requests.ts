@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import {
+  CouponCode,
   Currency,
   CustomerId,
   constrainedString,
@@ -33,7 +34,7 @@ export const OrderLineBody = closed('OrderLineRequest', { sku: Sku, quantity: Qu
  * Lines of an order or a refund: 1..maxOrderLines (400 outside, as documented), each sku once (a rule JSON Schema
  * cannot state: 422), so a body that passes here also passes the command's own decoding.
  */
-const lineList = (name: string) =>
+export const lineList = (name: string) =>
   new BoundedArrayType(name, OrderLineBody, 1, maxOrderLines, 'each sku at most once (else 422)', (lines) =>
     duplicateSkus(lines).length > 0 ? lineListProblem(lines) : undefined,
   );
@@ -45,7 +46,7 @@ export const PlaceOrderBody = closed(
     lines: lineList('OrderLines'),
     payment: closed('PaymentRequest', { token: PaymentToken }),
   },
-  { orderId: OrderId },
+  { orderId: OrderId, couponCode: CouponCode },
 );
 export type PlaceOrderBody = t.TypeOf<typeof PlaceOrderBody>;
 

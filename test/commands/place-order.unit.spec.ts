@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as E from 'fp-ts/Either';
 import { inventoryCentre } from '../../domain/centres';
 import { CommandHandler } from '../../commands/command-handler';
-import { cataloguePrices, placeOrder, type OrderLineRequest, type PlaceOrderError } from '../../commands/place-order';
+import { placeOrder, type OrderLineRequest, type PlaceOrderError } from '../../commands/place-order';
+import { centreQuotes } from '../../commands/pricing';
 import type { OrderEvent } from '../../domain/order';
 import { currency, money, name, quantity, sku, timestamp } from '../../domain/shared';
 import { ManualClock } from '../../ports/clock';
@@ -49,7 +50,7 @@ const placing = () => {
         expect(E.isRight(defined)).to.equal(true);
       }
       const result = await placeOrder(
-        { handler, priceLines: cataloguePrices(handler) },
+        { handler, quote: centreQuotes(handler) },
         { orderId: 'o-1', customerId: 'c-1', lines, paymentToken: 'tok_approve', at },
         { commandId: 'place-1', causationId: 'place-1', correlationId: 'place-1' },
       );

@@ -1,12 +1,6 @@
 /** What an API key may do; `admin` grants every scope. Keys come from configuration (`API_KEYS`). */
 export type Scope =
-  | 'orders:write'
-  | 'refunds:write'
-  | 'inventory:write'
-  | 'marketing:write'
-  | 'read'
-  | 'metrics'
-  | 'admin';
+  'orders:write' | 'refunds:write' | 'inventory:write' | 'marketing:write' | 'read' | 'metrics' | 'admin';
 export const scopes: readonly Scope[] = [
   'orders:write',
   'refunds:write',

@@ -168,7 +168,8 @@ export const openApiDocument = (
               apiKey: {
                 type: 'http',
                 scheme: 'bearer',
-                description: 'API key with scopes orders:write, refunds:write, inventory:write, marketing:write, read, admin',
+                description:
+                  'API key with scopes orders:write, refunds:write, inventory:write, marketing:write, read, admin',
               },
             },
           }

@@ -1,27 +1,36 @@
 import * as t from 'io-ts';
 import { Currency, CustomerId, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
-import { PaymentToken, checked, lineListProblem } from './values';
+import { OrderPricing, PaymentToken, checked, lineListProblem } from './values';
 
-/** A line as the caller priced it from the catalogue at placement time. */
-export const PlaceOrderLine = t.readonly(
-  t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money }, 'PlaceOrderLine'),
+/**
+ * A line as the caller priced it at placement time: the list unit price, and the discount off the whole line that
+ * the promotions gave (absent: none).
+ */
+export const PlaceOrderLine = t.intersection(
+  [
+    t.readonly(t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money })),
+    t.readonly(t.exact(t.partial({ discount: Money }))),
+  ],
   'PlaceOrderLine',
 );
 export type PlaceOrderLine = t.TypeOf<typeof PlaceOrderLine>;
 
-export const PlaceOrder = t.readonly(
-  t.strict(
-    {
-      type: t.literal('PlaceOrder'),
-      orderId: OrderId,
-      customerId: CustomerId,
-      currency: Currency,
-      lines: checked(t.readonlyArray(PlaceOrderLine), 'PlaceOrderLines', lineListProblem),
-      paymentToken: PaymentToken,
-      at: Timestamp,
-    },
-    'PlaceOrder',
-  ),
+/** `pricing` is the breakdown of the line discounts; an order without promotions may leave it out. */
+export const PlaceOrder = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('PlaceOrder'),
+        orderId: OrderId,
+        customerId: CustomerId,
+        currency: Currency,
+        lines: checked(t.readonlyArray(PlaceOrderLine), 'PlaceOrderLines', lineListProblem),
+        paymentToken: PaymentToken,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+  ],
   'PlaceOrder',
 );
 export type PlaceOrder = t.TypeOf<typeof PlaceOrder>;

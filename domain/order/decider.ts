@@ -47,7 +47,8 @@ import {
   type PlacedOrderData,
   type RefundRecord,
 } from './state';
-import { duplicateSkus, maxOrderLines } from './values';
+import { amountOfRanges, firstFreeUnits, type RefundedUnits, type UnitRange } from './unit-shares';
+import { duplicateSkus, maxOrderLines, type OrderPricing } from './values';
 
 /** Each order is its own stream, so one append with an expected revision guards the whole aggregate. */
 export const orderStreamId = (id: OrderId): string => `order-${id}`;
@@ -122,7 +123,29 @@ const placementProblem = (command: PlaceOrder): OrderError | undefined => {
   return undefined;
 };
 
-/** Same customer, currency and lines (in any order) as the order already placed: a client retry. */
+const discountOf = (line: { readonly discount?: Money | undefined }): number => line.discount?.amount ?? 0;
+
+const samePricing = (a: OrderPricing | null, b: OrderPricing | null): boolean => {
+  if (a === null || b === null) return a === b;
+  return (
+    sameMoney(a.listTotal, b.listTotal) &&
+    sameMoney(a.discount, b.discount) &&
+    a.couponCode === b.couponCode &&
+    a.promotions.length === b.promotions.length &&
+    a.promotions.every((p, i) => {
+      const q = b.promotions[i];
+      return (
+        q !== undefined &&
+        p.promotionId === q.promotionId &&
+        p.name === q.name &&
+        sameMoney(p.amount, q.amount) &&
+        p.viaCoupon === q.viaCoupon
+      );
+    })
+  );
+};
+
+/** Same customer, currency, lines (in any order) and price breakdown as the order already placed: a client retry. */
 const isSamePlacement = (command: PlaceOrder, existing: PlacedOrderData): boolean => {
   const asked = bySku(command.lines);
   const held = bySku(existing.lines);
@@ -136,10 +159,95 @@ const isSamePlacement = (command: PlaceOrder, existing: PlacedOrderData): boolea
         other !== undefined &&
         line.sku === other.sku &&
         line.quantity === other.quantity &&
-        sameMoney(line.unitPrice, other.unitPrice)
+        sameMoney(line.unitPrice, other.unitPrice) &&
+        discountOf(line) === discountOf(other)
       );
-    })
+    }) &&
+    samePricing(command.pricing ?? null, existing.pricing)
   );
+};
+
+const currencyProblem = (field: string, found: Money, expected: PlaceOrder['currency']): OrderError | undefined =>
+  found.currency === expected
+    ? undefined
+    : orderError('CurrencyMismatch', `${field} is in ${found.currency}, the order in ${expected}`, {
+        field,
+        expected,
+        actual: found.currency,
+      });
+
+const inconsistent = (field: string, message: string, details: Readonly<Record<string, unknown>>): OrderError =>
+  orderError('InconsistentPricing', `${field}: ${message}`, { field, ...details });
+
+/**
+ * The price breakdown must add up: each line's discount at most its list total, the promotions' amounts summing to
+ * `pricing.discount`, which is the sum of the line discounts, and `pricing.listTotal` the sum of the list totals, all
+ * in the order's currency. Discounted lines need the breakdown that explains them. Amounts are known to be safe
+ * integers line by line (checked by the caller); sums are checked here.
+ */
+const pricingProblem = (command: PlaceOrder, listTotals: readonly number[]): OrderError | undefined => {
+  let lineDiscounts = 0;
+  for (const [i, line] of command.lines.entries()) {
+    if (line.discount === undefined) continue;
+    const field = `lines[${i}].discount`;
+    const wrongCurrency = currencyProblem(field, line.discount, command.currency);
+    if (wrongCurrency) return wrongCurrency;
+    const listTotal = listTotals[i] ?? 0;
+    if (line.discount.amount > listTotal) {
+      return orderError(
+        'DiscountExceedsLine',
+        `${field} (${line.discount.amount}) is more than the line's list total (${listTotal})`,
+        { field, sku: line.sku, discount: line.discount.amount, listTotal },
+      );
+    }
+    lineDiscounts += line.discount.amount;
+  }
+  const pricing = command.pricing;
+  if (pricing === undefined) {
+    return lineDiscounts === 0
+      ? undefined
+      : inconsistent('pricing', 'discounted lines need the price breakdown that explains them', { lineDiscounts });
+  }
+  const moneyFields: [string, Money][] = [
+    ['pricing.listTotal', pricing.listTotal],
+    ['pricing.discount', pricing.discount],
+    ...pricing.promotions.map((p, j): [string, Money] => [`pricing.promotions[${j}].amount`, p.amount]),
+  ];
+  for (const [field, amount] of moneyFields) {
+    const wrongCurrency = currencyProblem(field, amount, command.currency);
+    if (wrongCurrency) return wrongCurrency;
+  }
+  const listTotal = listTotals.reduce((sum, n) => sum + n, 0);
+  if (pricing.listTotal.amount !== listTotal) {
+    return inconsistent('pricing.listTotal', `is ${pricing.listTotal.amount}, the lines list ${listTotal}`, {
+      listTotal: pricing.listTotal.amount,
+      lines: listTotal,
+    });
+  }
+  if (pricing.discount.amount !== lineDiscounts) {
+    return inconsistent(
+      'pricing.discount',
+      `is ${pricing.discount.amount}, the line discounts sum to ${lineDiscounts}`,
+      { discount: pricing.discount.amount, lineDiscounts },
+    );
+  }
+  const promoted = pricing.promotions.reduce((sum, p) => sum + p.amount.amount, 0);
+  if (!Number.isSafeInteger(promoted) || promoted !== pricing.discount.amount) {
+    return inconsistent(
+      'pricing.promotions',
+      `the promotions' amounts sum to ${promoted}, the discount is ${pricing.discount.amount}`,
+      { promotions: promoted, discount: pricing.discount.amount },
+    );
+  }
+  const viaCoupon = pricing.promotions.findIndex((p) => p.viaCoupon);
+  if (viaCoupon >= 0 && pricing.couponCode === undefined) {
+    return inconsistent(
+      `pricing.promotions[${viaCoupon}].viaCoupon`,
+      'a promotion came with a coupon, but no couponCode is given',
+      {},
+    );
+  }
+  return undefined;
 };
 
 const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
@@ -153,17 +261,26 @@ const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
   const problem = placementProblem(command);
   if (problem) return reject(problem);
 
-  const lines: OrderedLine[] = [];
-  let total = 0;
+  const listTotals: number[] = [];
+  let listTotal = 0;
   for (const line of command.lines) {
-    const lineTotal = line.unitPrice.amount * line.quantity;
-    total += lineTotal;
+    const lineList = line.unitPrice.amount * line.quantity;
+    listTotal += lineList;
     // minor units must stay exact integers; past 2^53 they silently round
-    if (!Number.isSafeInteger(lineTotal) || !Number.isSafeInteger(total)) {
+    if (!Number.isSafeInteger(lineList) || !Number.isSafeInteger(listTotal)) {
       return fail('AmountTooLarge', `the order total is too large to represent exactly`, { sku: line.sku });
     }
-    lines.push({ ...line, lineTotal: money(lineTotal, command.currency) });
+    listTotals.push(lineList);
   }
+  const pricingError = pricingProblem(command, listTotals);
+  if (pricingError) return reject(pricingError);
+
+  // what the customer pays per line; each discount is at most its line's list total (checked above)
+  const lines: OrderedLine[] = command.lines.map((line, i) => ({
+    ...line,
+    lineTotal: money((listTotals[i] ?? 0) - discountOf(line), command.currency),
+  }));
+  const total = lines.reduce((sum, line) => sum + line.lineTotal.amount, 0);
   // a zero total could never be confirmed (a payment must be positive), so the order would hang
   if (total === 0) return fail('OrderTotalZero', 'an order must cost something');
 
@@ -175,6 +292,7 @@ const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
     lines,
     total: money(total, command.currency),
     paymentToken: command.paymentToken,
+    ...(command.pricing === undefined ? {} : { pricing: command.pricing }),
     at: command.at,
   };
   return accept(placed);
@@ -206,12 +324,13 @@ const confirmPlaced = (command: ConfirmOrder, state: PlacedOrder): Decision => {
   return accept(confirmed);
 };
 
-const cancelled = (command: CancelOrder, wasPaid: Money): Decision => {
+const cancelled = (command: CancelOrder, wasPaid: Money, state: PlacedOrderData): Decision => {
   const event: OrderCancelled = {
     type: 'OrderCancelled',
     orderId: command.orderId,
     reason: command.reason,
     wasPaid,
+    ...(state.pricing === null ? {} : { pricing: state.pricing }),
     at: command.at,
   };
   return accept(event);
@@ -224,7 +343,7 @@ const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder>, state: PlacedO
     case 'ShipOrder':
       return fail('OrderNotConfirmed', 'only a confirmed (paid) order can ship', { orderId: state.orderId });
     case 'CancelOrder':
-      return cancelled(command, zero(state.currency));
+      return cancelled(command, zero(state.currency), state);
     case 'RequestRefund':
       return fail('OrderNotConfirmed', 'nothing was paid yet, so nothing can be refunded', { orderId: state.orderId });
     case 'CompleteRefund':
@@ -264,7 +383,7 @@ const cancelPaid = (command: CancelOrder, state: PaidOrder): Decision => {
         ? fail('RefundInProgress', 'a refund is pending; complete or fail it before cancelling', {
             pending: state.pending.amount,
           })
-        : cancelled(command, state.paid);
+        : cancelled(command, state.paid, state);
     case 'Shipped':
       return fail('OrderAlreadyShipped', 'a shipped order cannot be cancelled; request a refund', {
         orderId: state.orderId,
@@ -282,6 +401,31 @@ const cancelPaid = (command: CancelOrder, state: PaidOrder): Decision => {
       return absurd(state);
   }
 };
+
+/** Units of a line taken by the refunds not failed. */
+const takenUnits = (state: PaidOrderData, sku: Sku): UnitRange[] =>
+  [...state.refunds.values()].flatMap((refund) =>
+    refund.status === 'Failed' ? [] : refund.units.flatMap((u) => (u.sku === sku ? u.ranges : [])),
+  );
+
+/**
+ * The units a refund of `lines` returns: of each line, the first units no refund holds (see `unit-shares`). Decide
+ * prices the refund with them, and evolve records them on the refund, so a failed refund gives back exactly its own.
+ */
+const refundedUnitsOf = (state: PaidOrderData, lines: readonly RefundLine[]): RefundedUnits[] =>
+  lines.flatMap((line) => {
+    const ordered = state.lines.find((o) => o.sku === line.sku);
+    return ordered === undefined
+      ? []
+      : [{ sku: line.sku, ranges: firstFreeUnits(takenUnits(state, line.sku), ordered.quantity, line.quantity) }];
+  });
+
+/** What the customer paid for these units: each line's per-unit shares of its total. */
+const valueOf = (state: PlacedOrderData, units: readonly RefundedUnits[]): number =>
+  units.reduce((sum, { sku, ranges }) => {
+    const ordered = state.lines.find((o) => o.sku === sku);
+    return ordered === undefined ? sum : sum + amountOfRanges(ordered, ranges);
+  }, 0);
 
 const scopeOf = (command: RequestRefund): RefundScope | undefined => {
   if (command.lines !== undefined && command.amount !== undefined) return undefined;
@@ -333,6 +477,7 @@ const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
       lines,
       reason: command.reason,
       restock: command.restock,
+      customerId: state.customerId,
       at: command.at,
     };
     return accept(event);
@@ -366,7 +511,6 @@ const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
         skus: duplicates,
       });
     }
-    let value = 0;
     for (const line of command.lines) {
       const ordered = state.lines.find((o) => o.sku === line.sku);
       if (!ordered) {
@@ -380,8 +524,8 @@ const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
           available,
         });
       }
-      value += ordered.unitPrice.amount * line.quantity;
     }
+    const value = valueOf(state, refundedUnitsOf(state, command.lines));
     // a partial capture or earlier refunds by amount may leave less money than the lines are worth
     const amount = Math.min(value, refundable);
     if (amount === 0) return fail('NothingToRefund', 'nothing refundable remains for these lines', { refundable });
@@ -396,6 +540,7 @@ const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
   if (command.restock && remainingLines.length === 0) {
     return fail('RestockNeedsLines', 'every unit is already being refunded, so there is nothing left to restock');
   }
+  // what is still refundable, whatever the remaining units were paid (a refund by amount names no units)
   return requested('Whole', refundable, remainingLines);
 };
 
@@ -509,6 +654,7 @@ const placedDataOf = (state: PlacedOrderData): PlacedOrderData => ({
   total: state.total,
   paymentToken: state.paymentToken,
   placedAt: state.placedAt,
+  pricing: state.pricing,
 });
 
 const paidDataOf = (state: PaidOrderData): PaidOrderData => ({
@@ -549,6 +695,7 @@ const onRefundRequested = (state: PaidOrder, event: RefundRequested): OrderState
     scope: event.scope,
     amount: event.amount,
     lines: event.lines,
+    units: refundedUnitsOf(state, event.lines),
     reason: event.reason,
     restock: event.restock,
     status: 'Pending',
@@ -611,6 +758,7 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
             total: event.total,
             paymentToken: event.paymentToken,
             placedAt: event.at,
+            pricing: event.pricing ?? null,
           }
         : state;
     case 'OrderConfirmed':

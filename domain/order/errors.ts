@@ -32,6 +32,8 @@ export const orderErrorCategories = {
   RefundExceedsPaid: 'rule_violation',
   NothingToRefund: 'rule_violation',
   RestockNeedsLines: 'rule_violation',
+  DiscountExceedsLine: 'rule_violation',
+  InconsistentPricing: 'rule_violation',
 } as const satisfies Readonly<Record<string, ErrorCategory>>;
 
 export type OrderErrorCode = keyof typeof orderErrorCategories;

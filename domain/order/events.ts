@@ -12,29 +12,39 @@ import {
   eventRegistry,
 } from '../shared';
 import { RefundLine } from './commands';
-import { PaymentToken } from './values';
+import { OrderPricing, PaymentToken } from './values';
 
-/** An ordered line with its price frozen at placement: later catalogue changes never touch this order. */
-export const OrderedLine = t.readonly(
-  t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money, lineTotal: Money }, 'OrderedLine'),
+/**
+ * An ordered line with its price frozen at placement: later catalogue or promotion changes never touch this order.
+ * `lineTotal` is what the customer pays for the line: unit price × quantity − `discount` (absent: none, as on
+ * every line placed before promotions existed).
+ */
+export const OrderedLine = t.intersection(
+  [
+    t.readonly(t.strict({ sku: Sku, quantity: Quantity, unitPrice: Money, lineTotal: Money })),
+    t.readonly(t.exact(t.partial({ discount: Money }))),
+  ],
   'OrderedLine',
 );
 export type OrderedLine = t.TypeOf<typeof OrderedLine>;
 
-export const OrderPlaced = t.readonly(
-  t.strict(
-    {
-      type: t.literal('OrderPlaced'),
-      orderId: OrderId,
-      customerId: CustomerId,
-      currency: Currency,
-      lines: t.readonlyArray(OrderedLine),
-      total: Money,
-      paymentToken: PaymentToken,
-      at: Timestamp,
-    },
-    'OrderPlaced',
-  ),
+/** `total` is Σ lineTotal; `pricing`, when promotions applied, says how the discount came about. */
+export const OrderPlaced = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('OrderPlaced'),
+        orderId: OrderId,
+        customerId: CustomerId,
+        currency: Currency,
+        lines: t.readonlyArray(OrderedLine),
+        total: Money,
+        paymentToken: PaymentToken,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+  ],
   'OrderPlaced',
 );
 export type OrderPlaced = t.TypeOf<typeof OrderPlaced>;
@@ -51,12 +61,18 @@ export const OrderShipped = t.readonly(
 );
 export type OrderShipped = t.TypeOf<typeof OrderShipped>;
 
-/** `wasPaid` tells the cancellation saga whether money must go back (zero: void the authorization instead). */
-export const OrderCancelled = t.readonly(
-  t.strict(
-    { type: t.literal('OrderCancelled'), orderId: OrderId, reason: Reason, wasPaid: Money, at: Timestamp },
-    'OrderCancelled',
-  ),
+/**
+ * `wasPaid` tells the cancellation saga whether money must go back (zero: void the authorization instead).
+ * `pricing` repeats the placement's breakdown, so a read model can take back the discounts it counted without
+ * keeping every order.
+ */
+export const OrderCancelled = t.intersection(
+  [
+    t.readonly(
+      t.strict({ type: t.literal('OrderCancelled'), orderId: OrderId, reason: Reason, wasPaid: Money, at: Timestamp }),
+    ),
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+  ],
   'OrderCancelled',
 );
 export type OrderCancelled = t.TypeOf<typeof OrderCancelled>;
@@ -68,22 +84,29 @@ export type OrderCancelled = t.TypeOf<typeof OrderCancelled>;
 export const RefundScope = t.union([t.literal('Whole'), t.literal('Lines'), t.literal('Amount')], 'RefundScope');
 export type RefundScope = t.TypeOf<typeof RefundScope>;
 
-export const RefundRequested = t.readonly(
-  t.strict(
-    {
-      type: t.literal('RefundRequested'),
-      orderId: OrderId,
-      refundId: RefundId,
-      scope: RefundScope,
-      amount: Money,
-      /** units being returned; empty for a refund by amount */
-      lines: t.readonlyArray(RefundLine),
-      reason: Reason,
-      restock: t.boolean,
-      at: Timestamp,
-    },
-    'RefundRequested',
-  ),
+/**
+ * `amount` is what the returned units were paid (their per-unit share of each line's total, see the order decider),
+ * capped at what is still refundable. `customerId` (absent on refunds requested before it was recorded) lets the
+ * refund saga free the customer's purchase limits.
+ */
+export const RefundRequested = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('RefundRequested'),
+        orderId: OrderId,
+        refundId: RefundId,
+        scope: RefundScope,
+        amount: Money,
+        /** units being returned; empty for a refund by amount */
+        lines: t.readonlyArray(RefundLine),
+        reason: Reason,
+        restock: t.boolean,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId }))),
+  ],
   'RefundRequested',
 );
 export type RefundRequested = t.TypeOf<typeof RefundRequested>;

@@ -1,7 +1,8 @@
 import type { Currency, CustomerId, Money, OrderId, Reason, RefundId, Sku, Timestamp } from '../shared';
 import type { RefundLine } from './commands';
 import type { OrderedLine, RefundScope } from './events';
-import type { PaymentToken } from './values';
+import type { RefundedUnits } from './unit-shares';
+import type { OrderPricing, PaymentToken } from './values';
 
 export interface NoOrder {
   readonly status: 'None';
@@ -16,6 +17,8 @@ export interface PlacedOrderData {
   readonly total: Money;
   readonly paymentToken: PaymentToken;
   readonly placedAt: Timestamp;
+  /** the price breakdown, when promotions applied (null on orders placed without one) */
+  readonly pricing: OrderPricing | null;
 }
 
 export interface PlacedOrder extends PlacedOrderData {
@@ -29,6 +32,8 @@ export interface RefundRecord {
   readonly scope: RefundScope;
   readonly amount: Money;
   readonly lines: readonly RefundLine[];
+  /** which units of each line it returns (lines refunded are taken in unit order, see `unit-shares`) */
+  readonly units: readonly RefundedUnits[];
   readonly reason: Reason;
   readonly restock: boolean;
   readonly status: RefundStatus;

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
-import { constrainedString, notBlank, type Sku } from '../shared';
+import { CouponCode, Money, Name, PromotionId, constrainedString, notBlank, type Sku } from '../shared';
 
 /** One order may carry this many lines at most: keeps a stream's first event and its refunds bounded. */
 export const maxOrderLines = 100;
@@ -64,3 +64,24 @@ export const lineListProblem = (lines: readonly { readonly sku: Sku }[]): string
   const duplicates = duplicateSkus(lines);
   return duplicates.length > 0 ? `lists sku ${duplicates.join(', ')} more than once` : undefined;
 };
+
+/** One promotion's part of an order's discount, as the pricing centre applied it. */
+export const AppliedPromotion = t.readonly(
+  t.strict({ promotionId: PromotionId, name: Name, amount: Money, viaCoupon: t.boolean }, 'AppliedPromotion'),
+  'AppliedPromotion',
+);
+export type AppliedPromotion = t.TypeOf<typeof AppliedPromotion>;
+
+/**
+ * How an order's price came about: the list total, the discount off it and the promotions that make it up (with
+ * the coupon that brought some of them). Consistent by the order decider's check: Σ promotion amounts = discount =
+ * Σ line discounts, listTotal = Σ unit price × quantity, all in the order's currency.
+ */
+export const OrderPricing = t.intersection(
+  [
+    t.readonly(t.strict({ listTotal: Money, discount: Money, promotions: t.readonlyArray(AppliedPromotion) })),
+    t.readonly(t.exact(t.partial({ couponCode: CouponCode }))),
+  ],
+  'OrderPricing',
+);
+export type OrderPricing = t.TypeOf<typeof OrderPricing>;

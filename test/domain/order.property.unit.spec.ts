@@ -5,6 +5,8 @@ import {
   currency,
   customerId,
   money,
+  name,
+  promotionId,
   orderId,
   quantity,
   reason,
@@ -54,7 +56,11 @@ type Intent =
   | { readonly kind: 'complete'; readonly refundId: RefundId }
   | { readonly kind: 'fail'; readonly refundId: RefundId };
 
-/** A `valid` placement always succeeds; otherwise it may be empty, free or priced in the wrong currency. */
+/**
+ * A `valid` placement always succeeds; otherwise it may be empty, free or priced in the wrong currency. Some orders
+ * carry promotions: a discount per line (a share of its list total, never all of it on a valid order) explained by a
+ * price breakdown of two promotions.
+ */
 const placeArb = (valid: boolean): fc.Arbitrary<PlaceOrder> =>
   fc
     .record({
@@ -65,23 +71,53 @@ const placeArb = (valid: boolean): fc.Arbitrary<PlaceOrder> =>
           quantity: fc.integer({ min: 1, max: 5 }),
           price: fc.integer({ min: valid ? 1 : 0, max: 2000 }),
           foreign: valid ? fc.constant(false) : fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+          /** per mille of the line's list total taken off */
+          discount: fc.integer({ min: 0, max: 999 }),
         }),
         { minLength: valid ? 1 : 0, maxLength: 4, selector: (l) => l.sku },
       ),
+      promoted: fc.boolean(),
     })
-    .map(({ customer, lines }) => ({
-      type: 'PlaceOrder',
-      orderId: id,
-      customerId: customerId(customer),
-      currency: EUR,
-      lines: lines.map((l) => ({
-        sku: l.sku,
-        quantity: quantity(l.quantity),
-        unitPrice: money(l.price, l.foreign ? USD : EUR),
-      })),
-      paymentToken: paymentToken('tok_visa'),
-      at,
-    }));
+    .map(({ customer, lines, promoted }): PlaceOrder => {
+      const priced = lines.map((l) => {
+        const discount = promoted ? Math.floor((l.price * l.quantity * l.discount) / 1000) : 0;
+        return {
+          sku: l.sku,
+          quantity: quantity(l.quantity),
+          unitPrice: money(l.price, l.foreign ? USD : EUR),
+          ...(discount > 0 ? { discount: money(discount, EUR) } : {}),
+        };
+      });
+      const listTotal = lines.reduce((sum, l) => sum + l.price * l.quantity, 0);
+      const discount = priced.reduce((sum, l) => sum + (l.discount?.amount ?? 0), 0);
+      const half = Math.floor(discount / 2);
+      return {
+        type: 'PlaceOrder',
+        orderId: id,
+        customerId: customerId(customer),
+        currency: EUR,
+        lines: priced,
+        paymentToken: paymentToken('tok_visa'),
+        ...(promoted
+          ? {
+              pricing: {
+                listTotal: money(listTotal, EUR),
+                discount: money(discount, EUR),
+                promotions: [
+                  { promotionId: promotionId('p-1'), name: name('Spring'), amount: money(half, EUR), viaCoupon: false },
+                  {
+                    promotionId: promotionId('p-2'),
+                    name: name('Tees'),
+                    amount: money(discount - half, EUR),
+                    viaCoupon: false,
+                  },
+                ],
+              },
+            }
+          : {}),
+        at,
+      };
+    });
 
 const currencyArb = fc.oneof({ weight: 9, arbitrary: fc.constant(EUR) }, { weight: 1, arbitrary: fc.constant(USD) });
 
@@ -189,7 +225,8 @@ const sumBy = <T>(items: Iterable<T>, value: (item: T) => number): number => {
 const checkInvariants = (state: OrderState): void => {
   if (state.status === 'None') return;
   for (const line of state.lines) {
-    expect(line.lineTotal.amount).to.equal(line.unitPrice.amount * line.quantity);
+    expect(line.lineTotal.amount).to.equal(line.unitPrice.amount * line.quantity - (line.discount?.amount ?? 0));
+    expect(line.lineTotal.amount).to.be.at.least(0);
     expect(line.unitPrice.currency).to.equal(state.currency);
   }
   expect(state.total.amount).to.equal(sumBy(state.lines, (l) => l.lineTotal.amount));
@@ -239,6 +276,27 @@ const checkInvariants = (state: OrderState): void => {
           ),
       ),
     );
+  }
+  // every unit of a line is held by at most one refund that has not failed, and the refund holds its line's units
+  for (const line of state.lines) {
+    const held = new Set<number>();
+    for (const record of records.filter((r) => r.status !== 'Failed')) {
+      const units = record.units.filter((u) => u.sku === line.sku).flatMap((u) => u.ranges);
+      const count = sumBy(units, ([from, to]) => to - from);
+      expect(count, `units of ${line.sku} held by ${record.refundId}`).to.equal(
+        sumBy(
+          record.lines.filter((l) => l.sku === line.sku),
+          (l) => l.quantity,
+        ),
+      );
+      for (const [from, to] of units) {
+        for (let unit = from; unit < to; unit++) {
+          expect(held.has(unit), `unit ${unit} of ${line.sku} refunded twice`).to.equal(false);
+          expect(unit).to.be.below(line.quantity);
+          held.add(unit);
+        }
+      }
+    }
   }
   for (const [s, count] of state.refundedQuantities) {
     expect(count).to.be.greaterThan(0);
@@ -354,5 +412,132 @@ describe('the order decider under random command sequences', () => {
     for (const status of ['Placed', 'Confirmed', 'Shipped', 'PartiallyRefunded', 'Refunded', 'Cancelled'] as const) {
       expect(runsReaching.get(status) ?? 0, `runs reaching ${status}`).to.be.at.least(numRuns / 40);
     }
+  });
+});
+
+describe('refunding a discounted line unit by unit', () => {
+  const line = sku('A');
+
+  /** One line of `units` at `unitPrice`, `discount` off, confirmed with the whole total paid. */
+  const paidOrder = (units: number, unitPrice: number, discount: number): OrderState => {
+    const listTotal = units * unitPrice;
+    const discounted = discount > 0;
+    const place: PlaceOrder = {
+      type: 'PlaceOrder',
+      orderId: id,
+      customerId: customerId('c-1'),
+      currency: EUR,
+      lines: [
+        {
+          sku: line,
+          quantity: quantity(units),
+          unitPrice: money(unitPrice, EUR),
+          ...(discounted ? { discount: money(discount, EUR) } : {}),
+        },
+      ],
+      paymentToken: paymentToken('tok_visa'),
+      ...(discounted
+        ? {
+            pricing: {
+              listTotal: money(listTotal, EUR),
+              discount: money(discount, EUR),
+              promotions: [
+                { promotionId: promotionId('p-1'), name: name('Sale'), amount: money(discount, EUR), viaCoupon: false },
+              ],
+            },
+          }
+        : {}),
+      at,
+    };
+    let state = orderDecider.initialState;
+    for (const command of [place, { type: 'ConfirmOrder', orderId: id, paid: money(listTotal - discount, EUR), at }]) {
+      const result = orderDecider.decide(command as OrderCommand, state);
+      if (E.isLeft(result)) return expect.fail(result.left.message);
+      state = result.right.reduce(orderDecider.evolve, state);
+    }
+    return state;
+  };
+
+  const scenario = fc
+    .record({ units: fc.integer({ min: 1, max: 12 }), unitPrice: fc.integer({ min: 1, max: 999 }) })
+    .chain(({ units, unitPrice }) =>
+      fc.record({
+        units: fc.constant(units),
+        unitPrice: fc.constant(unitPrice),
+        discount: fc.integer({ min: 0, max: units * unitPrice - 1 }),
+        /** refunds of 1..3 units; `fails` ones are given up and their units refunded again later */
+        chunks: fc.array(fc.record({ units: fc.integer({ min: 1, max: 3 }), fails: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+      }),
+    );
+
+  it('returns per unit what the unit was paid, and all refunds of the line sum to its total', () => {
+    fc.assert(
+      fc.property(scenario, ({ units, unitPrice, discount, chunks }) => {
+        let state = paidOrder(units, unitPrice, discount);
+        const lineTotal = units * unitPrice - discount;
+        const share = Math.floor(lineTotal / units);
+        let refunded = 0;
+        let unitsRefunded = 0;
+        const apply = (command: OrderCommand): readonly OrderEvent[] => {
+          const result = orderDecider.decide(command, state);
+          if (E.isLeft(result)) return expect.fail(`${command.type}: ${result.left.message}`);
+          state = result.right.reduce(orderDecider.evolve, state);
+          return result.right;
+        };
+        // rounds of refunds pending together, each then failed or completed (failures leave gaps among the units
+        // held), then whatever is left, until every unit came back
+        const plan = [...chunks, { units, fails: false }];
+        let n = 0;
+        while (n < plan.length) {
+          const round = plan.slice(n, n + 3);
+          const pending: {
+            readonly refund: RefundId;
+            readonly amount: number;
+            readonly units: number;
+            readonly fails: boolean;
+          }[] = [];
+          let free = units - unitsRefunded;
+          for (const chunk of round) {
+            n += 1;
+            const take = Math.min(chunk.units, free);
+            // units paid nothing (a line total below its quantity) are left once all the money is back or on its way
+            const onItsWay = refunded + pending.reduce((sum, p) => sum + p.amount, 0);
+            if (take === 0 || onItsWay === lineTotal) continue;
+            const refund = refundId(`r-${n}`);
+            const [requested] = apply({
+              type: 'RequestRefund',
+              orderId: id,
+              refundId: refund,
+              reason: reason('returned'),
+              restock: false,
+              lines: [{ sku: line, quantity: quantity(take) }],
+              at,
+            });
+            if (requested?.type !== 'RefundRequested') return expect.fail('no refund requested');
+            // k units of a line whose units differ by at most one minor unit
+            expect(requested.amount.amount).to.be.within(take * share, take * (share + 1));
+            pending.push({ refund, amount: requested.amount.amount, units: take, fails: chunk.fails });
+            free -= take;
+          }
+          for (const p of pending) {
+            if (p.fails) {
+              apply({ type: 'FailRefund', orderId: id, refundId: p.refund, reason: reason('declined'), at });
+            } else {
+              apply({ type: 'CompleteRefund', orderId: id, refundId: p.refund, at });
+              refunded += p.amount;
+              unitsRefunded += p.units;
+            }
+          }
+          if (n >= plan.length && unitsRefunded < units && state.status !== 'Refunded')
+            plan.push({ units, fails: false });
+        }
+        expect(refunded).to.equal(lineTotal);
+        expect(state.status).to.equal('Refunded');
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,9 +1,12 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/Either';
 import {
+  couponCode,
   currency,
   customerId,
   fieldErrors,
+  name,
+  promotionId,
   money,
   orderId,
   quantity,
@@ -27,6 +30,7 @@ import {
   type FailRefund,
   type OrderCommand as OrderCommandType,
   type OrderEvent,
+  type OrderPricing,
   type OrderState,
   type PlaceOrder,
   type RefundRequested,
@@ -123,6 +127,7 @@ const refundRequested = (
   lines: lines.map((l) => ({ sku: l.sku, quantity: quantity(l.quantity) })),
   reason: reason('damaged'),
   restock,
+  customerId: customer,
   at: at(4),
 });
 
@@ -859,6 +864,250 @@ describe('the order decider', () => {
   });
 });
 
+// Three of T at 10.00 with 10.00 off the line (5.00 spring sale, 5.00 from coupon SPRING10), one of B at 5.00:
+// 30.00 listed + 5.00, 25.00 paid. T's units were paid 6.67, 6.67 and 6.66.
+const T = sku('T-3');
+const SPRING = couponCode('SPRING10');
+const pricing: OrderPricing = {
+  listTotal: eur(3500),
+  discount: eur(1000),
+  promotions: [
+    { promotionId: promotionId('spring'), name: name('Spring sale'), amount: eur(500), viaCoupon: false },
+    { promotionId: promotionId('coupon-10'), name: name('10 off with SPRING10'), amount: eur(500), viaCoupon: true },
+  ],
+  couponCode: SPRING,
+};
+const placeDiscounted: PlaceOrder = {
+  ...place,
+  lines: [
+    { sku: T, quantity: quantity(3), unitPrice: eur(1000), discount: eur(1000) },
+    { sku: B, quantity: quantity(1), unitPrice: eur(500) },
+  ],
+  pricing,
+};
+const placedDiscounted: OrderEvent = {
+  type: 'OrderPlaced',
+  orderId: id,
+  customerId: customer,
+  currency: EUR,
+  lines: [
+    { sku: T, quantity: quantity(3), unitPrice: eur(1000), discount: eur(1000), lineTotal: eur(2000) },
+    { sku: B, quantity: quantity(1), unitPrice: eur(500), lineTotal: eur(500) },
+  ],
+  total: eur(2500),
+  paymentToken: paymentToken('tok_visa'),
+  pricing,
+  at: at(0),
+};
+
+describe('an order priced with promotions', () => {
+  const withPricing = (change: Partial<OrderPricing>): PlaceOrder => ({
+    ...placeDiscounted,
+    pricing: { ...pricing, ...change },
+  });
+  const failsOn = (command: PlaceOrder, code: string, field: string) => {
+    const error = given().when(command).thenFails(code);
+    expect(error.category).to.equal('rule_violation');
+    expect(error.details?.field).to.equal(field);
+    expect(error.message).to.contain(field);
+  };
+
+  describe('when it is placed', () => {
+    it('charges each line its list total less its discount, and carries the breakdown', () => {
+      given().when(placeDiscounted).then(placedDiscounted);
+    });
+
+    it('holds the breakdown', () => {
+      given()
+        .when(placeDiscounted)
+        .thenState((state) => {
+          if (state.status !== 'Placed') return expect.fail(state.status);
+          expect(state.pricing).to.deep.equal(pricing);
+          expect(state.total).to.deep.equal(eur(2500));
+        });
+    });
+
+    it('accepts a breakdown without any discount', () => {
+      const none: OrderPricing = { listTotal: eur(2500), discount: eur(0), promotions: [] };
+      given()
+        .when({ ...place, pricing: none })
+        .then({ ...placed, pricing: none });
+    });
+
+    it('accepts a line discounted to nothing beside one that costs something', () => {
+      const free = {
+        ...placeDiscounted,
+        lines: [
+          { sku: T, quantity: quantity(1), unitPrice: eur(1000), discount: eur(1000) },
+          { sku: B, quantity: quantity(1), unitPrice: eur(500) },
+        ],
+        pricing: { ...pricing, listTotal: eur(1500) },
+      };
+      given()
+        .when(free)
+        .thenState((state) => expect(state.status === 'Placed' && state.total).to.deep.equal(eur(500)));
+    });
+
+    it('rejects an order its discounts make free', () => {
+      given()
+        .when({
+          ...placeDiscounted,
+          lines: [{ sku: T, quantity: quantity(1), unitPrice: eur(1000), discount: eur(1000) }],
+          pricing: { ...pricing, listTotal: eur(1000) },
+        })
+        .thenFails('OrderTotalZero');
+    });
+
+    it('rejects a discount above the line list total, naming the line', () => {
+      failsOn(
+        {
+          ...placeDiscounted,
+          lines: [
+            { sku: T, quantity: quantity(3), unitPrice: eur(1000) },
+            { sku: B, quantity: quantity(1), unitPrice: eur(500), discount: eur(501) },
+          ],
+          pricing: { ...pricing, discount: eur(501) },
+        },
+        'DiscountExceedsLine',
+        'lines[1].discount',
+      );
+    });
+
+    it('rejects a discount in another currency, naming the line', () => {
+      failsOn(
+        {
+          ...placeDiscounted,
+          lines: [
+            { sku: T, quantity: quantity(3), unitPrice: eur(1000), discount: money(1000, USD) },
+            { sku: B, quantity: quantity(1), unitPrice: eur(500) },
+          ],
+        },
+        'CurrencyMismatch',
+        'lines[0].discount',
+      );
+    });
+
+    it('rejects discounted lines without the breakdown that explains them', () => {
+      const { pricing: _, ...bare } = placeDiscounted;
+      failsOn(bare, 'InconsistentPricing', 'pricing');
+    });
+
+    it('rejects a list total that is not the sum of the lines', () => {
+      failsOn(withPricing({ listTotal: eur(3000) }), 'InconsistentPricing', 'pricing.listTotal');
+    });
+
+    it('rejects a discount that is not the sum of the line discounts', () => {
+      failsOn(
+        withPricing({
+          discount: eur(900),
+          promotions: [
+            { promotionId: promotionId('spring'), name: name('Spring sale'), amount: eur(900), viaCoupon: false },
+          ],
+          couponCode: SPRING,
+        }),
+        'InconsistentPricing',
+        'pricing.discount',
+      );
+    });
+
+    it('rejects promotions whose amounts do not sum to the discount', () => {
+      failsOn(withPricing({ promotions: pricing.promotions.slice(0, 1) }), 'InconsistentPricing', 'pricing.promotions');
+    });
+
+    it('rejects a promotion amount in another currency, naming it', () => {
+      const [first, second] = pricing.promotions;
+      if (!first || !second) return expect.fail('two promotions');
+      failsOn(
+        withPricing({ promotions: [first, { ...second, amount: money(500, USD) }] }),
+        'CurrencyMismatch',
+        'pricing.promotions[1].amount',
+      );
+    });
+
+    it('rejects a promotion that came with a coupon when no coupon is named', () => {
+      const { couponCode: _, ...withoutCoupon } = pricing;
+      failsOn({ ...placeDiscounted, pricing: withoutCoupon }, 'InconsistentPricing', 'pricing.promotions[1].viaCoupon');
+    });
+  });
+
+  describe('when it is placed already', () => {
+    it('accepts the identical placement again without new events', () => {
+      given(placedDiscounted).when(placeDiscounted).then();
+    });
+
+    it('rejects the same lines at another discount or breakdown as the order already exists', () => {
+      given(placedDiscounted)
+        .when(withPricing({ couponCode: couponCode('OTHER10') }))
+        .thenFails('OrderAlreadyExists');
+      given(placed)
+        .when({ ...place, pricing: { listTotal: eur(2500), discount: eur(0), promotions: [] } })
+        .thenFails('OrderAlreadyExists');
+    });
+
+    it('repeats the breakdown on its cancellation, so read models can take the discounts back', () => {
+      given(placedDiscounted)
+        .when(cancel)
+        .then({ type: 'OrderCancelled', orderId: id, reason: cancel.reason, wasPaid: eur(0), pricing, at: at(3) });
+    });
+  });
+
+  describe('when it is paid and refunded', () => {
+    const paid = [placedDiscounted, confirmed()];
+    const refundT = (r: RequestRefund['refundId'], units: number) =>
+      refund(r, { lines: [{ sku: T, quantity: units }] });
+    const requestedT = (r: RequestRefund['refundId'], amount: number, units: number) =>
+      refundRequested(r, 'Lines', eur(amount), [{ sku: T, quantity: units }]);
+
+    it('returns what one discounted unit was paid', () => {
+      given(...paid)
+        .when(refundT(r1, 1))
+        .then(requestedT(r1, 667, 1));
+    });
+
+    it('returns the next units at what they were paid, so the refunds of the line sum to its total', () => {
+      given(...paid, requestedT(r1, 667, 1), completed(r1, eur(667)))
+        .when(refundT(r2, 2))
+        .then(requestedT(r2, 1333, 2));
+    });
+
+    it('returns the list price of a line without a discount', () => {
+      given(...paid)
+        .when(refund(r1, { lines: [{ sku: B, quantity: 1 }] }))
+        .then(refundRequested(r1, 'Lines', eur(500), [{ sku: B, quantity: 1 }]));
+    });
+
+    it('gives a failed refund its units back, and refunds them again at their own price', () => {
+      // r1 holds unit 1 (6.67) and r2 unit 2 (6.67); r1 fails, so the next refund takes unit 1 again, then unit 3
+      const history = [...paid, requestedT(r1, 667, 1), requestedT(r2, 667, 1), refundFailed(r1)];
+      given(...history)
+        .when(refundT(r3, 1))
+        .then(requestedT(r3, 667, 1));
+      given(...history, requestedT(r3, 667, 1))
+        .when(refundT(refundId('r-4'), 1))
+        .then(requestedT(refundId('r-4'), 666, 1));
+    });
+
+    it('refunds what is still refundable on a whole-order refund after a line refund', () => {
+      given(...paid, requestedT(r1, 667, 1), completed(r1, eur(667)))
+        .when(refund(r2))
+        .then(
+          refundRequested(r2, 'Whole', eur(1833), [
+            { sku: T, quantity: 2 },
+            { sku: B, quantity: 1 },
+          ]),
+        );
+    });
+
+    it('names the customer on the refund, so the refund saga can free purchase limits', () => {
+      given(...paid)
+        .when(refundT(r1, 1))
+        .thenState((_, events) =>
+          expect(events[0]?.type === 'RefundRequested' && events[0].customerId).to.equal(customer),
+        );
+    });
+  });
+});
+
 describe('the order events', () => {
   const samples: readonly OrderEvent[] = [
     placed,
@@ -868,7 +1117,17 @@ describe('the order events', () => {
     refundRequested(r1, 'Lines', eur(1000), [{ sku: A, quantity: 1 }], true),
     completed(r1, eur(1000)),
     refundFailed(r1),
+    placedDiscounted,
+    { type: 'OrderCancelled', orderId: id, reason: cancel.reason, wasPaid: eur(0), pricing, at: at(3) },
   ];
+
+  it('reads events stored before promotions and customer ids on refunds unchanged', () => {
+    const { customerId: _, ...oldRefund } = refundRequested(r1, 'Whole', eur(2500), []) as RefundRequested;
+    for (const old of [placed, cancelled(eur(0)), oldRefund]) {
+      const stored = JSON.parse(JSON.stringify(old)) as Record<string, unknown>;
+      expect(orderEvents.decode({ type: `${old.type}.v1`, data: stored })).to.deep.equal(E.right(old));
+    }
+  });
 
   it('registers every event at version 1', () => {
     expect([...orderEvents.storedTypes].sort()).to.deep.equal(
@@ -938,6 +1197,29 @@ describe('the order commands', () => {
     const decoded = OrderCommand.decode({ ...json, lines: [line, line] });
     if (E.isRight(decoded)) return expect.fail('expected a decode failure');
     expect(fieldErrors(decoded.left)).to.deep.include({ field: 'lines', message: 'lists sku A-1 more than once' });
+  });
+
+  it('decodes a placement with line discounts and a price breakdown, naming a bad field in it', () => {
+    const discounted = {
+      ...json,
+      lines: [
+        {
+          sku: 'T-3',
+          quantity: 3,
+          unitPrice: { amount: 1000, currency: 'EUR' },
+          discount: { amount: 1000, currency: 'EUR' },
+        },
+        { sku: 'B-2', quantity: 1, unitPrice: { amount: 500, currency: 'EUR' } },
+      ],
+      pricing: JSON.parse(JSON.stringify(pricing)) as unknown,
+    };
+    expect(OrderCommand.decode(discounted)).to.deep.equal(E.right(placeDiscounted));
+    const broken = OrderCommand.decode({
+      ...discounted,
+      pricing: { ...pricing, discount: { amount: -1, currency: 'EUR' } },
+    });
+    if (E.isRight(broken)) return expect.fail('expected a decode failure');
+    expect(fieldErrors(broken.left).map((e) => e.field)).to.include('pricing.discount.amount');
   });
 
   it('rejects a placement without lines or with a blank payment token', () => {

@@ -35,15 +35,13 @@ const commandArb: fc.Arbitrary<CouponCommand> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc
-      .constantFrom(...orders)
-      .map((order): CouponCommand => ({
-        type: 'ReleaseCoupon',
-        code: CODE,
-        orderId: order,
-        reason: reason('cancelled'),
-        at,
-      })),
+    arbitrary: fc.constantFrom(...orders).map((order): CouponCommand => ({
+      type: 'ReleaseCoupon',
+      code: CODE,
+      orderId: order,
+      reason: reason('cancelled'),
+      at,
+    })),
   },
   {
     weight: 3,

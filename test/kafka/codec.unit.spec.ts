@@ -206,8 +206,17 @@ describe('the Kafka event codec', () => {
 describe('the centre topics', () => {
   it('route each stream by its prefix, and anything else to the other topic', () => {
     expect(
-      ['order-1', 'sku-ABC', 'payment-1', 'saga-fulfilment-1', 'customer-9', 'orders-x'].map(centreOfStream),
-    ).to.deep.equal(['orders', 'inventory', 'payments', 'sagas', 'other', 'other']);
+      [
+        'order-1',
+        'sku-ABC',
+        'payment-1',
+        'promotions-default',
+        'coupon-SPRING-10',
+        'saga-fulfilment-1',
+        'customer-9',
+        'orders-x',
+      ].map(centreOfStream),
+    ).to.deep.equal(['orders', 'inventory', 'payments', 'promotions', 'coupons', 'sagas', 'other', 'other']);
   });
 
   it('carry the prefix in every name', () => {
@@ -216,6 +225,8 @@ describe('the centre topics', () => {
       'tenant-a.orders',
       'tenant-a.inventory',
       'tenant-a.payments',
+      'tenant-a.promotions',
+      'tenant-a.coupons',
       'tenant-a.sagas',
       'tenant-a.other',
     ]);

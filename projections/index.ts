@@ -1,15 +1,19 @@
+import { couponsProjection } from './coupons/projection';
 import { ordersProjection } from './orders/projection';
 import { paymentsProjection } from './payments/projection';
 import type { AnyProjection, ProjectionOf, ReadModelEvent } from './input';
 import type { Projection } from './projection';
+import { promotionsProjection } from './promotions/projection';
 import { salesProjection } from './sales/projection';
 import { orderSagasProjection } from './sagas/projection';
 import { skusProjection } from './skus/projection';
 
 export { decodeDomainEvent, decodeReadModelEvent } from './events';
 export type { AnyProjection, ProjectionOf, ReadModelEvent, Recorded, SagaEvent } from './input';
+export { couponsProjection, type CouponDoc } from './coupons/projection';
 export { ordersProjection, type OrderDoc } from './orders/projection';
 export { paymentsProjection, type PaymentDoc } from './payments/projection';
+export { promotionsProjection, type PromotionDoc } from './promotions/projection';
 export { salesProjection, type SalesDoc } from './sales/projection';
 export { LOW_STOCK_THRESHOLD, skusProjection, type SkuDoc } from './skus/projection';
 export { ORDER_SAGAS_CONSUMER, orderSagasProjection, type OrderSagaDoc } from './sagas/projection';
@@ -34,6 +38,8 @@ export const allProjections: readonly Projection<unknown>[] = [
   storedProjection(skusProjection),
   storedProjection(paymentsProjection),
   storedProjection(salesProjection),
+  storedProjection(promotionsProjection),
+  storedProjection(couponsProjection),
 ];
 
 /**

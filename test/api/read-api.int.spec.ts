@@ -194,6 +194,8 @@ describe('the read API', () => {
         'skus',
         'payments',
         'sales',
+        'promotions',
+        'coupons',
       ]);
     });
   });

@@ -2,15 +2,21 @@ import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { money, timestamp, type Money } from '../../domain/shared';
 import { allProjections } from '../../projections';
+import { couponsProjection } from '../../projections/coupons/projection';
 import { ordersProjection } from '../../projections/orders/projection';
 import { paymentsProjection } from '../../projections/payments/projection';
 import type { DomainEvent, ProjectedEvent, Projection } from '../../projections/projection';
+import { promotionsProjection } from '../../projections/promotions/projection';
 import { salesProjection } from '../../projections/sales/projection';
 import { skusProjection } from '../../projections/skus/projection';
 import { eventLog, foldBatches } from '../projection-spec';
 import {
   EUR,
   USD,
+  couponDefined,
+  couponRedeemed,
+  couponReleased,
+  couponReserved,
   orderCancelled,
   orderConfirmed,
   orderPlaced,
@@ -22,6 +28,9 @@ import {
   paymentRefunded,
   paymentRefundFailed,
   paymentVoided,
+  pricingOf,
+  promotionDefined,
+  promotionEnded,
   refundCompleted,
   refundFailed,
   refundRequested,
@@ -45,6 +54,16 @@ const moneyArb: fc.Arbitrary<Money> = fc
   .record({ amount: fc.integer({ min: 0, max: 5000 }), cur: fc.constantFrom(EUR, USD) })
   .map(({ amount, cur }) => money(amount, cur));
 const unitsArb = fc.integer({ min: 1, max: 20 });
+const promotionArb = fc.constantFrom('p-1', 'p-2');
+const codeArb = fc.constantFrom('CODE-1', 'CODE-2');
+/** none, or one or two promotions' parts of an order's discount */
+const promotionsArb = fc.option(
+  fc.uniqueArray(fc.record({ promotionId: promotionArb, amount: fc.integer({ min: 1, max: 300 }) }), {
+    selector: (p) => p.promotionId,
+    maxLength: 2,
+  }),
+  { nil: undefined },
+);
 const levelArb = fc.integer({ min: 0, max: 30 });
 
 const eventArb: fc.Arbitrary<DomainEvent> = fc.oneof(
@@ -60,14 +79,22 @@ const eventArb: fc.Arbitrary<DomainEvent> = fc.oneof(
         },
       ),
       cur: fc.constantFrom(EUR, USD),
+      promotions: promotionsArb,
       at: atArb,
     })
-    .map((o) => orderPlaced(o)),
+    .map(({ promotions, ...o }) => orderPlaced(promotions === undefined ? o : { ...o, promotions })),
   fc.record({ orderId: orderArb, paid: moneyArb, at: atArb }).map((o) => orderConfirmed(o)),
   fc.record({ orderId: orderArb, at: atArb }).map((o) => orderShipped(o)),
   fc
-    .record({ orderId: orderArb, reason: fc.constantFrom('declined', 'no stock', '__proto__'), at: atArb })
-    .map((o) => orderCancelled(o)),
+    .record({
+      orderId: orderArb,
+      reason: fc.constantFrom('declined', 'no stock', '__proto__'),
+      promotions: promotionsArb,
+      at: atArb,
+    })
+    .map(({ promotions, ...o }) =>
+      orderCancelled(promotions === undefined ? o : { ...o, pricing: pricingOf(EUR, 5000, promotions) }),
+    ),
   fc
     .record({
       orderId: orderArb,
@@ -120,6 +147,21 @@ const eventArb: fc.Arbitrary<DomainEvent> = fc.oneof(
     .record({ sku: skuArb, orderId: orderArb, quantity: unitsArb, onHand: levelArb, at: atArb })
     .map((o) => reservationCommitted(o)),
   fc.record({ sku: skuArb, orderId: orderArb, quantity: unitsArb, at: atArb }).map((o) => reservationExpired(o)),
+  fc
+    .record({
+      promotionId: promotionArb,
+      validFrom: atArb,
+      exclusive: fc.boolean(),
+      at: atArb,
+    })
+    .map((o) => promotionDefined(o)),
+  fc.record({ promotionId: promotionArb, at: atArb }).map((o) => promotionEnded(o)),
+  fc
+    .record({ code: codeArb, promotionId: promotionArb, totalLimit: fc.integer({ min: 1, max: 4 }), at: atArb })
+    .map((o) => couponDefined(o)),
+  fc.record({ code: codeArb, orderId: orderArb, at: atArb }).map((o) => couponReserved(o)),
+  fc.record({ code: codeArb, orderId: orderArb, at: atArb }).map((o) => couponRedeemed(o)),
+  fc.record({ code: codeArb, orderId: orderArb, at: atArb }).map((o) => couponReleased(o)),
 );
 
 /** Consecutive batches of the given sizes (cycled); whatever is left forms the last batch. */
@@ -170,23 +212,46 @@ describe('every projection', () => {
     it('gives identical sales documents', () => {
       foldsAlikeInAnyBatches(salesProjection);
     });
+
+    it('gives identical promotions documents', () => {
+      foldsAlikeInAnyBatches(promotionsProjection);
+    });
+
+    it('gives identical coupons documents', () => {
+      foldsAlikeInAnyBatches(couponsProjection);
+    });
   });
 
   describe('as listed for the worker', () => {
-    it('is one of four read models with distinct names', () => {
-      expect(allProjections.map((p) => p.name)).to.deep.equal(['orders', 'skus', 'payments', 'sales']);
+    it('is one of six read models with distinct names', () => {
+      expect(allProjections.map((p) => p.name)).to.deep.equal([
+        'orders',
+        'skus',
+        'payments',
+        'sales',
+        'promotions',
+        'coupons',
+      ]);
     });
 
     it('folds documents the way the typed projections do', () => {
-      const history = eventLog()(orderPlaced(), paymentAuthorized(), stockReserved({ quantity: 1, available: 2 }));
+      const history = eventLog()(
+        promotionDefined(),
+        orderPlaced({ promotions: [{ promotionId: 'spring-10', amount: 250 }] }),
+        paymentAuthorized(),
+        stockReserved({ quantity: 1, available: 2 }),
+        couponDefined(),
+      );
       const typed = [
         byId(foldBatches(ordersProjection, [history])),
         byId(foldBatches(skusProjection, [history])),
         byId(foldBatches(paymentsProjection, [history])),
         byId(foldBatches(salesProjection, [history])),
+        byId(foldBatches(promotionsProjection, [history])),
+        byId(foldBatches(couponsProjection, [history])),
       ];
       expect(allProjections.map((p) => byId(foldBatches(p, [history])))).to.deep.equal(typed);
-      expect(typed.map((docs) => docs.length)).to.deep.equal([1, 1, 1, 2]);
+      expect(typed.map((docs) => docs.length)).to.deep.equal([1, 1, 1, 2, 1, 1]);
     });
   });
 });

@@ -1,18 +1,19 @@
 import { expect } from 'chai';
-import { inventoryEvents } from '../../domain/inventory';
-import { orderEvents } from '../../domain/order';
-import { paymentEvents } from '../../domain/payment';
+import { centres } from '../../domain/centres';
 import { allProjections } from '../../projections';
 import type { DomainEvent } from '../../projections/projection';
 import { eventLog } from '../projection-spec';
 import * as f from './fixtures';
 
-/** One event of every domain type, each naming an order where its type can. */
+/** An order priced with a promotion: its events name the promotion too. */
+const discounted = f.orderPlaced({ promotions: [{ promotionId: f.P1, amount: 250 }] });
+
+/** One event of every domain type, each naming an order (and a promotion) where its type can. */
 const everyType: readonly DomainEvent[] = [
-  f.orderPlaced(),
+  discounted,
   f.orderConfirmed(),
   f.orderShipped(),
-  f.orderCancelled(),
+  f.orderCancelled({ pricing: discounted.pricing }),
   f.refundRequested(),
   f.refundCompleted(),
   f.refundFailed(),
@@ -31,13 +32,19 @@ const everyType: readonly DomainEvent[] = [
   f.reservationReleased({ quantity: 1 }),
   f.reservationCommitted({ quantity: 1, onHand: 4 }),
   f.reservationExpired({ quantity: 1 }),
+  f.purchaseLimitSet(),
+  f.purchaseReturned(),
+  f.promotionDefined(),
+  f.promotionEnded(),
+  f.couponDefined(),
+  f.couponReserved(),
+  f.couponRedeemed(),
+  f.couponReleased(),
 ];
 
 describe('the event types a projection declares (a rebuild reads only those)', () => {
   it('the fixtures cover every domain event type', () => {
-    const registered = [orderEvents, inventoryEvents, paymentEvents].flatMap((r) =>
-      r.storedTypes.map((t) => t.split('.')[0]),
-    );
+    const registered = centres.flatMap((centre) => centre.events.storedTypes.map((t) => t.split('.')[0]));
     expect([...new Set(everyType.map((e) => e.type))].sort()).to.deep.equal(registered.sort());
   });
 

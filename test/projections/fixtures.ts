@@ -1,5 +1,8 @@
 import {
+  purchaseLimit,
   stockDelta,
+  type PurchaseLimitSet,
+  type PurchaseReturned,
   type ReservationCommitted,
   type ReservationExpired,
   type ReservationReleased,
@@ -14,6 +17,7 @@ import {
   type OrderCancelled,
   type OrderConfirmed,
   type OrderPlaced,
+  type OrderPricing,
   type OrderShipped,
   type RefundCompleted,
   type RefundFailed,
@@ -29,12 +33,28 @@ import type {
   PaymentVoided,
 } from '../../domain/payment';
 import {
+  basisPoints,
+  couponPerCustomerLimit,
+  couponTotalLimit,
+  priority,
+  unitCount,
+  type CouponDefined,
+  type CouponRedeemed,
+  type CouponReleased,
+  type CouponReserved,
+  type PromotionDefined,
+  type PromotionEnded,
+  type PromotionRule,
+} from '../../domain/pricing';
+import {
+  couponCode,
   currency,
   customerId,
   money,
   name,
   nonNegativeInt,
   orderId,
+  promotionId,
   quantity,
   reason,
   refundId,
@@ -74,15 +94,64 @@ export const defaultLines: readonly LineSpec[] = [
   { sku: B, quantity: 1, unitPrice: 500 },
 ];
 
+export interface PromotionSpec {
+  readonly promotionId: string;
+  readonly amount: number;
+  readonly name?: string;
+  readonly viaCoupon?: boolean;
+}
+
+/** The breakdown of an order whose promotions took `promotions` off a list total, in `cur`. */
+export const pricingOf = (
+  cur: Currency,
+  listTotal: number,
+  promotions: readonly PromotionSpec[],
+  coupon?: string,
+): OrderPricing => ({
+  listTotal: money(listTotal, cur),
+  discount: money(
+    promotions.reduce((sum, p) => sum + p.amount, 0),
+    cur,
+  ),
+  promotions: promotions.map((p) => ({
+    promotionId: promotionId(p.promotionId),
+    name: name(p.name ?? p.promotionId),
+    amount: money(p.amount, cur),
+    viaCoupon: p.viaCoupon ?? false,
+  })),
+  ...(coupon === undefined ? {} : { couponCode: couponCode(coupon) }),
+});
+
+/** `promotions`: the order was priced with these (the whole discount comes off its first line). */
 export const orderPlaced = (
-  o: { orderId?: string; customer?: string; cur?: Currency; lines?: readonly LineSpec[]; at?: string } = {},
+  o: {
+    orderId?: string;
+    customer?: string;
+    cur?: Currency;
+    lines?: readonly LineSpec[];
+    promotions?: readonly PromotionSpec[];
+    coupon?: string;
+    at?: string;
+  } = {},
 ): OrderPlaced => {
   const cur = o.cur ?? EUR;
-  const lines = (o.lines ?? defaultLines).map((l) => ({
+  const listed = (o.lines ?? defaultLines).map((l) => ({ ...l, listTotal: l.unitPrice * l.quantity }));
+  const pricing =
+    o.promotions === undefined
+      ? undefined
+      : pricingOf(
+          cur,
+          listed.reduce((sum, l) => sum + l.listTotal, 0),
+          o.promotions,
+          o.coupon,
+        );
+  const discount = pricing?.discount.amount ?? 0;
+  const lines = listed.map((l, i) => ({
     sku: sku(l.sku),
     quantity: quantity(l.quantity),
     unitPrice: money(l.unitPrice, cur),
-    lineTotal: money(l.unitPrice * l.quantity, cur),
+    lineTotal: money(l.listTotal - (i === 0 ? discount : 0), cur),
+    ...(i === 0 && discount > 0 ? { discount: money(discount, cur) } : {}),
   }));
   return {
     type: 'OrderPlaced',
@@ -96,6 +165,7 @@ export const orderPlaced = (
     ),
     paymentToken: paymentToken('tok_visa'),
     at: timestamp(o.at ?? at(10)),
+    ...(pricing === undefined ? {} : { pricing }),
   };
 };
 
@@ -112,14 +182,16 @@ export const orderShipped = (o: { orderId?: string; at?: string } = {}): OrderSh
   at: timestamp(o.at ?? at(12)),
 });
 
+/** `pricing`: the placement's breakdown, which the cancellation repeats (see `orderPlaced(…).pricing`). */
 export const orderCancelled = (
-  o: { orderId?: string; reason?: string; wasPaid?: Money; at?: string } = {},
+  o: { orderId?: string; reason?: string; wasPaid?: Money; pricing?: OrderPricing; at?: string } = {},
 ): OrderCancelled => ({
   type: 'OrderCancelled',
   orderId: orderId(o.orderId ?? O1),
   reason: reason(o.reason ?? 'customer changed their mind'),
   wasPaid: o.wasPaid ?? eur(0),
   at: timestamp(o.at ?? at(11)),
+  ...(o.pricing === undefined ? {} : { pricing: o.pricing }),
 });
 
 export const refundRequested = (
@@ -323,4 +395,107 @@ export const reservationExpired = (o: {
   orderId: orderId(o.orderId ?? O1),
   quantity: quantity(o.quantity),
   at: timestamp(o.at ?? at(12)),
+});
+
+export const purchaseLimitSet = (
+  o: { sku?: string; perCustomer?: number | null; at?: string } = {},
+): PurchaseLimitSet => ({
+  type: 'PurchaseLimitSet',
+  sku: sku(o.sku ?? A),
+  perCustomer: o.perCustomer === null ? null : purchaseLimit(o.perCustomer ?? 2),
+  at: timestamp(o.at ?? at(9, 40)),
+});
+
+export const purchaseReturned = (
+  o: { sku?: string; orderId?: string; customer?: string; quantity?: number; at?: string } = {},
+): PurchaseReturned => ({
+  type: 'PurchaseReturned',
+  sku: sku(o.sku ?? A),
+  orderId: orderId(o.orderId ?? O1),
+  customerId: customerId(o.customer ?? 'c-1'),
+  quantity: quantity(o.quantity ?? 1),
+  at: timestamp(o.at ?? at(14)),
+});
+
+export const P1 = promotionId('spring-10');
+export const P2 = promotionId('free-mug');
+export const SPRING = couponCode('SPRING-10');
+
+/** 10 % off the whole order. */
+export const tenPercentOff: PromotionRule = { kind: 'PercentOff', basisPoints: basisPoints(1000) };
+
+/** Every third unit of A free. */
+export const buyTwoGetOne: PromotionRule = { kind: 'BuyNGetMFree', sku: A, buy: unitCount(2), free: unitCount(1) };
+
+export const promotionDefined = (
+  o: {
+    promotionId?: string;
+    name?: string;
+    cur?: Currency;
+    validFrom?: string;
+    validUntil?: string;
+    priority?: number;
+    exclusive?: boolean;
+    requiresCoupon?: boolean;
+    rule?: PromotionRule;
+    at?: string;
+  } = {},
+): PromotionDefined => ({
+  type: 'PromotionDefined',
+  promotionId: promotionId(o.promotionId ?? P1),
+  definition: {
+    name: name(o.name ?? 'Spring sale'),
+    currency: o.cur ?? EUR,
+    validFrom: timestamp(o.validFrom ?? '2026-03-01T00:00:00.000Z'),
+    ...(o.validUntil === undefined ? {} : { validUntil: timestamp(o.validUntil) }),
+    priority: priority(o.priority ?? 10),
+    exclusive: o.exclusive ?? false,
+    requiresCoupon: o.requiresCoupon ?? false,
+    rule: o.rule ?? tenPercentOff,
+  },
+  at: timestamp(o.at ?? at(8)),
+});
+
+export const promotionEnded = (o: { promotionId?: string; at?: string } = {}): PromotionEnded => ({
+  type: 'PromotionEnded',
+  promotionId: promotionId(o.promotionId ?? P1),
+  at: timestamp(o.at ?? at(16)),
+});
+
+export const couponDefined = (
+  o: { code?: string; promotionId?: string; totalLimit?: number; perCustomerLimit?: number; at?: string } = {},
+): CouponDefined => ({
+  type: 'CouponDefined',
+  code: couponCode(o.code ?? SPRING),
+  promotionId: promotionId(o.promotionId ?? P1),
+  totalLimit: couponTotalLimit(o.totalLimit ?? 500),
+  perCustomerLimit: couponPerCustomerLimit(o.perCustomerLimit ?? 1),
+  at: timestamp(o.at ?? at(8, 30)),
+});
+
+export const couponReserved = (
+  o: { code?: string; orderId?: string; customer?: string; at?: string } = {},
+): CouponReserved => ({
+  type: 'CouponReserved',
+  code: couponCode(o.code ?? SPRING),
+  orderId: orderId(o.orderId ?? O1),
+  customerId: customerId(o.customer ?? 'c-1'),
+  at: timestamp(o.at ?? at(10, 1)),
+});
+
+export const couponRedeemed = (o: { code?: string; orderId?: string; at?: string } = {}): CouponRedeemed => ({
+  type: 'CouponRedeemed',
+  code: couponCode(o.code ?? SPRING),
+  orderId: orderId(o.orderId ?? O1),
+  at: timestamp(o.at ?? at(10, 3)),
+});
+
+export const couponReleased = (
+  o: { code?: string; orderId?: string; reason?: string; at?: string } = {},
+): CouponReleased => ({
+  type: 'CouponReleased',
+  code: couponCode(o.code ?? SPRING),
+  orderId: orderId(o.orderId ?? O1),
+  reason: reason(o.reason ?? 'order cancelled'),
+  at: timestamp(o.at ?? at(11)),
 });

@@ -14,6 +14,8 @@ import { foldRecorded, foldStore } from '../../projections/fold';
 import { collectionName, type Projection } from '../../projections/projection';
 import { PROGRESS_COLLECTION, ProjectionWorker } from '../../projections/worker';
 import { startTestApi } from '../api-spec';
+import { appendEvents } from './append-events';
+import { pricingHistory } from './pricing-history';
 
 /** Writes a realistic history through the real command API, then hands back its store's events. */
 const history = async (dir: string): Promise<RecordedEvent[]> => {
@@ -34,6 +36,7 @@ const history = async (dir: string): Promise<RecordedEvent[]> => {
     if (i % 5 === 0) await req('POST', `/v1/orders/o-${i}/cancel`, { reason: 'changed mind' });
     if (i % 7 === 0) await req('POST', `/v1/skus/MUG-1/adjust`, { delta: -1, reason: 'breakage' });
   }
+  await appendEvents(api.store, ...pricingHistory());
   const events = await api.store.readAll({ after: 0, maxCount: 10_000 });
   await api.close();
   return [...events];

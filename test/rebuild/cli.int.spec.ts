@@ -82,7 +82,15 @@ describe('the commerce projections command', () => {
     const current = await run(['list', '--json']);
     expect(current.code).to.equal(0);
     const parsed = JSON.parse(current.stdout) as { projections: { name: string; state: string }[] };
-    expect(parsed.projections.map((p) => p.name)).to.deep.equal(['orders', 'skus', 'payments', 'sales', 'order_sagas']);
+    expect(parsed.projections.map((p) => p.name)).to.deep.equal([
+      'orders',
+      'skus',
+      'payments',
+      'sales',
+      'promotions',
+      'coupons',
+      'order_sagas',
+    ]);
     expect(parsed.projections.every((p) => p.state === 'live')).to.equal(true);
 
     const due = await run(['list'], { projections: bumped });
@@ -111,7 +119,7 @@ describe('the commerce projections command', () => {
     await seedOrders(api, 10);
     const result = await run(['rebuild', '--all', '--batch', '3']);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout.match(/: switched /g)).to.have.length(5);
+    expect(result.stdout.match(/: switched /g)).to.have.length(7);
     expect(result.stderr).to.match(/orders → orders_v2_1 \w+ \d+% /);
   });
 

@@ -1,5 +1,6 @@
 import type { OrderPlaced } from '../../domain/order';
 import { defineProjection, type DomainEvent, type On, type Projection } from '../projection';
+import { shareOf, type DiscountBreakdown } from '../promotions/pricing';
 
 export type Granularity = 'hour' | 'day';
 
@@ -35,7 +36,45 @@ export type SalesDoc = {
    * that falls out and comes back restarts from zero: approximate once more than TOP_SKUS SKUs sell in a bucket.
    */
   readonly topSkus: Readonly<Record<string, number>>;
+} & Partial<SalesDiscounts>;
+
+/**
+ * Discounts of the promotions (pricing centre), counted like the orders: given at placement in the bucket of the
+ * placement, taken back at cancellation in the bucket of the cancellation (as a cancelled order's capture stays in
+ * `revenue` and its payout counts in `refunds`). Stored only once a bucket has had a discounted order, so buckets of
+ * a history without promotions are exactly what they were before (no rebuild needed); the read API always answers
+ * them (`withDiscounts`).
+ */
+export interface SalesDiscounts {
+  /** discounts on orders placed, minor units per currency */
+  readonly discounts: Readonly<Record<string, number>>;
+  /** discounts of orders cancelled, minor units per currency */
+  readonly discountsCancelled: Readonly<Record<string, number>>;
+  /** discounts on orders placed per promotion id, minor units of the promotion's currency */
+  readonly discountsByPromotion: Readonly<Record<string, number>>;
+  /** discounts of orders cancelled per promotion id */
+  readonly discountsCancelledByPromotion: Readonly<Record<string, number>>;
+  /** orders placed with a discount */
+  readonly ordersDiscounted: number;
+}
+
+const noDiscounts: SalesDiscounts = {
+  discounts: {},
+  discountsCancelled: {},
+  discountsByPromotion: {},
+  discountsCancelledByPromotion: {},
+  ordersDiscounted: 0,
 };
+
+/** A bucket as the read API answers it: the discount fields present, empty when none was counted. */
+export const withDiscounts = <Doc extends Partial<SalesDiscounts>>(doc: Doc): Doc & SalesDiscounts => ({
+  ...doc,
+  discounts: doc.discounts ?? noDiscounts.discounts,
+  discountsCancelled: doc.discountsCancelled ?? noDiscounts.discountsCancelled,
+  discountsByPromotion: doc.discountsByPromotion ?? noDiscounts.discountsByPromotion,
+  discountsCancelledByPromotion: doc.discountsCancelledByPromotion ?? noDiscounts.discountsCancelledByPromotion,
+  ordersDiscounted: doc.ordersDiscounted ?? noDiscounts.ordersDiscounted,
+});
 
 /** Timestamps are `YYYY-MM-DDTHH:mm:ss(.f)Z` (UTC), so the buckets are prefixes of the text. */
 export const hourBucketId = (at: string): string => `hour:${at.slice(0, 13)}`;
@@ -89,6 +128,40 @@ const withSkus = (record: Readonly<Record<string, number>>, lines: OrderPlaced['
   return Object.fromEntries([...merged].sort(bySalesRank).slice(0, TOP_SKUS));
 };
 
+/** Each promotion's part of the breakdown added to its key. */
+const withPromotions = (
+  record: Readonly<Record<string, number>>,
+  pricing: DiscountBreakdown,
+): Record<string, number> => {
+  let next: Record<string, number> = { ...record };
+  for (const promotionId of new Set(pricing.promotions.map((p) => p.promotionId)))
+    next = plus(next, promotionId, shareOf(pricing, promotionId));
+  return next;
+};
+
+/** An order's discount into a bucket (placement) or into its cancelled discounts (cancellation); none: unchanged. */
+const withDiscount = (
+  bucket: SalesDoc,
+  pricing: DiscountBreakdown | undefined,
+  as: 'placed' | 'cancelled',
+): SalesDoc => {
+  if (pricing === undefined || (pricing.discount.amount === 0 && pricing.promotions.length === 0)) return bucket;
+  const current = withDiscounts(bucket);
+  const { currency, amount } = pricing.discount;
+  return as === 'placed'
+    ? {
+        ...current,
+        discounts: plus(current.discounts, currency, amount),
+        discountsByPromotion: withPromotions(current.discountsByPromotion, pricing),
+        ordersDiscounted: current.ordersDiscounted + 1,
+      }
+    : {
+        ...current,
+        discountsCancelled: plus(current.discountsCancelled, currency, amount),
+        discountsCancelledByPromotion: withPromotions(current.discountsCancelledByPromotion, pricing),
+      };
+};
+
 /** Every counted event adds to the hour and the day it happened in. */
 const onBuckets = <Ev extends DomainEvent>(add: (bucket: SalesDoc, event: Ev) => SalesDoc): On<SalesDoc, Ev> => ({
   ids: (e) => [hourBucketId(e.event.at), dayBucketId(e.event.at)],
@@ -105,18 +178,30 @@ export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>(
   version: 2,
   indexes: ['granularity', 'start'],
   on: {
-    OrderPlaced: onBuckets((bucket, event) => ({
-      ...bucket,
-      ordersPlaced: bucket.ordersPlaced + 1,
-      unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
-      topSkus: withSkus(bucket.topSkus, event.lines),
-    })),
+    OrderPlaced: onBuckets((bucket, event) =>
+      withDiscount(
+        {
+          ...bucket,
+          ordersPlaced: bucket.ordersPlaced + 1,
+          unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+          topSkus: withSkus(bucket.topSkus, event.lines),
+        },
+        event.pricing,
+        'placed',
+      ),
+    ),
     OrderConfirmed: onBuckets((bucket) => ({ ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 })),
-    OrderCancelled: onBuckets((bucket, event) => ({
-      ...bucket,
-      ordersCancelled: bucket.ordersCancelled + 1,
-      cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
-    })),
+    OrderCancelled: onBuckets((bucket, event) =>
+      withDiscount(
+        {
+          ...bucket,
+          ordersCancelled: bucket.ordersCancelled + 1,
+          cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
+        },
+        event.pricing,
+        'cancelled',
+      ),
+    ),
     PaymentCaptured: onBuckets((bucket, event) => ({
       ...bucket,
       revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount),

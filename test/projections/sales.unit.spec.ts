@@ -1,10 +1,18 @@
 import { expect } from 'chai';
 import { orderId } from '../../domain/shared';
-import { MAX_CANCEL_REASONS, OTHER_REASON, TOP_SKUS, salesProjection } from '../../projections/sales/projection';
+import {
+  MAX_CANCEL_REASONS,
+  OTHER_REASON,
+  TOP_SKUS,
+  salesProjection,
+  withDiscounts,
+} from '../../projections/sales/projection';
 import { eventLog, givenProjection } from '../projection-spec';
 import {
   A,
   B,
+  P1,
+  P2,
   eur,
   orderCancelled,
   orderConfirmed,
@@ -267,6 +275,85 @@ describe('the sales projection', () => {
         expect(ones.sort()).to.deep.equal(skus.slice(0, TOP_SKUS - 2));
         // the units ordered are exact even when the ranking is trimmed
         expect(doc.unitsOrdered).to.equal(33);
+      });
+    });
+  });
+
+  describe('with promotions', () => {
+    const discounted = (orderId: string, at: string) =>
+      orderPlaced({
+        orderId,
+        promotions: [
+          { promotionId: P1, amount: 250 },
+          { promotionId: P2, amount: 100, viaCoupon: true },
+        ],
+        at,
+      });
+
+    it('adds each discounted order’s discount per currency and per promotion to the buckets of its placement', () => {
+      const log = eventLog();
+      const events = log(
+        discounted('o-1', '2026-03-01T10:05:00.000Z'),
+        discounted('o-2', '2026-03-01T11:05:00.000Z'),
+        orderPlaced({ orderId: 'o-3', at: '2026-03-01T11:06:00.000Z' }),
+      );
+      const then = given(...events);
+      then.thenDocument('hour:2026-03-01T10', (doc) => {
+        expect(doc).to.include({ ordersPlaced: 1, ordersDiscounted: 1 });
+        expect(doc.discounts).to.deep.equal({ EUR: 350 });
+        expect(doc.discountsByPromotion).to.deep.equal({ [P1]: 250, [P2]: 100 });
+      });
+      then.thenDocument('day:2026-03-01', (doc) => {
+        expect(doc).to.include({ ordersPlaced: 3, ordersDiscounted: 2 });
+        expect(doc.discounts).to.deep.equal({ EUR: 700 });
+        expect(doc.discountsByPromotion).to.deep.equal({ [P1]: 500, [P2]: 200 });
+        expect(doc.discountsCancelled).to.deep.equal({});
+      });
+    });
+
+    it('takes a cancelled order’s discount back in the buckets of the cancellation, as its payout counts in refunds', () => {
+      const log = eventLog();
+      const placed = discounted('o-1', '2026-03-01T10:05:00.000Z');
+      const events = log(
+        placed,
+        orderCancelled({ orderId: 'o-1', pricing: placed.pricing, at: '2026-03-01T12:00:00.000Z' }),
+      );
+      const then = given(...events);
+      then.thenDocument('hour:2026-03-01T10', (doc) => {
+        expect(doc.discounts).to.deep.equal({ EUR: 350 });
+        expect(doc.discountsCancelled).to.deep.equal({});
+      });
+      then.thenDocument('hour:2026-03-01T12', (doc) => {
+        expect(doc).to.include({ ordersCancelled: 1, ordersDiscounted: 0 });
+        expect(doc.discounts).to.deep.equal({});
+        expect(doc.discountsCancelled).to.deep.equal({ EUR: 350 });
+        expect(doc.discountsCancelledByPromotion).to.deep.equal({ [P1]: 250, [P2]: 100 });
+      });
+      then.thenDocument('day:2026-03-01', (doc) => {
+        expect(doc.discounts).to.deep.equal({ EUR: 350 });
+        expect(doc.discountsCancelled).to.deep.equal({ EUR: 350 });
+      });
+    });
+
+    it('stores no discount fields in a bucket that never saw a discount, so buckets of older histories stay as they were', () => {
+      const log = eventLog();
+      const events = log(orderPlaced(), orderCancelled(), orderPlaced({ orderId: 'o-2', promotions: [] }));
+      given(...events).thenDocument('day:2026-03-01', (doc) => {
+        expect(doc).not.to.have.any.keys(
+          'discounts',
+          'discountsCancelled',
+          'discountsByPromotion',
+          'discountsCancelledByPromotion',
+          'ordersDiscounted',
+        );
+        // …and the read API answers them empty
+        expect(withDiscounts(doc)).to.deep.include({
+          discounts: {},
+          discountsCancelled: {},
+          discountsByPromotion: {},
+          discountsCancelledByPromotion: {},
+          ordersDiscounted: 0,
+        });
       });
     });
   });

@@ -1,7 +1,16 @@
-import { OrderId, Sku } from '../domain/shared';
+import { CouponCode, OrderId, PromotionId, Sku } from '../domain/shared';
 import type { JsonSchema } from '../http/json-schema';
 import type { HeaderSpec, OperationSpec } from '../http/openapi';
-import { ListOrdersQuery, ListSkusQuery, MinPosition, ReadOnlyQuery, SalesQuery } from './queries';
+import {
+  ListCouponsQuery,
+  ListOrdersQuery,
+  ListPromotionsQuery,
+  ListSkusQuery,
+  MinPosition,
+  PromotionQuery,
+  ReadOnlyQuery,
+  SalesQuery,
+} from './queries';
 
 /** Every read route honours and validates it (and `minPosition`) the same way. */
 const headers: readonly HeaderSpec[] = [
@@ -22,6 +31,70 @@ const page = (item: string): JsonSchema => ({
 });
 
 const doc = (description: string): JsonSchema => ({ type: 'object', description });
+
+const money: JsonSchema = {
+  type: 'object',
+  properties: { amount: { type: 'integer', description: 'minor units' }, currency: { type: 'string' } },
+};
+
+const nullableString: JsonSchema = { type: ['string', 'null'] };
+
+const promotion: JsonSchema = {
+  type: 'object',
+  description:
+    "a promotion: its definition (null until the book's definition is projected), its status at the request time, " +
+    'and the orders placed with a discount from it, less those cancelled',
+  properties: {
+    promotionId: { type: 'string' },
+    name: nullableString,
+    currency: nullableString,
+    rule: {
+      type: ['object', 'null'],
+      description: 'kind (PercentOff, AmountOffOrder, BuyNGetMFree, BundlePrice) and its fields',
+    },
+    priority: { type: ['integer', 'null'] },
+    exclusive: { type: ['boolean', 'null'] },
+    requiresCoupon: { type: ['boolean', 'null'] },
+    validFrom: nullableString,
+    validUntil: nullableString,
+    endedAt: nullableString,
+    status: {
+      type: ['string', 'null'],
+      enum: ['active', 'scheduled', 'ended', null],
+      description: 'at the request time (or `at`): active from validFrom until validUntil or its end',
+    },
+    orders: { type: 'integer' },
+    discountTotal: money,
+    ordersCancelled: { type: 'integer' },
+    discountCancelled: money,
+  },
+};
+
+const coupon: JsonSchema = {
+  type: 'object',
+  description: 'a coupon and its use: orders holding a reservation or a redemption now, and what is left',
+  properties: {
+    code: { type: 'string' },
+    promotionId: nullableString,
+    totalLimit: { type: ['integer', 'null'] },
+    perCustomerLimit: { type: ['integer', 'null'] },
+    reserved: { type: 'integer' },
+    redeemed: { type: 'integer' },
+    released: { type: 'integer' },
+    reservedTotal: { type: 'integer' },
+    redemptionsLeft: { type: 'integer', description: 'totalLimit − reserved − redeemed, never below 0' },
+  },
+};
+
+const pageOf = (item: JsonSchema, more: Readonly<Record<string, JsonSchema>> = {}): JsonSchema => ({
+  type: 'object',
+  properties: {
+    ...more,
+    items: { type: 'array', items: item },
+    next: { type: 'string', description: 'cursor of the next page' },
+  },
+  required: ['items'],
+});
 
 export const readOperations: readonly OperationSpec[] = [
   {
@@ -95,7 +168,8 @@ export const readOperations: readonly OperationSpec[] = [
     path: '/v1/stats/sales',
     operationId: 'salesStats',
     summary:
-      'Sales per hour or day: orders placed/confirmed/cancelled, revenue, refunds, top SKUs; buckets starting in [from, to)',
+      'Sales per hour or day: orders placed/confirmed/cancelled, revenue, refunds, top SKUs, discounts (per currency ' +
+      'and per promotion, given at placement and taken back at cancellation); buckets starting in [from, to)',
     scope: 'read',
     headers,
     query: SalesQuery,
@@ -114,6 +188,57 @@ export const readOperations: readonly OperationSpec[] = [
     },
     // `to` not after `from`
     problems: [422],
+  },
+  {
+    method: 'get',
+    path: '/v1/promotions',
+    operationId: 'listPromotions',
+    summary:
+      'Promotions by id, with their discount totals; status=active|scheduled|ended as of the request time (or `at`); cursor paging',
+    scope: 'read',
+    headers,
+    query: ListPromotionsQuery,
+    success: {
+      status: 200,
+      description: 'a page of promotions, and the instant their status was computed at',
+      schema: pageOf(promotion, { at: { type: 'string', description: 'the instant the status is computed at' } }),
+    },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/v1/promotions/{promotionId}',
+    operationId: 'getPromotion',
+    summary: 'One promotion: its definition, status, and the orders and discount it gave',
+    scope: 'read',
+    params: { promotionId: PromotionId },
+    headers,
+    query: PromotionQuery,
+    success: { status: 200, description: 'the promotion', schema: promotion },
+    problems: [404],
+  },
+  {
+    method: 'get',
+    path: '/v1/coupons',
+    operationId: 'listCoupons',
+    summary: 'Coupons by code, optionally of one promotion, with their use; cursor paging',
+    scope: 'read',
+    headers,
+    query: ListCouponsQuery,
+    success: { status: 200, description: 'a page of coupons', schema: pageOf(coupon) },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/v1/coupons/{code}',
+    operationId: 'getCoupon',
+    summary: 'One coupon: its limits, reservations, redemptions and redemptions left',
+    scope: 'read',
+    params: { code: CouponCode },
+    headers,
+    query: ReadOnlyQuery,
+    success: { status: 200, description: 'the coupon', schema: coupon },
+    problems: [404],
   },
   {
     method: 'get',

@@ -1,5 +1,13 @@
 import * as t from 'io-ts';
-import { CustomerId, NonNegativeInt, Sku, Timestamp, constrainedString, withConstraints } from '../domain/shared';
+import {
+  CustomerId,
+  NonNegativeInt,
+  PromotionId,
+  Sku,
+  Timestamp,
+  constrainedString,
+  withConstraints,
+} from '../domain/shared';
 import { closed } from '../http/validate';
 
 /**
@@ -65,6 +73,23 @@ export const SalesQuery = closed(
   'SalesQuery',
   { from: Timestamp, to: Timestamp },
   { granularity: t.keyof({ hour: null, day: null }, 'hour|day'), ...minPosition },
+);
+
+/** Computed against the request time (or `at`): active from validFrom until its end, scheduled before, ended after. */
+export const PromotionStatusFilter = t.keyof({ active: null, scheduled: null, ended: null }, 'PromotionStatus');
+
+export const ListPromotionsQuery = closed(
+  'ListPromotionsQuery',
+  {},
+  { status: PromotionStatusFilter, at: Timestamp, limit: Limit, cursor: Cursor, ...minPosition },
+);
+
+export const PromotionQuery = closed('PromotionQuery', {}, { at: Timestamp, ...minPosition });
+
+export const ListCouponsQuery = closed(
+  'ListCouponsQuery',
+  {},
+  { promotionId: PromotionId, limit: Limit, cursor: Cursor, ...minPosition },
 );
 
 export const ReadOnlyQuery = closed('Query', {}, minPosition);

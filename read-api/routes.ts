@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import * as E from 'fp-ts/Either';
-import { OrderId, Sku } from '../domain/shared';
+import { CouponCode, OrderId, PromotionId, Sku } from '../domain/shared';
 import { requireScope } from '../http/middleware';
 import { problem, unprocessable } from '../http/problem';
 import { decodeOr400 } from '../http/validate';
@@ -8,8 +8,19 @@ import type { EventStore } from '../ports/event-store';
 import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../ports/read-store';
 import type { Projection } from '../projections/projection';
 import { LiveCollections, readEntry, rebuildDue } from '../projections/registry';
+import { withDiscounts } from '../projections/sales/projection';
 import type { ProjectionProgress } from './progress';
-import { ListOrdersQuery, ListSkusQuery, MinPosition, ReadOnlyQuery, SalesQuery } from './queries';
+import { promotionStatus, promotionStatusFilter, type PromotionWindow } from './promotion-status';
+import {
+  ListCouponsQuery,
+  ListOrdersQuery,
+  ListPromotionsQuery,
+  ListSkusQuery,
+  MinPosition,
+  PromotionQuery,
+  ReadOnlyQuery,
+  SalesQuery,
+} from './queries';
 
 export interface ReadApiDeps {
   readonly readStore: ReadStore;
@@ -22,6 +33,8 @@ export interface ReadApiDeps {
   readonly orderExtras?: (orderId: string) => Promise<Readonly<Record<string, unknown>>>;
   /** resolves each projection's live collection (blue/green rebuilds); default: the registry, cached 200 ms */
   readonly liveCollections?: LiveCollections;
+  /** the request time promotions' status is computed against (unless the request names `at`); default: Date.now */
+  readonly now?: () => number;
 }
 
 /** `X-Min-Position` wins over `minPosition`; both are checked by the one codec the document is derived from. */
@@ -165,10 +178,85 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
         limit: 500,
         ...(after ? { after } : {}),
       });
-      buckets.push(...result.items.map((d) => d.body));
+      // buckets without a discounted order store no discount fields: the answer always has them
+      buckets.push(...result.items.map((d) => withDiscounts(d.body)));
       after = result.next;
     } while (after !== undefined && buckets.length < 20_000);
     res.json({ from: query.from, to: query.to, granularity, buckets });
+  });
+
+  const now = deps.now ?? Date.now;
+
+  /** The projection's bookkeeping of which orders hold a reservation stays in the store: a hot coupon has hundreds. */
+  const couponView = (body: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+    const { holding: _holding, ...view } = body;
+    return view;
+  };
+
+  /** A promotion as the API answers it: the stored document plus its status at the request time. */
+  const withStatus = (body: Readonly<Record<string, unknown>>, at: string): Record<string, unknown> => {
+    const window: PromotionWindow = {
+      validFrom: typeof body.validFrom === 'string' ? body.validFrom : null,
+      activeUntil: typeof body.activeUntil === 'string' ? body.activeUntil : null,
+    };
+    return { ...body, status: promotionStatus(window, at) };
+  };
+
+  /** `at` as the stored instants are written (fixed-width ISO), so the filters compare like with like. */
+  const requestTime = (at: string | undefined): string =>
+    new Date(at === undefined ? now() : Date.parse(at)).toISOString();
+
+  router.get('/promotions', requireScope('read'), async (req, res) => {
+    const query = decodeOr400(ListPromotionsQuery, req.query, 'query');
+    await fresh(req, res, 'promotions', query.minPosition);
+    const at = requestTime(query.at);
+    const target = await collection('promotions');
+    const result = await page(() =>
+      deps.readStore.query(target, {
+        where: query.status ? promotionStatusFilter(query.status, at) : {},
+        orderBy: { field: 'promotionId', direction: 'asc' },
+        limit: query.limit ?? 50,
+        ...(query.cursor ? { after: query.cursor } : {}),
+      }),
+    );
+    res.json({
+      at,
+      items: result.items.map((d) => withStatus(d.body, at)),
+      ...(result.next ? { next: result.next } : {}),
+    });
+  });
+
+  router.get('/promotions/:promotionId', requireScope('read'), async (req, res) => {
+    const id = decodeOr400(PromotionId, req.params.promotionId, 'promotionId');
+    const query = decodeOr400(PromotionQuery, req.query, 'query');
+    await fresh(req, res, 'promotions', query.minPosition);
+    const doc = await deps.readStore.get(await collection('promotions'), id);
+    if (!doc) throw problem(404, 'PromotionNotFound', 'Promotion not found', `no promotion ${id}`);
+    res.json(withStatus(doc.body, requestTime(query.at)));
+  });
+
+  router.get('/coupons', requireScope('read'), async (req, res) => {
+    const query = decodeOr400(ListCouponsQuery, req.query, 'query');
+    await fresh(req, res, 'coupons', query.minPosition);
+    const target = await collection('coupons');
+    const result = await page(() =>
+      deps.readStore.query(target, {
+        where: query.promotionId ? { promotionId: query.promotionId } : {},
+        orderBy: { field: 'code', direction: 'asc' },
+        limit: query.limit ?? 50,
+        ...(query.cursor ? { after: query.cursor } : {}),
+      }),
+    );
+    res.json({ items: result.items.map((d) => couponView(d.body)), ...(result.next ? { next: result.next } : {}) });
+  });
+
+  router.get('/coupons/:code', requireScope('read'), async (req, res) => {
+    const code = decodeOr400(CouponCode, req.params.code, 'code');
+    const query = decodeOr400(ReadOnlyQuery, req.query, 'query');
+    await fresh(req, res, 'coupons', query.minPosition);
+    const doc = await deps.readStore.get(await collection('coupons'), code);
+    if (!doc) throw problem(404, 'CouponNotFound', 'Coupon not found', `no coupon ${code}`);
+    res.json(couponView(doc.body));
   });
 
   router.get('/projections', requireScope('read'), async (req, res) => {

@@ -28,7 +28,12 @@ interface Document {
 const fetchDocument = async (api: TestApi): Promise<Document> =>
   (await fetch(`${api.url}/v1/openapi.json`).then((r) => r.json())) as Document;
 
-const concrete = (path: string): string => path.replace(/\{sku\}/g, 'MUG-1').replace(/\{orderId\}/g, 'o-1');
+const concrete = (path: string): string =>
+  path
+    .replace(/\{sku\}/g, 'MUG-1')
+    .replace(/\{orderId\}/g, 'o-1')
+    .replace(/\{promotionId\}/g, 'spring-10')
+    .replace(/\{code\}/g, 'SPRING-10');
 
 describe('the command API OpenAPI document', () => {
   let api: TestApi;

@@ -1,8 +1,17 @@
 import { expect } from 'chai';
-import { ordersProjection, storedProjection } from '../../projections';
+import {
+  couponsProjection,
+  ordersProjection,
+  promotionsProjection,
+  salesProjection,
+  storedProjection,
+} from '../../projections';
+import type { Projection } from '../../projections/projection';
 import { rebuildProjection } from '../../projections/rebuild';
 import { readEntry } from '../../projections/registry';
 import { get, startTestApi, type TestApi } from '../api-spec';
+import { appendEvents } from '../projections/append-events';
+import { pricingHistory } from '../projections/pricing-history';
 import { changedOrders, expectEqualToFold, placeOrder, seedOrders } from './helpers';
 
 const orders = storedProjection(ordersProjection);
@@ -144,6 +153,39 @@ export const rebuildSuite = (
         expect(resumed.events, 'did not start from zero').to.be.below(await api.store.headPosition());
         expect(resumed.target).to.equal(entry.rebuild?.target);
         await expectEqualToFold(ordersProjection, api.store, api.engine.readStore, resumed.target);
+      }).timeout(20_000 * slower);
+    });
+
+    describe('of the pricing read models', () => {
+      const rebuildVerified = async <Doc>(projection: Projection<Doc>): Promise<void> => {
+        const result = await rebuildProjection({
+          eventStore: api.store,
+          readStore: api.engine.readStore,
+          projection: storedProjection(projection),
+          verify: true,
+          batchSize: 7,
+          handoverTimeoutMs: 100,
+        });
+        expect(result.outcome, projection.name).to.equal('switched');
+        expect(result.verification?.differenceCount, projection.name).to.equal(0);
+        const { entry } = await readEntry(api.engine.readStore, projection);
+        await expectEqualToFold(projection, api.store, api.engine.readStore, entry.live.collection);
+      };
+
+      it('rebuilds promotions, coupons and sales to what the live workers wrote, equal to a fresh fold', async () => {
+        await seedOrders(api, 5);
+        const position = await appendEvents(api.store, ...pricingHistory());
+        for (const name of ['promotions', 'coupons', 'sales']) {
+          expect(await api.engine.projections.waitFor(name, position, 10_000 * slower), name).to.equal(true);
+        }
+        await rebuildVerified(promotionsProjection);
+        await rebuildVerified(couponsProjection);
+        await rebuildVerified(salesProjection);
+        const promotions = await api.request(get('/v1/promotions'));
+        expect((promotions.body.items as { promotionId: string }[]).map((p) => p.promotionId)).to.deep.equal([
+          'p-1',
+          'p-2',
+        ]);
       }).timeout(20_000 * slower);
     });
 

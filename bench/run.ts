@@ -17,8 +17,11 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
  * stdout; everything in bench/results/<ISO date>.json.
  *
  *   npx tsx bench/run.ts [--quick] [--skip-e2e] [--skip-rebuild] [--only e2e|appends|rebuild|overload] [--events N]
+ *                        [--no-promotions]
  *
  * `--only e2e` runs just the end-to-end part (no append or rebuild benchmark), e.g. while working on the hot path.
+ * The end-to-end part searches a second time with promotions and coupons pricing every order (`--no-promotions`
+ * skips it) and reports that rate against the one without.
  */
 const args = parseArgs({
   options: {
@@ -28,6 +31,7 @@ const args = parseArgs({
     events: { type: 'string' },
     steps: { type: 'string' },
     only: { type: 'string' },
+    'no-promotions': { type: 'boolean', default: false },
   },
 }).values;
 
@@ -116,6 +120,7 @@ const embeddedE2e = async (): Promise<{ result: E2eResult; rss: [string, number]
         hotInFlight: 200,
         p99Step: true,
         hotSettleTimeoutS: 120,
+        promotions: !args['no-promotions'],
       },
     );
     const [serve, ...workers] = engine.perProcess();

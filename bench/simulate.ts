@@ -5,9 +5,13 @@ import { HttpJsonClient, percentile } from './http-client';
 /**
  * Traffic that behaves like shoppers, against a running engine over HTTP (open loop: orders are sent at the rate
  * asked for, whether or not earlier ones have answered). A catalogue, restocks, orders of 1–5 lines, a share of
- * declined cards, cancellations and partial refunds, and a hot SKU in a flash sale.
+ * declined cards, cancellations and partial refunds, and a hot SKU in a flash sale with a purchase limit. With
+ * promotions on (the default) it also defines promotions of every kind, and a share of the orders carries a coupon
+ * whose redemptions run out during the run.
  *
- *   npm run simulate -- --rate 200 --duration 30 [--url http://127.0.0.1:3000 --api-key KEY]
+ *   npm run simulate -- --rate 200 --duration 30 [--url http://127.0.0.1:3000 --api-key KEY --no-promotions]
+ *
+ * The API key needs orders:write, refunds:write, inventory:write and (with promotions) marketing:write.
  */
 
 export interface SimulationOptions {
@@ -27,6 +31,9 @@ export interface SimulationOptions {
   readonly progress: boolean;
   /** stock per SKU at the start (the hot SKU gets a tenth of it, so it sells out) */
   readonly initialStock: number;
+  /** define promotions, a coupon and a purchase limit on the hot SKU, and send coupons with `couponRate` of orders */
+  readonly promotions: boolean;
+  readonly couponRate: number;
 }
 
 export interface SimulationSummary {
@@ -38,6 +45,9 @@ export interface SimulationSummary {
   readonly cancellations: number;
   readonly refunds: number;
   readonly restocks: number;
+  /** orders sent with the coupon, and how many of those the engine accepted */
+  readonly couponOrders: number;
+  readonly couponOrdersAccepted: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly achievedRate: number;
   readonly lastPosition: number;
@@ -61,13 +71,16 @@ const parse = (argv: readonly string[]): SimulationOptions => {
       'initial-stock': { type: 'string', default: '100000' },
       seed: { type: 'string', default: '42' },
       'max-in-flight': { type: 'string', default: '2000' },
+      'no-promotions': { type: 'boolean', default: false },
+      'coupon-rate': { type: 'string', default: '0.1' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
       'npm run simulate -- --rate <orders/s> --duration <s> [--url URL --api-key KEY --customers N --skus N ' +
-        '--hot-sku-share p --decline-rate p --refund-rate p --cancel-rate p --initial-stock N --seed N]\n',
+        '--hot-sku-share p --decline-rate p --refund-rate p --cancel-rate p --initial-stock N --seed N ' +
+        '--no-promotions --coupon-rate p]\n',
     );
     process.exit(0);
   }
@@ -92,6 +105,8 @@ const parse = (argv: readonly string[]): SimulationOptions => {
     seed: num('seed', values.seed, 0, 2 ** 31),
     maxInFlight: num('max-in-flight', values['max-in-flight'], 1, 100_000),
     progress: true,
+    promotions: !values['no-promotions'],
+    couponRate: num('coupon-rate', values['coupon-rate'], 0, 1),
   };
 };
 
@@ -123,6 +138,10 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     await client.send('POST', `/v1/skus/${sku}/restock`, { quantity });
   }
 
+  const couponCode = o.promotions ? await definePromotions(client, run, skus, o) : undefined;
+  if (couponCode !== undefined)
+    log(`[simulate] promotions defined; coupon ${couponCode}; hot SKU limited per customer`);
+
   const latencies: number[] = [];
   const accepted: string[] = [];
   let sent = 0;
@@ -134,6 +153,8 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
   let cancellations = 0;
   let refunds = 0;
   let restocks = 0;
+  let couponOrders = 0;
+  let couponOrdersAccepted = 0;
   let lastPosition = 0;
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
@@ -154,6 +175,8 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     const orderId = `${run}-o-${n}`;
     const cancel = random() < o.cancelRate;
     const refund = !cancel && random() < o.refundRate;
+    const withCoupon = couponCode !== undefined && random() < o.couponRate;
+    if (withCoupon) couponOrders++;
     inFlight++;
     try {
       const r = await client.send(
@@ -163,6 +186,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
           orderId,
           customerId: `cust-${Math.floor(random() * o.customers)}`,
           lines: [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })),
+          ...(withCoupon ? { couponCode } : {}),
           payment: { token },
         },
         { 'idempotency-key': `${orderId}:place` },
@@ -170,6 +194,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
       latencies.push(r.ms);
       if (r.status === 202) {
         ok++;
+        if (withCoupon) couponOrdersAccepted++;
         accepted.push(orderId);
         note(r.body.position);
       } else if (r.status >= 500) errors++;
@@ -255,12 +280,64 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     cancellations,
     refunds,
     restocks,
+    couponOrders,
+    couponOrdersAccepted,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
     achievedRate: sent / elapsed,
     lastPosition,
     orderIds: accepted,
   };
   return summary;
+};
+
+/**
+ * One promotion of each kind on the catalogue, a coupon-only promotion with a coupon that runs out about halfway
+ * through the run, and a purchase limit on the hot SKU. Answers the coupon's code.
+ */
+const definePromotions = async (
+  client: HttpJsonClient,
+  run: string,
+  skus: readonly string[],
+  o: SimulationOptions,
+): Promise<string> => {
+  const validFrom = new Date(Date.now() - 60_000).toISOString();
+  const eur = (amount: number) => ({ amount, currency: 'EUR' });
+  const [hot, second, third, fourth] = [skus[0], skus[1] ?? skus[0], skus[2] ?? skus[0], skus[3] ?? skus[0]];
+  // a rule lists at most 100 SKUs
+  const some = skus.filter((_, i) => i % 5 === 1).slice(0, 100);
+  type Rule = readonly [id: string, priority: number, rule: Record<string, unknown>, extra?: Record<string, unknown>];
+  const bundle: Rule[] =
+    third !== fourth ? [['bundle', 30, { kind: 'BundlePrice', skus: [third, fourth], price: eur(999) }]] : [];
+  const rules: Rule[] = [
+    ['tenth-off-some', 10, { kind: 'PercentOff', basisPoints: 1000, ...(some.length > 0 ? { skus: some } : {}) }],
+    ['three-for-two', 20, { kind: 'BuyNGetMFree', sku: second, buy: 2, free: 1 }],
+    ...bundle,
+    ['five-off-fifty', 40, { kind: 'AmountOffOrder', amount: eur(500), threshold: eur(5000) }],
+    ['coupon-15', 50, { kind: 'PercentOff', basisPoints: 1500 }, { requiresCoupon: true }],
+  ];
+  const ensure = async (method: 'PUT', path: string, body: unknown): Promise<void> => {
+    const r = await client.send(method, path, body);
+    if (r.status >= 300) throw new Error(`promotion setup failed: ${path} ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  for (const [id, priority, rule, extra] of rules) {
+    await ensure('PUT', `/v1/promotions/${run}-${id}`, {
+      name: id,
+      currency: 'EUR',
+      validFrom,
+      priority,
+      rule,
+      ...extra,
+    });
+  }
+  const code = `${run}-SAVE15`;
+  const expectedCouponOrders = o.rate * o.durationS * o.couponRate;
+  await ensure('PUT', `/v1/coupons/${code}`, {
+    promotionId: `${run}-coupon-15`,
+    totalLimit: Math.max(1, Math.floor(expectedCouponOrders / 2)),
+    perCustomerLimit: 3,
+  });
+  if (hot !== undefined) await ensure('PUT', `/v1/skus/${hot}/purchase-limit`, { perCustomer: 4 });
+  return code;
 };
 
 if (require.main === module) {

@@ -6,8 +6,10 @@ import {
   runHotSku,
   runStep,
   setupCatalogue,
+  setupPromotions,
   type HotSkuResult,
   type HttpBaseline,
+  type Catalogue,
   type StepResult,
   type Target,
 } from './load';
@@ -31,6 +33,8 @@ export interface E2eOptions {
   /** run an extra step at `p99Rate` when the search stopped below it (only worth it where that rate is a goal) */
   readonly p99Step: boolean;
   readonly hotSettleTimeoutS: number;
+  /** search again with promotions and coupons on every order, and report it against the search without */
+  readonly promotions?: boolean;
 }
 
 export interface E2eResult {
@@ -42,6 +46,7 @@ export interface E2eResult {
   readonly atP99Rate: StepResult | undefined;
   readonly hotSku: HotSkuResult;
   readonly eventsPerOrder: number;
+  readonly withPromotions?: Searched;
 }
 
 /** Waits (bounded) until every accepted order is finished on the read side, so one step does not bleed into the next. */
@@ -73,41 +78,9 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
   // the first step must not inherit the warm-up's backlog
   await settle(target.readUrl, accepted, 60);
 
-  const steps: StepResult[] = [];
-  let highestHeld: number | undefined;
-  const searchStarted = performance.now();
-  for (const rate of o.steps) {
-    if ((performance.now() - searchStarted) / 1000 > o.budgetSeconds) {
-      progress(`e2e: time budget of ${o.budgetSeconds} s spent; stopping the search before ${rate}/s`);
-      break;
-    }
-    progress(`e2e: step ${rate} orders/s for ${o.stepSeconds} s`);
-    const step = await runStep(target, catalogue, { rate, durationS: o.stepSeconds });
-    steps.push(step);
-    accepted += step.accepted;
-    progress(
-      `e2e: ${rate}/s ${step.held ? 'HELD' : 'not held'}: sent ${int(step.achievedSendRate)}/s, finished ${int(step.completionRate)}/s, ` +
-        `backlog slope ${step.backlogSlope.toFixed(1)}/s, drained ${step.drained ? `in ${step.drainS.toFixed(1)} s` : 'NO'}, ` +
-        `command p99 ${ms(step.commandMs.p99)}, completion p99 ${ms(step.completionMs.p99)}`,
-    );
-    if (!step.held) break;
-    highestHeld = rate;
-  }
-  // one bisection between the last rate held and the first one missed, so a coarse ladder still gives a figure
-  const missed = steps.find((s) => !s.held)?.rate;
-  if (missed !== undefined && (performance.now() - searchStarted) / 1000 <= o.budgetSeconds) {
-    const mid = Math.round(((highestHeld ?? 0) + missed) / 2 / 10) * 10;
-    if (mid > (highestHeld ?? 0) && mid < missed) {
-      progress(`e2e: waiting for the backlog, then a bisection step at ${mid} orders/s`);
-      await settle(target.readUrl, accepted, 60);
-      const step = await runStep(target, catalogue, { rate: mid, durationS: o.stepSeconds });
-      steps.push(step);
-      accepted += step.accepted;
-      progress(`e2e: ${mid}/s ${step.held ? 'HELD' : 'not held'}: finished ${int(step.completionRate)}/s`);
-      if (step.held) highestHeld = mid;
-    }
-  }
-
+  const searched = await search(target, catalogue, o.steps, o, accepted);
+  const { steps, highestHeld } = searched;
+  accepted += searched.accepted;
   let atP99Rate = steps.find((s) => s.rate === o.p99Rate);
   if (atP99Rate === undefined && o.p99Step) {
     progress(`e2e: waiting for the backlog, then ${o.p99Rate}/s for the command-latency goal`);
@@ -130,6 +103,7 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
     `e2e: hot SKU settled=${hotSku.settled} in ${hotSku.settleS.toFixed(1)} s: confirmed ${hotSku.confirmed}, cancelled ${hotSku.cancelled}, oversold ${hotSku.oversold}`,
   );
   const rates = [...steps, ...(atP99Rate ? [atP99Rate] : [])].map((s) => s.completionRate).filter(Number.isFinite);
+  const withPromotions = o.promotions ? await promotionsSearch(target, catalogue, o, highestHeld) : undefined;
   return {
     baseline,
     steps,
@@ -138,7 +112,89 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
     atP99Rate,
     hotSku,
     eventsPerOrder,
+    ...(withPromotions === undefined ? {} : { withPromotions }),
   };
+};
+
+interface Searched {
+  readonly steps: readonly StepResult[];
+  readonly highestHeld: number | undefined;
+  readonly accepted: number;
+}
+
+/**
+ * Open-loop steps up the ladder until one is not held, then one bisection between the last rate held and the first
+ * one missed, so a coarse ladder still gives a figure.
+ */
+const search = async (
+  target: Target,
+  catalogue: Catalogue,
+  ladder: readonly number[],
+  o: E2eOptions,
+  /** orders the read side will count as finished from earlier steps */
+  before: number,
+  what = 'e2e',
+): Promise<Searched> => {
+  const steps: StepResult[] = [];
+  let highestHeld: number | undefined;
+  let accepted = 0;
+  const searchStarted = performance.now();
+  for (const rate of ladder) {
+    if ((performance.now() - searchStarted) / 1000 > o.budgetSeconds) {
+      progress(`${what}: time budget of ${o.budgetSeconds} s spent; stopping the search before ${rate}/s`);
+      break;
+    }
+    progress(`${what}: step ${rate} orders/s for ${o.stepSeconds} s`);
+    const step = await runStep(target, catalogue, { rate, durationS: o.stepSeconds });
+    steps.push(step);
+    accepted += step.accepted;
+    progress(
+      `${what}: ${rate}/s ${step.held ? 'HELD' : 'not held'}: sent ${int(step.achievedSendRate)}/s, finished ${int(step.completionRate)}/s, ` +
+        `backlog slope ${step.backlogSlope.toFixed(1)}/s, drained ${step.drained ? `in ${step.drainS.toFixed(1)} s` : 'NO'}, ` +
+        `command p99 ${ms(step.commandMs.p99)}, completion p99 ${ms(step.completionMs.p99)}`,
+    );
+    if (!step.held) break;
+    highestHeld = rate;
+  }
+  const missed = steps.find((s) => !s.held)?.rate;
+  if (missed !== undefined && (performance.now() - searchStarted) / 1000 <= o.budgetSeconds) {
+    const mid = Math.round(((highestHeld ?? 0) + missed) / 2 / 10) * 10;
+    if (mid > (highestHeld ?? 0) && mid < missed) {
+      progress(`${what}: waiting for the backlog, then a bisection step at ${mid} orders/s`);
+      await settle(target.readUrl, before + accepted, 60);
+      const step = await runStep(target, catalogue, { rate: mid, durationS: o.stepSeconds });
+      steps.push(step);
+      accepted += step.accepted;
+      progress(`${what}: ${mid}/s ${step.held ? 'HELD' : 'not held'}: finished ${int(step.completionRate)}/s`);
+      if (step.held) highestHeld = mid;
+    }
+  }
+  return { steps, highestHeld, accepted };
+};
+
+/**
+ * The same search with promotions and coupons pricing every order (issue 19's figure), from one ladder step below
+ * the rate held without them, after the backlog of the first search drained.
+ */
+const promotionsSearch = async (
+  target: Target,
+  catalogue: Catalogue,
+  o: E2eOptions,
+  heldWithout: number | undefined,
+): Promise<Searched> => {
+  const client = new HttpJsonClient(target.readUrl, {}, 1);
+  let finished: number;
+  try {
+    finished = await completedOrders(client);
+  } finally {
+    client.close();
+  }
+  progress('e2e with promotions: defining a promotion book and a coupon');
+  const priced = await setupPromotions(target, catalogue);
+  const from = Math.max(0, o.steps.findIndex((rate) => rate >= (heldWithout ?? 0)) - 1);
+  const searched = await search(target, priced, o.steps.slice(from), o, finished, 'e2e with promotions');
+  await settle(target.readUrl, finished + searched.accepted, 60);
+  return searched;
 };
 
 export interface E2eGoals {
@@ -151,6 +207,33 @@ export interface E2eGoals {
   /** the engine's processes together */
   readonly peakRssMiB?: number;
 }
+
+/** Issue 19's figure: the rate held with promotions and coupons pricing every order, against the rate without. */
+const promotionRows = (r: E2eResult): TableRow[] => {
+  const w = r.withPromotions;
+  if (w === undefined) return [];
+  const held = w.steps.find((s) => s.rate === w.highestHeld);
+  return [
+    row(
+      'e2e with promotions and coupons: highest rate held',
+      w.highestHeld === undefined ? 'none of the steps' : `${int(w.highestHeld)} orders/s`,
+      {
+        baseline: r.highestHeld === undefined ? 'none held without' : `${int(r.highestHeld)} orders/s without`,
+        ratio: ratio(w.highestHeld ?? 0, r.highestHeld ?? 0),
+        goal: '≥ 80 % of the rate without',
+        met: (w.highestHeld ?? 0) >= 0.8 * (r.highestHeld ?? 0) && r.highestHeld !== undefined,
+      },
+    ),
+    ...(held === undefined
+      ? []
+      : [
+          row(
+            `  … at ${int(held.rate)}/s: command p99, completion p99`,
+            `${ms(held.commandMs.p99)}, ${completion(held, 'p99')}`,
+          ),
+        ]),
+  ];
+};
 
 /** What the log holds per order, read from the event store file after the run (embedded mode). */
 export interface LogFigures {
@@ -180,6 +263,7 @@ export const e2eRows = (
         met: goals.heldRate === undefined ? undefined : (r.highestHeld ?? 0) >= goals.heldRate,
       },
     ),
+    ...promotionRows(r),
     row('e2e: most orders/s finished in any step (held or not)', `${int(r.bestCompletionRate)} orders/s`, {
       baseline: `${int(base.maxRequestsPerSecond)} req/s`,
       ratio: ratio(r.bestCompletionRate, base.maxRequestsPerSecond),

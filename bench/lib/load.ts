@@ -17,6 +17,8 @@ export interface Target {
 export interface Catalogue {
   readonly run: string;
   readonly skus: readonly string[];
+  /** when set, every fifth order carries this coupon (see `setupPromotions`) */
+  readonly couponCode?: string;
 }
 
 export const setupCatalogue = async (
@@ -41,6 +43,50 @@ export const setupCatalogue = async (
       }),
     );
     return { run, skus: names };
+  } finally {
+    client.close();
+  }
+};
+
+/**
+ * A promotion book that prices every order of the catalogue (a percentage off a fifth of the SKUs, three for two on
+ * one, a bundle, an amount off from a threshold) and a coupon-only promotion with a coupon that does not run out;
+ * answers the catalogue with the coupon, so every fifth order carries it.
+ */
+export const setupPromotions = async (target: Target, catalogue: Catalogue): Promise<Catalogue> => {
+  const client = new HttpJsonClient(target.commandUrl, {}, 4);
+  const eur = (amount: number) => ({ amount, currency: 'EUR' });
+  const { run, skus } = catalogue;
+  const validFrom = new Date(Date.now() - 60_000).toISOString();
+  const promotions: [string, Record<string, unknown>, Record<string, unknown>?][] = [
+    ['tenth-off', { kind: 'PercentOff', basisPoints: 1000, skus: skus.filter((_, i) => i % 5 === 1).slice(0, 100) }],
+    ['three-for-two', { kind: 'BuyNGetMFree', sku: skus[2], buy: 2, free: 1 }],
+    ['bundle', { kind: 'BundlePrice', skus: [skus[3], skus[4]], price: eur(999) }],
+    ['five-off-fifty', { kind: 'AmountOffOrder', amount: eur(500), threshold: eur(5000) }],
+    ['coupon-15', { kind: 'PercentOff', basisPoints: 1500 }, { requiresCoupon: true }],
+  ];
+  const send = async (method: 'PUT', path: string, body: unknown): Promise<void> => {
+    const r = await client.send(method, path, body);
+    if (r.status >= 300) throw new Error(`promotions: ${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  try {
+    for (const [i, [id, rule, extra]] of promotions.entries()) {
+      await send('PUT', `/v1/promotions/${run}-${id}`, {
+        name: id,
+        currency: 'EUR',
+        validFrom,
+        priority: (i + 1) * 10,
+        rule,
+        ...extra,
+      });
+    }
+    const couponCode = `${run}-BENCH15`;
+    await send('PUT', `/v1/coupons/${couponCode}`, {
+      promotionId: `${run}-coupon-15`,
+      totalLimit: 10_000_000,
+      perCustomerLimit: 1000,
+    });
+    return { ...catalogue, couponCode };
   } finally {
     client.close();
   }
@@ -173,6 +219,7 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
         orderId,
         customerId: `cust-${n % 997}`,
         lines: [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 2) })),
+        ...(catalogue.couponCode !== undefined && n % 5 === 0 ? { couponCode: catalogue.couponCode } : {}),
         payment: { token: 'tok_approve' },
       });
       latencies.push(r.ms);

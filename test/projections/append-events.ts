@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { centres, streamIdOfEvent, type DomainEvent } from '../../domain/centres';
-import type { EventStore } from '../../ports/event-store';
+import type { EventStore, RecordedEvent } from '../../ports/event-store';
 
 /** The stored type and data of any centre's event, through the registry of the centre that declares its type. */
 const encode = (event: DomainEvent): { readonly type: string; readonly data: unknown } => {
@@ -42,4 +42,31 @@ export const appendEvents = async (store: EventStore, ...events: readonly Domain
     position = result.position;
   }
   return position;
+};
+
+/** The events as a store records them, at positions 1, 2, … in the order given (what a worker is delivered). */
+export const recordedEvents = (...events: readonly DomainEvent[]): RecordedEvent[] => {
+  const revisions = new Map<string, number>();
+  return events.map((event, i) => {
+    const stored = encode(event);
+    const streamId = streamIdOfEvent(event);
+    const revision = revisions.get(streamId) ?? 0;
+    revisions.set(streamId, revision + 1);
+    const commandId = `cmd-${i + 1}`;
+    return {
+      eventId: randomUUID(),
+      type: stored.type,
+      data: stored.data,
+      metadata: {
+        commandId,
+        causationId: commandId,
+        correlationId: streamId,
+        timestamp: event.at,
+        schemaVersion: Number(stored.type.split('.v')[1] ?? 1),
+      },
+      streamId,
+      revision,
+      position: i + 1,
+    };
+  });
 };

@@ -41,7 +41,7 @@ describe('the pricing read models behind a worker, on SQLite', () => {
     await w.init();
     return w;
   };
-  const body = async (projection: Projection<unknown>, id: string) =>
+  const body = async (projection: { readonly name: string; readonly version: number }, id: string) =>
     (await store.get(collectionName(projection), id))?.body;
 
   const placed = orderPlaced({ orderId: 'o-1', promotions: [{ promotionId: 'spring-10', amount: 250 }] });

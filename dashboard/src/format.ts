@@ -1,4 +1,4 @@
-import type { Money } from './types';
+import type { Money, PromotionRule } from './types';
 
 const digitsByCurrency = new Map<string, number>();
 
@@ -77,3 +77,25 @@ export const moneyList = (byCurrency: Readonly<Record<string, number>>): Money[]
   Object.entries(byCurrency)
     .map(([currency, amount]) => ({ currency, amount }))
     .sort((a, b) => b.amount - a.amount || a.currency.localeCompare(b.currency));
+
+/** `10 % off MUG-1`, `€10.00 off from €50.00`, `Buy 2 get 1 free: MUG-1`, `MUG-1 + TEE-1 for €20.00`. */
+export const describeRule = (rule: PromotionRule | null, locale?: string): string => {
+  if (rule === null) return '—';
+  switch (rule.kind) {
+    case 'PercentOff': {
+      const percent = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(rule.basisPoints / 100);
+      return `${percent} % off ${rule.skus === undefined ? 'the order' : rule.skus.join(', ')}`;
+    }
+    case 'AmountOffOrder':
+      return `${formatMoney(rule.amount, locale)} off from ${formatMoney(rule.threshold, locale)}`;
+    case 'BuyNGetMFree':
+      return `Buy ${rule.buy} get ${rule.free} free: ${rule.sku}`;
+    case 'BundlePrice':
+      return `${rule.skus.join(' + ')} for ${formatMoney(rule.price, locale)}`;
+    default: {
+      // a rule kind this page does not know yet (a newer server): its name still says something
+      const unknown: { readonly kind?: unknown } = rule;
+      return typeof unknown.kind === 'string' ? humanize(unknown.kind) : '—';
+    }
+  }
+};

@@ -121,6 +121,51 @@ export interface SalesBucket {
   readonly refunds: Readonly<Record<string, number>>;
   readonly refundCount: number;
   readonly unitsOrdered: number;
+  /** discounts given at placement, per currency (servers before the pricing centre lack them) */
+  readonly discounts?: Readonly<Record<string, number>>;
+  /** discounts of orders cancelled, per currency */
+  readonly discountsCancelled?: Readonly<Record<string, number>>;
+  readonly discountsByPromotion?: Readonly<Record<string, number>>;
+  readonly discountsCancelledByPromotion?: Readonly<Record<string, number>>;
+  readonly ordersDiscounted?: number;
+}
+
+/** A promotion's rule as defined: its kind and that kind's fields (see domain/pricing/promotion.ts). */
+export type PromotionRule =
+  | { readonly kind: 'PercentOff'; readonly basisPoints: number; readonly skus?: readonly string[] }
+  | { readonly kind: 'AmountOffOrder'; readonly amount: Money; readonly threshold: Money }
+  | { readonly kind: 'BuyNGetMFree'; readonly sku: string; readonly buy: number; readonly free: number }
+  | { readonly kind: 'BundlePrice'; readonly skus: readonly string[]; readonly price: Money };
+
+/** `GET /v1/promotions`: definition fields are null while only orders naming the promotion were projected. */
+export interface Promotion {
+  readonly promotionId: string;
+  readonly name: string | null;
+  readonly currency: string | null;
+  readonly rule: PromotionRule | null;
+  readonly priority: number | null;
+  readonly exclusive: boolean | null;
+  readonly requiresCoupon: boolean | null;
+  readonly validFrom: string | null;
+  readonly validUntil: string | null;
+  readonly endedAt: string | null;
+  readonly status: 'active' | 'scheduled' | 'ended' | null;
+  readonly orders: number;
+  readonly discountTotal: Money;
+  readonly ordersCancelled?: number;
+  readonly discountCancelled?: Money;
+}
+
+/** `GET /v1/coupons`. */
+export interface Coupon {
+  readonly code: string;
+  readonly promotionId: string | null;
+  readonly totalLimit: number | null;
+  readonly perCustomerLimit: number | null;
+  readonly reserved: number;
+  readonly redeemed: number;
+  readonly released: number;
+  readonly redemptionsLeft: number;
 }
 
 export interface SalesStats {

@@ -4,7 +4,18 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { post, put, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
 import { defaultBreakerSettings } from '../../commands/sagas/circuit-breaker';
+import { unitCount } from '../../domain/pricing';
+import { sku } from '../../domain/shared';
 import { OutageProvider } from '../dead-letters/outage-provider';
+import { appendEvents } from '../projections/append-events';
+import {
+  couponDefined,
+  couponRedeemed,
+  couponReserved,
+  orderPlaced,
+  promotionDefined,
+  promotionEnded,
+} from '../projections/fixtures';
 import {
   ensureDashboardBuilt,
   eventually,
@@ -299,6 +310,102 @@ describe('the operators dashboard, in a real browser', function () {
         .or(page.getByRole('table', { name: 'Dead letters', exact: true }));
       await answer.first().waitFor();
       expect(await page.locator('.note.error').count()).to.equal(0);
+      expect(errors).to.deep.equal([]);
+    });
+  });
+
+  describe('with promotions and coupons', () => {
+    let priced: TestApi | undefined;
+
+    /** Orders the pricing centre priced: written as the order centre records them, with their breakdown. */
+    const pricedOrder = (orderId: string, amount: number) =>
+      orderPlaced({
+        orderId,
+        promotions: [{ promotionId: 'spring', amount }],
+        at: '2026-03-01T09:30:00.000Z',
+      });
+
+    before(async () => {
+      priced = await startTestApi();
+      await appendEvents(
+        priced.store,
+        promotionDefined({ promotionId: 'spring', name: 'Spring sale', validFrom: '2026-03-01T00:00:00Z' }),
+        promotionDefined({
+          promotionId: 'mugs',
+          name: 'Mug bundle',
+          validFrom: '2026-03-01T00:00:00Z',
+          rule: { kind: 'BuyNGetMFree', sku: sku('MUG-1'), buy: unitCount(2), free: unitCount(1) },
+          requiresCoupon: true,
+        }),
+        promotionDefined({ promotionId: 'easter', name: 'Easter', validFrom: '2026-04-01T00:00:00Z' }),
+        promotionDefined({ promotionId: 'winter', name: 'Winter', validFrom: '2026-01-01T00:00:00Z' }),
+        promotionEnded({ promotionId: 'winter', at: '2026-02-28T00:00:00Z' }),
+        couponDefined({ code: 'MUGS-3', promotionId: 'mugs', totalLimit: 3 }),
+        couponReserved({ code: 'MUGS-3', orderId: 'c-o-1', customer: 'alice' }),
+        couponRedeemed({ code: 'MUGS-3', orderId: 'c-o-1' }),
+        couponReserved({ code: 'MUGS-3', orderId: 'c-o-2', customer: 'bob' }),
+        couponDefined({ code: 'SPRING-10', promotionId: 'spring', totalLimit: 500 }),
+        pricedOrder('p-o-1', 250),
+      );
+    });
+
+    after(async () => {
+      await priced?.close();
+    });
+
+    it('shows the active promotions with their rule and discount, and each coupon’s use, updated live', async () => {
+      const api = priced;
+      if (api === undefined) throw new Error('the engine did not start');
+      const { page, errors } = await open(`${api.url}/`);
+      await waitUntilLive(page);
+      const promotions = page.getByRole('table', { name: 'Active promotions' });
+      const row = (name: string) => promotions.locator('tbody tr', { hasText: name });
+      await eventually(async () => {
+        expect(await row('Spring sale').locator('td').allTextContents()).to.deep.equal([
+          'Spring sale',
+          '10 % off the order',
+          '€2.50',
+          '1',
+        ]);
+      });
+      expect(await row('Mug bundle').locator('td').allTextContents()).to.deep.equal([
+        'Mug bundle',
+        'Buy 2 get 1 free: MUG-1',
+        '€0.00',
+        '0',
+      ]);
+      // scheduled and ended promotions are not active at the page's time
+      expect(await promotions.textContent())
+        .not.to.include('Easter')
+        .and.not.to.include('Winter');
+
+      const coupons = page.getByRole('table', { name: 'Coupon use' });
+      const mugs = coupons.locator('tbody tr', { hasText: 'MUGS-3' });
+      expect(await mugs.locator('td').allTextContents()).to.deep.equal(['MUGS-3', '1 / 3', '1', '1']);
+      expect(await coupons.locator('tbody tr', { hasText: 'SPRING-10' }).locator('td').allTextContents()).to.deep.equal(
+        ['SPRING-10', '0 / 500', '0', '500'],
+      );
+      await page.evaluate('window.sameDocument = true');
+
+      await appendEvents(
+        api.store,
+        pricedOrder('p-o-2', 120),
+        couponRedeemed({ code: 'MUGS-3', orderId: 'c-o-2' }),
+        couponReserved({ code: 'MUGS-3', orderId: 'c-o-3', customer: 'carol' }),
+      );
+      await eventually(async () => {
+        expect(await row('Spring sale').locator('td').allTextContents()).to.deep.equal([
+          'Spring sale',
+          '10 % off the order',
+          '€3.70',
+          '2',
+        ]);
+        expect(await mugs.locator('td').allTextContents()).to.deep.equal(['MUGS-3', '2 / 3', '1', '0']);
+      });
+      // a coupon with nothing left is marked, in words as well as colour (the Left column says 0)
+      expect(await mugs.getAttribute('class')).to.include('low');
+      expect(await page.evaluate('window.sameDocument')).to.equal(true);
+      await screenshot(page, 'promotions');
       expect(errors).to.deep.equal([]);
     });
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { apiRoot } from '../../dashboard/src/api';
-import { formatMajor, formatMoney, formatPercent, humanize } from '../../dashboard/src/format';
+import { describeRule, formatMajor, formatMoney, formatPercent, humanize } from '../../dashboard/src/format';
 import { SseParser } from '../../dashboard/src/sse';
 import { filled, hourWindow, totals } from '../../dashboard/src/stats';
 import type { SalesBucket } from '../../dashboard/src/types';
@@ -65,6 +65,24 @@ describe("the dashboard page's plain modules", () => {
     it('shows a dash rather than 0 % when nothing was placed', () => {
       expect(formatPercent(0, 0, 'en-US')).to.equal('—');
       expect(formatPercent(1, 3, 'en-US')).to.equal('33.3%');
+    });
+
+    it('sums up each kind of promotion rule in a few words', () => {
+      expect(describeRule({ kind: 'PercentOff', basisPoints: 1250 }, 'en-US')).to.equal('12.5 % off the order');
+      expect(describeRule({ kind: 'PercentOff', basisPoints: 1000, skus: ['A-1', 'B-2'] }, 'en-US')).to.equal(
+        '10 % off A-1, B-2',
+      );
+      const eur = (amount: number) => ({ amount, currency: 'EUR' });
+      expect(describeRule({ kind: 'AmountOffOrder', amount: eur(1000), threshold: eur(5000) }, 'en-US')).to.equal(
+        '€10.00 off from €50.00',
+      );
+      expect(describeRule({ kind: 'BuyNGetMFree', sku: 'MUG-1', buy: 2, free: 1 }, 'en-US')).to.equal(
+        'Buy 2 get 1 free: MUG-1',
+      );
+      expect(describeRule({ kind: 'BundlePrice', skus: ['A-1', 'B-2'], price: eur(2000) }, 'en-US')).to.equal(
+        'A-1 + B-2 for €20.00',
+      );
+      expect(describeRule(null)).to.equal('—');
     });
 
     it('turns type names into words', () => {

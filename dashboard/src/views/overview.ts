@@ -8,6 +8,7 @@ import type { FlowStatus, Order, Page, ProjectionHealth, Projections, SalesBucke
 import { ApiError } from '../api';
 import { affects, type Changed, type View, type ViewContext } from '../view';
 import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, updatedLine, viewHeading } from './common';
+import { activePromotionsCard, couponUseCard } from './promotions';
 
 /** The orders-per-minute figure counts orders placed in this many minutes before now. */
 const RATE_MINUTES = 15;
@@ -115,7 +116,10 @@ const breakerBadge = (state: FlowStatus['breaker']): HTMLElement => {
 const perSecond = (now: number, then: number, ms: number): string =>
   formatRate(((now - then) * 1000) / Math.max(1, ms));
 
-/** Live figures, charts from `/v1/stats/sales`, the latest orders, projection health and stock running out. */
+/**
+ * Live figures, charts from `/v1/stats/sales`, active promotions and coupon use, the latest orders, projection health
+ * and stock running out.
+ */
 export const overviewView = (ctx: ViewContext): View => {
   const controller = new AbortController();
   const { signal } = controller;
@@ -142,6 +146,8 @@ export const overviewView = (ctx: ViewContext): View => {
     flow,
   );
   const lowStock = h('div', {});
+  const promotions = activePromotionsCard(ctx, signal);
+  const coupons = couponUseCard(ctx, signal);
 
   setChildren(
     ctx.root,
@@ -164,6 +170,7 @@ export const overviewView = (ctx: ViewContext): View => {
       figuresError,
     ),
     h('div', { class: 'grid two' }, hourCard.element, dayCard.element),
+    h('div', { class: 'grid two' }, promotions.element, coupons.element),
     h(
       'div',
       { class: 'grid wide-narrow' },
@@ -460,6 +467,8 @@ export const overviewView = (ctx: ViewContext): View => {
         loadHealth(),
         loadFlow(),
         affects(changed, 'skus') ? loadLowStock() : undefined,
+        affects(changed, 'promotions') ? promotions.load() : undefined,
+        affects(changed, 'coupons') ? coupons.load() : undefined,
       ]);
       if (!signal.aborted) markUpdated(updated, ctx.now());
     },

@@ -5,7 +5,7 @@ import type { Money, OrderId, Timestamp } from '../../domain/shared';
 import type { EventStore } from '../../ports/event-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { resolvePayment } from './resolve-payment';
-import { inventoryCentre, orderCentre, paymentCentre } from '../../domain/centres';
+import { couponCentre, inventoryCentre, orderCentre, paymentCentre } from '../../domain/centres';
 import type { AggregateType, CommandContext, CommandHandler, Handled } from '../command-handler';
 import { KeyedQueue } from './concurrency';
 
@@ -28,6 +28,8 @@ export const sentAt = (outgoing: OutgoingCommand, at: Timestamp): OutgoingComman
         ? outgoing
         : { ...outgoing, command: { ...outgoing.command, at } };
     case 'payment':
+      return { ...outgoing, command: { ...outgoing.command, at } };
+    case 'coupon':
       return { ...outgoing, command: { ...outgoing.command, at } };
   }
 };
@@ -86,6 +88,8 @@ export class SagaDispatcher {
         return this.handle(orderCentre, outgoing.command, context).then((r) => r.outcome);
       case 'inventory':
         return this.handle(inventoryCentre, outgoing.command, context).then((r) => r.outcome);
+      case 'coupon':
+        return this.handle(couponCentre, outgoing.command, context).then((r) => r.outcome);
       case 'payment':
         return this.payment(outgoing.commandId, outgoing.command, context);
     }

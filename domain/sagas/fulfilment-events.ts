@@ -1,5 +1,16 @@
 import * as t from 'io-ts';
-import { Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp, eventRegistry } from '../shared';
+import {
+  CouponCode,
+  CustomerId,
+  Money,
+  OrderId,
+  Quantity,
+  Reason,
+  RefundId,
+  Sku,
+  Timestamp,
+  eventRegistry,
+} from '../shared';
 import { PaymentToken } from '../order';
 import { Attempt, ProviderText } from '../payment';
 import { deadlineCodec } from './saga';
@@ -20,18 +31,27 @@ export type CancelledBy = t.TypeOf<typeof CancelledBy>;
 export const SagaLine = t.readonly(t.strict({ sku: Sku, quantity: Quantity }), 'SagaLine');
 export type SagaLine = t.TypeOf<typeof SagaLine>;
 
-/** The token is kept because the saga must be able to (re)ask for authorization after a restart. */
-export const FulfilmentStarted = t.readonly(
-  t.strict({
-    type: t.literal('FulfilmentStarted'),
-    orderId: OrderId,
-    lines: t.readonlyArray(SagaLine),
-    total: Money,
-    paymentToken: PaymentToken,
-    reservationExpiresAt: Timestamp,
-    paymentTimeout: FulfilmentDeadline,
-    at: Timestamp,
-  }),
+/**
+ * The token is kept because the saga must be able to (re)ask for authorization after a restart. `customerId` goes
+ * with the stock reservations (purchase limits) and the coupon's; `couponCode` when the order was placed with a coupon.
+ * Both are absent on sagas started before they were recorded.
+ */
+export const FulfilmentStarted = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('FulfilmentStarted'),
+        orderId: OrderId,
+        lines: t.readonlyArray(SagaLine),
+        total: Money,
+        paymentToken: PaymentToken,
+        reservationExpiresAt: Timestamp,
+        paymentTimeout: FulfilmentDeadline,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId, couponCode: CouponCode }))),
+  ],
   'FulfilmentStarted',
 );
 export type FulfilmentStarted = t.TypeOf<typeof FulfilmentStarted>;
@@ -41,6 +61,16 @@ export const LineReserved = t.readonly(
   'LineReserved',
 );
 export type LineReserved = t.TypeOf<typeof LineReserved>;
+
+/**
+ * The coupon is reserved while some line still is not (ADR 0012: a later decision depends on it). When it is the
+ * last thing the saga waited for, the authorization request records it instead.
+ */
+export const CouponHeld = t.readonly(
+  t.strict({ type: t.literal('CouponHeld'), orderId: OrderId, code: CouponCode, at: Timestamp }),
+  'CouponHeld',
+);
+export type CouponHeld = t.TypeOf<typeof CouponHeld>;
 
 export const ReservationRejected = t.readonly(
   t.strict({
@@ -83,15 +113,21 @@ export const AuthorizationFailed = t.readonly(
 );
 export type AuthorizationFailed = t.TypeOf<typeof AuthorizationFailed>;
 
-export const PaymentApproved = t.readonly(
-  t.strict({
-    type: t.literal('PaymentApproved'),
-    orderId: OrderId,
-    amount: Money,
-    authorizationId: ProviderText,
-    cancelDeadlines: t.readonlyArray(t.string),
-    at: Timestamp,
-  }),
+/** Confirms the order and captures the payment; `redeemCoupon` names the coupon the order's reservation redeems. */
+export const PaymentApproved = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('PaymentApproved'),
+        orderId: OrderId,
+        amount: Money,
+        authorizationId: ProviderText,
+        cancelDeadlines: t.readonlyArray(t.string),
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ redeemCoupon: CouponCode }))),
+  ],
   'PaymentApproved',
 );
 export type PaymentApproved = t.TypeOf<typeof PaymentApproved>;
@@ -119,17 +155,23 @@ export type ShipmentRecorded = t.TypeOf<typeof ShipmentRecorded>;
  * authorization that may exist, and cancels the order when the saga made the decision. Reservations and
  * authorizations that only show up later are compensated by the Late… events.
  */
-export const CompensationStarted = t.readonly(
-  t.strict({
-    type: t.literal('CompensationStarted'),
-    orderId: OrderId,
-    reason: Reason,
-    by: CancelledBy,
-    release: t.readonlyArray(Sku),
-    voidPayment: t.boolean,
-    cancelDeadlines: t.readonlyArray(t.string),
-    at: Timestamp,
-  }),
+export const CompensationStarted = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('CompensationStarted'),
+        orderId: OrderId,
+        reason: Reason,
+        by: CancelledBy,
+        release: t.readonlyArray(Sku),
+        voidPayment: t.boolean,
+        cancelDeadlines: t.readonlyArray(t.string),
+        at: Timestamp,
+      }),
+    ),
+    /** the coupon the order holds (reserved, or redeemed by a confirmed order), given back */
+    t.readonly(t.exact(t.partial({ releaseCoupon: CouponCode }))),
+  ],
   'CompensationStarted',
 );
 export type CompensationStarted = t.TypeOf<typeof CompensationStarted>;
@@ -139,6 +181,19 @@ export const LateReservationReleased = t.readonly(
   'LateReservationReleased',
 );
 export type LateReservationReleased = t.TypeOf<typeof LateReservationReleased>;
+
+/** The coupon's reservation landed after the saga gave up: it is given back. */
+export const LateCouponReleased = t.readonly(
+  t.strict({
+    type: t.literal('LateCouponReleased'),
+    orderId: OrderId,
+    code: CouponCode,
+    reason: Reason,
+    at: Timestamp,
+  }),
+  'LateCouponReleased',
+);
+export type LateCouponReleased = t.TypeOf<typeof LateCouponReleased>;
 
 /** An authorization outcome (approval, or a provider error leaving the payment pending) landed after the saga gave up. */
 export const LateAuthorizationVoided = t.readonly(
@@ -212,6 +267,7 @@ export const FulfilmentEvent = t.union(
   [
     FulfilmentStarted,
     LineReserved,
+    CouponHeld,
     ReservationRejected,
     AuthorizationRequested,
     AuthorizationFailed,
@@ -221,6 +277,7 @@ export const FulfilmentEvent = t.union(
     ShipmentRecorded,
     CompensationStarted,
     LateReservationReleased,
+    LateCouponReleased,
     LateAuthorizationVoided,
     CaptureRefundRequested,
     CaptureRefundFailed,
@@ -235,6 +292,7 @@ export const fulfilmentEvents = eventRegistry<FulfilmentEvent>(
   {
     FulfilmentStarted: { version: 1, codec: FulfilmentStarted },
     LineReserved: { version: 1, codec: LineReserved },
+    CouponHeld: { version: 1, codec: CouponHeld },
     ReservationRejected: { version: 1, codec: ReservationRejected },
     AuthorizationRequested: { version: 1, codec: AuthorizationRequested },
     AuthorizationFailed: { version: 1, codec: AuthorizationFailed },
@@ -244,6 +302,7 @@ export const fulfilmentEvents = eventRegistry<FulfilmentEvent>(
     ShipmentRecorded: { version: 1, codec: ShipmentRecorded },
     CompensationStarted: { version: 1, codec: CompensationStarted },
     LateReservationReleased: { version: 1, codec: LateReservationReleased },
+    LateCouponReleased: { version: 1, codec: LateCouponReleased },
     LateAuthorizationVoided: { version: 1, codec: LateAuthorizationVoided },
     CaptureRefundRequested: { version: 1, codec: CaptureRefundRequested },
     CaptureRefundFailed: { version: 1, codec: CaptureRefundFailed },

@@ -1,4 +1,4 @@
-import type { Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
+import type { CouponCode, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
 import type { PaymentToken } from '../order';
 import type { CancelledBy, FulfilmentDeadline } from './fulfilment-events';
 
@@ -12,6 +12,17 @@ export interface LineProgress {
   readonly sku: Sku;
   readonly quantity: Quantity;
   readonly status: LineStatus;
+}
+
+/**
+ * What the saga knows about the order's coupon. `pending`: ReserveCoupon is on its way; `redeemed` and `released`
+ * mean the saga sent that command; `rejected`: the coupon centre refused the reservation.
+ */
+export type CouponStatus = 'pending' | 'reserved' | 'rejected' | 'redeemed' | 'released';
+
+export interface CouponProgress {
+  readonly code: CouponCode;
+  readonly status: CouponStatus;
 }
 
 /** Giving back money that was captured for an order that ended up cancelled. */
@@ -30,6 +41,8 @@ export interface FulfilmentData {
   readonly startedAt: Timestamp;
   readonly reservationExpiresAt: Timestamp;
   readonly lines: readonly LineProgress[];
+  /** null: the order was placed without a coupon */
+  readonly coupon: CouponProgress | null;
   /** authorization requests sent so far (0: none, so there is nothing to void) */
   readonly authorizationAttempts: number;
   /** provider errors seen for those requests */
@@ -49,7 +62,7 @@ export interface FulfilmentData {
 export interface FulfilmentNotStarted {
   readonly status: 'NotStarted';
 }
-/** ReserveStock sent for every line; waiting until all are reserved (or one is rejected). */
+/** ReserveStock sent for every line (and ReserveCoupon); waiting until all are reserved (or one is rejected). */
 export interface FulfilmentReserving extends FulfilmentData {
   readonly status: 'Reserving';
 }

@@ -1,6 +1,17 @@
-import { absurd, reason, refundId, type Money, type OrderId, type Reason, type Sku, type Timestamp } from '../shared';
+import {
+  absurd,
+  reason,
+  refundId,
+  type CouponCode,
+  type Money,
+  type OrderId,
+  type Reason,
+  type Sku,
+  type Timestamp,
+} from '../shared';
 import type { OrderCancelled, OrderPlaced, OrderShipped } from '../order';
-import type { StockReserved } from '../inventory';
+import type { InventoryErrorCode, StockReserved } from '../inventory';
+import type { CouponReserved, PricingErrorCode } from '../pricing';
 import type {
   PaymentAuthorizationFailed,
   PaymentAuthorized,
@@ -33,6 +44,8 @@ import type {
   FulfilmentEvent,
 } from './fulfilment-events';
 import type {
+  CouponProgress,
+  CouponStatus,
   FulfilmentConfirmed,
   FulfilmentData,
   FulfilmentState,
@@ -66,6 +79,7 @@ export type FulfilmentInput =
   | OrderShipped
   | OrderCancelled
   | StockReserved
+  | CouponReserved
   | PaymentAuthorized
   | PaymentDeclined
   | PaymentAuthorizationFailed
@@ -89,6 +103,9 @@ export const fulfilmentCommandIds = {
   /** a second void, for an authorization that landed after the first void was sent */
   voidLate: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void-late`,
   cancel: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:cancel`,
+  reserveCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:reserve-coupon`,
+  redeemCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:redeem-coupon`,
+  releaseCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:release-coupon`,
   refund: (orderId: OrderId, attempt: number): string => `${fulfilmentSagaId(orderId)}:refund:${attempt}`,
 } as const;
 
@@ -105,7 +122,18 @@ export const fulfilmentCancelReasons = {
   paymentDeclined: reason('payment_declined'),
   paymentError: reason('payment_error'),
   paymentTimeout: reason('payment_timeout'),
+  couponUnavailable: reason('coupon_unavailable'),
+  purchaseLimitExceeded: reason('purchase_limit_exceeded'),
 } as const;
+
+/** The coupon centre's refusals of a reservation that mean the coupon cannot serve this order. */
+const COUPON_UNAVAILABLE: readonly PricingErrorCode[] = [
+  'CouponNotFound',
+  'CouponExhausted',
+  'CouponCustomerLimitReached',
+];
+const OUT_OF_STOCK: InventoryErrorCode = 'InsufficientStock';
+const OVER_PURCHASE_LIMIT: InventoryErrorCode = 'PurchaseLimitExceeded';
 
 /**
  * Refund id for giving back a capture when a paid order is cancelled. Refund ids are per order (the order and
@@ -129,6 +157,12 @@ const hasGivenUp = (state: StartedFulfilment): state is GivenUp =>
 const skusWith = (lines: readonly LineProgress[], status: LineStatus): Sku[] =>
   lines.filter((l) => l.status === status).map((l) => l.sku);
 
+const couponWith = (coupon: CouponProgress | null, ...statuses: CouponStatus[]): CouponCode | undefined =>
+  coupon !== null && statuses.includes(coupon.status) ? coupon.code : undefined;
+
+/** Nothing more to hold for the coupon: the order has none, or it is reserved. */
+const couponReady = (coupon: CouponProgress | null): boolean => coupon === null || coupon.status === 'reserved';
+
 const deadlineOf = (
   kind: FulfilmentDeadlineKind,
   deadlineId: string,
@@ -141,8 +175,10 @@ export const fulfilmentStep = (state: FulfilmentState): string => {
   switch (state.status) {
     case 'NotStarted':
       return 'waiting for the order';
-    case 'Reserving':
-      return `reserving stock (${skusWith(state.lines, 'reserved').length} of ${state.lines.length} lines)`;
+    case 'Reserving': {
+      const coupon = state.coupon === null ? '' : `, coupon ${state.coupon.status}`;
+      return `reserving stock (${skusWith(state.lines, 'reserved').length} of ${state.lines.length} lines${coupon})`;
+    }
     case 'Authorizing':
       return `authorizing payment (attempt ${state.authorizationAttempts})`;
     case 'AwaitingRetry':
@@ -168,23 +204,28 @@ export const fulfilmentStep = (state: FulfilmentState): string => {
 type Events = readonly FulfilmentEvent[];
 const none: Events = [];
 
-const start = (input: OrderPlaced, config: FulfilmentConfig): Events => [
-  {
-    type: 'FulfilmentStarted',
-    orderId: input.orderId,
-    lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-    total: input.total,
-    paymentToken: input.paymentToken,
-    reservationExpiresAt: plusMs(input.at, config.reservationTtlMs),
-    paymentTimeout: deadlineOf(
-      'PaymentTimeout',
-      fulfilmentDeadlineIds.paymentTimeout,
-      input.at,
-      config.paymentTimeoutMs,
-    ),
-    at: input.at,
-  },
-];
+const start = (input: OrderPlaced, config: FulfilmentConfig): Events => {
+  const couponCode = input.pricing?.couponCode;
+  return [
+    {
+      type: 'FulfilmentStarted',
+      orderId: input.orderId,
+      lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      total: input.total,
+      paymentToken: input.paymentToken,
+      reservationExpiresAt: plusMs(input.at, config.reservationTtlMs),
+      paymentTimeout: deadlineOf(
+        'PaymentTimeout',
+        fulfilmentDeadlineIds.paymentTimeout,
+        input.at,
+        config.paymentTimeoutMs,
+      ),
+      customerId: input.customerId,
+      ...(couponCode === undefined ? {} : { couponCode }),
+      at: input.at,
+    },
+  ];
+};
 
 const requestAuthorization = (state: FulfilmentData, attempt: number, at: Timestamp): FulfilmentEvent => ({
   type: 'AuthorizationRequested',
@@ -210,8 +251,9 @@ const requestCaptureRefund = (
 });
 
 /**
- * Give up on the order: release what is known to be reserved, void an authorization that may exist (unless the
- * provider declined, which holds nothing), refund a capture already seen, cancel the order if the saga decided.
+ * Give up on the order: release what is known to be reserved (stock, and the coupon reserved or redeemed), void an
+ * authorization that may exist (unless the provider declined, which holds nothing), refund a capture already seen,
+ * cancel the order if the saga decided. A reservation still pending is released when it lands (the Late… events).
  */
 const compensate = (
   state: InFlight | FulfilmentConfirmed,
@@ -220,6 +262,7 @@ const compensate = (
   at: Timestamp,
   options: { readonly declined?: boolean } = {},
 ): Events => {
+  const coupon = couponWith(state.coupon, 'reserved', 'redeemed');
   const started: CompensationStarted = {
     type: 'CompensationStarted',
     orderId: state.orderId,
@@ -228,6 +271,7 @@ const compensate = (
     release: skusWith(state.lines, 'reserved'),
     voidPayment: state.authorizationAttempts > 0 && state.captured === null && options.declined !== true,
     cancelDeadlines: state.deadlines.map((d) => d.deadlineId),
+    ...(coupon === undefined ? {} : { releaseCoupon: coupon }),
     at,
   };
   return state.captured !== null && state.refund === null
@@ -253,11 +297,33 @@ const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events
     ];
   }
   if (state.status !== 'Reserving') return none;
-  // the last line's reservation is recorded by the authorization request itself: it says every line is reserved
-  const allReserved = state.lines.every((l) => l.sku === input.sku || l.status === 'reserved');
+  // the last reservation is recorded by the authorization request itself: it says every line (and coupon) is reserved
+  const allReserved =
+    state.lines.every((l) => l.sku === input.sku || l.status === 'reserved') && couponReady(state.coupon);
   return allReserved
     ? [requestAuthorization(state, 1, input.at)]
     : [{ type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at }];
+};
+
+const onCouponReserved = (input: CouponReserved, state: StartedFulfilment): Events => {
+  const coupon = state.coupon;
+  if (coupon?.status !== 'pending' || coupon.code !== input.code) return none;
+  if (hasGivenUp(state)) {
+    // a coupon reserved after the saga gave up must not keep a use from other customers
+    return [
+      {
+        type: 'LateCouponReleased',
+        orderId: state.orderId,
+        code: coupon.code,
+        reason: cancelReasonOf(state),
+        at: input.at,
+      },
+    ];
+  }
+  if (state.status !== 'Reserving') return none;
+  return state.lines.every((l) => l.status === 'reserved')
+    ? [requestAuthorization(state, 1, input.at)]
+    : [{ type: 'CouponHeld', orderId: state.orderId, code: coupon.code, at: input.at }];
 };
 
 const voidLate = (
@@ -280,6 +346,7 @@ const voidLate = (
 
 const onAuthorized = (input: PaymentAuthorized, state: StartedFulfilment): Events => {
   if (state.status === 'Authorizing' || state.status === 'AwaitingRetry') {
+    const redeemCoupon = couponWith(state.coupon, 'reserved');
     return [
       {
         type: 'PaymentApproved',
@@ -290,6 +357,7 @@ const onAuthorized = (input: PaymentAuthorized, state: StartedFulfilment): Event
         cancelDeadlines: state.deadlines
           .filter((d) => d.kind === 'PaymentTimeout' || d.kind === 'AuthorizationRetry')
           .map((d) => d.deadlineId),
+        ...(redeemCoupon === undefined ? {} : { redeemCoupon }),
         at: input.at,
       },
     ];
@@ -458,10 +526,21 @@ const onRejected = (input: CommandRejected, state: StartedFulfilment, config: Fu
     };
     if (state.status !== 'Reserving') return [rejected];
     const why =
-      input.code === 'InsufficientStock'
+      input.code === OUT_OF_STOCK
         ? fulfilmentCancelReasons.outOfStock
-        : fulfilmentCancelReasons.reservationFailed;
+        : input.code === OVER_PURCHASE_LIMIT
+          ? fulfilmentCancelReasons.purchaseLimitExceeded
+          : fulfilmentCancelReasons.reservationFailed;
     return [rejected, ...compensate(state, why, 'saga', input.at)];
+  }
+
+  // the coupon centre refused the reservation (evolve marks the coupon rejected: nothing to release)
+  if (state.coupon?.status === 'pending' && input.commandId === fulfilmentCommandIds.reserveCoupon(orderId)) {
+    if (state.status !== 'Reserving') return [recorded];
+    const why = COUPON_UNAVAILABLE.some((code) => code === input.code)
+      ? fulfilmentCancelReasons.couponUnavailable
+      : fulfilmentCancelReasons.reservationFailed;
+    return [recorded, ...compensate(state, why, 'saga', input.at)];
   }
 
   if (
@@ -505,6 +584,8 @@ const react =
         return none;
       case 'StockReserved':
         return onStockReserved(input, state);
+      case 'CouponReserved':
+        return onCouponReserved(input, state);
       case 'PaymentAuthorized':
         return onAuthorized(input, state);
       case 'PaymentDeclined':
@@ -538,6 +619,12 @@ const withLines = (lines: readonly LineProgress[], skus: readonly Sku[], from: r
 
 const skusOf = (lines: readonly LineProgress[]): Sku[] => lines.map((l) => l.sku);
 
+const withCouponStatus = (
+  coupon: CouponProgress | null,
+  from: readonly CouponStatus[],
+  to: CouponStatus,
+): CouponProgress | null => (coupon !== null && from.includes(coupon.status) ? { ...coupon, status: to } : coupon);
+
 const withoutDeadlines = (deadlines: readonly FulfilmentDeadline[], ids: readonly string[]) =>
   deadlines.filter((d) => !ids.includes(d.deadlineId));
 
@@ -556,6 +643,8 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       return state;
     case 'LineReserved':
       return { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'reserved') };
+    case 'CouponHeld':
+      return { ...state, coupon: withCouponStatus(state.coupon, ['pending'], 'reserved') };
     case 'ReservationRejected':
       return withRejection(
         { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'rejected') },
@@ -568,12 +657,13 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
         authorizationAttempts: event.attempt,
         deadlines: withoutDeadlines(state.deadlines, [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)]),
       };
-      // the first request follows the last line's reservation, which it records
+      // the first request follows the last reservation (a line's or the coupon's), which it records
       if (next.status === 'Reserving') {
         return {
           ...next,
           status: 'Authorizing',
           lines: withLines(next.lines, skusOf(next.lines), ['pending'], 'reserved'),
+          coupon: withCouponStatus(next.coupon, ['pending'], 'reserved'),
         };
       }
       return next.status === 'AwaitingRetry' ? { ...next, status: 'Authorizing' } : next;
@@ -592,6 +682,8 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
         ...state,
         authorization: { amount: event.amount, authorizationId: event.authorizationId },
         deadlines: withoutDeadlines(state.deadlines, event.cancelDeadlines),
+        coupon:
+          event.redeemCoupon === undefined ? state.coupon : withCouponStatus(state.coupon, ['reserved'], 'redeemed'),
       };
       // the saga confirms the order and captures the payment (its outbox): from here the order is paid
       return next.status === 'Authorizing' || next.status === 'AwaitingRetry'
@@ -621,11 +713,17 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
         by: event.by,
         cancelledAt: event.at,
         lines: withLines(state.lines, event.release, ['reserved'], 'released'),
+        coupon:
+          event.releaseCoupon === undefined
+            ? state.coupon
+            : withCouponStatus(state.coupon, ['reserved', 'redeemed'], 'released'),
         deadlines: withoutDeadlines(state.deadlines, event.cancelDeadlines),
       });
     }
     case 'LateReservationReleased':
       return { ...state, lines: withLines(state.lines, [event.sku], ['pending', 'reserved'], 'released') };
+    case 'LateCouponReleased':
+      return { ...state, coupon: withCouponStatus(state.coupon, ['pending', 'reserved'], 'released') };
     case 'LateAuthorizationVoided':
       return {
         ...state,
@@ -655,8 +753,12 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       const refund = state.refund;
       return refund === null ? state : settleIfGivenUp({ ...state, refund: { ...refund, status: 'refunded' } });
     }
-    case 'CommandRejectionRecorded':
-      return withRejection(state, event);
+    case 'CommandRejectionRecorded': {
+      const next = withRejection(state, event);
+      return event.commandId === fulfilmentCommandIds.reserveCoupon(state.orderId)
+        ? { ...next, coupon: withCouponStatus(next.coupon, ['pending'], 'rejected') }
+        : next;
+    }
     default:
       return absurd(event);
   }
@@ -674,6 +776,7 @@ const evolve = (state: FulfilmentState, event: FulfilmentEvent): FulfilmentState
     startedAt: event.at,
     reservationExpiresAt: event.reservationExpiresAt,
     lines: event.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, status: 'pending' })),
+    coupon: event.couponCode === undefined ? null : { code: event.couponCode, status: 'pending' },
     authorizationAttempts: 0,
     authorizationFailures: 0,
     authorization: null,
@@ -697,6 +800,12 @@ const release = (orderId: OrderId, sku: Sku, why: Reason, at: Timestamp): Outgoi
   command: { type: 'ReleaseReservation', sku, orderId, reason: why, at },
 });
 
+const releaseCoupon = (orderId: OrderId, code: CouponCode, why: Reason, at: Timestamp): OutgoingCommand => ({
+  target: 'coupon',
+  commandId: ids.releaseCoupon(orderId),
+  command: { type: 'ReleaseCoupon', code, orderId, reason: why, at },
+});
+
 const voidPayment = (commandId: string, orderId: OrderId, why: Reason, at: Timestamp): OutgoingCommand => ({
   target: 'payment',
   commandId,
@@ -706,22 +815,36 @@ const voidPayment = (commandId: string, orderId: OrderId, why: Reason, at: Times
 const outbox = (event: FulfilmentEvent): SagaEffects => {
   const { orderId, at } = event;
   switch (event.type) {
-    case 'FulfilmentStarted':
+    case 'FulfilmentStarted': {
+      const { customerId, couponCode } = event;
       return effects({
-        commands: event.lines.map((line): OutgoingCommand => ({
-          target: 'inventory',
-          commandId: ids.reserve(orderId, line.sku),
-          command: {
-            type: 'ReserveStock',
-            sku: line.sku,
-            orderId,
-            quantity: line.quantity,
-            expiresAt: event.reservationExpiresAt,
-            at,
-          },
-        })),
+        commands: [
+          ...event.lines.map((line): OutgoingCommand => ({
+            target: 'inventory',
+            commandId: ids.reserve(orderId, line.sku),
+            command: {
+              type: 'ReserveStock',
+              sku: line.sku,
+              orderId,
+              quantity: line.quantity,
+              expiresAt: event.reservationExpiresAt,
+              ...(customerId === undefined ? {} : { customerId }),
+              at,
+            },
+          })),
+          ...(couponCode === undefined || customerId === undefined
+            ? []
+            : [
+                {
+                  target: 'coupon',
+                  commandId: ids.reserveCoupon(orderId),
+                  command: { type: 'ReserveCoupon', code: couponCode, orderId, customerId, at },
+                } satisfies OutgoingCommand,
+              ]),
+        ],
         schedule: [event.paymentTimeout],
       });
+    }
     case 'AuthorizationRequested':
       return effects({
         commands: [
@@ -748,6 +871,15 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
             commandId: ids.capture(orderId),
             command: { type: 'CapturePayment', orderId, amount: event.amount, at },
           },
+          ...(event.redeemCoupon === undefined
+            ? []
+            : [
+                {
+                  target: 'coupon',
+                  commandId: ids.redeemCoupon(orderId),
+                  command: { type: 'RedeemCoupon', code: event.redeemCoupon, orderId, at },
+                } satisfies OutgoingCommand,
+              ]),
         ],
         cancel: event.cancelDeadlines,
       });
@@ -763,6 +895,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
       return effects({
         commands: [
           ...event.release.map((sku) => release(orderId, sku, event.reason, at)),
+          ...(event.releaseCoupon === undefined ? [] : [releaseCoupon(orderId, event.releaseCoupon, event.reason, at)]),
           ...(event.voidPayment ? [voidPayment(ids.void(orderId), orderId, event.reason, at)] : []),
           ...(event.by === 'saga'
             ? [
@@ -778,6 +911,8 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
       });
     case 'LateReservationReleased':
       return effects({ commands: [release(orderId, event.sku, event.reason, at)] });
+    case 'LateCouponReleased':
+      return effects({ commands: [releaseCoupon(orderId, event.code, event.reason, at)] });
     case 'LateAuthorizationVoided':
       return effects({ commands: [voidPayment(ids.voidLate(orderId), orderId, event.reason, at)] });
     case 'CaptureRefundRequested':
@@ -794,6 +929,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
     case 'CaptureRefundFailed':
       return effects({ schedule: event.retry === null ? [] : [event.retry] });
     case 'LineReserved':
+    case 'CouponHeld':
     case 'ReservationRejected':
     case 'CaptureRecorded':
     case 'OrderConfirmationRecorded':

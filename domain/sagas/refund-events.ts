@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { Money, OrderId, Reason, RefundId, Timestamp, eventRegistry } from '../shared';
+import { CustomerId, Money, OrderId, Reason, RefundId, Timestamp, eventRegistry } from '../shared';
 import { RefundLine } from '../order';
 import { Attempt, ProviderText } from '../payment';
 import { deadlineCodec } from './saga';
@@ -10,17 +10,35 @@ export type RefundDeadlineKind = t.TypeOf<typeof RefundDeadlineKind>;
 export const RefundDeadline = deadlineCodec(RefundDeadlineKind, 'RefundDeadline');
 export type RefundDeadline = t.TypeOf<typeof RefundDeadline>;
 
-/** `restock` lists the units to put back once the money is refunded; empty when nothing goes back on the shelf. */
-export const RefundStarted = t.readonly(
-  t.strict({
-    type: t.literal('RefundStarted'),
-    orderId: OrderId,
-    refundId: RefundId,
-    amount: Money,
-    restock: t.readonlyArray(RefundLine),
-    reason: Reason,
-    at: Timestamp,
-  }),
+/**
+ * The customer's units a completed refund gives back: they stop counting towards the SKUs' purchase limits
+ * (`ReturnPurchase`). Recorded only for refunds that name units and a customer.
+ */
+export const ReturnedPurchases = t.readonly(
+  t.strict({ customerId: CustomerId, lines: t.readonlyArray(RefundLine) }),
+  'ReturnedPurchases',
+);
+export type ReturnedPurchases = t.TypeOf<typeof ReturnedPurchases>;
+
+/**
+ * `restock` lists the units to put back once the money is refunded; empty when nothing goes back on the shelf.
+ * `returns`: the units that stop counting towards purchase limits once the refund is paid (absent: none).
+ */
+export const RefundStarted = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('RefundStarted'),
+        orderId: OrderId,
+        refundId: RefundId,
+        amount: Money,
+        restock: t.readonlyArray(RefundLine),
+        reason: Reason,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ returns: ReturnedPurchases }))),
+  ],
   'RefundStarted',
 );
 export type RefundStarted = t.TypeOf<typeof RefundStarted>;
@@ -53,16 +71,24 @@ export const RefundRetried = t.readonly(
 );
 export type RefundRetried = t.TypeOf<typeof RefundRetried>;
 
-/** The money is back with the customer: restock the returned units and complete the refund on the order. */
-export const RefundPaid = t.readonly(
-  t.strict({
-    type: t.literal('RefundPaid'),
-    orderId: OrderId,
-    refundId: RefundId,
-    providerRefundId: ProviderText,
-    restock: t.readonlyArray(RefundLine),
-    at: Timestamp,
-  }),
+/**
+ * The money is back with the customer: restock the returned units, free them from the customer's purchase limits
+ * (`returns`) and complete the refund on the order.
+ */
+export const RefundPaid = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('RefundPaid'),
+        orderId: OrderId,
+        refundId: RefundId,
+        providerRefundId: ProviderText,
+        restock: t.readonlyArray(RefundLine),
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ returns: ReturnedPurchases }))),
+  ],
   'RefundPaid',
 );
 export type RefundPaid = t.TypeOf<typeof RefundPaid>;

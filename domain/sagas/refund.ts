@@ -16,7 +16,7 @@ import {
   type SagaEffects,
   withRejection,
 } from './saga';
-import type { RefundDeadline, RefundSagaEvent } from './refund-events';
+import type { RefundDeadline, RefundSagaEvent, ReturnedPurchases } from './refund-events';
 
 export type RefundConfig = RetryPolicy;
 
@@ -35,6 +35,8 @@ export const refundCommandIds = {
     `${refundSagaId(orderId, refundId)}:refund:${attempt}`,
   restock: (orderId: OrderId, refundId: RefundId, sku: string): string =>
     `${refundSagaId(orderId, refundId)}:restock:${sku}`,
+  returnPurchase: (orderId: OrderId, refundId: RefundId, sku: string): string =>
+    `${refundSagaId(orderId, refundId)}:return:${sku}`,
   complete: (orderId: OrderId, refundId: RefundId): string => `${refundSagaId(orderId, refundId)}:complete`,
   fail: (orderId: OrderId, refundId: RefundId): string => `${refundSagaId(orderId, refundId)}:fail`,
 } as const;
@@ -47,6 +49,8 @@ interface RefundData {
   readonly amount: Money;
   /** units to restock after the refund; empty when the customer keeps them or the refund is by amount */
   readonly restock: readonly RefundLine[];
+  /** units that stop counting towards purchase limits once the refund is paid; null when none */
+  readonly returns: ReturnedPurchases | null;
   readonly reason: Reason;
   readonly requestedAt: Timestamp;
   /** provider calls made so far */
@@ -147,6 +151,10 @@ const react =
   (input: RefundInput, state: RefundSagaState): Events => {
     if (state.status === 'NotStarted') {
       if (input.type !== 'RefundRequested') return none;
+      // Units stop counting towards the customer's purchase limits once the money is back (RefundPaid), not when the
+      // refund is asked for: a refund that fails leaves the customer with what they paid for, and freeing the units
+      // early would let them buy past the limit. Until it is paid the limit errs on the strict side.
+      const { customerId } = input;
       return [
         {
           type: 'RefundStarted',
@@ -155,6 +163,9 @@ const react =
           amount: input.amount,
           restock: input.restock ? input.lines : [],
           reason: input.reason,
+          ...(customerId === undefined || input.lines.length === 0
+            ? {}
+            : { returns: { customerId, lines: input.lines } }),
           at: input.at,
         },
       ];
@@ -171,6 +182,7 @@ const react =
                 refundId: state.refundId,
                 providerRefundId: input.providerRefundId,
                 restock: state.restock,
+                ...(state.returns === null ? {} : { returns: state.returns }),
                 at: input.at,
               },
             ]
@@ -252,6 +264,7 @@ const evolve = (state: RefundSagaState, event: RefundSagaEvent): RefundSagaState
     refundId: event.refundId,
     amount: event.amount,
     restock: event.restock,
+    returns: event.returns ?? null,
     reason: event.reason,
     requestedAt: event.at,
     attempt: 1,
@@ -287,6 +300,7 @@ const outbox = (event: RefundSagaEvent): SagaEffects => {
       });
     case 'RefundPaid': {
       const why = reason(`returned with refund ${refundId}`);
+      const returns = event.returns;
       return effects({
         commands: [
           ...event.restock.map((line): OutgoingCommand => ({
@@ -294,6 +308,20 @@ const outbox = (event: RefundSagaEvent): SagaEffects => {
             commandId: refundCommandIds.restock(orderId, refundId, line.sku),
             command: { type: 'RestockSku', sku: line.sku, quantity: line.quantity, orderId, reason: why, at },
           })),
+          ...(returns === undefined
+            ? []
+            : returns.lines.map((line): OutgoingCommand => ({
+                target: 'inventory',
+                commandId: refundCommandIds.returnPurchase(orderId, refundId, line.sku),
+                command: {
+                  type: 'ReturnPurchase',
+                  sku: line.sku,
+                  orderId,
+                  customerId: returns.customerId,
+                  quantity: line.quantity,
+                  at,
+                },
+              }))),
           {
             target: 'order',
             commandId: refundCommandIds.complete(orderId, refundId),

@@ -25,6 +25,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'PaymentDeclined':
     case 'PaymentAuthorizationFailed':
     case 'PaymentCaptured':
+    case 'CouponReserved':
       return [{ saga: 'fulfilment', sagaId: fulfilmentSagaId(event.orderId), input: event }];
     case 'RefundRequested':
       return [{ saga: 'refund', sagaId: refundSagaId(event.orderId, event.refundId), input: event }];
@@ -52,7 +53,6 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'PromotionDefined':
     case 'PromotionEnded':
     case 'CouponDefined':
-    case 'CouponReserved':
     case 'CouponReleased':
     case 'CouponRedeemed':
       return [];

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { Timestamp, isAtOrAfter, timestamp, type Money, type OrderId, type RefundId } from '../shared';
 import type { InventoryCommand } from '../inventory';
+import type { CouponCommand } from '../pricing';
 import type { OrderCommand } from '../order';
 import type { AuthorizationOutcome, AuthorizePayment, PaymentCommand, RefundOutcome, RefundPayment } from '../payment';
 
@@ -55,6 +56,7 @@ export type PaymentRequest = AuthorizePaymentRequest | RefundPaymentRequest;
 export type OutgoingCommand =
   | { readonly target: 'order'; readonly commandId: string; readonly command: OrderCommand }
   | { readonly target: 'inventory'; readonly commandId: string; readonly command: InventoryCommand }
+  | { readonly target: 'coupon'; readonly commandId: string; readonly command: CouponCommand }
   | { readonly target: 'payment'; readonly commandId: string; readonly command: PaymentCommand | PaymentRequest };
 
 export interface SagaEffects {

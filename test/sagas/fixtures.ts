@@ -1,5 +1,6 @@
 import { paymentToken, type OrderCancelled, type OrderPlaced } from '../../domain/order';
 import type { StockReserved } from '../../domain/inventory';
+import type { CouponReserved } from '../../domain/pricing';
 import type {
   PaymentAuthorizationFailed,
   PaymentAuthorized,
@@ -18,8 +19,11 @@ import {
   type OutgoingCommand,
 } from '../../domain/sagas';
 import {
+  couponCode,
   currency,
   customerId,
+  name,
+  promotionId,
   money,
   nonNegativeInt,
   orderId,
@@ -67,6 +71,22 @@ export const placed: OrderPlaced = {
   total,
   paymentToken: paymentToken('tok_approve'),
   at: T0,
+};
+
+/**
+ * The same order placed with coupon SAVE10: A listed at 11.00 with 1.00 off through the coupon, so it still costs
+ * 14.00 and every payment fixture fits it.
+ */
+export const SAVE10 = couponCode('SAVE10');
+export const placedWithCoupon: OrderPlaced = {
+  ...placed,
+  lines: [{ ...lineOf(A, 1, 1100), discount: eur(100), lineTotal: eur(1000) }, lineOf(B, 2, 100), lineOf(C, 1, 200)],
+  pricing: {
+    listTotal: eur(1500),
+    discount: eur(100),
+    promotions: [{ promotionId: promotionId('save-10'), name: name('1.00 off'), amount: eur(100), viaCoupon: true }],
+    couponCode: SAVE10,
+  },
 };
 
 export const quantities: Readonly<Record<string, number>> = { A: 1, B: 2, C: 1 };
@@ -169,7 +189,41 @@ const ids = fulfilmentCommandIds;
 export const reserve = (s: Sku): OutgoingCommand => ({
   target: 'inventory',
   commandId: ids.reserve(order, s),
-  command: { type: 'ReserveStock', sku: s, orderId: order, quantity: quantity(quantities[s] ?? 1), expiresAt, at: T0 },
+  command: {
+    type: 'ReserveStock',
+    sku: s,
+    orderId: order,
+    quantity: quantity(quantities[s] ?? 1),
+    expiresAt,
+    customerId: placed.customerId,
+    at: T0,
+  },
+});
+
+export const couponReserved = (when = at(1)): CouponReserved => ({
+  type: 'CouponReserved',
+  code: SAVE10,
+  orderId: order,
+  customerId: placed.customerId,
+  at: when,
+});
+
+export const reserveCoupon = (): OutgoingCommand => ({
+  target: 'coupon',
+  commandId: ids.reserveCoupon(order),
+  command: { type: 'ReserveCoupon', code: SAVE10, orderId: order, customerId: placed.customerId, at: T0 },
+});
+
+export const redeemCoupon = (when = at(3)): OutgoingCommand => ({
+  target: 'coupon',
+  commandId: ids.redeemCoupon(order),
+  command: { type: 'RedeemCoupon', code: SAVE10, orderId: order, at: when },
+});
+
+export const releaseCoupon = (why: Reason, when: Timestamp): OutgoingCommand => ({
+  target: 'coupon',
+  commandId: ids.releaseCoupon(order),
+  command: { type: 'ReleaseCoupon', code: SAVE10, orderId: order, reason: why, at: when },
 });
 
 export const authorize = (attempt: number, when: Timestamp): OutgoingCommand => ({

@@ -1,8 +1,17 @@
 import { expect } from 'chai';
 import * as fc from 'fast-check';
 import { fulfilmentSaga, type FulfilmentStatus, type OutgoingCommand } from '../../domain/sagas';
-import { config, placed } from './fixtures';
-import { World, closedAs, heldBy, type AuthorizationAnswer, type RefundAnswer, type WorldSetup } from './world';
+import { SAVE10, config, placed } from './fixtures';
+import {
+  World,
+  closedAs,
+  countedFor,
+  couponHeldBy,
+  heldBy,
+  type AuthorizationAnswer,
+  type RefundAnswer,
+  type WorldSetup,
+} from './world';
 
 const saga = fulfilmentSaga(config);
 
@@ -48,6 +57,9 @@ const setupArb: fc.Arbitrary<WorldSetup> = fc.record({
     maxLength: 5,
   }),
   refunds: fc.array(fc.constantFrom<RefundAnswer>('ok', 'fail'), { minLength: 1, maxLength: 4 }),
+  // half the orders come with a coupon, now and then used up; some SKUs limit what a customer holds (1: over it)
+  couponUses: fc.option(fc.constantFrom(0, 1, 1, 1, 5), { nil: undefined }),
+  limitOnA: fc.option(fc.constantFrom(1, 2, 2, 2), { nil: undefined, freq: 3 }),
 });
 
 /**
@@ -161,6 +173,8 @@ describe('the fulfilment saga, whatever order facts arrive in and however often'
       'Cancelled by the customer',
       'Cancelled by the customer after capture',
       'Failed by the customer after capture',
+      'Cancelled coupon_unavailable',
+      'Cancelled purchase_limit_exceeded',
     ]);
   });
 
@@ -212,6 +226,9 @@ describe('the fulfilment saga, whatever order facts arrive in and however often'
           expect(heldBy(stock, world.orderId), `${line.sku} still reserved`).to.equal(0);
           expect(closedAs(stock, world.orderId)).to.not.equal('committed');
         }
+        // the coupon's use is back, and the order's units no longer count towards the customer's limit
+        expect(couponHeldBy(world.coupons.get(SAVE10), world.orderId)).to.be.oneOf([undefined, 'released']);
+        for (const line of placed.lines) expect(countedFor(world.inventory.get(line.sku), world.orderId)).to.equal(0);
         const payment = world.payment.status;
         if (world.saga.status === 'Failed') {
           // the refund failed for good: the money is still captured and an operator is told so
@@ -238,6 +255,14 @@ describe('the fulfilment saga, whatever order facts arrive in and however often'
           const stock = world.inventory.get(line.sku);
           if (shipped) expect(closedAs(stock, world.orderId)).to.equal('committed');
           else expect(heldBy(stock, world.orderId)).to.equal(line.quantity);
+        }
+        if (scenario.setup.couponUses !== undefined) {
+          expect(couponHeldBy(world.coupons.get(SAVE10), world.orderId)).to.equal('redeemed');
+        }
+        // shipped or not, the customer has the units: they count
+        const a = placed.lines[0];
+        if (scenario.setup.limitOnA !== undefined && a !== undefined) {
+          expect(countedFor(world.inventory.get(a.sku), world.orderId)).to.equal(a.quantity);
         }
       }),
       { numRuns: 300 },

@@ -31,18 +31,23 @@ import {
   commit,
   config,
   confirm,
+  couponReserved,
   customerCancelled,
   deadline,
   declined,
   eur,
   order,
   placed,
+  placedWithCoupon,
+  redeemCoupon,
   refundCapture,
   refundFailed,
   refunded,
   rejected,
   release,
+  releaseCoupon,
   reserve,
+  reserveCoupon,
   reserved,
   sagaCancelled,
   timeoutAt,
@@ -663,6 +668,203 @@ describe('the fulfilment saga', () => {
     });
   });
 
+  describe('when the order comes with a coupon', () => {
+    const couponOf = (state: FulfilmentState): string | undefined =>
+      state.status === 'NotStarted' ? undefined : state.coupon?.status;
+    const linesHeld: FulfilmentInput[] = [placedWithCoupon, reserved(A), reserved(B), reserved(C, at(2))];
+    const allHeld: FulfilmentInput[] = [...linesHeld, couponReserved(at(2))];
+
+    it('reserves the coupon for the customer together with the stock', () => {
+      given()
+        .when(placedWithCoupon)
+        .thenRecords('FulfilmentStarted')
+        .thenSends(reserve(A), reserve(B), reserve(C), reserveCoupon())
+        .thenState((s) => expect(couponOf(s)).to.equal('pending'));
+    });
+
+    it('waits for the coupon when every line is reserved', () => {
+      given(placedWithCoupon, reserved(A), reserved(B))
+        .when(reserved(C, at(2)))
+        .thenRecords('LineReserved')
+        .thenSendsNothing();
+    });
+
+    it('asks for authorization once the coupon is reserved last, which that request records', () => {
+      given(...linesHeld)
+        .when(couponReserved(at(2)))
+        .thenRecords('AuthorizationRequested')
+        .thenSends(authorize(1, at(2)))
+        .thenState((s) => {
+          expect(statusOf(s)).to.equal('Authorizing');
+          expect(couponOf(s)).to.equal('reserved');
+        });
+    });
+
+    it('records a coupon reserved before the last line, and authorizes on the last line', () => {
+      given(placedWithCoupon, reserved(A))
+        .when(couponReserved())
+        .thenRecords('CouponHeld')
+        .thenSendsNothing()
+        .thenState((s) => expect(couponOf(s)).to.equal('reserved'));
+      given(placedWithCoupon, couponReserved(), reserved(A), reserved(B))
+        .when(reserved(C, at(2)))
+        .thenRecords('AuthorizationRequested')
+        .thenSends(authorize(1, at(2)));
+    });
+
+    it('ignores the coupon reservation delivered twice', () => {
+      given(placedWithCoupon, couponReserved()).when(couponReserved()).thenIgnores();
+      given(...allHeld)
+        .when(couponReserved())
+        .thenIgnores();
+    });
+
+    it('redeems the coupon with the confirmation and the capture once the payment is approved', () => {
+      given(...allHeld)
+        .when(authorized())
+        .thenRecords('PaymentApproved')
+        .thenSends(confirm(), capture(), redeemCoupon())
+        .thenState((s) => {
+          expect(statusOf(s)).to.equal('Confirmed');
+          expect(couponOf(s)).to.equal('redeemed');
+        });
+    });
+
+    for (const code of ['CouponExhausted', 'CouponNotFound', 'CouponCustomerLimitReached']) {
+      it(`cancels the order as coupon_unavailable on ${code}, releasing the stock held`, () => {
+        given(placedWithCoupon, reserved(A), reserved(B))
+          .when(rejected(fulfilmentCommandIds.reserveCoupon(order), code))
+          .thenRecords('CommandRejectionRecorded', 'CompensationStarted')
+          .thenSends(
+            release(A, reasons.couponUnavailable, at(1)),
+            release(B, reasons.couponUnavailable, at(1)),
+            cancel(reasons.couponUnavailable, at(1)),
+          )
+          .thenState((s) => {
+            expect(statusOf(s)).to.equal('Cancelled');
+            expect(couponOf(s)).to.equal('rejected');
+          });
+      });
+    }
+
+    it('cancels as reservation_failed on any other refusal of the coupon', () => {
+      given(placedWithCoupon)
+        .when(rejected(fulfilmentCommandIds.reserveCoupon(order), 'CouponReservationClosed'))
+        .thenSends(cancel(reasons.reservationFailed, at(1)));
+    });
+
+    it('releases a line whose reservation lands after the coupon was refused', () => {
+      given(placedWithCoupon, reserved(A), rejected(fulfilmentCommandIds.reserveCoupon(order), 'CouponExhausted'))
+        .when(reserved(B, at(2)))
+        .thenRecords('LateReservationReleased')
+        .thenSends(release(B, reasons.couponUnavailable, at(2)));
+    });
+
+    it('ignores the same refusal of the coupon fed back twice', () => {
+      given(placedWithCoupon, rejected(fulfilmentCommandIds.reserveCoupon(order), 'CouponExhausted'))
+        .when(rejected(fulfilmentCommandIds.reserveCoupon(order), 'CouponExhausted'))
+        .thenIgnores();
+    });
+
+    it('cancels as purchase_limit_exceeded when a line is over the customer limit, releasing the coupon and stock', () => {
+      given(placedWithCoupon, couponReserved(), reserved(A))
+        .when(rejected(fulfilmentCommandIds.reserve(order, B), 'PurchaseLimitExceeded'))
+        .thenRecords('ReservationRejected', 'CompensationStarted')
+        .thenSends(
+          release(A, reasons.purchaseLimitExceeded, at(1)),
+          releaseCoupon(reasons.purchaseLimitExceeded, at(1)),
+          cancel(reasons.purchaseLimitExceeded, at(1)),
+        )
+        .thenState((s) => expect(couponOf(s)).to.equal('released'));
+    });
+
+    it('releases the reserved coupon when the customer cancels', () => {
+      given(placedWithCoupon, couponReserved(), reserved(A))
+        .when(customerCancelled())
+        .thenSends(release(A, customerCancelled().reason, at(5)), releaseCoupon(customerCancelled().reason, at(5)));
+    });
+
+    it('releases a coupon still pending at the cancellation once its reservation lands', () => {
+      given(placedWithCoupon, reserved(A))
+        .when(customerCancelled())
+        .thenSends(release(A, customerCancelled().reason, at(5)))
+        .thenState((s) => expect(couponOf(s)).to.equal('pending'));
+      given(placedWithCoupon, reserved(A), customerCancelled())
+        .when(couponReserved(at(6)))
+        .thenRecords('LateCouponReleased')
+        .thenSends(releaseCoupon(customerCancelled().reason, at(6)))
+        .thenState((s) => expect(couponOf(s)).to.equal('released'));
+    });
+
+    it('releases the coupon when the payment is declined or times out', () => {
+      given(...allHeld)
+        .when(declined())
+        .thenSends(
+          release(A, reasons.paymentDeclined, at(3)),
+          release(B, reasons.paymentDeclined, at(3)),
+          release(C, reasons.paymentDeclined, at(3)),
+          releaseCoupon(reasons.paymentDeclined, at(3)),
+          cancel(reasons.paymentDeclined, at(3)),
+        );
+      given(...allHeld)
+        .when(deadline('payment-timeout', timeoutAt))
+        .thenSends(
+          release(A, reasons.paymentTimeout, timeoutAt),
+          release(B, reasons.paymentTimeout, timeoutAt),
+          release(C, reasons.paymentTimeout, timeoutAt),
+          voidPayment(reasons.paymentTimeout, timeoutAt),
+          releaseCoupon(reasons.paymentTimeout, timeoutAt),
+          cancel(reasons.paymentTimeout, timeoutAt),
+        );
+    });
+
+    it('gives the redeemed coupon back when the customer cancels the paid order', () => {
+      given(...allHeld, authorized(), captured())
+        .when(customerCancelled(total, at(20)))
+        .thenSends(
+          release(A, customerCancelled().reason, at(20)),
+          release(B, customerCancelled().reason, at(20)),
+          release(C, customerCancelled().reason, at(20)),
+          voidPayment(customerCancelled().reason, at(20)),
+          releaseCoupon(customerCancelled().reason, at(20)),
+        );
+    });
+
+    it('keeps the coupon redeemed once the order shipped', () => {
+      given(...allHeld, authorized(), captured(), shipped)
+        .when(customerCancelled(total, at(200)))
+        .thenIgnores();
+    });
+
+    it('says in its step that it waits for the coupon', () => {
+      expect(fulfilmentStep(runSaga(saga, linesHeld).state)).to.equal('reserving stock (3 of 3 lines, coupon pending)');
+    });
+  });
+
+  describe('when a line is over the customer purchase limit', () => {
+    it('cancels the order as purchase_limit_exceeded, releasing what is held', () => {
+      given(placed, reserved(A))
+        .when(rejected(fulfilmentCommandIds.reserve(order, C), 'PurchaseLimitExceeded'))
+        .thenSends(release(A, reasons.purchaseLimitExceeded, at(1)), cancel(reasons.purchaseLimitExceeded, at(1)));
+    });
+  });
+
+  describe('a saga started before orders named their customer and coupon', () => {
+    it('reserves without a customer and folds as before', () => {
+      const started = runSaga(saga, [placed]).events[0];
+      if (started?.type !== 'FulfilmentStarted') return expect.fail('the saga starts');
+      const { customerId: _, ...old } = started;
+      const effects = saga.outbox(old);
+      const command = effects.commands[0]?.command;
+      expect(command?.type === 'ReserveStock' && 'customerId' in command).to.equal(false);
+      const state = saga.evolve(saga.initialState, old);
+      expect(state.status === 'Reserving' && state.coupon).to.equal(null);
+      expect(
+        fulfilmentEvents.decode({ type: 'FulfilmentStarted.v1', data: JSON.parse(JSON.stringify(old)) }),
+      ).to.deep.equal(E.right(old));
+    });
+  });
+
   describe('its events', () => {
     it('survive storage: every event of the stories above encodes and decodes to itself', () => {
       const stories: FulfilmentInput[][] = [
@@ -679,6 +881,8 @@ describe('the fulfilment saga', () => {
         ],
         [...paid, rejected(fulfilmentCommandIds.confirm(order), 'OrderCancelled')],
         [...allReserved, authorized(), customerCancelled(eur(0), at(4)), captured(at(5))],
+        [placedWithCoupon, couponReserved(), reserved(A), reserved(B), reserved(C, at(2)), authorized()],
+        [placedWithCoupon, reserved(A), customerCancelled(), couponReserved(at(6))],
       ];
       // recorded by streams written before ADR 0012 only
       const older: FulfilmentEvent[] = [{ type: 'OrderConfirmationRecorded', orderId: order, paid: total, at: at(4) }];

@@ -17,7 +17,7 @@ import {
 } from '../../domain/sagas';
 import { quantity, reason, refundId, type Money, type Timestamp } from '../../domain/shared';
 import { givenSaga, runSaga } from '../saga-spec';
-import { A, B, at, deadline, eur, order, rejected } from './fixtures';
+import { A, B, at, deadline, eur, order, placed, rejected } from './fixtures';
 
 const saga = refundSaga({ maxProviderRetries: 2, retryBackoffMs: [1_000, 5_000] });
 const given = givenSaga(saga);
@@ -25,7 +25,7 @@ const r1 = refundId('r-1');
 const sagaId = refundSagaId(order, r1);
 
 const requested = (
-  overrides: Partial<Pick<RefundRequested, 'scope' | 'amount' | 'lines' | 'restock'>> = {},
+  overrides: Partial<Pick<RefundRequested, 'scope' | 'amount' | 'lines' | 'restock' | 'customerId'>> = {},
 ): RefundRequested => ({
   type: 'RefundRequested',
   orderId: order,
@@ -84,6 +84,16 @@ const complete = (when: Timestamp): OutgoingCommand => ({
   target: 'order',
   commandId: refundCommandIds.complete(order, r1),
   command: { type: 'CompleteRefund', orderId: order, refundId: r1, at: when },
+});
+
+const customer = placed.customerId;
+const byCustomer = (overrides: Parameters<typeof requested>[0] = {}): RefundRequested =>
+  requested({ customerId: customer, ...overrides });
+
+const returnPurchase = (sku: typeof A, qty: number, when: Timestamp): OutgoingCommand => ({
+  target: 'inventory',
+  commandId: refundCommandIds.returnPurchase(order, r1, sku),
+  command: { type: 'ReturnPurchase', sku, orderId: order, customerId: customer, quantity: quantity(qty), at: when },
 });
 
 const statusOf = (state: RefundSagaState): string => state.status;
@@ -155,6 +165,58 @@ describe('the refund saga', () => {
       given(requested())
         .when(paidOut(at(2), refundId('r-2')))
         .thenIgnores();
+    });
+  });
+
+  describe("freeing the customer's purchase limits", () => {
+    it('frees every refunded line once the money is back', () => {
+      given(byCustomer())
+        .when(paidOut())
+        .thenSends(
+          restock(A, 1, at(2)),
+          restock(B, 2, at(2)),
+          returnPurchase(A, 1, at(2)),
+          returnPurchase(B, 2, at(2)),
+          complete(at(2)),
+        );
+    });
+
+    it('frees the refunded units also when they are not restocked', () => {
+      given(
+        byCustomer({ scope: 'Lines', amount: eur(200), lines: [{ sku: B, quantity: quantity(2) }], restock: false }),
+      )
+        .when(paidOut())
+        .thenSends(returnPurchase(B, 2, at(2)), complete(at(2)));
+    });
+
+    it('frees nothing while the money is not back yet', () => {
+      given()
+        .when(byCustomer())
+        .thenSends(refundRequest(1, at(0)));
+    });
+
+    it('frees nothing when the refund fails for good: the customer keeps what was paid for', () => {
+      const { sent } = runSaga(saga, [
+        byCustomer(),
+        failed(1),
+        deadline(retry(1), at(3)),
+        failed(2, at(4)),
+        deadline(retry(2), at(10)),
+        failed(3, at(11)),
+      ]);
+      expect(sent.filter((c) => c.command.type === 'ReturnPurchase')).to.deep.equal([]);
+    });
+
+    it('frees nothing on a refund by amount, which names no units', () => {
+      given(byCustomer({ scope: 'Amount', amount: eur(500), lines: [], restock: false }))
+        .when(paidOut())
+        .thenSends(complete(at(2)));
+    });
+
+    it('frees nothing for a refund requested before refunds named the customer', () => {
+      given(requested({ restock: false }))
+        .when(paidOut())
+        .thenSends(complete(at(2)));
     });
   });
 
@@ -294,6 +356,7 @@ describe('the refund saga', () => {
     it('survive storage', () => {
       const events: RefundSagaEvent[] = [
         ...runSaga(saga, story).events,
+        ...runSaga(saga, [byCustomer(), paidOut()]).events,
         ...runSaga(saga, [
           requested(),
           failed(1),

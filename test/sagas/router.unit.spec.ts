@@ -2,13 +2,26 @@ import { expect } from 'chai';
 import type { RefundRequested } from '../../domain/order';
 import { sagaInputsFor, type DomainEvent } from '../../domain/sagas';
 import { name, reason, refundId } from '../../domain/shared';
-import { A, at, authorized, captured, customerCancelled, eur, order, placed, refunded, reserved } from './fixtures';
+import {
+  A,
+  SAVE10,
+  at,
+  authorized,
+  captured,
+  couponReserved,
+  customerCancelled,
+  eur,
+  order,
+  placed,
+  refunded,
+  reserved,
+} from './fixtures';
 
 const sagasFed = (event: DomainEvent): string[] => sagaInputsFor(event).map((r) => `${r.saga} ${r.sagaId}`);
 
 describe('routing domain events to sagas', () => {
-  it('feeds the order, its reservations and its payment to the fulfilment saga of the order', () => {
-    for (const event of [placed, reserved(A), authorized(), captured(), customerCancelled()]) {
+  it('feeds the order, its reservations (stock and coupon) and its payment to the fulfilment saga of the order', () => {
+    for (const event of [placed, reserved(A), couponReserved(), authorized(), captured(), customerCancelled()]) {
       expect(sagasFed(event), event.type).to.deep.equal(['fulfilment saga-fulfilment-o-1']);
     }
   });
@@ -52,6 +65,9 @@ describe('routing domain events to sagas', () => {
         at: at(0),
       },
       { type: 'RefundCompleted', orderId: order, refundId: refundId('r-7'), amount: eur(100), at: at(0) },
+      { type: 'CouponRedeemed', code: SAVE10, orderId: order, at: at(0) },
+      { type: 'CouponReleased', code: SAVE10, orderId: order, reason: reason('x'), at: at(0) },
+      { type: 'PurchaseLimitSet', sku: A, perCustomer: null, at: at(0) },
     ];
     for (const event of quiet) expect(sagasFed(event), event.type).to.deep.equal([]);
   });

@@ -1,6 +1,19 @@
 import * as E from 'fp-ts/Either';
-import { inventoryDecider, type InventoryEvent, type InventoryState } from '../../domain/inventory';
-import { orderDecider, type OrderCommand, type OrderEvent, type OrderState } from '../../domain/order';
+import { inventoryDecider, purchaseLimit, type InventoryEvent, type InventoryState } from '../../domain/inventory';
+import {
+  orderDecider,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderPlaced,
+  type OrderState,
+} from '../../domain/order';
+import {
+  couponDecider,
+  couponPerCustomerLimit,
+  couponTotalLimit,
+  type CouponEvent,
+  type CouponState,
+} from '../../domain/pricing';
 import {
   canAuthorize,
   canRefund,
@@ -28,9 +41,12 @@ import {
 import {
   absurd,
   fold,
+  customerId,
   isAtOrAfter,
   name,
   nonNegativeInt,
+  orderId,
+  promotionId,
   quantity,
   reason,
   type DomainError,
@@ -38,7 +54,7 @@ import {
   type Sku,
   type Timestamp,
 } from '../../domain/shared';
-import { T0, eur, placed } from './fixtures';
+import { SAVE10, T0, eur, placed, placedWithCoupon } from './fixtures';
 
 export type AuthorizationAnswer = 'approve' | 'decline' | 'error';
 export type RefundAnswer = 'ok' | 'fail';
@@ -49,7 +65,14 @@ export interface WorldSetup {
   /** what the provider answers to the 1st, 2nd, … distinct authorization request; the last answer repeats */
   readonly authorizations: readonly AuthorizationAnswer[];
   readonly refunds: readonly RefundAnswer[];
+  /** the order comes with coupon SAVE10, which has this many uses left (0: used up); absent: no coupon */
+  readonly couponUses?: number;
+  /** SKU A is limited to this many per customer, and the customer already holds one unit in another order */
+  readonly limitOnA?: number;
 }
+
+/** The other order of the same customer, holding one unit of A when `limitOnA` is set. */
+export const earlierOrder = orderId('o-0');
 
 /**
  * The three centres (their real deciders), a provider, and a saga runner for one order, all in memory, driven
@@ -59,6 +82,9 @@ export interface WorldSetup {
 export class World {
   order: OrderState;
   readonly inventory = new Map<Sku, InventoryState>();
+  readonly coupons = new Map<string, CouponState>();
+  /** the order the saga fulfils: with or without a coupon */
+  readonly placed: OrderPlaced;
   payment: PaymentState = paymentDecider.initialState;
   saga: FulfilmentState;
   readonly sagaEvents: FulfilmentEvent[] = [];
@@ -80,12 +106,14 @@ export class World {
     private readonly sagaDecider: FulfilmentSaga,
     private readonly setup: WorldSetup,
   ) {
-    this.order = fold(orderDecider, [placed]);
-    for (const line of placed.lines) {
+    this.placed = setup.couponUses === undefined ? placed : placedWithCoupon;
+    this.order = fold(orderDecider, [this.placed]);
+    for (const line of this.placed.lines) {
       const history: InventoryEvent[] = [
         { type: 'SkuDefined', sku: line.sku, name: name(line.sku), unitPrice: eur(1), at: T0 },
       ];
-      const units = setup.stock[line.sku] ?? 0;
+      const limited = line.sku === 'A' && setup.limitOnA !== undefined;
+      const units = (setup.stock[line.sku] ?? 0) + (limited ? 1 : 0);
       if (units > 0) {
         history.push({
           type: 'StockRestocked',
@@ -95,14 +123,52 @@ export class World {
           at: T0,
         });
       }
+      if (limited) {
+        history.push(
+          { type: 'PurchaseLimitSet', sku: line.sku, perCustomer: purchaseLimit(setup.limitOnA ?? 1), at: T0 },
+          {
+            type: 'StockReserved',
+            sku: line.sku,
+            orderId: earlierOrder,
+            quantity: quantity(1),
+            expiresAt: plusMs(T0, 3_600_000),
+            available: nonNegativeInt(units - 1),
+            customerId: this.placed.customerId,
+            at: T0,
+          },
+        );
+      }
       this.inventory.set(line.sku, fold(inventoryDecider, history));
     }
+    if (setup.couponUses !== undefined) {
+      const history: CouponEvent[] = [
+        {
+          type: 'CouponDefined',
+          code: SAVE10,
+          promotionId: promotionId('save-10'),
+          totalLimit: couponTotalLimit(Math.max(1, setup.couponUses)),
+          perCustomerLimit: couponPerCustomerLimit(1),
+          at: T0,
+        },
+      ];
+      // used up by someone else
+      if (setup.couponUses === 0) {
+        history.push({
+          type: 'CouponReserved',
+          code: SAVE10,
+          orderId: earlierOrder,
+          customerId: customerId('c-9'),
+          at: T0,
+        });
+      }
+      this.coupons.set(SAVE10, fold(couponDecider, history));
+    }
     this.saga = sagaDecider.initialState;
-    this.enqueue('order', placed);
+    this.enqueue('order', this.placed);
   }
 
   get orderId(): OrderId {
-    return placed.orderId;
+    return this.placed.orderId;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -285,6 +351,19 @@ export class World {
         this.publish(`sku-${sku}`, decision.right);
         return;
       }
+      case 'coupon': {
+        const code = outgoing.command.code;
+        const state = this.coupons.get(code) ?? couponDecider.initialState;
+        const decision = couponDecider.decide(outgoing.command, state);
+        if (E.isLeft(decision)) {
+          this.reject(commandId, decision.left);
+          return;
+        }
+        if (decision.right.length > 0) this.recorded.add(commandId);
+        this.coupons.set(code, decision.right.reduce<CouponState>(couponDecider.evolve, state));
+        this.publish(`coupon-${code}`, decision.right);
+        return;
+      }
       case 'payment': {
         const command = outgoing.command;
         switch (command.type) {
@@ -344,3 +423,11 @@ export const heldBy = (state: InventoryState | undefined, orderId: OrderId): num
 
 export const closedAs = (state: InventoryState | undefined, orderId: OrderId): string | undefined =>
   state?.status === 'Active' ? state.closed.get(orderId) : undefined;
+
+/** What the order holds of the coupon: reserved, redeemed, released, or nothing. */
+export const couponHeldBy = (state: CouponState | undefined, orderId: OrderId): string | undefined =>
+  state?.status === 'Active' ? state.orders.get(orderId)?.status : undefined;
+
+/** Units of `sku` that count towards the customer's purchase limit for this order. */
+export const countedFor = (state: InventoryState | undefined, orderId: OrderId): number =>
+  state?.status === 'Active' ? (state.purchaseLimit?.counted.get(orderId)?.units ?? 0) : 0;

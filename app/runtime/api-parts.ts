@@ -43,12 +43,16 @@ export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?
   return { router, operations: [...commandOperations, ...marketingOperations] };
 };
 
-/** The read API over the read store; `progress` tells how far each projection got (in process, or across them). */
+/**
+ * The read API over the read store; `progress` tells how far each projection got (in process, or across them), the
+ * clock what "now" is for promotions.
+ */
 export const readApi = (
   readStore: ReadStore,
   eventStore: EventStore,
   progress: ProjectionProgress,
   config: Pick<Config, 'readWaitMs'>,
+  clock: Clock,
 ): ApiPart => ({
   router: readRoutes({
     readStore,
@@ -57,6 +61,8 @@ export const readApi = (
     projections: allProjections,
     maxWaitMs: config.readWaitMs,
     orderExtras: orderSagaExtras(readStore),
+    // a promotion's status is computed at the engine's time, which quotes and placements price at
+    now: () => clock.now().getTime(),
   }),
   operations: readOperations,
 });

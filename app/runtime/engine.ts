@@ -275,7 +275,7 @@ export const startEngineHttp = async (
       { router: liveRoutes({ ...parts.live, signal: liveShutdown.signal }), operations: [] },
       parts.deadLetters,
       commandApi(parts.handler, parts.clock, () => flow?.flow.control.rules.soldOutFastPath === true),
-      readApi(parts.readStore, parts.store, parts.progress, config),
+      readApi(parts.readStore, parts.store, parts.progress, config, parts.clock),
     ],
     root: [dashboardRouter()],
     ready: async () => {

@@ -1,3 +1,4 @@
+import { systemClock } from '../../ports/clock';
 import type { Kafka } from 'kafkajs';
 import { allProjections, allReadModels } from '../../projections';
 import { registerRebuildMetrics } from '../../projections/registry';
@@ -136,7 +137,7 @@ export const runReadApi = async (config: Config, logger: Logger): Promise<void> 
     metrics,
     title: 'Commerce engine read API',
     parts: [
-      readApi(readStore, store, progress, config),
+      readApi(readStore, store, progress, config, systemClock),
       {
         router: liveRoutes({
           ...pollingPositions(

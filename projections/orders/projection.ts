@@ -11,9 +11,25 @@ export interface OrderLineView {
   readonly sku: string;
   readonly quantity: number;
   readonly unitPrice: MoneyView;
+  /** what the customer pays for the line: list price less `discount` */
   readonly lineTotal: MoneyView;
+  /** what promotions took off the line (absent: nothing) */
+  readonly discount?: MoneyView;
   /** units covered by completed refunds */
   readonly refundedQuantity: number;
+}
+
+/** How the order was priced when promotions or a coupon took something off (absent otherwise). */
+export interface OrderPricingView {
+  readonly listTotal: MoneyView;
+  readonly discount: MoneyView;
+  readonly promotions: readonly {
+    readonly promotionId: string;
+    readonly name: string;
+    readonly amount: MoneyView;
+    readonly viaCoupon: boolean;
+  }[];
+  readonly couponCode?: string;
 }
 
 export type OrderRefundStatus = 'Pending' | 'Completed' | 'Failed';
@@ -63,6 +79,7 @@ export type PlacedOrderDoc = OrderDocCommon & {
   readonly customerId: string;
   readonly currency: string;
   readonly lines: readonly OrderLineView[];
+  readonly pricing?: OrderPricingView;
   readonly total: MoneyView;
   /** captured at confirmation; zero before */
   readonly paid: MoneyView;
@@ -250,8 +267,10 @@ const placed = (doc: OrderDoc, event: OrderPlaced): OrderDoc => {
       quantity: line.quantity,
       unitPrice: line.unitPrice,
       lineTotal: line.lineTotal,
+      ...(line.discount === undefined ? {} : { discount: line.discount }),
       refundedQuantity: 0,
     })),
+    ...(event.pricing === undefined ? {} : { pricing: event.pricing }),
     total: event.total,
     paid: zero,
     refunded: zero,

@@ -55,6 +55,25 @@ const unplacedDoc = (doc: OrderDoc): UnplacedOrderDoc => {
 
 describe('the orders projection', () => {
   describe('when an order is placed', () => {
+    it('shows what promotions and a coupon took off: the line discount and the breakdown', () => {
+      const log = eventLog();
+      const promotions = [
+        { promotionId: 'mugs-10', amount: 200 },
+        { promotionId: 'spring-20', amount: 360, viaCoupon: true },
+      ];
+      given(...log(orderPlaced({ promotions, coupon: 'SPRING-20' }))).thenDocument(O1, (doc) => {
+        const placed = placedDoc(doc);
+        expect(placed.lines[0]).to.deep.include({ lineTotal: eur(1440), discount: eur(560) });
+        expect(placed.lines[1]).not.to.have.property('discount');
+        expect(placed.total).to.deep.equal(eur(1940));
+        expect(placed.pricing).to.deep.include({ listTotal: eur(2500), discount: eur(560), couponCode: 'SPRING-20' });
+        expect(placed.pricing?.promotions.map((p) => [p.promotionId, p.amount.amount, p.viaCoupon])).to.deep.equal([
+          ['mugs-10', 200, false],
+          ['spring-20', 360, true],
+        ]);
+      });
+    });
+
     it('shows the order with its lines, totals at zero and the placement as the first timeline entry', () => {
       const log = eventLog();
       given(...log(orderPlaced())).thenDocument(O1, (doc) => {

@@ -121,6 +121,8 @@ const embeddedE2e = async (): Promise<{ result: E2eResult; rss: [string, number]
         p99Step: true,
         hotSettleTimeoutS: 120,
         promotions: !args['no-promotions'],
+        hotCouponOrders: quick ? 2_000 : 10_000,
+        hotCouponLimit: quick ? 100 : 500,
       },
     );
     const [serve, ...workers] = engine.perProcess();

@@ -3,10 +3,12 @@ import {
   completedOrders,
   headPosition,
   httpBaseline,
+  runHotCoupon,
   runHotSku,
   runStep,
   setupCatalogue,
   setupPromotions,
+  type HotCouponResult,
   type HotSkuResult,
   type HttpBaseline,
   type Catalogue,
@@ -33,8 +35,11 @@ export interface E2eOptions {
   /** run an extra step at `p99Rate` when the search stopped below it (only worth it where that rate is a goal) */
   readonly p99Step: boolean;
   readonly hotSettleTimeoutS: number;
-  /** search again with promotions and coupons on every order, and report it against the search without */
+  /** search again with promotions and coupons on every order, and report it against the search without; then a hot coupon */
   readonly promotions?: boolean;
+  /** the hot coupon after the search with promotions (default 10,000 orders on a coupon limited to 500) */
+  readonly hotCouponOrders?: number;
+  readonly hotCouponLimit?: number;
 }
 
 export interface E2eResult {
@@ -47,6 +52,7 @@ export interface E2eResult {
   readonly hotSku: HotSkuResult;
   readonly eventsPerOrder: number;
   readonly withPromotions?: Searched;
+  readonly hotCoupon?: HotCouponResult;
 }
 
 /** Waits (bounded) until every accepted order is finished on the read side, so one step does not bleed into the next. */
@@ -104,6 +110,15 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
   );
   const rates = [...steps, ...(atP99Rate ? [atP99Rate] : [])].map((s) => s.completionRate).filter(Number.isFinite);
   const withPromotions = o.promotions ? await promotionsSearch(target, catalogue, o, highestHeld) : undefined;
+  let hotCoupon: HotCouponResult | undefined;
+  if (o.promotions) {
+    const [orders, limit] = [o.hotCouponOrders ?? 10_000, o.hotCouponLimit ?? 500];
+    progress(`e2e: hot coupon: ${orders} orders on a coupon limited to ${limit}`);
+    hotCoupon = await runHotCoupon(target, catalogue, orders, limit, o.hotInFlight);
+    progress(
+      `e2e: hot coupon settled=${hotCoupon.settled} in ${hotCoupon.settleS.toFixed(1)} s: redeemed ${hotCoupon.redeemed}, still reserved ${hotCoupon.reserved}`,
+    );
+  }
   return {
     baseline,
     steps,
@@ -113,6 +128,7 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
     hotSku,
     eventsPerOrder,
     ...(withPromotions === undefined ? {} : { withPromotions }),
+    ...(hotCoupon === undefined ? {} : { hotCoupon }),
   };
 };
 
@@ -213,7 +229,19 @@ const promotionRows = (r: E2eResult): TableRow[] => {
   const w = r.withPromotions;
   if (w === undefined) return [];
   const held = w.steps.find((s) => s.rate === w.highestHeld);
+  const c = r.hotCoupon;
+  const coupon =
+    c === undefined
+      ? []
+      : [
+          row(
+            `hot coupon: ${int(c.orders)} orders on a coupon limited to ${int(c.limit)}: redeemed`,
+            `${c.redeemed} (${c.settled ? `settled in ${c.settleS.toFixed(1)} s` : 'NOT settled'}, ${c.reserved} still reserved, ${int(c.accepted)} accepted)`,
+            { goal: `= ${c.limit}`, met: c.settled && c.redeemed === c.limit && c.reserved === 0 },
+          ),
+        ];
   return [
+    ...coupon,
     row(
       'e2e with promotions and coupons: highest rate held',
       w.highestHeld === undefined ? 'none of the steps' : `${int(w.highestHeld)} orders/s`,

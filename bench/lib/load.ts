@@ -487,6 +487,106 @@ export const runHotSku = async (
   }
 };
 
+export interface HotCouponResult {
+  readonly orders: number;
+  readonly limit: number;
+  readonly accepted: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly settled: boolean;
+  readonly settleS: number;
+  /** from the coupon's read model once settled */
+  readonly redeemed: number;
+  readonly reserved: number;
+}
+
+/**
+ * A coupon on a flash-sale day: `orders` orders of distinct customers, `inFlight` at a time, all with one coupon
+ * limited to `limit` uses (plenty of stock). Redemptions are read back from the coupon's read model: exactly `limit`,
+ * none still reserved once every accepted order finished.
+ */
+export const runHotCoupon = async (
+  target: Target,
+  catalogue: Catalogue,
+  orders = 10_000,
+  limit = 500,
+  inFlight = 200,
+  settleTimeoutS = 120,
+): Promise<HotCouponResult> => {
+  const commands = new HttpJsonClient(target.commandUrl, {}, inFlight);
+  const reads = new HttpJsonClient(target.readUrl, {}, 4);
+  const { run } = catalogue;
+  const code = `${run}-HOT500`;
+  const send = async (method: 'PUT', path: string, body: unknown): Promise<void> => {
+    const r = await commands.send(method, path, body);
+    if (r.status >= 300) throw new Error(`hot coupon: ${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  try {
+    await send('PUT', `/v1/promotions/${run}-hot-coupon`, {
+      name: 'Flash coupon',
+      currency: 'EUR',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      priority: 1_000,
+      requiresCoupon: true,
+      rule: { kind: 'PercentOff', basisPoints: 5000 },
+    });
+    await send('PUT', `/v1/coupons/${code}`, {
+      promotionId: `${run}-hot-coupon`,
+      totalLimit: limit,
+      perCustomerLimit: 1,
+    });
+    const finishedBefore = await completedOrders(reads);
+    const started = performance.now();
+    let next = 0;
+    let accepted = 0;
+    const refused: Record<string, number> = {};
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < orders) {
+          const i = next++;
+          const r = await commands.send('POST', '/v1/orders', {
+            orderId: `${run}-coupon-${i}`,
+            customerId: `coupon-${run}-${i}`,
+            lines: [{ sku: catalogue.skus[i % catalogue.skus.length], quantity: 1 }],
+            couponCode: code,
+            payment: { token: 'tok_approve' },
+          });
+          if (r.status === 202) accepted++;
+          else refused[r.status] = (refused[r.status] ?? 0) + 1;
+        }
+      }),
+    );
+    progress(
+      `hot coupon: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const deadline = started + settleTimeoutS * 1000;
+    let settled = false;
+    let coupon: Record<string, unknown> = {};
+    while (performance.now() < deadline) {
+      const r = await reads.send('GET', `/v1/coupons/${code}`);
+      coupon = r.body;
+      if (coupon.reserved === 0 && (await completedOrders(reads)) >= finishedBefore + accepted) {
+        settled = true;
+        break;
+      }
+      await sleep(250);
+    }
+    const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+    return {
+      orders,
+      limit,
+      accepted,
+      refused,
+      settled,
+      settleS: (performance.now() - started) / 1000,
+      redeemed: num(coupon.redeemed),
+      reserved: num(coupon.reserved),
+    };
+  } finally {
+    commands.close();
+    reads.close();
+  }
+};
+
 export interface HttpBaseline {
   /** closed loop, 32 connections: the most bare requests/s the engine process answers */
   readonly maxRequestsPerSecond: number;

@@ -41,6 +41,8 @@ export interface SimulationSummary {
   readonly ordersAccepted: number;
   readonly ordersRejected: number;
   readonly errors: number;
+  /** refused by flow control (429 or 503 with Retry-After): the engine protecting itself, not failing */
+  readonly shed: number;
   readonly dropped: number;
   readonly cancellations: number;
   readonly refunds: number;
@@ -148,6 +150,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
   let ok = 0;
   let rejected = 0;
   let errors = 0;
+  let shed = 0;
   let dropped = 0;
   let inFlight = 0;
   let cancellations = 0;
@@ -197,7 +200,8 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
         if (withCoupon) couponOrdersAccepted++;
         accepted.push(orderId);
         note(r.body.position);
-      } else if (r.status >= 500) errors++;
+      } else if (r.status === 429 || r.status === 503) shed++;
+      else if (r.status >= 500) errors++;
       else rejected++;
       if (r.status === 202 && cancel) {
         const c = await client.send(
@@ -261,7 +265,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
       }
       const recent = latencies.slice(-2000);
       log(
-        `[simulate] t=${((now - started) / 1000).toFixed(0)}s sent=${sent} (+${sent - reportedSent}/s) accepted=${ok} rejected=${rejected} errors=${errors} dropped=${dropped} in-flight=${inFlight} p50=${percentile(recent, 50).toFixed(1)}ms p99=${percentile(recent, 99).toFixed(1)}ms`,
+        `[simulate] t=${((now - started) / 1000).toFixed(0)}s sent=${sent} (+${sent - reportedSent}/s) accepted=${ok} rejected=${rejected} shed=${shed} errors=${errors} dropped=${dropped} in-flight=${inFlight} p50=${percentile(recent, 50).toFixed(1)}ms p99=${percentile(recent, 99).toFixed(1)}ms`,
       );
       reportedSent = sent;
       lastReport = now;
@@ -276,6 +280,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     ordersAccepted: ok,
     ordersRejected: rejected,
     errors,
+    shed,
     dropped,
     cancellations,
     refunds,

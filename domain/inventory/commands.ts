@@ -4,6 +4,7 @@ import {
   Money,
   Name,
   OrderId,
+  PurchaseLimit,
   Quantity,
   Reason,
   Sku,
@@ -23,15 +24,8 @@ export const StockDelta = constrainedInteger<'StockDelta', StockDeltaBrand>('Sto
 });
 export type StockDelta = t.TypeOf<typeof StockDelta>;
 
-export interface PurchaseLimitBrand {
-  readonly PurchaseLimit: unique symbol;
-}
-/** How many units of one SKU a customer may hold in live orders at once (1..1000). */
-export const PurchaseLimit = constrainedInteger<'PurchaseLimit', PurchaseLimitBrand>('PurchaseLimit', {
-  minimum: 1,
-  maximum: 1000,
-});
-export type PurchaseLimit = t.TypeOf<typeof PurchaseLimit>;
+// shared since an order's channel terms carry a default limit too; inventory's callers keep importing it from here
+export { PurchaseLimit };
 
 /** Creates the catalogue entry, or updates its name/price; an identical repeat changes nothing. */
 export const DefineSku = t.readonly(
@@ -59,7 +53,8 @@ export type AdjustStock = t.TypeOf<typeof AdjustStock>;
 
 /**
  * All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. `customerId` lets a purchase
- * limit count the units; commands sent before it existed carry none and are never counted.
+ * limit count the units; commands sent before it existed carry none and are never counted. `defaultLimit` is the
+ * order's channel's limit per customer, applied when the SKU has no limit of its own.
  */
 export const ReserveStock = t.intersection(
   [
@@ -73,7 +68,7 @@ export const ReserveStock = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ customerId: CustomerId }))),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId, defaultLimit: PurchaseLimit }))),
   ],
   'ReserveStock',
 );

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
-import { Currency, CustomerId, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
-import { OrderPricing, PaymentToken, checked, lineListProblem } from './values';
+import { ChannelId, Currency, CustomerId, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
+import { OrderPricing, OrderTerms, PaymentToken, TradeType, checked, lineListProblem } from './values';
 
 /**
  * A line as the caller priced it at placement time: the list unit price, and the discount off the whole line that
@@ -29,7 +29,9 @@ export const PlaceOrder = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+    t.readonly(
+      t.exact(t.partial({ pricing: OrderPricing, channel: ChannelId, tradeType: TradeType, terms: OrderTerms })),
+    ),
   ],
   'PlaceOrder',
 );

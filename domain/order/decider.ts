@@ -163,7 +163,9 @@ const isSamePlacement = (command: PlaceOrder, existing: PlacedOrderData): boolea
         discountOf(line) === discountOf(other)
       );
     }) &&
-    samePricing(command.pricing ?? null, existing.pricing)
+    samePricing(command.pricing ?? null, existing.pricing) &&
+    (command.channel ?? null) === existing.channel &&
+    (command.tradeType ?? 'standard') === existing.tradeType
   );
 };
 
@@ -293,6 +295,9 @@ const placeOrder = (command: PlaceOrder, state: OrderState): Decision => {
     total: money(total, command.currency),
     paymentToken: command.paymentToken,
     ...(command.pricing === undefined ? {} : { pricing: command.pricing }),
+    ...(command.channel === undefined ? {} : { channel: command.channel }),
+    ...(command.tradeType === undefined ? {} : { tradeType: command.tradeType }),
+    ...(command.terms === undefined ? {} : { terms: command.terms }),
     at: command.at,
   };
   return accept(placed);
@@ -655,6 +660,9 @@ const placedDataOf = (state: PlacedOrderData): PlacedOrderData => ({
   paymentToken: state.paymentToken,
   placedAt: state.placedAt,
   pricing: state.pricing,
+  channel: state.channel,
+  tradeType: state.tradeType,
+  terms: state.terms,
 });
 
 const paidDataOf = (state: PaidOrderData): PaidOrderData => ({
@@ -759,6 +767,9 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
             paymentToken: event.paymentToken,
             placedAt: event.at,
             pricing: event.pricing ?? null,
+            channel: event.channel ?? null,
+            tradeType: event.tradeType ?? 'standard',
+            terms: event.terms ?? null,
           }
         : state;
     case 'OrderConfirmed':

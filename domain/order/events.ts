@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import {
+  ChannelId,
   Currency,
   CustomerId,
   Money,
@@ -12,7 +13,7 @@ import {
   eventRegistry,
 } from '../shared';
 import { RefundLine } from './commands';
-import { OrderPricing, PaymentToken } from './values';
+import { OrderPricing, OrderTerms, PaymentToken, TradeType } from './values';
 
 /**
  * An ordered line with its price frozen at placement: later catalogue or promotion changes never touch this order.
@@ -43,7 +44,9 @@ export const OrderPlaced = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+    t.readonly(
+      t.exact(t.partial({ pricing: OrderPricing, channel: ChannelId, tradeType: TradeType, terms: OrderTerms })),
+    ),
   ],
   'OrderPlaced',
 );

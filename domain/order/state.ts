@@ -1,8 +1,8 @@
-import type { Currency, CustomerId, Money, OrderId, Reason, RefundId, Sku, Timestamp } from '../shared';
+import type { ChannelId, Currency, CustomerId, Money, OrderId, Reason, RefundId, Sku, Timestamp } from '../shared';
 import type { RefundLine } from './commands';
 import type { OrderedLine, RefundScope } from './events';
 import type { RefundedUnits } from './unit-shares';
-import type { OrderPricing, PaymentToken } from './values';
+import type { OrderPricing, OrderTerms, PaymentToken, TradeType } from './values';
 
 export interface NoOrder {
   readonly status: 'None';
@@ -19,6 +19,12 @@ export interface PlacedOrderData {
   readonly placedAt: Timestamp;
   /** the price breakdown, when promotions applied (null on orders placed without one) */
   readonly pricing: OrderPricing | null;
+  /** the channel it was placed through (null on orders placed before channels) */
+  readonly channel: ChannelId | null;
+  /** `standard` on orders placed before trade types */
+  readonly tradeType: TradeType;
+  /** the channel's terms frozen at placement (null: today's defaults, see OrderTerms) */
+  readonly terms: OrderTerms | null;
 }
 
 export interface PlacedOrder extends PlacedOrderData {

@@ -1,7 +1,20 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
-import { CouponCode, Money, Name, PromotionId, constrainedString, notBlank, type Sku } from '../shared';
+import {
+  CouponCode,
+  Currency,
+  Money,
+  Name,
+  PromotionId,
+  PurchaseLimit,
+  Timestamp,
+  constrainedInteger,
+  constrainedString,
+  maxSafeInteger,
+  notBlank,
+  type Sku,
+} from '../shared';
 
 /** One order may carry this many lines at most: keeps a stream's first event and its refunds bounded. */
 export const maxOrderLines = 100;
@@ -85,3 +98,91 @@ export const OrderPricing = t.intersection(
   'OrderPricing',
 );
 export type OrderPricing = t.TypeOf<typeof OrderPricing>;
+
+/** How an order is paid: all at placement (`standard`), a deposit then the balance (`presale`), cash on delivery. */
+export const TradeType = t.union([t.literal('standard'), t.literal('presale'), t.literal('cod')], 'TradeType');
+export type TradeType = t.TypeOf<typeof TradeType>;
+export const tradeTypes: readonly TradeType[] = ['standard', 'presale', 'cod'];
+
+export interface DurationMsBrand {
+  readonly DurationMs: unique symbol;
+}
+/** A positive span of time in milliseconds, at most 366 days. */
+export const DurationMs = constrainedInteger<'DurationMs', DurationMsBrand>('DurationMs', {
+  minimum: 1,
+  maximum: 366 * 86_400_000,
+});
+export type DurationMs = t.TypeOf<typeof DurationMs>;
+
+export interface RefundWindowMsBrand {
+  readonly RefundWindowMs: unique symbol;
+}
+/** How long after shipment a refund may be asked for, in milliseconds (0: not after shipment), at most 10 years. */
+export const RefundWindowMs = constrainedInteger<'RefundWindowMs', RefundWindowMsBrand>('RefundWindowMs', {
+  minimum: 0,
+  maximum: 3660 * 86_400_000,
+});
+export type RefundWindowMs = t.TypeOf<typeof RefundWindowMs>;
+
+export interface MinorAmountBrand {
+  readonly MinorAmount: unique symbol;
+}
+/** A positive amount in minor units (cents), without its currency. */
+export const MinorAmount = constrainedInteger<'MinorAmount', MinorAmountBrand>('MinorAmount', {
+  minimum: 1,
+  maximum: maxSafeInteger,
+});
+export type MinorAmount = t.TypeOf<typeof MinorAmount>;
+
+export interface BasisPointsBrand {
+  readonly BasisPoints: unique symbol;
+}
+/** A share in hundredths of a percent, strictly between 0 and 100 %. */
+export const DepositBasisPoints = constrainedInteger<'BasisPoints', BasisPointsBrand>('BasisPoints', {
+  minimum: 1,
+  maximum: 9999,
+});
+export type DepositBasisPoints = t.TypeOf<typeof DepositBasisPoints>;
+
+/** Cash on delivery is allowed for orders up to `maxAmount` (minor units) in `currency`. */
+export const CodTerms = t.readonly(t.strict({ maxAmount: MinorAmount, currency: Currency }, 'CodTerms'), 'CodTerms');
+export type CodTerms = t.TypeOf<typeof CodTerms>;
+
+/**
+ * Pre-sale: a deposit of `depositBasisPoints` of the total at placement, the balance paid between `balanceFrom` and
+ * `balanceUntil`; a balance not paid by then cancels the order and keeps or refunds the deposit (`lateBalance`).
+ */
+export const PresaleTerms = t.readonly(
+  t.strict(
+    {
+      depositBasisPoints: DepositBasisPoints,
+      balanceFrom: Timestamp,
+      balanceUntil: Timestamp,
+      lateBalance: t.union([t.literal('keepDeposit'), t.literal('refundDeposit')]),
+    },
+    'PresaleTerms',
+  ),
+  'PresaleTerms',
+);
+export type PresaleTerms = t.TypeOf<typeof PresaleTerms>;
+
+/**
+ * The channel's terms frozen into an order at placement, so a later change of the channel's profile never changes
+ * an order already placed. Absent on orders placed before channels: today's behaviour (the saga's configured
+ * timeouts, partial refunds allowed, no refund window, the SKU's own limits only).
+ */
+export const OrderTerms = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        paymentTimeoutMs: DurationMs,
+        reservationTtlMs: DurationMs,
+        partialRefunds: t.boolean,
+        refundWindowMs: t.union([RefundWindowMs, t.null]),
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ purchaseLimitPerCustomer: PurchaseLimit, cod: CodTerms, presale: PresaleTerms }))),
+  ],
+  'OrderTerms',
+);
+export type OrderTerms = t.TypeOf<typeof OrderTerms>;

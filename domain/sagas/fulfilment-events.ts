@@ -4,6 +4,7 @@ import {
   CustomerId,
   Money,
   OrderId,
+  PurchaseLimit,
   Quantity,
   Reason,
   RefundId,
@@ -34,7 +35,8 @@ export type SagaLine = t.TypeOf<typeof SagaLine>;
 /**
  * The token is kept because the saga must be able to (re)ask for authorization after a restart. `customerId` goes
  * with the stock reservations (purchase limits) and the coupon's; `couponCode` when the order was placed with a coupon.
- * Both are absent on sagas started before they were recorded.
+ * Both are absent on sagas started before they were recorded. `defaultLimit` is the order's channel's purchase limit
+ * per customer, handed to each stock reservation (absent: the SKU's own limit only).
  */
 export const FulfilmentStarted = t.intersection(
   [
@@ -50,7 +52,7 @@ export const FulfilmentStarted = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ customerId: CustomerId, couponCode: CouponCode }))),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId, couponCode: CouponCode, defaultLimit: PurchaseLimit }))),
   ],
   'FulfilmentStarted',
 );

@@ -206,6 +206,9 @@ const none: Events = [];
 
 const start = (input: OrderPlaced, config: FulfilmentConfig): Events => {
   const couponCode = input.pricing?.couponCode;
+  // the channel's terms frozen into the order win over the engine's configuration
+  const { reservationTtlMs, paymentTimeoutMs } = input.terms ?? config;
+  const defaultLimit = input.terms?.purchaseLimitPerCustomer;
   return [
     {
       type: 'FulfilmentStarted',
@@ -213,15 +216,11 @@ const start = (input: OrderPlaced, config: FulfilmentConfig): Events => {
       lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
       total: input.total,
       paymentToken: input.paymentToken,
-      reservationExpiresAt: plusMs(input.at, config.reservationTtlMs),
-      paymentTimeout: deadlineOf(
-        'PaymentTimeout',
-        fulfilmentDeadlineIds.paymentTimeout,
-        input.at,
-        config.paymentTimeoutMs,
-      ),
+      reservationExpiresAt: plusMs(input.at, reservationTtlMs),
+      paymentTimeout: deadlineOf('PaymentTimeout', fulfilmentDeadlineIds.paymentTimeout, input.at, paymentTimeoutMs),
       customerId: input.customerId,
       ...(couponCode === undefined ? {} : { couponCode }),
+      ...(defaultLimit === undefined ? {} : { defaultLimit }),
       at: input.at,
     },
   ];
@@ -816,7 +815,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
   const { orderId, at } = event;
   switch (event.type) {
     case 'FulfilmentStarted': {
-      const { customerId, couponCode } = event;
+      const { customerId, couponCode, defaultLimit } = event;
       return effects({
         commands: [
           ...event.lines.map((line): OutgoingCommand => ({
@@ -829,6 +828,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
               quantity: line.quantity,
               expiresAt: event.reservationExpiresAt,
               ...(customerId === undefined ? {} : { customerId }),
+              ...(defaultLimit === undefined || customerId === undefined ? {} : { defaultLimit }),
               at,
             },
           })),

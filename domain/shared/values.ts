@@ -40,6 +40,13 @@ export interface PromotionIdBrand {
 export const PromotionId = constrainedString<'PromotionId', PromotionIdBrand>('PromotionId', { pattern: idPattern });
 export type PromotionId = t.TypeOf<typeof PromotionId>;
 
+export interface ChannelIdBrand {
+  readonly ChannelId: unique symbol;
+}
+/** A sales channel (business identity) such as `mall` or `pos`, named in the CHANNELS file or by an admin. */
+export const ChannelId = constrainedString<'ChannelId', ChannelIdBrand>('ChannelId', { pattern: idPattern });
+export type ChannelId = t.TypeOf<typeof ChannelId>;
+
 export interface CouponCodeBrand {
   readonly CouponCode: unique symbol;
 }
@@ -64,6 +71,16 @@ export interface QuantityBrand {
 /** A positive whole number of units, at most one million per line. */
 export const Quantity = constrainedInteger<'Quantity', QuantityBrand>('Quantity', { minimum: 1, maximum: 1_000_000 });
 export type Quantity = t.TypeOf<typeof Quantity>;
+
+export interface PurchaseLimitBrand {
+  readonly PurchaseLimit: unique symbol;
+}
+/** How many units of one SKU a customer may hold in live orders at once (1..1000). */
+export const PurchaseLimit = constrainedInteger<'PurchaseLimit', PurchaseLimitBrand>('PurchaseLimit', {
+  minimum: 1,
+  maximum: 1000,
+});
+export type PurchaseLimit = t.TypeOf<typeof PurchaseLimit>;
 
 export interface CurrencyBrand {
   readonly Currency: unique symbol;
@@ -139,6 +156,7 @@ export const orderId = make(OrderId);
 export const customerId = make(CustomerId);
 export const refundId = make(RefundId);
 export const promotionId = make(PromotionId);
+export const channelId = make(ChannelId);
 export const couponCode = make(CouponCode);
 export const quantity = make(Quantity);
 export const nonNegativeInt = make(NonNegativeInt);

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
-import { paymentStreamId, type PaymentCommand, type PaymentState } from '../../domain/payment';
+import { paymentStreamId, type ChargePart, type PaymentCommand, type PaymentState } from '../../domain/payment';
 import type { OutgoingCommand } from '../../domain/sagas';
-import type { Money, OrderId, Timestamp } from '../../domain/shared';
+import { subtract, type Money, type OrderId, type Timestamp } from '../../domain/shared';
 import type { EventStore } from '../../ports/event-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import { resolvePayment } from './resolve-payment';
@@ -152,10 +152,11 @@ export class SagaDispatcher {
     if (state === undefined) return outcome;
     // the payment centre has no capture or void outcome: carry them out at the provider once recorded
     if (command.type === 'CapturePayment') {
-      const captured = capturedOf(state);
+      const captured = capturedOf(state, command.part);
       if (captured) await this.providerCapture(command.orderId, captured.authorizationId, captured.amount, commandId);
-    } else if (command.type === 'VoidPayment' && state.status === 'Voided' && state.authorizationId !== null) {
-      await this.providerVoid(command.orderId, state.authorizationId, commandId);
+    } else if (command.type === 'VoidPayment') {
+      const authorizationId = voidedAuthorizationOf(state, command.part);
+      if (authorizationId !== null) await this.providerVoid(command.orderId, authorizationId, commandId);
     }
     return outcome;
   }
@@ -192,12 +193,26 @@ export class SagaDispatcher {
   }
 }
 
-const capturedOf = (state: PaymentState): { readonly authorizationId: string; readonly amount: Money } | undefined => {
+/** What the provider must capture: the single charge (or a pre-sale's deposit), or the balance. */
+const capturedOf = (
+  state: PaymentState,
+  part: ChargePart | undefined,
+): { readonly authorizationId: string; readonly amount: Money } | undefined => {
   switch (state.status) {
     case 'Captured':
     case 'PartiallyRefunded':
-    case 'Refunded':
-      return { authorizationId: state.authorizationId, amount: state.captured };
+    case 'Refunded': {
+      const balance = state.balance;
+      if (part === 'balance') {
+        return balance?.status === 'Captured'
+          ? { authorizationId: balance.authorizationId, amount: balance.captured }
+          : undefined;
+      }
+      // cash was handed over on delivery: no provider holds it
+      if (state.method === 'cash') return undefined;
+      const amount = balance?.status === 'Captured' ? subtract(state.captured, balance.captured) : state.captured;
+      return { authorizationId: state.authorizationId, amount };
+    }
     case 'None':
     case 'Pending':
     case 'Declined':
@@ -205,4 +220,16 @@ const capturedOf = (state: PaymentState): { readonly authorizationId: string; re
     case 'Voided':
       return undefined;
   }
+};
+
+/** The authorization a recorded void releases at the provider, if any was held. */
+const voidedAuthorizationOf = (state: PaymentState, part: ChargePart | undefined): string | null => {
+  if (part === 'balance') {
+    const balance =
+      state.status === 'Captured' || state.status === 'PartiallyRefunded' || state.status === 'Refunded'
+        ? state.balance
+        : undefined;
+    return balance?.status === 'Voided' ? balance.authorizationId : null;
+  }
+  return state.status === 'Voided' ? state.authorizationId : null;
 };

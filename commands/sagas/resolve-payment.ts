@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import {
   canAuthorize,
   canRefund,
+  isCashPayment,
   type PaymentCommand,
   type PaymentError,
   type PaymentState,
@@ -31,7 +32,7 @@ export const resolvePayment = async (
   const { commandId, command } = outgoing;
   switch (command.type) {
     case 'AuthorizePaymentRequest': {
-      const verdict = canAuthorize(current, command.amount, command.orderId);
+      const verdict = canAuthorize(current, command.amount, command.orderId, command.part);
       if (E.isLeft(verdict)) return { kind: 'rejected', error: verdict.left };
       if (verdict.right === 'already_authorized') return { kind: 'nothing_to_do' };
       const { orderId, amount, token } = command;
@@ -42,6 +43,10 @@ export const resolvePayment = async (
       const verdict = canRefund(current, command.refundId, command.amount, command.orderId);
       if (E.isLeft(verdict)) return { kind: 'rejected', error: verdict.left };
       if (verdict.right === 'already_refunded') return { kind: 'nothing_to_do' };
+      // cash collected on delivery goes back by hand: the payment centre records it, the provider is not asked
+      if (isCashPayment(current)) {
+        return { kind: 'command', command: refundPaymentCommand(command, { result: 'refunded_in_cash' }) };
+      }
       const { orderId, refundId, amount } = command;
       const outcome = await provider.refund({ orderId, refundId, amount, idempotencyKey: commandId });
       return { kind: 'command', command: refundPaymentCommand(command, outcome) };
@@ -50,6 +55,7 @@ export const resolvePayment = async (
     case 'CapturePayment':
     case 'VoidPayment':
     case 'RefundPayment':
+    case 'RecordCashPayment':
       return { kind: 'command', command };
     default:
       return absurd(command);

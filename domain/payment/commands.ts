@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { OrderId, Reason, RefundId, Timestamp } from '../shared';
-import { PositiveMoney, ProviderText } from './values';
+import { PositiveMoney, ProviderText, withPart } from './values';
 
 /**
  * The provider is called outside the domain (a handler, through the payment-provider port); its answer comes in
@@ -20,32 +20,44 @@ export const RefundOutcome = t.union(
   [
     t.readonly(t.strict({ result: t.literal('refunded'), providerRefundId: ProviderText })),
     t.readonly(t.strict({ result: t.literal('failed'), message: ProviderText })),
+    /** a cash payment is paid back by hand (the courier or the shop): nobody else is asked */
+    t.readonly(t.strict({ result: t.literal('refunded_in_cash') })),
   ],
   'RefundOutcome',
 );
 export type RefundOutcome = t.TypeOf<typeof RefundOutcome>;
 
-export const AuthorizePayment = t.readonly(
-  t.strict({
-    type: t.literal('AuthorizePayment'),
-    orderId: OrderId,
-    amount: PositiveMoney,
-    token: ProviderText,
-    outcome: AuthorizationOutcome,
-    at: Timestamp,
-  }),
+/** `part`: the deposit or the balance of a pre-sale (absent: the order's single charge). */
+export const AuthorizePayment = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('AuthorizePayment'),
+        orderId: OrderId,
+        amount: PositiveMoney,
+        token: ProviderText,
+        outcome: AuthorizationOutcome,
+        at: Timestamp,
+      }),
+    ),
+    withPart,
+  ],
   'AuthorizePayment',
 );
 export type AuthorizePayment = t.TypeOf<typeof AuthorizePayment>;
 
-export const CapturePayment = t.readonly(
-  t.strict({ type: t.literal('CapturePayment'), orderId: OrderId, amount: PositiveMoney, at: Timestamp }),
+export const CapturePayment = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('CapturePayment'), orderId: OrderId, amount: PositiveMoney, at: Timestamp })),
+    withPart,
+  ],
   'CapturePayment',
 );
 export type CapturePayment = t.TypeOf<typeof CapturePayment>;
 
-export const VoidPayment = t.readonly(
-  t.strict({ type: t.literal('VoidPayment'), orderId: OrderId, reason: Reason, at: Timestamp }),
+/** `part: 'balance'` voids only a pre-sale's balance authorization; the captured deposit stays. */
+export const VoidPayment = t.intersection(
+  [t.readonly(t.strict({ type: t.literal('VoidPayment'), orderId: OrderId, reason: Reason, at: Timestamp })), withPart],
   'VoidPayment',
 );
 export type VoidPayment = t.TypeOf<typeof VoidPayment>;
@@ -63,5 +75,15 @@ export const RefundPayment = t.readonly(
 );
 export type RefundPayment = t.TypeOf<typeof RefundPayment>;
 
-export const PaymentCommand = t.union([AuthorizePayment, CapturePayment, VoidPayment, RefundPayment], 'PaymentCommand');
+/** Cash handed over on delivery (cash on delivery): recorded as captured at once, no provider involved. */
+export const RecordCashPayment = t.readonly(
+  t.strict({ type: t.literal('RecordCashPayment'), orderId: OrderId, amount: PositiveMoney, at: Timestamp }),
+  'RecordCashPayment',
+);
+export type RecordCashPayment = t.TypeOf<typeof RecordCashPayment>;
+
+export const PaymentCommand = t.union(
+  [AuthorizePayment, CapturePayment, VoidPayment, RefundPayment, RecordCashPayment],
+  'PaymentCommand',
+);
 export type PaymentCommand = t.TypeOf<typeof PaymentCommand>;

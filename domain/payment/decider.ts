@@ -14,10 +14,18 @@ import {
   type OrderId,
   type RefundId,
 } from '../shared';
-import type { AuthorizePayment, CapturePayment, PaymentCommand, RefundPayment, VoidPayment } from './commands';
+import type {
+  AuthorizePayment,
+  CapturePayment,
+  PaymentCommand,
+  RecordCashPayment,
+  RefundPayment,
+  VoidPayment,
+} from './commands';
 import { paymentErrors, type PaymentError } from './errors';
 import type { PaymentEvent } from './events';
-import type { PaymentState, RefundRecord, SettledPayment } from './state';
+import type { BalanceCharge, PaymentState, RefundRecord, SettledPayment } from './state';
+import { CASH_AUTHORIZATION, cashRefundId, type ChargePart } from './values';
 
 export const paymentStreamId = (orderId: OrderId): string => `payment-${orderId}`;
 
@@ -52,10 +60,12 @@ export const canAuthorize = (
   state: PaymentState,
   amount: Money,
   orderId?: OrderId,
+  part?: ChargePart,
 ): E.Either<PaymentError, 'proceed' | 'already_authorized'> => {
   if (!isPositive(amount)) {
     return reject(paymentErrors.amountNotPositive(state.status === 'None' ? orderId : state.orderId, amount));
   }
+  if (part === 'balance') return canAuthorizeBalance(state, amount, orderId);
   switch (state.status) {
     case 'None':
       return E.right('proceed');
@@ -80,6 +90,66 @@ export const canAuthorize = (
       return absurd(state);
   }
 };
+
+const isSettled = (state: PaymentState): state is SettledPayment =>
+  state.status === 'Captured' || state.status === 'PartiallyRefunded' || state.status === 'Refunded';
+
+/** Collected in cash on delivery: refunds go back by hand, the provider holds nothing. */
+export const isCashPayment = (state: PaymentState): boolean => isSettled(state) && state.method === 'cash';
+
+/** A pre-sale's deposit was captured: its payment may take the balance as a second charge. */
+const depositOf = (state: PaymentState, orderId: OrderId | undefined): E.Either<PaymentError, SettledPayment> => {
+  if (state.status === 'None') return reject(paymentErrors.depositNotCaptured(orderId));
+  if (!isSettled(state)) return reject(paymentErrors.depositNotCaptured(state.orderId));
+  return state.part === 'deposit' ? E.right(state) : reject(paymentErrors.notAPresale(state.orderId));
+};
+
+/**
+ * The balance: allowed once the deposit is captured and nothing was refunded; a declined balance may be tried again
+ * (for the same amount), an authorized or captured one is an idempotent repeat.
+ */
+const canAuthorizeBalance = (
+  state: PaymentState,
+  amount: Money,
+  orderId: OrderId | undefined,
+): E.Either<PaymentError, 'proceed' | 'already_authorized'> =>
+  pipe(
+    depositOf(state, orderId),
+    E.chain((deposit): E.Either<PaymentError, 'proceed' | 'already_authorized'> => {
+      const balance = deposit.balance;
+      if (balance === undefined) {
+        if (!sameCurrency(deposit.captured, amount)) {
+          return reject(paymentErrors.currencyMismatch(deposit.orderId, deposit.captured.currency, amount.currency));
+        }
+        return deposit.refunded.amount > 0
+          ? reject(paymentErrors.depositRefunded(deposit.orderId))
+          : E.right('proceed');
+      }
+      const same = matchesRequested(deposit.orderId, balance.requested, amount);
+      switch (balance.status) {
+        case 'Pending':
+        case 'Declined':
+          return pipe(
+            same,
+            E.map(() => 'proceed' as const),
+          );
+        case 'Authorized':
+        case 'Captured':
+          return pipe(
+            same,
+            E.map(() => 'already_authorized' as const),
+          );
+        case 'Voided':
+          return reject(paymentErrors.voided(deposit.orderId));
+        default:
+          return absurd(balance);
+      }
+    }),
+  );
+
+/** What the first charge captured: everything captured less a pre-sale's balance. */
+const firstCaptured = (state: SettledPayment): Money =>
+  state.balance?.status === 'Captured' ? subtract(state.captured, state.balance.captured) : state.captured;
 
 /**
  * Checks a refund BEFORE the provider is called. 'already_refunded' means: this refund id was paid out already,
@@ -123,22 +193,32 @@ export const canRefund = (
   }
 };
 
+/** Provider errors so far for the charge being authorized, so each failure carries its attempt number. */
+const failedSoFar = (state: PaymentState, part: ChargePart | undefined): number => {
+  if (part === 'balance') return isSettled(state) ? (state.balance?.failedAttempts ?? 0) : 0;
+  return state.status === 'Pending' ? state.failedAttempts : 0;
+};
+
 const authorize = (command: AuthorizePayment, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> =>
   pipe(
-    canAuthorize(state, command.amount, command.orderId),
+    canAuthorize(state, command.amount, command.orderId, command.part),
     E.map((verdict): readonly PaymentEvent[] => {
       // an authorization already stands: whatever this (unneeded) provider call answered changes nothing
       if (verdict === 'already_authorized') return [];
       const { orderId, amount, outcome, at } = command;
+      const part = command.part === undefined ? {} : { part: command.part };
       switch (outcome.result) {
         case 'approved':
-          return [{ type: 'PaymentAuthorized', orderId, amount, authorizationId: outcome.authorizationId, at }];
+          return [
+            { type: 'PaymentAuthorized', orderId, amount, authorizationId: outcome.authorizationId, ...part, at },
+          ];
         case 'declined':
-          return [{ type: 'PaymentDeclined', orderId, amount, declineCode: outcome.declineCode, at }];
+          return [{ type: 'PaymentDeclined', orderId, amount, declineCode: outcome.declineCode, ...part, at }];
         case 'provider_error': {
-          const failedSoFar = state.status === 'Pending' ? state.failedAttempts : 0;
-          const attempt = failedSoFar + 1;
-          return [{ type: 'PaymentAuthorizationFailed', orderId, amount, message: outcome.message, attempt, at }];
+          const attempt = failedSoFar(state, command.part) + 1;
+          return [
+            { type: 'PaymentAuthorizationFailed', orderId, amount, message: outcome.message, attempt, ...part, at },
+          ];
         }
         default:
           return absurd(outcome);
@@ -146,9 +226,43 @@ const authorize = (command: AuthorizePayment, state: PaymentState): E.Either<Pay
     }),
   );
 
+const captureBalance = (
+  command: CapturePayment,
+  state: PaymentState,
+): E.Either<PaymentError, readonly PaymentEvent[]> =>
+  pipe(
+    depositOf(state, command.orderId),
+    E.chain((deposit): E.Either<PaymentError, readonly PaymentEvent[]> => {
+      const balance = deposit.balance;
+      if (balance?.status === 'Captured') {
+        // a redelivered command is a no-op, any other amount would be a third capture
+        return sameMoney(balance.captured, command.amount)
+          ? accept()
+          : reject(paymentErrors.alreadyCaptured(deposit.orderId, balance.captured));
+      }
+      if (balance?.status !== 'Authorized') return reject(paymentErrors.notAuthorized(deposit.orderId));
+      if (!sameCurrency(balance.authorized, command.amount)) {
+        return reject(
+          paymentErrors.currencyMismatch(deposit.orderId, balance.authorized.currency, command.amount.currency),
+        );
+      }
+      if (!lte(command.amount, balance.authorized)) {
+        return reject(paymentErrors.captureExceedsAuthorized(deposit.orderId, balance.authorized, command.amount));
+      }
+      return accept({
+        type: 'PaymentCaptured',
+        orderId: command.orderId,
+        amount: command.amount,
+        part: 'balance',
+        at: command.at,
+      });
+    }),
+  );
+
 const capture = (command: CapturePayment, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> => {
   if (state.status === 'None') return reject(paymentErrors.notFound(command.orderId));
   if (!isPositive(command.amount)) return reject(paymentErrors.amountNotPositive(state.orderId, command.amount));
+  if (command.part === 'balance') return captureBalance(command, state);
   switch (state.status) {
     case 'Pending':
       return reject(paymentErrors.notAuthorized(state.orderId));
@@ -165,20 +279,54 @@ const capture = (command: CapturePayment, state: PaymentState): E.Either<Payment
       if (!lte(command.amount, state.authorized)) {
         return reject(paymentErrors.captureExceedsAuthorized(state.orderId, state.authorized, command.amount));
       }
-      return accept({ type: 'PaymentCaptured', orderId: command.orderId, amount: command.amount, at: command.at });
+      return accept({
+        type: 'PaymentCaptured',
+        orderId: command.orderId,
+        amount: command.amount,
+        ...(command.part === undefined ? {} : { part: command.part }),
+        at: command.at,
+      });
     case 'Captured':
     case 'PartiallyRefunded':
-    case 'Refunded':
+    case 'Refunded': {
       // single capture: a redelivered command is a no-op, any other amount would be a second capture
-      return sameMoney(state.captured, command.amount)
+      const captured = firstCaptured(state);
+      return sameMoney(captured, command.amount)
         ? accept()
-        : reject(paymentErrors.alreadyCaptured(state.orderId, state.captured));
+        : reject(paymentErrors.alreadyCaptured(state.orderId, captured));
+    }
     default:
       return absurd(state);
   }
 };
 
+/** Voids a pre-sale's balance authorization only; nothing to void (none asked, declined, voided) is accepted. */
+const voidBalance = (command: VoidPayment, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> => {
+  if (state.status === 'None') return reject(paymentErrors.notFound(command.orderId));
+  const balance = isSettled(state) ? state.balance : undefined;
+  switch (balance?.status) {
+    case 'Pending':
+    case 'Authorized':
+      return accept({
+        type: 'PaymentVoided',
+        orderId: command.orderId,
+        reason: command.reason,
+        part: 'balance',
+        at: command.at,
+      });
+    case 'Captured':
+      return reject(paymentErrors.alreadyCaptured(state.orderId, balance.captured));
+    case undefined:
+    case 'Declined':
+    case 'Voided':
+      return accept();
+    default:
+      return absurd(balance);
+  }
+};
+
 const voidPayment = (command: VoidPayment, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> => {
+  if (command.part === 'balance') return voidBalance(command, state);
   switch (state.status) {
     case 'None':
       return reject(paymentErrors.notFound(command.orderId));
@@ -217,14 +365,19 @@ const refundsOf = (state: Exclude<PaymentState, { status: 'None' }>): Readonly<R
 const refund = (command: RefundPayment, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> =>
   pipe(
     canRefund(state, command.refundId, command.amount, command.orderId),
-    E.map((verdict): readonly PaymentEvent[] => {
+    E.map((verdict): readonly PaymentEvent[] | undefined => {
       if (verdict === 'already_refunded') return [];
       const { orderId, refundId, amount, outcome, at } = command;
+      const cash = isCashPayment(state);
+      // cash goes back by hand, card money through the provider: an outcome of the other kind is a mistake
+      if (cash !== (outcome.result === 'refunded_in_cash')) return undefined;
       switch (outcome.result) {
         case 'refunded':
           return [
             { type: 'PaymentRefunded', orderId, refundId, amount, providerRefundId: outcome.providerRefundId, at },
           ];
+        case 'refunded_in_cash':
+          return [{ type: 'PaymentRefunded', orderId, refundId, amount, providerRefundId: cashRefundId(refundId), at }];
         case 'failed': {
           const previous = state.status === 'None' ? undefined : refundsOf(state)[refundId];
           const attempt = (previous?.failedAttempts ?? 0) + 1;
@@ -234,7 +387,26 @@ const refund = (command: RefundPayment, state: PaymentState): E.Either<PaymentEr
           return absurd(outcome);
       }
     }),
+    E.chain((events) =>
+      events === undefined
+        ? reject(paymentErrors.refundMethodMismatch(command.orderId, isCashPayment(state)))
+        : E.right(events),
+    ),
   );
+
+/** The cash a courier collected: recorded once; a repeat for the same amount changes nothing. */
+const recordCash = (
+  command: RecordCashPayment,
+  state: PaymentState,
+): E.Either<PaymentError, readonly PaymentEvent[]> => {
+  if (!isPositive(command.amount)) return reject(paymentErrors.amountNotPositive(command.orderId, command.amount));
+  if (state.status === 'None') {
+    return accept({ type: 'CashCollected', orderId: command.orderId, amount: command.amount, at: command.at });
+  }
+  return isCashPayment(state) && isSettled(state) && sameMoney(state.captured, command.amount)
+    ? accept()
+    : reject(paymentErrors.cashNotExpected(state.orderId));
+};
 
 const decide = (command: PaymentCommand, state: PaymentState): E.Either<PaymentError, readonly PaymentEvent[]> => {
   switch (command.type) {
@@ -246,8 +418,78 @@ const decide = (command: PaymentCommand, state: PaymentState): E.Either<PaymentE
       return voidPayment(command, state);
     case 'RefundPayment':
       return refund(command, state);
+    case 'RecordCashPayment':
+      return recordCash(command, state);
     default:
       return absurd(command);
+  }
+};
+
+/** A pre-sale's balance moves on; events that do not fit it (which `decide` never produces) change nothing. */
+const evolveBalance = (state: PaymentState, event: PaymentEvent): PaymentState => {
+  if (!isSettled(state) || state.part !== 'deposit') return state;
+  const balance = state.balance;
+  const open = balance === undefined || balance.status === 'Pending' || balance.status === 'Declined';
+  const requested = balance?.requested;
+  const failedAttempts = balance?.failedAttempts ?? 0;
+  const next = (charge: BalanceCharge): PaymentState => ({ ...state, balance: charge });
+  switch (event.type) {
+    case 'PaymentAuthorizationFailed':
+      return open
+        ? next({ status: 'Pending', requested: requested ?? event.amount, failedAttempts: event.attempt })
+        : state;
+    case 'PaymentDeclined':
+      return open
+        ? next({
+            status: 'Declined',
+            requested: requested ?? event.amount,
+            failedAttempts,
+            declineCode: event.declineCode,
+          })
+        : state;
+    case 'PaymentAuthorized':
+      return open
+        ? next({
+            status: 'Authorized',
+            requested: requested ?? event.amount,
+            failedAttempts,
+            authorized: event.amount,
+            authorizationId: event.authorizationId,
+          })
+        : state;
+    case 'PaymentVoided':
+      return balance?.status === 'Pending' || balance?.status === 'Authorized'
+        ? next({
+            status: 'Voided',
+            requested: balance.requested,
+            failedAttempts,
+            authorizationId: balance.status === 'Authorized' ? balance.authorizationId : null,
+            reason: event.reason,
+          })
+        : state;
+    case 'PaymentCaptured': {
+      if (
+        balance?.status !== 'Authorized' ||
+        !sameCurrency(balance.authorized, event.amount) ||
+        !lte(event.amount, balance.authorized)
+      ) {
+        return state;
+      }
+      const captured = add(state.captured, event.amount);
+      return {
+        ...state,
+        status: settledStatus(captured, state.refunded),
+        captured,
+        balance: { ...balance, status: 'Captured', captured: event.amount },
+      };
+    }
+    // refunds and cash are not charges: a balance is never about them
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+    case 'CashCollected':
+      return state;
+    default:
+      return absurd(event);
   }
 };
 
@@ -256,16 +498,27 @@ const decide = (command: PaymentCommand, state: PaymentState): E.Either<PaymentE
  * never produces) leaves the state unchanged rather than breaking an invariant.
  */
 const evolve = (state: PaymentState, event: PaymentEvent): PaymentState => {
+  if (event.type !== 'PaymentRefunded' && event.type !== 'PaymentRefundFailed' && event.type !== 'CashCollected') {
+    if (event.part === 'balance') return evolveBalance(state, event);
+  }
+  const deposit = event.type === 'PaymentAuthorized' && event.part === 'deposit' ? { part: 'deposit' as const } : {};
   switch (event.type) {
     case 'PaymentAuthorizationFailed':
       if (state.status === 'None' || state.status === 'Pending') {
         const requested = state.status === 'Pending' ? state.requested : event.amount;
-        return { status: 'Pending', orderId: event.orderId, requested, failedAttempts: event.attempt };
+        return {
+          ...(event.part === 'deposit' ? { part: 'deposit' as const } : {}),
+          status: 'Pending',
+          orderId: event.orderId,
+          requested,
+          failedAttempts: event.attempt,
+        };
       }
       return state;
     case 'PaymentAuthorized':
       if (state.status === 'None' || state.status === 'Pending') {
         return {
+          ...deposit,
           status: 'Authorized',
           orderId: event.orderId,
           requested: state.status === 'Pending' ? state.requested : event.amount,
@@ -278,6 +531,7 @@ const evolve = (state: PaymentState, event: PaymentEvent): PaymentState => {
     case 'PaymentDeclined':
       if (state.status === 'None' || state.status === 'Pending') {
         return {
+          ...(event.part === 'deposit' ? { part: 'deposit' as const } : {}),
           status: 'Declined',
           orderId: event.orderId,
           requested: state.status === 'Pending' ? state.requested : event.amount,
@@ -289,6 +543,7 @@ const evolve = (state: PaymentState, event: PaymentEvent): PaymentState => {
     case 'PaymentVoided':
       if (state.status === 'Pending' || state.status === 'Authorized') {
         return {
+          ...(state.part === undefined ? {} : { part: state.part }),
           status: 'Voided',
           orderId: state.orderId,
           requested: state.requested,
@@ -314,6 +569,21 @@ const evolve = (state: PaymentState, event: PaymentEvent): PaymentState => {
         };
       }
       return state;
+    case 'CashCollected':
+      return state.status === 'None'
+        ? {
+            status: 'Captured',
+            method: 'cash',
+            orderId: event.orderId,
+            requested: event.amount,
+            failedAttempts: 0,
+            authorized: event.amount,
+            authorizationId: CASH_AUTHORIZATION,
+            captured: event.amount,
+            refunded: zero(event.amount.currency),
+            refunds: {},
+          }
+        : state;
     case 'PaymentRefunded':
       if (
         (state.status === 'Captured' || state.status === 'PartiallyRefunded') &&

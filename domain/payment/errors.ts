@@ -13,7 +13,12 @@ export type PaymentErrorCode =
   | 'CaptureExceedsAuthorized'
   | 'RefundExceedsCaptured'
   | 'AmountNotPositive'
-  | 'CurrencyMismatch';
+  | 'CurrencyMismatch'
+  | 'DepositNotCaptured'
+  | 'NotAPresalePayment'
+  | 'DepositRefunded'
+  | 'CashPaymentNotExpected'
+  | 'RefundMethodMismatch';
 
 export type PaymentError = DomainError & { readonly code: PaymentErrorCode };
 
@@ -105,5 +110,42 @@ export const paymentErrors = {
       'rule_violation',
       `the payment for order ${orderId} is in ${expected}, not ${actual}`,
       { orderId, expected, actual },
+    ),
+  depositNotCaptured: (orderId: OrderId | undefined): PaymentError =>
+    domainError(
+      'DepositNotCaptured',
+      'conflict',
+      `the balance of ${ofOrder(orderId)} can only be charged after its deposit was captured`,
+      withOrder(orderId, {}),
+    ),
+  notAPresale: (orderId: OrderId): PaymentError =>
+    domainError(
+      'NotAPresalePayment',
+      'rule_violation',
+      `the payment of order ${orderId} was a single charge, not a deposit: no balance is due`,
+      { orderId },
+    ),
+  depositRefunded: (orderId: OrderId): PaymentError =>
+    domainError(
+      'DepositRefunded',
+      'conflict',
+      `the deposit of order ${orderId} was refunded: no balance can be charged any more`,
+      { orderId },
+    ),
+  cashNotExpected: (orderId: OrderId): PaymentError =>
+    domainError(
+      'CashPaymentNotExpected',
+      'conflict',
+      `the payment of order ${orderId} was started with the provider (or paid in cash for another amount)`,
+      { orderId },
+    ),
+  refundMethodMismatch: (orderId: OrderId, cash: boolean): PaymentError =>
+    domainError(
+      'RefundMethodMismatch',
+      'rule_violation',
+      cash
+        ? `order ${orderId} was paid in cash: it is refunded in cash, not through the provider`
+        : `order ${orderId} was paid through the provider: it cannot be refunded in cash`,
+      { orderId },
     ),
 } as const;

@@ -10,8 +10,45 @@ export type RefundRecord =
     }
   | { readonly status: 'failed'; readonly amount: Money; readonly failedAttempts: number };
 
+/**
+ * A pre-sale's balance: the second authorization and capture on a payment whose first charge (the deposit) was
+ * captured. A declined balance may be tried again (the customer pays with another card while the window is open).
+ */
+export type BalanceCharge =
+  | { readonly status: 'Pending'; readonly requested: Money; readonly failedAttempts: number }
+  | {
+      readonly status: 'Declined';
+      readonly requested: Money;
+      readonly failedAttempts: number;
+      readonly declineCode: string;
+    }
+  | {
+      readonly status: 'Authorized';
+      readonly requested: Money;
+      readonly failedAttempts: number;
+      readonly authorized: Money;
+      readonly authorizationId: string;
+    }
+  | {
+      readonly status: 'Captured';
+      readonly requested: Money;
+      readonly failedAttempts: number;
+      readonly authorized: Money;
+      readonly authorizationId: string;
+      readonly captured: Money;
+    }
+  | {
+      readonly status: 'Voided';
+      readonly requested: Money;
+      readonly failedAttempts: number;
+      readonly authorizationId: string | null;
+      readonly reason: Reason;
+    };
+
 interface Started {
   readonly orderId: OrderId;
+  /** 'deposit': the first charge is a pre-sale's deposit, a balance may follow (absent: a single charge) */
+  readonly part?: 'deposit';
   /** amount of the first authorization attempt; every retry must ask for the same */
   readonly requested: Money;
   /** provider errors seen while authorizing */
@@ -21,11 +58,15 @@ interface Started {
 interface Settled extends Started {
   readonly authorized: Money;
   readonly authorizationId: string;
-  /** single capture: anything authorized above it was released */
+  /** what was captured: the single capture (anything authorized above it was released), or deposit + balance */
   readonly captured: Money;
   /** sum of the successful refunds */
   readonly refunded: Money;
   readonly refunds: Readonly<Record<string, RefundRecord>>;
+  /** a pre-sale's balance, once asked for (only on a deposit) */
+  readonly balance?: BalanceCharge;
+  /** 'cash': collected on delivery, refunded in cash; no provider holds anything (absent: the provider's) */
+  readonly method?: 'cash';
 }
 
 export interface NoPayment {

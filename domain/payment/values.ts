@@ -39,3 +39,19 @@ export const Attempt = new t.Type<number, number, unknown>(
       : t.failure(u, c, `expected Attempt (whole number from 1), got ${JSON.stringify(u)}`),
   t.identity,
 );
+
+/**
+ * Which charge of a pre-sale a payment command or event is about: the deposit taken at placement or the balance
+ * paid later, a second authorization and capture on the same payment. Absent: the single charge of a standard order.
+ */
+export const ChargePart = t.union([t.literal('deposit'), t.literal('balance')], 'ChargePart');
+export type ChargePart = t.TypeOf<typeof ChargePart>;
+
+/** The optional `part` every charge command and event may carry. */
+export const withPart = t.readonly(t.exact(t.partial({ part: ChargePart })));
+
+/** What a cash payment's record shows where a card payment has the provider's authorization id. */
+export const CASH_AUTHORIZATION = 'cash';
+
+/** A cash refund's id in place of the provider's: the money goes back by hand, no provider is asked. */
+export const cashRefundId = (refundId: string): string => `cash:${refundId}`;

@@ -50,6 +50,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'PurchaseLimitSet':
     case 'PurchaseReturned':
     case 'PaymentVoided':
+    case 'CashCollected':
     case 'PromotionDefined':
     case 'PromotionEnded':
     case 'CouponDefined':

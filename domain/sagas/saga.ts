@@ -3,7 +3,14 @@ import { Timestamp, isAtOrAfter, timestamp, type Money, type OrderId, type Refun
 import type { InventoryCommand } from '../inventory';
 import type { CouponCommand } from '../pricing';
 import type { OrderCommand } from '../order';
-import type { AuthorizationOutcome, AuthorizePayment, PaymentCommand, RefundOutcome, RefundPayment } from '../payment';
+import type {
+  AuthorizationOutcome,
+  AuthorizePayment,
+  ChargePart,
+  PaymentCommand,
+  RefundOutcome,
+  RefundPayment,
+} from '../payment';
 
 /**
  * A saga (process manager) is a decider whose inputs are facts — domain events of the centres, timer firings and
@@ -39,6 +46,8 @@ export interface AuthorizePaymentRequest {
   readonly orderId: OrderId;
   readonly amount: Money;
   readonly token: string;
+  /** a pre-sale's deposit or balance (absent: the order's single charge) */
+  readonly part?: ChargePart;
   readonly at: Timestamp;
 }
 
@@ -165,6 +174,7 @@ export const authorizePaymentCommand = (
   amount: request.amount,
   token: request.token,
   outcome,
+  ...(request.part === undefined ? {} : { part: request.part }),
   at: request.at,
 });
 

@@ -580,6 +580,7 @@ describe('the payment centre', () => {
     it('stores every event type at version 1', () => {
       expect([...paymentEvents.storedTypes].sort()).to.deep.equal(
         [
+          'CashCollected.v1',
           'PaymentAuthorizationFailed.v1',
           'PaymentAuthorized.v1',
           'PaymentCaptured.v1',

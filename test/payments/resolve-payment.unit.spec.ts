@@ -119,4 +119,36 @@ describe('resolving a saga payment command through the provider', () => {
       command,
     });
   });
+
+  it('refunds cash collected on delivery without asking the provider', async () => {
+    const sim = provider();
+    const paidInCash = stateAfter({ type: 'CashCollected', orderId: o1, amount: eur(1000), at });
+    const resolved = await resolvePayment(sim, { commandId: 'saga:refund:1', command: refundRequest }, paidInCash);
+    expect(resolved).to.deep.equal({
+      kind: 'command',
+      command: {
+        type: 'RefundPayment',
+        orderId: o1,
+        refundId: refundId('r-1'),
+        amount: eur(400),
+        outcome: { result: 'refunded_in_cash' },
+        at,
+      },
+    });
+    expect(sim.ledger()).to.have.length(0);
+  });
+
+  it('asks the provider for a pre-sale balance under its own part', async () => {
+    const sim = provider();
+    const deposit = stateAfter(
+      { type: 'PaymentAuthorized', orderId: o1, amount: eur(300), authorizationId: 'auth-d', part: 'deposit', at },
+      { type: 'PaymentCaptured', orderId: o1, amount: eur(300), part: 'deposit', at },
+    );
+    const resolved = await resolvePayment(
+      sim,
+      { commandId: 'saga:authorize-balance:1', command: { ...authorizeRequest(), amount: eur(700), part: 'balance' } },
+      deposit,
+    );
+    expect(resolved.kind === 'command' && resolved.command).to.include({ type: 'AuthorizePayment', part: 'balance' });
+  });
 });

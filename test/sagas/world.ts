@@ -17,6 +17,7 @@ import {
 import {
   canAuthorize,
   canRefund,
+  isCashPayment,
   paymentDecider,
   type AuthorizationOutcome,
   type PaymentCommand,
@@ -369,7 +370,7 @@ export class World {
         switch (command.type) {
           case 'AuthorizePaymentRequest': {
             // the runner checks before asking the provider, so a refused command never charges the card
-            const verdict = canAuthorize(this.payment, command.amount, command.orderId);
+            const verdict = canAuthorize(this.payment, command.amount, command.orderId, command.part);
             if (E.isLeft(verdict)) {
               this.reject(commandId, verdict.left);
               return;
@@ -392,6 +393,10 @@ export class World {
               return;
             }
             if (verdict.right === 'already_refunded') return;
+            if (isCashPayment(this.payment)) {
+              this.handlePayment(commandId, refundPaymentCommand(command, { result: 'refunded_in_cash' }));
+              return;
+            }
             const outcome = this.outcome(commandId, (): RefundOutcome => {
               const answer = this.pick(this.setup.refunds, this.refundCalls++, 'ok');
               return answer === 'ok'
@@ -405,6 +410,7 @@ export class World {
           case 'CapturePayment':
           case 'VoidPayment':
           case 'RefundPayment':
+          case 'RecordCashPayment':
             this.handlePayment(commandId, command);
             return;
           default:

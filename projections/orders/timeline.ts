@@ -56,6 +56,10 @@ export const formatMoney = (money: { readonly amount: number; readonly currency:
 
 const units = (n: number): string => (n === 1 ? '1 unit' : `${n} units`);
 
+/** A pre-sale's two charges are named as such; a standard order's single charge is the payment. */
+const chargeOf = (part: 'deposit' | 'balance' | undefined): string =>
+  part === 'deposit' ? 'Deposit' : part === 'balance' ? 'Balance' : 'Payment';
+
 const describe = (event: TimelineEvent): string => {
   switch (event.type) {
     case 'OrderPlaced': {
@@ -76,13 +80,15 @@ const describe = (event: TimelineEvent): string => {
     case 'RefundFailed':
       return `Refund ${event.refundId} failed: ${event.reason}`;
     case 'PaymentAuthorized':
-      return `Payment of ${formatMoney(event.amount)} authorized`;
+      return `${chargeOf(event.part)} of ${formatMoney(event.amount)} authorized`;
     case 'PaymentDeclined':
-      return `Payment of ${formatMoney(event.amount)} declined (${event.declineCode})`;
+      return `${chargeOf(event.part)} of ${formatMoney(event.amount)} declined (${event.declineCode})`;
     case 'PaymentAuthorizationFailed':
       return `Payment authorization attempt ${event.attempt} failed: ${event.message}`;
     case 'PaymentCaptured':
-      return `Payment of ${formatMoney(event.amount)} captured`;
+      return `${chargeOf(event.part)} of ${formatMoney(event.amount)} captured`;
+    case 'CashCollected':
+      return `Cash of ${formatMoney(event.amount)} collected on delivery`;
     case 'PaymentVoided':
       return `Payment voided: ${event.reason}`;
     case 'PaymentRefunded':

@@ -32,6 +32,8 @@ export type PaymentSummary = {
   readonly declineCode?: string;
   /** the latest provider error (authorization or refund); kept after a later success as a hint for operators */
   readonly lastError?: string;
+  /** 'cash': collected on delivery (cash on delivery); absent: through the provider */
+  readonly method?: 'cash';
 };
 
 export interface PaymentRefundView {
@@ -69,12 +71,46 @@ const emptySummary = (currency: string): PaymentSummary => ({
 const isSettled = (status: PaymentStatus): boolean =>
   status === 'Captured' || status === 'PartiallyRefunded' || status === 'Refunded';
 
+/** A pre-sale's balance on a payment whose deposit was captured; the summary shows both charges together. */
+const evolveBalance = (summary: PaymentSummary, event: PaymentEvent): PaymentSummary => {
+  if (!isSettled(summary.status)) return summary;
+  const plus = (a: MoneyView, b: MoneyView): MoneyView => amount(a.amount + b.amount, a.currency);
+  switch (event.type) {
+    case 'PaymentAuthorized':
+      return { ...summary, authorized: plus(summary.authorized, event.amount) };
+    case 'PaymentDeclined':
+      return { ...summary, declineCode: event.declineCode };
+    case 'PaymentAuthorizationFailed':
+      return { ...summary, lastError: event.message };
+    case 'PaymentCaptured': {
+      if (event.amount.currency !== summary.captured.currency) return summary;
+      const captured = plus(summary.captured, event.amount);
+      const status = summary.refunded.amount === 0 ? 'Captured' : 'PartiallyRefunded';
+      return { ...summary, status, captured };
+    }
+    // a voided balance leaves the captured deposit as it was; refunds and cash are not charges
+    case 'PaymentVoided':
+    case 'PaymentRefunded':
+    case 'PaymentRefundFailed':
+    case 'CashCollected':
+      return summary;
+    default: {
+      const _exhaustive: never = event;
+      return summary;
+    }
+  }
+};
+
 /**
  * One step of the payment summary, with the aggregate's own guards: an event that does not fit the status (which
  * the aggregate never records) leaves the summary unchanged.
  */
 export const evolvePaymentSummary = (previous: PaymentSummary | null, event: PaymentEvent): PaymentSummary => {
   const summary = previous ?? emptySummary(currencyOf(event));
+  // a pre-sale's balance is a second charge on a settled payment: its amounts add to the deposit's
+  if (event.type !== 'PaymentRefunded' && event.type !== 'PaymentRefundFailed' && event.type !== 'CashCollected') {
+    if (event.part === 'balance') return evolveBalance(summary, event);
+  }
   switch (event.type) {
     case 'PaymentAuthorizationFailed':
       return summary.status === 'Pending'
@@ -111,6 +147,18 @@ export const evolvePaymentSummary = (previous: PaymentSummary | null, event: Pay
     }
     case 'PaymentRefundFailed':
       return isSettled(summary.status) ? { ...summary, lastError: event.message } : summary;
+    case 'CashCollected':
+      return summary.status === 'Pending' && summary.authorized.amount === 0
+        ? {
+            ...summary,
+            status: 'Captured',
+            method: 'cash',
+            currency: event.amount.currency,
+            authorized: event.amount,
+            captured: event.amount,
+            refunded: amount(0, event.amount.currency),
+          }
+        : summary;
     default: {
       const _exhaustive: never = event;
       return summary;
@@ -193,6 +241,7 @@ export const paymentsProjection: Projection<PaymentDoc> = defineProjection<Payme
       amount: event.amount,
       status: 'Refunded',
     })),
+    CashCollected: onPayment(),
     PaymentRefundFailed: onRefundOutcome((event) => ({
       refundId: event.refundId,
       amount: event.amount,

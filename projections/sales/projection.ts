@@ -206,6 +206,10 @@ export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>(
       ...bucket,
       revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount),
     })),
+    CashCollected: onBuckets((bucket, event) => ({
+      ...bucket,
+      revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount),
+    })),
     PaymentRefunded: onBuckets((bucket, event) => ({
       ...bucket,
       refundCount: bucket.refundCount + 1,

@@ -24,6 +24,7 @@ const everyType: readonly DomainEvent[] = [
   f.paymentVoided(),
   f.paymentRefunded(),
   f.paymentRefundFailed(),
+  f.cashCollected(),
   f.skuDefined(),
   f.skuUpdated(),
   f.stockRestocked({ onHand: 5, orderId: f.O1 }),

@@ -31,6 +31,7 @@ import type {
   PaymentRefunded,
   PaymentRefundFailed,
   PaymentVoided,
+  CashCollected,
 } from '../../domain/payment';
 import {
   basisPoints,
@@ -267,6 +268,13 @@ export const paymentCaptured = (o: { orderId?: string; amount?: Money; at?: stri
   orderId: orderId(o.orderId ?? O1),
   amount: o.amount ?? eur(2500),
   at: timestamp(o.at ?? at(10, 4)),
+});
+
+export const cashCollected = (o: { orderId?: string; amount?: Money; at?: string } = {}): CashCollected => ({
+  type: 'CashCollected',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(2500),
+  at: timestamp(o.at ?? at(12)),
 });
 
 export const paymentVoided = (o: { orderId?: string; at?: string } = {}): PaymentVoided => ({

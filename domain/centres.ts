@@ -29,6 +29,14 @@ import {
   type PromotionCommand,
   type PromotionEvent,
 } from './pricing';
+import {
+  channelBookDecider,
+  channelBookStreamId,
+  channelEvents,
+  type ChannelBookState,
+  type ChannelCommand,
+  type ChannelEvent,
+} from './channels';
 import type { Decider, EventRegistry } from './shared';
 
 /**
@@ -98,11 +106,29 @@ export const couponCentre: Centre<'coupon', CouponCommand, CouponState, CouponEv
   eventStreamId: (event) => couponStreamId(event.code),
 };
 
+/** Every channel's profile sits in one book stream (`channels-default`), read on every placement like the promotions. */
+export const channelsCentre: Centre<'channels', ChannelCommand, ChannelBookState, ChannelEvent> = {
+  name: 'channels',
+  streamPrefix: 'channels-',
+  topic: 'channels',
+  decider: channelBookDecider,
+  events: channelEvents,
+  streamId: () => channelBookStreamId(),
+  eventStreamId: () => channelBookStreamId(),
+};
+
 /**
  * Every centre, listed once. The event unions, the projections' decoders and the Kafka topics derive from this
  * list; adding a centre is a folder under domain/ plus one entry here (docs/architecture.md walks through it).
  */
-export const centres = [orderCentre, inventoryCentre, paymentCentre, promotionsCentre, couponCentre] as const;
+export const centres = [
+  orderCentre,
+  inventoryCentre,
+  paymentCentre,
+  promotionsCentre,
+  couponCentre,
+  channelsCentre,
+] as const;
 
 export type AnyCentre = (typeof centres)[number];
 

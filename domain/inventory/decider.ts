@@ -67,13 +67,18 @@ export interface CountedPurchase {
  * customer's next reservation and takes nothing away); removing the limit forgets them, so a limit set again starts
  * afresh. A reservation without a customer id (sent before reservations carried one) is never counted.
  */
-export interface PurchaseLimitState {
-  readonly perCustomer: PurchaseLimit;
+export interface PurchaseCounts {
   /** live units per customer; a customer at zero has no entry */
   readonly live: ReadonlyMap<CustomerId, number>;
   /** counted orders with units still live; the entry goes once they are all freed */
   readonly counted: ReadonlyMap<OrderId, CountedPurchase>;
 }
+
+export interface PurchaseLimitState extends PurchaseCounts {
+  readonly perCustomer: PurchaseLimit;
+}
+
+const noCounts: PurchaseCounts = { live: PersistentMap.empty(), counted: PersistentMap.empty() };
 
 /** How a reservation ended; kept so a redelivered command for that order is recognised and never reserves again. */
 export type ClosedReservation = 'released' | 'committed' | 'expired';
@@ -94,6 +99,11 @@ export interface ActiveSku {
   readonly closed: ReadonlyMap<OrderId, ClosedReservation>;
   /** null: no limit per customer */
   readonly purchaseLimit: PurchaseLimitState | null;
+  /**
+   * Units of the orders reserved under their channel's default limit (`ReserveStock.defaultLimit`, while the SKU had
+   * no limit of its own), counted like the SKU's own limit: each reservation checks its own default against them.
+   */
+  readonly defaultCounts: PurchaseCounts;
 }
 
 export type InventoryState = UndefinedSku | ActiveSku;
@@ -120,14 +130,27 @@ export const purchaseLimitRefusal = (
   state: InventoryState,
   customerId: CustomerId,
   quantity: number,
+  defaultLimit?: PurchaseLimit,
 ): InventoryError | undefined => {
-  if (state.status !== 'Active' || state.purchaseLimit === null) return undefined;
-  const { perCustomer, live } = state.purchaseLimit;
-  const held = live.get(customerId) ?? 0;
-  return held + quantity > perCustomer
-    ? purchaseLimitExceeded(state.sku, customerId, perCustomer, held, quantity)
+  if (state.status !== 'Active') return undefined;
+  const limit = appliedLimit(state, defaultLimit);
+  if (limit === undefined) return undefined;
+  const held = limit.counts.live.get(customerId) ?? 0;
+  return held + quantity > limit.perCustomer
+    ? purchaseLimitExceeded(state.sku, customerId, limit.perCustomer, held, quantity)
     : undefined;
 };
+
+/** The SKU's own limit, else the order's channel default (counted apart), else none. */
+const appliedLimit = (
+  state: ActiveSku,
+  defaultLimit: PurchaseLimit | undefined,
+): { readonly perCustomer: PurchaseLimit; readonly counts: PurchaseCounts; readonly isDefault: boolean } | undefined =>
+  state.purchaseLimit !== null
+    ? { perCustomer: state.purchaseLimit.perCustomer, counts: state.purchaseLimit, isDefault: false }
+    : defaultLimit === undefined
+      ? undefined
+      : { perCustomer: defaultLimit, counts: state.defaultCounts, isDefault: true };
 
 type Decision = E.Either<InventoryError, readonly InventoryEvent[]>;
 
@@ -191,8 +214,14 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
   if (isAtOrAfter(at, expiresAt)) return reject(invalidReservationExpiry(orderId, at, expiresAt));
   // the limit first: a customer over it stays refused however much stock comes back
   const customerId = command.customerId;
-  const overLimit = customerId === undefined ? undefined : purchaseLimitRefusal(state, customerId, quantity);
+  const overLimit =
+    customerId === undefined ? undefined : purchaseLimitRefusal(state, customerId, quantity, command.defaultLimit);
   if (overLimit) return reject(overLimit);
+  // counted under the channel's default only when that is the limit that applied
+  const defaultLimit =
+    customerId !== undefined && appliedLimit(state, command.defaultLimit)?.isDefault === true
+      ? command.defaultLimit
+      : undefined;
   const free = available(state);
   if (quantity > free) return reject(insufficientStock(state.sku, quantity, free));
   return emit({
@@ -203,6 +232,7 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
     expiresAt,
     available: nonNegativeInt(free - quantity),
     ...(customerId === undefined ? {} : { customerId }),
+    ...(defaultLimit === undefined ? {} : { defaultLimit }),
     at,
   });
 };
@@ -280,7 +310,7 @@ const setPurchaseLimit = (command: SetPurchaseLimit, state: ActiveSku): Decision
     : emit({ type: 'PurchaseLimitSet', sku: state.sku, perCustomer: command.perCustomer, at: command.at });
 
 const returnPurchase = (command: ReturnPurchase, state: ActiveSku): Decision => {
-  const counted = state.purchaseLimit?.counted.get(command.orderId);
+  const counted = state.purchaseLimit?.counted.get(command.orderId) ?? state.defaultCounts.counted.get(command.orderId);
   // no limit, an order never counted (or already freed), or someone else's order: nothing to give back
   if (counted === undefined || counted.customerId !== command.customerId) return nothing;
   return emit({
@@ -331,7 +361,7 @@ const decide = (command: InventoryCommand, state: InventoryState): Decision => {
 };
 
 /** Stops counting up to `units` (all when undefined) of an order's units towards its customer's limit. */
-const uncount = (limit: PurchaseLimitState | null, orderId: OrderId, units?: number): PurchaseLimitState | null => {
+const uncount = <L extends PurchaseCounts | null>(limit: L, orderId: OrderId, units?: number): L => {
   const counted = limit?.counted.get(orderId);
   if (limit === null || counted === undefined) return limit;
   const freed = Math.min(units ?? counted.units, counted.units);
@@ -351,13 +381,8 @@ const uncount = (limit: PurchaseLimitState | null, orderId: OrderId, units?: num
 };
 
 /** Counts a reservation's units towards its customer's limit (replacing what the order counted before). */
-const count = (
-  limit: PurchaseLimitState,
-  orderId: OrderId,
-  customerId: CustomerId,
-  units: number,
-): PurchaseLimitState => {
-  const base = uncount(limit, orderId) ?? limit;
+const count = <L extends PurchaseCounts>(limit: L, orderId: OrderId, customerId: CustomerId, units: number): L => {
+  const base = uncount(limit, orderId);
   return {
     ...base,
     live: PersistentMap.from(base.live).set(customerId, (base.live.get(customerId) ?? 0) + units),
@@ -380,6 +405,7 @@ const close = (state: ActiveSku, orderId: OrderId, as: ClosedReservation, shippe
     open: PersistentMap.from(state.open).delete(orderId),
     closed: PersistentMap.from(state.closed).set(orderId, as),
     purchaseLimit: shipped ? state.purchaseLimit : uncount(state.purchaseLimit, orderId),
+    defaultCounts: shipped ? state.defaultCounts : uncount(state.defaultCounts, orderId),
   };
 };
 
@@ -416,9 +442,13 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
           expiresAt: event.expiresAt,
         }),
         purchaseLimit:
-          limit === null || event.customerId === undefined
+          limit === null || event.customerId === undefined || event.defaultLimit !== undefined
             ? limit
             : count(limit, event.orderId, event.customerId, event.quantity),
+        defaultCounts:
+          event.defaultLimit === undefined || event.customerId === undefined
+            ? state.defaultCounts
+            : count(state.defaultCounts, event.orderId, event.customerId, event.quantity),
       };
     }
     case 'ReservationReleased':
@@ -430,7 +460,11 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
     case 'PurchaseLimitSet':
       return onPurchaseLimitSet(state, event.perCustomer);
     case 'PurchaseReturned':
-      return { ...state, purchaseLimit: uncount(state.purchaseLimit, event.orderId, event.quantity) };
+      return {
+        ...state,
+        purchaseLimit: uncount(state.purchaseLimit, event.orderId, event.quantity),
+        defaultCounts: uncount(state.defaultCounts, event.orderId, event.quantity),
+      };
     default:
       return absurd(event);
   }
@@ -451,6 +485,7 @@ const evolve = (state: InventoryState, event: InventoryEvent): InventoryState =>
             open: PersistentMap.empty(),
             closed: PersistentMap.empty(),
             purchaseLimit: null,
+            defaultCounts: noCounts,
           }
         : state;
     case 'Active':

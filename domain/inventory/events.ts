@@ -56,7 +56,10 @@ export const StockAdjusted = t.readonly(
 );
 export type StockAdjusted = t.TypeOf<typeof StockAdjusted>;
 
-/** `available` is what is left to reserve after this reservation; `customerId` when the saga named the buyer. */
+/**
+ * `available` is what is left to reserve after this reservation; `customerId` when the saga named the buyer;
+ * `defaultLimit` when the units count under the order's channel default (the SKU had no limit of its own).
+ */
 export const StockReserved = t.intersection(
   [
     t.readonly(
@@ -70,7 +73,7 @@ export const StockReserved = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ customerId: CustomerId }))),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId, defaultLimit: PurchaseLimit }))),
   ],
   'StockReserved',
 );

@@ -145,7 +145,11 @@ const samePricing = (a: OrderPricing | null, b: OrderPricing | null): boolean =>
   );
 };
 
-/** Same customer, currency, lines (in any order) and price breakdown as the order already placed: a client retry. */
+/**
+ * Same customer, currency, lines (in any order), price breakdown, channel and trade type as the order already placed:
+ * a client retry. The terms are not compared: a retry after its channel's profile changed is still the same order,
+ * and keeps the terms it was placed with.
+ */
 const isSamePlacement = (command: PlaceOrder, existing: PlacedOrderData): boolean => {
   const asked = bySku(command.lines);
   const held = bySku(existing.lines);
@@ -432,6 +436,46 @@ const valueOf = (state: PlacedOrderData, units: readonly RefundedUnits[]): numbe
     return ordered === undefined ? sum : sum + amountOfRanges(ordered, ranges);
   }, 0);
 
+const dayMs = 86_400_000;
+
+/** Past the channel's refund window after shipment (the order's frozen terms; none: no window). */
+const refundWindowProblem = (command: RequestRefund, state: PaidOrder): OrderError | undefined => {
+  const windowMs = state.terms?.refundWindowMs ?? null;
+  const shippedAt = shippedAtOf(state);
+  if (windowMs === null || shippedAt === null) return undefined;
+  const closesAt = Date.parse(shippedAt) + windowMs;
+  if (Date.parse(command.at) <= closesAt) return undefined;
+  return orderError(
+    'RefundWindowClosed',
+    `refunds on this order closed ${windowMs / dayMs} day(s) after shipment, at ${new Date(closesAt).toISOString()}`,
+    { orderId: state.orderId, shippedAt, refundWindowMs: windowMs, closedAt: new Date(closesAt).toISOString() },
+  );
+};
+
+/**
+ * A channel without partial refunds (the order's frozen terms) takes only a refund of everything still refundable:
+ * the whole order, or lines or an amount that come to all of it.
+ */
+const partialRefundProblem = (
+  state: PaidOrder,
+  scope: RefundScope,
+  amount: number,
+  lines: readonly RefundLine[],
+  refundable: number,
+): OrderError | undefined => {
+  if (state.terms?.partialRefunds !== false || scope === 'Whole') return undefined;
+  const unitsLeft = state.lines.some((ordered) => {
+    const asked = lines.find((line) => line.sku === ordered.sku)?.quantity ?? 0;
+    return ordered.quantity - quantityOf(state.requestedQuantities, ordered.sku) > asked;
+  });
+  if (amount >= refundable && (scope === 'Amount' || !unitsLeft)) return undefined;
+  return orderError(
+    'PartialRefundNotAllowed',
+    `this order's channel allows only a refund of everything still refundable (${refundable}); ask for the whole order`,
+    { orderId: state.orderId, requested: amount, refundable },
+  );
+};
+
 const scopeOf = (command: RequestRefund): RefundScope | undefined => {
   if (command.lines !== undefined && command.amount !== undefined) return undefined;
   if (command.lines !== undefined) return 'Lines';
@@ -470,9 +514,13 @@ const requestRefund = (command: RequestRefund, state: PaidOrder): Decision => {
   if (command.lines !== undefined && command.amount !== undefined) {
     return fail('AmbiguousRefund', 'refund either some lines or an amount, not both');
   }
+  const windowClosed = refundWindowProblem(command, state);
+  if (windowClosed) return reject(windowClosed);
 
   const refundable = state.paid.amount - state.refunded.amount - state.pending.amount;
   const requested = (scope: RefundScope, amount: number, lines: readonly RefundLine[]): Decision => {
+    const partial = partialRefundProblem(state, scope, amount, lines, refundable);
+    if (partial) return reject(partial);
     const event: RefundRequested = {
       type: 'RefundRequested',
       orderId: state.orderId,

@@ -34,6 +34,8 @@ export const orderErrorCategories = {
   RestockNeedsLines: 'rule_violation',
   DiscountExceedsLine: 'rule_violation',
   InconsistentPricing: 'rule_violation',
+  PartialRefundNotAllowed: 'rule_violation',
+  RefundWindowClosed: 'rule_violation',
 } as const satisfies Readonly<Record<string, ErrorCategory>>;
 
 export type OrderErrorCode = keyof typeof orderErrorCategories;

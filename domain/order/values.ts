@@ -134,14 +134,17 @@ export const MinorAmount = constrainedInteger<'MinorAmount', MinorAmountBrand>('
 });
 export type MinorAmount = t.TypeOf<typeof MinorAmount>;
 
-export interface BasisPointsBrand {
-  readonly BasisPoints: unique symbol;
+export interface DepositBasisPointsBrand {
+  readonly DepositBasisPoints: unique symbol;
 }
 /** A share in hundredths of a percent, strictly between 0 and 100 %. */
-export const DepositBasisPoints = constrainedInteger<'BasisPoints', BasisPointsBrand>('BasisPoints', {
-  minimum: 1,
-  maximum: 9999,
-});
+export const DepositBasisPoints = constrainedInteger<'DepositBasisPoints', DepositBasisPointsBrand>(
+  'DepositBasisPoints',
+  {
+    minimum: 1,
+    maximum: 9999,
+  },
+);
 export type DepositBasisPoints = t.TypeOf<typeof DepositBasisPoints>;
 
 /** Cash on delivery is allowed for orders up to `maxAmount` (minor units) in `currency`. */

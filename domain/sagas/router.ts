@@ -56,6 +56,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'CouponDefined':
     case 'CouponReleased':
     case 'CouponRedeemed':
+    case 'ChannelDefined':
       return [];
     default:
       return absurd(event);

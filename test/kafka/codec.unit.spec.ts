@@ -212,11 +212,22 @@ describe('the centre topics', () => {
         'payment-1',
         'promotions-default',
         'coupon-SPRING-10',
+        'channels-default',
         'saga-fulfilment-1',
         'customer-9',
         'orders-x',
       ].map(centreOfStream),
-    ).to.deep.equal(['orders', 'inventory', 'payments', 'promotions', 'coupons', 'sagas', 'other', 'other']);
+    ).to.deep.equal([
+      'orders',
+      'inventory',
+      'payments',
+      'promotions',
+      'coupons',
+      'channels',
+      'sagas',
+      'other',
+      'other',
+    ]);
   });
 
   it('carry the prefix in every name', () => {
@@ -227,6 +238,7 @@ describe('the centre topics', () => {
       'tenant-a.payments',
       'tenant-a.promotions',
       'tenant-a.coupons',
+      'tenant-a.channels',
       'tenant-a.sagas',
       'tenant-a.other',
     ]);

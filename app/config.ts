@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { parse as parseYaml } from 'yaml';
-import { fieldErrors } from '../domain/shared';
+import { fieldErrors, ChannelId } from '../domain/shared';
+import { profileProblem, type ChannelProfile } from '../domain/channels';
+import { ChannelProfileBody } from '../commands/api/channel-requests';
 import { FlowRules, defaultFlowRules } from '../http/flow/rules';
 import { resolve } from 'node:path';
 import { scopes, type ApiKey, type Scope } from '../http/auth';
@@ -48,6 +50,11 @@ export interface Config {
   readonly flowRules: FlowRules | undefined;
   /** the file rules come from, where `PUT /v1/admin/flow-rules` keeps replaced rules for the next start */
   readonly flowRulesPath: string | undefined;
+  /**
+   * Channel profiles from the `CHANNELS` file (id → profile), defined in the channel book when a command API starts
+   * (each one absent or different); undefined: no file, the book holds what was defined before (or nothing).
+   */
+  readonly channels: ReadonlyMap<ChannelId, ChannelProfile> | undefined;
 }
 
 export class ConfigError extends Error {
@@ -73,7 +80,10 @@ export const isLoopback = (host: string): boolean => {
 
 const minKeyLength = 8;
 
-/** `API_KEYS="k1=orders:write,read;k2=admin"`. Problems name the entry by position and its first characters only. */
+/**
+ * `API_KEYS="k1=orders:write,read;k2=admin;k3=orders:write@mall|app"`: after `@`, the channels the key's orders may go
+ * through (`|`-separated; none: any). Problems name the entry by position and its first characters only.
+ */
 export const parseApiKeys = (raw: string, problems: string[]): ApiKey[] =>
   raw
     .split(';')
@@ -88,8 +98,15 @@ export const parseApiKeys = (raw: string, problems: string[]): ApiKey[] =>
         return [];
       }
       const key = entry.slice(0, separator).trim();
-      const granted = entry
-        .slice(separator + 1)
+      const [grants = '', channelList, ...extra] = entry.slice(separator + 1).split('@');
+      const channels =
+        channelList === undefined
+          ? undefined
+          : channelList
+              .split('|')
+              .map((c) => c.trim())
+              .filter((c) => c.length > 0);
+      const granted = grants
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
@@ -102,7 +119,23 @@ export const parseApiKeys = (raw: string, problems: string[]): ApiKey[] =>
       if (unknown.length > 0) {
         problems.push(`${at}: unknown scope(s) ${unknown.join(', ')} (known: ${scopes.join(', ')})`);
       }
-      return problems.length > before ? [] : [{ key, scopes: new Set(granted as Scope[]) }];
+      if (extra.length > 0) problems.push(`${at}: more than one "@": expected <scopes>@<channel>[|<channel>]`);
+      if (channels !== undefined) {
+        if (channels.length === 0) problems.push(`${at}: no channels after "@"`);
+        const invalid = channels.filter((c) => !ChannelId.is(c));
+        if (invalid.length > 0) {
+          problems.push(`${at}: invalid channel id(s) ${invalid.map((c) => JSON.stringify(c)).join(', ')}`);
+        }
+      }
+      return problems.length > before
+        ? []
+        : [
+            {
+              key,
+              scopes: new Set(granted as Scope[]),
+              ...(channels === undefined ? {} : { channels: new Set(channels) }),
+            },
+          ];
     });
 
 const intIn = (env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number => {
@@ -147,6 +180,46 @@ const flowRulesOf = (env: Env, problems: string[]): Pick<Config, 'flowRules' | '
     return { flowRules: undefined, flowRulesPath: path };
   }
   return { flowRules: decoded.right, flowRulesPath: path };
+};
+
+/** The CHANNELS file (JSON or YAML): a map of channel id → profile, each checked as `PUT /v1/admin/channels/{id}` would. */
+const channelsOf = (env: Env, problems: string[]): Config['channels'] => {
+  const raw = env.CHANNELS;
+  if (raw === undefined || raw === '') return undefined;
+  const path = resolve(raw);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`CHANNELS: cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`CHANNELS (${path}): expected a map of channel id to profile`);
+    return undefined;
+  }
+  const channels = new Map<ChannelId, ChannelProfile>();
+  for (const [id, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!ChannelId.is(id)) {
+      problems.push(`CHANNELS (${path}): ${JSON.stringify(id)} is not a valid channel id`);
+      continue;
+    }
+    const decoded = ChannelProfileBody.decode(value);
+    if (E.isLeft(decoded)) {
+      const why = fieldErrors(decoded.left)
+        .map((e) => `${e.field} ${e.message}`)
+        .join('; ');
+      problems.push(`CHANNELS (${path}): ${id}: ${why}`);
+      continue;
+    }
+    const rule = profileProblem(decoded.right);
+    if (rule !== undefined) {
+      problems.push(`CHANNELS (${path}): ${id}: ${rule.message}`);
+      continue;
+    }
+    channels.set(id, decoded.right);
+  }
+  return channels;
 };
 
 export const loadConfig = (env: Env = process.env): Config => {
@@ -221,6 +294,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),
     engineLayout: oneOf(env, 'ENGINE_LAYOUT', ['split', 'single'] as const, 'split', problems),
     ...flowRulesOf(env, problems),
+    channels: channelsOf(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

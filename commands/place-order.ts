@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
-import { PlaceOrder, lineListProblem, type OrderEvent, type OrderState } from '../domain/order';
+import { orderTermsOf, placementRefusal, type ResolvedChannel } from '../domain/channels';
+import { PlaceOrder, lineListProblem, type OrderEvent, type OrderState, type TradeType } from '../domain/order';
 import type { PricedOrder } from '../domain/pricing';
 import {
   CustomerId,
@@ -23,6 +24,13 @@ export interface PlaceOrderRequest {
   readonly couponCode?: CouponCode;
   readonly paymentToken: string;
   readonly at: Timestamp;
+  /**
+   * The channel the order goes through, resolved by the edge (see `chooseChannel`); absent: none in play (every
+   * promotion, no channel checks, no terms), as before channels.
+   */
+  readonly channel?: ResolvedChannel;
+  /** `standard` when absent */
+  readonly tradeType?: TradeType;
 }
 
 /** The priced command broke a rule of its shape (no lines, a SKU twice, …); each problem names its field. */
@@ -59,9 +67,21 @@ export const placeOrder = async (
     customerId: customerId.right,
     lines: request.lines,
     ...(request.couponCode === undefined ? {} : { couponCode: request.couponCode }),
+    ...(request.channel === undefined ? {} : { channel: request.channel.profile }),
     at: request.at,
   });
   if (E.isLeft(quoted)) return quoted;
+  const tradeType = request.tradeType ?? 'standard';
+  const channel = request.channel;
+  const channelRefusal =
+    channel === undefined
+      ? undefined
+      : placementRefusal(channel.profile, {
+          channel: channel.channelId,
+          tradeType,
+          currency: quoted.right.priced.currency,
+          total: quoted.right.priced.total,
+        });
   const command = PlaceOrder.decode({
     type: 'PlaceOrder',
     orderId: request.orderId,
@@ -74,14 +94,24 @@ export const placeOrder = async (
       ...(discount.amount > 0 ? { discount } : {}),
     })),
     ...pricingOf(quoted.right.priced, request.couponCode),
+    ...channelFieldsOf(channel, tradeType),
     paymentToken: request.paymentToken,
     at: request.at,
   });
   if (E.isLeft(command)) return invalid(fieldErrors(command.left));
-  const refusal = await refusalOf(deps, quoted.right, context);
+  const refusal = await refusalOf(deps, quoted.right, channelRefusal, context);
   if (refusal !== undefined) return E.left(refusal);
   return deps.handler.handle(orderCentre, command.right, context);
 };
+
+/**
+ * What an order records of its channel: the channel, its trade type and the profile's terms, frozen. An order of the
+ * built-in default (no channel defined) records none of them and is placed exactly as before channels.
+ */
+const channelFieldsOf = (channel: ResolvedChannel | undefined, tradeType: TradeType) =>
+  channel === undefined || channel.builtIn
+    ? {}
+    : { channel: channel.channelId, tradeType, terms: orderTermsOf(channel.profile) };
 
 /** The breakdown an order carries when anything was taken off or a coupon was given (else the lines say it all). */
 const pricingOf = (priced: PricedOrder, couponCode: CouponCode | undefined) =>
@@ -102,7 +132,8 @@ const pricingOf = (priced: PricedOrder, couponCode: CouponCode | undefined) =>
       };
 
 /**
- * A placement is refused at once for what its reservation would refuse at this moment: a coupon that does not exist,
+ * A placement is refused at once for what its channel does not allow (trade type, currency, cash-on-delivery amount)
+ * and for what its reservation would refuse at this moment: a coupon that does not exist,
  * is used up, is at the customer's limit or gives this order nothing; a purchase limit; and, with the sold-out fast
  * path on, stock. Each comes from the state the reservation decides on, so nothing the saga would accept is refused;
  * the saga's reservations stay the guard under races. A repeat of a request already accepted (same idempotency key)
@@ -111,9 +142,14 @@ const pricingOf = (priced: PricedOrder, couponCode: CouponCode | undefined) =>
 const refusalOf = async (
   deps: { readonly handler: CommandHandler; readonly soldOutFastPath?: boolean },
   quote: Quote,
+  channelRefusal: DomainError | undefined,
   context: CommandContext,
 ): Promise<DomainError | undefined> => {
-  const refusals = quote.refusals.filter((r) => r.code !== 'OutOfStock' || deps.soldOutFastPath === true);
+  const refusals = [
+    // what the channel does not allow comes first: no other answer would change it
+    ...(channelRefusal === undefined ? [] : [channelRefusal]),
+    ...quote.refusals.filter((r) => r.code !== 'OutOfStock' || deps.soldOutFastPath === true),
+  ];
   const [first] = refusals;
   if (first === undefined || (await deps.handler.handled(context.commandId))) return undefined;
   // a coupon that does not exist is a field of this order that breaks a rule, not a missing resource of this path

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { available, purchaseLimitRefusal, skuStreamId, type InventoryState } from '../domain/inventory';
+import { appliesToChannel, type ChannelProfile } from '../domain/channels';
 import { duplicateSkus } from '../domain/order';
 import {
   activePromotions,
@@ -33,6 +34,11 @@ export interface QuoteRequest {
   readonly lines: readonly OrderLineRequest[];
   readonly couponCode?: CouponCode;
   readonly at: Timestamp;
+  /**
+   * The profile of the channel the order goes through: only its promotions apply, and its default purchase limit
+   * counts where a SKU has none. Absent: every promotion, the SKUs' own limits (as the built-in default).
+   */
+  readonly channel?: ChannelProfile;
 }
 
 /** What a coupon does for this order now. */
@@ -72,7 +78,7 @@ export type QuoteOrder = (request: QuoteRequest) => Promise<E.Either<DomainError
 export const centreQuotes =
   (handler: CommandHandler): QuoteOrder =>
   async (request) => {
-    const { customerId, lines, couponCode, at } = request;
+    const { customerId, lines, couponCode, at, channel } = request;
     const [entries, book, coupon] = await Promise.all([
       Promise.all(lines.map((line) => handler.load(inventoryCentre, skuStreamId(line.sku)))),
       handler.load(promotionsCentre, promotionBookStreamId()),
@@ -97,7 +103,9 @@ export const centreQuotes =
     if (tooLarge !== undefined || !Number.isSafeInteger(listTotalOf(catalogued))) {
       return E.left(amountTooLarge(tooLarge?.line.sku));
     }
-    const promotions = activePromotions(book.state, at, currency);
+    const promotions = activePromotions(book.state, at, currency).filter(
+      (promotion) => channel === undefined || appliesToChannel(channel, promotion.promotionId),
+    );
     const refusals: DomainError[] = [];
     let couponQuote: CouponQuote | undefined;
     let pricingCoupon: { readonly code: CouponCode; readonly promotionId: PromotionId } | undefined;
@@ -133,7 +141,7 @@ export const centreQuotes =
       if (!applied && pricingCoupon !== undefined) refusals.push(couponNotApplicable(pricingCoupon.code));
     }
     for (const { line, entry } of catalogued) {
-      const overLimit = purchaseLimitRefusal(entry, customerId, line.quantity);
+      const overLimit = purchaseLimitRefusal(entry, customerId, line.quantity, channel?.purchaseLimitPerCustomer);
       if (overLimit !== undefined) refusals.push(overLimit);
     }
     const stock = catalogued.map(({ entry }) => available(entry));

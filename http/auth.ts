@@ -14,4 +14,9 @@ export const scopes: readonly Scope[] = [
 export interface ApiKey {
   readonly key: string;
   readonly scopes: ReadonlySet<Scope>;
+  /**
+   * The sales channels the key's orders may go through (`API_KEYS="k=orders:write@mall|app"`); absent: any. With one,
+   * a placement that names none goes through it; with several, a placement must name one of them.
+   */
+  readonly channels?: ReadonlySet<string>;
 }

@@ -15,6 +15,8 @@ export interface RequestContext {
   readonly scopes: ReadonlySet<Scope> | 'open' | undefined;
   /** who is calling, for limits per caller: `key:<n>` (the n-th configured key) or `ip:<address>` */
   readonly client: string;
+  /** the channels the key may place orders through; undefined: any (a key naming none, or no keys configured) */
+  readonly channels: ReadonlySet<string> | undefined;
 }
 
 export const requestContext = (res: Response): RequestContext => res.locals.ctx as RequestContext;
@@ -74,6 +76,7 @@ export const observe =
       log,
       scopes: apiKeys.length === 0 ? 'open' : apiKeys[key]?.scopes,
       client: key >= 0 ? `key:${key}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`,
+      channels: apiKeys[key]?.channels,
     };
     res.locals.ctx = ctx;
     res.setHeader('X-Request-Id', requestId);

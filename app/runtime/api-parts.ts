@@ -3,7 +3,12 @@ import { commandRoutes } from '../../commands/api/routes';
 import { CommandHandler } from '../../commands/command-handler';
 import { marketingOperations } from '../../commands/api/marketing-openapi';
 import { marketingRoutes } from '../../commands/api/marketing-routes';
+import * as E from 'fp-ts/Either';
+import { seedChannels } from '../../commands/channels';
 import { centreQuotes } from '../../commands/pricing';
+import type { Logger } from '../../ports/logger';
+import { channelOperations } from '../../commands/api/channel-openapi';
+import { channelRoutes } from '../../commands/api/channel-routes';
 import type { Clock } from '../../ports/clock';
 import type { EventStore } from '../../ports/event-store';
 import type { Metrics } from '../../ports/metrics';
@@ -40,7 +45,24 @@ export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?
     ...(refuseSoldOut === undefined ? {} : { refuseSoldOut }),
   });
   router.use(marketingRoutes({ handler, quote, clock }));
-  return { router, operations: [...commandOperations, ...marketingOperations] };
+  router.use(channelRoutes({ handler, clock }));
+  return { router, operations: [...commandOperations, ...marketingOperations, ...channelOperations] };
+};
+
+/**
+ * Defines the CHANNELS file's profiles in the channel book before the command API serves (each one absent or
+ * different; a restart with the same file appends nothing). A profile the book refuses stops the start.
+ */
+export const seedConfiguredChannels = async (
+  handler: CommandHandler,
+  config: Pick<Config, 'channels'>,
+  clock: Clock,
+  logger: Logger,
+): Promise<void> => {
+  if (config.channels === undefined) return;
+  const seeded = await seedChannels(handler, config.channels, clock);
+  if (E.isLeft(seeded)) throw new Error(`CHANNELS: ${seeded.left.code}: ${seeded.left.message}`);
+  logger.info(seeded.right, 'channels seeded from CHANNELS');
 };
 
 /**

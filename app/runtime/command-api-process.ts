@@ -4,7 +4,7 @@ import { createMetrics } from '../../infra/observability/metrics';
 import { systemClock } from '../../ports/clock';
 import { openEventStore } from './event-store';
 import { startHttpServer } from './http-server';
-import { commandApi, commandHandlerFor } from './api-parts';
+import { commandApi, commandHandlerFor, seedConfiguredChannels } from './api-parts';
 import { untilSignal } from './lifecycle';
 import { startFlowControl } from './flow';
 import type { Backlog } from '../../http/flow/pressure';
@@ -40,6 +40,7 @@ export const runCommandApi = async (config: Config, logger: Logger, mode: string
   const store = await openEventStore(config, logger);
   const metrics = createMetrics();
   const handler = commandHandlerFor(store, systemClock, metrics, config);
+  await seedConfiguredChannels(handler, config, systemClock, logger);
   const lag = config.bus === 'kafka' && config.flowRules !== undefined ? consumerLag(config) : undefined;
   const flow = startFlowControl(config, metrics, lag?.backlog ?? (() => Promise.resolve(undefined)));
   const server = await startHttpServer({

@@ -28,7 +28,7 @@ import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
-import { commandApi, commandHandlerFor, readApi, startReadModels } from './api-parts';
+import { commandApi, commandHandlerFor, readApi, seedConfiguredChannels, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
 import { backlogBehind, breakerStateIn, lowestOf, startFlowControl } from './flow';
 
@@ -257,6 +257,7 @@ export const startEngineHttp = async (
   metrics: Metrics,
   parts: EngineHttpParts,
 ): Promise<HttpServer> => {
+  await seedConfiguredChannels(parts.handler, config, parts.clock, logger);
   const liveShutdown = new AbortController();
   const flow = startFlowControl(
     config,

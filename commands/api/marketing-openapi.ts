@@ -132,8 +132,20 @@ const quote: JsonSchema = {
       },
     },
     pricedAt: text,
+    channel: { ...text, description: 'the channel priced for: its promotions only, its refusals among the others' },
   },
-  required: ['customerId', 'currency', 'lines', 'listTotal', 'discount', 'total', 'promotions', 'refusals', 'pricedAt'],
+  required: [
+    'customerId',
+    'currency',
+    'lines',
+    'listTotal',
+    'discount',
+    'total',
+    'promotions',
+    'refusals',
+    'pricedAt',
+    'channel',
+  ],
 };
 
 const byPromotion = { params: { promotionId: PromotionId }, headers: idempotencyKey };

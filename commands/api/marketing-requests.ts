@@ -1,7 +1,8 @@
 import * as t from 'io-ts';
 import { PurchaseLimit } from '../../domain/inventory';
 import { BasisPoints, CouponPerCustomerLimit, CouponTotalLimit, Priority, UnitCount } from '../../domain/pricing';
-import { CouponCode, Currency, CustomerId, Name, PromotionId, Sku, Timestamp } from '../../domain/shared';
+import { ChannelId, CouponCode, Currency, CustomerId, Name, PromotionId, Sku, Timestamp } from '../../domain/shared';
+import { TradeType } from '../../domain/order';
 import { BoundedArrayType, TaggedUnionType, closed } from '../../http/validate';
 import { MoneyBody, lineList } from './requests';
 
@@ -50,6 +51,6 @@ export type PurchaseLimitBody = t.TypeOf<typeof PurchaseLimitBody>;
 export const QuoteBody = closed(
   'QuoteRequest',
   { customerId: CustomerId, lines: lineList('QuoteLines') },
-  { couponCode: CouponCode },
+  { couponCode: CouponCode, channel: ChannelId, tradeType: TradeType },
 );
 export type QuoteBody = t.TypeOf<typeof QuoteBody>;

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { placementRefusal } from '../../domain/channels';
 import * as E from 'fp-ts/Either';
 import { couponRedemptionsLeft, promotionBookStreamId, type CouponState, type Promotion } from '../../domain/pricing';
 import {
@@ -17,6 +18,7 @@ import type { Clock } from '../../ports/clock';
 import type { CommandHandler } from '../command-handler';
 import type { Quote, QuoteOrder } from '../pricing';
 import { commandContext, param, rejected, skuView, unwrap } from './route-helpers';
+import { requestChannel } from './channel-routes';
 import { CouponBody, EndPromotionBody, PromotionBody, PurchaseLimitBody, QuoteBody } from './marketing-requests';
 
 export interface MarketingApiDeps {
@@ -86,11 +88,23 @@ export const marketingRoutes = ({ handler, quote, clock }: MarketingApiDeps): Ro
   });
 
   router.post('/quotes', requireScope('orders:write'), async (req, res) => {
-    const body = decodeOr400(QuoteBody, req.body, 'quote');
+    const { channel: requested, tradeType, ...body } = decodeOr400(QuoteBody, req.body, 'quote');
+    const channel = await requestChannel(handler, res, requested);
     const at = now();
-    const quoted = await quote({ ...body, at });
+    const quoted = await quote({ ...body, channel: channel.profile, at });
     if (E.isLeft(quoted)) return rejected(quoted.left);
-    res.status(200).json(quoteView(body.customerId, quoted.right, at));
+    // a quote reports what the channel would refuse, like every other refusal of the placement
+    const channelRefusal = placementRefusal(channel.profile, {
+      channel: channel.channelId,
+      tradeType: tradeType ?? 'standard',
+      currency: quoted.right.priced.currency,
+      total: quoted.right.priced.total,
+    });
+    const withChannel =
+      channelRefusal === undefined
+        ? quoted.right
+        : { ...quoted.right, refusals: [channelRefusal, ...quoted.right.refusals] };
+    res.status(200).json({ ...quoteView(body.customerId, withChannel, at), channel: channel.channelId });
   });
 
   return router;

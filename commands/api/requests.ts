@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import {
+  ChannelId,
   CouponCode,
   Currency,
   CustomerId,
@@ -12,7 +13,7 @@ import {
   Sku,
 } from '../../domain/shared';
 import { StockDelta } from '../../domain/inventory';
-import { PaymentToken, duplicateSkus, lineListProblem, maxOrderLines } from '../../domain/order';
+import { PaymentToken, TradeType, duplicateSkus, lineListProblem, maxOrderLines } from '../../domain/order';
 import { BoundedArrayType, closed } from '../../http/validate';
 
 /** HTTP request bodies of the command API. Closed: an unknown field is a 400 that names it. */
@@ -46,7 +47,7 @@ export const PlaceOrderBody = closed(
     lines: lineList('OrderLines'),
     payment: closed('PaymentRequest', { token: PaymentToken }),
   },
-  { orderId: OrderId, couponCode: CouponCode },
+  { orderId: OrderId, couponCode: CouponCode, channel: ChannelId, tradeType: TradeType },
 );
 export type PlaceOrderBody = t.TypeOf<typeof PlaceOrderBody>;
 

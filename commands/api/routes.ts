@@ -9,6 +9,7 @@ import type { Clock } from '../../ports/clock';
 import { inventoryCentre, orderCentre } from '../../domain/centres';
 import type { CommandContext, CommandHandler } from '../command-handler';
 import { placeOrder } from '../place-order';
+import { requestChannel } from './channel-routes';
 import type { QuoteOrder } from '../pricing';
 import { commandContext, orderStatus, param, skuView, unwrap } from './route-helpers';
 import { AdjustBody, CancelBody, DefineSkuBody, PlaceOrderBody, RefundBody, RestockBody, ShipBody } from './requests';
@@ -64,12 +65,15 @@ export const commandRoutes = ({ handler, quote, clock, refuseSoldOut }: CommandA
     const context = commandContext(req, res);
     // Without a client order id, derive it from the command id so a retried request cannot create a second order.
     const orderId = body.orderId ?? deterministicId(`order:${context.commandId}`);
+    const channel = await requestChannel(handler, res, body.channel);
     const request = {
       orderId,
       customerId: body.customerId,
       lines: body.lines,
       ...(body.couponCode === undefined ? {} : { couponCode: body.couponCode }),
       paymentToken: body.payment.token,
+      channel,
+      ...(body.tradeType === undefined ? {} : { tradeType: body.tradeType }),
     };
     const placed = await placeOrder(
       { handler, quote, soldOutFastPath: refuseSoldOut?.() === true },

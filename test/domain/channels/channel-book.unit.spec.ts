@@ -105,28 +105,41 @@ describe('the channel book (one stream holds every channel profile)', () => {
       expect(error.details?.field).to.equal(field);
     };
 
-    it('without any trade type', () => { refusal(mall({ tradeTypes: [] }), 'NoTradeType', 'tradeTypes'); });
+    it('without any trade type', () => {
+      refusal(mall({ tradeTypes: [] }), 'NoTradeType', 'tradeTypes');
+    });
 
-    it('with a currency listed twice', () => { refusal(mall({ currencies: [EUR, USD, EUR] }), 'DuplicateProfileItem', 'currencies'); });
+    it('with a currency listed twice', () => {
+      refusal(mall({ currencies: [EUR, USD, EUR] }), 'DuplicateProfileItem', 'currencies');
+    });
 
-    it('with a promotion listed twice', () => { refusal(mall({ promotions: [promotionId('a'), promotionId('a')] }), 'DuplicateProfileItem', 'promotions'); });
+    it('with a promotion listed twice', () => {
+      refusal(mall({ promotions: [promotionId('a'), promotionId('a')] }), 'DuplicateProfileItem', 'promotions');
+    });
 
-    it('with a reservation that does not outlive the payment timeout', () => { refusal(mall({ reservationTtlMs: ms(15 * 60_000) }), 'ReservationTtlTooShort', 'reservationTtlMs'); });
+    it('with a reservation that does not outlive the payment timeout', () => {
+      refusal(mall({ reservationTtlMs: ms(15 * 60_000) }), 'ReservationTtlTooShort', 'reservationTtlMs');
+    });
 
     it('allowing cash on delivery without its terms', () => {
       const { cod: _, ...withoutCod } = mall();
       refusal(withoutCod, 'TradeTermsMissing', 'cod');
     });
 
-    it('giving cash-on-delivery terms the trade types do not allow', () => { refusal(mall({ tradeTypes: ['standard'] }), 'TradeTermsUnused', 'cod'); });
+    it('giving cash-on-delivery terms the trade types do not allow', () => {
+      refusal(mall({ tradeTypes: ['standard'] }), 'TradeTermsUnused', 'cod');
+    });
 
-    it('with cash on delivery in a currency the channel does not sell in', () => { refusal(
+    it('with cash on delivery in a currency the channel does not sell in', () => {
+      refusal(
         mall({ cod: { maxAmount: 100, currency: USD } as ChannelProfile['cod'] }),
         'CodCurrencyNotAllowed',
         'cod.currency',
-      ); });
+      );
+    });
 
-    it('with a pre-sale whose balance window is empty', () => { refusal(
+    it('with a pre-sale whose balance window is empty', () => {
+      refusal(
         mall({
           tradeTypes: ['standard', 'cod', 'presale'],
           presale: {
@@ -138,7 +151,8 @@ describe('the channel book (one stream holds every channel profile)', () => {
         }),
         'PresaleWindowEmpty',
         'presale.balanceUntil',
-      ); });
+      );
+    });
   });
 
   describe('its profile codec', () => {

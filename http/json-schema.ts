@@ -57,6 +57,8 @@ export const toJsonSchema = (codec: t.Mixed | t.Decoder<unknown, unknown>): Json
       return { type: 'number' };
     case 'BooleanType':
       return { type: 'boolean' };
+    case 'NullType':
+      return { type: 'null' };
     case 'LiteralType':
       return { const: c.value };
     case 'KeyofType':

@@ -111,6 +111,21 @@ const seedData = async (url: string, key: string | undefined): Promise<Seeded> =
       payment: { token: 'tok_approve' },
     });
   }
+  for (const n of [1, 2]) {
+    await call('PUT', `/v1/promotions/promotion-seed-${n}`, {
+      name: `Seed ${n}`,
+      currency: 'EUR',
+      validFrom: '2026-01-01T00:00:00Z',
+      priority: n,
+      requiresCoupon: true,
+      rule: { kind: 'PercentOff', basisPoints: 500 },
+    });
+    await call('PUT', `/v1/coupons/SEED-${n}`, {
+      promotionId: `promotion-seed-${n}`,
+      totalLimit: 100,
+      perCustomerLimit: 1,
+    });
+  }
   // the read models catch up asynchronously: ask until a page of one has a next
   const nextOf = async (path: string): Promise<string> => {
     let next: unknown;
@@ -128,6 +143,8 @@ const seedData = async (url: string, key: string | undefined): Promise<Seeded> =
     cursors: {
       ST_ORDERS_CURSOR: await nextOf('/v1/orders?limit=1'),
       ST_SKUS_CURSOR: await nextOf('/v1/skus?limit=1'),
+      ST_PROMOTIONS_CURSOR: await nextOf('/v1/promotions?limit=1'),
+      ST_COUPONS_CURSOR: await nextOf('/v1/coupons?limit=1'),
     },
   };
 };

@@ -101,14 +101,15 @@ export const readOperations: readonly OperationSpec[] = [
     method: 'get',
     path: '/v1/orders',
     operationId: 'listOrders',
-    summary: 'Orders, newest first, filtered by status, customer and placement time; cursor paging',
+    summary:
+      'Orders, newest first, filtered by status, customer, channel, trade type and placement time; cursor paging',
     scope: 'read',
     headers,
     query: ListOrdersQuery,
     success: {
       status: 200,
       description: 'a page of orders',
-      schema: page('order summary with lines, totals, payment and timeline'),
+      schema: page('order summary with channel, trade type, lines, totals, payment and timeline'),
     },
     problems: [],
   },
@@ -169,7 +170,8 @@ export const readOperations: readonly OperationSpec[] = [
     operationId: 'salesStats',
     summary:
       'Sales per hour or day: orders placed/confirmed/cancelled, revenue, refunds, top SKUs, discounts (per currency ' +
-      'and per promotion, given at placement and taken back at cancellation); buckets starting in [from, to)',
+      'and per promotion, given at placement and taken back at cancellation), and byChannel (per channel: orders ' +
+      'placed, units, order value and discounts per currency); buckets starting in [from, to)',
     scope: 'read',
     headers,
     query: SalesQuery,

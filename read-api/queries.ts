@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import {
+  ChannelId,
   CustomerId,
   NonNegativeInt,
   PromotionId,
@@ -8,6 +9,7 @@ import {
   constrainedString,
   withConstraints,
 } from '../domain/shared';
+import { TradeType } from '../domain/order';
 import { closed } from '../http/validate';
 
 /**
@@ -55,6 +57,8 @@ export const ListOrdersQuery = closed(
   {
     status: OrderStatusFilter,
     customerId: CustomerId,
+    channel: ChannelId,
+    tradeType: TradeType,
     from: Timestamp,
     to: Timestamp,
     limit: Limit,

@@ -8,7 +8,8 @@ import type { EventStore } from '../ports/event-store';
 import { InvalidCursorError, type FieldFilter, type Page, type ReadStore } from '../ports/read-store';
 import type { Projection } from '../projections/projection';
 import { LiveCollections, readEntry, rebuildDue } from '../projections/registry';
-import { withDiscounts } from '../projections/sales/projection';
+import { withChannelDefaults } from '../projections/orders/projection';
+import { withChannelSales, withDiscounts } from '../projections/sales/projection';
 import type { ProjectionProgress } from './progress';
 import { promotionStatus, promotionStatusFilter, type PromotionWindow } from './promotion-status';
 import {
@@ -113,6 +114,8 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     const where: Record<string, FieldFilter> = {};
     if (query.status) where.status = query.status;
     if (query.customerId) where.customerId = query.customerId;
+    if (query.channel) where.channel = query.channel;
+    if (query.tradeType) where.tradeType = query.tradeType;
     if (query.from || query.to)
       where.placedAt = { ...(query.from ? { gte: query.from } : {}), ...(query.to ? { lt: query.to } : {}) };
     const target = await collection('orders');
@@ -124,7 +127,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
         ...(query.cursor ? { after: query.cursor } : {}),
       }),
     );
-    res.json(pageBody(result));
+    res.json({ ...pageBody(result), items: result.items.map((d) => withChannelDefaults(d.body)) });
   });
 
   router.get('/orders/:orderId', requireScope('read'), async (req, res) => {
@@ -133,7 +136,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
     await fresh(req, res, 'orders', query.minPosition);
     const doc = await deps.readStore.get(await collection('orders'), id);
     if (!doc) throw problem(404, 'OrderNotFound', 'Order not found', `no order ${id}`);
-    res.json({ ...doc.body, ...(deps.orderExtras ? await deps.orderExtras(id) : {}) });
+    res.json({ ...withChannelDefaults(doc.body), ...(deps.orderExtras ? await deps.orderExtras(id) : {}) });
   });
 
   router.get('/skus', requireScope('read'), async (req, res) => {
@@ -179,7 +182,7 @@ export const readRoutes = (deps: ReadApiDeps): Router => {
         ...(after ? { after } : {}),
       });
       // buckets without a discounted order store no discount fields: the answer always has them
-      buckets.push(...result.items.map((d) => withDiscounts(d.body)));
+      buckets.push(...result.items.map((d) => withChannelSales(withDiscounts(d.body))));
       after = result.next;
     } while (after !== undefined && buckets.length < 20_000);
     res.json({ from: query.from, to: query.to, granularity, buckets });

@@ -77,6 +77,12 @@ export type UnplacedOrderDoc = OrderDocCommon & {
 export type PlacedOrderDoc = OrderDocCommon & {
   readonly status: OrderStatus;
   readonly customerId: string;
+  /**
+   * The channel it was placed through (`default` for the built-in default). Documents projected before channels
+   * lack it and its trade type: the read API shows them as `default` and `standard` (see `withChannelDefaults`).
+   */
+  readonly channel?: string;
+  readonly tradeType?: string;
   readonly currency: string;
   readonly lines: readonly OrderLineView[];
   readonly pricing?: OrderPricingView;
@@ -99,6 +105,18 @@ export type PlacedOrderDoc = OrderDocCommon & {
 export type OrderDoc = UnplacedOrderDoc | PlacedOrderDoc;
 
 const amount = (value: number, currency: string): MoneyView => ({ amount: value, currency });
+
+/** The channel of an order placed without one: the built-in default's. */
+export const DEFAULT_CHANNEL = 'default';
+
+/**
+ * An order as the read API answers it: documents projected before channels existed carry no channel or trade type,
+ * and were placed through the built-in default as standard orders.
+ */
+export const withChannelDefaults = <Body extends Readonly<Record<string, unknown>>>(body: Body): Body =>
+  body.status === null || body.status === undefined
+    ? body
+    : { ...body, channel: body.channel ?? DEFAULT_CHANNEL, tradeType: body.tradeType ?? 'standard' };
 
 const laterOf = (a: string, b: string): string => {
   const [ta, tb] = [Date.parse(a), Date.parse(b)];
@@ -261,6 +279,8 @@ const placed = (doc: OrderDoc, event: OrderPlaced): OrderDoc => {
     refunds: doc.refunds,
     status: 'Placed',
     customerId: event.customerId,
+    channel: event.channel ?? DEFAULT_CHANNEL,
+    tradeType: event.tradeType ?? 'standard',
     currency: event.currency,
     lines: event.lines.map((line) => ({
       sku: line.sku,
@@ -305,7 +325,7 @@ export const ordersProjection: Projection<OrderDoc> = defineProjection<OrderDoc>
   name: 'orders',
   // 2: a cancelled order's payout (the payment centre's refund) counts as a completed refund of the order
   version: 2,
-  indexes: ['status', 'customerId', 'placedAt'],
+  indexes: ['status', 'customerId', 'placedAt', 'channel', 'tradeType'],
   on: {
     OrderPlaced: onOrder(placed),
     OrderConfirmed: onPlacedOrder((doc, event) =>

@@ -36,7 +36,56 @@ export type SalesDoc = {
    * that falls out and comes back restarts from zero: approximate once more than TOP_SKUS SKUs sell in a bucket.
    */
   readonly topSkus: Readonly<Record<string, number>>;
-} & Partial<SalesDiscounts>;
+} & Partial<SalesDiscounts> &
+  Partial<SalesByChannel>;
+
+/**
+ * What each channel sold in the bucket, from the orders placed through it (`default` for those of the built-in
+ * default). Only OrderPlaced names the channel, so these are the orders as placed: later confirmations,
+ * cancellations and captures are not split by channel. Stored once a bucket has had an order placed since channels
+ * existed; the read API always answers the field (`withChannelSales`).
+ */
+export interface ChannelSales {
+  readonly ordersPlaced: number;
+  readonly unitsOrdered: number;
+  /** what the orders placed cost their customers (after discounts), minor units per currency */
+  readonly orderValue: Readonly<Record<string, number>>;
+  /** discounts on the orders placed, minor units per currency */
+  readonly discounts: Readonly<Record<string, number>>;
+}
+
+export interface SalesByChannel {
+  readonly byChannel: Readonly<Record<string, ChannelSales>>;
+}
+
+/** A bucket as the read API answers it: `byChannel` present, empty for a bucket from before channels. */
+export const withChannelSales = <Doc extends Readonly<Record<string, unknown>>>(
+  doc: Doc & Partial<SalesByChannel>,
+): Doc & SalesByChannel => ({
+  ...doc,
+  byChannel: doc.byChannel ?? {},
+});
+
+const noChannelSales: ChannelSales = { ordersPlaced: 0, unitsOrdered: 0, orderValue: {}, discounts: {} };
+
+/** The order counted under its channel. */
+const withChannel = (bucket: SalesDoc, event: OrderPlaced): SalesDoc => {
+  const channel = event.channel ?? 'default';
+  const byChannel = bucket.byChannel ?? {};
+  const current = Object.hasOwn(byChannel, channel) ? (byChannel[channel] ?? noChannelSales) : noChannelSales;
+  const discount = event.pricing?.discount;
+  const next: ChannelSales = {
+    ordersPlaced: current.ordersPlaced + 1,
+    unitsOrdered: current.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+    orderValue: plus(current.orderValue, event.total.currency, event.total.amount),
+    discounts:
+      discount === undefined || discount.amount === 0
+        ? current.discounts
+        : plus(current.discounts, discount.currency, discount.amount),
+  };
+  // a computed key defines an own property, so a channel named `__proto__` stays data
+  return { ...bucket, byChannel: { ...byChannel, [channel]: next } };
+};
 
 /**
  * Discounts of the promotions (pricing centre), counted like the orders: given at placement in the bucket of the
@@ -179,15 +228,18 @@ export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>(
   indexes: ['granularity', 'start'],
   on: {
     OrderPlaced: onBuckets((bucket, event) =>
-      withDiscount(
-        {
-          ...bucket,
-          ordersPlaced: bucket.ordersPlaced + 1,
-          unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
-          topSkus: withSkus(bucket.topSkus, event.lines),
-        },
-        event.pricing,
-        'placed',
+      withChannel(
+        withDiscount(
+          {
+            ...bucket,
+            ordersPlaced: bucket.ordersPlaced + 1,
+            unitsOrdered: bucket.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+            topSkus: withSkus(bucket.topSkus, event.lines),
+          },
+          event.pricing,
+          'placed',
+        ),
+        event,
       ),
     ),
     OrderConfirmed: onBuckets((bucket) => ({ ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 })),

@@ -41,6 +41,7 @@ const everyType: readonly DomainEvent[] = [
   f.couponReserved(),
   f.couponRedeemed(),
   f.couponReleased(),
+  f.channelDefined(),
 ];
 
 describe('the event types a projection declares (a rebuild reads only those)', () => {

@@ -12,8 +12,10 @@ import {
   type StockReserved,
   type StockRestocked,
 } from '../../domain/inventory';
+import { builtInDefaultProfile, type ChannelDefined } from '../../domain/channels';
 import {
   paymentToken,
+  type TradeType,
   type OrderCancelled,
   type OrderConfirmed,
   type OrderPlaced,
@@ -48,6 +50,7 @@ import {
   type PromotionRule,
 } from '../../domain/pricing';
 import {
+  channelId,
   couponCode,
   currency,
   customerId,
@@ -132,6 +135,8 @@ export const orderPlaced = (
     lines?: readonly LineSpec[];
     promotions?: readonly PromotionSpec[];
     coupon?: string;
+    channel?: string;
+    tradeType?: TradeType;
     at?: string;
   } = {},
 ): OrderPlaced => {
@@ -167,6 +172,8 @@ export const orderPlaced = (
     paymentToken: paymentToken('tok_visa'),
     at: timestamp(o.at ?? at(10)),
     ...(pricing === undefined ? {} : { pricing }),
+    ...(o.channel === undefined ? {} : { channel: channelId(o.channel) }),
+    ...(o.tradeType === undefined ? {} : { tradeType: o.tradeType }),
   };
 };
 
@@ -506,4 +513,11 @@ export const couponReleased = (
   orderId: orderId(o.orderId ?? O1),
   reason: reason(o.reason ?? 'order cancelled'),
   at: timestamp(o.at ?? at(11)),
+});
+
+export const channelDefined = (o: { channel?: string; at?: string } = {}): ChannelDefined => ({
+  type: 'ChannelDefined',
+  channelId: channelId(o.channel ?? 'mall'),
+  profile: builtInDefaultProfile,
+  at: timestamp(o.at ?? at(9)),
 });

@@ -81,6 +81,8 @@ describe('the orders projection', () => {
           orderId: O1,
           status: 'Placed',
           customerId: 'c-1',
+          channel: 'default',
+          tradeType: 'standard',
           currency: 'EUR',
           lines: [
             { sku: A, quantity: 2, unitPrice: eur(1000), lineTotal: eur(2000), refundedQuantity: 0 },
@@ -108,7 +110,7 @@ describe('the orders projection', () => {
     });
 
     it('declares the fields the read API filters and sorts on as indexes', () => {
-      expect(ordersProjection.indexes).to.deep.equal(['status', 'customerId', 'placedAt']);
+      expect(ordersProjection.indexes).to.deep.equal(['status', 'customerId', 'placedAt', 'channel', 'tradeType']);
     });
 
     it('stores the placement time in one fixed-width form, so it sorts as text', () => {

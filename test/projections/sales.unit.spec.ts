@@ -52,6 +52,7 @@ describe('the sales projection', () => {
           refundCount: 0,
           unitsOrdered: 3,
           topSkus: { [A]: 2, [B]: 1 },
+          byChannel: { default: { ordersPlaced: 1, unitsOrdered: 3, orderValue: { EUR: 2500 }, discounts: {} } },
         });
       });
       then.thenDocument('day:2026-03-01', (doc) => {

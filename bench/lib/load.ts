@@ -374,6 +374,33 @@ export const runStep = async (target: Target, catalogue: Catalogue, o: StepOptio
   };
 };
 
+/** `orders` placements, `inFlight` at a time (closed loop): how many were accepted, and the others by status. */
+const placeAll = async (
+  commands: HttpJsonClient,
+  orders: number,
+  inFlight: number,
+  what: string,
+  body: (i: number) => Record<string, unknown>,
+): Promise<{ readonly accepted: number; readonly refused: Readonly<Record<string, number>> }> => {
+  const started = performance.now();
+  let next = 0;
+  let accepted = 0;
+  const refused: Record<string, number> = {};
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < orders) {
+        const r = await commands.send('POST', '/v1/orders', body(next++));
+        if (r.status === 202) accepted++;
+        else refused[r.status] = (refused[r.status] ?? 0) + 1;
+      }
+    }),
+  );
+  progress(
+    `${what}: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  return { accepted, refused };
+};
+
 export interface HotSkuResult {
   readonly orders: number;
   readonly stock: number;
@@ -430,27 +457,12 @@ export const runHotSku = async (
     if (put.status >= 300) throw new Error(`hot SKU: PUT → ${put.status}`);
     await commands.send('POST', `/v1/skus/${sku}/restock`, { quantity: stock });
     const started = performance.now();
-    let next = 0;
-    let accepted = 0;
-    const refused: Record<string, number> = {};
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < orders) {
-          const i = next++;
-          const r = await commands.send('POST', '/v1/orders', {
-            orderId: `${run}-hot-${i}`,
-            customerId,
-            lines: [{ sku, quantity: 1 }],
-            payment: { token: 'tok_approve' },
-          });
-          if (r.status === 202) accepted++;
-          else refused[r.status] = (refused[r.status] ?? 0) + 1;
-        }
-      }),
-    );
-    progress(
-      `hot SKU: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
+    const { accepted, refused } = await placeAll(commands, orders, inFlight, 'hot SKU', (i) => ({
+      orderId: `${run}-hot-${i}`,
+      customerId,
+      lines: [{ sku, quantity: 1 }],
+      payment: { token: 'tok_approve' },
+    }));
     const deadline = started + settleTimeoutS * 1000;
     let docs: Record<string, unknown>[] = [];
     let settled = false;
@@ -536,28 +548,13 @@ export const runHotCoupon = async (
     });
     const finishedBefore = await completedOrders(reads);
     const started = performance.now();
-    let next = 0;
-    let accepted = 0;
-    const refused: Record<string, number> = {};
-    await Promise.all(
-      Array.from({ length: inFlight }, async () => {
-        while (next < orders) {
-          const i = next++;
-          const r = await commands.send('POST', '/v1/orders', {
-            orderId: `${run}-coupon-${i}`,
-            customerId: `coupon-${run}-${i}`,
-            lines: [{ sku: catalogue.skus[i % catalogue.skus.length], quantity: 1 }],
-            couponCode: code,
-            payment: { token: 'tok_approve' },
-          });
-          if (r.status === 202) accepted++;
-          else refused[r.status] = (refused[r.status] ?? 0) + 1;
-        }
-      }),
-    );
-    progress(
-      `hot coupon: ${accepted}/${orders} accepted (refused ${JSON.stringify(refused)}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
+    const { accepted, refused } = await placeAll(commands, orders, inFlight, 'hot coupon', (i) => ({
+      orderId: `${run}-coupon-${i}`,
+      customerId: `coupon-${run}-${i}`,
+      lines: [{ sku: catalogue.skus[i % catalogue.skus.length], quantity: 1 }],
+      couponCode: code,
+      payment: { token: 'tok_approve' },
+    }));
     const deadline = started + settleTimeoutS * 1000;
     let settled = false;
     let coupon: Record<string, unknown> = {};

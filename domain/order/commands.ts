@@ -104,8 +104,54 @@ export const FailRefund = t.readonly(
 );
 export type FailRefund = t.TypeOf<typeof FailRefund>;
 
+/** The fulfilment saga captured a pre-sale's deposit: the order waits for its balance. */
+export const RecordDeposit = t.readonly(
+  t.strict({ type: t.literal('RecordDeposit'), orderId: OrderId, paid: Money, at: Timestamp }, 'RecordDeposit'),
+  'RecordDeposit',
+);
+export type RecordDeposit = t.TypeOf<typeof RecordDeposit>;
+
+/** The customer pays a pre-sale's balance with a token from the storefront's payment form. */
+export const PayBalance = t.readonly(
+  t.strict(
+    { type: t.literal('PayBalance'), orderId: OrderId, paymentToken: PaymentToken, at: Timestamp },
+    'PayBalance',
+  ),
+  'PayBalance',
+);
+export type PayBalance = t.TypeOf<typeof PayBalance>;
+
+/** A cash-on-delivery order was handed over and `collected` taken in cash (it must be the order's total). */
+export const DeliverOrder = t.readonly(
+  t.strict({ type: t.literal('DeliverOrder'), orderId: OrderId, collected: Money, at: Timestamp }, 'DeliverOrder'),
+  'DeliverOrder',
+);
+export type DeliverOrder = t.TypeOf<typeof DeliverOrder>;
+
+/** The customer refused a cash-on-delivery order at the door: the order closes, its stock goes back. */
+export const RefuseDelivery = t.readonly(
+  t.strict({ type: t.literal('RefuseDelivery'), orderId: OrderId, reason: Reason, at: Timestamp }, 'RefuseDelivery'),
+  'RefuseDelivery',
+);
+export type RefuseDelivery = t.TypeOf<typeof RefuseDelivery>;
+
+/** The commands of the pre-sale and cash-on-delivery trade types (decided in `trade.ts`). */
+export type TradeCommand = RecordDeposit | PayBalance | DeliverOrder | RefuseDelivery;
+
 export const OrderCommand = t.union(
-  [PlaceOrder, ConfirmOrder, ShipOrder, CancelOrder, RequestRefund, CompleteRefund, FailRefund],
+  [
+    PlaceOrder,
+    ConfirmOrder,
+    ShipOrder,
+    CancelOrder,
+    RequestRefund,
+    CompleteRefund,
+    FailRefund,
+    RecordDeposit,
+    PayBalance,
+    DeliverOrder,
+    RefuseDelivery,
+  ],
   'OrderCommand',
 );
 export type OrderCommand = t.TypeOf<typeof OrderCommand>;
@@ -119,4 +165,8 @@ export const orderCommandCodecs = {
   RequestRefund,
   CompleteRefund,
   FailRefund,
+  RecordDeposit,
+  PayBalance,
+  DeliverOrder,
+  RefuseDelivery,
 } as const;

@@ -24,6 +24,7 @@ import type {
   RefundLine,
   RequestRefund,
   ShipOrder,
+  TradeCommand,
 } from './commands';
 import { orderError, type OrderError, type OrderErrorCode } from './errors';
 import type {
@@ -47,6 +48,14 @@ import {
   type PlacedOrderData,
   type RefundRecord,
 } from './state';
+import {
+  confirmsWithoutPayment,
+  decideAwaitingBalance,
+  decideTrade,
+  evolveTrade,
+  isRepeatedCodConfirmation,
+  isTradeCommand,
+} from './trade';
 import { amountOfRanges, firstFreeUnits, type RefundedUnits, type UnitRange } from './unit-shares';
 import { duplicateSkus, maxOrderLines, type OrderPricing } from './values';
 
@@ -80,7 +89,8 @@ const isPaid = (state: OrderState): state is PaidOrder =>
   state.status === 'Confirmed' ||
   state.status === 'Shipped' ||
   state.status === 'PartiallyRefunded' ||
-  state.status === 'Refunded';
+  state.status === 'Refunded' ||
+  state.status === 'Delivered';
 
 const shippedAtOf = (state: PaidOrder): Timestamp | null => {
   switch (state.status) {
@@ -90,6 +100,9 @@ const shippedAtOf = (state: PaidOrder): Timestamp | null => {
     case 'PartiallyRefunded':
     case 'Refunded':
       return state.shippedAt;
+    // cash on delivery may be handed over without a shipment recorded: delivery starts the refund window then
+    case 'Delivered':
+      return state.shippedAt ?? state.deliveredAt;
     default:
       return absurd(state);
   }
@@ -317,7 +330,8 @@ const confirmPlaced = (command: ConfirmOrder, state: PlacedOrder): Decision => {
       actual: command.paid.currency,
     });
   }
-  if (command.paid.amount === 0) return fail('ZeroPayment', 'a confirmation needs a positive captured amount');
+  if (command.paid.amount === 0 && !confirmsWithoutPayment(state, command))
+    return fail('ZeroPayment', 'a confirmation needs a positive captured amount');
   if (command.paid.amount > state.total.amount) {
     return fail('PaymentExceedsTotal', 'more was captured than the order costs', {
       paid: command.paid.amount,
@@ -345,7 +359,7 @@ const cancelled = (command: CancelOrder, wasPaid: Money, state: PlacedOrderData)
   return accept(event);
 };
 
-const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder>, state: PlacedOrder): Decision => {
+const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, state: PlacedOrder): Decision => {
   switch (command.type) {
     case 'ConfirmOrder':
       return confirmPlaced(command, state);
@@ -373,6 +387,7 @@ const shipPaid = (command: ShipOrder, state: PaidOrder): Decision => {
     case 'Confirmed':
       return accept<OrderEvent>({ type: 'OrderShipped', orderId: state.orderId, at: command.at });
     case 'Shipped':
+    case 'Delivered':
       return noEvents();
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -395,6 +410,10 @@ const cancelPaid = (command: CancelOrder, state: PaidOrder): Decision => {
         : cancelled(command, state.paid, state);
     case 'Shipped':
       return fail('OrderAlreadyShipped', 'a shipped order cannot be cancelled; request a refund', {
+        orderId: state.orderId,
+      });
+    case 'Delivered':
+      return fail('OrderAlreadyDelivered', 'a delivered order cannot be cancelled; request a refund', {
         orderId: state.orderId,
       });
     case 'PartiallyRefunded':
@@ -650,11 +669,11 @@ const failRefund = (command: FailRefund, state: PaidOrder): Decision => {
   }
 };
 
-const decidePaid = (command: Exclude<OrderCommand, PlaceOrder>, state: PaidOrder): Decision => {
+const decidePaid = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, state: PaidOrder): Decision => {
   switch (command.type) {
     case 'ConfirmOrder':
       // a retried confirmation with the same capture is a repeat; anything else contradicts the recorded payment
-      return sameMoney(command.paid, state.paid)
+      return sameMoney(command.paid, state.paid) || isRepeatedCodConfirmation(state, command)
         ? noEvents()
         : fail('OrderAlreadyConfirmed', 'the order was already confirmed with a different payment', {
             paid: state.paid,
@@ -677,6 +696,8 @@ const decidePaid = (command: Exclude<OrderCommand, PlaceOrder>, state: PaidOrder
 const decide = (command: OrderCommand, state: OrderState): Decision => {
   // placement first: an identical retry is answered the same whatever happened to the order since
   if (command.type === 'PlaceOrder') return placeOrder(command, state);
+  // the pre-sale's and cash on delivery's own commands (trade.ts)
+  if (isTradeCommand(command)) return decideTrade(command, state);
   switch (state.status) {
     case 'None':
       return fail('OrderNotFound', `order ${command.orderId} does not exist`, { orderId: command.orderId });
@@ -686,10 +707,13 @@ const decide = (command: OrderCommand, state: OrderState): Decision => {
         : fail('OrderCancelled', `order ${state.orderId} was cancelled`, { orderId: state.orderId });
     case 'Placed':
       return decidePlaced(command, state);
+    case 'AwaitingBalance':
+      return decideAwaitingBalance(command, state, cancelled);
     case 'Confirmed':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
+    case 'Delivered':
       return decidePaid(command, state);
     default:
       return absurd(state);
@@ -821,7 +845,7 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
           }
         : state;
     case 'OrderConfirmed':
-      return state.status === 'Placed'
+      return state.status === 'Placed' || state.status === 'AwaitingBalance'
         ? {
             ...placedDataOf(state),
             status: 'Confirmed',
@@ -837,13 +861,20 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
     case 'OrderShipped':
       return state.status === 'Confirmed' ? { ...state, status: 'Shipped', shippedAt: event.at } : state;
     case 'OrderCancelled':
-      return state.status === 'Placed' || state.status === 'Confirmed' ? onCancelled(state, event) : state;
+      return state.status === 'Placed' || state.status === 'Confirmed' || state.status === 'AwaitingBalance'
+        ? onCancelled(state, event)
+        : state;
     case 'RefundRequested':
       return isPaid(state) ? onRefundRequested(state, event) : state;
     case 'RefundCompleted':
       return isPaid(state) ? onRefundCompleted(state, event) : state;
     case 'RefundFailed':
       return isPaid(state) ? onRefundFailed(state, event) : state;
+    case 'DepositPaid':
+    case 'BalanceRequested':
+    case 'OrderDelivered':
+    case 'DeliveryRefused':
+      return evolveTrade(state, event, { placedDataOf, paidDataOf });
     default:
       return absurd(event);
   }

@@ -16,6 +16,10 @@ export const orderErrorCategories = {
   RefundIdReused: 'conflict',
   RefundAlreadyCompleted: 'conflict',
   RefundAlreadyFailed: 'conflict',
+  BalanceAlreadyPaid: 'conflict',
+  DepositNotPaid: 'conflict',
+  DepositAlreadyPaid: 'conflict',
+  OrderAlreadyDelivered: 'conflict',
 
   CurrencyMismatch: 'rule_violation',
   EmptyOrder: 'rule_violation',
@@ -34,6 +38,12 @@ export const orderErrorCategories = {
   RestockNeedsLines: 'rule_violation',
   DiscountExceedsLine: 'rule_violation',
   InconsistentPricing: 'rule_violation',
+  NotAPresale: 'rule_violation',
+  NotCashOnDelivery: 'rule_violation',
+  CollectedAmountMismatch: 'rule_violation',
+  BalanceWindowNotOpen: 'rule_violation',
+  BalanceWindowClosed: 'rule_violation',
+  DepositOutOfRange: 'rule_violation',
   PartialRefundNotAllowed: 'rule_violation',
   RefundWindowClosed: 'rule_violation',
 } as const satisfies Readonly<Record<string, ErrorCategory>>;

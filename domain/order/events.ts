@@ -4,6 +4,7 @@ import {
   Currency,
   CustomerId,
   Money,
+  NonNegativeInt,
   OrderId,
   Quantity,
   Reason,
@@ -132,8 +133,62 @@ export const RefundFailed = t.readonly(
 );
 export type RefundFailed = t.TypeOf<typeof RefundFailed>;
 
+/** A pre-sale's deposit was captured; the order waits for its balance in the window of its terms. */
+export const DepositPaid = t.readonly(
+  t.strict({ type: t.literal('DepositPaid'), orderId: OrderId, amount: Money, at: Timestamp }, 'DepositPaid'),
+  'DepositPaid',
+);
+export type DepositPaid = t.TypeOf<typeof DepositPaid>;
+
+/**
+ * The customer asked to pay a pre-sale's balance (`amount`: total − deposit) in its window. `attempt` numbers the
+ * requests (1 = first), so the saga tells a new try after a declined balance from a redelivered one; the token is
+ * kept because the saga asks the provider with it, as OrderPlaced keeps the first one.
+ */
+export const BalanceRequested = t.readonly(
+  t.strict(
+    {
+      type: t.literal('BalanceRequested'),
+      orderId: OrderId,
+      amount: Money,
+      paymentToken: PaymentToken,
+      attempt: NonNegativeInt,
+      at: Timestamp,
+    },
+    'BalanceRequested',
+  ),
+  'BalanceRequested',
+);
+export type BalanceRequested = t.TypeOf<typeof BalanceRequested>;
+
+/** A cash-on-delivery order was handed over and paid in cash: `collected` is what the order now counts as paid. */
+export const OrderDelivered = t.readonly(
+  t.strict({ type: t.literal('OrderDelivered'), orderId: OrderId, collected: Money, at: Timestamp }, 'OrderDelivered'),
+  'OrderDelivered',
+);
+export type OrderDelivered = t.TypeOf<typeof OrderDelivered>;
+
+/** A cash-on-delivery order was refused at the door: it is closed (Cancelled, reason `delivery_refused`). */
+export const DeliveryRefused = t.readonly(
+  t.strict({ type: t.literal('DeliveryRefused'), orderId: OrderId, reason: Reason, at: Timestamp }, 'DeliveryRefused'),
+  'DeliveryRefused',
+);
+export type DeliveryRefused = t.TypeOf<typeof DeliveryRefused>;
+
 export const OrderEvent = t.union(
-  [OrderPlaced, OrderConfirmed, OrderShipped, OrderCancelled, RefundRequested, RefundCompleted, RefundFailed],
+  [
+    OrderPlaced,
+    OrderConfirmed,
+    OrderShipped,
+    OrderCancelled,
+    RefundRequested,
+    RefundCompleted,
+    RefundFailed,
+    DepositPaid,
+    BalanceRequested,
+    OrderDelivered,
+    DeliveryRefused,
+  ],
   'OrderEvent',
 );
 export type OrderEvent = t.TypeOf<typeof OrderEvent>;
@@ -147,6 +202,10 @@ export const orderEvents = eventRegistry<OrderEvent>(
     RefundRequested: { version: 1, codec: RefundRequested },
     RefundCompleted: { version: 1, codec: RefundCompleted },
     RefundFailed: { version: 1, codec: RefundFailed },
+    DepositPaid: { version: 1, codec: DepositPaid },
+    BalanceRequested: { version: 1, codec: BalanceRequested },
+    OrderDelivered: { version: 1, codec: OrderDelivered },
+    DeliveryRefused: { version: 1, codec: DeliveryRefused },
   },
   [],
 );

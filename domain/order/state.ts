@@ -92,9 +92,28 @@ export interface CancelledOrder extends PlacedOrderData {
   readonly cancelledAt: Timestamp;
 }
 
-export type PaidOrder = ConfirmedOrder | ShippedOrder | PartiallyRefundedOrder | RefundedOrder;
+/**
+ * Cash on delivery, handed over and paid in cash (`paid` is what was collected). Shipping first is not required, so
+ * `shippedAt` may be null; refunds (by the refund saga, in cash) start from here.
+ */
+export interface DeliveredOrder extends PaidOrderData {
+  readonly status: 'Delivered';
+  readonly shippedAt: Timestamp | null;
+  readonly deliveredAt: Timestamp;
+}
 
-export type OrderState = NoOrder | PlacedOrder | PaidOrder | CancelledOrder;
+/** A pre-sale whose deposit was captured: it waits for the balance, paid in the window of its terms. */
+export interface AwaitingBalanceOrder extends PlacedOrderData {
+  readonly status: 'AwaitingBalance';
+  readonly deposit: Money;
+  readonly depositPaidAt: Timestamp;
+  /** balance payments asked for so far (a declined one may be tried again in the window) */
+  readonly balanceRequests: number;
+}
+
+export type PaidOrder = ConfirmedOrder | ShippedOrder | PartiallyRefundedOrder | RefundedOrder | DeliveredOrder;
+
+export type OrderState = NoOrder | PlacedOrder | AwaitingBalanceOrder | PaidOrder | CancelledOrder;
 
 export type OrderStatus = OrderState['status'];
 

@@ -1139,6 +1139,10 @@ describe('the order events', () => {
         'RefundCompleted.v1',
         'RefundFailed.v1',
         'RefundRequested.v1',
+        'DepositPaid.v1',
+        'BalanceRequested.v1',
+        'OrderDelivered.v1',
+        'DeliveryRefused.v1',
       ].sort(),
     );
   });

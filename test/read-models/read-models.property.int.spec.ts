@@ -121,12 +121,15 @@ const paidOf = (state: OrderState): number => {
     case 'None':
     case 'Placed':
       return 0;
+    case 'AwaitingBalance':
+      return state.deposit.amount;
     case 'Cancelled':
       return state.wasPaid.amount;
     case 'Confirmed':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
+    case 'Delivered':
       return state.paid.amount;
   }
 };
@@ -137,12 +140,14 @@ const refundedUnits = (state: OrderState, line: string): number => {
   switch (state.status) {
     case 'None':
     case 'Placed':
+    case 'AwaitingBalance':
     case 'Cancelled':
       return 0;
     case 'Confirmed':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
+    case 'Delivered':
       return state.refundedQuantities.get(sku(line)) ?? 0;
   }
 };

@@ -17,7 +17,13 @@ import { Attempt, ProviderText } from '../payment';
 import { deadlineCodec } from './saga';
 
 export const FulfilmentDeadlineKind = t.union(
-  [t.literal('PaymentTimeout'), t.literal('AuthorizationRetry'), t.literal('CaptureRefundRetry')],
+  [
+    t.literal('PaymentTimeout'),
+    t.literal('AuthorizationRetry'),
+    t.literal('CaptureRefundRetry'),
+    // pre-sale: the balance window closes
+    t.literal('BalanceDeadline'),
+  ],
   'FulfilmentDeadlineKind',
 );
 export type FulfilmentDeadlineKind = t.TypeOf<typeof FulfilmentDeadlineKind>;
@@ -28,6 +34,27 @@ export type FulfilmentDeadline = t.TypeOf<typeof FulfilmentDeadline>;
 /** Who decided the order is off: the saga (it sends CancelOrder) or the customer (the order is cancelled already). */
 export const CancelledBy = t.union([t.literal('saga'), t.literal('customer')], 'CancelledBy');
 export type CancelledBy = t.TypeOf<typeof CancelledBy>;
+
+/**
+ * The order's trade type when it is not the standard one, with what later decisions of its branch need (ADR 0012):
+ * cash on delivery needs nothing more; a pre-sale the deposit to authorize, the end of the balance window (a
+ * deadline, durable like the payment timeout) and what becomes of the deposit when the balance is late.
+ */
+export const TradeStarted = t.union(
+  [
+    t.readonly(t.strict({ type: t.literal('cod') })),
+    t.readonly(
+      t.strict({
+        type: t.literal('presale'),
+        deposit: Money,
+        balanceDeadline: FulfilmentDeadline,
+        lateBalance: t.union([t.literal('keepDeposit'), t.literal('refundDeposit')]),
+      }),
+    ),
+  ],
+  'TradeStarted',
+);
+export type TradeStarted = t.TypeOf<typeof TradeStarted>;
 
 export const SagaLine = t.readonly(t.strict({ sku: Sku, quantity: Quantity }), 'SagaLine');
 export type SagaLine = t.TypeOf<typeof SagaLine>;
@@ -52,7 +79,11 @@ export const FulfilmentStarted = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ customerId: CustomerId, couponCode: CouponCode, defaultLimit: PurchaseLimit }))),
+    t.readonly(
+      t.exact(
+        t.partial({ customerId: CustomerId, couponCode: CouponCode, defaultLimit: PurchaseLimit, trade: TradeStarted }),
+      ),
+    ),
   ],
   'FulfilmentStarted',
 );
@@ -87,16 +118,24 @@ export const ReservationRejected = t.readonly(
 );
 export type ReservationRejected = t.TypeOf<typeof ReservationRejected>;
 
-/** `attempt` numbers the requests (1 = first); each has its own command id and provider idempotency key. */
-export const AuthorizationRequested = t.readonly(
-  t.strict({
-    type: t.literal('AuthorizationRequested'),
-    orderId: OrderId,
-    attempt: Attempt,
-    amount: Money,
-    paymentToken: PaymentToken,
-    at: Timestamp,
-  }),
+/**
+ * `attempt` numbers the requests (1 = first); each has its own command id and provider idempotency key. `part`:
+ * a pre-sale's deposit (absent: the order's single charge).
+ */
+export const AuthorizationRequested = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('AuthorizationRequested'),
+        orderId: OrderId,
+        attempt: Attempt,
+        amount: Money,
+        paymentToken: PaymentToken,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ part: t.literal('deposit') }))),
+  ],
   'AuthorizationRequested',
 );
 export type AuthorizationRequested = t.TypeOf<typeof AuthorizationRequested>;
@@ -171,8 +210,11 @@ export const CompensationStarted = t.intersection(
         at: Timestamp,
       }),
     ),
-    /** the coupon the order holds (reserved, or redeemed by a confirmed order), given back */
-    t.readonly(t.exact(t.partial({ releaseCoupon: CouponCode }))),
+    /**
+     * the coupon the order holds (reserved, or redeemed by a confirmed order), given back; `voidBalance`: a
+     * pre-sale's balance authorization may be with the provider, it is voided (the captured deposit is not)
+     */
+    t.readonly(t.exact(t.partial({ releaseCoupon: CouponCode, voidBalance: t.literal(true) }))),
   ],
   'CompensationStarted',
 );
@@ -198,16 +240,22 @@ export const LateCouponReleased = t.readonly(
 export type LateCouponReleased = t.TypeOf<typeof LateCouponReleased>;
 
 /** An authorization outcome (approval, or a provider error leaving the payment pending) landed after the saga gave up. */
-export const LateAuthorizationVoided = t.readonly(
-  t.strict({
-    type: t.literal('LateAuthorizationVoided'),
-    orderId: OrderId,
-    amount: Money,
-    /** null when the late outcome was a provider error: nothing is held, but the payment is closed all the same */
-    authorizationId: t.union([ProviderText, t.null]),
-    reason: Reason,
-    at: Timestamp,
-  }),
+export const LateAuthorizationVoided = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('LateAuthorizationVoided'),
+        orderId: OrderId,
+        amount: Money,
+        /** null when the late outcome was a provider error: nothing is held, but the payment is closed all the same */
+        authorizationId: t.union([ProviderText, t.null]),
+        reason: Reason,
+        at: Timestamp,
+      }),
+    ),
+    /** a pre-sale's balance approved after the saga gave up: only the balance is voided */
+    t.readonly(t.exact(t.partial({ part: t.literal('balance') }))),
+  ],
   'LateAuthorizationVoided',
 );
 export type LateAuthorizationVoided = t.TypeOf<typeof LateAuthorizationVoided>;
@@ -265,6 +313,120 @@ export const CommandRejectionRecorded = t.readonly(
 );
 export type CommandRejectionRecorded = t.TypeOf<typeof CommandRejectionRecorded>;
 
+// ---------------------------------------------------------------------------------------------------------------
+// pre-sale (domain/sagas/presale.ts)
+
+/**
+ * The deposit is approved: it is captured and recorded on the order, the payment timeout no longer applies, and the
+ * saga waits for the customer to pay the balance (the balance deadline stays set).
+ */
+export const DepositApproved = t.readonly(
+  t.strict({
+    type: t.literal('DepositApproved'),
+    orderId: OrderId,
+    amount: Money,
+    authorizationId: ProviderText,
+    cancelDeadlines: t.readonlyArray(t.string),
+    at: Timestamp,
+  }),
+  'DepositApproved',
+);
+export type DepositApproved = t.TypeOf<typeof DepositApproved>;
+
+/** The customer asked to pay the balance (the order's try `attempt`): it is authorized with the token given. */
+export const BalanceAuthorizationRequested = t.readonly(
+  t.strict({
+    type: t.literal('BalanceAuthorizationRequested'),
+    orderId: OrderId,
+    attempt: Attempt,
+    amount: Money,
+    paymentToken: PaymentToken,
+    at: Timestamp,
+  }),
+  'BalanceAuthorizationRequested',
+);
+export type BalanceAuthorizationRequested = t.TypeOf<typeof BalanceAuthorizationRequested>;
+
+/** The balance was declined (or the provider failed): the window stays open for another try until the deadline. */
+export const BalanceAttemptFailed = t.readonly(
+  t.strict({
+    type: t.literal('BalanceAttemptFailed'),
+    orderId: OrderId,
+    attempt: Attempt,
+    message: t.string,
+    at: Timestamp,
+  }),
+  'BalanceAttemptFailed',
+);
+export type BalanceAttemptFailed = t.TypeOf<typeof BalanceAttemptFailed>;
+
+/** The balance is approved: the order is confirmed with deposit and balance paid, the balance captured. */
+export const BalanceApproved = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('BalanceApproved'),
+        orderId: OrderId,
+        amount: Money,
+        authorizationId: ProviderText,
+        paid: Money,
+        cancelDeadlines: t.readonlyArray(t.string),
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ redeemCoupon: CouponCode }))),
+  ],
+  'BalanceApproved',
+);
+export type BalanceApproved = t.TypeOf<typeof BalanceApproved>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// cash on delivery (domain/sagas/cash-on-delivery.ts)
+
+/**
+ * Every line (and the coupon) is held: the order is confirmed with nothing paid. It records the last reservation as
+ * AuthorizationRequested does in the standard flow; the timeout that guarded the reservations no longer applies.
+ */
+export const CodConfirmed = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('CodConfirmed'),
+        orderId: OrderId,
+        /** zero: what the order is confirmed with (in its currency) */
+        paid: Money,
+        cancelDeadlines: t.readonlyArray(t.string),
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ redeemCoupon: CouponCode }))),
+  ],
+  'CodConfirmed',
+);
+export type CodConfirmed = t.TypeOf<typeof CodConfirmed>;
+
+/** The order was delivered and paid in cash: its reservations are committed, the cash recorded. */
+export const DeliveryRecorded = t.readonly(
+  t.strict({
+    type: t.literal('DeliveryRecorded'),
+    orderId: OrderId,
+    commit: t.readonlyArray(Sku),
+    collected: Money,
+    at: Timestamp,
+  }),
+  'DeliveryRecorded',
+);
+export type DeliveryRecorded = t.TypeOf<typeof DeliveryRecorded>;
+
+/** The events of the trade types' branches. */
+export type TradeEvent =
+  | DepositApproved
+  | BalanceAuthorizationRequested
+  | BalanceAttemptFailed
+  | BalanceApproved
+  | CodConfirmed
+  | DeliveryRecorded;
+
 export const FulfilmentEvent = t.union(
   [
     FulfilmentStarted,
@@ -285,6 +447,12 @@ export const FulfilmentEvent = t.union(
     CaptureRefundFailed,
     CaptureRefunded,
     CommandRejectionRecorded,
+    DepositApproved,
+    BalanceAuthorizationRequested,
+    BalanceAttemptFailed,
+    BalanceApproved,
+    CodConfirmed,
+    DeliveryRecorded,
   ],
   'FulfilmentEvent',
 );
@@ -310,6 +478,12 @@ export const fulfilmentEvents = eventRegistry<FulfilmentEvent>(
     CaptureRefundFailed: { version: 1, codec: CaptureRefundFailed },
     CaptureRefunded: { version: 1, codec: CaptureRefunded },
     CommandRejectionRecorded: { version: 1, codec: CommandRejectionRecorded },
+    DepositApproved: { version: 1, codec: DepositApproved },
+    BalanceAuthorizationRequested: { version: 1, codec: BalanceAuthorizationRequested },
+    BalanceAttemptFailed: { version: 1, codec: BalanceAttemptFailed },
+    BalanceApproved: { version: 1, codec: BalanceApproved },
+    CodConfirmed: { version: 1, codec: CodConfirmed },
+    DeliveryRecorded: { version: 1, codec: DeliveryRecorded },
   },
   [],
 );

@@ -34,7 +34,22 @@ export interface CaptureRefund {
   readonly status: 'requested' | 'awaiting_retry' | 'refunded' | 'failed';
 }
 
+/**
+ * The order's trade type when it is not the standard one. Cash on delivery needs nothing more; a pre-sale knows its
+ * deposit, what becomes of it when the balance is late, and the order's balance try it is handling (0: none yet).
+ */
+export type TradeProgress =
+  | { readonly type: 'cod' }
+  | {
+      readonly type: 'presale';
+      readonly deposit: Money;
+      readonly lateBalance: 'keepDeposit' | 'refundDeposit';
+      readonly balanceAttempt: number;
+    };
+
 export interface FulfilmentData {
+  /** absent: a standard order */
+  readonly trade?: TradeProgress;
   readonly orderId: OrderId;
   readonly total: Money;
   readonly paymentToken: PaymentToken;
@@ -78,11 +93,22 @@ interface PaidData extends FulfilmentData {
   readonly paid: Money;
   readonly confirmedAt: Timestamp;
 }
-/** Authorized: ConfirmOrder and CapturePayment are sent (the runner delivers them); stock is held until shipment. */
+/**
+ * Authorized: ConfirmOrder and CapturePayment are sent (the runner delivers them); stock is held until shipment.
+ * Cash on delivery: confirmed with nothing paid (`paid` zero), stock held until delivery.
+ */
 export interface FulfilmentConfirmed extends PaidData {
   readonly status: 'Confirmed';
 }
-/** Shipped: every reservation is committed. Nothing is left to do; refunds have sagas of their own. */
+/** Pre-sale: the deposit is approved (captured, recorded on the order); waiting for the customer to pay the balance. */
+export interface FulfilmentAwaitingBalance extends FulfilmentData {
+  readonly status: 'AwaitingBalance';
+}
+/** Pre-sale: the balance try `trade.balanceAttempt` is with the provider. */
+export interface FulfilmentAuthorizingBalance extends FulfilmentData {
+  readonly status: 'AuthorizingBalance';
+}
+/** Shipped (cash on delivery: delivered): every reservation is committed. Nothing is left to do; refunds have sagas of their own. */
 export interface FulfilmentCompleted extends PaidData {
   readonly status: 'Completed';
   readonly shippedAt: Timestamp;
@@ -109,6 +135,8 @@ export type StartedFulfilment =
   | FulfilmentReserving
   | FulfilmentAuthorizing
   | FulfilmentAwaitingRetry
+  | FulfilmentAwaitingBalance
+  | FulfilmentAuthorizingBalance
   | FulfilmentConfirmed
   | FulfilmentCompleted
   | FulfilmentCompensating

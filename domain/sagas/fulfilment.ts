@@ -1,14 +1,4 @@
-import {
-  absurd,
-  reason,
-  refundId,
-  type CouponCode,
-  type Money,
-  type OrderId,
-  type Reason,
-  type Sku,
-  type Timestamp,
-} from '../shared';
+import { absurd, type CouponCode, type Money, type OrderId, type Reason, type Sku, type Timestamp } from '../shared';
 import type { OrderCancelled, OrderPlaced, OrderShipped } from '../order';
 import type { InventoryErrorCode, StockReserved } from '../inventory';
 import type { CouponReserved, PricingErrorCode } from '../pricing';
@@ -43,6 +33,9 @@ import type {
   FulfilmentDeadlineKind,
   FulfilmentEvent,
 } from './fulfilment-events';
+import { codConfirmation, codOutbox, codStart, evolveCod, reactCod } from './cash-on-delivery';
+import { evolvePresale, presaleOutbox, presaleProgress, presaleStart, reactPresale } from './presale';
+import type { FulfilmentInput } from './fulfilment-input';
 import type {
   CouponProgress,
   CouponStatus,
@@ -70,61 +63,22 @@ export const defaultFulfilmentConfig: FulfilmentConfig = {
   retryBackoffMs: [1_000, 5_000, 15_000],
 };
 
-/**
- * What the saga reacts to. `OrderConfirmed` is not among them: the saga confirms the order itself once the payment is
- * approved, and nothing it decides later depends on when the order centre recorded it (ADR 0012).
- */
-export type FulfilmentInput =
-  | OrderPlaced
-  | OrderShipped
-  | OrderCancelled
-  | StockReserved
-  | CouponReserved
-  | PaymentAuthorized
-  | PaymentDeclined
-  | PaymentAuthorizationFailed
-  | PaymentCaptured
-  | PaymentRefunded
-  | PaymentRefundFailed
-  | DeadlineReached
-  | CommandRejected;
+export type { FulfilmentInput } from './fulfilment-input';
 
-export const fulfilmentSagaId = (orderId: OrderId): string => `saga-fulfilment-${orderId}`;
+import {
+  cancellationRefundId,
+  fulfilmentCancelReasons,
+  fulfilmentCommandIds,
+  fulfilmentDeadlineIds,
+} from './fulfilment-ids';
 
-/** Deterministic ids: the same step of the same saga always sends the same command id. */
-export const fulfilmentCommandIds = {
-  reserve: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:reserve:${sku}`,
-  authorize: (orderId: OrderId, attempt: number): string => `${fulfilmentSagaId(orderId)}:authorize:${attempt}`,
-  confirm: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:confirm`,
-  capture: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:capture`,
-  commit: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:commit:${sku}`,
-  release: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:release:${sku}`,
-  void: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void`,
-  /** a second void, for an authorization that landed after the first void was sent */
-  voidLate: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void-late`,
-  cancel: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:cancel`,
-  reserveCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:reserve-coupon`,
-  redeemCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:redeem-coupon`,
-  releaseCoupon: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:release-coupon`,
-  refund: (orderId: OrderId, attempt: number): string => `${fulfilmentSagaId(orderId)}:refund:${attempt}`,
-} as const;
-
-export const fulfilmentDeadlineIds = {
-  paymentTimeout: 'payment-timeout',
-  authorizationRetry: (attempt: number): string => `authorization-retry-${attempt}`,
-  captureRefundRetry: (attempt: number): string => `capture-refund-retry-${attempt}`,
-} as const;
-
-/** Reasons the saga gives when it cancels an order; a customer's cancellation keeps the customer's reason. */
-export const fulfilmentCancelReasons = {
-  outOfStock: reason('out_of_stock'),
-  reservationFailed: reason('reservation_failed'),
-  paymentDeclined: reason('payment_declined'),
-  paymentError: reason('payment_error'),
-  paymentTimeout: reason('payment_timeout'),
-  couponUnavailable: reason('coupon_unavailable'),
-  purchaseLimitExceeded: reason('purchase_limit_exceeded'),
-} as const;
+export {
+  cancellationRefundId,
+  fulfilmentCancelReasons,
+  fulfilmentCommandIds,
+  fulfilmentDeadlineIds,
+  fulfilmentSagaId,
+} from './fulfilment-ids';
 
 /** The coupon centre's refusals of a reservation that mean the coupon cannot serve this order. */
 const COUPON_UNAVAILABLE: readonly PricingErrorCode[] = [
@@ -134,13 +88,6 @@ const COUPON_UNAVAILABLE: readonly PricingErrorCode[] = [
 ];
 const OUT_OF_STOCK: InventoryErrorCode = 'InsufficientStock';
 const OVER_PURCHASE_LIMIT: InventoryErrorCode = 'PurchaseLimitExceeded';
-
-/**
- * Refund id for giving back a capture when a paid order is cancelled. Refund ids are per order (the order and
- * payment centres key refunds by order), so one fixed id is unique; the order centre refuses refund requests on
- * a cancelled order, so no customer refund can follow it.
- */
-export const cancellationRefundId = refundId('order-cancellation');
 
 /** The payment centre's refusal to void a payment whose money was captured already. */
 const PAYMENT_ALREADY_CAPTURED: PaymentErrorCode = 'AlreadyCaptured';
@@ -183,10 +130,14 @@ export const fulfilmentStep = (state: FulfilmentState): string => {
       return `authorizing payment (attempt ${state.authorizationAttempts})`;
     case 'AwaitingRetry':
       return `waiting to retry payment authorization (attempt ${state.authorizationAttempts} failed)`;
+    case 'AwaitingBalance':
+      return 'deposit paid, waiting for the balance';
+    case 'AuthorizingBalance':
+      return `authorizing the balance (try ${state.trade?.type === 'presale' ? state.trade.balanceAttempt : 0})`;
     case 'Confirmed':
-      return 'paid, waiting for shipment';
+      return state.trade?.type === 'cod' ? 'confirmed, cash on delivery' : 'paid, waiting for shipment';
     case 'Completed':
-      return 'shipped';
+      return state.trade?.type === 'cod' ? 'delivered, cash collected' : 'shipped';
     case 'Compensating':
       return `cancelled (${state.reason}), refunding the captured payment`;
     case 'Cancelled':
@@ -209,6 +160,9 @@ const start = (input: OrderPlaced, config: FulfilmentConfig): Events => {
   // the channel's terms frozen into the order win over the engine's configuration
   const { reservationTtlMs, paymentTimeoutMs } = input.terms ?? config;
   const defaultLimit = input.terms?.purchaseLimitPerCustomer;
+  // a trade type other than the standard one starts its own branch (presale.ts, cash-on-delivery.ts)
+  const presale = presaleStart(input, reservationTtlMs);
+  const trade = presale?.trade ?? codStart(input);
   return [
     {
       type: 'FulfilmentStarted',
@@ -216,24 +170,31 @@ const start = (input: OrderPlaced, config: FulfilmentConfig): Events => {
       lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
       total: input.total,
       paymentToken: input.paymentToken,
-      reservationExpiresAt: plusMs(input.at, reservationTtlMs),
+      reservationExpiresAt: presale?.reservationExpiresAt ?? plusMs(input.at, reservationTtlMs),
       paymentTimeout: deadlineOf('PaymentTimeout', fulfilmentDeadlineIds.paymentTimeout, input.at, paymentTimeoutMs),
       customerId: input.customerId,
       ...(couponCode === undefined ? {} : { couponCode }),
       ...(defaultLimit === undefined ? {} : { defaultLimit }),
+      ...(trade === undefined ? {} : { trade }),
       at: input.at,
     },
   ];
 };
 
+/** A pre-sale's deposit phase authorizes the deposit; any other order its total. */
 const requestAuthorization = (state: FulfilmentData, attempt: number, at: Timestamp): FulfilmentEvent => ({
   type: 'AuthorizationRequested',
   orderId: state.orderId,
   attempt,
-  amount: state.total,
+  amount: state.trade?.type === 'presale' ? state.trade.deposit : state.total,
   paymentToken: state.paymentToken,
+  ...(state.trade?.type === 'presale' ? { part: 'deposit' as const } : {}),
   at,
 });
+
+/** Every line and the coupon are held: authorize, or (cash on delivery) confirm with nothing paid. */
+const allHeld = (state: FulfilmentData, at: Timestamp): FulfilmentEvent =>
+  state.trade?.type === 'cod' ? codConfirmation(state, at) : requestAuthorization(state, 1, at);
 
 const requestCaptureRefund = (
   state: FulfilmentData,
@@ -300,7 +261,7 @@ const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events
   const allReserved =
     state.lines.every((l) => l.sku === input.sku || l.status === 'reserved') && couponReady(state.coupon);
   return allReserved
-    ? [requestAuthorization(state, 1, input.at)]
+    ? [allHeld(state, input.at)]
     : [{ type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at }];
 };
 
@@ -321,7 +282,7 @@ const onCouponReserved = (input: CouponReserved, state: StartedFulfilment): Even
   }
   if (state.status !== 'Reserving') return none;
   return state.lines.every((l) => l.status === 'reserved')
-    ? [requestAuthorization(state, 1, input.at)]
+    ? [allHeld(state, input.at)]
     : [{ type: 'CouponHeld', orderId: state.orderId, code: coupon.code, at: input.at }];
 };
 
@@ -497,6 +458,9 @@ const onDeadline = (input: DeadlineReached, state: StartedFulfilment): Events =>
         ? [requestCaptureRefund(state, refund.amount, refund.attempt + 1, input.now)]
         : none;
     }
+    // the pre-sale branch decides (reactPresale)
+    case 'BalanceDeadline':
+      return none;
     default:
       return absurd(deadline.kind);
   }
@@ -578,6 +542,15 @@ const react =
     if (input.type !== 'DeadlineReached' && input.type !== 'CommandRejected' && input.orderId !== state.orderId) {
       return none;
     }
+    // the trade types' branches decide first; what they leave (undefined) follows the standard flow
+    const trade = state.trade;
+    const traded =
+      trade?.type === 'presale'
+        ? reactPresale(input, state, trade)
+        : trade?.type === 'cod'
+          ? reactCod(input, state)
+          : undefined;
+    if (traded !== undefined) return traded;
     switch (input.type) {
       case 'OrderPlaced':
         return none;
@@ -605,6 +578,11 @@ const react =
         return onDeadline(input, state);
       case 'CommandRejected':
         return onRejected(input, state, config);
+      // the trade types' own inputs: a standard order never sees them
+      case 'BalanceRequested':
+      case 'OrderDelivered':
+      case 'DeliveryRefused':
+        return none;
       default:
         return absurd(input);
     }
@@ -752,6 +730,14 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       const refund = state.refund;
       return refund === null ? state : settleIfGivenUp({ ...state, refund: { ...refund, status: 'refunded' } });
     }
+    case 'DepositApproved':
+    case 'BalanceAuthorizationRequested':
+    case 'BalanceAttemptFailed':
+    case 'BalanceApproved':
+      return evolvePresale(state, event);
+    case 'CodConfirmed':
+    case 'DeliveryRecorded':
+      return evolveCod(state, event);
     case 'CommandRejectionRecorded': {
       const next = withRejection(state, event);
       return event.commandId === fulfilmentCommandIds.reserveCoupon(state.orderId)
@@ -776,13 +762,16 @@ const evolve = (state: FulfilmentState, event: FulfilmentEvent): FulfilmentState
     reservationExpiresAt: event.reservationExpiresAt,
     lines: event.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, status: 'pending' })),
     coupon: event.couponCode === undefined ? null : { code: event.couponCode, status: 'pending' },
+    ...(event.trade === undefined
+      ? {}
+      : { trade: event.trade.type === 'presale' ? presaleProgress(event.trade) : { type: 'cod' as const } }),
     authorizationAttempts: 0,
     authorizationFailures: 0,
     authorization: null,
     lateVoidSent: false,
     captured: null,
     refund: null,
-    deadlines: [event.paymentTimeout],
+    deadlines: [event.paymentTimeout, ...(event.trade?.type === 'presale' ? [event.trade.balanceDeadline] : [])],
     rejectedCommands: [],
     lastError: null,
   };
@@ -805,10 +794,16 @@ const releaseCoupon = (orderId: OrderId, code: CouponCode, why: Reason, at: Time
   command: { type: 'ReleaseCoupon', code, orderId, reason: why, at },
 });
 
-const voidPayment = (commandId: string, orderId: OrderId, why: Reason, at: Timestamp): OutgoingCommand => ({
+const voidPayment = (
+  commandId: string,
+  orderId: OrderId,
+  why: Reason,
+  at: Timestamp,
+  part?: 'balance',
+): OutgoingCommand => ({
   target: 'payment',
   commandId,
-  command: { type: 'VoidPayment', orderId, reason: why, at },
+  command: { type: 'VoidPayment', orderId, reason: why, ...(part === undefined ? {} : { part }), at },
 });
 
 const outbox = (event: FulfilmentEvent): SagaEffects => {
@@ -842,7 +837,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
                 } satisfies OutgoingCommand,
               ]),
         ],
-        schedule: [event.paymentTimeout],
+        schedule: [event.paymentTimeout, ...(event.trade?.type === 'presale' ? [event.trade.balanceDeadline] : [])],
       });
     }
     case 'AuthorizationRequested':
@@ -851,7 +846,14 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
           {
             target: 'payment',
             commandId: ids.authorize(orderId, event.attempt),
-            command: { type: 'AuthorizePaymentRequest', orderId, amount: event.amount, token: event.paymentToken, at },
+            command: {
+              type: 'AuthorizePaymentRequest',
+              orderId,
+              amount: event.amount,
+              token: event.paymentToken,
+              ...(event.part === undefined ? {} : { part: event.part }),
+              at,
+            },
           },
         ],
         cancel: event.attempt > 1 ? [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)] : [],
@@ -897,6 +899,9 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
           ...event.release.map((sku) => release(orderId, sku, event.reason, at)),
           ...(event.releaseCoupon === undefined ? [] : [releaseCoupon(orderId, event.releaseCoupon, event.reason, at)]),
           ...(event.voidPayment ? [voidPayment(ids.void(orderId), orderId, event.reason, at)] : []),
+          ...(event.voidBalance === true
+            ? [voidPayment(ids.voidBalance(orderId), orderId, event.reason, at, 'balance')]
+            : []),
           ...(event.by === 'saga'
             ? [
                 {
@@ -914,7 +919,13 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
     case 'LateCouponReleased':
       return effects({ commands: [releaseCoupon(orderId, event.code, event.reason, at)] });
     case 'LateAuthorizationVoided':
-      return effects({ commands: [voidPayment(ids.voidLate(orderId), orderId, event.reason, at)] });
+      return effects({
+        commands: [
+          event.part === 'balance'
+            ? voidPayment(ids.voidBalanceLate(orderId), orderId, event.reason, at, 'balance')
+            : voidPayment(ids.voidLate(orderId), orderId, event.reason, at),
+        ],
+      });
     case 'CaptureRefundRequested':
       return effects({
         commands: [
@@ -928,6 +939,14 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
       });
     case 'CaptureRefundFailed':
       return effects({ schedule: event.retry === null ? [] : [event.retry] });
+    case 'DepositApproved':
+    case 'BalanceAuthorizationRequested':
+    case 'BalanceAttemptFailed':
+    case 'BalanceApproved':
+      return presaleOutbox(event);
+    case 'CodConfirmed':
+    case 'DeliveryRecorded':
+      return codOutbox(event);
     case 'LineReserved':
     case 'CouponHeld':
     case 'ReservationRejected':

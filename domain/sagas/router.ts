@@ -15,6 +15,7 @@ export type RoutedInput =
  * Which saga instances an incoming domain event feeds. Timer firings and command rejections are not routed here:
  * the runner knows which saga set the deadline or sent the command.
  */
+// pre-sale and cash on delivery feed the fulfilment saga too: the balance paid, the order delivered or refused
 export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
   switch (event.type) {
     case 'OrderPlaced':
@@ -26,6 +27,9 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     case 'PaymentAuthorizationFailed':
     case 'PaymentCaptured':
     case 'CouponReserved':
+    case 'BalanceRequested':
+    case 'OrderDelivered':
+    case 'DeliveryRefused':
       return [{ saga: 'fulfilment', sagaId: fulfilmentSagaId(event.orderId), input: event }];
     case 'RefundRequested':
       return [{ saga: 'refund', sagaId: refundSagaId(event.orderId, event.refundId), input: event }];
@@ -38,6 +42,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
       ];
     // outcomes of the sagas' own commands that need no reaction, and events of work no saga coordinates
     case 'OrderConfirmed':
+    case 'DepositPaid':
     case 'RefundCompleted':
     case 'RefundFailed':
     case 'SkuDefined':

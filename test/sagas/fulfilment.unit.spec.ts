@@ -54,6 +54,15 @@ import {
   total,
   voidPayment,
 } from './fixtures';
+import {
+  balanceAuthorized,
+  balanceDeclined,
+  balanceRequested,
+  codPlaced,
+  delivered,
+  depositAuthorized,
+  presalePlaced,
+} from './trade-fixtures';
 
 const saga = fulfilmentSaga(config);
 const given = givenSaga(saga);
@@ -883,6 +892,19 @@ describe('the fulfilment saga', () => {
         [...allReserved, authorized(), customerCancelled(eur(0), at(4)), captured(at(5))],
         [placedWithCoupon, couponReserved(), reserved(A), reserved(B), reserved(C, at(2)), authorized()],
         [placedWithCoupon, reserved(A), customerCancelled(), couponReserved(at(6))],
+        // the trade types' branches (trade-types.unit.spec.ts)
+        [codPlaced, reserved(A), reserved(B), reserved(C, at(2)), delivered()],
+        [
+          presalePlaced(),
+          reserved(A),
+          reserved(B),
+          reserved(C, at(2)),
+          depositAuthorized(),
+          balanceRequested(1),
+          balanceDeclined(),
+          balanceRequested(2),
+          balanceAuthorized(),
+        ],
       ];
       // recorded by streams written before ADR 0012 only
       const older: FulfilmentEvent[] = [{ type: 'OrderConfirmationRecorded', orderId: order, paid: total, at: at(4) }];

@@ -110,8 +110,14 @@ class Refresher {
 }
 
 type Route =
-  | { readonly kind: 'overview' }
-  | { readonly kind: 'orders'; readonly status: string; readonly customerId: string }
+  | { readonly kind: 'overview'; readonly channel: string }
+  | {
+      readonly kind: 'orders';
+      readonly status: string;
+      readonly customerId: string;
+      readonly channel: string;
+      readonly tradeType: string;
+    }
   | { readonly kind: 'order'; readonly orderId: string }
   | { readonly kind: 'stock' }
   | { readonly kind: 'dead-letters' }
@@ -119,7 +125,7 @@ type Route =
 
 /** `#/orders/o-1` → the order's page; hashes not starting with `#/` (the skip link's `#main`) are no route. */
 const parseRoute = (hash: string): Route | undefined => {
-  if (hash === '' || hash === '#') return { kind: 'overview' };
+  if (hash === '' || hash === '#') return { kind: 'overview', channel: '' };
   if (!hash.startsWith('#/')) return undefined;
   const [path = '', search = ''] = hash.slice(1).split('?', 2);
   const params = new URLSearchParams(search);
@@ -133,9 +139,15 @@ const parseRoute = (hash: string): Route | undefined => {
   }
   switch (path) {
     case '/':
-      return { kind: 'overview' };
+      return { kind: 'overview', channel: params.get('channel') ?? '' };
     case '/orders':
-      return { kind: 'orders', status: params.get('status') ?? '', customerId: params.get('customerId') ?? '' };
+      return {
+        kind: 'orders',
+        status: params.get('status') ?? '',
+        customerId: params.get('customerId') ?? '',
+        channel: params.get('channel') ?? '',
+        tradeType: params.get('tradeType') ?? '',
+      };
     case '/stock':
       return { kind: 'stock' };
     case '/dead-letters':
@@ -231,10 +243,15 @@ const show = (route: Route, moveFocus: boolean): void => {
   const ctx = context();
   switch (route.kind) {
     case 'overview':
-      view = overviewView(ctx);
+      view = overviewView(ctx, route.channel);
       break;
     case 'orders':
-      view = ordersView(ctx, { status: route.status, customerId: route.customerId });
+      view = ordersView(ctx, {
+        status: route.status,
+        customerId: route.customerId,
+        channel: route.channel,
+        tradeType: route.tradeType,
+      });
       break;
     case 'order':
       view = orderView(ctx, route.orderId);
@@ -285,7 +302,7 @@ const probe = async (): Promise<void> => {
   if (!wasAuthorized) {
     setKeyPanel(false);
     live.start();
-    const route = parseRoute(location.hash) ?? { kind: 'overview' };
+    const route = parseRoute(location.hash) ?? { kind: 'overview', channel: '' };
     show(route, false);
   }
 };

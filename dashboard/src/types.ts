@@ -74,6 +74,9 @@ export interface Order {
   readonly customerId: string | null;
   readonly placedAt: string | null;
   readonly updatedAt: string;
+  /** the channel it was placed through and its trade type (servers before channels lack them) */
+  readonly channel?: string;
+  readonly tradeType?: string;
   readonly currency?: string;
   readonly lines?: readonly OrderLine[];
   readonly total?: Money;
@@ -128,6 +131,17 @@ export interface SalesBucket {
   readonly discountsByPromotion?: Readonly<Record<string, number>>;
   readonly discountsCancelledByPromotion?: Readonly<Record<string, number>>;
   readonly ordersDiscounted?: number;
+  /** per channel: the orders placed through it (servers before channels lack it) */
+  readonly byChannel?: Readonly<Record<string, ChannelSales>>;
+}
+
+/** What one channel sold in a bucket: only placements name the channel. */
+export interface ChannelSales {
+  readonly ordersPlaced: number;
+  readonly unitsOrdered: number;
+  /** what the orders cost their customers, minor units per currency */
+  readonly orderValue: Readonly<Record<string, number>>;
+  readonly discounts: Readonly<Record<string, number>>;
 }
 
 /** A promotion's rule as defined: its kind and that kind's fields (see domain/pricing/promotion.ts). */

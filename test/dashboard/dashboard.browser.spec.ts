@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { post, put, startTestApi, type ApiRequest, type TestApi } from '../api-spec';
@@ -406,6 +407,109 @@ describe('the operators dashboard, in a real browser', function () {
       expect(await mugs.getAttribute('class')).to.include('low');
       expect(await page.evaluate('window.sameDocument')).to.equal(true);
       await screenshot(page, 'promotions');
+      expect(errors).to.deep.equal([]);
+    });
+  });
+
+  describe('with two channels', () => {
+    let channelled: TestApi | undefined;
+    let dir: string | undefined;
+
+    const channelOrder = (orderId: string, channel: string, quantity = 1): ApiRequest =>
+      post('/v1/orders', {
+        orderId,
+        customerId: `cust-${orderId}`,
+        lines: [{ sku: 'MUG-1', quantity }],
+        payment: { token: 'tok_approve' },
+        channel,
+      });
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'dashboard-channels-'));
+      const file = join(dir, 'channels.json');
+      const profile = (name: string) => ({
+        name,
+        tradeTypes: ['standard'],
+        currencies: [],
+        paymentTimeoutMs: 60_000,
+        reservationTtlMs: 120_000,
+        promotions: 'all',
+        partialRefunds: true,
+        refundWindowDays: null,
+      });
+      writeFileSync(file, JSON.stringify({ mall: profile('Brand mall'), pos: profile('Point of sale') }));
+      channelled = await startTestApi({ CHANNELS: file });
+      await send(
+        channelled,
+        defineSku('MUG-1', 'Mug', 1000),
+        restock('MUG-1', 50),
+        channelOrder('m-1', 'mall'),
+        channelOrder('m-2', 'mall', 2),
+        channelOrder('p-1', 'pos', 3),
+      );
+    });
+
+    after(async () => {
+      await channelled?.close();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("filters the overview's charts and latest orders by the channel chosen, and keeps it in the link", async () => {
+      const api = channelled;
+      if (api === undefined) throw new Error('the engine did not start');
+      const { page, errors } = await open(`${api.url}/`);
+      await waitUntilLive(page);
+      const select = page.getByLabel('Channel', { exact: true });
+      await eventually(async () => {
+        expect(await select.locator('option').allTextContents()).to.deep.equal(['All channels', 'mall', 'pos']);
+      });
+      await eventually(async () => {
+        expect(await figure(page, 'orders-placed').textContent()).to.equal('3');
+      });
+      await select.selectOption('pos');
+      expect(await page.evaluate('location.hash')).to.equal('#/?channel=pos');
+      await eventually(async () => {
+        expect(await figure(page, 'orders-placed').textContent()).to.equal('1');
+        const latest = await page.getByRole('table', { name: 'Latest orders' }).textContent();
+        expect(latest).to.include('p-1').and.not.include('m-1');
+      });
+      // the numbers behind the charts sit in closed <details>
+      const hours = page.getByRole('table', { name: 'Orders by hour', includeHidden: true });
+      expect(await hours.locator('thead').textContent()).to.include('Placed through pos');
+      expect(
+        await page.getByRole('table', { name: 'Order value by day through pos', includeHidden: true }).textContent(),
+      ).to.include('€30.00');
+      expect(await page.getByRole('link', { name: 'All orders →' }).getAttribute('href')).to.equal(
+        '#/orders?channel=pos',
+      );
+      await screenshot(page, 'overview-channel');
+      // a shared link opens on the same channel
+      const shared = await open(`${api.url}/#/?channel=mall`);
+      await eventually(async () => {
+        expect(await figure(shared.page, 'orders-placed').textContent()).to.equal('2');
+      });
+      expect(await shared.page.getByLabel('Channel', { exact: true }).inputValue()).to.equal('mall');
+      expect([...errors, ...shared.errors]).to.deep.equal([]);
+    });
+
+    it('lists the orders of one channel, with the channel shown on each', async () => {
+      const api = channelled;
+      if (api === undefined) throw new Error('the engine did not start');
+      const { page, errors } = await open(`${api.url}/#/orders?channel=mall`);
+      await waitUntilLive(page);
+      const table = page.getByRole('table', { name: /^Orders/ });
+      await eventually(async () => {
+        const text = await table.textContent();
+        expect(text).to.include('m-1').and.include('m-2').and.not.include('p-1');
+      });
+      expect(await table.locator('thead').textContent()).to.include('Channel');
+      await page.getByLabel('Channel', { exact: true }).selectOption('pos');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await eventually(async () => {
+        const text = await table.textContent();
+        expect(text).to.include('p-1').and.not.include('m-1');
+      });
+      expect(await page.evaluate('location.hash')).to.equal('#/orders?channel=pos');
       expect(errors).to.deep.equal([]);
     });
   });

@@ -26,6 +26,7 @@ export const orderColumns = (compact: boolean): Column<Order>[] => [
   { label: 'Order', cell: (o) => h('a', { href: orderLink(o.orderId), class: 'mono' }, o.orderId) },
   { label: 'Placed', cell: (o) => formatDateTime(o.placedAt) },
   { label: 'Customer', cell: (o) => o.customerId ?? '—' },
+  ...(compact ? [] : [{ label: 'Channel', cell: (o: Order) => o.channel ?? '—' }]),
   { label: 'Status', cell: (o) => orderStatus(o.status) },
   ...(compact ? [] : [{ label: 'Units', numeric: true, cell: (o: Order) => formatCount(units(o)) }]),
   { label: 'Total', numeric: true, cell: (o) => (o.total ? formatMoney(o.total) : '—') },

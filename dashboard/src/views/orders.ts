@@ -4,6 +4,7 @@ import { dataTable, h, setChildren } from '../dom';
 import { formatCount, humanize } from '../format';
 import type { Order, Page } from '../types';
 import { affects, type Changed, type View, type ViewContext } from '../view';
+import { channelSelect, recentChannels, TRADE_TYPES } from '../channels';
 import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, Pager, updatedLine, viewHeading } from './common';
 
 const STATUSES = ['Placed', 'Confirmed', 'Shipped', 'Cancelled', 'PartiallyRefunded', 'Refunded'] as const;
@@ -12,9 +13,15 @@ const PAGE_SIZE = 25;
 export interface OrderFilters {
   readonly status: string;
   readonly customerId: string;
+  /** '' for every channel */
+  readonly channel: string;
+  readonly tradeType: string;
 }
 
-/** Filters live in the hash (`#/orders?status=Confirmed&customerId=c-1`), so a filtered list can be shared. */
+/**
+ * Filters live in the hash (`#/orders?status=Confirmed&customerId=c-1&channel=pos`), so a filtered list can be
+ * shared.
+ */
 export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
   const controller = new AbortController();
   const { signal } = controller;
@@ -41,12 +48,21 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
     spellcheck: false,
     placeholder: 'e.g. c-1',
   });
+  const channel = channelSelect('filter-channel', filters.channel);
+  const tradeType = h(
+    'select',
+    { id: 'filter-trade-type', name: 'tradeType' },
+    h('option', { value: '' }, 'Any trade type'),
+    ...TRADE_TYPES.map((t) => h('option', { value: t, selected: t === filters.tradeType }, humanize(t))),
+  );
   const clear = h('button', { type: 'button', class: 'secondary' }, 'Clear');
   const form = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filter orders' },
     h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'Status'), status),
     h('div', { class: 'field' }, h('label', { for: 'filter-customer' }, 'Customer'), customer),
+    h('div', { class: 'field' }, h('label', { for: 'filter-channel' }, 'Channel'), channel.element),
+    h('div', { class: 'field' }, h('label', { for: 'filter-trade-type' }, 'Trade type'), tradeType),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Apply'), clear),
   );
 
@@ -55,6 +71,8 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
     const params = new URLSearchParams();
     if (next.status !== '') params.set('status', next.status);
     if (next.customerId !== '') params.set('customerId', next.customerId);
+    if (next.channel !== '') params.set('channel', next.channel);
+    if (next.tradeType !== '') params.set('tradeType', next.tradeType);
     const search = params.toString();
     // replaceState: no hashchange, so the view (and the focus in the form) stays
     history.replaceState(null, '', `#/orders${search === '' ? '' : `?${search}`}`);
@@ -63,12 +81,20 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
   };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    apply({ status: status.value, customerId: customer.value.trim() });
+    apply({
+      status: status.value,
+      customerId: customer.value.trim(),
+      channel: channel.element.value,
+      tradeType: tradeType.value,
+    });
   });
   clear.addEventListener('click', () => {
     status.value = '';
     customer.value = '';
-    apply({ status: '', customerId: '' });
+    channel.element.value = '';
+    channel.element.dispatchEvent(new Event('change'));
+    tradeType.value = '';
+    apply({ status: '', customerId: '', channel: '', tradeType: '' });
   });
 
   setChildren(
@@ -81,6 +107,8 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (filters.status !== '') params.set('status', filters.status);
     if (filters.customerId !== '') params.set('customerId', filters.customerId);
+    if (filters.channel !== '') params.set('channel', filters.channel);
+    if (filters.tradeType !== '') params.set('tradeType', filters.tradeType);
     const cursor = pager.current;
     if (cursor !== undefined) params.set('cursor', cursor);
     try {
@@ -90,7 +118,9 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
       if (!shown.changed({ filters, cursor, items, next })) return;
       const described = [
         filters.status === '' ? '' : humanize(filters.status).toLowerCase(),
+        filters.tradeType === '' ? '' : humanize(filters.tradeType).toLowerCase(),
         filters.customerId === '' ? '' : `of ${filters.customerId}`,
+        filters.channel === '' ? '' : `through ${filters.channel}`,
       ]
         .filter((s) => s !== '')
         .join(' ');
@@ -114,9 +144,19 @@ export const ordersView = (ctx: ViewContext, initial: OrderFilters): View => {
     }
   });
 
+  const loadChannels = oneAtATime(async (): Promise<void> => {
+    try {
+      channel.refill(await recentChannels(ctx, signal));
+    } catch (error) {
+      // the list still filters by the channel in the link; only the other choices are missing
+      if (!(error instanceof DOMException && error.name === 'AbortError')) channel.refill([]);
+    }
+  });
+
   return {
     title: 'Orders',
     async refresh(changed: Changed) {
+      if (affects(changed, 'sales')) await loadChannels();
       if (affects(changed, 'orders')) await load();
     },
     dispose() {

@@ -7,6 +7,7 @@ import { currencies, dayWindow, filled, hourWindow, totals, type Window } from '
 import type { FlowStatus, Order, Page, ProjectionHealth, Projections, SalesBucket, SalesStats, Sku } from '../types';
 import { ApiError } from '../api';
 import { affects, type Changed, type View, type ViewContext } from '../view';
+import { channelPart, channelSelect, channelsIn } from '../channels';
 import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, updatedLine, viewHeading } from './common';
 import { activePromotionsCard, couponUseCard } from './promotions';
 
@@ -120,9 +121,17 @@ const perSecond = (now: number, then: number, ms: number): string =>
  * Live figures, charts from `/v1/stats/sales`, active promotions and coupon use, the latest orders, projection health
  * and stock running out.
  */
-export const overviewView = (ctx: ViewContext): View => {
+export const overviewView = (ctx: ViewContext, initialChannel = ''): View => {
   const controller = new AbortController();
   const { signal } = controller;
+  /** '' for every channel; else the charts, the placed figure and the latest orders show this channel's orders */
+  let channel = initialChannel;
+  const channelChoice = channelSelect('overview-channel', channel);
+  const allOrders = h('a', { href: '#/orders' }, 'All orders →');
+  const showChannelLinks = (): void => {
+    allOrders.setAttribute('href', channel === '' ? '#/orders' : `#/orders?${query({ channel })}`);
+  };
+  showChannelLinks();
   const updated = updatedLine();
   const latestShown = new LastShown();
 
@@ -151,7 +160,15 @@ export const overviewView = (ctx: ViewContext): View => {
 
   setChildren(
     ctx.root,
-    viewHeading('Overview', updated),
+    viewHeading(
+      'Overview',
+      h(
+        'form',
+        { class: 'filters inline', role: 'search', 'aria-label': 'Show one channel' },
+        h('div', { class: 'field' }, h('label', { for: 'overview-channel' }, 'Channel'), channelChoice.element),
+      ),
+      updated,
+    ),
     h(
       'section',
       { 'aria-labelledby': 'figures-title' },
@@ -177,12 +194,7 @@ export const overviewView = (ctx: ViewContext): View => {
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'latest-title' },
-        h(
-          'div',
-          { class: 'card-head' },
-          h('h2', { id: 'latest-title' }, 'Latest orders'),
-          h('a', { href: '#/orders' }, 'All orders →'),
-        ),
+        h('div', { class: 'card-head' }, h('h2', { id: 'latest-title' }, 'Latest orders'), allOrders),
         latest,
       ),
       h(
@@ -222,13 +234,68 @@ export const overviewView = (ctx: ViewContext): View => {
     return filled(answer.body.buckets, window, granularity);
   };
 
+  /** One channel's days: the value of the orders placed through it (captures and refunds are not split by channel). */
+  const showChannelDays = (
+    byDay: readonly SalesBucket[],
+    labels: readonly string[],
+    major: (minor: number) => number,
+    alsoSold: string,
+  ): void => {
+    const valueOf = (b: SalesBucket): number => channelPart(b, channel).orderValue[dayCurrency] ?? 0;
+    showSeries(
+      dayChart,
+      [...labels],
+      [
+        {
+          label: `Order value through ${channel}`,
+          color: palette.revenue,
+          values: byDay.map((b) => major(valueOf(b))),
+        },
+      ],
+    );
+    dayCard.subtitle.textContent = `Last ${CHART_DAYS} days, UTC, in ${dayCurrency}${alsoSold} · value of the orders placed through ${channel}`;
+    const total = byDay.reduce((sum, b) => sum + valueOf(b), 0);
+    dayCard.canvas.setAttribute(
+      'aria-label',
+      `Order value by day through ${channel}, last ${CHART_DAYS} days: ${formatMoney({ amount: total, currency: dayCurrency })}`,
+    );
+    setChildren(
+      dayCard.table,
+      dataTable(
+        [
+          { label: 'Day (UTC)', cell: (b: SalesBucket) => utcDay.format(new Date(b.start)) },
+          { label: 'Orders', numeric: true, cell: (b) => formatCount(channelPart(b, channel).ordersPlaced) },
+          {
+            label: 'Order value',
+            numeric: true,
+            cell: (b) =>
+              moneyList(channelPart(b, channel).orderValue)
+                .map((m) => formatMoney(m))
+                .join(', ') || '—',
+          },
+        ],
+        byDay,
+        { caption: `Order value by day through ${channel}`, empty: 'No sales' },
+      ),
+    );
+  };
+
   const loadSales = oneAtATime(async (): Promise<void> => {
     const now = ctx.now();
     const hours = hourWindow(now, 24);
     const days = dayWindow(now, CHART_DAYS);
     try {
       const [byHour, byDay] = await Promise.all([sales(hours, 'hour'), sales(days, 'day')]);
+      channelChoice.refill(channelsIn([...byDay, ...byHour]));
       const sum = totals(byHour);
+      const through = channel === '' ? '' : ` through ${channel}`;
+      const placedHere = (b: SalesBucket): number =>
+        channel === '' ? b.ordersPlaced : channelPart(b, channel).ordersPlaced;
+      const unitsHere = byHour.reduce(
+        (total, b) => total + (channel === '' ? b.unitsOrdered : channelPart(b, channel).unitsOrdered),
+        0,
+      );
+      const placedTotal = byHour.reduce((total, b) => total + placedHere(b), 0);
       const [mainRevenue, ...otherRevenue] = moneyList(sum.revenue);
       const [mainRefunds, ...otherRefunds] = moneyList(sum.refunds);
       const currency = mainRevenue?.currency ?? mainRefunds?.currency ?? currencies(byDay)[0];
@@ -236,7 +303,11 @@ export const overviewView = (ctx: ViewContext): View => {
       const others = (list: readonly { amount: number; currency: string }[]): string =>
         list.length === 0 ? '' : ` · also ${list.map((m) => formatMoney(m)).join(', ')}`;
 
-      show(placed, formatCount(sum.placed), `last 24 hours · ${formatCount(sum.units)} units`);
+      show(
+        placed,
+        formatCount(placedTotal),
+        `${through.trim()}${through === '' ? '' : ', '}last 24 hours · ${formatCount(unitsHere)} units`,
+      );
       show(revenue, mainRevenue ? formatMoney(mainRevenue) : zero, `captured, last 24 hours${others(otherRevenue)}`);
       show(
         confirmation,
@@ -256,25 +327,40 @@ export const overviewView = (ctx: ViewContext): View => {
       setChildren(figuresError);
 
       const hourLabels = byHour.map((b) => utcHour.format(new Date(b.start)));
-      showSeries(hourChart, hourLabels, [
-        { label: 'Placed', color: palette.placed, values: byHour.map((b) => b.ordersPlaced) },
-        { label: 'Confirmed', color: palette.confirmed, values: byHour.map((b) => b.ordersConfirmed) },
-        { label: 'Cancelled', color: palette.cancelled, values: byHour.map((b) => b.ordersCancelled) },
-      ]);
-      hourCard.subtitle.textContent = 'Last 24 hours, UTC';
+      // only placements name their channel: for one channel the chart shows what it placed
+      showSeries(
+        hourChart,
+        hourLabels,
+        channel === ''
+          ? [
+              { label: 'Placed', color: palette.placed, values: byHour.map((b) => b.ordersPlaced) },
+              { label: 'Confirmed', color: palette.confirmed, values: byHour.map((b) => b.ordersConfirmed) },
+              { label: 'Cancelled', color: palette.cancelled, values: byHour.map((b) => b.ordersCancelled) },
+            ]
+          : [{ label: `Placed${through}`, color: palette.placed, values: byHour.map(placedHere) }],
+      );
+      hourCard.subtitle.textContent =
+        channel === '' ? 'Last 24 hours, UTC' : `Last 24 hours, UTC · orders placed${through}`;
       hourCard.canvas.setAttribute(
         'aria-label',
-        `Orders by hour, last 24 hours: ${sum.placed} placed, ${sum.confirmed} confirmed, ${sum.cancelled} cancelled`,
+        channel === ''
+          ? `Orders by hour, last 24 hours: ${sum.placed} placed, ${sum.confirmed} confirmed, ${sum.cancelled} cancelled`
+          : `Orders by hour, last 24 hours: ${placedTotal} placed${through}`,
       );
       setChildren(
         hourCard.table,
         dataTable(
-          [
-            { label: 'Hour (UTC)', cell: (b: SalesBucket) => utcHour.format(new Date(b.start)) },
-            { label: 'Placed', numeric: true, cell: (b) => formatCount(b.ordersPlaced) },
-            { label: 'Confirmed', numeric: true, cell: (b) => formatCount(b.ordersConfirmed) },
-            { label: 'Cancelled', numeric: true, cell: (b) => formatCount(b.ordersCancelled) },
-          ],
+          channel === ''
+            ? [
+                { label: 'Hour (UTC)', cell: (b: SalesBucket) => utcHour.format(new Date(b.start)) },
+                { label: 'Placed', numeric: true, cell: (b) => formatCount(b.ordersPlaced) },
+                { label: 'Confirmed', numeric: true, cell: (b) => formatCount(b.ordersConfirmed) },
+                { label: 'Cancelled', numeric: true, cell: (b) => formatCount(b.ordersCancelled) },
+              ]
+            : [
+                { label: 'Hour (UTC)', cell: (b: SalesBucket) => utcHour.format(new Date(b.start)) },
+                { label: `Placed${through}`, numeric: true, cell: (b) => formatCount(placedHere(b)) },
+              ],
           byHour,
           { caption: 'Orders by hour', empty: 'No orders' },
         ),
@@ -283,12 +369,17 @@ export const overviewView = (ctx: ViewContext): View => {
       dayCurrency = currencies(byDay)[0] ?? currency ?? 'EUR';
       const dayLabels = byDay.map((b) => utcDay.format(new Date(b.start)));
       const major = (minor: number): number => majorUnits({ amount: minor, currency: dayCurrency });
+      const more = currencies(byDay).slice(1);
+      const alsoSold = more.length > 0 ? ` (also sold in ${more.join(', ')})` : '';
+      if (channel !== '') {
+        showChannelDays(byDay, dayLabels, major, alsoSold);
+        return;
+      }
       showSeries(dayChart, dayLabels, [
         { label: 'Revenue', color: palette.revenue, values: byDay.map((b) => major(b.revenue[dayCurrency] ?? 0)) },
         { label: 'Refunds', color: palette.refunds, values: byDay.map((b) => major(b.refunds[dayCurrency] ?? 0)) },
       ]);
-      const more = currencies(byDay).slice(1);
-      dayCard.subtitle.textContent = `Last ${CHART_DAYS} days, UTC, in ${dayCurrency}${more.length > 0 ? ` (also sold in ${more.join(', ')})` : ''}`;
+      dayCard.subtitle.textContent = `Last ${CHART_DAYS} days, UTC, in ${dayCurrency}${alsoSold}`;
       const dayTotals = totals(byDay);
       dayCard.canvas.setAttribute(
         'aria-label',
@@ -345,7 +436,10 @@ export const overviewView = (ctx: ViewContext): View => {
 
   const loadLatest = oneAtATime(async (): Promise<void> => {
     try {
-      const answer = await ctx.api.get<Page<Order>>('orders?limit=8', signal);
+      const answer = await ctx.api.get<Page<Order>>(
+        `orders?${query({ limit: '8', ...(channel === '' ? {} : { channel }) })}`,
+        signal,
+      );
       if (!latestShown.changed(answer.body.items)) return;
       setChildren(
         latest,
@@ -455,6 +549,16 @@ export const overviewView = (ctx: ViewContext): View => {
     } catch (error) {
       ctx.failed(error, lowStock);
     }
+  });
+
+  // the choice lives in the hash (`#/?channel=pos`), so a filtered overview can be shared
+  channelChoice.element.addEventListener('change', () => {
+    channel = channelChoice.element.value;
+    history.replaceState(null, '', channel === '' ? '#/' : `#/?${query({ channel })}`);
+    showChannelLinks();
+    latestShown.forget();
+    void loadSales();
+    void loadLatest();
   });
 
   return {

@@ -168,9 +168,16 @@ export const OrderDelivered = t.readonly(
 );
 export type OrderDelivered = t.TypeOf<typeof OrderDelivered>;
 
-/** A cash-on-delivery order was refused at the door: it is closed (Cancelled, reason `delivery_refused`). */
-export const DeliveryRefused = t.readonly(
-  t.strict({ type: t.literal('DeliveryRefused'), orderId: OrderId, reason: Reason, at: Timestamp }, 'DeliveryRefused'),
+/**
+ * A cash-on-delivery order was refused at the door (`reason`: the customer's words): it is closed (Cancelled, reason
+ * `delivery_refused`).
+ */
+export const DeliveryRefused = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('DeliveryRefused'), orderId: OrderId, reason: Reason, at: Timestamp })),
+    // as on OrderCancelled: a read model takes back the discounts it counted
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+  ],
   'DeliveryRefused',
 );
 export type DeliveryRefused = t.TypeOf<typeof DeliveryRefused>;

@@ -248,6 +248,7 @@ const refuseDelivery = (command: RefuseDelivery, state: Exclude<OrderState, { st
         type: 'DeliveryRefused',
         orderId: state.orderId,
         reason: command.reason,
+        ...(state.pricing === null ? {} : { pricing: state.pricing }),
         at: command.at,
       };
       return accept(event);

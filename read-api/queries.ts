@@ -45,7 +45,16 @@ const Cursor = constrainedString<'Cursor', { readonly Cursor: unique symbol }>('
 const BooleanString = t.keyof({ true: null, false: null }, 'true|false');
 
 export const OrderStatusFilter = t.keyof(
-  { Placed: null, Confirmed: null, Shipped: null, Cancelled: null, PartiallyRefunded: null, Refunded: null },
+  {
+    Placed: null,
+    Confirmed: null,
+    Shipped: null,
+    Cancelled: null,
+    PartiallyRefunded: null,
+    Refunded: null,
+    AwaitingBalance: null,
+    Delivered: null,
+  },
   'OrderStatus',
 );
 

@@ -1,11 +1,45 @@
-import type { OrderEvent, OrderPlaced, RefundCompleted, RefundFailed, RefundRequested } from '../../domain/order';
+import type {
+  BalanceRequested,
+  DepositPaid,
+  DeliveryRefused,
+  OrderDelivered,
+  OrderEvent,
+  OrderPlaced,
+  RefundCompleted,
+  RefundFailed,
+  RefundRequested,
+} from '../../domain/order';
 import type { PaymentEvent, PaymentRefunded, PaymentRefundFailed } from '../../domain/payment';
 import { cancellationRefundId } from '../../domain/sagas';
 import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
 import { defineProjection, type On, type Projection } from '../projection';
 import { addToTimeline, timelineEntry, type OrderStockEvent, type TimelineEntry, type TimelineEvent } from './timeline';
 
-export type OrderStatus = 'Placed' | 'Confirmed' | 'Shipped' | 'Cancelled' | 'PartiallyRefunded' | 'Refunded';
+export type OrderStatus =
+  | 'Placed'
+  | 'Confirmed'
+  | 'Shipped'
+  | 'Cancelled'
+  | 'PartiallyRefunded'
+  | 'Refunded'
+  // a pre-sale whose deposit is paid; cash on delivery handed over and paid
+  | 'AwaitingBalance'
+  | 'Delivered';
+
+/**
+ * A pre-sale's terms and progress: the window the balance is paid in, what happens to the deposit when it is late,
+ * the deposit once paid and the balance tries asked for so far.
+ */
+export interface PresaleView {
+  readonly depositBasisPoints: number;
+  readonly balanceFrom: string;
+  readonly balanceUntil: string;
+  readonly lateBalance: 'keepDeposit' | 'refundDeposit';
+  readonly deposit?: MoneyView;
+  readonly depositPaidAt?: string;
+  readonly balanceRequests?: number;
+  readonly balanceRequestedAt?: string;
+}
 
 export interface OrderLineView {
   readonly sku: string;
@@ -99,6 +133,12 @@ export type PlacedOrderDoc = OrderDocCommon & {
   readonly shippedAt?: string;
   readonly cancelledAt?: string;
   readonly cancelReason?: string;
+  /** pre-sale only */
+  readonly presale?: PresaleView;
+  /** cash on delivery: when it was handed over (the cash collected is `paid`) */
+  readonly deliveredAt?: string;
+  /** cash on delivery refused at the door: the customer's words (the order is Cancelled, `delivery_refused`) */
+  readonly deliveryRefusal?: string;
 };
 
 /** `orders` read model: one document per order (id = orderId), fed by the order, payment and SKU streams. */
@@ -136,7 +176,8 @@ const isPaid = (doc: PlacedOrderDoc): boolean =>
   doc.status === 'Confirmed' ||
   doc.status === 'Shipped' ||
   doc.status === 'PartiallyRefunded' ||
-  doc.status === 'Refunded';
+  doc.status === 'Refunded' ||
+  doc.status === 'Delivered';
 
 const replaceRefund = (doc: PlacedOrderDoc, refund: OrderRefundView): readonly OrderRefundView[] =>
   doc.refunds.map((r) => (r.refundId === refund.refundId ? refund : r));
@@ -291,6 +332,7 @@ const placed = (doc: OrderDoc, event: OrderPlaced): OrderDoc => {
       refundedQuantity: 0,
     })),
     ...(event.pricing === undefined ? {} : { pricing: event.pricing }),
+    ...presaleOf(event),
     total: event.total,
     paid: zero,
     refunded: zero,
@@ -298,6 +340,43 @@ const placed = (doc: OrderDoc, event: OrderPlaced): OrderDoc => {
     placedAt: sortableInstant(event.at),
   };
 };
+
+const presaleOf = (event: OrderPlaced): { readonly presale?: PresaleView } => {
+  const terms = event.tradeType === 'presale' ? event.terms?.presale : undefined;
+  return terms === undefined ? {} : { presale: { ...terms } };
+};
+
+/** The pre-sale's deposit is paid: the order waits for its balance (`paid` shows the deposit until confirmed). */
+const onDepositPaid = (doc: PlacedOrderDoc, event: DepositPaid): PlacedOrderDoc =>
+  doc.status === 'Placed' && doc.presale !== undefined
+    ? {
+        ...doc,
+        status: 'AwaitingBalance',
+        paid: event.amount,
+        presale: { ...doc.presale, deposit: event.amount, depositPaidAt: event.at },
+      }
+    : doc;
+
+const onBalanceRequested = (doc: PlacedOrderDoc, event: BalanceRequested): PlacedOrderDoc =>
+  doc.status === 'AwaitingBalance' && doc.presale !== undefined
+    ? { ...doc, presale: { ...doc.presale, balanceRequests: event.attempt, balanceRequestedAt: event.at } }
+    : doc;
+
+const outForDelivery = (doc: PlacedOrderDoc): boolean => doc.status === 'Confirmed' || doc.status === 'Shipped';
+
+const onDelivered = (doc: PlacedOrderDoc, event: OrderDelivered): PlacedOrderDoc =>
+  outForDelivery(doc) ? { ...doc, status: 'Delivered', paid: event.collected, deliveredAt: event.at } : doc;
+
+const onDeliveryRefused = (doc: PlacedOrderDoc, event: DeliveryRefused): PlacedOrderDoc =>
+  outForDelivery(doc)
+    ? {
+        ...doc,
+        status: 'Cancelled',
+        cancelReason: 'delivery_refused',
+        cancelledAt: event.at,
+        deliveryRefusal: event.reason,
+      }
+    : doc;
 
 /** The order's own events after OrderPlaced, with the aggregate's guards: one that does not fit changes nothing. */
 const onPlacedOrder = <Ev extends OrderEvent>(
@@ -329,24 +408,31 @@ export const ordersProjection: Projection<OrderDoc> = defineProjection<OrderDoc>
   on: {
     OrderPlaced: onOrder(placed),
     OrderConfirmed: onPlacedOrder((doc, event) =>
-      doc.status === 'Placed' ? { ...doc, status: 'Confirmed', paid: event.paid, confirmedAt: event.at } : doc,
+      doc.status === 'Placed' || doc.status === 'AwaitingBalance'
+        ? { ...doc, status: 'Confirmed', paid: event.paid, confirmedAt: event.at }
+        : doc,
     ),
     OrderShipped: onPlacedOrder((doc, event) =>
       doc.status === 'Confirmed' ? { ...doc, status: 'Shipped', shippedAt: event.at } : doc,
     ),
     OrderCancelled: onPlacedOrder((doc, event) =>
-      doc.status === 'Placed' || doc.status === 'Confirmed'
+      doc.status === 'Placed' || doc.status === 'Confirmed' || doc.status === 'AwaitingBalance'
         ? { ...doc, status: 'Cancelled', cancelReason: event.reason, cancelledAt: event.at }
         : doc,
     ),
     RefundRequested: onPlacedOrder(onRefundRequested),
     RefundCompleted: onPlacedOrder(onRefundCompleted),
     RefundFailed: onPlacedOrder(onRefundFailed),
+    DepositPaid: onPlacedOrder(onDepositPaid),
+    BalanceRequested: onPlacedOrder(onBalanceRequested),
+    OrderDelivered: onPlacedOrder(onDelivered),
+    DeliveryRefused: onPlacedOrder(onDeliveryRefused),
     PaymentAuthorized: onPayment,
     PaymentDeclined: onPayment,
     PaymentAuthorizationFailed: onPayment,
     PaymentCaptured: onPayment,
     PaymentVoided: onPayment,
+    CashCollected: onPayment,
     PaymentRefunded: onPayout,
     PaymentRefundFailed: onPayout,
     StockRestocked: onStock,

@@ -79,6 +79,14 @@ const describe = (event: TimelineEvent): string => {
       return `Refund ${event.refundId} of ${formatMoney(event.amount)} completed`;
     case 'RefundFailed':
       return `Refund ${event.refundId} failed: ${event.reason}`;
+    case 'DepositPaid':
+      return `Deposit of ${formatMoney(event.amount)} paid, awaiting the balance`;
+    case 'BalanceRequested':
+      return `Balance of ${formatMoney(event.amount)} requested (attempt ${event.attempt})`;
+    case 'OrderDelivered':
+      return `Delivered, ${formatMoney(event.collected)} collected in cash`;
+    case 'DeliveryRefused':
+      return `Delivery refused: ${event.reason}`;
     case 'PaymentAuthorized':
       return `${chargeOf(event.part)} of ${formatMoney(event.amount)} authorized`;
     case 'PaymentDeclined':

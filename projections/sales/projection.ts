@@ -254,6 +254,18 @@ export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>(
         'cancelled',
       ),
     ),
+    // cash on delivery refused at the door: the order is closed as a cancellation
+    DeliveryRefused: onBuckets((bucket, event) =>
+      withDiscount(
+        {
+          ...bucket,
+          ordersCancelled: bucket.ordersCancelled + 1,
+          cancelledByReason: withReason(bucket.cancelledByReason, 'delivery_refused'),
+        },
+        event.pricing,
+        'cancelled',
+      ),
+    ),
     PaymentCaptured: onBuckets((bucket, event) => ({
       ...bucket,
       revenue: plus(bucket.revenue, event.amount.currency, event.amount.amount),

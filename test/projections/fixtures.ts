@@ -24,6 +24,10 @@ import {
   type RefundCompleted,
   type RefundFailed,
   type RefundRequested,
+  type DepositPaid,
+  type BalanceRequested,
+  type OrderDelivered,
+  type DeliveryRefused,
 } from '../../domain/order';
 import type {
   PaymentAuthorizationFailed,
@@ -241,6 +245,36 @@ export const refundFailed = (
   refundId: refundId(o.refundId ?? R1),
   reason: reason(o.reason ?? 'card expired'),
   at: timestamp(o.at ?? at(14)),
+});
+
+export const depositPaid = (o: { orderId?: string; amount?: Money; at?: string } = {}): DepositPaid => ({
+  type: 'DepositPaid',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(750),
+  at: timestamp(o.at ?? at(10, 5)),
+});
+
+export const balanceRequested = (o: { orderId?: string; amount?: Money; at?: string } = {}): BalanceRequested => ({
+  type: 'BalanceRequested',
+  orderId: orderId(o.orderId ?? O1),
+  amount: o.amount ?? eur(1750),
+  paymentToken: paymentToken('tok_visa'),
+  attempt: nonNegativeInt(1),
+  at: timestamp(o.at ?? at(11)),
+});
+
+export const orderDelivered = (o: { orderId?: string; collected?: Money; at?: string } = {}): OrderDelivered => ({
+  type: 'OrderDelivered',
+  orderId: orderId(o.orderId ?? O1),
+  collected: o.collected ?? eur(2500),
+  at: timestamp(o.at ?? at(12)),
+});
+
+export const deliveryRefused = (o: { orderId?: string; at?: string } = {}): DeliveryRefused => ({
+  type: 'DeliveryRefused',
+  orderId: orderId(o.orderId ?? O1),
+  reason: reason('not at home'),
+  at: timestamp(o.at ?? at(12)),
 });
 
 export const paymentAuthorized = (o: { orderId?: string; amount?: Money; at?: string } = {}): PaymentAuthorized => ({

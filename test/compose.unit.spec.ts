@@ -47,23 +47,31 @@ describe('the docker-compose.yml for users', () => {
     expect(env.KAFKA_PROCESS_ROLES).to.equal('broker,controller');
   });
 
-  it('offers a postgres profile: PostgreSQL, and the whole engine on it for its events and read models', () => {
-    const inProfile = entries.filter(
-      ({ service }) => Array.isArray(service.profiles) && service.profiles.includes('postgres'),
-    );
-    const server = inProfile.find(({ service }) => String(service.image).startsWith('postgres:'))?.service;
-    expect(server, 'a postgres image in the profile').to.not.equal(undefined);
-    const engine = inProfile.find(({ service }) => isAppService(service))?.service ?? {};
-    const env = isRecord(engine.environment) ? engine.environment : {};
-    expect(env).to.include({ EVENT_STORE: 'postgres', READ_STORE: 'postgres' });
-    expect(String(env.POSTGRES_URL)).to.match(/^postgresql:\/\/[^@]+@postgres:5432\//);
-    expect(dependsOnTargets(engine)).to.include('postgres');
+  it('runs the distributed processes on PostgreSQL and Kafka by default, EventStoreDB and MongoDB by profile', () => {
+    const byName = new Map(entries.map(({ name, service }) => [name, service]));
+    const profilesOf = (name: string): unknown => byName.get(name)?.profiles;
+    expect(profilesOf('postgres'), 'postgres runs by default').to.equal(undefined);
+    expect(profilesOf('kafka'), 'kafka runs by default').to.equal(undefined);
+    expect(profilesOf('eventstore')).to.deep.equal(['eventstoredb']);
+    expect(profilesOf('mongodb')).to.deep.equal(['mongodb']);
+    for (const { name, service } of apps.filter(({ service }) => service.profiles === undefined)) {
+      const env = isRecord(service.environment) ? service.environment : {};
+      expect(env, name).to.include({ EVENT_STORE: '${EVENT_STORE:-postgres}', READ_STORE: '${READ_STORE:-postgres}' });
+      expect(env, name).to.include({ BUS: 'kafka' });
+      expect(String(env.POSTGRES_URL), name).to.match(/^postgresql:\/\/[^@]+@postgres:5432\//);
+      expect(dependsOnTargets(service), `${name} waits for its stores`).to.include.members(['postgres']);
+    }
   });
 
-  it('gives every service a healthcheck unless it is one of the engine’s processes', () => {
-    const unchecked = entries
-      .filter(({ service }) => !isAppService(service) && !isRecord(service.healthcheck))
-      .map(({ name }) => name);
+  it('offers the embedded engine (serve) on PostgreSQL by profile', () => {
+    const engine = apps.find(({ service }) => Array.isArray(service.profiles) && service.profiles.includes('serve'));
+    const env = isRecord(engine?.service.environment) ? engine.service.environment : {};
+    expect(env).to.include({ EVENT_STORE: 'postgres', READ_STORE: 'postgres', BUS: 'embedded' });
+    expect(dependsOnTargets(engine?.service ?? {})).to.include('postgres');
+  });
+
+  it('gives every service a healthcheck, the engine’s processes included (each serves /readyz)', () => {
+    const unchecked = entries.filter(({ service }) => !isRecord(service.healthcheck)).map(({ name }) => name);
     expect(unchecked).to.deep.equal([]);
   });
 
@@ -97,10 +105,47 @@ describe('the docker-compose.yml for users', () => {
     }
   });
 
-  it('builds the engine’s processes from the Dockerfile and starts command-api only after EventStoreDB is healthy', () => {
-    for (const { name, service } of apps) expect(service.build, `${name}: build`).to.not.equal(undefined);
-    const commandApi = entries.find(({ name }) => name === 'command-api')?.service ?? {};
-    expect(dependsOnTargets(commandApi)).to.include('eventstore');
+  it('builds the image once, and every other process runs that image', () => {
+    const builders = apps.filter(({ service }) => service.build !== undefined).map(({ name }) => name);
+    expect(builders).to.deep.equal(['command-api']);
+    const image = entries.find(({ name }) => name === 'command-api')?.service.image;
+    for (const { name, service } of apps) {
+      expect(service.image, `${name}: image`).to.equal(image);
+      if (service.build === undefined) expect(service.pull_policy, `${name}: pull_policy`).to.equal('never');
+    }
+  });
+
+  it('says which processes may be scaled: relay and saga runner run once, the others as many as wanted', () => {
+    const scale = Object.fromEntries(
+      apps.map(({ name, service }) => [
+        name,
+        isRecord(service.labels) ? service.labels['com.commerce-engine.scale'] : undefined,
+      ]),
+    );
+    expect(scale).to.include({
+      'command-api': 'many',
+      projector: 'many',
+      'read-api': 'many',
+      relay: 'one',
+      'saga-runner': 'one',
+    });
+    expect(Object.values(scale).every((value) => value === 'one' || value === 'many')).to.equal(true);
+  });
+
+  it('keeps the saga runner’s state on a named volume, which `docker compose down` keeps', () => {
+    const runner = entries.find(({ name }) => name === 'saga-runner')?.service ?? {};
+    const mounts = Array.isArray(runner.volumes) ? runner.volumes.map(String) : [];
+    const named = isRecord(compose) && isRecord(compose.volumes) ? Object.keys(compose.volumes) : [];
+    expect(mounts.some((mount) => named.includes(mount.split(':')[0] ?? '') && mount.endsWith(':/data'))).to.equal(
+      true,
+    );
+  });
+
+  it('makes every process wait for what it opens: the relay and the read API for Kafka and the stores', () => {
+    for (const name of ['relay', 'projector', 'saga-runner', 'read-api']) {
+      const service = entries.find((entry) => entry.name === name)?.service ?? {};
+      expect(dependsOnTargets(service), name).to.include.members(['postgres', 'kafka']);
+    }
   });
 });
 

@@ -3,6 +3,8 @@ import { commandRoutes } from '../../commands/api/routes';
 import { CommandHandler } from '../../commands/command-handler';
 import { marketingOperations } from '../../commands/api/marketing-openapi';
 import { marketingRoutes } from '../../commands/api/marketing-routes';
+import { tradeOperations } from '../../commands/api/trade-openapi';
+import { tradeRoutes } from '../../commands/api/trade-routes';
 import * as E from 'fp-ts/Either';
 import { seedChannels } from '../../commands/channels';
 import { centreQuotes } from '../../commands/pricing';
@@ -45,8 +47,12 @@ export const commandApi = (handler: CommandHandler, clock: Clock, refuseSoldOut?
     ...(refuseSoldOut === undefined ? {} : { refuseSoldOut }),
   });
   router.use(marketingRoutes({ handler, quote, clock }));
+  router.use(tradeRoutes({ handler, clock }));
   router.use(channelRoutes({ handler, clock }));
-  return { router, operations: [...commandOperations, ...marketingOperations, ...channelOperations] };
+  return {
+    router,
+    operations: [...commandOperations, ...marketingOperations, ...tradeOperations, ...channelOperations],
+  };
 };
 
 /**

@@ -18,6 +18,8 @@ import { openEventStore } from './event-store';
 import { readApi, startReadModels } from './api-parts';
 import { startHttpServer } from './http-server';
 import { untilSignal } from './lifecycle';
+import { pgLeases } from '../../infra/postgres/pg-lease';
+import type { Lease } from '../../ports/lease';
 import { openReadStore } from './read-store';
 
 /** Distributed mode: each process of the engine as a CLI subcommand (see docker-compose.yml). */
@@ -43,8 +45,11 @@ export const kafkaFor = (config: Config): Kafka => {
 
 export const runRelay = async (config: Config, logger: Logger): Promise<void> => {
   const store = await openEventStore(config, logger);
-  const { checkpoints, close } = await checkpointsFor(store, config, logger);
   const metrics = createMetrics();
+  // health and metrics answer while a standby waits for the lease
+  const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine relay' });
+  const lease = await relayLease(store, config, logger);
+  const { checkpoints, close } = await checkpointsFor(store, config, logger);
   const relay = await startRelay({
     store,
     checkpoints,
@@ -53,23 +58,49 @@ export const runRelay = async (config: Config, logger: Logger): Promise<void> =>
     batchSize: config.projectionBatch,
     logger,
   });
-  const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine relay' });
   logger.info({ after: relay.stats.startedAfter, url: ops.url }, 'relay publishing the event store to Kafka');
+  const stopWith = (message: string, error?: unknown): void => {
+    logger.error({ err: error }, message);
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
   const failed = relay.done.then(
     () => undefined,
     (error: unknown) => {
-      logger.error({ err: error }, 'relay failed');
-      process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
+      stopWith('relay failed', error);
     },
   );
+  let stopping = false;
+  // a relay that lost its lease may no longer be the only one: stop before a standby starts publishing too
+  void lease?.lost.then(() => {
+    if (!stopping) stopWith('relay lost its lease; stopping');
+  });
   await untilSignal(logger, async () => {
+    stopping = true;
     await relay.stop();
     await failed;
+    await lease?.release();
     await ops.close(1_000);
     await close();
     await store.close();
   });
+};
+
+/**
+ * One active relay per topic prefix on PostgreSQL: a standby waits for the lease and takes over when the holder
+ * dies, resuming from the checkpoint and skipping what the holder published after it (the relay reads the
+ * partitions' tails at start). Other stores run one relay (SQLite is one machine; EventStoreDB: see the README).
+ */
+const relayLease = async (store: EventStore, config: Config, logger: Logger): Promise<Lease | undefined> => {
+  if (!(store instanceof PgEventStore) || config.postgresUrl === undefined) return undefined;
+  const name = relayCheckpointName(config);
+  const lease = await pgLeases({ url: config.postgresUrl }).acquire(name, {
+    onWaiting: () => {
+      logger.info({ lease: name }, 'relay standby: another relay holds the lease; waiting to take over');
+    },
+  });
+  logger.info({ lease: name }, 'relay holds the lease');
+  return lease;
 };
 
 export const runProjector = async (config: Config, logger: Logger): Promise<void> => {

@@ -9,6 +9,7 @@ import {
   Reason,
   Sku,
   Timestamp,
+  WarehouseId,
   constrainedInteger,
   maxSafeInteger,
 } from '../shared';
@@ -34,25 +35,35 @@ export const DefineSku = t.readonly(
 );
 export type DefineSku = t.TypeOf<typeof DefineSku>;
 
-/** Adds units on hand: a delivery, or goods returned by an order (then `orderId` says which). */
+/**
+ * Adds units on hand in `warehouse` (absent: `main`): a delivery, or goods returned by an order (then `orderId` says
+ * which).
+ */
 // an intersection at the top (not wrapped) keeps decode errors naming the field, e.g. `orderId`, not `1.orderId`
 export const RestockSku = t.intersection(
   [
     t.readonly(t.strict({ type: t.literal('RestockSku'), sku: Sku, quantity: Quantity, at: Timestamp })),
-    t.readonly(t.exact(t.partial({ reason: Reason, orderId: OrderId }))),
+    t.readonly(t.exact(t.partial({ reason: Reason, orderId: OrderId, warehouse: WarehouseId }))),
   ],
   'RestockSku',
 );
 export type RestockSku = t.TypeOf<typeof RestockSku>;
 
-export const AdjustStock = t.readonly(
-  t.strict({ type: t.literal('AdjustStock'), sku: Sku, delta: StockDelta, reason: Reason, at: Timestamp }),
+/** Corrects units on hand in `warehouse` (absent: `main`); never below what that warehouse has reserved. */
+export const AdjustStock = t.intersection(
+  [
+    t.readonly(
+      t.strict({ type: t.literal('AdjustStock'), sku: Sku, delta: StockDelta, reason: Reason, at: Timestamp }),
+    ),
+    t.readonly(t.exact(t.partial({ warehouse: WarehouseId }))),
+  ],
   'AdjustStock',
 );
 export type AdjustStock = t.TypeOf<typeof AdjustStock>;
 
 /**
- * All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. `customerId` lets a purchase
+ * All-or-nothing hold of units for one order until `expiresAt`; idempotent per order. The SKU allocates the units
+ * over its warehouses (`allocate`). `customerId` lets a purchase
  * limit count the units; commands sent before it existed carry none and are never counted. `defaultLimit` is the
  * order's channel's limit per customer, applied when the SKU has no limit of its own.
  */
@@ -80,9 +91,15 @@ export const ReleaseReservation = t.readonly(
 );
 export type ReleaseReservation = t.TypeOf<typeof ReleaseReservation>;
 
-/** On shipment: the reserved units leave the warehouse (on hand and reserved both drop). */
-export const CommitReservation = t.readonly(
-  t.strict({ type: t.literal('CommitReservation'), sku: Sku, orderId: OrderId, at: Timestamp }),
+/**
+ * On shipment: the reserved units leave their warehouses (on hand and reserved both drop). With `warehouse`, only the
+ * part held there (one shipment of a split order); without, every part still held.
+ */
+export const CommitReservation = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('CommitReservation'), sku: Sku, orderId: OrderId, at: Timestamp })),
+    t.readonly(t.exact(t.partial({ warehouse: WarehouseId }))),
+  ],
   'CommitReservation',
 );
 export type CommitReservation = t.TypeOf<typeof CommitReservation>;

@@ -3,6 +3,7 @@ import {
   absurd,
   accept,
   isAtOrAfter,
+  mainWarehouse,
   nonNegativeInt,
   PersistentMap,
   quantity,
@@ -15,6 +16,7 @@ import {
   type Quantity,
   type Sku,
   type Timestamp,
+  type WarehouseId,
 } from '../shared';
 import type {
   AdjustStock,
@@ -45,11 +47,32 @@ import {
   type InventoryError,
 } from './errors';
 import type { InventoryEvent } from './events';
+import {
+  allocate,
+  allocationField,
+  allocationOf,
+  emptyLevel,
+  unitsOf,
+  warehouseField,
+  type Allocation,
+  type WarehouseLevel,
+} from './warehouses';
 
 export interface OpenReservation {
+  /** the units reserved for the order's line, all parts together (committed ones included) */
   readonly quantity: Quantity;
   readonly expiresAt: Timestamp;
+  /** where the units were reserved, one part per warehouse */
+  readonly allocation: Allocation;
+  /** warehouses whose part was committed (shipped) while others are still held */
+  readonly committed: readonly WarehouseId[];
 }
+
+/** The parts of a reservation still held (not yet committed). */
+export const heldParts = (reservation: OpenReservation): Allocation =>
+  reservation.committed.length === 0
+    ? reservation.allocation
+    : reservation.allocation.filter((part) => !reservation.committed.includes(part.warehouse));
 
 /** What one order holds towards its customer's purchase limit on this SKU. */
 export interface CountedPurchase {
@@ -79,6 +102,7 @@ export interface PurchaseLimitState extends PurchaseCounts {
 }
 
 const noCounts: PurchaseCounts = { live: PersistentMap.empty(), counted: PersistentMap.empty() };
+const noneCommitted: readonly WarehouseId[] = [];
 
 /** How a reservation ended; kept so a redelivered command for that order is recognised and never reserves again. */
 export type ClosedReservation = 'released' | 'committed' | 'expired';
@@ -92,9 +116,12 @@ export interface ActiveSku {
   readonly sku: Sku;
   readonly name: Name;
   readonly unitPrice: Money;
+  /** always the sum of the warehouses' on hand */
   readonly onHand: number;
-  /** always the sum of `open` quantities */
+  /** always the sum of the parts `open` reservations hold (and of the warehouses' reserved) */
   readonly reserved: number;
+  /** stock per warehouse; a warehouse appears with its first stock event (`main` for events that name none) */
+  readonly warehouses: ReadonlyMap<WarehouseId, WarehouseLevel>;
   readonly open: ReadonlyMap<OrderId, OpenReservation>;
   readonly closed: ReadonlyMap<OrderId, ClosedReservation>;
   /** null: no limit per customer */
@@ -110,7 +137,11 @@ export type InventoryState = UndefinedSku | ActiveSku;
 
 export const skuStreamId = (sku: Sku): string => `sku-${sku}`;
 
-/** Units that can still be reserved: on hand minus reserved (0 for an SKU not in the catalogue). */
+/** A warehouse's stock of the SKU (none: nothing on hand, nothing reserved). */
+export const levelIn = (state: ActiveSku, warehouse: WarehouseId): WarehouseLevel =>
+  state.warehouses.get(warehouse) ?? emptyLevel;
+
+/** Units that can still be reserved, all warehouses: on hand minus reserved (0 for an SKU not in the catalogue). */
 export const available = (state: InventoryState): number => {
   switch (state.status) {
     case 'Undefined':
@@ -183,6 +214,7 @@ const restock = (command: RestockSku, state: ActiveSku): Decision => {
     onHand: nonNegativeInt(onHand),
     ...(command.reason === undefined ? {} : { reason: command.reason }),
     ...(command.orderId === undefined ? {} : { orderId: command.orderId }),
+    ...warehouseField(command.warehouse),
     at: command.at,
   });
 };
@@ -190,9 +222,11 @@ const restock = (command: RestockSku, state: ActiveSku): Decision => {
 const adjust = (command: AdjustStock, state: ActiveSku): Decision => {
   const onHand = state.onHand + command.delta;
   if (!Number.isSafeInteger(onHand)) return reject(stockLimitExceeded(state.sku, state.onHand, command.delta));
-  // reserved ≥ 0, so this also keeps on hand ≥ 0
-  if (onHand < state.reserved) {
-    return reject(adjustmentBelowReserved(state.sku, command.delta, state.onHand, state.reserved));
+  // per warehouse: units reserved there must stay there; reserved ≥ 0, so this also keeps on hand ≥ 0
+  const warehouse = command.warehouse ?? mainWarehouse;
+  const level = levelIn(state, warehouse);
+  if (level.onHand + command.delta < level.reserved) {
+    return reject(adjustmentBelowReserved(state.sku, command.delta, level.onHand, level.reserved, warehouse));
   }
   return emit({
     type: 'StockAdjusted',
@@ -200,6 +234,7 @@ const adjust = (command: AdjustStock, state: ActiveSku): Decision => {
     delta: command.delta,
     onHand: nonNegativeInt(onHand),
     reason: command.reason,
+    ...warehouseField(warehouse),
     at: command.at,
   });
 };
@@ -223,7 +258,8 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
       ? command.defaultLimit
       : undefined;
   const free = available(state);
-  if (quantity > free) return reject(insufficientStock(state.sku, quantity, free));
+  const allocation = quantity > free ? undefined : allocate(state.warehouses, quantity);
+  if (allocation === undefined) return reject(insufficientStock(state.sku, quantity, free));
   return emit({
     type: 'StockReserved',
     sku: state.sku,
@@ -233,6 +269,7 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
     available: nonNegativeInt(free - quantity),
     ...(customerId === undefined ? {} : { customerId }),
     ...(defaultLimit === undefined ? {} : { defaultLimit }),
+    ...allocationField(allocation),
     at,
   });
 };
@@ -240,6 +277,8 @@ const reserve = (command: ReserveStock, state: ActiveSku): Decision => {
 const release = (command: ReleaseReservation, state: ActiveSku): Decision => {
   const { orderId } = command;
   const held = state.open.get(orderId);
+  // a reservation with a shipped part belongs to a shipped order: as for one fully committed
+  if (held && held.committed.length > 0) return reject(reservationAlreadyCommitted(orderId));
   if (held) {
     return emit({
       type: 'ReservationReleased',
@@ -247,6 +286,7 @@ const release = (command: ReleaseReservation, state: ActiveSku): Decision => {
       orderId,
       quantity: held.quantity,
       reason: command.reason,
+      ...allocationField(held.allocation),
       at: command.at,
     });
   }
@@ -265,17 +305,34 @@ const release = (command: ReleaseReservation, state: ActiveSku): Decision => {
   }
 };
 
+/**
+ * The parts a commit takes: every part still held, or the one in `warehouse` (none when it was already committed);
+ * undefined when the reservation never held units there.
+ */
+const partsToCommit = (held: OpenReservation, warehouse: WarehouseId | undefined): Allocation | undefined => {
+  if (warehouse === undefined) return heldParts(held);
+  const part = held.allocation.find((p) => p.warehouse === warehouse);
+  if (part === undefined) return undefined;
+  return held.committed.includes(warehouse) ? [] : [part];
+};
+
 const commit = (command: CommitReservation, state: ActiveSku): Decision => {
   const { orderId } = command;
   // an open reservation can be committed even past its expiresAt: it only lapses once ReservationExpired is recorded
   const held = state.open.get(orderId);
   if (held) {
+    const parts = partsToCommit(held, command.warehouse);
+    if (parts === undefined) return reject(reservationNotFound(state.sku, orderId, command.warehouse));
+    // that warehouse's part already left: a redelivered shipment
+    if (parts.length === 0) return nothing;
+    const units = unitsOf(parts);
     return emit({
       type: 'ReservationCommitted',
       sku: state.sku,
       orderId,
-      quantity: held.quantity,
-      onHand: nonNegativeInt(state.onHand - held.quantity),
+      quantity: quantity(units),
+      onHand: nonNegativeInt(state.onHand - units),
+      ...allocationField(parts),
       at: command.at,
     });
   }
@@ -296,9 +353,18 @@ const commit = (command: CommitReservation, state: ActiveSku): Decision => {
 const expire = (command: ExpireReservation, state: ActiveSku): Decision => {
   const { orderId, now } = command;
   const held = state.open.get(orderId);
+  // a reservation with a shipped part is being shipped: it no longer lapses, as one fully committed
+  if (held && held.committed.length > 0) return nothing;
   if (held) {
     if (!isAtOrAfter(now, held.expiresAt)) return reject(reservationNotDue(orderId, held.expiresAt, now));
-    return emit({ type: 'ReservationExpired', sku: state.sku, orderId, quantity: held.quantity, at: now });
+    return emit({
+      type: 'ReservationExpired',
+      sku: state.sku,
+      orderId,
+      quantity: held.quantity,
+      ...allocationField(held.allocation),
+      at: now,
+    });
   }
   // a deadline that fires after the reservation was closed some other way has nothing left to do
   return state.closed.has(orderId) ? nothing : reject(reservationNotFound(state.sku, orderId));
@@ -390,22 +456,73 @@ const count = <L extends PurchaseCounts>(limit: L, orderId: OrderId, customerId:
   };
 };
 
+/** Adds `onHand` and `reserved` units (either may be negative) to each part's warehouse. */
+const moveStock = (
+  warehouses: ReadonlyMap<WarehouseId, WarehouseLevel>,
+  parts: Allocation,
+  change: { readonly onHand: -1 | 0 | 1; readonly reserved: -1 | 0 | 1 },
+): ReadonlyMap<WarehouseId, WarehouseLevel> => {
+  let next = PersistentMap.from(warehouses);
+  for (const part of parts) {
+    const level = next.get(part.warehouse) ?? emptyLevel;
+    next = next.set(part.warehouse, {
+      onHand: level.onHand + change.onHand * part.quantity,
+      reserved: level.reserved + change.reserved * part.quantity,
+    });
+  }
+  return next;
+};
+
+const onHandIn = (state: ActiveSku, warehouse: WarehouseId | undefined, delta: number): ActiveSku => {
+  const where = warehouse ?? mainWarehouse;
+  const level = levelIn(state, where);
+  return {
+    ...state,
+    onHand: state.onHand + delta,
+    warehouses: PersistentMap.from(state.warehouses).set(where, { ...level, onHand: level.onHand + delta }),
+  };
+};
+
 /**
- * Moves an open reservation to closed; `shipped` units also leave on hand. Shipped units keep counting towards the
- * customer's limit (the customer has them); released or expired ones stop.
+ * Moves an open reservation to closed, freeing the parts it still holds; `shipped` units also leave on hand. Shipped
+ * units keep counting towards the customer's limit (the customer has them); released or expired ones stop.
  */
 const close = (state: ActiveSku, orderId: OrderId, as: ClosedReservation, shipped: boolean): ActiveSku => {
   const held = state.open.get(orderId);
   if (!held) return state;
+  // quantities come from the reservation itself, so the levels stay its sums even on odd histories
+  const parts = heldParts(held);
+  const units = unitsOf(parts);
   return {
     ...state,
-    onHand: shipped ? state.onHand - held.quantity : state.onHand,
-    reserved: state.reserved - held.quantity,
+    onHand: shipped ? state.onHand - units : state.onHand,
+    reserved: state.reserved - units,
+    warehouses: moveStock(state.warehouses, parts, { onHand: shipped ? -1 : 0, reserved: -1 }),
     // persistent maps: a new version per event without copying every reservation the SKU ever had
     open: PersistentMap.from(state.open).delete(orderId),
     closed: PersistentMap.from(state.closed).set(orderId, as),
     purchaseLimit: shipped ? state.purchaseLimit : uncount(state.purchaseLimit, orderId),
     defaultCounts: shipped ? state.defaultCounts : uncount(state.defaultCounts, orderId),
+  };
+};
+
+/** A commit of some parts: the reservation closes once no part is left, else it records which parts left. */
+const commitParts = (state: ActiveSku, orderId: OrderId, committed: Allocation): ActiveSku => {
+  const held = state.open.get(orderId);
+  if (!held) return state;
+  const leaving = heldParts(held).filter((part) => committed.some((c) => c.warehouse === part.warehouse));
+  const left = heldParts(held).length - leaving.length;
+  if (left === 0) return close(state, orderId, 'committed', true);
+  const units = unitsOf(leaving);
+  return {
+    ...state,
+    onHand: state.onHand - units,
+    reserved: state.reserved - units,
+    warehouses: moveStock(state.warehouses, leaving, { onHand: -1, reserved: -1 }),
+    open: PersistentMap.from(state.open).set(orderId, {
+      ...held,
+      committed: [...held.committed, ...leaving.map((part) => part.warehouse)],
+    }),
   };
 };
 
@@ -427,19 +544,27 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
     case 'SkuUpdated':
       return { ...state, name: event.name, unitPrice: event.unitPrice };
     case 'StockRestocked':
-      return { ...state, onHand: state.onHand + event.quantity };
+      return onHandIn(state, event.warehouse, event.quantity);
     case 'StockAdjusted':
-      return { ...state, onHand: state.onHand + event.delta };
+      return onHandIn(state, event.warehouse, event.delta);
     case 'StockReserved': {
       // quantities come from the reservations themselves, so `reserved` stays their sum even on odd histories
-      const previous = state.open.get(event.orderId)?.quantity ?? 0;
+      const before = state.open.get(event.orderId);
+      const previous = before === undefined ? [] : heldParts(before);
+      const allocation = allocationOf(event);
       const limit = state.purchaseLimit;
       return {
         ...state,
-        reserved: state.reserved - previous + event.quantity,
+        reserved: state.reserved - unitsOf(previous) + unitsOf(allocation),
+        warehouses: moveStock(moveStock(state.warehouses, previous, { onHand: 0, reserved: -1 }), allocation, {
+          onHand: 0,
+          reserved: 1,
+        }),
         open: PersistentMap.from(state.open).set(event.orderId, {
           quantity: event.quantity,
           expiresAt: event.expiresAt,
+          allocation,
+          committed: noneCommitted,
         }),
         purchaseLimit:
           limit === null || event.customerId === undefined || event.defaultLimit !== undefined
@@ -454,7 +579,7 @@ const evolveActive = (state: ActiveSku, event: InventoryEvent): ActiveSku => {
     case 'ReservationReleased':
       return close(state, event.orderId, 'released', false);
     case 'ReservationCommitted':
-      return close(state, event.orderId, 'committed', true);
+      return commitParts(state, event.orderId, allocationOf(event));
     case 'ReservationExpired':
       return close(state, event.orderId, 'expired', false);
     case 'PurchaseLimitSet':
@@ -482,6 +607,7 @@ const evolve = (state: InventoryState, event: InventoryEvent): InventoryState =>
             unitPrice: event.unitPrice,
             onHand: 0,
             reserved: 0,
+            warehouses: PersistentMap.empty(),
             open: PersistentMap.empty(),
             closed: PersistentMap.empty(),
             purchaseLimit: null,

@@ -1,4 +1,4 @@
-import { domainError, type CustomerId, type DomainError, type OrderId, type Sku } from '../shared';
+import { domainError, type CustomerId, type DomainError, type OrderId, type Sku, type WarehouseId } from '../shared';
 
 export type InventoryErrorCode =
   | 'SkuNotFound'
@@ -26,12 +26,19 @@ export const skuMismatch = (expected: Sku, got: Sku): InventoryError =>
     got,
   });
 
-export const adjustmentBelowReserved = (sku: Sku, delta: number, onHand: number, reserved: number): InventoryError =>
+/** `onHand` and `reserved` are the warehouse's. */
+export const adjustmentBelowReserved = (
+  sku: Sku,
+  delta: number,
+  onHand: number,
+  reserved: number,
+  warehouse: WarehouseId,
+): InventoryError =>
   domainError(
     'AdjustmentBelowReserved',
     'rule_violation',
-    `adjusting SKU ${sku} by ${delta} would leave ${onHand + delta} on hand, below the ${reserved} reserved`,
-    { delta, onHand, reserved },
+    `adjusting SKU ${sku} in warehouse ${warehouse} by ${delta} would leave ${onHand + delta} on hand, below the ${reserved} reserved`,
+    { delta, onHand, reserved, warehouse },
   );
 
 export const stockLimitExceeded = (sku: Sku, onHand: number, increase: number): InventoryError =>
@@ -68,8 +75,15 @@ export const reservationClosed = (orderId: OrderId, closedAs: string): Inventory
     closedAs,
   });
 
-export const reservationNotFound = (sku: Sku, orderId: OrderId): InventoryError =>
-  domainError('ReservationNotFound', 'conflict', `order ${orderId} never reserved SKU ${sku}`, { orderId });
+export const reservationNotFound = (sku: Sku, orderId: OrderId, warehouse?: WarehouseId): InventoryError =>
+  warehouse === undefined
+    ? domainError('ReservationNotFound', 'conflict', `order ${orderId} never reserved SKU ${sku}`, { orderId })
+    : domainError(
+        'ReservationNotFound',
+        'conflict',
+        `order ${orderId} never reserved SKU ${sku} in warehouse ${warehouse}`,
+        { orderId, warehouse },
+      );
 
 export const reservationAlreadyCommitted = (orderId: OrderId): InventoryError =>
   domainError(

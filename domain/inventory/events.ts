@@ -10,8 +10,10 @@ import {
   Reason,
   Sku,
   Timestamp,
+  WarehouseId,
 } from '../shared';
 import { PurchaseLimit, StockDelta } from './commands';
+import { Allocation } from './warehouses';
 
 export const SkuDefined = t.readonly(
   t.strict({ type: t.literal('SkuDefined'), sku: Sku, name: Name, unitPrice: Money, at: Timestamp }),
@@ -25,7 +27,10 @@ export const SkuUpdated = t.readonly(
 );
 export type SkuUpdated = t.TypeOf<typeof SkuUpdated>;
 
-/** `onHand` is the level after the restock, so read models need no running sum. */
+/**
+ * `onHand` is the SKU's level (all warehouses) after the restock, so read models need no running sum. `warehouse`
+ * absent: `main` (events are written without it for `main`, as before warehouses).
+ */
 export const StockRestocked = t.intersection(
   [
     t.readonly(
@@ -37,28 +42,35 @@ export const StockRestocked = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ reason: Reason, orderId: OrderId }))),
+    t.readonly(t.exact(t.partial({ reason: Reason, orderId: OrderId, warehouse: WarehouseId }))),
   ],
   'StockRestocked',
 );
 export type StockRestocked = t.TypeOf<typeof StockRestocked>;
 
-export const StockAdjusted = t.readonly(
-  t.strict({
-    type: t.literal('StockAdjusted'),
-    sku: Sku,
-    delta: StockDelta,
-    onHand: NonNegativeInt,
-    reason: Reason,
-    at: Timestamp,
-  }),
+/** `onHand` as for a restock; `warehouse` absent: `main`. */
+export const StockAdjusted = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('StockAdjusted'),
+        sku: Sku,
+        delta: StockDelta,
+        onHand: NonNegativeInt,
+        reason: Reason,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ warehouse: WarehouseId }))),
+  ],
   'StockAdjusted',
 );
 export type StockAdjusted = t.TypeOf<typeof StockAdjusted>;
 
 /**
- * `available` is what is left to reserve after this reservation; `customerId` when the saga named the buyer;
- * `defaultLimit` when the units count under the order's channel default (the SKU had no limit of its own).
+ * `available` is what is left to reserve (all warehouses) after this reservation; `customerId` when the saga named
+ * the buyer; `defaultLimit` when the units count under the order's channel default (the SKU had no limit of its own);
+ * `allocation` where the units are held, absent when all are in `main` (as before warehouses).
  */
 export const StockReserved = t.intersection(
   [
@@ -73,46 +85,67 @@ export const StockReserved = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ customerId: CustomerId, defaultLimit: PurchaseLimit }))),
+    t.readonly(t.exact(t.partial({ customerId: CustomerId, defaultLimit: PurchaseLimit, allocation: Allocation }))),
   ],
   'StockReserved',
 );
 export type StockReserved = t.TypeOf<typeof StockReserved>;
 
-export const ReservationReleased = t.readonly(
-  t.strict({
-    type: t.literal('ReservationReleased'),
-    sku: Sku,
-    orderId: OrderId,
-    quantity: Quantity,
-    reason: Reason,
-    at: Timestamp,
-  }),
+/** `allocation`: the parts freed, absent when all were in `main`. */
+export const ReservationReleased = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('ReservationReleased'),
+        sku: Sku,
+        orderId: OrderId,
+        quantity: Quantity,
+        reason: Reason,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ allocation: Allocation }))),
+  ],
   'ReservationReleased',
 );
 export type ReservationReleased = t.TypeOf<typeof ReservationReleased>;
 
-export const ReservationCommitted = t.readonly(
-  t.strict({
-    type: t.literal('ReservationCommitted'),
-    sku: Sku,
-    orderId: OrderId,
-    quantity: Quantity,
-    onHand: NonNegativeInt,
-    at: Timestamp,
-  }),
+/**
+ * `quantity` units left their warehouses (`allocation`, absent when all from `main`): every part still held, or the
+ * one part a shipment took; `onHand` is the SKU's level (all warehouses) after it.
+ */
+export const ReservationCommitted = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('ReservationCommitted'),
+        sku: Sku,
+        orderId: OrderId,
+        quantity: Quantity,
+        onHand: NonNegativeInt,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ allocation: Allocation }))),
+  ],
   'ReservationCommitted',
 );
 export type ReservationCommitted = t.TypeOf<typeof ReservationCommitted>;
 
-export const ReservationExpired = t.readonly(
-  t.strict({
-    type: t.literal('ReservationExpired'),
-    sku: Sku,
-    orderId: OrderId,
-    quantity: Quantity,
-    at: Timestamp,
-  }),
+/** `allocation`: the parts freed, absent when all were in `main`. */
+export const ReservationExpired = t.intersection(
+  [
+    t.readonly(
+      t.strict({
+        type: t.literal('ReservationExpired'),
+        sku: Sku,
+        orderId: OrderId,
+        quantity: Quantity,
+        at: Timestamp,
+      }),
+    ),
+    t.readonly(t.exact(t.partial({ allocation: Allocation }))),
+  ],
   'ReservationExpired',
 );
 export type ReservationExpired = t.TypeOf<typeof ReservationExpired>;

@@ -13,6 +13,15 @@ export interface SkuBrand {
 export const Sku = constrainedString<'Sku', SkuBrand>('Sku', { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/ });
 export type Sku = t.TypeOf<typeof Sku>;
 
+export interface WarehouseIdBrand {
+  readonly WarehouseId: unique symbol;
+}
+/** A warehouse holding stock of SKUs: letters, digits, dash, underscore, dot; 1..32 chars. */
+export const WarehouseId = constrainedString<'WarehouseId', WarehouseIdBrand>('WarehouseId', {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/,
+});
+export type WarehouseId = t.TypeOf<typeof WarehouseId>;
+
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export interface OrderIdBrand {
@@ -152,6 +161,9 @@ const make =
     return value;
   };
 export const sku = make(Sku);
+export const warehouseId = make(WarehouseId);
+/** The warehouse of stock that names none: every stock event written before warehouses existed. */
+export const mainWarehouse: WarehouseId = warehouseId('main');
 export const orderId = make(OrderId);
 export const customerId = make(CustomerId);
 export const refundId = make(RefundId);

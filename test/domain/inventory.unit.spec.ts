@@ -330,7 +330,7 @@ describe('the inventory centre (one stream per SKU)', () => {
         .when(adjust(-8))
         .thenFails('AdjustmentBelowReserved');
       expect(error.category).to.equal('rule_violation');
-      expect(error.details).to.deep.equal({ delta: -8, onHand: 10, reserved: 3 });
+      expect(error.details).to.deep.equal({ delta: -8, onHand: 10, reserved: 3, warehouse: 'main' });
     });
 
     it('rejects taking on hand below zero', () => {
@@ -364,7 +364,12 @@ describe('the inventory centre (one stream per SKU)', () => {
         .thenState((state) => {
           const active = activeState(state);
           expect([active.onHand, active.reserved, available(active)]).to.deep.equal([10, 3, 7]);
-          expect(active.open.get(ORDER)).to.deep.equal({ quantity: 3, expiresAt: at(30) });
+          expect(active.open.get(ORDER)).to.deep.equal({
+            quantity: 3,
+            expiresAt: at(30),
+            allocation: [{ warehouse: 'main', quantity: 3 }],
+            committed: [],
+          });
         });
     });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LOW_STOCK_THRESHOLD, skusProjection, type SkuDoc } from '../../projections/skus/projection';
 import { eventLog, givenProjection } from '../projection-spec';
+import { quantity, warehouseId, type WarehouseId } from '../../domain/shared';
 import {
   A,
   B,
@@ -42,6 +43,7 @@ describe('the skus projection', () => {
           lowStock: true,
           updatedAt: at(9),
           counters: { reservedTotal: 0, committedTotal: 0, restockedTotal: 0 },
+          warehouses: {},
         });
       });
     });
@@ -123,6 +125,81 @@ describe('the skus projection', () => {
       given(...history, ...more).thenDocument(A, (doc) => {
         expect(levels(doc)).to.deep.equal({ onHand: 18, reserved: 7, available: 11, lowStock: false });
         expect(doc.counters.committedTotal).to.equal(2);
+      });
+    });
+  });
+
+  describe('per warehouse', () => {
+    const EAST = warehouseId('east');
+    const WEST = warehouseId('west');
+    const part = (warehouse: WarehouseId, units: number) => ({ warehouse, quantity: quantity(units) });
+    const log = eventLog();
+    // main 2, east 3, west 3; order o-1 holds 3 in east and 1 in west
+    const history = log(
+      skuDefined(),
+      stockRestocked({ quantity: 2, onHand: 2 }),
+      { ...stockRestocked({ quantity: 3, onHand: 5 }), warehouse: EAST },
+      { ...stockRestocked({ quantity: 3, onHand: 8 }), warehouse: WEST },
+      { ...stockReserved({ orderId: 'o-1', quantity: 4, available: 4 }), allocation: [part(EAST, 3), part(WEST, 1)] },
+    );
+
+    it('shows each warehouse with its levels, events naming none counting as main', () => {
+      given(...history).thenDocument(A, (doc) => {
+        expect(doc.warehouses).to.deep.equal({
+          main: { onHand: 2, reserved: 0, available: 2 },
+          east: { onHand: 3, reserved: 3, available: 0 },
+          west: { onHand: 3, reserved: 1, available: 2 },
+        });
+        expect(levels(doc)).to.deep.equal({ onHand: 8, reserved: 4, available: 4, lowStock: true });
+      });
+    });
+
+    it("takes one shipment's units out of its warehouse only", () => {
+      const more = log({
+        ...reservationCommitted({ orderId: 'o-1', quantity: 3, onHand: 5 }),
+        allocation: [part(EAST, 3)],
+      });
+      given(...history, ...more).thenDocument(A, (doc) => {
+        expect(doc.warehouses).to.deep.equal({
+          main: { onHand: 2, reserved: 0, available: 2 },
+          east: { onHand: 0, reserved: 0, available: 0 },
+          west: { onHand: 3, reserved: 1, available: 2 },
+        });
+        expect(levels(doc)).to.deep.equal({ onHand: 5, reserved: 1, available: 4, lowStock: true });
+      });
+    });
+
+    it('frees every part of a released reservation', () => {
+      const more = log({
+        ...reservationReleased({ orderId: 'o-1', quantity: 4 }),
+        allocation: [part(EAST, 3), part(WEST, 1)],
+      });
+      given(...history, ...more).thenDocument(A, (doc) => {
+        expect(doc.warehouses.east).to.deep.equal({ onHand: 3, reserved: 0, available: 3 });
+        expect(doc.warehouses.west).to.deep.equal({ onHand: 3, reserved: 0, available: 3 });
+        expect(doc.reserved).to.equal(0);
+      });
+    });
+
+    it('applies an adjustment to the warehouse it names', () => {
+      const more = log({ ...stockAdjusted({ delta: -2, onHand: 6 }), warehouse: WEST });
+      given(...history, ...more).thenDocument(A, (doc) => {
+        expect(doc.warehouses.west).to.deep.equal({ onHand: 1, reserved: 1, available: 0 });
+        expect(doc.onHand).to.equal(6);
+      });
+    });
+
+    it('keeps a one-warehouse history all in main', () => {
+      const one = eventLog();
+      given(
+        ...one(
+          skuDefined(),
+          stockRestocked({ onHand: 10 }),
+          stockReserved({ orderId: 'o-1', quantity: 4, available: 6 }),
+          reservationCommitted({ orderId: 'o-1', quantity: 4, onHand: 6 }),
+        ),
+      ).thenDocument(A, (doc) => {
+        expect(doc.warehouses).to.deep.equal({ main: { onHand: 6, reserved: 0, available: 6 } });
       });
     });
   });

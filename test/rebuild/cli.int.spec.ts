@@ -127,8 +127,8 @@ describe('the commerce projections command', () => {
     await seedOrders(api, 4);
     const result = await run(['reset', 'skus', '--yes', '--json']);
     expect(result.code, result.stderr).to.equal(0);
-    expect(JSON.parse(result.stdout)).to.include({ name: 'skus', target: 'skus_v1', outcome: 'switched' });
-    expect(await api.engine.readStore.count('skus_v1')).to.equal(1);
+    expect(JSON.parse(result.stdout)).to.include({ name: 'skus', target: 'skus_v2', outcome: 'switched' });
+    expect(await api.engine.readStore.count('skus_v2')).to.equal(1);
   });
 
   it('reports projection_rebuild_due in the metrics', async () => {

@@ -7,11 +7,16 @@ import { HttpJsonClient, percentile } from './http-client';
  * asked for, whether or not earlier ones have answered). A catalogue, restocks, orders of 1–5 lines, a share of
  * declined cards, cancellations and partial refunds, and a hot SKU in a flash sale with a purchase limit. With
  * promotions on (the default) it also defines promotions of every kind, and a share of the orders carries a coupon
- * whose redemptions run out during the run.
+ * whose redemptions run out during the run. With channels on (the default) it defines three channels — `default`, a
+ * brand mall taking cash on delivery, a pre-sale channel — and mixes their trade types: cash-on-delivery orders are
+ * delivered (or refused at the door) once confirmed, pre-sale orders pay their balance once the deposit is in.
  *
- *   npm run simulate -- --rate 200 --duration 30 [--url http://127.0.0.1:3000 --api-key KEY --no-promotions]
+ *   npm run simulate -- --rate 200 --duration 30 [--url http://127.0.0.1:3000 --api-key KEY --no-promotions
+ *                                                 --no-channels]
  *
- * The API key needs orders:write, refunds:write, inventory:write and (with promotions) marketing:write.
+ * The API key needs orders:write, refunds:write, inventory:write, (with promotions) marketing:write and (with
+ * channels) admin. Defining channels changes the engine for every client: from then on an order names a defined
+ * channel (the simulator defines `default` too, so clients that name none keep working).
  */
 
 export interface SimulationOptions {
@@ -34,6 +39,8 @@ export interface SimulationOptions {
   /** define promotions, a coupon and a purchase limit on the hot SKU, and send coupons with `couponRate` of orders */
   readonly promotions: boolean;
   readonly couponRate: number;
+  /** define channels and mix their trade types (cash on delivery, pre-sale) into the orders */
+  readonly channels: boolean;
 }
 
 export interface SimulationSummary {
@@ -50,6 +57,11 @@ export interface SimulationSummary {
   /** orders sent with the coupon, and how many of those the engine accepted */
   readonly couponOrders: number;
   readonly couponOrdersAccepted: number;
+  /** accepted orders by trade type, and what became of the cash-on-delivery and pre-sale ones */
+  readonly byTradeType: Readonly<Record<string, number>>;
+  readonly delivered: number;
+  readonly deliveriesRefused: number;
+  readonly balancesPaid: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly achievedRate: number;
   readonly lastPosition: number;
@@ -74,6 +86,7 @@ const parse = (argv: readonly string[]): SimulationOptions => {
       seed: { type: 'string', default: '42' },
       'max-in-flight': { type: 'string', default: '2000' },
       'no-promotions': { type: 'boolean', default: false },
+      'no-channels': { type: 'boolean', default: false },
       'coupon-rate': { type: 'string', default: '0.1' },
       help: { type: 'boolean', default: false },
     },
@@ -82,7 +95,7 @@ const parse = (argv: readonly string[]): SimulationOptions => {
     process.stdout.write(
       'npm run simulate -- --rate <orders/s> --duration <s> [--url URL --api-key KEY --customers N --skus N ' +
         '--hot-sku-share p --decline-rate p --refund-rate p --cancel-rate p --initial-stock N --seed N ' +
-        '--no-promotions --coupon-rate p]\n',
+        '--no-promotions --coupon-rate p --no-channels]\n',
     );
     process.exit(0);
   }
@@ -109,6 +122,7 @@ const parse = (argv: readonly string[]): SimulationOptions => {
     progress: true,
     promotions: !values['no-promotions'],
     couponRate: num('coupon-rate', values['coupon-rate'], 0, 1),
+    channels: !values['no-channels'],
   };
 };
 
@@ -144,6 +158,13 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
   if (couponCode !== undefined)
     log(`[simulate] promotions defined; coupon ${couponCode}; hot SKU limited per customer`);
 
+  if (o.channels) {
+    await defineChannels(client, o);
+    log(
+      '[simulate] channels defined: default, sim-mall (standard, cash on delivery), sim-presale (standard, pre-sale)',
+    );
+  }
+
   const latencies: number[] = [];
   const accepted: string[] = [];
   let sent = 0;
@@ -158,6 +179,10 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
   let restocks = 0;
   let couponOrders = 0;
   let couponOrdersAccepted = 0;
+  let delivered = 0;
+  let deliveriesRefused = 0;
+  let balancesPaid = 0;
+  const byTradeType: Record<string, number> = {};
   let lastPosition = 0;
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
@@ -180,6 +205,7 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     const refund = !cancel && random() < o.refundRate;
     const withCoupon = couponCode !== undefined && random() < o.couponRate;
     if (withCoupon) couponOrders++;
+    const trade = o.channels ? tradeOf(random()) : undefined;
     inFlight++;
     try {
       const r = await client.send(
@@ -190,10 +216,18 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
           customerId: `cust-${Math.floor(random() * o.customers)}`,
           lines: [...chosen].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })),
           ...(withCoupon ? { couponCode } : {}),
+          ...(trade === undefined ? {} : { channel: trade.channel, tradeType: trade.tradeType }),
           payment: { token },
         },
         { 'idempotency-key': `${orderId}:place` },
       );
+      if (r.status === 202 && trade !== undefined) {
+        byTradeType[trade.tradeType] = (byTradeType[trade.tradeType] ?? 0) + 1;
+        const outcome = await followTrade(client, orderId, trade.tradeType, random());
+        if (outcome === 'delivered') delivered++;
+        if (outcome === 'refused') deliveriesRefused++;
+        if (outcome === 'balance') balancesPaid++;
+      }
       latencies.push(r.ms);
       if (r.status === 202) {
         ok++;
@@ -287,12 +321,110 @@ export const simulate = async (o: SimulationOptions): Promise<SimulationSummary>
     restocks,
     couponOrders,
     couponOrdersAccepted,
+    byTradeType,
+    delivered,
+    deliveriesRefused,
+    balancesPaid,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
     achievedRate: sent / elapsed,
     lastPosition,
     orderIds: accepted,
   };
   return summary;
+};
+
+interface Trade {
+  readonly channel: string;
+  readonly tradeType: 'standard' | 'cod' | 'presale';
+}
+
+/** Half the orders through the mall (a fifth of those cash on delivery), a quarter pre-sale, the rest default. */
+const tradeOf = (r: number): Trade => {
+  if (r < 0.4) return { channel: 'sim-mall', tradeType: 'standard' };
+  if (r < 0.5) return { channel: 'sim-mall', tradeType: 'cod' };
+  if (r < 0.75) return { channel: 'sim-presale', tradeType: 'presale' };
+  return { channel: 'default', tradeType: 'standard' };
+};
+
+/** The channels the trades go through; the pre-sale's balance window covers the run and two minutes after it. */
+const defineChannels = async (client: HttpJsonClient, o: SimulationOptions): Promise<void> => {
+  const common = {
+    currencies: ['EUR'],
+    paymentTimeoutMs: 900_000,
+    reservationTtlMs: 1_800_000,
+    promotions: 'all',
+    partialRefunds: true,
+    refundWindowDays: 30,
+  };
+  const profiles: Record<string, Record<string, unknown>> = {
+    default: { name: 'Default', tradeTypes: ['standard'], ...common },
+    'sim-mall': {
+      name: 'Brand mall',
+      tradeTypes: ['standard', 'cod'],
+      ...common,
+      cod: { maxAmount: 500_000, currency: 'EUR' },
+    },
+    'sim-presale': {
+      name: 'Pre-sale',
+      tradeTypes: ['standard', 'presale'],
+      ...common,
+      presale: {
+        depositBasisPoints: 2000,
+        balanceFrom: new Date(Date.now() - 60_000).toISOString(),
+        balanceUntil: new Date(Date.now() + (o.durationS + 120) * 1000).toISOString(),
+        lateBalance: 'refundDeposit',
+      },
+    },
+  };
+  for (const [id, profile] of Object.entries(profiles)) {
+    const r = await client.send('PUT', `/v1/admin/channels/${id}`, profile);
+    if (r.status >= 300) throw new Error(`channel setup failed: ${id} ${r.status} ${JSON.stringify(r.body)}`);
+  }
+};
+
+/**
+ * What a shopper does after a cash-on-delivery or pre-sale order: once the saga confirmed it (COD) or took the
+ * deposit (pre-sale), deliver it with the total collected (one in ten refused at the door), or pay the balance.
+ */
+const followTrade = async (
+  client: HttpJsonClient,
+  orderId: string,
+  tradeType: Trade['tradeType'],
+  r: number,
+): Promise<'delivered' | 'refused' | 'balance' | undefined> => {
+  if (tradeType === 'standard') return undefined;
+  const waitingFor = tradeType === 'cod' ? 'Confirmed' : 'AwaitingBalance';
+  let order: Record<string, unknown> = {};
+  for (let tries = 0; tries < 20 && order.status !== waitingFor; tries++) {
+    await sleep(500);
+    order = (await client.send('GET', `/v1/orders/${orderId}`)).body;
+    if (order.status === 'Cancelled') return undefined;
+  }
+  if (order.status !== waitingFor) return undefined;
+  if (tradeType === 'presale') {
+    const paid = await client.send(
+      'POST',
+      `/v1/orders/${orderId}/balance`,
+      { payment: { token: 'tok_approve' } },
+      { 'idempotency-key': `${orderId}:balance` },
+    );
+    return paid.status === 202 ? 'balance' : undefined;
+  }
+  const refused = r < 0.1;
+  const done = refused
+    ? await client.send(
+        'POST',
+        `/v1/orders/${orderId}/delivery-refused`,
+        { reason: 'not at home' },
+        { 'idempotency-key': `${orderId}:refused` },
+      )
+    : await client.send(
+        'POST',
+        `/v1/orders/${orderId}/deliver`,
+        { collected: order.total },
+        { 'idempotency-key': `${orderId}:deliver` },
+      );
+  return done.status === 202 ? (refused ? 'refused' : 'delivered') : undefined;
 };
 
 /**

@@ -148,7 +148,9 @@ export const readOperations: readonly OperationSpec[] = [
     success: {
       status: 200,
       description: 'the SKU',
-      schema: doc('sku stock: onHand, reserved, available, unitPrice, lowStock'),
+      schema: doc(
+        'sku stock: onHand, reserved, available, unitPrice, lowStock, warehouses (the same levels per warehouse)',
+      ),
     },
     problems: [404],
   },

@@ -47,6 +47,15 @@ export const skuState: JsonSchema = {
       ],
       description: 'units of this SKU one customer may hold in live orders (null: no limit)',
     },
+    warehouses: {
+      type: 'object',
+      description: 'stock per warehouse (main: where stock naming no warehouse goes); the levels above are their sums',
+      additionalProperties: {
+        type: 'object',
+        properties: { onHand: { type: 'integer' }, reserved: { type: 'integer' }, available: { type: 'integer' } },
+        required: ['onHand', 'reserved', 'available'],
+      },
+    },
     position,
   },
   required: ['sku', 'name', 'unitPrice', 'onHand', 'reserved', 'available', 'position'],

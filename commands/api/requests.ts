@@ -11,6 +11,7 @@ import {
   Quantity,
   Reason,
   Sku,
+  WarehouseId,
 } from '../../domain/shared';
 import { StockDelta } from '../../domain/inventory';
 import { PaymentToken, TradeType, duplicateSkus, lineListProblem, maxOrderLines } from '../../domain/order';
@@ -23,10 +24,10 @@ export const MoneyBody = closed('Money', { amount: NonNegativeInt, currency: Cur
 export const DefineSkuBody = closed('DefineSkuRequest', { name: Name, unitPrice: MoneyBody });
 export type DefineSkuBody = t.TypeOf<typeof DefineSkuBody>;
 
-export const RestockBody = closed('RestockRequest', { quantity: Quantity }, { reason: Reason });
+export const RestockBody = closed('RestockRequest', { quantity: Quantity }, { reason: Reason, warehouse: WarehouseId });
 export type RestockBody = t.TypeOf<typeof RestockBody>;
 
-export const AdjustBody = closed('AdjustRequest', { delta: StockDelta, reason: Reason });
+export const AdjustBody = closed('AdjustRequest', { delta: StockDelta, reason: Reason }, { warehouse: WarehouseId });
 export type AdjustBody = t.TypeOf<typeof AdjustBody>;
 
 export const OrderLineBody = closed('OrderLineRequest', { sku: Sku, quantity: Quantity });

@@ -84,6 +84,12 @@ export const skuView = (state: InventoryState, position: number) => {
     reserved: state.reserved,
     available: available(state),
     purchaseLimit: state.purchaseLimit === null ? null : { perCustomer: state.purchaseLimit.perCustomer },
+    warehouses: Object.fromEntries(
+      [...state.warehouses].map(([id, level]) => [
+        id,
+        { onHand: level.onHand, reserved: level.reserved, available: level.onHand - level.reserved },
+      ]),
+    ),
     position,
   };
 };

@@ -44,7 +44,14 @@ export const commandRoutes = ({ handler, quote, clock, refuseSoldOut }: CommandA
     const sku = param(Sku, req, 'sku');
     const body = decodeOr400(RestockBody, req.body);
     const result = await inventory(
-      { type: 'RestockSku', sku, quantity: body.quantity, ...(body.reason ? { reason: body.reason } : {}), at: now() },
+      {
+        type: 'RestockSku',
+        sku,
+        quantity: body.quantity,
+        ...(body.reason ? { reason: body.reason } : {}),
+        ...(body.warehouse ? { warehouse: body.warehouse } : {}),
+        at: now(),
+      },
       commandContext(req, res),
     );
     res.status(200).json(skuView(result.state, result.position));
@@ -54,7 +61,14 @@ export const commandRoutes = ({ handler, quote, clock, refuseSoldOut }: CommandA
     const sku = param(Sku, req, 'sku');
     const body = decodeOr400(AdjustBody, req.body);
     const result = await inventory(
-      { type: 'AdjustStock', sku, delta: body.delta, reason: body.reason, at: now() },
+      {
+        type: 'AdjustStock',
+        sku,
+        delta: body.delta,
+        reason: body.reason,
+        ...(body.warehouse ? { warehouse: body.warehouse } : {}),
+        at: now(),
+      },
       commandContext(req, res),
     );
     res.status(200).json(skuView(result.state, result.position));

@@ -81,6 +81,7 @@ export const placeOrder = async (
           tradeType,
           currency: quoted.right.priced.currency,
           total: quoted.right.priced.total,
+          at: request.at,
         });
   const command = PlaceOrder.decode({
     type: 'PlaceOrder',

@@ -99,6 +99,7 @@ export const marketingRoutes = ({ handler, quote, clock }: MarketingApiDeps): Ro
       tradeType: tradeType ?? 'standard',
       currency: quoted.right.priced.currency,
       total: quoted.right.priced.total,
+      at,
     });
     const withChannel =
       channelRefusal === undefined

@@ -6,6 +6,7 @@ export const channelErrorCategories = {
   TradeTypeNotAllowed: 'rule_violation',
   CurrencyNotAllowed: 'rule_violation',
   CodAmountExceeded: 'rule_violation',
+  PresaleClosed: 'rule_violation',
 
   NoTradeType: 'rule_violation',
   DuplicateProfileItem: 'rule_violation',

@@ -10,6 +10,7 @@ import {
   name,
   type ChannelId,
   type Money,
+  type Timestamp,
   type PromotionId as PromotionIdType,
 } from '../shared';
 
@@ -115,4 +116,6 @@ export interface ChannelPlacement {
   readonly tradeType: TradeType;
   readonly currency: Currency;
   readonly total: Money;
+  /** when the order is placed: a pre-sale is taken only before its balance window ends */
+  readonly at: Timestamp;
 }

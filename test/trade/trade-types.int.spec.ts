@@ -192,6 +192,20 @@ describe('pre-sale and cash on delivery through the engine, over HTTP', () => {
       expect(await stockOf('MUG-1')).to.deep.equal({ onHand: 10, reserved: 0 });
     });
 
+    it('is refused at placement once the balance window of its channel has ended, naming balanceUntil', async () => {
+      await start();
+      await send(SHOP_KEY, order('pre-late-0', 'presale'), 202);
+      api.clock.set('2026-03-10T00:00:00.000Z');
+      const refused = await send(SHOP_KEY, order('pre-late-1', 'presale'), 422);
+      expect(refused.contentType).to.match(/^application\/problem\+json/);
+      expect(refused.body).to.deep.include({ type: '/problems/presale-closed', status: 422 });
+      expect(String(refused.body.detail)).to.include('2026-03-10T00:00:00.000Z');
+      // nothing was recorded for it, and the channel still takes standard orders
+      expect(await api.stream('order-pre-late-1')).to.deep.equal([]);
+      await send(SHOP_KEY, order('std-late-1', 'standard'), 202);
+      expect(await read('/v1/orders/std-late-1')).to.include({ status: 'Confirmed' });
+    });
+
     it('keeps the balance deadline across a runner restart', async () => {
       await start('keepDeposit');
       await send(SHOP_KEY, order('pre-3', 'presale'), 202);

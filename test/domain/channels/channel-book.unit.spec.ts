@@ -16,7 +16,7 @@ import {
   type ChannelCommand,
   type ChannelEvent,
 } from '../../../domain/channels';
-import { DurationMs, type TradeType } from '../../../domain/order';
+import { DepositBasisPoints, DurationMs, type TradeType } from '../../../domain/order';
 import { channelId, currency, fold, money, name, promotionId, timestamp, type Currency } from '../../../domain/shared';
 import { givenDecider } from '../../decider-spec';
 
@@ -30,6 +30,10 @@ const DEFAULT = channelId('default');
 const T0 = timestamp('2026-03-01T00:00:00.000Z');
 const T1 = timestamp('2026-03-02T00:00:00.000Z');
 
+const depositBasisPoints = (n: number): DepositBasisPoints => {
+  if (!DepositBasisPoints.is(n)) throw new TypeError(`bad basis points ${n}`);
+  return n;
+};
 const ms = (n: number): DurationMs => {
   if (!DurationMs.is(n)) throw new TypeError(`bad duration ${n}`);
   return n;
@@ -209,11 +213,17 @@ describe('the terms an order of a channel carries', () => {
 });
 
 describe('a placement checked against its channel', () => {
-  const placement = (tradeType: TradeType, amount: number, cur: Currency = EUR) => ({
+  const placement = (
+    tradeType: TradeType,
+    amount: number,
+    cur: Currency = EUR,
+    at = timestamp('2026-03-01T10:00:00.000Z'),
+  ) => ({
     channel: MALL,
     tradeType,
     currency: cur,
     total: money(amount, cur),
+    at,
   });
 
   it('passes what the profile allows', () => {
@@ -241,5 +251,40 @@ describe('a placement checked against its channel', () => {
     const refusal = placementRefusal(mall(), placement('cod', 50_001));
     expect(refusal?.code).to.equal('CodAmountExceeded');
     expect(refusal?.details?.maxAmount).to.deep.equal({ amount: 50_000, currency: 'EUR' });
+  });
+
+  describe('for a pre-sale', () => {
+    const presaleChannel = () =>
+      mall({
+        tradeTypes: ['standard', 'presale'],
+        presale: {
+          depositBasisPoints: depositBasisPoints(3000),
+          balanceFrom: timestamp('2026-03-05T00:00:00.000Z'),
+          balanceUntil: timestamp('2026-03-10T00:00:00.000Z'),
+          lateBalance: 'keepDeposit',
+        },
+      });
+    const presaleAt = (at: string) => placement('presale', 100, EUR, timestamp(at));
+
+    it('takes it before the balance window opens and while it is open', () => {
+      expect(placementRefusal(presaleChannel(), presaleAt('2026-03-01T10:00:00.000Z'))).to.equal(undefined);
+      expect(placementRefusal(presaleChannel(), presaleAt('2026-03-09T23:59:59.999Z'))).to.equal(undefined);
+    });
+
+    it('refuses it from the end of the balance window on, naming balanceUntil', () => {
+      for (const at of ['2026-03-10T00:00:00.000Z', '2026-04-01T00:00:00.000Z']) {
+        const refusal = placementRefusal(presaleChannel(), presaleAt(at));
+        expect(refusal?.code, at).to.equal('PresaleClosed');
+        expect(refusal?.category).to.equal('rule_violation');
+        expect(refusal?.details).to.deep.include({ channel: 'mall', balanceUntil: '2026-03-10T00:00:00.000Z', at });
+        expect(refusal?.message).to.include('2026-03-10T00:00:00.000Z');
+      }
+    });
+
+    it('leaves other trade types of the channel alone after the window', () => {
+      expect(
+        placementRefusal(presaleChannel(), placement('standard', 100, EUR, timestamp('2026-04-01T00:00:00.000Z'))),
+      ).to.equal(undefined);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { ChannelId, Currency, CustomerId, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
+import { PlanShipments, ShipShipment } from './shipments';
 import { OrderPricing, OrderTerms, PaymentToken, TradeType, checked, lineListProblem } from './values';
 
 /**
@@ -151,6 +152,8 @@ export const OrderCommand = t.union(
     PayBalance,
     DeliverOrder,
     RefuseDelivery,
+    PlanShipments,
+    ShipShipment,
   ],
   'OrderCommand',
 );
@@ -169,4 +172,6 @@ export const orderCommandCodecs = {
   PayBalance,
   DeliverOrder,
   RefuseDelivery,
+  PlanShipments,
+  ShipShipment,
 } as const;

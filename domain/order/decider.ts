@@ -13,6 +13,7 @@ import {
   type OrderId,
   type Sku,
   type Timestamp,
+  type WarehouseId,
 } from '../shared';
 import type {
   CancelOrder,
@@ -56,6 +57,16 @@ import {
   isRepeatedCodConfirmation,
   isTradeCommand,
 } from './trade';
+import {
+  planProblem,
+  samePlan,
+  toShipments,
+  unshipped,
+  withShipped,
+  type PlanShipments,
+  type ShipShipment,
+  type ShipmentShipped,
+} from './shipments';
 import { amountOfRanges, firstFreeUnits, type RefundedUnits, type UnitRange } from './unit-shares';
 import { duplicateSkus, maxOrderLines, type OrderPricing } from './values';
 
@@ -87,6 +98,7 @@ const sameRefundLines = (a: readonly RefundLine[], b: readonly RefundLine[]): bo
 
 const isPaid = (state: OrderState): state is PaidOrder =>
   state.status === 'Confirmed' ||
+  state.status === 'PartiallyShipped' ||
   state.status === 'Shipped' ||
   state.status === 'PartiallyRefunded' ||
   state.status === 'Refunded' ||
@@ -96,6 +108,7 @@ const shippedAtOf = (state: PaidOrder): Timestamp | null => {
   switch (state.status) {
     case 'Confirmed':
       return null;
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -359,11 +372,15 @@ const cancelled = (command: CancelOrder, wasPaid: Money, state: PlacedOrderData)
   return accept(event);
 };
 
-const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, state: PlacedOrder): Decision => {
+/** The commands decided by the order's status (placement, the trade types' and the plan are decided apart). */
+type StatusCommand = Exclude<OrderCommand, PlaceOrder | TradeCommand | PlanShipments>;
+
+const decidePlaced = (command: StatusCommand, state: PlacedOrder): Decision => {
   switch (command.type) {
     case 'ConfirmOrder':
       return confirmPlaced(command, state);
     case 'ShipOrder':
+    case 'ShipShipment':
       return fail('OrderNotConfirmed', 'only a confirmed (paid) order can ship', { orderId: state.orderId });
     case 'CancelOrder':
       return cancelled(command, zero(state.currency), state);
@@ -382,10 +399,67 @@ const decidePlaced = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>,
 // ---------------------------------------------------------------------------------------------------------------
 // Commands on a paid order
 
-const shipPaid = (command: ShipOrder, state: PaidOrder): Decision => {
+/**
+ * A split order's shipments: the one of `warehouse`, or (none named) every one left. The last to leave also records
+ * OrderShipped. A shipment that left already is a repeat.
+ */
+const shipShipments = (warehouse: WarehouseId | undefined, at: Timestamp, state: PaidOrder): Decision => {
+  const shipment = state.shipments.find((s) => s.warehouse === warehouse);
+  if (warehouse !== undefined && shipment === undefined) {
+    return fail('ShipmentNotFound', `order ${state.orderId} has no shipment from warehouse ${warehouse}`, {
+      orderId: state.orderId,
+      warehouse,
+      warehouses: state.shipments.map((s) => s.warehouse),
+    });
+  }
+  const left = unshipped(state.shipments);
+  const leaving = shipment === undefined ? left : left.filter((s) => s === shipment);
+  if (leaving.length === 0) return noEvents();
+  switch (state.status) {
+    case 'Confirmed':
+    case 'PartiallyShipped': {
+      const shipped = leaving.map((s): ShipmentShipped => ({
+        type: 'ShipmentShipped',
+        orderId: state.orderId,
+        warehouse: s.warehouse,
+        at,
+      }));
+      const last = leaving.length === left.length;
+      return accept<OrderEvent>(
+        ...shipped,
+        ...(last ? [{ type: 'OrderShipped' as const, orderId: state.orderId, at }] : []),
+      );
+    }
+    // handed over already (cash on delivery)
+    case 'Shipped':
+    case 'Delivered':
+      return noEvents();
+    // as for an order shipped whole: a refund before the goods left stops them
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return fail('OrderRefunded', 'the order was refunded before this shipment shipped', {
+        orderId: state.orderId,
+        warehouses: leaving.map((s) => s.warehouse),
+      });
+    default:
+      return absurd(state);
+  }
+};
+
+const shipPaid = (command: ShipOrder | ShipShipment, state: PaidOrder): Decision => {
+  const warehouse = command.type === 'ShipShipment' ? command.warehouse : undefined;
+  if (state.shipments.length > 0) return shipShipments(warehouse, command.at, state);
+  if (warehouse !== undefined) {
+    return fail('ShipmentNotFound', `order ${state.orderId} ships whole from one warehouse: ship it naming none`, {
+      orderId: state.orderId,
+      warehouse,
+    });
+  }
   switch (state.status) {
     case 'Confirmed':
       return accept<OrderEvent>({ type: 'OrderShipped', orderId: state.orderId, at: command.at });
+    // PartiallyShipped only for split orders
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'Delivered':
       return noEvents();
@@ -409,6 +483,7 @@ const cancelPaid = (command: CancelOrder, state: PaidOrder): Decision => {
           })
         : cancelled(command, state.paid, state);
     case 'Shipped':
+    case 'PartiallyShipped':
       return fail('OrderAlreadyShipped', 'a shipped order cannot be cancelled; request a refund', {
         orderId: state.orderId,
       });
@@ -457,10 +532,32 @@ const valueOf = (state: PlacedOrderData, units: readonly RefundedUnits[]): numbe
 
 const dayMs = 86_400_000;
 
+const latest = (times: readonly Timestamp[]): Timestamp | null =>
+  times.reduce<Timestamp | null>((a, b) => (a === null || Date.parse(b) > Date.parse(a) ? b : a), null);
+
+/**
+ * When the refund window of this refund starts. A split order's shipments each start their own: lines refunded count
+ * from the last shipment that carried them (the line whose window closes first decides), a whole or amount refund
+ * from the last shipment that left. Null: nothing it refunds has shipped.
+ */
+const windowStartOf = (command: RequestRefund, state: PaidOrder): Timestamp | null => {
+  if (state.shipments.length === 0 || state.status === 'Delivered') return shippedAtOf(state);
+  const shippedWith = (sku: Sku | undefined): Timestamp[] =>
+    state.shipments.flatMap((s) =>
+      s.shippedAt !== null && (sku === undefined || s.lines.some((l) => l.sku === sku)) ? [s.shippedAt] : [],
+    );
+  if (command.lines === undefined) return latest(shippedWith(undefined));
+  const perLine = command.lines.flatMap((line) => {
+    const at = latest(shippedWith(line.sku));
+    return at === null ? [] : [at];
+  });
+  return perLine.reduce<Timestamp | null>((a, b) => (a === null || Date.parse(b) < Date.parse(a) ? b : a), null);
+};
+
 /** Past the channel's refund window after shipment (the order's frozen terms; none: no window). */
 const refundWindowProblem = (command: RequestRefund, state: PaidOrder): OrderError | undefined => {
   const windowMs = state.terms?.refundWindowMs ?? null;
-  const shippedAt = shippedAtOf(state);
+  const shippedAt = windowStartOf(command, state);
   if (windowMs === null || shippedAt === null) return undefined;
   const closesAt = Date.parse(shippedAt) + windowMs;
   if (Date.parse(command.at) <= closesAt) return undefined;
@@ -669,7 +766,7 @@ const failRefund = (command: FailRefund, state: PaidOrder): Decision => {
   }
 };
 
-const decidePaid = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, state: PaidOrder): Decision => {
+const decidePaid = (command: StatusCommand, state: PaidOrder): Decision => {
   switch (command.type) {
     case 'ConfirmOrder':
       // a retried confirmation with the same capture is a repeat; anything else contradicts the recorded payment
@@ -679,6 +776,7 @@ const decidePaid = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, s
             paid: state.paid,
           });
     case 'ShipOrder':
+    case 'ShipShipment':
       return shipPaid(command, state);
     case 'CancelOrder':
       return cancelPaid(command, state);
@@ -693,11 +791,59 @@ const decidePaid = (command: Exclude<OrderCommand, PlaceOrder | TradeCommand>, s
   }
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// PlanShipments
+
+/** The plan the fulfilment saga sends once every line is reserved: kept once, before anything shipped. */
+const planShipments = (command: PlanShipments, state: OrderState): Decision => {
+  if (state.status === 'None') {
+    return fail('OrderNotFound', `order ${command.orderId} does not exist`, { orderId: command.orderId });
+  }
+  if (state.status === 'Cancelled') {
+    return fail('OrderCancelled', `order ${state.orderId} was cancelled`, { orderId: state.orderId });
+  }
+  if (state.shipments.length > 0) {
+    return samePlan(state.shipments, command.shipments)
+      ? noEvents()
+      : fail('ShipmentsAlreadyPlanned', `order ${state.orderId} already has its shipments`, {
+          orderId: state.orderId,
+          warehouses: state.shipments.map((s) => s.warehouse),
+        });
+  }
+  switch (state.status) {
+    case 'Placed':
+    case 'AwaitingBalance':
+    case 'Confirmed': {
+      const problem = planProblem(command.shipments, state.lines);
+      return problem === undefined
+        ? accept<OrderEvent>({
+            type: 'ShipmentsPlanned',
+            orderId: state.orderId,
+            shipments: command.shipments,
+            at: command.at,
+          })
+        : fail('InvalidShipmentPlan', problem, { orderId: state.orderId });
+    }
+    // it left whole before the plan came: nothing to split any more
+    case 'PartiallyShipped':
+    case 'Shipped':
+    case 'Delivered':
+    case 'PartiallyRefunded':
+    case 'Refunded':
+      return fail('OrderAlreadyShipped', `order ${state.orderId} shipped (or was refunded) before a plan came`, {
+        orderId: state.orderId,
+      });
+    default:
+      return absurd(state);
+  }
+};
+
 const decide = (command: OrderCommand, state: OrderState): Decision => {
   // placement first: an identical retry is answered the same whatever happened to the order since
   if (command.type === 'PlaceOrder') return placeOrder(command, state);
   // the pre-sale's and cash on delivery's own commands (trade.ts)
   if (isTradeCommand(command)) return decideTrade(command, state);
+  if (command.type === 'PlanShipments') return planShipments(command, state);
   switch (state.status) {
     case 'None':
       return fail('OrderNotFound', `order ${command.orderId} does not exist`, { orderId: command.orderId });
@@ -708,8 +854,11 @@ const decide = (command: OrderCommand, state: OrderState): Decision => {
     case 'Placed':
       return decidePlaced(command, state);
     case 'AwaitingBalance':
-      return decideAwaitingBalance(command, state, cancelled);
+      return command.type === 'ShipShipment'
+        ? fail('OrderNotConfirmed', 'a pre-sale ships once its balance is paid', { orderId: state.orderId })
+        : decideAwaitingBalance(command, state, cancelled);
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -735,6 +884,7 @@ const placedDataOf = (state: PlacedOrderData): PlacedOrderData => ({
   channel: state.channel,
   tradeType: state.tradeType,
   terms: state.terms,
+  shipments: state.shipments,
 });
 
 const paidDataOf = (state: PaidOrderData): PaidOrderData => ({
@@ -825,6 +975,32 @@ const onCancelled = (state: PlacedOrderData, event: OrderCancelled): CancelledOr
   cancelledAt: event.at,
 });
 
+const onShipmentShipped = (state: OrderState, event: ShipmentShipped): OrderState => {
+  switch (state.status) {
+    case 'Confirmed':
+      return {
+        ...state,
+        status: 'PartiallyShipped',
+        shippedAt: event.at,
+        shipments: withShipped(state.shipments, event.warehouse, event.at),
+      };
+    case 'PartiallyShipped':
+      return { ...state, shipments: withShipped(state.shipments, event.warehouse, event.at) };
+    // decide ships only confirmed orders
+    case 'None':
+    case 'Placed':
+    case 'AwaitingBalance':
+    case 'Shipped':
+    case 'PartiallyRefunded':
+    case 'Refunded':
+    case 'Delivered':
+    case 'Cancelled':
+      return state;
+    default:
+      return absurd(state);
+  }
+};
+
 const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   switch (event.type) {
     case 'OrderPlaced':
@@ -842,6 +1018,7 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
             channel: event.channel ?? null,
             tradeType: event.tradeType ?? 'standard',
             terms: event.terms ?? null,
+            shipments: [],
           }
         : state;
     case 'OrderConfirmed':
@@ -859,7 +1036,16 @@ const evolve = (state: OrderState, event: OrderEvent): OrderState => {
           }
         : state;
     case 'OrderShipped':
-      return state.status === 'Confirmed' ? { ...state, status: 'Shipped', shippedAt: event.at } : state;
+      // a split order's last shipment: it shipped
+      return state.status === 'Confirmed' || state.status === 'PartiallyShipped'
+        ? { ...state, status: 'Shipped', shippedAt: event.at }
+        : state;
+    case 'ShipmentsPlanned':
+      return state.status === 'None' || state.shipments.length > 0
+        ? state
+        : { ...state, shipments: toShipments(event.shipments) };
+    case 'ShipmentShipped':
+      return onShipmentShipped(state, event);
     case 'OrderCancelled':
       return state.status === 'Placed' || state.status === 'Confirmed' || state.status === 'AwaitingBalance'
         ? onCancelled(state, event)

@@ -20,6 +20,7 @@ export const orderErrorCategories = {
   DepositNotPaid: 'conflict',
   DepositAlreadyPaid: 'conflict',
   OrderAlreadyDelivered: 'conflict',
+  ShipmentsAlreadyPlanned: 'conflict',
 
   CurrencyMismatch: 'rule_violation',
   EmptyOrder: 'rule_violation',
@@ -46,6 +47,8 @@ export const orderErrorCategories = {
   DepositOutOfRange: 'rule_violation',
   PartialRefundNotAllowed: 'rule_violation',
   RefundWindowClosed: 'rule_violation',
+  InvalidShipmentPlan: 'rule_violation',
+  ShipmentNotFound: 'rule_violation',
 } as const satisfies Readonly<Record<string, ErrorCategory>>;
 
 export type OrderErrorCode = keyof typeof orderErrorCategories;

@@ -14,6 +14,7 @@ import {
   eventRegistry,
 } from '../shared';
 import { RefundLine } from './commands';
+import { ShipmentShipped, ShipmentsPlanned } from './shipments';
 import { OrderPricing, OrderTerms, PaymentToken, TradeType } from './values';
 
 /**
@@ -195,6 +196,8 @@ export const OrderEvent = t.union(
     BalanceRequested,
     OrderDelivered,
     DeliveryRefused,
+    ShipmentsPlanned,
+    ShipmentShipped,
   ],
   'OrderEvent',
 );
@@ -213,6 +216,8 @@ export const orderEvents = eventRegistry<OrderEvent>(
     BalanceRequested: { version: 1, codec: BalanceRequested },
     OrderDelivered: { version: 1, codec: OrderDelivered },
     DeliveryRefused: { version: 1, codec: DeliveryRefused },
+    ShipmentsPlanned: { version: 1, codec: ShipmentsPlanned },
+    ShipmentShipped: { version: 1, codec: ShipmentShipped },
   },
   [],
 );

@@ -4,3 +4,4 @@ export * from './events';
 export * from './errors';
 export * from './state';
 export * from './decider';
+export * from './shipments';

@@ -2,6 +2,7 @@ import type { ChannelId, Currency, CustomerId, Money, OrderId, Reason, RefundId,
 import type { RefundLine } from './commands';
 import type { OrderedLine, RefundScope } from './events';
 import type { RefundedUnits } from './unit-shares';
+import type { OrderShipment } from './shipments';
 import type { OrderPricing, OrderTerms, PaymentToken, TradeType } from './values';
 
 export interface NoOrder {
@@ -25,6 +26,8 @@ export interface PlacedOrderData {
   readonly tradeType: TradeType;
   /** the channel's terms frozen at placement (null: today's defaults, see OrderTerms) */
   readonly terms: OrderTerms | null;
+  /** one per warehouse when the order's stock is split over several (ShipmentsPlanned); none: it ships whole */
+  readonly shipments: readonly OrderShipment[];
 }
 
 export interface PlacedOrder extends PlacedOrderData {
@@ -67,8 +70,15 @@ export interface ConfirmedOrder extends PaidOrderData {
   readonly status: 'Confirmed';
 }
 
+/** Every shipment left (a split order: `shippedAt` is its last shipment's). */
 export interface ShippedOrder extends PaidOrderData {
   readonly status: 'Shipped';
+  readonly shippedAt: Timestamp;
+}
+
+/** A split order some of whose shipments left (`shippedAt`: the first), not all. */
+export interface PartiallyShippedOrder extends PaidOrderData {
+  readonly status: 'PartiallyShipped';
   readonly shippedAt: Timestamp;
 }
 
@@ -111,7 +121,8 @@ export interface AwaitingBalanceOrder extends PlacedOrderData {
   readonly balanceRequests: number;
 }
 
-export type PaidOrder = ConfirmedOrder | ShippedOrder | PartiallyRefundedOrder | RefundedOrder | DeliveredOrder;
+export type PaidOrder =
+  ConfirmedOrder | PartiallyShippedOrder | ShippedOrder | PartiallyRefundedOrder | RefundedOrder | DeliveredOrder;
 
 export type OrderState = NoOrder | PlacedOrder | AwaitingBalanceOrder | PaidOrder | CancelledOrder;
 

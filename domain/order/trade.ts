@@ -138,6 +138,7 @@ const recordDeposit = (command: RecordDeposit, state: Exclude<OrderState, { stat
           );
     // a re-sent record after the balance was paid: the deposit is part of what was paid
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -186,6 +187,7 @@ const payBalance = (command: PayBalance, state: Exclude<OrderState, { status: 'N
       return accept(event);
     }
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -210,6 +212,7 @@ const deliver = (command: DeliverOrder, state: Exclude<OrderState, { status: 'No
     case 'AwaitingBalance':
       return notConfirmed(state, `order ${state.orderId} is not confirmed yet: its stock is not reserved`);
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped': {
       const { collected } = command;
       if (!sameMoney(collected, state.total)) {
@@ -243,6 +246,7 @@ const refuseDelivery = (command: RefuseDelivery, state: Exclude<OrderState, { st
     case 'AwaitingBalance':
       return notConfirmed(state, `order ${state.orderId} is not confirmed yet: it cannot be out for delivery`);
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped': {
       const event: DeliveryRefused = {
         type: 'DeliveryRefused',
@@ -356,17 +360,17 @@ export const evolveTrade = (state: OrderState, event: TradeEvent, parts: StatePa
     case 'BalanceRequested':
       return state.status === 'AwaitingBalance' ? { ...state, balanceRequests: event.attempt } : state;
     case 'OrderDelivered':
-      return state.status === 'Confirmed' || state.status === 'Shipped'
+      return state.status === 'Confirmed' || state.status === 'Shipped' || state.status === 'PartiallyShipped'
         ? {
             ...parts.paidDataOf(state),
             status: 'Delivered',
             paid: event.collected,
-            shippedAt: state.status === 'Shipped' ? state.shippedAt : null,
+            shippedAt: state.status === 'Confirmed' ? null : state.shippedAt,
             deliveredAt: event.at,
           }
         : state;
     case 'DeliveryRefused':
-      return state.status === 'Confirmed' || state.status === 'Shipped'
+      return state.status === 'Confirmed' || state.status === 'Shipped' || state.status === 'PartiallyShipped'
         ? {
             ...parts.placedDataOf(state),
             status: 'Cancelled',

@@ -49,6 +49,7 @@ export const codConfirmation = (state: FulfilmentData, at: Timestamp): CodConfir
 export const reactCod = (input: FulfilmentInput, state: StartedFulfilment): Events | undefined => {
   switch (input.type) {
     case 'OrderShipped':
+    case 'ShipmentShipped':
       // nothing to commit yet: the customer may still refuse the parcel
       return none;
     case 'OrderDelivered':

@@ -10,9 +10,11 @@ import {
   RefundId,
   Sku,
   Timestamp,
+  WarehouseId,
   eventRegistry,
 } from '../shared';
-import { PaymentToken } from '../order';
+import { Allocation } from '../inventory';
+import { PaymentToken, ShipmentPlan } from '../order';
 import { Attempt, ProviderText } from '../payment';
 import { deadlineCodec } from './saga';
 
@@ -89,8 +91,15 @@ export const FulfilmentStarted = t.intersection(
 );
 export type FulfilmentStarted = t.TypeOf<typeof FulfilmentStarted>;
 
-export const LineReserved = t.readonly(
-  t.strict({ type: t.literal('LineReserved'), orderId: OrderId, sku: Sku, at: Timestamp }),
+/**
+ * `allocation`: where the line's units are held, when not all in `main` (the shipment plan made once every line is
+ * reserved depends on it, and the reservation is not fed back again).
+ */
+export const LineReserved = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('LineReserved'), orderId: OrderId, sku: Sku, at: Timestamp })),
+    t.readonly(t.exact(t.partial({ allocation: Allocation }))),
+  ],
   'LineReserved',
 );
 export type LineReserved = t.TypeOf<typeof LineReserved>;
@@ -120,7 +129,8 @@ export type ReservationRejected = t.TypeOf<typeof ReservationRejected>;
 
 /**
  * `attempt` numbers the requests (1 = first); each has its own command id and provider idempotency key. `part`:
- * a pre-sale's deposit (absent: the order's single charge).
+ * a pre-sale's deposit (absent: the order's single charge). `shipments`, on the request that follows the last
+ * reservation when the order's stock is in several warehouses: the plan sent to the order centre with it.
  */
 export const AuthorizationRequested = t.intersection(
   [
@@ -134,7 +144,7 @@ export const AuthorizationRequested = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ part: t.literal('deposit') }))),
+    t.readonly(t.exact(t.partial({ part: t.literal('deposit'), shipments: ShipmentPlan }))),
   ],
   'AuthorizationRequested',
 );
@@ -185,8 +195,14 @@ export const OrderConfirmationRecorded = t.readonly(
 );
 export type OrderConfirmationRecorded = t.TypeOf<typeof OrderConfirmationRecorded>;
 
-export const ShipmentRecorded = t.readonly(
-  t.strict({ type: t.literal('ShipmentRecorded'), orderId: OrderId, commit: t.readonlyArray(Sku), at: Timestamp }),
+/** The order (or, with `warehouse`, that warehouse's shipment of a split order) left: its reservations are committed. */
+export const ShipmentRecorded = t.intersection(
+  [
+    t.readonly(
+      t.strict({ type: t.literal('ShipmentRecorded'), orderId: OrderId, commit: t.readonlyArray(Sku), at: Timestamp }),
+    ),
+    t.readonly(t.exact(t.partial({ warehouse: WarehouseId }))),
+  ],
   'ShipmentRecorded',
 );
 export type ShipmentRecorded = t.TypeOf<typeof ShipmentRecorded>;
@@ -385,7 +401,8 @@ export type BalanceApproved = t.TypeOf<typeof BalanceApproved>;
 
 /**
  * Every line (and the coupon) is held: the order is confirmed with nothing paid. It records the last reservation as
- * AuthorizationRequested does in the standard flow; the timeout that guarded the reservations no longer applies.
+ * AuthorizationRequested does in the standard flow (and carries the shipment plan as it does); the timeout that
+ * guarded the reservations no longer applies.
  */
 export const CodConfirmed = t.intersection(
   [
@@ -399,7 +416,7 @@ export const CodConfirmed = t.intersection(
         at: Timestamp,
       }),
     ),
-    t.readonly(t.exact(t.partial({ redeemCoupon: CouponCode }))),
+    t.readonly(t.exact(t.partial({ redeemCoupon: CouponCode, shipments: ShipmentPlan }))),
   ],
   'CodConfirmed',
 );

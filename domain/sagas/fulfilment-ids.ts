@@ -1,4 +1,4 @@
-import { reason, refundId, type OrderId, type Sku } from '../shared';
+import { reason, refundId, type OrderId, type Sku, type WarehouseId } from '../shared';
 
 /** The fulfilment saga's ids and reasons, shared by the standard flow and the trade types' branches. */
 
@@ -11,6 +11,10 @@ export const fulfilmentCommandIds = {
   confirm: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:confirm`,
   capture: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:capture`,
   commit: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:commit:${sku}`,
+  /** a split order: the shipments sent to the order centre, and each shipment's part of a line committed */
+  planShipments: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:plan-shipments`,
+  commitShipment: (orderId: OrderId, warehouse: WarehouseId, sku: Sku): string =>
+    `${fulfilmentSagaId(orderId)}:commit:${warehouse}:${sku}`,
   release: (orderId: OrderId, sku: Sku): string => `${fulfilmentSagaId(orderId)}:release:${sku}`,
   void: (orderId: OrderId): string => `${fulfilmentSagaId(orderId)}:void`,
   /** a second void, for an authorization that landed after the first void was sent */

@@ -5,6 +5,7 @@ import type {
   OrderDelivered,
   OrderPlaced,
   OrderShipped,
+  ShipmentShipped,
 } from '../order';
 import type { StockReserved } from '../inventory';
 import type { CouponReserved } from '../pricing';
@@ -25,6 +26,8 @@ import type { CommandRejected, DeadlineReached } from './saga';
 export type FulfilmentInput =
   | OrderPlaced
   | OrderShipped
+  // a split order: one warehouse's shipment left
+  | ShipmentShipped
   | OrderCancelled
   | StockReserved
   | CouponReserved

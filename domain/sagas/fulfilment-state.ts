@@ -1,5 +1,6 @@
-import type { CouponCode, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp } from '../shared';
-import type { PaymentToken } from '../order';
+import type { CouponCode, Money, OrderId, Quantity, Reason, RefundId, Sku, Timestamp, WarehouseId } from '../shared';
+import type { Allocation } from '../inventory';
+import type { PaymentToken, ShipmentLine } from '../order';
 import type { CancelledBy, FulfilmentDeadline } from './fulfilment-events';
 
 /**
@@ -12,6 +13,15 @@ export interface LineProgress {
   readonly sku: Sku;
   readonly quantity: Quantity;
   readonly status: LineStatus;
+  /** where the units are held, when the reservation said (absent: all in `main`, or not reserved yet) */
+  readonly allocation?: Allocation;
+}
+
+/** One warehouse's shipment of an order split over several (the plan the saga sent); `shipped` once it left. */
+export interface ShipmentProgress {
+  readonly warehouse: WarehouseId;
+  readonly lines: readonly ShipmentLine[];
+  readonly shipped: boolean;
 }
 
 /**
@@ -56,6 +66,8 @@ export interface FulfilmentData {
   readonly startedAt: Timestamp;
   readonly reservationExpiresAt: Timestamp;
   readonly lines: readonly LineProgress[];
+  /** the shipments planned when the reservations span several warehouses (absent: the order ships whole) */
+  readonly shipments?: readonly ShipmentProgress[];
   /** null: the order was placed without a coupon */
   readonly coupon: CouponProgress | null;
   /** authorization requests sent so far (0: none, so there is nothing to void) */

@@ -35,6 +35,15 @@ import type {
 } from './fulfilment-events';
 import { codConfirmation, codOutbox, codStart, evolveCod, reactCod } from './cash-on-delivery';
 import { evolvePresale, presaleOutbox, presaleProgress, presaleStart, reactPresale } from './presale';
+import {
+  evolveShipment,
+  onShipmentShipped,
+  planField,
+  shipmentCommits,
+  shipmentsStep,
+  withPlan,
+  withPlanCommand,
+} from './shipments';
 import type { FulfilmentInput } from './fulfilment-input';
 import type {
   CouponProgress,
@@ -134,8 +143,11 @@ export const fulfilmentStep = (state: FulfilmentState): string => {
       return 'deposit paid, waiting for the balance';
     case 'AuthorizingBalance':
       return `authorizing the balance (try ${state.trade?.type === 'presale' ? state.trade.balanceAttempt : 0})`;
-    case 'Confirmed':
-      return state.trade?.type === 'cod' ? 'confirmed, cash on delivery' : 'paid, waiting for shipment';
+    case 'Confirmed': {
+      const shipments = shipmentsStep(state);
+      if (state.trade?.type === 'cod') return 'confirmed, cash on delivery';
+      return shipments === undefined ? 'paid, waiting for shipment' : `paid, ${shipments}`;
+    }
     case 'Completed':
       return state.trade?.type === 'cod' ? 'delivered, cash collected' : 'shipped';
     case 'Compensating':
@@ -192,9 +204,14 @@ const requestAuthorization = (state: FulfilmentData, attempt: number, at: Timest
   at,
 });
 
-/** Every line and the coupon are held: authorize, or (cash on delivery) confirm with nothing paid. */
+/**
+ * Every line and the coupon are held: authorize, or (cash on delivery) confirm with nothing paid. Either event records
+ * the last reservation, and carries the shipment plan when the lines' units are in several warehouses.
+ */
 const allHeld = (state: FulfilmentData, at: Timestamp): FulfilmentEvent =>
-  state.trade?.type === 'cod' ? codConfirmation(state, at) : requestAuthorization(state, 1, at);
+  state.trade?.type === 'cod'
+    ? { ...codConfirmation(state, at), ...planField(state.lines) }
+    : { ...requestAuthorization(state, 1, at), ...planField(state.lines) };
 
 const requestCaptureRefund = (
   state: FulfilmentData,
@@ -260,9 +277,16 @@ const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events
   // the last reservation is recorded by the authorization request itself: it says every line (and coupon) is reserved
   const allReserved =
     state.lines.every((l) => l.sku === input.sku || l.status === 'reserved') && couponReady(state.coupon);
+  // where the units are, when not all in main: the shipment plan depends on it
+  const allocation = input.allocation === undefined ? {} : { allocation: input.allocation };
   return allReserved
-    ? [allHeld(state, input.at)]
-    : [{ type: 'LineReserved', orderId: state.orderId, sku: input.sku, at: input.at }];
+    ? [
+        allHeld(
+          { ...state, lines: state.lines.map((l) => (l.sku === input.sku ? { ...l, ...allocation } : l)) },
+          input.at,
+        ),
+      ]
+    : [{ type: 'LineReserved', orderId: state.orderId, sku: input.sku, ...allocation, at: input.at }];
 };
 
 const onCouponReserved = (input: CouponReserved, state: StartedFulfilment): Events => {
@@ -572,6 +596,8 @@ const react =
         return onRefundFailed(input, state, config);
       case 'OrderShipped':
         return onShipped(input, state);
+      case 'ShipmentShipped':
+        return onShipmentShipped(input, state);
       case 'OrderCancelled':
         return onCancelled(input, state);
       case 'DeadlineReached':
@@ -618,8 +644,14 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
   switch (event.type) {
     case 'FulfilmentStarted':
       return state;
-    case 'LineReserved':
-      return { ...state, lines: withLines(state.lines, [event.sku], ['pending'], 'reserved') };
+    case 'LineReserved': {
+      const { allocation } = event;
+      const lines = withLines(state.lines, [event.sku], ['pending'], 'reserved');
+      return {
+        ...state,
+        lines: allocation === undefined ? lines : lines.map((l) => (l.sku === event.sku ? { ...l, allocation } : l)),
+      };
+    }
     case 'CouponHeld':
       return { ...state, coupon: withCouponStatus(state.coupon, ['pending'], 'reserved') };
     case 'ReservationRejected':
@@ -636,12 +668,15 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       };
       // the first request follows the last reservation (a line's or the coupon's), which it records
       if (next.status === 'Reserving') {
-        return {
-          ...next,
-          status: 'Authorizing',
-          lines: withLines(next.lines, skusOf(next.lines), ['pending'], 'reserved'),
-          coupon: withCouponStatus(next.coupon, ['pending'], 'reserved'),
-        };
+        return withPlan(
+          {
+            ...next,
+            status: 'Authorizing',
+            lines: withLines(next.lines, skusOf(next.lines), ['pending'], 'reserved'),
+            coupon: withCouponStatus(next.coupon, ['pending'], 'reserved'),
+          },
+          event.shipments,
+        );
       }
       return next.status === 'AwaitingRetry' ? { ...next, status: 'Authorizing' } : next;
     }
@@ -673,6 +708,7 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
     case 'OrderConfirmationRecorded':
       return state;
     case 'ShipmentRecorded':
+      if (event.warehouse !== undefined) return evolveShipment(state, event.warehouse, event.at);
       return state.status === 'Confirmed'
         ? {
             ...state,
@@ -736,6 +772,7 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
     case 'BalanceApproved':
       return evolvePresale(state, event);
     case 'CodConfirmed':
+      return withPlan(evolveCod(state, event), event.shipments);
     case 'DeliveryRecorded':
       return evolveCod(state, event);
     case 'CommandRejectionRecorded': {
@@ -841,23 +878,28 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
       });
     }
     case 'AuthorizationRequested':
-      return effects({
-        commands: [
-          {
-            target: 'payment',
-            commandId: ids.authorize(orderId, event.attempt),
-            command: {
-              type: 'AuthorizePaymentRequest',
-              orderId,
-              amount: event.amount,
-              token: event.paymentToken,
-              ...(event.part === undefined ? {} : { part: event.part }),
-              at,
+      return withPlanCommand(
+        effects({
+          commands: [
+            {
+              target: 'payment',
+              commandId: ids.authorize(orderId, event.attempt),
+              command: {
+                type: 'AuthorizePaymentRequest',
+                orderId,
+                amount: event.amount,
+                token: event.paymentToken,
+                ...(event.part === undefined ? {} : { part: event.part }),
+                at,
+              },
             },
-          },
-        ],
-        cancel: event.attempt > 1 ? [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)] : [],
-      });
+          ],
+          cancel: event.attempt > 1 ? [fulfilmentDeadlineIds.authorizationRetry(event.attempt - 1)] : [],
+        }),
+        event,
+        orderId,
+        at,
+      );
     case 'AuthorizationFailed':
       return effects({ schedule: event.retry === null ? [] : [event.retry] });
     case 'PaymentApproved':
@@ -886,6 +928,9 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
         cancel: event.cancelDeadlines,
       });
     case 'ShipmentRecorded':
+      if (event.warehouse !== undefined) {
+        return effects({ commands: shipmentCommits(orderId, event.warehouse, event.commit, at) });
+      }
       return effects({
         commands: event.commit.map((sku): OutgoingCommand => ({
           target: 'inventory',
@@ -945,6 +990,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
     case 'BalanceApproved':
       return presaleOutbox(event);
     case 'CodConfirmed':
+      return withPlanCommand(codOutbox(event), event, orderId, at);
     case 'DeliveryRecorded':
       return codOutbox(event);
     case 'LineReserved':

@@ -268,6 +268,7 @@ export const reactPresale = (
     }
     case 'OrderPlaced':
     case 'OrderShipped':
+    case 'ShipmentShipped':
     case 'StockReserved':
     case 'CouponReserved':
     case 'PaymentRefunded':

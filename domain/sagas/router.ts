@@ -20,6 +20,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
   switch (event.type) {
     case 'OrderPlaced':
     case 'OrderShipped':
+    case 'ShipmentShipped':
     case 'OrderCancelled':
     case 'StockReserved':
     case 'PaymentAuthorized':
@@ -43,6 +44,7 @@ export const sagaInputsFor = (event: DomainEvent): readonly RoutedInput[] => {
     // outcomes of the sagas' own commands that need no reaction, and events of work no saga coordinates
     case 'OrderConfirmed':
     case 'DepositPaid':
+    case 'ShipmentsPlanned':
     case 'RefundCompleted':
     case 'RefundFailed':
     case 'SkuDefined':

@@ -71,6 +71,10 @@ const describe = (event: TimelineEvent): string => {
       return `Confirmed, ${formatMoney(event.paid)} paid`;
     case 'OrderShipped':
       return 'Shipped';
+    case 'ShipmentsPlanned':
+      return `Split into ${event.shipments.length} shipments: ${event.shipments.map((s) => s.warehouse).join(', ')}`;
+    case 'ShipmentShipped':
+      return `Shipment from ${event.warehouse} shipped`;
     case 'OrderCancelled':
       return `Cancelled: ${event.reason}`;
     case 'RefundRequested':

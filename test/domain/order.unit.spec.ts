@@ -1143,6 +1143,8 @@ describe('the order events', () => {
         'BalanceRequested.v1',
         'OrderDelivered.v1',
         'DeliveryRefused.v1',
+        'ShipmentsPlanned.v1',
+        'ShipmentShipped.v1',
       ].sort(),
     );
   });

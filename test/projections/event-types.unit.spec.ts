@@ -13,6 +13,8 @@ const everyType: readonly DomainEvent[] = [
   discounted,
   f.orderConfirmed(),
   f.orderShipped(),
+  f.shipmentsPlanned(),
+  f.shipmentShipped(),
   f.orderCancelled({ pricing: discounted.pricing }),
   f.refundRequested(),
   f.refundCompleted(),

@@ -28,6 +28,8 @@ import {
   type BalanceRequested,
   type OrderDelivered,
   type DeliveryRefused,
+  type ShipmentShipped,
+  type ShipmentsPlanned,
 } from '../../domain/order';
 import type {
   PaymentAuthorizationFailed,
@@ -68,6 +70,7 @@ import {
   refundId,
   sku,
   timestamp,
+  warehouseId,
   type Currency,
   type Money,
 } from '../../domain/shared';
@@ -191,6 +194,26 @@ export const orderConfirmed = (o: { orderId?: string; paid?: Money; at?: string 
 export const orderShipped = (o: { orderId?: string; at?: string } = {}): OrderShipped => ({
   type: 'OrderShipped',
   orderId: orderId(o.orderId ?? O1),
+  at: timestamp(o.at ?? at(12)),
+});
+
+/** A split order's plan: `warehouses` each send `quantity` units of the order's line (fixtures' default SKU). */
+export const shipmentsPlanned = (
+  o: { orderId?: string; warehouses?: readonly string[]; quantity?: number; at?: string } = {},
+): ShipmentsPlanned => ({
+  type: 'ShipmentsPlanned',
+  orderId: orderId(o.orderId ?? O1),
+  shipments: (o.warehouses ?? ['east', 'main']).map((w) => ({
+    warehouse: warehouseId(w),
+    lines: [{ sku: sku(A), quantity: quantity(o.quantity ?? 1) }],
+  })),
+  at: timestamp(o.at ?? at(11)),
+});
+
+export const shipmentShipped = (o: { orderId?: string; warehouse?: string; at?: string } = {}): ShipmentShipped => ({
+  type: 'ShipmentShipped',
+  orderId: orderId(o.orderId ?? O1),
+  warehouse: warehouseId(o.warehouse ?? 'east'),
   at: timestamp(o.at ?? at(12)),
 });
 

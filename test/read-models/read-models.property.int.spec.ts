@@ -126,6 +126,7 @@ const paidOf = (state: OrderState): number => {
     case 'Cancelled':
       return state.wasPaid.amount;
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':
@@ -144,6 +145,7 @@ const refundedUnits = (state: OrderState, line: string): number => {
     case 'Cancelled':
       return 0;
     case 'Confirmed':
+    case 'PartiallyShipped':
     case 'Shipped':
     case 'PartiallyRefunded':
     case 'Refunded':

@@ -54,6 +54,7 @@ export const OrderStatusFilter = t.keyof(
     Refunded: null,
     AwaitingBalance: null,
     Delivered: null,
+    PartiallyShipped: null,
   },
   'OrderStatus',
 );

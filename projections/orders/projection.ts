@@ -14,6 +14,7 @@ import { cancellationRefundId } from '../../domain/sagas';
 import { evolvePaymentSummary, type MoneyView, type PaymentSummary } from '../payments/projection';
 import { defineProjection, type On, type Projection } from '../projection';
 import { addToTimeline, timelineEntry, type OrderStockEvent, type TimelineEntry, type TimelineEvent } from './timeline';
+import { plannedShipments, shipmentsAfter, type ShipmentView } from './shipments';
 
 export type OrderStatus =
   | 'Placed'
@@ -24,7 +25,9 @@ export type OrderStatus =
   | 'Refunded'
   // a pre-sale whose deposit is paid; cash on delivery handed over and paid
   | 'AwaitingBalance'
-  | 'Delivered';
+  | 'Delivered'
+  // a split order some of whose shipments left
+  | 'PartiallyShipped';
 
 /**
  * A pre-sale's terms and progress: the window the balance is paid in, what happens to the deposit when it is late,
@@ -139,6 +142,8 @@ export type PlacedOrderDoc = OrderDocCommon & {
   readonly deliveredAt?: string;
   /** cash on delivery refused at the door: the customer's words (the order is Cancelled, `delivery_refused`) */
   readonly deliveryRefusal?: string;
+  /** an order split over warehouses: one shipment each (absent: it ships whole); `shippedAt` is the first's */
+  readonly shipments?: readonly ShipmentView[];
 };
 
 /** `orders` read model: one document per order (id = orderId), fed by the order, payment and SKU streams. */
@@ -174,6 +179,7 @@ const sortableInstant = (at: string): string => {
 
 const isPaid = (doc: PlacedOrderDoc): boolean =>
   doc.status === 'Confirmed' ||
+  doc.status === 'PartiallyShipped' ||
   doc.status === 'Shipped' ||
   doc.status === 'PartiallyRefunded' ||
   doc.status === 'Refunded' ||
@@ -362,7 +368,8 @@ const onBalanceRequested = (doc: PlacedOrderDoc, event: BalanceRequested): Place
     ? { ...doc, presale: { ...doc.presale, balanceRequests: event.attempt, balanceRequestedAt: event.at } }
     : doc;
 
-const outForDelivery = (doc: PlacedOrderDoc): boolean => doc.status === 'Confirmed' || doc.status === 'Shipped';
+const outForDelivery = (doc: PlacedOrderDoc): boolean =>
+  doc.status === 'Confirmed' || doc.status === 'Shipped' || doc.status === 'PartiallyShipped';
 
 const onDelivered = (doc: PlacedOrderDoc, event: OrderDelivered): PlacedOrderDoc =>
   outForDelivery(doc) ? { ...doc, status: 'Delivered', paid: event.collected, deliveredAt: event.at } : doc;
@@ -413,7 +420,23 @@ export const ordersProjection: Projection<OrderDoc> = defineProjection<OrderDoc>
         : doc,
     ),
     OrderShipped: onPlacedOrder((doc, event) =>
-      doc.status === 'Confirmed' ? { ...doc, status: 'Shipped', shippedAt: event.at } : doc,
+      doc.status === 'Confirmed' || doc.status === 'PartiallyShipped'
+        ? { ...doc, status: 'Shipped', shippedAt: doc.shippedAt ?? event.at }
+        : doc,
+    ),
+    // split orders (projections/orders/shipments.ts): the plan, then each shipment
+    ShipmentsPlanned: onPlacedOrder((doc, event) =>
+      doc.shipments === undefined ? { ...doc, shipments: plannedShipments(event) } : doc,
+    ),
+    ShipmentShipped: onPlacedOrder((doc, event) =>
+      doc.shipments !== undefined && (doc.status === 'Confirmed' || doc.status === 'PartiallyShipped')
+        ? {
+            ...doc,
+            status: 'PartiallyShipped',
+            shippedAt: doc.shippedAt ?? event.at,
+            shipments: shipmentsAfter(doc.shipments, event.warehouse, event.at),
+          }
+        : doc,
     ),
     OrderCancelled: onPlacedOrder((doc, event) =>
       doc.status === 'Placed' || doc.status === 'Confirmed' || doc.status === 'AwaitingBalance'

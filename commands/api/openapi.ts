@@ -153,7 +153,7 @@ export const commandOperations: readonly OperationSpec[] = [
     method: 'post',
     path: '/v1/orders/{orderId}/ship',
     operationId: 'shipOrder',
-    summary: 'Mark a confirmed order shipped',
+    summary: 'Mark a confirmed order shipped, or (warehouse) one shipment of a split order',
     scope: 'orders:write',
     ...byOrder,
     body: ShipBody,

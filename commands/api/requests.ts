@@ -55,7 +55,8 @@ export type PlaceOrderBody = t.TypeOf<typeof PlaceOrderBody>;
 export const CancelBody = closed('CancelOrderRequest', { reason: Reason });
 export type CancelBody = t.TypeOf<typeof CancelBody>;
 
-export const ShipBody = closed('ShipOrderRequest', {});
+/** `warehouse`: ship that warehouse's shipment of a split order (absent: everything left). */
+export const ShipBody = closed('ShipOrderRequest', {}, { warehouse: WarehouseId });
 
 export const RefundBody = closed(
   'RefundRequest',

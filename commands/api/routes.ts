@@ -116,10 +116,12 @@ export const commandRoutes = ({ handler, quote, clock, refuseSoldOut }: CommandA
 
   router.post('/orders/:orderId/ship', requireScope('orders:write'), async (req, res) => {
     const orderId = param(OrderId, req, 'orderId');
-    decodeOr400(ShipBody, req.body ?? {});
-    const result = unwrap(
-      await handler.handle(orderCentre, { type: 'ShipOrder', orderId, at: now() }, commandContext(req, res)),
-    );
+    const body = decodeOr400(ShipBody, req.body ?? {});
+    const command =
+      body.warehouse === undefined
+        ? ({ type: 'ShipOrder', orderId, at: now() } as const)
+        : ({ type: 'ShipShipment', orderId, warehouse: body.warehouse, at: now() } as const);
+    const result = unwrap(await handler.handle(orderCentre, command, commandContext(req, res)));
     res.status(202).json({ orderId, status: orderStatus(result.state), position: result.position });
   });
 

@@ -6,6 +6,7 @@ import type { Submitted } from '../../commands/sagas/runner';
 import { openSqliteSagaStateStore, type SqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { type Timer } from '../../ports/saga-state';
 import { SagaScheduler } from '../../commands/sagas/scheduler';
+import { PlaceOrder } from '../../domain/order';
 import { timestamp } from '../../domain/shared';
 import { createLogger } from '../../infra/observability/logger';
 import { ManualClock } from '../../ports/clock';
@@ -124,5 +125,64 @@ describe('saga timers after the state file was lost', () => {
       'PaymentAuthorizationFailed',
       'PaymentAuthorizationFailed',
     ]);
+  });
+
+  it("re-arm a pre-sale's balance deadline, which cancels the unpaid order and refunds its deposit", async () => {
+    world = await SagaWorld.start();
+    await world.stock('MUG-1', 10);
+    // 2 mugs at 10.00 through a pre-sale channel: 30 % deposit, balance due from the 2nd until the 5th
+    const placing = PlaceOrder.decode({
+      type: 'PlaceOrder',
+      orderId: 'pre-1',
+      customerId: 'cust-1',
+      currency: 'EUR',
+      lines: [{ sku: 'MUG-1', quantity: 2, unitPrice: { amount: 1000, currency: 'EUR' } }],
+      channel: 'pre',
+      tradeType: 'presale',
+      terms: {
+        paymentTimeoutMs: 600_000,
+        reservationTtlMs: 1_200_000,
+        partialRefunds: true,
+        refundWindowMs: null,
+        presale: {
+          depositBasisPoints: 3000,
+          balanceFrom: '2026-03-02T00:00:00.000Z',
+          balanceUntil: '2026-03-05T00:00:00.000Z',
+          lateBalance: 'refundDeposit',
+        },
+      },
+      paymentToken: 'tok_approve',
+      at: '2026-03-01T10:00:00.000Z',
+    });
+    if (placing._tag === 'Left') throw new Error('the PlaceOrder fixture does not decode');
+    await world.order(placing.right);
+    await world.running.idle(10_000);
+    expect(await world.types('order-pre-1')).to.deep.equal(['OrderPlaced', 'DepositPaid']);
+    expect(world.state.timersOf('saga-fulfilment-pre-1').map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
+      ['balance-deadline', '2026-03-05T00:00:00.000Z'],
+    ]);
+
+    await world.loseStateFile();
+    expect(world.state.isInitialized()).to.equal(true);
+    expect(world.state.timersOf('saga-fulfilment-pre-1').map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
+      ['balance-deadline', '2026-03-05T00:00:00.000Z'],
+    ]);
+    world.clock.set('2026-03-04T23:59:59.000Z');
+    expect(await world.running.tick()).to.equal(0);
+    world.clock.set('2026-03-05T00:00:00.000Z');
+    expect(await world.running.tick()).to.equal(1);
+    await world.running.idle(10_000);
+
+    const cancelled = (await world.store.readStream('order-pre-1')).filter((e) => e.type === 'OrderCancelled.v1');
+    expect(cancelled.map((e) => (e.data as { reason?: string }).reason)).to.deep.equal(['balance_not_paid']);
+    const payment = await world.store.readStream('payment-pre-1');
+    expect(
+      payment.filter((e) => e.type === 'PaymentRefunded.v1').map((e) => (e.data as { amount?: unknown }).amount),
+    ).to.deep.equal([{ amount: 600, currency: 'EUR' }]);
+    expect(await world.types('sku-MUG-1')).to.include('ReservationReleased');
+    expect(world.state.timersOf('saga-fulfilment-pre-1')).to.deep.equal([]);
+    // fired once: a further tick finds nothing
+    world.clock.advance(60_000);
+    expect(await world.running.tick()).to.equal(0);
   });
 });

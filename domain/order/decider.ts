@@ -27,6 +27,7 @@ import type {
   ShipOrder,
   TradeCommand,
 } from './commands';
+import { channelOf } from './state';
 import { orderError, type OrderError, type OrderErrorCode } from './errors';
 import type {
   OrderCancelled,
@@ -355,6 +356,7 @@ const confirmPlaced = (command: ConfirmOrder, state: PlacedOrder): Decision => {
     type: 'OrderConfirmed',
     orderId: state.orderId,
     paid: command.paid,
+    ...channelOf(state),
     at: command.at,
   };
   return accept(confirmed);
@@ -367,6 +369,7 @@ const cancelled = (command: CancelOrder, wasPaid: Money, state: PlacedOrderData)
     reason: command.reason,
     wasPaid,
     ...(state.pricing === null ? {} : { pricing: state.pricing }),
+    ...channelOf(state),
     at: command.at,
   };
   return accept(event);

@@ -54,8 +54,12 @@ export const OrderPlaced = t.intersection(
 );
 export type OrderPlaced = t.TypeOf<typeof OrderPlaced>;
 
-export const OrderConfirmed = t.readonly(
-  t.strict({ type: t.literal('OrderConfirmed'), orderId: OrderId, paid: Money, at: Timestamp }, 'OrderConfirmed'),
+/** `channel` repeats the placement's (absent: placed before channels), so read models can split by channel. */
+export const OrderConfirmed = t.intersection(
+  [
+    t.readonly(t.strict({ type: t.literal('OrderConfirmed'), orderId: OrderId, paid: Money, at: Timestamp })),
+    t.readonly(t.exact(t.partial({ channel: ChannelId }))),
+  ],
   'OrderConfirmed',
 );
 export type OrderConfirmed = t.TypeOf<typeof OrderConfirmed>;
@@ -76,7 +80,7 @@ export const OrderCancelled = t.intersection(
     t.readonly(
       t.strict({ type: t.literal('OrderCancelled'), orderId: OrderId, reason: Reason, wasPaid: Money, at: Timestamp }),
     ),
-    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing, channel: ChannelId }))),
   ],
   'OrderCancelled',
 );
@@ -176,8 +180,8 @@ export type OrderDelivered = t.TypeOf<typeof OrderDelivered>;
 export const DeliveryRefused = t.intersection(
   [
     t.readonly(t.strict({ type: t.literal('DeliveryRefused'), orderId: OrderId, reason: Reason, at: Timestamp })),
-    // as on OrderCancelled: a read model takes back the discounts it counted
-    t.readonly(t.exact(t.partial({ pricing: OrderPricing }))),
+    // as on OrderCancelled: a read model takes back the discounts it counted, under the order's channel
+    t.readonly(t.exact(t.partial({ pricing: OrderPricing, channel: ChannelId }))),
   ],
   'DeliveryRefused',
 );

@@ -30,6 +30,10 @@ export interface PlacedOrderData {
   readonly shipments: readonly OrderShipment[];
 }
 
+/** The order's channel, repeated on the events read models split by channel (nothing for orders before channels). */
+export const channelOf = (state: Pick<PlacedOrderData, 'channel'>): { readonly channel?: ChannelId } =>
+  state.channel === null ? {} : { channel: state.channel };
+
 export interface PlacedOrder extends PlacedOrderData {
   readonly status: 'Placed';
 }

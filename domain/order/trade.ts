@@ -24,6 +24,7 @@ import type {
   ShipOrder,
   TradeCommand,
 } from './commands';
+import { channelOf } from './state';
 import { orderError, type OrderError } from './errors';
 import type { BalanceRequested, DeliveryRefused, DepositPaid, OrderDelivered, OrderEvent } from './events';
 import type {
@@ -253,6 +254,7 @@ const refuseDelivery = (command: RefuseDelivery, state: Exclude<OrderState, { st
         orderId: state.orderId,
         reason: command.reason,
         ...(state.pricing === null ? {} : { pricing: state.pricing }),
+        ...channelOf(state),
         at: command.at,
       };
       return accept(event);
@@ -314,7 +316,13 @@ export const decideAwaitingBalance = (
           ),
         );
       }
-      return accept<OrderEvent>({ type: 'OrderConfirmed', orderId: state.orderId, paid, at: command.at });
+      return accept<OrderEvent>({
+        type: 'OrderConfirmed',
+        orderId: state.orderId,
+        paid,
+        ...channelOf(state),
+        at: command.at,
+      });
     }
     case 'ShipOrder':
       return notConfirmed(state, 'a pre-sale ships once its balance is paid');

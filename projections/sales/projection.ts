@@ -40,10 +40,11 @@ export type SalesDoc = {
   Partial<SalesByChannel>;
 
 /**
- * What each channel sold in the bucket, from the orders placed through it (`default` for those of the built-in
- * default). Only OrderPlaced names the channel, so these are the orders as placed: later confirmations,
- * cancellations and captures are not split by channel. Stored once a bucket has had an order placed since channels
- * existed; the read API always answers the field (`withChannelSales`).
+ * What each channel sold in the bucket (`default` for orders of the built-in default): the orders placed through it,
+ * and — from the channel that OrderConfirmed, OrderCancelled and DeliveryRefused repeat — those confirmed (with what
+ * they paid at confirmation) and cancelled. Orders placed before those events named their channel count under
+ * `default` when confirmed or cancelled. Stored once a bucket has had an order since channels existed; the read API
+ * always answers every field (`withChannelSales`).
  */
 export interface ChannelSales {
   readonly ordersPlaced: number;
@@ -52,40 +53,64 @@ export interface ChannelSales {
   readonly orderValue: Readonly<Record<string, number>>;
   /** discounts on the orders placed, minor units per currency */
   readonly discounts: Readonly<Record<string, number>>;
+  readonly ordersConfirmed?: number;
+  /** paid at confirmation, minor units per currency (a cash-on-delivery order pays at delivery: in `revenue` only) */
+  readonly paid?: Readonly<Record<string, number>>;
+  readonly ordersCancelled?: number;
 }
 
 export interface SalesByChannel {
   readonly byChannel: Readonly<Record<string, ChannelSales>>;
 }
 
-/** A bucket as the read API answers it: `byChannel` present, empty for a bucket from before channels. */
+/** A bucket as the read API answers it: `byChannel` present (empty for a bucket from before channels), each complete. */
 export const withChannelSales = <Doc extends Readonly<Record<string, unknown>>>(
   doc: Doc & Partial<SalesByChannel>,
 ): Doc & SalesByChannel => ({
   ...doc,
-  byChannel: doc.byChannel ?? {},
+  byChannel: Object.fromEntries(
+    Object.entries(doc.byChannel ?? {}).map(([channel, sales]) => [
+      channel,
+      { ordersConfirmed: 0, paid: {}, ordersCancelled: 0, ...sales },
+    ]),
+  ),
 });
 
 const noChannelSales: ChannelSales = { ordersPlaced: 0, unitsOrdered: 0, orderValue: {}, discounts: {} };
 
-/** The order counted under its channel. */
-const withChannel = (bucket: SalesDoc, event: OrderPlaced): SalesDoc => {
-  const channel = event.channel ?? 'default';
+/** A channel's figures in the bucket changed by `change`. */
+const inChannel = (
+  bucket: SalesDoc,
+  channel: string | undefined,
+  change: (current: ChannelSales) => ChannelSales,
+): SalesDoc => {
+  const name = channel ?? 'default';
   const byChannel = bucket.byChannel ?? {};
-  const current = Object.hasOwn(byChannel, channel) ? (byChannel[channel] ?? noChannelSales) : noChannelSales;
-  const discount = event.pricing?.discount;
-  const next: ChannelSales = {
-    ordersPlaced: current.ordersPlaced + 1,
-    unitsOrdered: current.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
-    orderValue: plus(current.orderValue, event.total.currency, event.total.amount),
-    discounts:
-      discount === undefined || discount.amount === 0
-        ? current.discounts
-        : plus(current.discounts, discount.currency, discount.amount),
-  };
+  const current = Object.hasOwn(byChannel, name) ? (byChannel[name] ?? noChannelSales) : noChannelSales;
   // a computed key defines an own property, so a channel named `__proto__` stays data
-  return { ...bucket, byChannel: { ...byChannel, [channel]: next } };
+  return { ...bucket, byChannel: { ...byChannel, [name]: change(current) } };
 };
+
+const cancelledIn = (current: ChannelSales): ChannelSales => ({
+  ...current,
+  ordersCancelled: (current.ordersCancelled ?? 0) + 1,
+});
+
+/** The order counted under its channel. */
+const withChannel = (bucket: SalesDoc, event: OrderPlaced): SalesDoc =>
+  inChannel(bucket, event.channel, (current) => {
+    const discount = event.pricing?.discount;
+    return {
+      ...current,
+      ordersPlaced: current.ordersPlaced + 1,
+      unitsOrdered: current.unitsOrdered + event.lines.reduce((sum, line) => sum + line.quantity, 0),
+      orderValue: plus(current.orderValue, event.total.currency, event.total.amount),
+      discounts:
+        discount === undefined || discount.amount === 0
+          ? current.discounts
+          : plus(current.discounts, discount.currency, discount.amount),
+    };
+  });
 
 /**
  * Discounts of the promotions (pricing centre), counted like the orders: given at placement in the bucket of the
@@ -242,28 +267,45 @@ export const salesProjection: Projection<SalesDoc> = defineProjection<SalesDoc>(
         event,
       ),
     ),
-    OrderConfirmed: onBuckets((bucket) => ({ ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 })),
+    OrderConfirmed: onBuckets((bucket, event) =>
+      inChannel({ ...bucket, ordersConfirmed: bucket.ordersConfirmed + 1 }, event.channel, (current) => ({
+        ...current,
+        ordersConfirmed: (current.ordersConfirmed ?? 0) + 1,
+        paid:
+          event.paid.amount === 0
+            ? (current.paid ?? {})
+            : plus(current.paid ?? {}, event.paid.currency, event.paid.amount),
+      })),
+    ),
     OrderCancelled: onBuckets((bucket, event) =>
-      withDiscount(
-        {
-          ...bucket,
-          ordersCancelled: bucket.ordersCancelled + 1,
-          cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
-        },
-        event.pricing,
-        'cancelled',
+      inChannel(
+        withDiscount(
+          {
+            ...bucket,
+            ordersCancelled: bucket.ordersCancelled + 1,
+            cancelledByReason: withReason(bucket.cancelledByReason, event.reason),
+          },
+          event.pricing,
+          'cancelled',
+        ),
+        event.channel,
+        cancelledIn,
       ),
     ),
     // cash on delivery refused at the door: the order is closed as a cancellation
     DeliveryRefused: onBuckets((bucket, event) =>
-      withDiscount(
-        {
-          ...bucket,
-          ordersCancelled: bucket.ordersCancelled + 1,
-          cancelledByReason: withReason(bucket.cancelledByReason, 'delivery_refused'),
-        },
-        event.pricing,
-        'cancelled',
+      inChannel(
+        withDiscount(
+          {
+            ...bucket,
+            ordersCancelled: bucket.ordersCancelled + 1,
+            cancelledByReason: withReason(bucket.cancelledByReason, 'delivery_refused'),
+          },
+          event.pricing,
+          'cancelled',
+        ),
+        event.channel,
+        cancelledIn,
       ),
     ),
     PaymentCaptured: onBuckets((bucket, event) => ({

@@ -163,10 +163,21 @@ describe('two channels configured differently, side by side in one engine', () =
       200,
     );
     const [bucket] = body.buckets as { byChannel: Record<string, { ordersPlaced: number; orderValue: unknown }> }[];
-    // mall: 2 mugs and a tee, less the mall's 10 %: 3600 each; pos: no promotion, 4000
+    // mall: 2 mugs and a tee, less the mall's 10 %: 3600 each; pos: no promotion, 4000; every order confirmed and paid
+    const confirmed = (orders: number, paid: number) => ({
+      ordersConfirmed: orders,
+      paid: { EUR: paid },
+      ordersCancelled: 0,
+    });
     expect(bucket?.byChannel).to.deep.equal({
-      mall: { ordersPlaced: 2, unitsOrdered: 6, orderValue: { EUR: 7200 }, discounts: { EUR: 800 } },
-      pos: { ordersPlaced: 1, unitsOrdered: 3, orderValue: { EUR: 4000 }, discounts: {} },
+      mall: {
+        ordersPlaced: 2,
+        unitsOrdered: 6,
+        orderValue: { EUR: 7200 },
+        discounts: { EUR: 800 },
+        ...confirmed(2, 7200),
+      },
+      pos: { ordersPlaced: 1, unitsOrdered: 3, orderValue: { EUR: 4000 }, discounts: {}, ...confirmed(1, 4000) },
     });
   });
 

@@ -184,10 +184,13 @@ export const orderPlaced = (
   };
 };
 
-export const orderConfirmed = (o: { orderId?: string; paid?: Money; at?: string } = {}): OrderConfirmed => ({
+export const orderConfirmed = (
+  o: { orderId?: string; paid?: Money; channel?: string; at?: string } = {},
+): OrderConfirmed => ({
   type: 'OrderConfirmed',
   orderId: orderId(o.orderId ?? O1),
   paid: o.paid ?? eur(2500),
+  ...(o.channel === undefined ? {} : { channel: channelId(o.channel) }),
   at: timestamp(o.at ?? at(10, 5)),
 });
 
@@ -219,7 +222,7 @@ export const shipmentShipped = (o: { orderId?: string; warehouse?: string; at?: 
 
 /** `pricing`: the placement's breakdown, which the cancellation repeats (see `orderPlaced(…).pricing`). */
 export const orderCancelled = (
-  o: { orderId?: string; reason?: string; wasPaid?: Money; pricing?: OrderPricing; at?: string } = {},
+  o: { orderId?: string; reason?: string; wasPaid?: Money; pricing?: OrderPricing; channel?: string; at?: string } = {},
 ): OrderCancelled => ({
   type: 'OrderCancelled',
   orderId: orderId(o.orderId ?? O1),
@@ -227,6 +230,7 @@ export const orderCancelled = (
   wasPaid: o.wasPaid ?? eur(0),
   at: timestamp(o.at ?? at(11)),
   ...(o.pricing === undefined ? {} : { pricing: o.pricing }),
+  ...(o.channel === undefined ? {} : { channel: channelId(o.channel) }),
 });
 
 export const refundRequested = (

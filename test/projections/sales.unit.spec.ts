@@ -34,6 +34,36 @@ const placedAt = (iso: string, n = 1): ReturnType<typeof orderPlaced> =>
   orderPlaced({ orderId: `o-${iso}-${n}`, at: iso });
 
 describe('the sales projection', () => {
+  describe('per channel', () => {
+    it('counts each channel’s orders placed, confirmed (with what they paid) and cancelled, from the events’ channel', () => {
+      const log = eventLog();
+      const then = given(
+        ...log(
+          orderPlaced({ orderId: 'm-1', channel: 'mall' }),
+          orderPlaced({ orderId: 'm-2', channel: 'mall' }),
+          orderPlaced({ orderId: 'p-1', channel: 'pos' }),
+          orderConfirmed({ orderId: 'm-1', channel: 'mall', paid: eur(2500) }),
+          orderConfirmed({ orderId: 'p-1', channel: 'pos', paid: eur(2500) }),
+          orderCancelled({ orderId: 'm-2', channel: 'mall' }),
+          // an order placed before its events named the channel counts under default when confirmed
+          orderConfirmed({ orderId: 'old', paid: eur(100) }),
+        ),
+      );
+      then.thenDocument('day:2026-03-01', (doc) => {
+        const byChannel = doc.byChannel ?? {};
+        expect(byChannel.mall).to.deep.include({
+          ordersPlaced: 2,
+          ordersConfirmed: 1,
+          paid: { EUR: 2500 },
+          ordersCancelled: 1,
+        });
+        expect(byChannel.pos).to.deep.include({ ordersPlaced: 1, ordersConfirmed: 1, paid: { EUR: 2500 } });
+        expect(byChannel.default).to.deep.include({ ordersPlaced: 0, ordersConfirmed: 1, paid: { EUR: 100 } });
+        expect(doc).to.include({ ordersPlaced: 3, ordersConfirmed: 3, ordersCancelled: 1 });
+      });
+    });
+  });
+
   describe('when an order is placed', () => {
     it('counts it in the UTC hour and the UTC day of its placement', () => {
       const log = eventLog();

@@ -7,7 +7,18 @@ import { affects, type Changed, type View, type ViewContext } from '../view';
 import { channelSelect, recentChannels, TRADE_TYPES } from '../channels';
 import { LastShown, markUpdated, oneAtATime, orderColumns, orderLink, Pager, updatedLine, viewHeading } from './common';
 
-const STATUSES = ['Placed', 'Confirmed', 'Shipped', 'Cancelled', 'PartiallyRefunded', 'Refunded'] as const;
+// every status the read API filters by (read-api/queries.ts), in an order's usual sequence
+const STATUSES = [
+  'Placed',
+  'AwaitingBalance',
+  'Confirmed',
+  'PartiallyShipped',
+  'Shipped',
+  'Delivered',
+  'Cancelled',
+  'PartiallyRefunded',
+  'Refunded',
+] as const;
 const PAGE_SIZE = 25;
 
 export interface OrderFilters {

@@ -4,7 +4,7 @@ import { effects, type OutgoingCommand, type SagaEffects } from './saga';
 import type { CodConfirmed, DeliveryRecorded, FulfilmentEvent, TradeStarted } from './fulfilment-events';
 import type { CouponProgress, FulfilmentData, LineProgress, StartedFulfilment } from './fulfilment-state';
 import type { FulfilmentInput } from './fulfilment-input';
-import { fulfilmentCancelReasons, fulfilmentCommandIds as ids } from './fulfilment-ids';
+import { couponRedemption, fulfilmentCancelReasons, fulfilmentCommandIds as ids } from './fulfilment-ids';
 
 /**
  * The cash-on-delivery branch of the fulfilment saga: no authorization, no payment timeout once confirmed.
@@ -148,15 +148,7 @@ export const codOutbox = (event: CodEvent): SagaEffects => {
             commandId: ids.confirm(orderId),
             command: { type: 'ConfirmOrder', orderId, paid: event.paid, at },
           },
-          ...(event.redeemCoupon === undefined
-            ? []
-            : [
-                {
-                  target: 'coupon',
-                  commandId: ids.redeemCoupon(orderId),
-                  command: { type: 'RedeemCoupon', code: event.redeemCoupon, orderId, at },
-                } satisfies OutgoingCommand,
-              ]),
+          ...couponRedemption(orderId, event.redeemCoupon, at),
         ],
         cancel: event.cancelDeadlines,
       });

@@ -1,4 +1,5 @@
-import { reason, refundId, type OrderId, type Sku, type WarehouseId } from '../shared';
+import { reason, refundId, type CouponCode, type OrderId, type Sku, type Timestamp, type WarehouseId } from '../shared';
+import type { OutgoingCommand } from './saga';
 
 /** The fulfilment saga's ids and reasons, shared by the standard flow and the trade types' branches. */
 
@@ -64,3 +65,19 @@ export const fulfilmentCancelReasons = {
  * a cancelled order, so no customer refund can follow it.
  */
 export const cancellationRefundId = refundId('order-cancellation');
+
+/** Redeeming the order's coupon, if it has one: sent with the confirmation, whichever trade type confirms. */
+export const couponRedemption = (
+  orderId: OrderId,
+  code: CouponCode | undefined,
+  at: Timestamp,
+): readonly OutgoingCommand[] =>
+  code === undefined
+    ? []
+    : [
+        {
+          target: 'coupon',
+          commandId: fulfilmentCommandIds.redeemCoupon(orderId),
+          command: { type: 'RedeemCoupon', code, orderId, at },
+        },
+      ];

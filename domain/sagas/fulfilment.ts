@@ -76,6 +76,7 @@ export type { FulfilmentInput } from './fulfilment-input';
 
 import {
   cancellationRefundId,
+  couponRedemption,
   fulfilmentCancelReasons,
   fulfilmentCommandIds,
   fulfilmentDeadlineIds,
@@ -915,15 +916,7 @@ const outbox = (event: FulfilmentEvent): SagaEffects => {
             commandId: ids.capture(orderId),
             command: { type: 'CapturePayment', orderId, amount: event.amount, at },
           },
-          ...(event.redeemCoupon === undefined
-            ? []
-            : [
-                {
-                  target: 'coupon',
-                  commandId: ids.redeemCoupon(orderId),
-                  command: { type: 'RedeemCoupon', code: event.redeemCoupon, orderId, at },
-                } satisfies OutgoingCommand,
-              ]),
+          ...couponRedemption(orderId, event.redeemCoupon, at),
         ],
         cancel: event.cancelDeadlines,
       });

@@ -6,7 +6,6 @@ import {
   noEffects,
   plusMs,
   type DeadlineReached,
-  type OutgoingCommand,
   type SagaEffects,
 } from './saga';
 import type {
@@ -23,6 +22,7 @@ import type { CouponProgress, CouponStatus, StartedFulfilment, TradeProgress } f
 import type { FulfilmentInput } from './fulfilment-input';
 import {
   cancellationRefundId,
+  couponRedemption,
   fulfilmentCancelReasons,
   fulfilmentCommandIds as ids,
   fulfilmentDeadlineIds,
@@ -387,15 +387,7 @@ export const presaleOutbox = (event: PresaleEvent): SagaEffects => {
             commandId: ids.captureBalance(orderId),
             command: { type: 'CapturePayment', orderId, amount: event.amount, part: 'balance', at },
           },
-          ...(event.redeemCoupon === undefined
-            ? []
-            : [
-                {
-                  target: 'coupon',
-                  commandId: ids.redeemCoupon(orderId),
-                  command: { type: 'RedeemCoupon', code: event.redeemCoupon, orderId, at },
-                } satisfies OutgoingCommand,
-              ]),
+          ...couponRedemption(orderId, event.redeemCoupon, at),
         ],
         cancel: event.cancelDeadlines,
       });

@@ -1,13 +1,6 @@
 import { absurd, add, money, type Money, type Reason, type Timestamp } from '../shared';
 import type { OrderPlaced } from '../order';
-import {
-  dueDeadline,
-  effects,
-  noEffects,
-  plusMs,
-  type DeadlineReached,
-  type SagaEffects,
-} from './saga';
+import { dueDeadline, effects, noEffects, plusMs, type DeadlineReached, type SagaEffects } from './saga';
 import type {
   BalanceApproved,
   BalanceAttemptFailed,

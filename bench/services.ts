@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { mongoClient, withTimeout } from '../tools/services/clients';
 import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
@@ -23,8 +24,10 @@ import { errorText, int, markdownTable, progress, ratio, row, writeResults, type
 
 /**
  * `npm run bench:services`: the distributed engine on real servers (Kafka 3.9.1, FerretDB 1.24.2 from the project's
- * harness; started if not running, and stopped again if this run started them). Command API on SQLite, relay,
- * projector, read API and saga runner as separate OS processes; the relay + consumer throughput next to raw kafkajs.
+ * harness; started if not running, and stopped again if this run started them). Command API, relay, projector, read
+ * API and saga runner as separate OS processes on PostgreSQL (events and read models) and Kafka, as
+ * docker-compose.yml runs them (`--e2e-stores ferretdb`: SQLite events and FerretDB read models); the relay +
+ * consumer throughput next to raw kafkajs. `--e2e-only`: the distributed end to end alone.
  *
  *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
  *                             [--rebuild-events N] [--steps 50,100,…]
@@ -52,8 +55,13 @@ const args = parseArgs({
     'kafka-events': { type: 'string' },
     'kafka-runs': { type: 'string' },
     steps: { type: 'string' },
+    'e2e-stores': { type: 'string', default: 'postgres' },
+    'e2e-only': { type: 'boolean', default: false },
   },
 }).values;
+if (args['e2e-stores'] !== 'postgres' && args['e2e-stores'] !== 'ferretdb') {
+  throw new Error(`--e2e-stores takes postgres or ferretdb, not ${args['e2e-stores']}`);
+}
 const quick = args.quick;
 const kafkaEvents = Number(args['kafka-events'] ?? (quick ? 20_000 : 100_000));
 const kafkaRuns = Number(args['kafka-runs'] ?? 1);
@@ -61,10 +69,11 @@ if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`inv
 const pgAppendsOnly = args['pg-appends-only'];
 const pgRebuildOnly = args['pg-rebuild-only'];
 const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly;
-const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly;
-const skipKafka = pgAppendsOnly || pgRebuildOnly;
-const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly;
-const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly;
+const e2eOnly = args['e2e-only'];
+const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || e2eOnly;
+const skipKafka = pgAppendsOnly || pgRebuildOnly || e2eOnly;
+const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly || e2eOnly;
+const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly || e2eOnly;
 const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
 if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
   throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
@@ -101,18 +110,37 @@ const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
   }),
 ];
 
+/**
+ * Where the distributed processes keep events and read models: PostgreSQL for both (what docker-compose.yml runs), or
+ * the SQLite event store with FerretDB as the read store (`--e2e-stores ferretdb`, the earlier figures).
+ */
+type E2eStores =
+  { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'ferretdb'; readonly url: string };
+
 const distributedE2e = async (
   kafkaBrokers: string,
-  mongoUrl: string,
+  stores: E2eStores,
 ): Promise<{ result: E2eResult; rss: [string, number][] }> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-services-'));
   const run = `bench${Date.now().toString(36)}`;
+  const storeEnv: Readonly<Record<string, string>> =
+    stores.kind === 'postgres'
+      ? {
+          EVENT_STORE: 'postgres',
+          READ_STORE: 'postgres',
+          POSTGRES_URL: stores.url,
+          POSTGRES_EVENT_SCHEMA: `${run}_events`,
+          POSTGRES_READ_SCHEMA: `${run}_reads`,
+        }
+      : {
+          SQLITE_PATH: join(dir, 'events.db'),
+          READ_STORE: 'mongodb',
+          MONGODB_URL: stores.url,
+          MONGODB_DATABASE: run,
+        };
   const env = {
     DATA_DIR: dir,
-    SQLITE_PATH: join(dir, 'events.db'),
-    READ_STORE: 'mongodb',
-    MONGODB_URL: mongoUrl,
-    MONGODB_DATABASE: run,
+    ...storeEnv,
     BUS: 'kafka',
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `${run}.`,
@@ -160,11 +188,28 @@ const distributedE2e = async (
     throw error;
   } finally {
     for (const p of processes.reverse()) await p.stop().catch(() => undefined);
-    const client = mongoClient(mongoUrl);
-    await withTimeout(client.db(run).dropDatabase(), 30_000, 'dropping the bench database').catch(() => undefined);
-    await client.close().catch(() => undefined);
+    await dropBenchData(stores, run);
     rmSync(dir, { recursive: true, force: true });
   }
+};
+
+const dropBenchData = async (stores: E2eStores, run: string): Promise<void> => {
+  if (stores.kind === 'postgres') {
+    const client = new pg.Client({ connectionString: stores.url });
+    try {
+      await withTimeout(client.connect(), 10_000, 'connecting to drop the bench schemas');
+      for (const schema of [`${run}_events`, `${run}_reads`])
+        await withTimeout(client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), 60_000, `dropping ${schema}`);
+    } catch {
+      // a schema left behind is named after the run; the throwaway cluster goes with the harness
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return;
+  }
+  const client = mongoClient(stores.url);
+  await withTimeout(client.db(run).dropDatabase(), 30_000, 'dropping the bench database').catch(() => undefined);
+  await client.close().catch(() => undefined);
 };
 
 /** Every projection rebuilt into a fresh FerretDB database, dropped afterwards. */
@@ -220,7 +265,14 @@ const main = async (): Promise<void> => {
       if (postgresUrl === undefined) throw new Error('the harness did not report PostgreSQL');
       pgRebuild = await benchPgRebuild(postgresUrl, rebuildEvents);
     }
-    const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, mongoUrl);
+    const e2eStores: E2eStores | undefined =
+      args['e2e-stores'] === 'ferretdb'
+        ? { kind: 'ferretdb', url: mongoUrl }
+        : postgresUrl === undefined
+          ? undefined
+          : { kind: 'postgres', url: postgresUrl };
+    if (e2eStores === undefined) throw new Error('the harness did not report PostgreSQL');
+    const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, e2eStores);
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
       ...(pgLag === undefined ? [] : pgLagRows(pgLag)),

@@ -1,12 +1,5 @@
 import * as E from 'fp-ts/Either';
-import {
-  channelBookStreamId,
-  resolveChannel,
-  sameProfile,
-  type ChannelBookState,
-  type ChannelProfile,
-  type ResolvedChannel,
-} from '../domain/channels';
+import { channelBookStreamId, sameProfile, type ChannelBookState, type ChannelProfile } from '../domain/channels';
 import { domainError, timestamp, type ChannelId, type DomainError } from '../domain/shared';
 import { channelsCentre } from '../domain/centres';
 import type { Clock } from '../ports/clock';
@@ -18,10 +11,6 @@ export const loadChannelBook = async (
   handler: CommandHandler,
 ): Promise<{ state: ChannelBookState; revision: number; position: number }> =>
   handler.load(channelsCentre, channelBookStreamId());
-
-/** A channel's profile as a placement or a quote at this moment sees it; undefined: not defined. */
-export const channelFor = async (handler: CommandHandler, channelId: ChannelId): Promise<ResolvedChannel | undefined> =>
-  resolveChannel((await loadChannelBook(handler)).state, channelId);
 
 /**
  * Which channel a request goes through: the one it names (which the key must allow), else the key's only channel,

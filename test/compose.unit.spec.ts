@@ -24,6 +24,9 @@ const isAppService = (service: Record<string, unknown>): boolean => {
   return words !== undefined && words[0] === cliEntry[0] && words[1] === cliEntry[1];
 };
 
+/** Engine processes that open no store (nor Kafka). */
+const storeless: readonly string[] = ['payment-simulator'];
+
 const dependsOnTargets = (service: Record<string, unknown>): string[] => {
   const dependsOn = service.depends_on;
   if (dependsOn === undefined) return [];
@@ -59,6 +62,8 @@ describe('the docker-compose.yml for users', () => {
       expect(env, name).to.include({ EVENT_STORE: '${EVENT_STORE:-postgres}', READ_STORE: '${READ_STORE:-postgres}' });
       expect(env, name).to.include({ BUS: 'kafka' });
       expect(String(env.POSTGRES_URL), name).to.match(/^postgresql:\/\/[^@]+@postgres:5432\//);
+      // the payment simulator opens no store, so it need not wait for one
+      if (storeless.includes(name)) continue;
       expect(dependsOnTargets(service), `${name} waits for its stores`).to.include.members(['postgres']);
     }
   });
@@ -128,6 +133,7 @@ describe('the docker-compose.yml for users', () => {
       'read-api': 'many',
       relay: 'one-active',
       'saga-runner': 'one',
+      'payment-simulator': 'one',
     });
     expect(Object.values(scale).every((value) => ['one', 'one-active', 'many'].includes(String(value)))).to.equal(true);
   });
@@ -139,6 +145,22 @@ describe('the docker-compose.yml for users', () => {
     expect(mounts.some((mount) => named.includes(mount.split(':')[0] ?? '') && mount.endsWith(':/data'))).to.equal(
       true,
     );
+  });
+
+  it('gives the saga runners one shared payment provider: the simulator, with its own key, waited for', () => {
+    const byName = new Map(entries.map(({ name, service }) => [name, service]));
+    const simulator = byName.get('payment-simulator') ?? {};
+    const runner = byName.get('saga-runner') ?? {};
+    expect(commandWords(simulator.command)?.[2]).to.equal('payment-simulator');
+    expect(dependsOnTargets(simulator), 'opens no store').to.deep.equal([]);
+    const simulatorEnv = isRecord(simulator.environment) ? simulator.environment : {};
+    const runnerEnv = isRecord(runner.environment) ? runner.environment : {};
+    expect(runnerEnv.PAYMENT_PROVIDER_URL).to.equal(`http://payment-simulator:${String(simulatorEnv.PORT)}`);
+    expect(dependsOnTargets(runner)).to.include('payment-simulator');
+    // the runner presents the key the simulator accepts (compose's `${NAME:-default}`, the same on both sides)
+    const key = String(runnerEnv.PAYMENT_PROVIDER_KEY);
+    expect(key).to.match(/^\$\{PAYMENT_PROVIDER_KEY:-.{8,}\}$/);
+    expect(simulatorEnv.API_KEYS).to.equal(`${key}=admin`);
   });
 
   it('makes every process wait for what it opens: the relay and the read API for Kafka and the stores', () => {

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger } from '../../infra/observability/logger';
 import type { Logger } from '../../ports/logger';
 import { runCommandApi } from '../runtime/command-api-process';
+import { runPaymentSimulator } from '../runtime/payment-simulator-process';
 import { runProjector, runReadApi, runRelay } from '../runtime/processes';
 import { runSagaRunner } from '../runtime/saga-runner-process';
 import { runServe } from '../runtime/serve';
@@ -21,6 +22,9 @@ Commands:
   projector     consume Kafka and maintain the read models (run several: one consumer group)
   read-api      serve the read models and read-your-writes (distributed mode)
   saga-runner   carry orders and refunds across the centres (distributed mode)
+  payment-simulator
+                serve the simulated payment provider (SIM_*) over HTTP, one for every saga runner
+                (PAYMENT_PROVIDER_URL)
   dlq           list, retry or discard dead letters (admin): commerce dlq --help
   projections   list, rebuild (blue/green), reset, drop-old read models: commerce projections --help
   help          show this help
@@ -39,6 +43,7 @@ const commands: Readonly<Record<string, Runner>> = {
   projector: runProjector,
   'read-api': runReadApi,
   'saga-runner': (config, logger) => runSagaRunner(config, logger),
+  'payment-simulator': runPaymentSimulator,
   // started by `serve` over an IPC pipe, not listed in the usage
   [WORKER_SUBCOMMAND]: (config, logger) => runEngineWorker(config, logger, process.argv[3]),
 };

@@ -5,6 +5,7 @@ export const cliSubcommands = [
   'projector',
   'saga-runner',
   'read-api',
+  'payment-simulator',
   'projections',
   'dlq',
 ] as const;

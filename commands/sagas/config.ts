@@ -25,6 +25,20 @@ export interface SagaSettings {
   readonly deadLetterPath: string;
   /** the circuit breaker around the payment provider (PROVIDER_BREAKER_*); undefined: PROVIDER_BREAKER=off */
   readonly breaker: BreakerSettings | undefined;
+  /** where the payment provider answers (PAYMENT_PROVIDER_*); without a URL, each process runs its own simulator */
+  readonly paymentProvider: PaymentProviderSettings;
+}
+
+export interface PaymentProviderSettings {
+  /**
+   * PAYMENT_PROVIDER_URL: the base URL of one provider every saga runner shares (`commerce payment-simulator`, or a
+   * real provider's adapter), without a trailing slash; undefined: the in-process simulator
+   */
+  readonly url: string | undefined;
+  /** PAYMENT_PROVIDER_KEY: sent as `Authorization: Bearer <key>` when set */
+  readonly apiKey: string | undefined;
+  /** PAYMENT_PROVIDER_TIMEOUT_MS: a call without an answer in this time is a provider error (retried) */
+  readonly timeoutMs: number;
 }
 
 export interface SimulatorSettings {
@@ -162,6 +176,45 @@ const breakerOf = (env: Env, problems: string[]): BreakerSettings | undefined =>
   };
 };
 
+/** PAYMENT_PROVIDER_URL: http(s), no credentials (PAYMENT_PROVIDER_KEY carries the key), no query or fragment. */
+const providerUrlOf = (env: Env, problems: string[]): string | undefined => {
+  const raw = given(env, 'PAYMENT_PROVIDER_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // the value is not echoed, here or below: it may hold a password
+    problems.push('PAYMENT_PROVIDER_URL: expected an http(s) URL such as "http://payment-simulator:3003"');
+    return undefined;
+  }
+  const why =
+    url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? `expected http: or https:, got ${url.protocol}`
+      : url.username !== '' || url.password !== ''
+        ? 'must not carry credentials (set PAYMENT_PROVIDER_KEY)'
+        : url.search !== '' || url.hash !== ''
+          ? 'must not have a query or a fragment'
+          : undefined;
+  if (why !== undefined) {
+    problems.push(`PAYMENT_PROVIDER_URL: ${why}`);
+    return undefined;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+};
+
+const paymentProviderOf = (env: Env, problems: string[]): PaymentProviderSettings => {
+  const apiKey = given(env, 'PAYMENT_PROVIDER_KEY');
+  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
+    problems.push('PAYMENT_PROVIDER_KEY: expected printable ASCII without spaces');
+  }
+  return {
+    url: providerUrlOf(env, problems),
+    apiKey,
+    timeoutMs: wholeNumber(env, 'PAYMENT_PROVIDER_TIMEOUT_MS', 10_000, 1, 10 * 60_000, problems),
+  };
+};
+
 export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): SagaSettings => {
   const problems: string[] = [];
   const paymentTimeoutMs = wholeNumber(env, 'PAYMENT_TIMEOUT_MS', 15 * 60_000, 1, 7 * DAY_MS, problems);
@@ -203,6 +256,7 @@ export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): Saga
       ? ':memory:'
       : resolve(given(env, 'DEAD_LETTER_DB_PATH') ?? `${defaults.dataDir}/dead-letters.db`),
     breaker: breakerOf(env, problems),
+    paymentProvider: paymentProviderOf(env, problems),
   };
   if (problems.length > 0) throw new SagaConfigError(problems);
   return settings;

@@ -80,6 +80,7 @@ describe('docker-compose.yml, run here as plain processes on the local PostgreSQ
       'command-api',
       'relay',
       'projector',
+      'payment-simulator',
       'saga-runner',
       'read-api',
     ]);
@@ -88,6 +89,11 @@ describe('docker-compose.yml, run here as plain processes on the local PostgreSQ
     expect(apiKey, 'the file gives a development key').to.not.equal('');
 
     const byName = new Map<string, EngineProcess>();
+    const startedUrl = (name: string, url: string): string => {
+      const target = byName.get(new URL(url).hostname);
+      if (target === undefined) throw new Error(`${name}: ${url} names no process started before it`);
+      return target.url;
+    };
     for (const p of processes) {
       // what the container network and volumes change, and nothing else
       expect(p.env.POSTGRES_URL, `${p.name}: POSTGRES_URL`).to.match(/@postgres:5432\//);
@@ -104,6 +110,10 @@ describe('docker-compose.yml, run here as plain processes on the local PostgreSQ
         KAFKA_BROKERS: required('KAFKA_BROKERS'),
         KAFKA_TOPIC_PREFIX: `${run}.`,
         DATA_DIR: dataDir,
+        // the payment provider is another process of the file: its service name becomes its local address
+        ...(p.env.PAYMENT_PROVIDER_URL === undefined
+          ? {}
+          : { PAYMENT_PROVIDER_URL: startedUrl(p.name, p.env.PAYMENT_PROVIDER_URL) }),
       };
       for (const dependency of p.dependsOn) {
         if (byName.has(dependency)) continue;

@@ -45,23 +45,23 @@ export interface DeadLetterFilter {
 
 export interface DeadLetterStore {
   /** records a failure; the same (consumer, key, event) again counts as more attempts on the same letter */
-  record(letter: NewDeadLetter): DeadLetter;
-  get(id: number): DeadLetter | undefined;
-  list(filter?: DeadLetterFilter): readonly DeadLetter[];
+  record(letter: NewDeadLetter): Promise<DeadLetter>;
+  get(id: number): Promise<DeadLetter | undefined>;
+  list(filter?: DeadLetterFilter): Promise<readonly DeadLetter[]>;
   /** the oldest letter of a key, which every later one of the key waits behind */
-  oldest(consumer: string, key: string): DeadLetter | undefined;
+  oldest(consumer: string, key: string): Promise<DeadLetter | undefined>;
   /** true when the key has a letter, so its new inputs must wait behind it */
-  isParked(consumer: string, key: string): boolean;
+  isParked(consumer: string, key: string): Promise<boolean>;
   /**
    * Records `letter` only if its key already has a letter (in one statement, so a concurrent retry that empties
    * the key either sees this letter or lets the input through); undefined when the key was not parked.
    */
-  parkBehind(letter: NewDeadLetter): DeadLetter | undefined;
+  parkBehind(letter: NewDeadLetter): Promise<DeadLetter | undefined>;
   /** records another failed retry */
-  failedAgain(id: number, error: string): void;
-  remove(id: number): boolean;
-  countByConsumer(): ReadonlyMap<string, number>;
-  close(): void;
+  failedAgain(id: number, error: string): Promise<void>;
+  remove(id: number): Promise<boolean>;
+  countByConsumer(): Promise<ReadonlyMap<string, number>>;
+  close(): Promise<void>;
 }
 
 export const describeError = (error: unknown): string =>
@@ -104,11 +104,12 @@ export const handleWithDeadLetters = async (
   handle: (batch: readonly Delivery[]) => Promise<void>,
   policy: DeadLetterPolicy,
 ): Promise<void> => {
-  const anyParked = batch.some((d) => policy.store.isParked(policy.consumer, policy.keyOf(d)));
+  let anyParked = false;
+  for (const d of batch) if (!anyParked) anyParked = await policy.store.isParked(policy.consumer, policy.keyOf(d));
   if (!anyParked && (await attempt(() => handle(batch), policy)) === undefined) return;
   for (const delivery of batch) {
     const key = policy.keyOf(delivery);
-    const parked = policy.store.parkBehind({
+    const parked = await policy.store.parkBehind({
       consumer: policy.consumer,
       key,
       event: deadLetterEventOf(delivery),
@@ -121,7 +122,7 @@ export const handleWithDeadLetters = async (
     }
     const error = await attempt(() => handle([delivery]), policy);
     if (error === undefined) continue;
-    const letter = policy.store.record({
+    const letter = await policy.store.record({
       consumer: policy.consumer,
       key,
       event: deadLetterEventOf(delivery),

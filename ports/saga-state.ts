@@ -1,22 +1,25 @@
 import type { Deadline, SagaName } from '../domain/sagas';
 
 /**
- * What the saga runner keeps besides the saga streams, in one SQLite file:
- * - `saga_timers`: the durable deadline table, keyed by (saga id, deadline id). It always mirrors
- *   `saga.deadlines(state)` after the saga's last append, so it can be rebuilt from the streams at any time.
- * - `saga_dispatch`: the dispatch log. A row says "saga events up to `appended` may exist, and those up to
- *   `dispatched` had their commands sent". It is written BEFORE the append, so a crash anywhere between the append
- *   and the end of the dispatch leaves a row behind, and the next start re-sends the outbox of every event past
- *   `dispatched`. A row disappears once everything it announced was dispatched, so the table only holds sagas with
- *   work in flight.
+ * What the saga runner keeps besides the saga streams: a SQLite file of its own (embedded, one runner) or tables in
+ * PostgreSQL that every saga runner of a group shares (distributed).
+ * - Timers: the durable deadline table, keyed by (saga id, deadline id). It mirrors `saga.deadlines(state)` after the
+ *   saga's last append, so it can be rebuilt from the streams at any time. Each write names the saga revision it was
+ *   decided at, and a write decided at an older revision than the last one is dropped, so two runners stepping one
+ *   saga cannot leave the older deadlines behind. A runner claims the timers it fires for a while (`claimDueTimers`),
+ *   so a group fires each deadline once; one whose runner died is claimed again after the claim ran out (a second
+ *   firing is harmless: the input's key dedupes it).
+ * - The dispatch log: one row per saga step, written BEFORE the step's append ("saga events `first`..`last` may
+ *   exist and their commands may not be sent"), removed once its commands were sent. So a crash anywhere between the
+ *   append and the end of the dispatch leaves a row behind, and whoever finds it re-sends the outbox of the events in
+ *   its range that exist. Rows are per step, not per saga, so runners stepping one saga never claim each other's work.
+ *   A row that stays past the stale age (its runner died, or its append lost a race and wrote nothing) is claimed by
+ *   any runner's sweep; re-sending is safe, because commands are idempotent by id.
  *
- * Writes that may land late are queued and written together (GroupCommit), in one transaction per turn of the event loop (the
- * saga runner makes several per saga step, each its own commit otherwise): timers set after an append, dispatch
- * progress, fired timers. Everything that must be durable before the caller goes on — the announcement written
- * before an append — commits synchronously together with what is queued, and every read sees the queued writes.
- * A crash loses at most the queued writes, which are either re-derived (timers from the streams, for every saga
- * with a dispatch row) or harmless (a dispatch re-sent: commands are idempotent; a timer firing twice: its input
- * key dedupes it).
+ * The SQLite adapter queues the writes that may land late (timers after an append, finished dispatches, fired timers)
+ * and writes them in one transaction per turn of the event loop; every read sees them. A crash loses at most those
+ * writes, which are either re-derived (timers of every saga with a dispatch row) or harmless (a dispatch re-sent, a
+ * timer firing twice).
  */
 export interface Timer {
   readonly saga: SagaName;
@@ -28,37 +31,48 @@ export interface Timer {
 }
 
 export interface PendingDispatch {
+  /** the row's identity, to finish it */
+  readonly id: string;
   readonly saga: SagaName;
   readonly sagaId: string;
-  /** highest revision an append may have written */
-  readonly appended: number;
-  /** every event up to this revision had its commands sent (-1: none) */
-  readonly dispatched: number;
+  /** the first revision the step may have appended */
+  readonly first: number;
+  /** the last revision the step may have appended */
+  readonly last: number;
 }
 
 export interface SagaStateStore {
-  /** makes the saga's timers exactly `deadlines` */
-  replaceTimers(saga: SagaName, sagaId: string, deadlines: readonly Deadline[]): void;
-  dueTimers(nowMs: number, limit: number): readonly Timer[];
-  /** drops a timer that fired, unless it was set again with another due time meanwhile */
-  removeTimer(sagaId: string, deadlineId: string, dueMs: number): void;
-  timersOf(sagaId: string): readonly Timer[];
-  timerCount(): number;
-
-  /** before an append that may write up to `upTo`; `current` is the saga's revision before it */
-  announceAppend(saga: SagaName, sagaId: string, current: number, upTo: number): void;
   /**
-   * The same announcement, written together with the others of this turn of the event loop (one commit for the
-   * sagas stepping at once); resolves once it is durable, so the caller appends only then.
+   * True when this runner is the store's only user (a local file): everything in it at start was left by an earlier
+   * run. False for a store a group of runners shares, where a row is only taken over once it is stale.
    */
-  announceAppendSoon(saga: SagaName, sagaId: string, current: number, upTo: number): Promise<void>;
-  markDispatched(sagaId: string, upTo: number): void;
-  pendingDispatches(): readonly PendingDispatch[];
-  /** forget a saga's row after recovery dispatched everything there is */
-  clearDispatch(sagaId: string): void;
+  readonly exclusive: boolean;
 
-  /** false until the first start finished: a fresh file next to an old event store must be rebuilt */
-  isInitialized(): boolean;
-  markInitialized(): void;
-  close(): void;
+  /** makes the saga's timers exactly `deadlines`, as decided at `revision`; dropped when a later revision wrote */
+  replaceTimers(saga: SagaName, sagaId: string, revision: number, deadlines: readonly Deadline[]): Promise<void>;
+  /** timers due by `nowMs`, not claimed by another runner, now claimed by this one until `nowMs + claimMs` */
+  claimDueTimers(nowMs: number, limit: number, claimMs: number): Promise<readonly Timer[]>;
+  /** drops a timer that fired, unless it was set again with another due time meanwhile */
+  removeTimer(sagaId: string, deadlineId: string, dueMs: number): Promise<void>;
+  timersOf(sagaId: string): Promise<readonly Timer[]>;
+  timerCount(): Promise<number>;
+
+  /**
+   * Before an append that may write `first`..`last`: resolves with the row's id once the row is durable, so the
+   * caller appends only then (SQLite: announcements of one turn share a commit).
+   */
+  announceStep(saga: SagaName, sagaId: string, first: number, last: number): Promise<string>;
+  /** the step's commands were all sent, or its append wrote nothing */
+  finishStep(id: string): Promise<void>;
+  /**
+   * Steps announced before `announcedBeforeMs` and not finished, oldest first, each claimed for `claimMs` (its age
+   * starts again, so the other runners' sweeps leave it alone meanwhile).
+   */
+  claimStaleSteps(announcedBeforeMs: number, limit: number, nowMs: number): Promise<readonly PendingDispatch[]>;
+  pendingSteps(): Promise<number>;
+
+  /** false until the first start finished: a fresh store next to an old event store must be rebuilt */
+  isInitialized(): Promise<boolean>;
+  markInitialized(): Promise<void>;
+  close(): Promise<void>;
 }

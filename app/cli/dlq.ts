@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { commandHandlerFor } from '../runtime/api-parts';
 import { SagaConfigError, loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import {
@@ -11,9 +9,9 @@ import {
   retryDeadLetter,
   sagaRetryers,
 } from '../../commands/sagas/dead-letters';
-import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { openDeadLetterStore, openSagaStateStore } from '../runtime/saga-stores';
 import { retryRunner } from '../../commands/sagas/service';
-import { simulatedProvider } from '../runtime/payment-provider';
+import { paymentProviderFor } from '../runtime/payment-provider';
 import type { Config } from '../config';
 import type { Logger } from '../../ports/logger';
 import type { PaymentProvider } from '../../ports/payment-provider';
@@ -23,7 +21,6 @@ import type { ReadStore } from '../../ports/read-store';
 import { openEventStore } from '../runtime/event-store';
 import { openReadStore } from '../runtime/read-store';
 import { projectionRetryers } from '../dead-letters/retryers';
-import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { type DeadLetter, type DeadLetterStore } from '../../ports/dead-letters';
 
 export const dlqUsage = `Usage: commerce dlq <command> [options]
@@ -165,13 +162,12 @@ export const runDlq = async (
     return 0;
   }
   const clock = io.clock ?? systemClock;
-  if (settings.deadLetterPath !== ':memory:') mkdirSync(dirname(settings.deadLetterPath), { recursive: true });
-  const deadLetters: DeadLetterStore = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
-  const opened: { store?: EventStore; readStore?: ReadStore; close: (() => void)[] } = { close: [] };
+  const deadLetters: DeadLetterStore = await openDeadLetterStore(config, settings, clock);
+  const opened: { store?: EventStore; readStore?: ReadStore; close: (() => Promise<void>)[] } = { close: [] };
   try {
     switch (parsed.command) {
       case 'list': {
-        const letters = listDeadLetters(deadLetters, {
+        const letters = await listDeadLetters(deadLetters, {
           ...(parsed.consumer === undefined ? {} : { consumer: parsed.consumer }),
           ...(parsed.limit === undefined ? {} : { limit: parsed.limit }),
         });
@@ -179,7 +175,7 @@ export const runDlq = async (
         return 0;
       }
       case 'discard': {
-        const letter = discardDeadLetter(deadLetters, parsed.id ?? -1);
+        const letter = await discardDeadLetter(deadLetters, parsed.id ?? -1);
         logger.info({ id: letter.id, consumer: letter.consumer, key: letter.key }, 'dead letter discarded');
         out(parsed.json ? `${JSON.stringify({ discarded: deadLetterJson(letter) })}\n` : `discarded ${letter.id}\n`);
         return 0;
@@ -187,10 +183,8 @@ export const runDlq = async (
       case 'retry': {
         const store = await openEventStore(config, logger);
         opened.store = store;
-        const state = openSqliteSagaStateStore(settings.statePath);
-        opened.close.push(() => {
-          state.close();
-        });
+        const state = await openSagaStateStore(config, settings);
+        opened.close.push(() => state.close());
         const runner = retryRunner({
           store,
           handler: commandHandlerFor(store, clock, undefined, config),
@@ -199,7 +193,7 @@ export const runDlq = async (
           settings,
           state,
           deadLetters,
-          provider: io.provider ?? simulatedProvider(settings),
+          provider: io.provider ?? paymentProviderFor(settings, settings.paymentProvider.url),
         });
         const readStore = async (): Promise<ReadStore> => {
           opened.readStore ??= await openReadStore(config, logger);
@@ -227,8 +221,8 @@ export const runDlq = async (
     }
     throw error;
   } finally {
-    deadLetters.close();
-    for (const close of opened.close) close();
+    await deadLetters.close();
+    for (const close of opened.close) await close();
     await opened.readStore?.close();
     await opened.store?.close();
   }

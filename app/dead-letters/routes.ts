@@ -52,9 +52,9 @@ export const deadLetterRoutes = ({ deadLetters, retryers }: DeadLetterRouteDeps)
     return run;
   };
 
-  router.get('/dead-letters', requireScope('admin'), (req, res) => {
+  router.get('/dead-letters', requireScope('admin'), async (req, res) => {
     const query = decodeOr400(ListDeadLettersQuery, req.query, 'query');
-    const letters = listDeadLetters(
+    const letters = await listDeadLetters(
       deadLetters,
       query.consumer === undefined ? {} : { consumer: String(query.consumer) },
     );
@@ -81,10 +81,10 @@ export const deadLetterRoutes = ({ deadLetters, retryers }: DeadLetterRouteDeps)
     res.json({ retried: outcome.retried });
   });
 
-  router.post('/dead-letters/:id/discard', requireScope('admin'), (req, res) => {
+  router.post('/dead-letters/:id/discard', requireScope('admin'), async (req, res) => {
     const id = letterId(req.params.id);
     try {
-      const letter = discardDeadLetter(deadLetters, id);
+      const letter = await discardDeadLetter(deadLetters, id);
       requestContext(res).log.info({ id, consumer: letter.consumer, key: letter.key }, 'dead letter discarded');
       res.json({ discarded: deadLetterJson(letter) });
     } catch (error) {

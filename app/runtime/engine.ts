@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { loadSagaSettings, type SagaSettings } from '../../commands/sagas/config';
 import type { RunnerHooks } from '../../commands/sagas/hooks';
 import type { SagaRunnerOptions } from '../../commands/sagas/runner';
-import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
+import { openDeadLetterStore, openSagaStateStore } from './saga-stores';
 import { startWalCheckpointer, type WalCheckpointer } from '../../infra/sqlite/wal-checkpointer';
 import { startSagaService, type SagaService } from '../../commands/sagas/service';
 import { simulatedProvider } from './payment-provider';
@@ -23,7 +23,6 @@ import { systemClock, type Clock } from '../../ports/clock';
 import type { CheckpointStore, EventStore } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
-import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { openPgEventStore } from '../../infra/postgres/pg-event-store';
@@ -128,10 +127,7 @@ export const startEngineWorkers = async (
     }),
     ...sagaOptions?.settings,
   };
-  for (const path of [settings.statePath, settings.deadLetterPath]) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
-  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, clock);
+  const deadLetters = await openDeadLetterStore(config, settings, clock);
   const projections =
     options.projections === false
       ? undefined
@@ -156,7 +152,7 @@ export const startEngineWorkers = async (
       clock,
       logger,
       settings,
-      state: openSqliteSagaStateStore(settings.statePath, files),
+      state: await openSagaStateStore(config, settings, files),
       deadLetters,
       provider: sagaOptions.provider ?? simulatedProvider(settings),
       registry: metrics.registry,
@@ -178,8 +174,8 @@ export const startEngineWorkers = async (
       await projections?.stop();
       await bus.close();
       await readStore.close();
-      sagas?.state.close();
-      deadLetters.close();
+      await sagas?.state.close();
+      await deadLetters.close();
     },
   };
 };

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { loadSagaSettings } from '../../commands/sagas/config';
-import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import { startSagaService } from '../../commands/sagas/service';
-import { simulatedProvider } from './payment-provider';
+import { paymentProviderFor } from './payment-provider';
+import { openDeadLetterStore, openSagaStateStore, sharedSagaStores } from './saga-stores';
 import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import { liveSagaRetryers } from '../dead-letters/retryers';
 import { deadLetterApi } from '../dead-letters/routes';
@@ -17,11 +15,11 @@ import type { EventStore } from '../../ports/event-store';
 import type { MessageBus } from '../../ports/message-bus';
 import { SqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { PgEventStore } from '../../infra/postgres/pg-event-store';
-import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
 import { startHttpServer } from './http-server';
 import { commandHandlerFor } from './api-parts';
+import { kafkaGroupTimeouts } from './processes';
 
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
@@ -35,6 +33,7 @@ export const defaultBusFactory: BusFactory = (config, store, logger) => {
         topicPrefix: config.kafkaTopicPrefix,
         clientId: 'commerce-saga-runner',
         logger,
+        ...kafkaGroupTimeouts(config),
       }),
     );
   }
@@ -54,8 +53,9 @@ export interface SagaRunnerProcessOptions {
 
 /**
  * `commerce saga-runner`: the saga runner and its scheduler as their own process (distributed mode). Saga state
- * lives in the event store; timers, the dispatch log and dead letters in SQLite files under DATA_DIR
- * (SAGA_DB_PATH, DEAD_LETTER_DB_PATH), so each runner instance needs its own persistent disk.
+ * lives in the event store; timers, the dispatch log and dead letters beside it (app/runtime/saga-stores.ts): on
+ * PostgreSQL in tables every runner of the consumer group shares, so runners scale out and take over from each
+ * other; otherwise in SQLite files under DATA_DIR, which allow one runner with its own persistent disk.
  */
 export const runSagaRunner = async (
   config: Config,
@@ -66,9 +66,6 @@ export const runSagaRunner = async (
     dataDir: config.dataDir,
     inMemory: config.sqlitePath === ':memory:',
   });
-  for (const path of [settings.statePath, settings.deadLetterPath]) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  }
   const store = await openEventStore(config, logger);
   let bus: MessageBus;
   try {
@@ -78,8 +75,8 @@ export const runSagaRunner = async (
     throw error;
   }
   const metrics = createMetrics();
-  const state = openSqliteSagaStateStore(settings.statePath);
-  const deadLetters = openSqliteDeadLetterStore(settings.deadLetterPath, systemClock);
+  const state = await openSagaStateStore(config, settings);
+  const deadLetters = await openDeadLetterStore(config, settings, systemClock);
   const sagas = await startSagaService({
     bus,
     store,
@@ -89,16 +86,22 @@ export const runSagaRunner = async (
     settings,
     state,
     deadLetters,
-    provider: options.provider ?? simulatedProvider(settings),
+    provider: options.provider ?? paymentProviderFor(settings, settings.paymentProvider.url),
     ...(config.bus === 'kafka' ? { group: `${config.kafkaTopicPrefix}saga-runner` } : {}),
     registry: metrics.registry,
   });
   logger.info(
-    { bus: config.bus, eventStore: config.eventStore, paymentTimeoutMs: settings.paymentTimeoutMs },
+    {
+      bus: config.bus,
+      eventStore: config.eventStore,
+      sagaState: sharedSagaStores(config) ? 'postgres (shared)' : 'sqlite (this runner)',
+      paymentProvider: settings.paymentProvider.url ?? 'in-process simulator',
+      paymentTimeoutMs: settings.paymentTimeoutMs,
+    },
     'saga runner started',
   );
   // health and metrics; the listening server also keeps the process alive (the scheduler's timer is unref'd)
-  // dead letters live in this process's SQLite file, and only its runner can retry them: it serves /v1/dead-letters
+  // it serves /v1/dead-letters: the letters of its store (the group's, on PostgreSQL), retried by its runner
   const ops = await startHttpServer({
     config,
     logger,
@@ -112,7 +115,7 @@ export const runSagaRunner = async (
     await sagas.stop(config.shutdownGraceMs);
     await bus.close();
     await store.close();
-    state.close();
-    deadLetters.close();
+    await state.close();
+    await deadLetters.close();
   });
 };

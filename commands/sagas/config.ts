@@ -15,6 +15,11 @@ export interface SagaSettings {
   readonly simulator: SimulatorSettings;
   /** how often the scheduler looks for due deadlines (SAGA_TICK_MS) */
   readonly tickIntervalMs: number;
+  /**
+   * How long a runner's unfinished dispatch step or claimed timer is left to it before another runner takes it over
+   * (SAGA_TAKEOVER_MS): with runners sharing saga state, the longest a dead runner's outbox waits (plus a third)
+   */
+  readonly takeoverMs: number;
   /** saga instances processed at once; one saga's inputs always run one after another (SAGA_CONCURRENCY) */
   readonly concurrency: number;
   /** attempts at one saga input before it goes to the dead letters (SAGA_INPUT_ATTEMPTS) */
@@ -249,6 +254,7 @@ export const loadSagaSettings = (env: Env, defaults: SagaSettingsDefaults): Saga
       outage: outageOf(env, problems),
     },
     tickIntervalMs: wholeNumber(env, 'SAGA_TICK_MS', 1_000, 10, 60_000, problems),
+    takeoverMs: wholeNumber(env, 'SAGA_TAKEOVER_MS', 15_000, 100, DAY_MS, problems),
     concurrency: wholeNumber(env, 'SAGA_CONCURRENCY', 32, 1, 1_000, problems),
     inputAttempts: wholeNumber(env, 'SAGA_INPUT_ATTEMPTS', 3, 1, 20, problems),
     statePath: memory ? ':memory:' : resolve(given(env, 'SAGA_DB_PATH') ?? `${defaults.dataDir}/sagas.db`),

@@ -72,8 +72,10 @@ export const combineRetryers =
     return undefined;
   };
 
-export const listDeadLetters = (store: DeadLetterStore, filter: DeadLetterFilter = {}): readonly DeadLetter[] =>
-  store.list(filter);
+export const listDeadLetters = (
+  store: DeadLetterStore,
+  filter: DeadLetterFilter = {},
+): Promise<readonly DeadLetter[]> => store.list(filter);
 
 /**
  * Retries a dead letter and then the letters of the same key parked behind it, in their original order, until
@@ -84,9 +86,9 @@ export const retryDeadLetter = async (
   id: number,
   retryerFor: RetryerFor,
 ): Promise<RetryOutcome> => {
-  const letter = store.get(id);
+  const letter = await store.get(id);
   if (letter === undefined) throw new DeadLetterError(`no dead letter ${id}`, 'not-found');
-  const oldest = store.oldest(letter.consumer, letter.key);
+  const oldest = await store.oldest(letter.consumer, letter.key);
   if (oldest !== undefined && oldest.id !== id) {
     throw new DeadLetterError(
       `dead letter ${id} waits behind ${oldest.id} of the same key (${letter.key}): retry ${oldest.id} first`,
@@ -99,24 +101,24 @@ export const retryDeadLetter = async (
   const retried: number[] = [];
   // new letters may be parked behind the key while we work: go round until none is left (bounded)
   for (let round = 0; round < 100; round++) {
-    const next = store.oldest(letter.consumer, letter.key);
+    const next = await store.oldest(letter.consumer, letter.key);
     if (next === undefined) break;
     try {
       await retry(next);
     } catch (error) {
       const message = describeError(error);
-      store.failedAgain(next.id, message);
+      await store.failedAgain(next.id, message);
       return { retried, failed: { id: next.id, error: message } };
     }
-    store.remove(next.id);
+    await store.remove(next.id);
     retried.push(next.id);
   }
   return { retried };
 };
 
 /** Drops a letter for good (the operator decided the input needs no handling). */
-export const discardDeadLetter = (store: DeadLetterStore, id: number): DeadLetter => {
-  const letter = store.get(id);
-  if (letter === undefined || !store.remove(id)) throw new DeadLetterError(`no dead letter ${id}`, 'not-found');
+export const discardDeadLetter = async (store: DeadLetterStore, id: number): Promise<DeadLetter> => {
+  const letter = await store.get(id);
+  if (letter === undefined || !(await store.remove(id))) throw new DeadLetterError(`no dead letter ${id}`, 'not-found');
   return letter;
 };

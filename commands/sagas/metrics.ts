@@ -3,8 +3,8 @@ import type { BreakerState } from './circuit-breaker';
 
 /** Where the gauges read their values at scrape time; the saga service points them at its open stores. */
 export interface SagaGaugeSources {
-  deadLetters: () => ReadonlyMap<string, number>;
-  timers: () => number;
+  deadLetters: () => Promise<ReadonlyMap<string, number>>;
+  timers: () => Promise<number>;
   inFlight: () => number;
   /** the payment provider breaker's state, when there is one */
   breaker: () => BreakerState | undefined;
@@ -25,8 +25,8 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
   const known = perRegistry.get(registry);
   if (known) return known;
   const sources: SagaGaugeSources = {
-    deadLetters: () => new Map(),
-    timers: () => 0,
+    deadLetters: () => Promise.resolve(new Map()),
+    timers: () => Promise.resolve(0),
     inFlight: () => 0,
     breaker: () => undefined,
   };
@@ -35,17 +35,18 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
     help: 'Dead letters waiting for an operator (commerce dlq), by consumer',
     labelNames: ['consumer'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const counts = await sources.deadLetters();
       this.reset();
-      for (const [consumer, n] of sources.deadLetters()) this.set({ consumer }, n);
+      for (const [consumer, n] of counts) this.set({ consumer }, n);
     },
   });
   new Gauge({
     name: 'saga_timers',
     help: 'Saga deadlines armed in the timer table',
     registers: [registry],
-    collect() {
-      this.set(sources.timers());
+    async collect() {
+      this.set(await sources.timers());
     },
   });
   new Gauge({

@@ -29,7 +29,7 @@ import { PermanentDispatchError, SagaDispatcher, sentAt, type SendOutcome } from
 import { RunnerHalted, type CrashContext, type CrashPoint, type RunnerHooks } from './hooks';
 import type { SagaMetrics } from './metrics';
 import { SagaHost, type AppendedSagaEvent, type SagaInput } from './saga-host';
-import type { SagaStateStore, Timer } from '../../ports/saga-state';
+import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-state';
 
 /** Consumer names: the bus group, and the dead-letter consumers of inputs and of the outbox. */
 export const SAGA_CONSUMER = 'saga-runner';
@@ -46,6 +46,11 @@ export interface SagaRunnerSettings {
   readonly dispatchConcurrency?: number;
   /** attempts at one command when the store or a stream is busy (default 5) */
   readonly dispatchAttempts?: number;
+  /**
+   * How old an unfinished step of the dispatch log (and a claimed timer) must be before any runner takes it over
+   * (default 15 s): how long the outbox of a runner that died waits at most, past the sweep's period (a third of it).
+   */
+  readonly takeoverMs?: number;
 }
 
 export interface SagaRunnerOptions {
@@ -100,31 +105,6 @@ export const realPause = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 /**
- * Tracks one saga's outbox steps in flight, so the dispatch log only ever claims a prefix of revisions as sent:
- * steps may finish out of order (a slow payment request next to a quick void), the watermark stays contiguous.
- */
-class DispatchTracker {
-  private readonly inFlight = new Map<number, number>();
-  constructor(private highest: number) {}
-
-  begin(first: number, last: number): void {
-    this.inFlight.set(first, last);
-    this.highest = Math.max(this.highest, last);
-  }
-
-  /** the revision up to which everything is sent, once the step starting at `first` finished */
-  end(first: number): number {
-    this.inFlight.delete(first);
-    const lowest = Math.min(...this.inFlight.keys());
-    return Number.isFinite(lowest) ? lowest - 1 : this.highest;
-  }
-
-  get idle(): boolean {
-    return this.inFlight.size === 0;
-  }
-}
-
-/**
  * The saga runner. Inputs come from the bus (consumer group `saga-runner`), from the timer table (scheduler) and
  * from rejected commands; each saga instance takes its inputs one at a time, at most `concurrency` instances at
  * once. An input is done when the saga events it caused are appended (and the timer table updated): only then
@@ -137,7 +117,6 @@ export class SagaRunner {
   private readonly inputs: KeyedQueue;
   private readonly dispatchSlots: Semaphore;
   private readonly dispatcher: SagaDispatcher;
-  private readonly trackers = new Map<string, DispatchTracker>();
   private readonly changes = new EventEmitter();
   private readonly abort = new AbortController();
   private readonly group: string;
@@ -147,6 +126,8 @@ export class SagaRunner {
   private onCrash: ((cause: unknown) => void) | undefined;
   private busy = 0;
   private lastPosition = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweeping = false;
 
   constructor(private readonly options: SagaRunnerOptions) {
     this.changes.setMaxListeners(0);
@@ -193,6 +174,7 @@ export class SagaRunner {
     const bus = this.options.bus;
     if (bus === undefined) throw new Error('the saga runner needs a message bus to start');
     await this.recover();
+    this.startSweeping();
     const head = await this.options.store.headPosition();
     const consumer = await bus.consume(
       {
@@ -278,7 +260,7 @@ export class SagaRunner {
     const key = `deadline:${timer.deadlineId}@${timer.dueAt}`;
     const submitted = await this.submitCommon(timer.saga, timer.sagaId, input, key, key);
     this.guard();
-    this.options.state.removeTimer(timer.sagaId, timer.deadlineId, timer.dueMs);
+    await this.options.state.removeTimer(timer.sagaId, timer.deadlineId, timer.dueMs);
     return submitted;
   }
 
@@ -318,7 +300,7 @@ export class SagaRunner {
       const decoded = decodeCentreEvent(delivery.event);
       if (decoded === undefined) continue;
       if (E.isLeft(decoded)) {
-        this.deadLetter(SAGA_CONSUMER, delivery.event.streamId, deadLetterEventOf(delivery), decoded.left, 1);
+        await this.deadLetter(SAGA_CONSUMER, delivery.event.streamId, deadLetterEventOf(delivery), decoded.left, 1);
         continue;
       }
       for (const routed of sagaInputsFor(decoded.right)) {
@@ -397,7 +379,7 @@ export class SagaRunner {
     const saga = host.kind.name;
     // keep the saga's inputs in order: while it has a dead letter, this one waits behind it (the cheap read
     // first; the atomic park then settles a race with a retry emptying the key)
-    if (this.options.deadLetters.isParked(SAGA_CONSUMER, sagaId) && this.parkBehind(sagaId, origin)) {
+    if ((await this.options.deadLetters.isParked(SAGA_CONSUMER, sagaId)) && (await this.parkBehind(sagaId, origin))) {
       this.options.metrics?.inputs.inc({ saga, outcome: 'dead_letter' });
       return done;
     }
@@ -407,7 +389,7 @@ export class SagaRunner {
       try {
         const result = await host.step(sagaId, item);
         this.options.metrics?.inputs.inc({ saga, outcome: result.appended.length > 0 ? 'applied' : 'unchanged' });
-        return { dispatched: this.dispatchStep(host, sagaId, result.appended) };
+        return { dispatched: this.dispatchStep(host, sagaId, result.appended, result.dispatchId) };
       } catch (error) {
         this.rethrowIfHalted(error);
         failure = describeError(error);
@@ -416,13 +398,13 @@ export class SagaRunner {
       }
     }
     this.options.logger.warn({ sagaId, input: origin.type, error: failure }, 'saga input dead-lettered');
-    this.deadLetter(SAGA_CONSUMER, sagaId, origin, failure, attempts);
+    await this.deadLetter(SAGA_CONSUMER, sagaId, origin, failure, attempts);
     this.options.metrics?.inputs.inc({ saga, outcome: 'dead_letter' });
     return done;
   }
 
-  private parkBehind(sagaId: string, origin: DeadLetterEvent): boolean {
-    const parked = this.options.deadLetters.parkBehind({
+  private async parkBehind(sagaId: string, origin: DeadLetterEvent): Promise<boolean> {
+    const parked = await this.options.deadLetters.parkBehind({
       consumer: SAGA_CONSUMER,
       key: sagaId,
       event: origin,
@@ -470,7 +452,7 @@ export class SagaRunner {
       .run(sagaId, async () => {
         host.forget(sagaId);
         const result = await host.step(sagaId, item);
-        return { dispatched: this.dispatchStep(host, sagaId, result.appended) };
+        return { dispatched: this.dispatchStep(host, sagaId, result.appended, result.dispatchId) };
       })
       .finally(() => {
         this.busy -= 1;
@@ -481,21 +463,14 @@ export class SagaRunner {
   // -------------------------------------------------------------------------------------------------------------
   // the outbox
 
+  /** Sends the commands of a step's saga events, then finishes the step's row in the dispatch log. */
   private dispatchStep<I, S, Ev extends { readonly type: string }>(
     host: SagaHost<I, S, Ev>,
     sagaId: string,
     appended: readonly AppendedSagaEvent<Ev>[],
+    dispatchId: string | undefined,
   ): Promise<void> {
-    const first = appended[0];
-    const last = appended[appended.length - 1];
-    if (first === undefined || last === undefined) return Promise.resolve();
-    let tracker = this.trackers.get(sagaId);
-    if (!tracker) {
-      tracker = new DispatchTracker(first.revision - 1);
-      this.trackers.set(sagaId, tracker);
-    }
-    tracker.begin(first.revision, last.revision);
-    const steps = tracker;
+    if (appended.length === 0 || dispatchId === undefined) return Promise.resolve();
     this.busy += 1;
     const run = async (): Promise<void> => {
       try {
@@ -504,10 +479,8 @@ export class SagaRunner {
           await Promise.all(commands.map((command) => this.dispatchCommand(host, sagaId, event, command)));
         }
         this.crashPoint('after-dispatch', { sagaId });
-        const watermark = steps.end(first.revision);
         this.guard();
-        this.options.state.markDispatched(sagaId, watermark);
-        if (steps.idle && this.trackers.get(sagaId) === steps) this.trackers.delete(sagaId);
+        await this.options.state.finishStep(dispatchId);
       } finally {
         this.busy -= 1;
         this.changed();
@@ -554,7 +527,7 @@ export class SagaRunner {
           { sagaId, commandId: command.commandId, error: failure },
           'saga command dead-lettered',
         );
-        this.deadLetter(
+        await this.deadLetter(
           SAGA_DISPATCH_CONSUMER,
           sagaId,
           this.sagaEventLetter(sagaId, event),
@@ -609,30 +582,84 @@ export class SagaRunner {
   // -------------------------------------------------------------------------------------------------------------
   // recovery
 
-  private async recover(): Promise<void> {
-    const { state } = this.options;
-    if (!state.isInitialized()) await this.rebuild();
-    for (const pending of state.pendingDispatches()) {
-      if (pending.saga === 'fulfilment') await this.recoverOne(this.fulfilment, pending.sagaId, pending.dispatched);
-      else await this.recoverOne(this.refund, pending.sagaId, pending.dispatched);
-    }
-    state.markInitialized();
+  /** how old a step or a timer claim must be before another runner takes it over */
+  get takeoverMs(): number {
+    return this.options.settings.takeoverMs ?? 15_000;
   }
 
-  private async recoverOne<I, S, Ev extends { readonly type: string }>(
+  /** Re-sends what a previous run left undispatched: everything in a store of its own, stale steps in a shared one. */
+  private async recover(): Promise<void> {
+    const { state } = this.options;
+    if (!(await state.isInitialized())) await this.rebuild();
+    // a store of its own: everything in it was left by an earlier run, up to this very millisecond (a claimed step's
+    // age is set to the bound, so the next page does not meet it again)
+    const now = Date.now();
+    if (state.exclusive) await this.sweep(now + 1, now + 1);
+    else await this.sweep(now - this.takeoverMs, now);
+    await state.markInitialized();
+  }
+
+  /**
+   * Takes over the dispatch log's steps announced before `before` and re-sends the outbox of their saga events that
+   * exist: a step whose runner died, or whose append lost a race. Resolves once their dispatches started.
+   */
+  private async sweep(before: number, now: number): Promise<number> {
+    let taken = 0;
+    for (let round = 0; round < 1_000; round++) {
+      const steps = await this.options.state.claimStaleSteps(before, 200, now);
+      if (steps.length === 0) break;
+      taken += steps.length;
+      await Promise.all(
+        steps.map((step) =>
+          step.saga === 'fulfilment' ? this.recoverStep(this.fulfilment, step) : this.recoverStep(this.refund, step),
+        ),
+      );
+      if (steps.length < 200) break;
+    }
+    return taken;
+  }
+
+  /** Runs the sweep every third of the stale age: a shared store's steps left by a runner that died. */
+  private startSweeping(): void {
+    const every = Math.max(50, Math.floor(this.takeoverMs / 3));
+    this.sweeper = setInterval(() => {
+      if (this.halted || this.sweeping) return;
+      const now = Date.now();
+      this.sweeping = true;
+      this.sweep(now - this.takeoverMs, now)
+        .then((taken) => {
+          if (taken > 0) this.options.logger.info({ steps: taken }, 'saga runner: took over stale dispatch steps');
+        })
+        .catch((error: unknown) => {
+          if (!this.halted) this.options.logger.error({ err: error }, 'saga runner: dispatch sweep failed');
+        })
+        .finally(() => {
+          this.sweeping = false;
+        });
+    }, every);
+    this.sweeper.unref();
+  }
+
+  private async recoverStep<I, S, Ev extends { readonly type: string }>(
     host: SagaHost<I, S, Ev>,
-    sagaId: string,
-    dispatched: number,
-  ): Promise<void> {
-    await host.syncTimers(sagaId);
-    const events = await host.eventsAfter(sagaId, dispatched);
-    const last = events[events.length - 1];
-    // the row may announce more than was appended (the crash came before the append): claim only what exists
-    this.options.state.clearDispatch(sagaId);
-    if (last === undefined) return;
-    this.options.state.announceAppend(host.kind.name, sagaId, dispatched, last.revision);
-    this.options.logger.info({ sagaId, from: dispatched + 1, to: last.revision }, 'saga runner: re-sending outbox');
-    void this.dispatchStep(host, sagaId, events);
+    step: PendingDispatch,
+  ): Promise<Submitted> {
+    const { sagaId } = step;
+    // in the saga's queue, so the timers it syncs are not those of a step in flight
+    return this.inputs.run(sagaId, async (): Promise<Submitted> => {
+      await host.syncTimers(sagaId);
+      // the row may announce more than was appended (the crash came before the append): send only what exists
+      const events = (await host.eventsAfter(sagaId, step.first - 1)).filter((e) => e.revision <= step.last);
+      if (events.length === 0) {
+        await this.options.state.finishStep(step.id);
+        return done;
+      }
+      this.options.logger.info(
+        { sagaId, from: step.first, to: events[events.length - 1]?.revision },
+        'saga runner: re-sending outbox',
+      );
+      return { dispatched: this.dispatchStep(host, sagaId, events, step.id) };
+    });
   }
 
   /**
@@ -662,16 +689,22 @@ export class SagaRunner {
   private async rearm<I, S, Ev extends { readonly type: string }>(host: SagaHost<I, S, Ev>, sagaId: string) {
     const loaded = await host.syncTimers(sagaId);
     if (!host.kind.settled(loaded.state)) {
-      this.options.state.announceAppend(host.kind.name, sagaId, -1, loaded.revision);
+      await this.options.state.announceStep(host.kind.name, sagaId, 0, loaded.revision);
     }
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // plumbing
 
-  private deadLetter(consumer: string, key: string, event: DeadLetterEvent, error: string, attempts: number): void {
+  private async deadLetter(
+    consumer: string,
+    key: string,
+    event: DeadLetterEvent,
+    error: string,
+    attempts: number,
+  ): Promise<void> {
     this.guard();
-    this.options.deadLetters.record({ consumer, key, event, error, attempts });
+    await this.options.deadLetters.record({ consumer, key, event, error, attempts });
   }
 
   private guard(): void {
@@ -700,6 +733,7 @@ export class SagaRunner {
     this.halted = new RunnerHalted(why);
     this.haltCause = cause;
     this.abort.abort();
+    clearInterval(this.sweeper);
     if (why === 'crashed') {
       void this.consumer?.stop().catch(() => undefined);
       this.onCrash?.(cause);

@@ -34,6 +34,8 @@ export interface AppendedSagaEvent<Ev> {
 export interface StepResult<S, Ev> {
   readonly state: S;
   readonly appended: readonly AppendedSagaEvent<Ev>[];
+  /** the dispatch log's row for `appended`, to finish once their commands were sent */
+  readonly dispatchId?: string;
 }
 
 /** One input for a saga, with the key its event ids are derived from. */
@@ -115,7 +117,12 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
   async syncTimers(sagaId: string): Promise<LoadedSaga<S>> {
     const loaded = await this.load(sagaId);
     this.options.guard();
-    this.options.state.replaceTimers(this.kind.name, sagaId, this.kind.decider.deadlines(loaded.state));
+    await this.options.state.replaceTimers(
+      this.kind.name,
+      sagaId,
+      loaded.revision,
+      this.kind.decider.deadlines(loaded.state),
+    );
     return loaded;
   }
 
@@ -135,9 +142,8 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       if (step.events.length === 0) return { state: loaded.state, appended: [] };
       const upTo = loaded.revision + step.events.length;
       guard();
-      // announced (durably) before the append: a crash after it leaves a row that makes the next start re-dispatch;
-      // the announcements of the sagas stepping in this turn share one commit
-      await state.announceAppendSoon(this.kind.name, sagaId, loaded.revision, upTo);
+      // announced (durably) before the append: a crash after it leaves a row that a sweep finds and re-dispatches
+      const dispatchId = await state.announceStep(this.kind.name, sagaId, loaded.revision + 1, upTo);
       guard();
       this.options.crashPoint('before-append', { sagaId });
       const timestamp = this.options.clock.now().toISOString();
@@ -163,11 +169,15 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
         result = await store.append(sagaId, toAppend, loaded.revision < 0 ? 'no_stream' : loaded.revision);
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        // another writer was first: nothing of this step was written
+        await state.finishStep(dispatchId);
         this.cache.delete(sagaId);
         continue;
       }
       if (result.revision !== upTo) {
-        // the store answered an earlier identical append: what we folded is not the stream, read it again
+        // the store answered an earlier identical append, whose own row (if it was not dispatched) is still in the
+        // log; what we folded is not the stream, read it again
+        await state.finishStep(dispatchId);
         this.cache.delete(sagaId);
         return { state: (await this.load(sagaId)).state, appended: [] };
       }
@@ -177,10 +187,11 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       // most steps leave the deadlines as they were: the timer table needs no write then
       const deadlines = this.kind.decider.deadlines(step.state);
       if (!sameDeadlines(this.kind.decider.deadlines(loaded.state), deadlines)) {
-        state.replaceTimers(this.kind.name, sagaId, deadlines);
+        await state.replaceTimers(this.kind.name, sagaId, upTo, deadlines);
       }
       return {
         state: step.state,
+        dispatchId,
         appended: step.events.map((event, i) => ({
           event,
           revision: loaded.revision + 1 + i,

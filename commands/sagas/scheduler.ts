@@ -11,6 +11,8 @@ export interface SagaSchedulerOptions {
   readonly fire: (timer: Timer) => Promise<Submitted>;
   /** timers fired per round; a tick keeps going round while timers are due */
   readonly batchSize?: number;
+  /** how long a timer this scheduler fires stays claimed: another runner fires it after that if this one died */
+  readonly claimMs?: number;
 }
 
 export interface TickResult {
@@ -22,7 +24,8 @@ export interface TickResult {
 
 /**
  * Fires saga deadlines from the durable timer table by the injected clock. A deadline fires at most once
- * effectively: the saga ignores an early or stale firing, and the timer row goes once its firing was handled.
+ * effectively: the saga ignores an early or stale firing, and the timer row goes once its firing was handled. The
+ * timers a tick fires are claimed, so the schedulers of other runners sharing the table leave them alone.
  * `tick()` is what the production interval calls, and what tests call after moving a ManualClock.
  */
 export class SagaScheduler {
@@ -65,7 +68,7 @@ export class SagaScheduler {
     // a firing can set a deadline that is due at once (a zero backoff): go round while there are due timers
     for (let round = 0; round < 100 && !this.stopped; round++) {
       const now = this.options.clock.now().getTime();
-      const due = this.options.state.dueTimers(now, batchSize);
+      const due = await this.options.state.claimDueTimers(now, batchSize, this.options.claimMs ?? 15_000);
       if (due.length === 0) break;
       const submitted = await Promise.all(due.map((timer) => this.options.fire(timer)));
       fired += due.length;

@@ -94,6 +94,7 @@ export const startSagaService = async (options: SagaServiceOptions): Promise<Sag
         inputAttempts: settings.inputAttempts,
         providerRetries: settings.providerRetries,
         providerBackoffMs: settings.providerBackoffMs,
+        takeoverMs: settings.takeoverMs,
       },
       ...(metrics ? { metrics } : {}),
       ...(hooks ? { hooks } : {}),
@@ -129,6 +130,7 @@ export const startSagaService = async (options: SagaServiceOptions): Promise<Sag
     clock: options.clock,
     logger: options.logger,
     fire: (timer) => runner.fireTimer(timer),
+    claimMs: settings.takeoverMs,
   });
   await launch(options.hooks);
   const interval = options.tickIntervalMs === undefined ? settings.tickIntervalMs : options.tickIntervalMs;

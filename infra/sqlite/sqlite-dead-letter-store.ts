@@ -153,17 +153,17 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     return this.empty;
   }
 
-  record(letter: NewDeadLetter): DeadLetter {
+  record(letter: NewDeadLetter): Promise<DeadLetter> {
     this.empty = undefined;
     const row = this.insertStmt.get(...this.values(letter));
-    if (row === undefined) throw new Error('dead letter insert returned no row');
-    return toLetter(row);
+    if (row === undefined) return Promise.reject(new Error('dead letter insert returned no row'));
+    return Promise.resolve(toLetter(row));
   }
 
-  parkBehind(letter: NewDeadLetter): DeadLetter | undefined {
+  parkBehind(letter: NewDeadLetter): Promise<DeadLetter | undefined> {
     this.empty = undefined;
     const row = this.parkStmt.get(...this.values(letter), letter.consumer, letter.key);
-    return row === undefined ? undefined : toLetter(row);
+    return Promise.resolve(row === undefined ? undefined : toLetter(row));
   }
 
   private values(letter: NewDeadLetter): unknown[] {
@@ -188,12 +188,12 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     ];
   }
 
-  get(id: number): DeadLetter | undefined {
+  get(id: number): Promise<DeadLetter | undefined> {
     const row = this.getStmt.get(id);
-    return row === undefined ? undefined : toLetter(row);
+    return Promise.resolve(row === undefined ? undefined : toLetter(row));
   }
 
-  list(filter: DeadLetterFilter = {}): readonly DeadLetter[] {
+  list(filter: DeadLetterFilter = {}): Promise<readonly DeadLetter[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (filter.consumer !== undefined) {
@@ -206,36 +206,40 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     }
     params.push(filter.limit ?? 1_000);
     const sql = `SELECT * FROM dead_letters ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
-    return this.db
-      .prepare<(string | number)[], Row>(sql)
-      .all(...params)
-      .map(toLetter);
+    return Promise.resolve(
+      this.db
+        .prepare<(string | number)[], Row>(sql)
+        .all(...params)
+        .map(toLetter),
+    );
   }
 
-  oldest(consumer: string, key: string): DeadLetter | undefined {
+  oldest(consumer: string, key: string): Promise<DeadLetter | undefined> {
     const row = this.oldestStmt.get(consumer, key);
-    return row === undefined ? undefined : toLetter(row);
+    return Promise.resolve(row === undefined ? undefined : toLetter(row));
   }
 
-  isParked(consumer: string, key: string): boolean {
-    return !this.holdsNone() && this.parkedStmt.get(consumer, key) !== undefined;
+  isParked(consumer: string, key: string): Promise<boolean> {
+    return Promise.resolve(!this.holdsNone() && this.parkedStmt.get(consumer, key) !== undefined);
   }
 
-  failedAgain(id: number, error: string): void {
+  failedAgain(id: number, error: string): Promise<void> {
     this.failedStmt.run(error.slice(0, MAX_ERROR_CHARS), this.clock.now().toISOString(), id);
+    return Promise.resolve();
   }
 
-  remove(id: number): boolean {
+  remove(id: number): Promise<boolean> {
     this.empty = undefined;
-    return this.removeStmt.run(id).changes > 0;
+    return Promise.resolve(this.removeStmt.run(id).changes > 0);
   }
 
-  countByConsumer(): ReadonlyMap<string, number> {
-    return new Map(this.countStmt.all().map((r) => [r.consumer, r.n]));
+  countByConsumer(): Promise<ReadonlyMap<string, number>> {
+    return Promise.resolve(new Map(this.countStmt.all().map((r) => [r.consumer, r.n])));
   }
 
-  close(): void {
+  close(): Promise<void> {
     if (this.db.open) this.db.close();
+    return Promise.resolve();
   }
 }
 

@@ -261,7 +261,7 @@ describe('the operators dashboard, in a real browser', function () {
       provider.down.add('o-dl');
       await send(engine(), order('o-dl', 'dave'));
       await engine().engine.sagas?.idle(10_000);
-      const [letter] = engine().engine.deadLetters.list();
+      const [letter] = await engine().engine.deadLetters.list();
       expect(letter).to.deep.include({ consumer: 'saga-runner:dispatch', key: 'saga-fulfilment-o-dl' });
       const id = letter?.id ?? -1;
 
@@ -275,7 +275,7 @@ describe('the operators dashboard, in a real browser', function () {
       await page.getByRole('button', { name: `Retry dead letter ${id}` }).click();
       await page.getByRole('status').getByText(`Dead letter ${id} was handed back to saga-runner:dispatch.`).waitFor();
       await page.getByText('No dead letters: every consumer is keeping up.').waitFor();
-      expect(engine().engine.deadLetters.list()).to.deep.equal([]);
+      expect(await engine().engine.deadLetters.list()).to.deep.equal([]);
       await engine().engine.sagas?.idle(10_000);
       const payment = (await engine().store.readStream('payment-o-dl')).map((e) => e.type).join(' ');
       expect(payment)
@@ -288,7 +288,7 @@ describe('the operators dashboard, in a real browser', function () {
       provider.down.add('o-dl-2');
       await send(engine(), order('o-dl-2', 'erin'));
       await engine().engine.sagas?.idle(10_000);
-      const id = engine().engine.deadLetters.list({ key: 'saga-fulfilment-o-dl-2' })[0]?.id ?? -1;
+      const id = (await engine().engine.deadLetters.list({ key: 'saga-fulfilment-o-dl-2' }))[0]?.id ?? -1;
 
       const { page, errors } = await open(`${server?.url ?? ''}/#/dead-letters`);
       const dialogs: string[] = [];
@@ -299,7 +299,7 @@ describe('the operators dashboard, in a real browser', function () {
       await page.getByRole('button', { name: `Discard dead letter ${id}` }).click();
       await page.getByRole('status').getByText(`Dead letter ${id} was discarded.`).waitFor();
       expect(dialogs).to.deep.equal([`Discard dead letter ${id} for good? Its input will never be handled.`]);
-      expect(engine().engine.deadLetters.get(id)).to.equal(undefined);
+      expect(await engine().engine.deadLetters.get(id)).to.equal(undefined);
       provider.down.delete('o-dl-2');
       expect(errors).to.deep.equal([]);
     });

@@ -46,7 +46,7 @@ describe('the dead-letter routes', () => {
         ),
       );
       await api.engine.sagas?.idle(10_000);
-      const letter = api.engine.deadLetters.list({ key: `saga-fulfilment-${orderId}` })[0];
+      const letter = (await api.engine.deadLetters.list({ key: `saga-fulfilment-${orderId}` }))[0];
       if (letter === undefined) throw new Error(`no dead letter for ${orderId}`);
       return { ...letter, event: letter.event };
     };
@@ -101,7 +101,7 @@ describe('the dead-letter routes', () => {
       await api.engine.sagas?.idle(10_000);
       const payment = (await api.store.readStream('payment-o-down')).map((e) => e.type);
       expect(payment.join(' ')).to.match(/PaymentAuthorized/);
-      expect(api.engine.deadLetters.list()).to.deep.equal([]);
+      expect(await api.engine.deadLetters.list()).to.deep.equal([]);
       await scenario(api)
         .when(post(`/v1/dead-letters/${letter.id}/retry`, undefined, admin))
         .thenProblem(404, '/problems/dead-letter-not-found');
@@ -116,7 +116,7 @@ describe('the dead-letter routes', () => {
           expect(body.detail).to.match(/ECONNREFUSED/);
           expect(body.failed).to.deep.include({ id: letter.id });
         });
-      expect(api.engine.deadLetters.get(letter.id)?.attempts).to.be.above(letter.attempts);
+      expect((await api.engine.deadLetters.get(letter.id))?.attempts).to.be.above(letter.attempts);
     });
 
     it('discards a letter for good', async () => {
@@ -126,7 +126,7 @@ describe('the dead-letter routes', () => {
         .then(200, (body) => {
           expect(body.discarded).to.deep.include({ id: letter.id, key: 'saga-fulfilment-o-down' });
         });
-      expect(api.engine.deadLetters.list()).to.deep.equal([]);
+      expect(await api.engine.deadLetters.list()).to.deep.equal([]);
       await scenario(api)
         .when(post(`/v1/dead-letters/${letter.id}/discard`, undefined, admin))
         .thenProblem(404, '/problems/dead-letter-not-found');
@@ -165,7 +165,7 @@ describe('the dead-letter routes', () => {
           .when(post(path, undefined, reader))
           .thenProblem(403, '/problems/forbidden');
       }
-      expect(api.engine.deadLetters.list().map((l) => l.id)).to.deep.equal([letter.id]);
+      expect((await api.engine.deadLetters.list()).map((l) => l.id)).to.deep.equal([letter.id]);
     });
 
     it('documents the three operations, with the admin scope, in the OpenAPI document', async () => {
@@ -238,7 +238,7 @@ describe('the dead-letter routes', () => {
     it('discards, answers problem+json 404 for an unknown id, and documents its routes', async () => {
       const [placed] = await world.store.readStream('order-o-bad');
       if (placed === undefined) throw new Error('no OrderPlaced');
-      const recorded = world.deadLetters.record({
+      const recorded = await world.deadLetters.record({
         consumer: 'saga-runner',
         key: 'saga-fulfilment-o-gone',
         event: { ...placed, source: '$all', sequence: placed.position },
@@ -248,7 +248,7 @@ describe('the dead-letter routes', () => {
       const discarded = await call('POST', `/v1/dead-letters/${recorded.id}/discard`);
       expect(discarded.status).to.equal(200);
       expect(discarded.body.discarded).to.deep.include({ id: recorded.id, key: 'saga-fulfilment-o-gone' });
-      expect(world.deadLetters.get(recorded.id)).to.equal(undefined);
+      expect(await world.deadLetters.get(recorded.id)).to.equal(undefined);
       const missing = await call('POST', '/v1/dead-letters/424242/discard');
       expect(missing.status).to.equal(404);
       expect(missing.type).to.match(/^application\/problem\+json/);

@@ -61,26 +61,26 @@ describe('commerce dlq', () => {
   });
 
   it('retries a letter against the event store: the saga starts and reserves the stock', async () => {
-    const [letter] = world.deadLetters.list();
+    const [letter] = await world.deadLetters.list();
     const run = await dlq('retry', String(letter?.id));
     expect(run).to.deep.include({ code: 0, err: '' });
     expect(run.out).to.equal(`retried ${letter?.id}\n`);
     expect(await world.types('saga-fulfilment-o-bad')).to.deep.equal(['FulfilmentStarted']);
     expect(await world.types('sku-MUG-1')).to.include('StockReserved');
-    expect(world.deadLetters.list()).to.deep.equal([]);
+    expect(await world.deadLetters.list()).to.deep.equal([]);
   });
 
   it('hands a projection letter back to its projection', async () => {
     const [placed] = await world.store.readStream('order-o-bad');
     if (placed === undefined) throw new Error('no OrderPlaced');
-    world.deadLetters.record({
+    await world.deadLetters.record({
       consumer: 'projection:orders',
       key: 'o-bad',
       event: { ...placed, source: '$all', sequence: placed.position },
       error: 'Error: the read store was down',
       attempts: 3,
     });
-    const [, letter] = world.deadLetters.list();
+    const [, letter] = await world.deadLetters.list();
     const run = await dlq('retry', String(letter?.id), '--json');
     expect(run.code).to.equal(0);
     expect(JSON.parse(run.out)).to.deep.equal({ retried: [letter?.id] });
@@ -101,7 +101,7 @@ describe('commerce dlq', () => {
       const { entry, version } = await ensureRegistered(readStore, ordersProjection);
       const live = { ...entry.live, collection: 'orders_v2_1' };
       expect(await writeEntry(readStore, { ...entry, live, old: ['orders_v2'] }, version)).to.equal(true);
-      world.deadLetters.record({
+      await world.deadLetters.record({
         consumer: 'projection:orders',
         key: 'o-bad',
         event: { ...placed, source: '$all', sequence: placed.position },
@@ -110,7 +110,7 @@ describe('commerce dlq', () => {
       });
       const progress = { id: 'orders_v2_1@$all', body: { sequence: 1_000, position: 1_000 } };
       await readStore.putMany('projection_progress', [{ ...progress, progress: {}, expectedVersion: 'any' }]);
-      const [, letter] = world.deadLetters.list();
+      const [, letter] = await world.deadLetters.list();
       expect((await dlq('retry', String(letter?.id))).code).to.equal(0);
       expect((await readStore.get('orders_v2_1', 'o-bad'))?.body).to.include({ orderId: 'o-bad', status: 'Placed' });
       // the live consumer owns the source's progress: an old delivery retried out of band leaves it where it was
@@ -121,7 +121,7 @@ describe('commerce dlq', () => {
   });
 
   it('fails with a one-line reason when a letter fails again', async () => {
-    world.deadLetters.record({
+    await world.deadLetters.record({
       consumer: 'saga-runner',
       key: 'order-o-broken',
       event: {
@@ -138,20 +138,20 @@ describe('commerce dlq', () => {
       error: 'OrderPlaced.v1: cannot decode',
       attempts: 1,
     });
-    const letter = world.deadLetters.list({ key: 'order-o-broken' })[0];
+    const letter = (await world.deadLetters.list({ key: 'order-o-broken' }))[0];
     const run = await dlq('retry', String(letter?.id));
     expect(run.code).to.equal(1);
     expect(run.err).to.match(/^commerce dlq: dead letter \d+ failed again: .+\n$/);
     expect(run.err.split('\n')).to.have.length(2);
-    expect(world.deadLetters.get(letter?.id ?? -1)?.attempts).to.equal(2);
+    expect((await world.deadLetters.get(letter?.id ?? -1))?.attempts).to.equal(2);
   });
 
   it('discards a letter', async () => {
-    const [letter] = world.deadLetters.list();
+    const [letter] = await world.deadLetters.list();
     const run = await dlq('discard', String(letter?.id), '--json');
     expect(run.code).to.equal(0);
     expect((JSON.parse(run.out) as { discarded: { id: number } }).discarded.id).to.equal(letter?.id);
-    expect(world.deadLetters.list()).to.deep.equal([]);
+    expect(await world.deadLetters.list()).to.deep.equal([]);
   });
 
   it('answers 1 with the reason for an unknown id', async () => {

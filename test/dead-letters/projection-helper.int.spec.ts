@@ -50,15 +50,15 @@ describe('a projection consuming through the dead-letter helper', () => {
     calls = 0;
     poison.clear();
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
   });
 
   it('applies a healthy batch in one call', async () => {
     await handleWithDeadLetters([delivery(1, 'order-a'), delivery(2, 'order-b')], worker, policy());
     expect(applied).to.deep.equal([1, 2]);
     expect(calls).to.equal(1);
-    expect(store.list()).to.deep.equal([]);
+    expect(await store.list()).to.deep.equal([]);
   });
 
   it('dead-letters only the poison event, parks the later events of its key, and applies the others', async () => {
@@ -69,14 +69,14 @@ describe('a projection consuming through the dead-letter helper', () => {
       policy(),
     );
     expect(applied).to.deep.equal([1, 3]);
-    const letters = store.list();
+    const letters = await store.list();
     expect(letters.map((l) => [l.key, l.event.sequence, l.attempts])).to.deep.equal([
       ['order-b', 2, 2],
       ['order-b', 4, 0],
     ]);
     expect(letters[0]?.error).to.equal('Error: cannot project');
     expect(letters[1]?.error).to.match(/parked behind an earlier dead letter of order-b/);
-    expect(store.countByConsumer()).to.deep.equal(new Map([['projection:orders', 2]]));
+    expect(await store.countByConsumer()).to.deep.equal(new Map([['projection:orders', 2]]));
   });
 
   it('keeps parking a key in later batches until its letters are handled', async () => {
@@ -85,13 +85,13 @@ describe('a projection consuming through the dead-letter helper', () => {
     poison.clear();
     await handleWithDeadLetters([delivery(5, 'order-b'), delivery(6, 'order-d')], worker, policy());
     expect(applied).to.deep.equal([6]);
-    expect(store.list({ key: 'order-b' }).map((l) => l.event.sequence)).to.deep.equal([2, 5]);
+    expect((await store.list({ key: 'order-b' })).map((l) => l.event.sequence)).to.deep.equal([2, 5]);
   });
 
-  it('counts a repeated failure of the same event as more attempts on one letter', () => {
+  it('counts a repeated failure of the same event as more attempts on one letter', async () => {
     const event = deadLetterEventOf(delivery(2, 'order-b'));
-    store.record({ consumer: 'projection:orders', key: 'order-b', event, error: 'first', attempts: 1 });
-    store.record({ consumer: 'projection:orders', key: 'order-b', event, error: 'again', attempts: 1 });
-    expect(store.list().map((l) => [l.attempts, l.error])).to.deep.equal([[2, 'again']]);
+    await store.record({ consumer: 'projection:orders', key: 'order-b', event, error: 'first', attempts: 1 });
+    await store.record({ consumer: 'projection:orders', key: 'order-b', event, error: 'again', attempts: 1 });
+    expect((await store.list()).map((l) => [l.attempts, l.error])).to.deep.equal([[2, 'again']]);
   });
 });

@@ -23,7 +23,7 @@ describe('dead letters of the saga runner', () => {
 
     it('dead-letters the input after bounded retries and carries on with the other orders', async () => {
       expect(await world.types('order-o-good')).to.include('OrderConfirmed');
-      const letters = world.deadLetters.list();
+      const letters = await world.deadLetters.list();
       expect(letters).to.have.length(1);
       expect(letters[0]).to.deep.include({ consumer: SAGA_CONSUMER, key: 'saga-fulfilment-o-bad', attempts: 3 });
       expect(letters[0]?.event).to.deep.include({ streamId: 'order-o-bad', revision: 0, type: 'OrderPlaced.v1' });
@@ -39,7 +39,7 @@ describe('dead letters of the saga runner', () => {
     it('parks the saga’s later inputs behind the letter, and a retry replays them all in order', async () => {
       await world.cancel('o-bad');
       await world.running.idle(10_000);
-      const parked = world.deadLetters.list({ key: 'saga-fulfilment-o-bad' });
+      const parked = await world.deadLetters.list({ key: 'saga-fulfilment-o-bad' });
       expect(parked.map((l) => l.event.type)).to.deep.equal(['OrderPlaced.v1', 'OrderCancelled.v1']);
       expect(parked[1]?.error).to.match(/parked behind an earlier dead letter/);
 
@@ -50,7 +50,7 @@ describe('dead letters of the saga runner', () => {
       expect(outcome.failed).to.equal(undefined);
       expect(outcome.retried.slice(0, 2)).to.deep.equal(parked.map((l) => l.id));
       await world.running.idle(10_000);
-      expect(world.deadLetters.list()).to.deep.equal([]);
+      expect(await world.deadLetters.list()).to.deep.equal([]);
       // started, then the customer's cancellation: the reservation that landed late is released
       const saga = await world.types('saga-fulfilment-o-bad');
       expect(saga.slice(0, 2)).to.deep.equal(['FulfilmentStarted', 'CompensationStarted']);
@@ -60,7 +60,7 @@ describe('dead letters of the saga runner', () => {
     it('refuses to retry a letter that waits behind an older one of the same saga', async () => {
       await world.cancel('o-bad');
       await world.running.idle(10_000);
-      const [, second] = world.deadLetters.list({ key: 'saga-fulfilment-o-bad' });
+      const [, second] = await world.deadLetters.list({ key: 'saga-fulfilment-o-bad' });
       let refused: unknown;
       await retryDeadLetter(world.deadLetters, second?.id ?? -1, sagaRetryers(world.running.runner)).catch(
         (error: unknown) => (refused = error),
@@ -70,18 +70,21 @@ describe('dead letters of the saga runner', () => {
     });
 
     it('keeps a letter that fails again, with one more attempt and the new error', async () => {
-      const [letter] = world.deadLetters.list();
+      const [letter] = await world.deadLetters.list();
       const outcome = await retryDeadLetter(world.deadLetters, letter?.id ?? -1, sagaRetryers(world.running.runner));
       expect(outcome.retried).to.deep.equal([]);
       expect(outcome.failed?.error).to.match(/cannot read saga-fulfilment-o-bad/);
-      expect(world.deadLetters.get(letter?.id ?? -1)?.attempts).to.equal(4);
+      expect((await world.deadLetters.get(letter?.id ?? -1))?.attempts).to.equal(4);
     });
 
-    it('drops a discarded letter for good', () => {
-      const [letter] = world.deadLetters.list();
-      expect(discardDeadLetter(world.deadLetters, letter?.id ?? -1).key).to.equal('saga-fulfilment-o-bad');
-      expect(world.deadLetters.list()).to.deep.equal([]);
-      expect(() => discardDeadLetter(world.deadLetters, letter?.id ?? -1)).to.throw(DeadLetterError);
+    it('drops a discarded letter for good', async () => {
+      const [letter] = await world.deadLetters.list();
+      expect((await discardDeadLetter(world.deadLetters, letter?.id ?? -1)).key).to.equal('saga-fulfilment-o-bad');
+      expect(await world.deadLetters.list()).to.deep.equal([]);
+      await discardDeadLetter(world.deadLetters, letter?.id ?? -1).then(
+        () => expect.fail('discarded twice'),
+        (error: unknown) => expect(error).to.be.instanceOf(DeadLetterError),
+      );
     });
   });
 
@@ -92,13 +95,13 @@ describe('dead letters of the saga runner', () => {
       await world.running.idle(10_000);
       await world.place('o-x', 'MUG-1');
       await world.running.idle(10_000);
-      const letters = world.deadLetters.list({ consumer: SAGA_DISPATCH_CONSUMER });
+      const letters = await world.deadLetters.list({ consumer: SAGA_DISPATCH_CONSUMER });
       expect(letters).to.have.length(1);
       expect(letters[0]).to.deep.include({ key: 'saga-fulfilment-o-x' });
       expect(letters[0]?.event).to.deep.include({ type: 'FulfilmentStarted.v1', revision: 0 });
       expect(letters[0]?.error).to.match(/saga-fulfilment-o-x:reserve:MUG-1: .*already used/);
       // the dispatch log does not hold the saga back: nothing is left to re-send
-      expect(world.running.state.pendingDispatches()).to.deep.equal([]);
+      expect(await world.running.state.pendingSteps()).to.equal(0);
       const outcome = await retryDeadLetter(
         world.deadLetters,
         letters[0]?.id ?? -1,
@@ -118,7 +121,10 @@ describe('dead letters of the saga runner', () => {
       await world.startSagas();
       await world.cancel('o-bad');
       await world.running.idle(10_000);
-      expect(world.deadLetters.list().map((l) => l.event.type)).to.deep.equal(['OrderPlaced.v1', 'OrderCancelled.v1']);
+      expect((await world.deadLetters.list()).map((l) => l.event.type)).to.deep.equal([
+        'OrderPlaced.v1',
+        'OrderCancelled.v1',
+      ]);
       expect(await world.types('saga-fulfilment-o-bad')).to.deep.equal([]);
     });
   });

@@ -95,7 +95,7 @@ export class SagaWorld {
   /** As if the saga state file was lost: stop, delete it, start on a fresh one. */
   async loseStateFile(): Promise<void> {
     await this.stopSagas();
-    this.state.close();
+    await this.state.close();
     rmSync(join(this.dir, 'sagas.db'), { force: true });
     rmSync(join(this.dir, 'sagas.db-wal'), { force: true });
     rmSync(join(this.dir, 'sagas.db-shm'), { force: true });
@@ -159,8 +159,8 @@ export class SagaWorld {
   async close(): Promise<void> {
     await this.stopSagas();
     await this.store.close();
-    this.state.close();
-    this.deadLetters.close();
+    await this.state.close();
+    await this.deadLetters.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

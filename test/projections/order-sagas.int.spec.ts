@@ -236,7 +236,7 @@ describe('the order-saga read model (a projection of the fulfilment saga events)
       await runner.caughtUp();
       await runner.stop();
 
-      const letters = deadLetters.list({ consumer: ORDER_SAGAS_CONSUMER });
+      const letters = await deadLetters.list({ consumer: ORDER_SAGAS_CONSUMER });
       const o2 = events.filter((e) => e.streamId === 'saga-fulfilment-o-2');
       expect(letters.map((l) => l.key)).to.deep.equal(o2.map(() => 'saga-fulfilment-o-2'));
       expect(letters.map((l) => l.event.eventId)).to.deep.equal(o2.map((e) => e.eventId));
@@ -250,7 +250,7 @@ describe('the order-saga read model (a projection of the fulfilment saga events)
       if (retry === undefined) throw new Error('no retryer for the order sagas');
       for (const letter of letters) await retry(letter);
       expect(await documents(readStore)).to.deep.equal(reference);
-      deadLetters.close();
+      await deadLetters.close();
       await readStore.close();
     });
   });

@@ -154,7 +154,7 @@ describe('the saga runner fulfilling orders', () => {
       expect(payment.status).to.equal('Voided');
       // the late approval was released at the provider too: no money stays held
       expect(api.provider.ledger().map((e) => e.kind)).to.deep.equal(['authorized', 'voided']);
-      expect(api.sagas.state.timersOf('saga-fulfilment-o-4')).to.deep.equal([]);
+      expect(await api.sagas.state.timersOf('saga-fulfilment-o-4')).to.deep.equal([]);
     });
 
     it('ignores a second tick: the timeout fires once', async () => {
@@ -187,7 +187,7 @@ describe('the saga runner fulfilling orders', () => {
       );
       await api.settle();
       expect(await api.count('payment-o-6', 'PaymentAuthorizationFailed')).to.equal(1);
-      const timers = api.sagas.state.timersOf('saga-fulfilment-o-6').map((t) => t.deadlineId);
+      const timers = (await api.sagas.state.timersOf('saga-fulfilment-o-6')).map((t) => t.deadlineId);
       expect(timers).to.have.members(['payment-timeout', 'authorization-retry-1']);
       api.clock.advance(999);
       expect(await api.sagas.tick(), 'the backoff has not passed yet').to.equal(0);
@@ -195,7 +195,7 @@ describe('the saga runner fulfilling orders', () => {
       expect(await api.sagas.tick()).to.equal(1);
       expect(await api.order('o-6')).to.include({ status: 'Confirmed' });
       expect(await api.count('payment-o-6', 'PaymentAuthorized')).to.equal(1);
-      expect(api.sagas.state.timersOf('saga-fulfilment-o-6')).to.deep.equal([]);
+      expect(await api.sagas.state.timersOf('saga-fulfilment-o-6')).to.deep.equal([]);
     });
 
     it('gives up as payment_error once the retries are used up', async () => {

@@ -29,28 +29,29 @@ describe('the saga scheduler', () => {
       // like the runner: the saga handles the firing, then the timer goes
       fire: (timer): Promise<Submitted> => {
         fired.push(timer);
-        store.removeTimer(timer.sagaId, timer.deadlineId, timer.dueMs);
-        return Promise.resolve({ dispatched: Promise.resolve() });
+        return store
+          .removeTimer(timer.sagaId, timer.deadlineId, timer.dueMs)
+          .then(() => ({ dispatched: Promise.resolve() }));
       },
     });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'commerce-timers-'));
     state = openSqliteSagaStateStore(join(dir, 'sagas.db'));
     clock = new ManualClock('2026-03-01T10:00:00.000Z');
     fired = [];
     scheduler = schedulerOn(state);
-    state.replaceTimers('fulfilment', 'saga-a', [
+    await state.replaceTimers('fulfilment', 'saga-a', 0, [
       { deadlineId: 'payment-timeout', kind: 'PaymentTimeout', dueAt: at('2026-03-01T10:15:00.000Z') },
       { deadlineId: 'authorization-retry-1', kind: 'AuthorizationRetry', dueAt: at('2026-03-01T10:00:01.000Z') },
     ]);
-    state.replaceTimers('refund', 'saga-b', [
+    await state.replaceTimers('refund', 'saga-b', 0, [
       { deadlineId: 'refund-retry-1', kind: 'RefundRetry', dueAt: at('2026-03-01T10:00:05.000Z') },
     ]);
   });
-  afterEach(() => {
+  afterEach(async () => {
     scheduler.stop();
-    state.close();
+    await state.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -72,7 +73,7 @@ describe('the saga scheduler', () => {
       ['refund', 'saga-b', 'refund-retry-1'],
       ['fulfilment', 'saga-a', 'payment-timeout'],
     ]);
-    expect(state.timerCount()).to.equal(0);
+    expect(await state.timerCount()).to.equal(0);
   });
 
   it('joins a tick asked for while one is running', async () => {
@@ -82,13 +83,13 @@ describe('the saga scheduler', () => {
     expect(fired).to.have.length(2);
   });
 
-  it('keeps a deadline that was set again with another due time', () => {
-    state.removeTimer('saga-a', 'payment-timeout', Date.parse('2026-03-01T10:14:00.000Z'));
-    expect(state.timersOf('saga-a').map((t) => t.deadlineId)).to.include('payment-timeout');
+  it('keeps a deadline that was set again with another due time', async () => {
+    await state.removeTimer('saga-a', 'payment-timeout', Date.parse('2026-03-01T10:14:00.000Z'));
+    expect((await state.timersOf('saga-a')).map((t) => t.deadlineId)).to.include('payment-timeout');
   });
 
   it('keeps its timers across a restart', async () => {
-    state.close();
+    await state.close();
     state = openSqliteSagaStateStore(join(dir, 'sagas.db'));
     scheduler = schedulerOn(state);
     clock.advance(20 * 60_000);
@@ -113,11 +114,11 @@ describe('saga timers after the state file was lost', () => {
     await world.stock('MUG-1', 10);
     await world.place('o-1', 'MUG-1', 1, undefined, 'tok_error');
     await world.running.idle(10_000);
-    const before = world.state.timersOf('saga-fulfilment-o-1').map((t) => t.deadlineId);
+    const before = (await world.state.timersOf('saga-fulfilment-o-1')).map((t) => t.deadlineId);
     expect(before).to.have.members(['payment-timeout', 'authorization-retry-1']);
 
     await world.loseStateFile();
-    expect(world.state.timersOf('saga-fulfilment-o-1').map((t) => t.deadlineId)).to.have.members(before);
+    expect((await world.state.timersOf('saga-fulfilment-o-1')).map((t) => t.deadlineId)).to.have.members(before);
     world.clock.advance(1_000);
     expect(await world.running.tick()).to.equal(1);
     await world.running.idle(10_000);
@@ -158,13 +159,13 @@ describe('saga timers after the state file was lost', () => {
     await world.order(placing.right);
     await world.running.idle(10_000);
     expect(await world.types('order-pre-1')).to.deep.equal(['OrderPlaced', 'DepositPaid']);
-    expect(world.state.timersOf('saga-fulfilment-pre-1').map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
+    expect((await world.state.timersOf('saga-fulfilment-pre-1')).map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
       ['balance-deadline', '2026-03-05T00:00:00.000Z'],
     ]);
 
     await world.loseStateFile();
-    expect(world.state.isInitialized()).to.equal(true);
-    expect(world.state.timersOf('saga-fulfilment-pre-1').map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
+    expect(await world.state.isInitialized()).to.equal(true);
+    expect((await world.state.timersOf('saga-fulfilment-pre-1')).map((t) => [t.deadlineId, t.dueAt])).to.deep.equal([
       ['balance-deadline', '2026-03-05T00:00:00.000Z'],
     ]);
     world.clock.set('2026-03-04T23:59:59.000Z');
@@ -180,7 +181,7 @@ describe('saga timers after the state file was lost', () => {
       payment.filter((e) => e.type === 'PaymentRefunded.v1').map((e) => (e.data as { amount?: unknown }).amount),
     ).to.deep.equal([{ amount: 600, currency: 'EUR' }]);
     expect(await world.types('sku-MUG-1')).to.include('ReservationReleased');
-    expect(world.state.timersOf('saga-fulfilment-pre-1')).to.deep.equal([]);
+    expect(await world.state.timersOf('saga-fulfilment-pre-1')).to.deep.equal([]);
     // fired once: a further tick finds nothing
     world.clock.advance(60_000);
     expect(await world.running.tick()).to.equal(0);

@@ -32,6 +32,11 @@ export interface Config {
   readonly kafkaBrokers: readonly string[];
   /** prefix of the Kafka topics and consumer groups, to share a cluster between deployments */
   readonly kafkaTopicPrefix: string;
+  /**
+   * KAFKA_SESSION_TIMEOUT_MS: how long a consumer (projector, saga runner) may be silent before its group hands its
+   * partitions to the others, so how long a SIGKILLed one holds them up; the broker allows 6 s to 5 min by default
+   */
+  readonly kafkaSessionTimeoutMs: number;
   /** longest wait of a read for X-Min-Position */
   readonly readWaitMs: number;
   /** events per projection batch */
@@ -279,6 +284,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     bus,
     kafkaBrokers,
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+    kafkaSessionTimeoutMs: intIn(env, 'KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000, problems),
     readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
     projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
     apiKeys,

@@ -38,6 +38,12 @@ const checkpointsFor = async (
   return { checkpoints: new ReadStoreCheckpointStore(readStore), close: () => readStore.close() };
 };
 
+/** A consumer's session timeout, and heartbeats at a tenth of it (kafkajs wants them well inside it). */
+export const kafkaGroupTimeouts = (config: Config): { sessionTimeoutMs: number; heartbeatIntervalMs: number } => ({
+  sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+  heartbeatIntervalMs: Math.max(500, Math.floor(config.kafkaSessionTimeoutMs / 10)),
+});
+
 export const kafkaFor = (config: Config): Kafka => {
   if (config.kafkaBrokers.length === 0) throw new Error('KAFKA_BROKERS is required for this process');
   return kafkaClient({ brokers: config.kafkaBrokers }, 'commerce-engine');
@@ -110,6 +116,7 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     topicPrefix: config.kafkaTopicPrefix,
     clientId: 'commerce-projector',
     logger,
+    ...kafkaGroupTimeouts(config),
   });
   const metrics = createMetrics();
   const runner = await startReadModels({

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { mongoClient, withTimeout } from '../tools/services/clients';
 import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
+import { runTakeovers, type TakeoverResult } from './lib/takeover';
 import { startEngine, type EngineProcess } from './lib/engine';
 import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
 import {
@@ -20,14 +21,17 @@ import { benchPgRebuild, pgRebuildRows, type PgRebuildOutcome } from './lib/pg-r
 import { rebuildRows, runRebuildBench, type RebuildOutcome } from './lib/rebuild-hook';
 import { mongoReadStoreAt } from './rebuild';
 
-import { errorText, int, markdownTable, progress, ratio, row, writeResults, type TableRow } from './lib/report';
+import { errorText, int, markdownTable, median, progress, ratio, row, writeResults, type TableRow } from './lib/report';
 
 /**
  * `npm run bench:services`: the distributed engine on real servers (Kafka 3.9.1, FerretDB 1.24.2 from the project's
  * harness; started if not running, and stopped again if this run started them). Command API, relay, projector, read
  * API and saga runner as separate OS processes on PostgreSQL (events and read models) and Kafka, as
  * docker-compose.yml runs them (`--e2e-stores ferretdb`: SQLite events and FerretDB read models); the relay +
- * consumer throughput next to raw kafkajs. `--e2e-only`: the distributed end to end alone.
+ * consumer throughput next to raw kafkajs. `--e2e-only`: the distributed end to end alone. `--e2e-replicas 1,2`: one
+ * end to end per count of projectors and saga runners (more than one share a payment simulator), with the scale-out
+ * factor between them and CPU per order by process kind. `--takeover` (`--takeover-only` alone, `--takeover-rounds N`):
+ * two of each process kind under a probe load, one SIGKILLed in turn, the stall until the probes complete.
  *
  *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
  *                             [--rebuild-events N] [--steps 50,100,…]
@@ -57,6 +61,10 @@ const args = parseArgs({
     steps: { type: 'string' },
     'e2e-stores': { type: 'string', default: 'postgres' },
     'e2e-only': { type: 'boolean', default: false },
+    'e2e-replicas': { type: 'string', default: '1' },
+    takeover: { type: 'boolean', default: false },
+    'takeover-only': { type: 'boolean', default: false },
+    'takeover-rounds': { type: 'string' },
   },
 }).values;
 if (args['e2e-stores'] !== 'postgres' && args['e2e-stores'] !== 'ferretdb') {
@@ -68,15 +76,24 @@ const kafkaRuns = Number(args['kafka-runs'] ?? 1);
 if (!Number.isSafeInteger(kafkaRuns) || kafkaRuns < 1) throw new RangeError(`invalid --kafka-runs ${kafkaRuns}`);
 const pgAppendsOnly = args['pg-appends-only'];
 const pgRebuildOnly = args['pg-rebuild-only'];
-const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly;
+const takeoverOnly = args['takeover-only'];
+const takeover = args.takeover || takeoverOnly;
+const takeoverRounds = Number(args['takeover-rounds'] ?? (quick ? 2 : 3));
+const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || takeoverOnly;
 const e2eOnly = args['e2e-only'];
-const skipRebuild = args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || e2eOnly;
-const skipKafka = pgAppendsOnly || pgRebuildOnly || e2eOnly;
-const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly || e2eOnly;
-const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly || e2eOnly;
+const skipRebuild =
+  args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly;
+const skipKafka = pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly;
+const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly || e2eOnly || takeoverOnly;
+const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly || e2eOnly || takeoverOnly;
 const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
 if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
   throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
+}
+// projectors and saga runners per distributed e2e run, e.g. `1,2`: one run each, and the scale-out factor between them
+const replicaCounts = args['e2e-replicas'].split(',').map(Number);
+if (replicaCounts.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 4)) {
+  throw new RangeError(`--e2e-replicas takes counts from 1 to 4, e.g. 1,2; got ${args['e2e-replicas']}`);
 }
 // five engine processes, a JVM and FerretDB share 2 cores: the ladder starts low
 const steps = (args.steps ?? '50,100,250,500,1000,2000').split(',').map(Number);
@@ -117,10 +134,19 @@ const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
 type E2eStores =
   { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'ferretdb'; readonly url: string };
 
-const distributedE2e = async (
-  kafkaBrokers: string,
-  stores: E2eStores,
-): Promise<{ result: E2eResult; rss: [string, number][] }> => {
+interface DistributedE2e {
+  readonly replicas: number;
+  readonly result: E2eResult;
+  readonly rss: [string, number][];
+  /** CPU ms per accepted order, by process kind (replicas summed) */
+  readonly cpuMsPerOrder: Record<string, number>;
+}
+
+/**
+ * The distributed end to end with `replicas` projectors and saga runners (more than one: sharing a payment simulator,
+ * as compose runs them), everything else once.
+ */
+const distributedE2e = async (kafkaBrokers: string, stores: E2eStores, replicas: number): Promise<DistributedE2e> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-services-'));
   const run = `bench${Date.now().toString(36)}`;
   const storeEnv: Readonly<Record<string, string>> =
@@ -138,35 +164,33 @@ const distributedE2e = async (
           MONGODB_URL: stores.url,
           MONGODB_DATABASE: run,
         };
-  const env = {
-    DATA_DIR: dir,
+  const env: Record<string, string> = {
     ...storeEnv,
     BUS: 'kafka',
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `${run}.`,
   };
   const processes: EngineProcess[] = [];
-  const start = async (name: string): Promise<EngineProcess> => {
+  const start = async (subcommand: string, name = subcommand): Promise<EngineProcess> => {
     progress(`services e2e: starting ${name}`);
-    // the saga runner serves no HTTP: its start-up log line is the readiness signal
-    const sagaRunner = name === 'saga-runner';
     const p = await startEngine({
       name,
-      subcommand: name,
-      env: sagaRunner ? { ...env, LOG_LEVEL: 'info' } : env,
+      subcommand,
+      env: { ...env, DATA_DIR: join(dir, name) },
       logDir: dir,
       readyTimeoutMs: 90_000,
-      ...(sagaRunner ? { readyLogText: 'saga runner started' } : {}),
     });
     processes.push(p);
     return p;
   };
   try {
+    if (replicas > 1) env.PAYMENT_PROVIDER_URL = (await start('payment-simulator')).url;
     const commandApi = await start('command-api');
     await start('relay');
-    await start('projector');
-    await start('saga-runner');
+    for (let i = 1; i <= replicas; i++) await start('projector', replicas > 1 ? `projector-${i}` : 'projector');
+    for (let i = 1; i <= replicas; i++) await start('saga-runner', replicas > 1 ? `saga-runner-${i}` : 'saga-runner');
     const readApi = await start('read-api');
+    const cpuAtStart = processes.map((p) => p.cpuSeconds());
     const result = await runE2e(
       { commandUrl: commandApi.url, readUrl: readApi.url },
       {
@@ -182,7 +206,13 @@ const distributedE2e = async (
         hotSettleTimeoutS: 240,
       },
     );
-    return { result, rss: processes.map((p) => [p.name, p.peakRssMiB()]) };
+    const orders = result.steps.reduce((n, step) => n + step.accepted, 0) + (result.atP99Rate?.accepted ?? 0) + 2_000;
+    const cpuMsPerOrder: Record<string, number> = {};
+    processes.forEach((p, i) => {
+      const kind = p.name.replace(/-\d+$/, '');
+      cpuMsPerOrder[kind] = (cpuMsPerOrder[kind] ?? 0) + ((p.cpuSeconds() - (cpuAtStart[i] ?? 0)) * 1000) / orders;
+    });
+    return { replicas, result, rss: processes.map((p) => [p.name, p.peakRssMiB()]), cpuMsPerOrder };
   } catch (error) {
     for (const p of processes) progress(`${p.name} log tail:\n${p.tail(10)}`);
     throw error;
@@ -192,6 +222,77 @@ const distributedE2e = async (
     rmSync(dir, { recursive: true, force: true });
   }
 };
+
+const distributedRows = (e: DistributedE2e): TableRow[] => [
+  row(
+    `distributed e2e with ${e.replicas} projector(s) and ${e.replicas} saga runner(s)`,
+    e.result.highestHeld === undefined ? 'none held' : `${int(e.result.highestHeld)} orders/s held`,
+  ),
+  ...e2eRows(e.result, { heldRate: undefined, p99Ms: undefined }, e.rss),
+  row(
+    '  CPU per order by process kind (all replicas)',
+    Object.entries(e.cpuMsPerOrder)
+      .map(([kind, msPerOrder]) => `${kind} ${msPerOrder.toFixed(1)} ms`)
+      .join(', '),
+  ),
+];
+
+/** Issue 17: the held rate with more projectors and saga runners against one of each, in the same run. */
+const scaleOutRows = (e2es: readonly DistributedE2e[]): TableRow[] => {
+  const one = e2es.find((e) => e.replicas === 1);
+  return e2es
+    .filter((e) => e.replicas > 1 && one !== undefined)
+    .map((e) =>
+      row(`scale-out: ${e.replicas} projectors and saga runners vs 1`, `${int(e.result.highestHeld ?? 0)} orders/s`, {
+        baseline: `${int(one?.result.highestHeld ?? 0)} orders/s with 1`,
+        ratio: ratio(e.result.highestHeld ?? 0, one?.result.highestHeld ?? 0),
+      }),
+    );
+};
+
+/** Takeover after SIGKILL, with the consumers' session timeout and the saga takeover time set as written here. */
+const TAKEOVER_ENV = { KAFKA_SESSION_TIMEOUT_MS: '10000', SAGA_TAKEOVER_MS: '5000' } as const;
+
+const takeoverTimes = async (kafkaBrokers: string, postgresUrl: string): Promise<TakeoverResult[]> => {
+  const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-takeover-'));
+  const run = `takeover${Date.now().toString(36)}`;
+  progress(`takeover: ${takeoverRounds} SIGKILL(s) per process kind, two of each (${JSON.stringify(TAKEOVER_ENV)})`);
+  try {
+    return await runTakeovers({
+      dir,
+      rounds: takeoverRounds,
+      env: {
+        EVENT_STORE: 'postgres',
+        READ_STORE: 'postgres',
+        POSTGRES_URL: postgresUrl,
+        POSTGRES_EVENT_SCHEMA: `${run}_events`,
+        POSTGRES_READ_SCHEMA: `${run}_reads`,
+        BUS: 'kafka',
+        KAFKA_BROKERS: kafkaBrokers,
+        KAFKA_TOPIC_PREFIX: `${run}.`,
+        ...TAKEOVER_ENV,
+      },
+    });
+  } finally {
+    await dropBenchData({ kind: 'postgres', url: postgresUrl }, run);
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+const takeoverRows = (results: readonly TakeoverResult[]): TableRow[] =>
+  results.map((r) =>
+    row(
+      `takeover after SIGKILL of a ${r.kind} (twin running): stall until probes confirmed, ${r.samplesMs.length} kills`,
+      `max ${(Math.max(...r.samplesMs) / 1000).toFixed(1)} s, median ${(median(r.samplesMs) / 1000).toFixed(1)} s`,
+      {
+        baseline:
+          r.kind === 'relay'
+            ? 'lease: PostgreSQL session ends'
+            : `session timeout ${Number(TAKEOVER_ENV.KAFKA_SESSION_TIMEOUT_MS) / 1000} s` +
+              (r.kind === 'saga-runner' ? `, saga takeover ${Number(TAKEOVER_ENV.SAGA_TAKEOVER_MS) / 1000} s` : ''),
+      },
+    ),
+  );
 
 const dropBenchData = async (stores: E2eStores, run: string): Promise<void> => {
   if (stores.kind === 'postgres') {
@@ -272,7 +373,10 @@ const main = async (): Promise<void> => {
           ? undefined
           : { kind: 'postgres', url: postgresUrl };
     if (e2eStores === undefined) throw new Error('the harness did not report PostgreSQL');
-    const e2e = skipE2e ? undefined : await distributedE2e(kafkaBrokers, e2eStores);
+    const takeovers =
+      takeover && postgresUrl !== undefined ? await takeoverTimes(kafkaBrokers, postgresUrl) : undefined;
+    const e2es: DistributedE2e[] = [];
+    if (!skipE2e) for (const n of replicaCounts) e2es.push(await distributedE2e(kafkaBrokers, e2eStores, n));
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
       ...(pgLag === undefined ? [] : pgLagRows(pgLag)),
@@ -283,9 +387,11 @@ const main = async (): Promise<void> => {
         { perSecond: SERVICE_GOALS.rebuildIntoFerretDbPerSecond },
         'projection rebuild into FerretDB',
       ),
-      ...(e2e === undefined
+      ...(e2es.length === 0
         ? [row('end to end', `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-e2e'})`)]
-        : e2eRows(e2e.result, { heldRate: undefined, p99Ms: undefined }, e2e.rss)),
+        : e2es.flatMap(distributedRows)),
+      ...scaleOutRows(e2es),
+      ...(takeovers === undefined ? [] : takeoverRows(takeovers)),
     ];
     const file = writeResults('-services', {
       kind: 'services',
@@ -300,8 +406,9 @@ const main = async (): Promise<void> => {
       kafkaRuns: kafkaRunsDone,
       rebuild,
       pgRebuild,
-      e2e: e2e?.result,
-      peakRssMiB: e2e?.rss,
+      e2e: e2es.map((e) => ({ replicas: e.replicas, ...e.result, cpuMsPerOrder: e.cpuMsPerOrder })),
+      peakRssMiB: e2es.map((e) => e.rss),
+      takeovers,
       table: rows,
     });
     process.stdout.write(`\n${markdownTable(rows)}\n\n`);

@@ -120,7 +120,7 @@ describe('the docker-compose.yml for users', () => {
     }
   });
 
-  it('says which processes may be scaled: one active relay, one saga runner, the others as many as wanted', () => {
+  it('says which processes may be scaled: one active relay, one payment simulator, the others as many as wanted', () => {
     const scale = Object.fromEntries(
       apps.map(({ name, service }) => [
         name,
@@ -132,7 +132,7 @@ describe('the docker-compose.yml for users', () => {
       projector: 'many',
       'read-api': 'many',
       relay: 'one-active',
-      'saga-runner': 'one',
+      'saga-runner': 'many',
       'payment-simulator': 'one',
     });
     expect(Object.values(scale).every((value) => ['one', 'one-active', 'many'].includes(String(value)))).to.equal(true);

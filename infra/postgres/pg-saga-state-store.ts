@@ -73,6 +73,8 @@ export class PgSagaStateStore implements SagaStateStore {
   private readonly pool: pg.Pool;
   private readonly t: ReturnType<typeof tablesOf>;
   private closed = false;
+  private readonly announcements: TurnBatch<PendingDispatch>;
+  private readonly finishes: TurnBatch<string>;
 
   private constructor(options: PgSagaStateStoreOptions) {
     this.t = tablesOf(options.schema);
@@ -85,6 +87,26 @@ export class PgSagaStateStore implements SagaStateStore {
     });
     const onIdleError = options.onIdleError;
     this.pool.on('error', (error) => onIdleError?.(error));
+    const { t } = this;
+    this.announcements = new TurnBatch(async (steps) => {
+      await this.pool.query(
+        `INSERT INTO ${t.steps} (id, saga, saga_id, first_rev, last_rev, announced_ms)
+         SELECT u.id, u.saga, u.saga_id, u.first_rev, u.last_rev, $6
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+             AS u(id, saga, saga_id, first_rev, last_rev)`,
+        [
+          steps.map((step) => step.id),
+          steps.map((step) => step.saga),
+          steps.map((step) => step.sagaId),
+          steps.map((step) => step.first),
+          steps.map((step) => step.last),
+          Date.now(),
+        ],
+      );
+    });
+    this.finishes = new TurnBatch(async (ids) => {
+      await this.pool.query(`DELETE FROM ${t.steps} WHERE id = ANY($1::text[])`, [ids]);
+    });
   }
 
   static async open(options: PgSagaStateStoreOptions): Promise<PgSagaStateStore> {
@@ -137,43 +159,49 @@ export class PgSagaStateStore implements SagaStateStore {
     });
   }
 
+  /**
+   * One statement: the snapshot it reads the saga's revision in is the one its writes apply to, and a concurrent write
+   * of the same saga waits on the revision row's lock. Deadlines left: the revision moves up (or nothing happens), the
+   * timers not among them go, the others are upserted. None left: unless a later revision wrote, the timers and the
+   * revision row go (a late older write may then add back stale timers, which fire and are ignored).
+   */
   async replaceTimers(saga: SagaName, sagaId: string, revision: number, deadlines: readonly Deadline[]): Promise<void> {
     const { t } = this;
-    await this.transaction(async (client) => {
-      const { rowCount } = await client.query(
-        `INSERT INTO ${t.revisions} AS r (saga_id, revision) VALUES ($1, $2)
-         ON CONFLICT (saga_id) DO UPDATE SET revision = excluded.revision WHERE r.revision < excluded.revision`,
+    if (deadlines.length === 0) {
+      await this.pool.query(
+        `WITH newer AS (SELECT 1 FROM ${t.revisions} WHERE saga_id = $1 AND revision > $2),
+              gone AS (DELETE FROM ${t.revisions} WHERE saga_id = $1 AND revision <= $2)
+         DELETE FROM ${t.timers} WHERE saga_id = $1 AND NOT EXISTS (SELECT 1 FROM newer)`,
         [sagaId, revision],
       );
-      // a later revision wrote this saga's timers already
-      if (rowCount === 0) return;
-      const ids = deadlines.map((d) => d.deadlineId);
-      await client.query(`DELETE FROM ${t.timers} WHERE saga_id = $1 AND NOT (deadline_id = ANY($2::text[]))`, [
+      return;
+    }
+    const ids = deadlines.map((d) => d.deadlineId);
+    await this.pool.query(
+      `WITH moved AS (
+         INSERT INTO ${t.revisions} AS r (saga_id, revision) VALUES ($2, $7)
+         ON CONFLICT (saga_id) DO UPDATE SET revision = excluded.revision WHERE r.revision < excluded.revision
+         RETURNING 1),
+       dropped AS (
+         DELETE FROM ${t.timers}
+          WHERE saga_id = $2 AND NOT (deadline_id = ANY($3::text[])) AND EXISTS (SELECT 1 FROM moved))
+       INSERT INTO ${t.timers} AS x (saga, saga_id, deadline_id, kind, due_at, due_ms)
+       SELECT $1, $2, d.deadline_id, d.kind, d.due_at, d.due_ms
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS d(deadline_id, kind, due_at, due_ms)
+        WHERE EXISTS (SELECT 1 FROM moved)
+       ON CONFLICT (saga_id, deadline_id) DO UPDATE SET
+         kind = excluded.kind, due_at = excluded.due_at, due_ms = excluded.due_ms,
+         claimed_until = CASE WHEN x.due_ms = excluded.due_ms THEN x.claimed_until ELSE 0 END`,
+      [
+        saga,
         sagaId,
         ids,
-      ]);
-      if (deadlines.length === 0) {
-        // nothing to protect: a late older write may add back stale timers, which fire and are ignored
-        await client.query(`DELETE FROM ${t.revisions} WHERE saga_id = $1 AND revision = $2`, [sagaId, revision]);
-        return;
-      }
-      await client.query(
-        `INSERT INTO ${t.timers} AS x (saga, saga_id, deadline_id, kind, due_at, due_ms)
-         SELECT $1, $2, d.deadline_id, d.kind, d.due_at, d.due_ms
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[]) AS d(deadline_id, kind, due_at, due_ms)
-         ON CONFLICT (saga_id, deadline_id) DO UPDATE SET
-           kind = excluded.kind, due_at = excluded.due_at, due_ms = excluded.due_ms,
-           claimed_until = CASE WHEN x.due_ms = excluded.due_ms THEN x.claimed_until ELSE 0 END`,
-        [
-          saga,
-          sagaId,
-          ids,
-          deadlines.map((d) => d.kind),
-          deadlines.map((d) => d.dueAt),
-          deadlines.map((d) => Date.parse(d.dueAt)),
-        ],
-      );
-    });
+        deadlines.map((d) => d.kind),
+        deadlines.map((d) => d.dueAt),
+        deadlines.map((d) => Date.parse(d.dueAt)),
+        revision,
+      ],
+    );
   }
 
   async claimDueTimers(nowMs: number, limit: number, claimMs: number): Promise<readonly Timer[]> {
@@ -212,17 +240,15 @@ export class PgSagaStateStore implements SagaStateStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async announceStep(saga: SagaName, sagaId: string, first: number, last: number): Promise<string> {
+  /** Announcements of one turn of the event loop go in one INSERT (sagas stepping at once). */
+  announceStep(saga: SagaName, sagaId: string, first: number, last: number): Promise<string> {
     const id = randomUUID();
-    await this.pool.query(
-      `INSERT INTO ${this.t.steps} (id, saga, saga_id, first_rev, last_rev, announced_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, saga, sagaId, first, last, Date.now()],
-    );
-    return id;
+    return this.announcements.add({ id, saga, sagaId, first, last }).then(() => id);
   }
 
-  async finishStep(id: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.t.steps} WHERE id = $1`, [id]);
+  /** Finishes of one turn go in one DELETE. */
+  finishStep(id: string): Promise<void> {
+    return this.finishes.add(id);
   }
 
   async claimStaleSteps(announcedBeforeMs: number, limit: number, nowMs: number): Promise<readonly PendingDispatch[]> {
@@ -274,6 +300,34 @@ export class PgSagaStateStore implements SagaStateStore {
     } finally {
       client.off('error', lost);
       client.release();
+    }
+  }
+}
+
+/**
+ * Collects what callers add during one turn of the event loop and writes it with one call on the next (setImmediate,
+ * so continuations of the previous write join in); each caller hears back once its batch is written.
+ */
+class TurnBatch<T> {
+  private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(private readonly write: (items: readonly T[]) => Promise<void>) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => void this.flush());
+      this.pending.push({ item, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.write(batch.map((p) => p.item));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
     }
   }
 }

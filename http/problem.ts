@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../ports/logger';
+import { StoreUnavailableError } from '../ports/event-store';
 import type { FieldError } from '../domain/shared';
 
 /**
@@ -115,6 +116,17 @@ export const problemHandler =
     const status = clientStatusOf(error);
     if (status !== undefined && typeof error === 'object' && error !== null) {
       sendProblem(res, { ...clientProblem(error, status).problem, instance: req.originalUrl });
+      return;
+    }
+    if (error instanceof StoreUnavailableError) {
+      // the store is down or restarting: a retry of the same command (same Idempotency-Key) is safe and may succeed
+      logger.warn({ err: error, url: req.originalUrl }, 'store unavailable');
+      res.setHeader('Retry-After', '1');
+      sendProblem(res, {
+        ...problem(503, 'StoreUnavailable', 'Store unavailable', `${error.store} cannot be reached now; retry later`)
+          .problem,
+        instance: req.originalUrl,
+      });
       return;
     }
     logger.error({ err: error, url: req.originalUrl }, 'unhandled error');

@@ -60,6 +60,21 @@ export interface AppendOptions {
   readonly commandId?: string;
 }
 
+/**
+ * The store's server cannot be reached now (down, restarting, the connection lost midway). Whether an append that
+ * failed so was written is unknown: send the same command again (commands are idempotent by command id). The HTTP
+ * edge answers 503 with Retry-After.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly store: string,
+    override readonly cause: Error,
+  ) {
+    super(`${store} is unavailable: ${cause.message}`);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export class WrongExpectedRevisionError extends Error {
   constructor(
     readonly streamId: string,

@@ -1,12 +1,14 @@
 import { systemClock } from '../../ports/clock';
 import type { Kafka } from 'kafkajs';
 import { allProjections, allReadModels } from '../../projections';
+import { sharedProjectionGroup } from '../../projections/runner';
 import { registerRebuildMetrics } from '../../projections/registry';
 import { DistributedProgress, type EndOffsets } from '../../read-api/distributed-progress';
 import { dashboardRouter } from '../../dashboard/router';
 import { liveRoutes, pollingPositions } from '../../read-api/live';
 import type { Config } from '../config';
-import { KafkaBus, startRelay, Topics, fetchTopicOffsets, kafkaClient } from '../../infra/kafka';
+import { KafkaBus, startRelay, Topics, fetchTopicOffsets, kafkaClient, type Relay } from '../../infra/kafka';
+import { RestartingBus } from '../../infra/bus/restarting-bus';
 import type { Logger } from '../../ports/logger';
 import { createMetrics } from '../../infra/observability/metrics';
 import type { CheckpointStore, EventStore } from '../../ports/event-store';
@@ -54,42 +56,91 @@ export const runRelay = async (config: Config, logger: Logger): Promise<void> =>
   const metrics = createMetrics();
   // health and metrics answer while a standby waits for the lease
   const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine relay' });
-  const lease = await relayLease(store, config, logger);
   const { checkpoints, close } = await checkpointsFor(store, config, logger);
-  const relay = await startRelay({
-    store,
-    checkpoints,
-    kafka: kafkaFor(config),
-    topicPrefix: config.kafkaTopicPrefix,
-    batchSize: config.projectionBatch,
-    logger,
-  });
-  logger.info({ after: relay.stats.startedAfter, url: ops.url }, 'relay publishing the event store to Kafka');
-  const stopWith = (message: string, error?: unknown): void => {
-    logger.error({ err: error }, message);
-    process.exitCode = 1;
-    process.kill(process.pid, 'SIGTERM');
-  };
-  const failed = relay.done.then(
-    () => undefined,
-    (error: unknown) => {
-      stopWith('relay failed', error);
-    },
-  );
-  let stopping = false;
-  // a relay that lost its lease may no longer be the only one: stop before a standby starts publishing too
-  void lease?.lost.then(() => {
-    if (!stopping) stopWith('relay lost its lease; stopping');
-  });
+  const shutdown = new AbortController();
+  const running = relayUntilAborted(store, checkpoints, config, logger, shutdown.signal);
   await untilSignal(logger, async () => {
-    stopping = true;
-    await relay.stop();
-    await failed;
-    await lease?.release();
+    shutdown.abort();
+    await running;
     await ops.close(1_000);
     await close();
     await store.close();
   });
+};
+
+const relayRestartDelayMs = (failures: number): number => Math.min(10_000, 500 * 2 ** Math.min(failures, 5));
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * The relay's life in its process, until `signal` aborts: hold the lease (PostgreSQL), publish, and when Kafka or
+ * the store stays unreachable past the relay's bounded retries, or the lease is lost (the connection that held it
+ * ended: a standby may take over), stop publishing and start over: wait for the lease again, then resume from the
+ * checkpoint, skipping what is already in Kafka (`Relay.start` reads the partitions' tails). What a supervisor
+ * restarting the process would do, without the process exiting.
+ */
+const relayUntilAborted = async (
+  store: EventStore,
+  checkpoints: CheckpointStore,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> => {
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    signal.addEventListener('abort', () => {
+      resolve('aborted');
+    });
+  });
+  // a function, not the property: TypeScript would keep its narrowing across the awaits
+  const stopping = (): boolean => signal.aborted;
+  for (let failures = 0; !stopping();) {
+    let lease: Lease | undefined;
+    let relay: Relay | undefined;
+    try {
+      lease = await relayLease(store, config, logger, signal);
+      if (stopping()) break;
+      relay = await startRelay({
+        store,
+        checkpoints,
+        kafka: kafkaFor(config),
+        topicPrefix: config.kafkaTopicPrefix,
+        batchSize: config.projectionBatch,
+        logger,
+      });
+      logger.info({ after: relay.stats.startedAfter }, 'relay publishing the event store to Kafka');
+      const started = Date.now();
+      const outcome = await Promise.race([
+        relay.done.then(() => 'stopped' as const),
+        ...(lease === undefined ? [] : [lease.lost.then(() => 'lost' as const)]),
+        aborted,
+      ]);
+      // a relay that lost its lease may no longer be the only one: stop before a standby starts publishing too
+      if (outcome === 'lost') logger.error({}, 'relay lost its lease; stopping, then waiting for it again');
+      await relay.stop();
+      await relay.done;
+      if (Date.now() - started > 60_000) failures = 0;
+    } catch (error) {
+      if (stopping()) break;
+      logger.error({ err: error, delayMs: relayRestartDelayMs(failures) }, 'relay failed; starting it again');
+      await relay?.stop().catch(() => undefined);
+    } finally {
+      await lease?.release();
+    }
+    if (stopping()) break;
+    await pause(relayRestartDelayMs(failures), signal);
+    failures += 1;
+  }
 };
 
 /**
@@ -97,10 +148,16 @@ export const runRelay = async (config: Config, logger: Logger): Promise<void> =>
  * dies, resuming from the checkpoint and skipping what the holder published after it (the relay reads the
  * partitions' tails at start). Other stores run one relay (SQLite is one machine; EventStoreDB: see the README).
  */
-const relayLease = async (store: EventStore, config: Config, logger: Logger): Promise<Lease | undefined> => {
+const relayLease = async (
+  store: EventStore,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<Lease | undefined> => {
   if (!(store instanceof PgEventStore) || config.postgresUrl === undefined) return undefined;
   const name = relayCheckpointName(config);
   const lease = await pgLeases({ url: config.postgresUrl }).acquire(name, {
+    signal,
     onWaiting: () => {
       logger.info({ lease: name }, 'relay standby: another relay holds the lease; waiting to take over');
     },
@@ -109,15 +166,27 @@ const relayLease = async (store: EventStore, config: Config, logger: Logger): Pr
   return lease;
 };
 
+const projectorGroupPrefix = (config: Config): string => `${config.kafkaTopicPrefix}projection`;
+
+/** The consumer groups projectors read through, as PROJECTOR_GROUPS says (the command API sheds by their lag). */
+export const projectorGroups = (config: Config): readonly string[] =>
+  config.projectorGroups === 'shared'
+    ? [sharedProjectionGroup(projectorGroupPrefix(config))]
+    : allReadModels.map((model) => `${projectorGroupPrefix(config)}:${model.name}`);
+
 export const runProjector = async (config: Config, logger: Logger): Promise<void> => {
   const readStore = await openReadStore(config, logger);
-  const bus = new KafkaBus({
-    kafka: kafkaFor(config),
-    topicPrefix: config.kafkaTopicPrefix,
-    clientId: 'commerce-projector',
-    logger,
-    ...kafkaGroupTimeouts(config),
-  });
+  // a consumer that fails (Kafka or the read store unreachable for longer than their retries) starts again
+  const bus = new RestartingBus(
+    new KafkaBus({
+      kafka: kafkaFor(config),
+      topicPrefix: config.kafkaTopicPrefix,
+      clientId: 'commerce-projector',
+      logger,
+      ...kafkaGroupTimeouts(config),
+    }),
+    { logger },
+  );
   const metrics = createMetrics();
   const runner = await startReadModels({
     bus,
@@ -125,7 +194,8 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
     logger,
     metrics,
     config,
-    groupPrefix: `${config.kafkaTopicPrefix}projection`,
+    groupPrefix: projectorGroupPrefix(config),
+    sharedGroup: config.projectorGroups === 'shared',
   });
   const ops = await startHttpServer({ config, logger, metrics, title: 'Commerce engine projector' });
   logger.info({ projections: allReadModels.map((p) => p.name), url: ops.url }, 'projector consuming');

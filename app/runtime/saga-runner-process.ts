@@ -6,6 +6,7 @@ import { EmbeddedBus } from '../../infra/bus/embedded-bus';
 import { liveSagaRetryers } from '../dead-letters/retryers';
 import { deadLetterApi } from '../dead-letters/routes';
 import { KafkaBus } from '../../infra/kafka';
+import { RestartingBus } from '../../infra/bus/restarting-bus';
 import type { Config } from '../config';
 import type { Logger } from '../../ports/logger';
 import { createMetrics } from '../../infra/observability/metrics';
@@ -27,14 +28,18 @@ export type BusFactory = (config: Config, store: EventStore, logger: Logger) => 
 /** The bus by configuration: Kafka consumer group `<prefix>saga-runner`, or the SQLite store's global log. */
 export const defaultBusFactory: BusFactory = (config, store, logger) => {
   if (config.bus === 'kafka') {
+    // a consumer that fails (Kafka or the event store unreachable for longer than their retries) starts again
     return Promise.resolve(
-      new KafkaBus({
-        brokers: config.kafkaBrokers,
-        topicPrefix: config.kafkaTopicPrefix,
-        clientId: 'commerce-saga-runner',
-        logger,
-        ...kafkaGroupTimeouts(config),
-      }),
+      new RestartingBus(
+        new KafkaBus({
+          brokers: config.kafkaBrokers,
+          topicPrefix: config.kafkaTopicPrefix,
+          clientId: 'commerce-saga-runner',
+          logger,
+          ...kafkaGroupTimeouts(config),
+        }),
+        { logger },
+      ),
     );
   }
   if (!(store instanceof SqliteEventStore) && !(store instanceof PgEventStore)) {

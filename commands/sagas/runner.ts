@@ -19,7 +19,7 @@ import { timestamp } from '../../domain/shared';
 import type { Logger } from '../../ports/logger';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import type { Clock } from '../../ports/clock';
-import type { EventStore } from '../../ports/event-store';
+import { StoreUnavailableError, type EventStore } from '../../ports/event-store';
 import type { Consumer, Delivery, MessageBus } from '../../ports/message-bus';
 import { deadLetterEventOf, describeError, type DeadLetterEvent, type DeadLetterStore } from '../../ports/dead-letters';
 import type { CommandHandler } from '../command-handler';
@@ -392,8 +392,10 @@ export class SagaRunner {
         return { dispatched: this.dispatchStep(host, sagaId, result.appended, result.dispatchId) };
       } catch (error) {
         this.rethrowIfHalted(error);
-        failure = describeError(error);
         host.forget(sagaId);
+        // the store being down is not this input's fault: the batch fails and comes again, nothing is dead-lettered
+        if (error instanceof StoreUnavailableError) throw error;
+        failure = describeError(error);
         if (attempt < attempts) await this.pause(20 * attempt);
       }
     }
@@ -516,6 +518,8 @@ export class SagaRunner {
           });
         } catch (error) {
           this.rethrowIfHalted(error);
+          // the store being down is not the command's fault: the step stays in the dispatch log, to be sent again
+          if (error instanceof StoreUnavailableError) throw error;
           failure = describeError(error);
           if (error instanceof PermanentDispatchError) break;
           if (attempt < attempts) await this.pause(Math.min(1_000, 25 * 2 ** attempt));

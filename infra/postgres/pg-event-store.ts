@@ -24,6 +24,7 @@ import {
   type SerializedEvent,
 } from '../event-append';
 import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
+import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
 import {
   DEFAULT_EVENT_SCHEMA,
   eventTables,
@@ -223,14 +224,16 @@ export class PgEventStore implements EventStore {
       this.queue.push({ streamId, events: serialized, expected, commandId: options?.commandId, resolve, reject });
       this.flushing ??= this.flush().catch((error: unknown) => {
         // writeBatch settles every append itself; this is a bug's last resort, never an unhandled rejection
-        for (const append of this.queue.splice(0)) append.reject(toError(error));
+        for (const append of this.queue.splice(0)) append.reject(unavailableOr(error));
       });
     });
   }
 
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
     this.assertOpen();
-    const { rows } = await this.pool.query<EventRow>(this.sql.readStream, [streamId, options?.fromRevision ?? 0]);
+    const { rows } = await this.pool
+      .query<EventRow>(this.sql.readStream, [streamId, options?.fromRevision ?? 0])
+      .catch(rethrowUnavailable);
     return rows.map(toRecorded);
   }
 
@@ -262,16 +265,15 @@ export class PgEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ position: string }>(this.sql.head);
+    const { rows } = await this.pool.query<{ position: string }>(this.sql.head).catch(rethrowUnavailable);
     return Number(rows[0]?.position ?? 0);
   }
 
   async findCommand(commandId: string): Promise<(AppendResult & { readonly streamId: string }) | undefined> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ stream_id: string; revision: string; position: string }>(
-      this.sql.findCommand,
-      [commandId],
-    );
+    const { rows } = await this.pool
+      .query<{ stream_id: string; revision: string; position: string }>(this.sql.findCommand, [commandId])
+      .catch(rethrowUnavailable);
     const row = rows[0];
     if (row === undefined) return undefined;
     return { streamId: row.stream_id, revision: Number(row.revision), position: Number(row.position) };
@@ -292,7 +294,7 @@ export class PgEventStore implements EventStore {
   /** @internal the next events after a position, in log order */
   async readAfter(after: number, maxCount: number): Promise<readonly RecordedEvent[]> {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
-    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after, maxCount]);
+    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after, maxCount]).catch(rethrowUnavailable);
     return rows.map(toRecorded);
   }
 
@@ -300,7 +302,9 @@ export class PgEventStore implements EventStore {
     this.assertOpen();
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     // one statement, one snapshot: the window's bounds and the wanted rows within them (none: one row of nulls)
-    const { rows } = await this.pool.query<WindowRow>(this.sql.readTypes, [after, maxCount, [...types]]);
+    const { rows } = await this.pool
+      .query<WindowRow>(this.sql.readTypes, [after, maxCount, [...types]])
+      .catch(rethrowUnavailable);
     const first = rows[0];
     if (first === undefined || first.through === null) return { events: [], through: after, examined: 0 };
     const events = rows.flatMap((row) => (row.position === null ? [] : [toRecorded(row as EventRow)]));
@@ -333,7 +337,7 @@ export class PgEventStore implements EventStore {
       outcomes = await this.decideAndWrite(batch);
     } catch (error) {
       if (batch.length === 1) {
-        batch[0]?.reject(toError(error));
+        batch[0]?.reject(unavailableOr(error));
         return;
       }
       // one append the server refused (say, a string PostgreSQL cannot store) must not fail the others: each alone

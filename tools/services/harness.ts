@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureFerretDbBinary, ferretDbAnswers, startFerretDb } from './ferretdb';
-import { ensureKafkaLib, kafkaAnswers, startKafka } from './kafka';
-import { ensurePostgresBinaries, postgresAnswers, startPostgres, stopPostgres } from './postgres';
+import { ensureKafkaLib, kafkaAnswers, startKafka, startKafkaAgain } from './kafka';
+import { ensurePostgresBinaries, postgresAnswers, startPostgres, startPostgresAgain, stopPostgres } from './postgres';
 import { errorMessage, progress, seconds } from './log';
 import { repoRoot } from './paths';
 import { freePort, isAlive, isOurProcess, removeTempDir, stopProcess, waitUntil } from './proc';
@@ -46,6 +46,65 @@ export const startOwnedFerretDb = async (logPath: string): Promise<ServiceRecord
 export const stopOwnedService = async (record: ServiceRecord, graceMs = 5_000): Promise<void> => {
   await stopService(record, graceMs);
   forgetOwned(record);
+};
+
+/**
+ * A PostgreSQL or Kafka of the caller's own that it can stop and start again on the same port and data (to restart
+ * it under load), recorded as owned like `startOwnedFerretDb` (re-recorded under each new pid).
+ */
+export interface RestartableService {
+  /** the server as it runs now (its pid changes with each start) */
+  readonly record: ServiceRecord;
+  readonly running: boolean;
+  /** stops the server and keeps its data: `pg_ctl stop -m fast`, or SIGTERM to the broker (controlled shutdown) */
+  stop(): Promise<void>;
+  /** starts it again on the same port with the same data, and waits until it answers */
+  start(): Promise<void>;
+  /** stops it for good and removes its data */
+  dispose(): Promise<void>;
+}
+
+export const startOwnedRestartable = async (
+  name: 'postgres' | 'kafka',
+  logPath: string,
+): Promise<RestartableService> => {
+  const prepared = name === 'postgres' ? await ensurePostgresBinaries() : await ensureKafkaLib();
+  const port = await freePort();
+  let record =
+    name === 'postgres'
+      ? await startPostgres({ port, logPath, binDir: prepared })
+      : await startKafka({ port, logPath, lib: prepared });
+  recordOwned(record);
+  let running = true;
+  return {
+    get record() {
+      return record;
+    },
+    get running() {
+      return running;
+    },
+    async stop() {
+      if (!running) return;
+      if (name === 'postgres') await stopPostgres(record, prepared);
+      else await stopProcess(record.pid, record.dataDir, record.name, 20_000);
+      running = false;
+    },
+    async start() {
+      if (running) return;
+      const again =
+        name === 'postgres'
+          ? await startPostgresAgain(record, { binDir: prepared })
+          : await startKafkaAgain(record, { lib: prepared });
+      forgetOwned(record);
+      record = again;
+      recordOwned(record);
+      running = true;
+    },
+    async dispose() {
+      running = false;
+      await stopOwnedService(record);
+    },
+  };
 };
 
 /** Stops owned servers whose owner process is gone. */

@@ -224,6 +224,53 @@ export const kafkaAnswers = async (brokers: string, timeoutMs = 3_000): Promise<
   }
 };
 
+/**
+ * Starts the broker of the formatted KRaft storage in `dataDir` (its `server.properties`) on `port`, output appended
+ * to `logPath`, and waits until a metadata request succeeds; answers the broker's pid (`onSpawn` gets it as soon as the
+ * JVM runs, so that a caller can stop it when the wait fails).
+ */
+const launchBroker = async (
+  lib: string,
+  dataDir: string,
+  port: number,
+  logPath: string,
+  env: Env,
+  readyTimeoutMs: number | undefined,
+  onSpawn: (pid: number) => void,
+): Promise<number> => {
+  const classPath = join(lib, '*');
+  const propsFile = join(dataDir, 'server.properties');
+  const controllerPort = /^controller\.quorum\.voters=1@127\.0\.0\.1:(\d+)$/m.exec(
+    readFileSync(propsFile, 'utf8'),
+  )?.[1];
+  const jvm = env.KAFKA_JVM_OPTS?.trim() ? env.KAFKA_JVM_OPTS.trim().split(/\s+/) : defaultJvmOptions;
+  progress(`kafka: starting broker on 127.0.0.1:${port} (controller ${controllerPort ?? '?'}), log ${logPath}`);
+  const started = Date.now();
+  const daemonPid = await spawnDaemon(
+    'java',
+    [
+      ...jvm,
+      '-cp',
+      classPath,
+      `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
+      'kafka.Kafka',
+      propsFile,
+    ],
+    { cwd: dataDir, logFile: logPath },
+  );
+  onSpawn(daemonPid);
+  const brokers = `127.0.0.1:${port}`;
+  await waitUntil(() => kafkaAnswers(brokers), {
+    what: `kafka on ${brokers}`,
+    timeoutMs: readyTimeoutMs ?? Number(env.COMMERCE_KAFKA_READY_TIMEOUT_MS ?? 90_000),
+    intervalMs: 300,
+    abortIf: () => (isOurProcess(daemonPid, dataDir) ? undefined : 'the broker process exited'),
+    diagnostics: () => `--- last lines of ${logPath} ---\n${tailFile(logPath, 40)}`,
+  });
+  progress(`kafka: ready on ${brokers} (pid ${daemonPid}) in ${seconds(Date.now() - started)}`);
+  return daemonPid;
+};
+
 export interface StartKafkaOptions {
   /** Broker port; default `$KAFKA_PORT`, else a free port. */
   readonly port?: number;
@@ -275,31 +322,10 @@ export const startKafka = async (options: StartKafkaOptions = {}): Promise<Servi
     );
     mkdirSync(servicesDir(env), { recursive: true });
     writeFileSync(logPath, '');
-    const jvm = env.KAFKA_JVM_OPTS?.trim() ? env.KAFKA_JVM_OPTS.trim().split(/\s+/) : defaultJvmOptions;
-    progress(`kafka: starting broker on 127.0.0.1:${port} (controller ${controllerPort}), log ${logPath}`);
-    const started = Date.now();
-    const daemonPid = await spawnDaemon(
-      'java',
-      [
-        ...jvm,
-        '-cp',
-        classPath,
-        `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
-        'kafka.Kafka',
-        propsFile,
-      ],
-      { cwd: dataDir, logFile: logPath },
-    );
-    pid = daemonPid;
-    const brokers = `127.0.0.1:${port}`;
-    await waitUntil(() => kafkaAnswers(brokers), {
-      what: `kafka on ${brokers}`,
-      timeoutMs: options.readyTimeoutMs ?? Number(env.COMMERCE_KAFKA_READY_TIMEOUT_MS ?? 90_000),
-      intervalMs: 300,
-      abortIf: () => (isOurProcess(daemonPid, dataDir) ? undefined : 'the broker process exited'),
-      diagnostics: () => `--- last lines of ${logPath} ---\n${tailFile(logPath, 40)}`,
+    const daemonPid = await launchBroker(lib, dataDir, port, logPath, env, options.readyTimeoutMs, (launched) => {
+      pid = launched;
     });
-    progress(`kafka: ready on ${brokers} (pid ${daemonPid}) in ${seconds(Date.now() - started)}`);
+    const brokers = `127.0.0.1:${port}`;
     return {
       name: 'kafka',
       pid: daemonPid,
@@ -313,5 +339,39 @@ export const startKafka = async (options: StartKafkaOptions = {}): Promise<Servi
     if (pid !== undefined) await stopProcess(pid, dataDir, 'kafka', 10_000);
     removeTempDir(dataDir);
     throw new Error(`kafka did not start: ${errorMessage(error)}`);
+  }
+};
+
+/**
+ * Starts again, on the same port, a broker that `startKafka` started and that was stopped (SIGTERM): the same
+ * `server.properties` and KRaft storage (no new format: topics, messages and committed offsets are still there),
+ * appending to the same log. Answers the record with the new broker's pid. For specs that restart Kafka mid-load.
+ */
+export const startKafkaAgain = async (
+  record: ServiceRecord,
+  options: Pick<StartKafkaOptions, 'lib' | 'env' | 'readyTimeoutMs'> = {},
+): Promise<ServiceRecord> => {
+  const env = options.env ?? process.env;
+  const lib = options.lib ?? (await ensureKafkaLib(env));
+  if (!existsSync(join(record.dataDir, 'server.properties'))) {
+    throw new Error(`kafka: no broker configuration in ${record.dataDir} to start again`);
+  }
+  let pid: number | undefined;
+  try {
+    const daemonPid = await launchBroker(
+      lib,
+      record.dataDir,
+      record.port,
+      record.logPath,
+      env,
+      options.readyTimeoutMs,
+      (p) => {
+        pid = p;
+      },
+    );
+    return { ...record, pid: daemonPid, startedAt: new Date().toISOString() };
+  } catch (error) {
+    if (pid !== undefined) await stopProcess(pid, record.dataDir, 'kafka', 10_000);
+    throw new Error(`kafka did not start again: ${errorMessage(error)}`);
   }
 };

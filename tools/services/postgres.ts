@@ -139,6 +139,53 @@ const serverOptions = (port: number, dataDir: string): string =>
     '-c log_line_prefix=%m[%p]',
   ].join(' ');
 
+/**
+ * `pg_ctl start` of the cluster in `dataDir` (as the server user), then waits until `SELECT 1` answers on 127.0.0.1;
+ * answers the postmaster's pid. The server log `logPath` is appended to.
+ */
+const pgCtlStart = async (
+  bin: string,
+  dataDir: string,
+  port: number,
+  logPath: string,
+  env: Env,
+  readyTimeoutMs: number | undefined,
+): Promise<number> => {
+  const pgData = clusterDir(dataDir);
+  progress(`postgres: starting on 127.0.0.1:${port} (data ${pgData}), log ${logPath}`);
+  const started = Date.now();
+  const [startCommand, startArgs] = asServerUser(bin, 'pg_ctl', [
+    '-D',
+    pgData,
+    '-l',
+    logPath,
+    '-o',
+    serverOptions(port, dataDir),
+    '-w',
+    '-t',
+    String(Math.ceil((readyTimeoutMs ?? Number(env.COMMERCE_POSTGRES_READY_TIMEOUT_MS ?? 60_000)) / 1000)),
+    'start',
+  ]);
+  await runCommand(startCommand, startArgs, {
+    cwd: tmpdir(),
+    logFile: join(servicesDir(env), 'postgres-pg_ctl.log'),
+    timeoutMs: 120_000,
+    label: 'pg_ctl start',
+  });
+  const pid = postmasterPid(pgData);
+  if (pid === undefined) throw new Error(`pg_ctl started the server but ${pgData}/postmaster.pid has no pid`);
+  const url = postgresUrl(port);
+  await waitUntil(() => postgresAnswers(url), {
+    what: `postgres on ${url}`,
+    timeoutMs: 30_000,
+    intervalMs: 200,
+    abortIf: () => (isOurProcess(pid, dataDir) ? undefined : 'the postmaster exited'),
+    diagnostics: () => `--- last lines of ${logPath} ---\n${tailFile(logPath, 40)}`,
+  });
+  progress(`postgres: ready on ${url} (pid ${pid}) in ${seconds(Date.now() - started)}`);
+  return pid;
+};
+
 export interface StartPostgresOptions {
   /** Listen port; default `$POSTGRES_PORT`, else a free port. */
   readonly port?: number;
@@ -191,38 +238,9 @@ export const startPostgres = async (options: StartPostgresOptions = {}): Promise
       timeoutMs: 120_000,
       label: 'initdb',
     });
-    progress(`postgres: starting on 127.0.0.1:${port} (data ${pgData}), log ${logPath}`);
-    const started = Date.now();
-    const [startCommand, startArgs] = asServerUser(bin, 'pg_ctl', [
-      '-D',
-      pgData,
-      '-l',
-      logPath,
-      '-o',
-      serverOptions(port, dataDir),
-      '-w',
-      '-t',
-      String(Math.ceil((options.readyTimeoutMs ?? Number(env.COMMERCE_POSTGRES_READY_TIMEOUT_MS ?? 60_000)) / 1000)),
-      'start',
-    ]);
     launched = true;
-    await runCommand(startCommand, startArgs, {
-      cwd: tmpdir(),
-      logFile: join(servicesDir(env), 'postgres-pg_ctl.log'),
-      timeoutMs: 120_000,
-      label: 'pg_ctl start',
-    });
-    const pid = postmasterPid(pgData);
-    if (pid === undefined) throw new Error(`pg_ctl started the server but ${pgData}/postmaster.pid has no pid`);
+    const pid = await pgCtlStart(bin, dataDir, port, logPath, env, options.readyTimeoutMs);
     const url = postgresUrl(port);
-    await waitUntil(() => postgresAnswers(url), {
-      what: `postgres on ${url}`,
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      abortIf: () => (isOurProcess(pid, dataDir) ? undefined : 'the postmaster exited'),
-      diagnostics: () => `--- last lines of ${logPath} ---\n${tailFile(logPath, 40)}`,
-    });
-    progress(`postgres: ready on ${url} (pid ${pid}) in ${seconds(Date.now() - started)}`);
     return { name: 'postgres', pid, port, dataDir, logPath, url, startedAt: new Date().toISOString() };
   } catch (error) {
     if (launched) await stopPostgres({ dataDir, pid: postmasterPid(pgData) ?? 0, name: 'postgres' }, bin);
@@ -251,4 +269,28 @@ export const stopPostgres = async (
     progress(`postgres: pg_ctl stop failed (${(result.stderr || result.stdout).trim()}); signalling the postmaster`);
   }
   if (record.pid > 1) await stopProcess(record.pid, record.dataDir, record.name, 10_000);
+};
+
+/**
+ * Starts again, on the same port, a cluster that `startPostgres` created and `stopPostgres` stopped: `pg_ctl start` on
+ * its data folder (no initdb: every database, schema and row is still there), appending to the same log. Answers the
+ * record with the new postmaster's pid. For specs that restart the server mid-load.
+ */
+export const startPostgresAgain = async (
+  record: ServiceRecord,
+  options: Pick<StartPostgresOptions, 'binDir' | 'env' | 'readyTimeoutMs'> = {},
+): Promise<ServiceRecord> => {
+  const env = options.env ?? process.env;
+  const bin = options.binDir ?? (await ensurePostgresBinaries(env));
+  if (!existsSync(join(clusterDir(record.dataDir), 'PG_VERSION'))) {
+    throw new Error(`postgres: no cluster in ${clusterDir(record.dataDir)} to start again`);
+  }
+  try {
+    const pid = await pgCtlStart(bin, record.dataDir, record.port, record.logPath, env, options.readyTimeoutMs);
+    return { ...record, pid, startedAt: new Date().toISOString() };
+  } catch (error) {
+    throw new Error(
+      `postgres did not start again: ${errorMessage(error)}\n--- ${record.logPath} ---\n${tailFile(record.logPath, 20)}`,
+    );
+  }
 };

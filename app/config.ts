@@ -37,6 +37,11 @@ export interface Config {
    * partitions to the others, so how long a SIGKILLed one holds them up; the broker allows 6 s to 5 min by default
    */
   readonly kafkaSessionTimeoutMs: number;
+  /**
+   * PROJECTOR_GROUPS: `shared` (default): a projector consumes for every read model through one consumer group, so
+   * each event is fetched and decoded once; `each`: one group per read model, so a slow one never holds back the others
+   */
+  readonly projectorGroups: 'shared' | 'each';
   /** longest wait of a read for X-Min-Position */
   readonly readWaitMs: number;
   /** events per projection batch */
@@ -285,6 +290,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     kafkaBrokers,
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     kafkaSessionTimeoutMs: intIn(env, 'KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000, problems),
+    projectorGroups: oneOf(env, 'PROJECTOR_GROUPS', ['shared', 'each'] as const, 'shared', problems),
     readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
     projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
     apiKeys,

@@ -18,6 +18,12 @@ export interface ProjectionRunnerOptions {
   /** consumer group prefix; projector instances sharing it share the work (Kafka) */
   readonly groupPrefix?: string;
   /**
+   * One consumer group for every projection (`<groupPrefix>:all`) instead of one each: each event is fetched and
+   * decoded once and handed to every projection, and a batch is done once every projection applied it. Each
+   * projection still keeps its own per-source progress, so a batch delivered again changes nothing.
+   */
+  readonly sharedGroup?: boolean;
+  /**
    * Embedded mode: lets a worker switching to a rebuilt collection apply the events between the rebuild's checkpoint
    * and its own position itself, instead of waiting for the rebuild process to tail them.
    */
@@ -65,9 +71,13 @@ export const untilPosition = (
   });
 };
 
+/** The consumer group every projection shares (`sharedGroup`). */
+export const sharedProjectionGroup = (prefix: string): string => `${prefix}:all`;
+
 /**
- * Runs every projection as its own consumer group on the bus, so one slow read model never holds back another,
- * and tells waiters (read-your-writes) when a projection passes a global position.
+ * Runs every projection as its own consumer group on the bus, so one slow read model never holds back another (or,
+ * `sharedGroup`, all through one group, so each event is fetched once), and tells waiters (read-your-writes) when a
+ * projection passes a global position.
  */
 export class ProjectionRunner {
   private readonly workers = new Map<string, ProjectionWorker<unknown>>();
@@ -88,28 +98,43 @@ export class ProjectionRunner {
   }
 
   async start(): Promise<void> {
-    for (const projection of this.options.projections) {
-      const name = projection.name;
-      const worker = await this.startingWorker(projection);
-      this.workers.set(name, worker);
-      const consumer = await this.options.bus.consume(
-        {
-          group: `${this.options.groupPrefix ?? 'projection'}:${name}`,
-          ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}),
-        },
-        async (batch) => {
-          const live = await this.follow(projection, batch);
-          const skip = this.skipThrough.get(name) ?? 0;
-          const input = skip > 0 ? batch.filter((d) => d.event.position > skip) : batch;
-          if (input.length > 0) await this.apply(name, live, input);
-          this.progress.emit('position', name, live.current.position);
-        },
+    const prefix = this.options.groupPrefix ?? 'projection';
+    const maxBatch = this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {};
+    const handlers: ((batch: readonly Delivery[]) => Promise<void>)[] = [];
+    for (const projection of this.options.projections) handlers.push(await this.handlerFor(projection));
+    if (this.options.sharedGroup === true) {
+      const consumer = await this.options.bus.consume({ group: sharedProjectionGroup(prefix), ...maxBatch }, (batch) =>
+        Promise.all(handlers.map((handle) => handle(batch))).then(() => undefined),
       );
-      consumer.done.catch((error: unknown) => {
-        this.options.logger.error({ err: error, projection: name }, 'projection stopped on an error');
-      });
-      this.consumers.push(consumer);
+      this.watch(consumer, 'all');
+      return;
     }
+    for (const [i, projection] of this.options.projections.entries()) {
+      const handle = handlers[i];
+      if (handle === undefined) continue;
+      const consumer = await this.options.bus.consume({ group: `${prefix}:${projection.name}`, ...maxBatch }, handle);
+      this.watch(consumer, projection.name);
+    }
+  }
+
+  /** The worker of a projection, and what it does with each batch. */
+  private async handlerFor(projection: AnyProjection): Promise<(batch: readonly Delivery[]) => Promise<void>> {
+    const name = projection.name;
+    this.workers.set(name, await this.startingWorker(projection));
+    return async (batch) => {
+      const live = await this.follow(projection, batch);
+      const skip = this.skipThrough.get(name) ?? 0;
+      const input = skip > 0 ? batch.filter((d) => d.event.position > skip) : batch;
+      if (input.length > 0) await this.apply(name, live, input);
+      this.progress.emit('position', name, live.current.position);
+    };
+  }
+
+  private watch(consumer: Consumer, projection: string): void {
+    consumer.done.catch((error: unknown) => {
+      this.options.logger.error({ err: error, projection }, 'projection stopped on an error');
+    });
+    this.consumers.push(consumer);
   }
 
   /** Hands the batch to the worker, through the dead letters when the projection has them. */

@@ -8,9 +8,8 @@ import { commandApi, commandHandlerFor, seedConfiguredChannels } from './api-par
 import { untilSignal } from './lifecycle';
 import { startFlowControl } from './flow';
 import type { Backlog } from '../../http/flow/pressure';
-import { kafkaFor } from './processes';
+import { kafkaFor, projectorGroups } from './processes';
 import { slowestGroupLag, Topics } from '../../infra/kafka';
-import { allReadModels } from '../../projections';
 
 /**
  * The backlog a command API of its own sheds by (BUS=kafka): the lag of the slowest consumer group, the saga runner's
@@ -23,7 +22,7 @@ const consumerLag = (config: Config): { backlog: () => Promise<Backlog | undefin
   // a broker that cannot be reached fails each sample (the sampler keeps the last backlog), not the process
   connected.catch(() => undefined);
   const prefix = config.kafkaTopicPrefix;
-  const groups = [`${prefix}saga-runner`, ...allReadModels.map((model) => `${prefix}projection:${model.name}`)];
+  const groups = [`${prefix}saga-runner`, ...projectorGroups(config)];
   const topics = new Topics(prefix).all;
   return {
     backlog: async () => {

@@ -19,6 +19,7 @@ import {
   ordersNotEnded,
   readAllEvents,
   sleep,
+  untilQuiet,
 } from './cluster-kit';
 
 const ORDERS = 360;
@@ -113,6 +114,7 @@ describe('every process kind scaled out on PostgreSQL and Kafka, killed in turn 
       true,
     );
 
+    await untilQuiet(store);
     const events = await readAllEvents(store);
     const confirmed = expectEachOrderOnce(events, orderIds);
     const hotSold = confirmed.filter((id) => Number(id.split('-o-')[1]) % 3 === 0).length;

@@ -4,11 +4,11 @@ import type { RecordedEvent } from '../../ports/event-store';
 import type { Consumer, Delivery, DeliveryHandler, MessageBus } from '../../ports/message-bus';
 import type { ReadStore } from '../../ports/read-store';
 import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
-import { ordersProjection, storedProjection } from '../../projections';
+import { allProjections, ordersProjection, storedProjection } from '../../projections';
 import { foldRecorded } from '../../projections/fold';
 import { rebuildProjection } from '../../projections/rebuild';
 import { readEntry, writeEntry } from '../../projections/registry';
-import { ProjectionRunner } from '../../projections/runner';
+import { ProjectionRunner, sharedProjectionGroup } from '../../projections/runner';
 import { ProjectionWorker } from '../../projections/worker';
 import { startTestApi, type TestApi } from '../api-spec';
 import { seedOrders } from './helpers';
@@ -153,6 +153,44 @@ describe('a projection runner following the registry', () => {
       await bus.deliver('projection:orders', asAll(events.slice(6)));
       expect(runner.status('orders')?.collection).to.equal('orders_v2');
       await expectFold(readStore, 'orders_v2', events);
+    }).timeout(20_000);
+  });
+
+  describe('with one consumer group for every projection (PROJECTOR_GROUPS=shared)', () => {
+    it('hands each batch to every projection; partitions delivered twice end equal to each fold', async () => {
+      await seedOrders(api, 12);
+      const events = await api.store.readAll({ after: 0, maxCount: 10_000 });
+      runner = new ProjectionRunner({
+        bus,
+        readStore,
+        logger: createLogger('silent'),
+        projections: allProjections,
+        sharedGroup: true,
+      });
+      await runner.start();
+      expect([...bus.handlers.keys()]).to.deep.equal([sharedProjectionGroup('projection')]);
+      // two partitions, each delivered in two batches, and the whole of it once more (a consumer restarted)
+      const partitions = [0, 1].map((p) =>
+        events
+          .filter((_, i) => i % 2 === p)
+          .map((event, offset) => ({ source: `orders/${p}`, sequence: offset, event })),
+      );
+      for (let round = 0; round < 2; round++) {
+        for (const deliveries of partitions) {
+          const half = Math.ceil(deliveries.length / 2);
+          await bus.deliver('projection:all', deliveries.slice(0, half));
+          await bus.deliver('projection:all', deliveries.slice(half));
+        }
+      }
+      for (const projection of allProjections) {
+        const reference = foldRecorded(projection, events);
+        const collection = runner.status(projection.name)?.collection ?? '';
+        expect(await readStore.count(collection), projection.name).to.equal(reference.size);
+        const stored = await readStore.getMany(collection, [...reference.keys()]);
+        for (const [id, doc] of reference) {
+          expect(stored.get(id)?.body, `${projection.name}/${id}`).to.deep.equal(JSON.parse(JSON.stringify(doc)));
+        }
+      }
     }).timeout(20_000);
   });
 });

@@ -7,7 +7,8 @@ import { mongoClient, withTimeout } from '../tools/services/clients';
 import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { runTakeovers, type TakeoverResult } from './lib/takeover';
-import { startEngine, type EngineProcess } from './lib/engine';
+import { cpuSeconds, startEngine, type EngineProcess } from './lib/engine';
+import { processTree } from '../tools/services/proc';
 import { benchKafka, medianThroughput, type KafkaThroughput } from './lib/kafka-throughput';
 import {
   benchPgAppends,
@@ -146,7 +147,13 @@ interface DistributedE2e {
  * The distributed end to end with `replicas` projectors and saga runners (more than one: sharing a payment simulator,
  * as compose runs them), everything else once.
  */
-const distributedE2e = async (kafkaBrokers: string, stores: E2eStores, replicas: number): Promise<DistributedE2e> => {
+const distributedE2e = async (
+  kafkaBrokers: string,
+  stores: E2eStores,
+  replicas: number,
+  /** the servers' processes, whose CPU per order is reported beside the engine's */
+  servers: Readonly<Record<string, number>>,
+): Promise<DistributedE2e> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-services-'));
   const run = `bench${Date.now().toString(36)}`;
   const storeEnv: Readonly<Record<string, string>> =
@@ -191,6 +198,14 @@ const distributedE2e = async (kafkaBrokers: string, stores: E2eStores, replicas:
     for (let i = 1; i <= replicas; i++) await start('saga-runner', replicas > 1 ? `saga-runner-${i}` : 'saga-runner');
     const readApi = await start('read-api');
     const cpuAtStart = processes.map((p) => p.cpuSeconds());
+    const serverCpu = (): Record<string, number> =>
+      Object.fromEntries(
+        Object.entries(servers).map(([name, pid]) => [
+          name,
+          processTree(pid).reduce((total, each) => total + cpuSeconds(each), 0),
+        ]),
+      );
+    const serversAtStart = serverCpu();
     const result = await runE2e(
       { commandUrl: commandApi.url, readUrl: readApi.url },
       {
@@ -212,6 +227,9 @@ const distributedE2e = async (kafkaBrokers: string, stores: E2eStores, replicas:
       const kind = p.name.replace(/-\d+$/, '');
       cpuMsPerOrder[kind] = (cpuMsPerOrder[kind] ?? 0) + ((p.cpuSeconds() - (cpuAtStart[i] ?? 0)) * 1000) / orders;
     });
+    for (const [name, seconds] of Object.entries(serverCpu())) {
+      cpuMsPerOrder[name] = ((seconds - (serversAtStart[name] ?? 0)) * 1000) / orders;
+    }
     return { replicas, result, rss: processes.map((p) => [p.name, p.peakRssMiB()]), cpuMsPerOrder };
   } catch (error) {
     for (const p of processes) progress(`${p.name} log tail:\n${p.tail(10)}`);
@@ -230,7 +248,7 @@ const distributedRows = (e: DistributedE2e): TableRow[] => [
   ),
   ...e2eRows(e.result, { heldRate: undefined, p99Ms: undefined }, e.rss),
   row(
-    '  CPU per order by process kind (all replicas)',
+    '  CPU per order by process kind (all replicas), and the servers',
     Object.entries(e.cpuMsPerOrder)
       .map(([kind, msPerOrder]) => `${kind} ${msPerOrder.toFixed(1)} ms`)
       .join(', '),
@@ -376,7 +394,13 @@ const main = async (): Promise<void> => {
     const takeovers =
       takeover && postgresUrl !== undefined ? await takeoverTimes(kafkaBrokers, postgresUrl) : undefined;
     const e2es: DistributedE2e[] = [];
-    if (!skipE2e) for (const n of replicaCounts) e2es.push(await distributedE2e(kafkaBrokers, e2eStores, n));
+    const servers: Record<string, number> = {
+      ...(state.kafka === undefined ? {} : { kafka: state.kafka.pid }),
+      ...(e2eStores.kind === 'postgres' && state.postgres !== undefined ? { postgres: state.postgres.pid } : {}),
+    };
+    if (!skipE2e) {
+      for (const n of replicaCounts) e2es.push(await distributedE2e(kafkaBrokers, e2eStores, n, servers));
+    }
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
       ...(pgLag === undefined ? [] : pgLagRows(pgLag)),

@@ -99,7 +99,7 @@ interface Settings {
  * - A failing handler is retried on the same batch (`handlerRetries`, exponential backoff, heartbeats continuing);
  *   then `done` rejects with `HandlerFailedError` and the consumer leaves the group with that batch uncommitted.
  * - A broker that stays unreachable past kafkajs's bounded retries crashes the consumer: `done` rejects (no silent
- *   restart loop; the process supervisor decides).
+ *   restart loop here; the projector and saga runner start it again, logged: `RestartingBus`, ADR 0021).
  * - `caughtUp` (best effort): resolves when, for every partition assigned at the first join, the consumer's position
  *   reached the high watermark read just before it started. A partition that moves to another member in a rebalance
  *   stops counting (its new owner catches it up). Events appended later do not delay it.

@@ -87,7 +87,7 @@ interface RelaySetup {
  *   have reached some partitions and not others, and the others still need their (lower) events.
  * - Failure: a produce request that still fails after `producerRetry` rejects `done`; kafkajs warns that bounded
  *   retries weaken an idempotent producer, but a restarted relay's tail check is what prevents duplicates here, and
- *   a dead broker must surface instead of hanging. Restart the relay (the process supervisor does).
+ *   a dead broker must surface instead of hanging. Start a new relay (the relay process does, ADR 0021).
  * - Partition counts are read at start: adding partitions to a topic moves streams to other partitions after the
  *   next restart, which breaks per-stream order across that moment (as it does for any keyed Kafka producer).
  */

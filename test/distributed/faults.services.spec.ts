@@ -23,8 +23,8 @@ const ORDERS = 200;
 const CONCURRENCY = 8;
 const HOT_STOCK = 30;
 const SKUS = ['MUG-1', 'TEE-1', 'CAP-1', 'HOT-1'];
-/** how long the server stays down, once stopped */
-const DOWN_MS = 5_000;
+/** how long the server stays down, once stopped (FAULT_DOWN_MS tries a longer outage by hand) */
+const DOWN_MS = Number(process.env.FAULT_DOWN_MS ?? 5_000);
 
 /** A POST /v1/orders answer: its status and, for an error, its content type and body. */
 interface Answer {

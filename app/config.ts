@@ -42,6 +42,12 @@ export interface Config {
    * each event is fetched and decoded once; `each`: one group per read model, so a slow one never holds back the others
    */
   readonly projectorGroups: 'shared' | 'each';
+  /**
+   * KAFKA_PARTITIONS and KAFKA_REPLICATION_FACTOR: of the centre topics the engine creates when they are missing
+   * (existing topics are left as they are); the partition count is the most consumers of a group that share the work
+   */
+  readonly kafkaPartitions: number;
+  readonly kafkaReplicationFactor: number;
   /** longest wait of a read for X-Min-Position */
   readonly readWaitMs: number;
   /** events per projection batch */
@@ -291,6 +297,8 @@ export const loadConfig = (env: Env = process.env): Config => {
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     kafkaSessionTimeoutMs: intIn(env, 'KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000, problems),
     projectorGroups: oneOf(env, 'PROJECTOR_GROUPS', ['shared', 'each'] as const, 'shared', problems),
+    kafkaPartitions: intIn(env, 'KAFKA_PARTITIONS', 6, 1, 10_000, problems),
+    kafkaReplicationFactor: intIn(env, 'KAFKA_REPLICATION_FACTOR', 1, 1, 32, problems),
     readWaitMs: intIn(env, 'READ_WAIT_MS', 2_000, 0, 60_000, problems),
     projectionBatch: intIn(env, 'PROJECTION_BATCH', 500, 1, 10_000, problems),
     apiKeys,

@@ -46,6 +46,34 @@ describe('the configuration', () => {
       .and.match(/unknown scope\(s\) superuser/);
   });
 
+  it('scales Kafka consumers by partitions: defaults, and every bad value named', () => {
+    const config = loadConfig({});
+    expect(config).to.include({
+      kafkaSessionTimeoutMs: 30_000,
+      projectorGroups: 'shared',
+      kafkaPartitions: 6,
+      kafkaReplicationFactor: 1,
+    });
+    expect(loadConfig({ PROJECTOR_GROUPS: 'each', KAFKA_PARTITIONS: '24' })).to.include({
+      projectorGroups: 'each',
+      kafkaPartitions: 24,
+    });
+    const problems = problemsOf({
+      KAFKA_SESSION_TIMEOUT_MS: '1000',
+      PROJECTOR_GROUPS: 'some',
+      KAFKA_PARTITIONS: '0',
+      KAFKA_REPLICATION_FACTOR: 'three',
+    }).join('\n');
+    for (const name of [
+      'KAFKA_SESSION_TIMEOUT_MS',
+      'PROJECTOR_GROUPS',
+      'KAFKA_PARTITIONS',
+      'KAFKA_REPLICATION_FACTOR',
+    ]) {
+      expect(problems).to.match(new RegExp(name));
+    }
+  });
+
   describe('when API_KEYS is set', () => {
     // the example the README gives; keep the two in step
     const readmeExample =

@@ -41,6 +41,12 @@ const checkpointsFor = async (
 };
 
 /** A consumer's session timeout, and heartbeats at a tenth of it (kafkajs wants them well inside it). */
+/** How the engine creates the centre topics that are missing. */
+export const kafkaTopicSettings = (config: Config): { partitions: number; replicationFactor: number } => ({
+  partitions: config.kafkaPartitions,
+  replicationFactor: config.kafkaReplicationFactor,
+});
+
 export const kafkaGroupTimeouts = (config: Config): { sessionTimeoutMs: number; heartbeatIntervalMs: number } => ({
   sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   heartbeatIntervalMs: Math.max(500, Math.floor(config.kafkaSessionTimeoutMs / 10)),
@@ -115,6 +121,7 @@ const relayUntilAborted = async (
         checkpoints,
         kafka: kafkaFor(config),
         topicPrefix: config.kafkaTopicPrefix,
+        topics: kafkaTopicSettings(config),
         batchSize: config.projectionBatch,
         logger,
       });
@@ -183,6 +190,7 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
       topicPrefix: config.kafkaTopicPrefix,
       clientId: 'commerce-projector',
       logger,
+      topics: kafkaTopicSettings(config),
       ...kafkaGroupTimeouts(config),
     }),
     { logger },

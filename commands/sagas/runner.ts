@@ -109,7 +109,9 @@ export const realPause = (ms: number, signal: AbortSignal): Promise<void> =>
  * from rejected commands; each saga instance takes its inputs one at a time, at most `concurrency` instances at
  * once. An input is done when the saga events it caused are appended (and the timer table updated): only then
  * may the bus advance. Their commands are sent afterwards through the command handler, tracked by the dispatch
- * log so that a crash at any point re-sends them on the next start; deterministic command ids make that safe.
+ * log (a row per step) so that a crash at any point re-sends them: on the next start (a store of its own), or by
+ * any runner of the group once the step is older than the takeover time (a shared store, ADR 0020); deterministic
+ * command ids make that safe.
  */
 export class SagaRunner {
   private readonly fulfilment: SagaHost<FulfilmentInput, FulfilmentState, FulfilmentEvent>;

@@ -13,8 +13,9 @@ import type { Deadline, SagaName } from '../domain/sagas';
  *   exist and their commands may not be sent"), removed once its commands were sent. So a crash anywhere between the
  *   append and the end of the dispatch leaves a row behind, and whoever finds it re-sends the outbox of the events in
  *   its range that exist. Rows are per step, not per saga, so runners stepping one saga never claim each other's work.
- *   A row that stays past the stale age (its runner died, or its append lost a race and wrote nothing) is claimed by
- *   any runner's sweep; re-sending is safe, because commands are idempotent by id.
+ *   A runner keeps the rows of the steps it is working on young (`touchSteps`), however slow they are; a row nobody
+ *   kept young for the takeover time (its runner died, or its step failed half way) is claimed by any runner's sweep;
+ *   re-sending is safe, because commands are idempotent by id.
  *
  * The SQLite adapter queues the writes that may land late (timers after an append, finished dispatches, fired timers)
  * and writes them in one transaction per turn of the event loop; every read sees them. A crash loses at most those
@@ -65,10 +66,12 @@ export interface SagaStateStore {
   /** the step's commands were all sent, or its append wrote nothing */
   finishStep(id: string): Promise<void>;
   /**
-   * Steps announced before `announcedBeforeMs` and not finished, oldest first, each claimed for `claimMs` (its age
-   * starts again, so the other runners' sweeps leave it alone meanwhile).
+   * Steps announced (or last touched) before `announcedBeforeMs` and not finished, oldest first, each claimed by
+   * setting its age to `nowMs`, so the other runners' sweeps leave it alone meanwhile.
    */
   claimStaleSteps(announcedBeforeMs: number, limit: number, nowMs: number): Promise<readonly PendingDispatch[]>;
+  /** the runner is still working on these steps: their age starts again, so no sweep takes them meanwhile */
+  touchSteps(ids: readonly string[], nowMs: number): Promise<void>;
   pendingSteps(): Promise<number>;
 
   /** false until the first start finished: a fresh store next to an old event store must be rebuilt */

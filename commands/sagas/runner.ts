@@ -130,6 +130,8 @@ export class SagaRunner {
   private lastPosition = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping = false;
+  /** dispatch-log rows this runner is announcing or sending: touched on every sweep, so no runner takes them over */
+  private readonly liveSteps = new Set<string>();
 
   constructor(private readonly options: SagaRunnerOptions) {
     this.changes.setMaxListeners(0);
@@ -144,6 +146,7 @@ export class SagaRunner {
       crashPoint: (point: CrashPoint, context: CrashContext) => {
         this.crashPoint(point, context);
       },
+      liveSteps: this.liveSteps,
     };
     this.fulfilment = new SagaHost(options.kinds.fulfilment, hostOptions);
     this.refund = new SagaHost(options.kinds.refund, hostOptions);
@@ -476,6 +479,7 @@ export class SagaRunner {
   ): Promise<void> {
     if (appended.length === 0 || dispatchId === undefined) return Promise.resolve();
     this.busy += 1;
+    this.liveSteps.add(dispatchId);
     const run = async (): Promise<void> => {
       try {
         for (const event of appended) {
@@ -486,6 +490,8 @@ export class SagaRunner {
         this.guard();
         await this.options.state.finishStep(dispatchId);
       } finally {
+        // sent, or given up on (halted, the store down): a row left behind goes stale for a sweep
+        this.liveSteps.delete(dispatchId);
         this.busy -= 1;
         this.changed();
       }
@@ -625,14 +631,20 @@ export class SagaRunner {
     return taken;
   }
 
-  /** Runs the sweep every third of the stale age: a shared store's steps left by a runner that died. */
+  /**
+   * Every third of the takeover time: keeps this runner's steps in flight young (however slowly they go, no other
+   * runner takes them), then takes over the steps nobody kept young for the takeover time — left by a runner that
+   * died, or by a step of this one that failed.
+   */
   private startSweeping(): void {
     const every = Math.max(50, Math.floor(this.takeoverMs / 3));
     this.sweeper = setInterval(() => {
       if (this.halted || this.sweeping) return;
       const now = Date.now();
       this.sweeping = true;
-      this.sweep(now - this.takeoverMs, now)
+      this.options.state
+        .touchSteps([...this.liveSteps], now)
+        .then(() => this.sweep(now - this.takeoverMs, now))
         .then((taken) => {
           if (taken > 0) this.options.logger.info({ steps: taken }, 'saga runner: took over stale dispatch steps');
         })

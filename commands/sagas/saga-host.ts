@@ -57,6 +57,11 @@ export interface SagaHostOptions {
   readonly cacheSize?: number;
   /** reload-and-react attempts when another writer appended to the saga stream first */
   readonly conflictRetries?: number;
+  /**
+   * The dispatch-log rows this runner is working on: a step's row is in it from its announcement until its append
+   * failed or the caller finished (or gave up on) its dispatch. The runner keeps them alive, so no sweep takes them.
+   */
+  readonly liveSteps?: Set<string>;
 }
 
 /**
@@ -144,6 +149,7 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       guard();
       // announced (durably) before the append: a crash after it leaves a row that a sweep finds and re-dispatches
       const dispatchId = await state.announceStep(this.kind.name, sagaId, loaded.revision + 1, upTo);
+      this.options.liveSteps?.add(dispatchId);
       guard();
       this.options.crashPoint('before-append', { sagaId });
       const timestamp = this.options.clock.now().toISOString();
@@ -168,6 +174,8 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       try {
         result = await store.append(sagaId, toAppend, loaded.revision < 0 ? 'no_stream' : loaded.revision);
       } catch (error) {
+        this.options.liveSteps?.delete(dispatchId);
+        // whether it was written is not known: the row goes stale and a sweep sends whatever exists of it
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         // another writer was first: nothing of this step was written
         await state.finishStep(dispatchId);
@@ -177,6 +185,7 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       if (result.revision !== upTo) {
         // the store answered an earlier identical append, whose own row (if it was not dispatched) is still in the
         // log; what we folded is not the stream, read it again
+        this.options.liveSteps?.delete(dispatchId);
         await state.finishStep(dispatchId);
         this.cache.delete(sagaId);
         return { state: (await this.load(sagaId)).state, appended: [] };

@@ -263,6 +263,11 @@ export class PgSagaStateStore implements SagaStateStore {
     return rows.map(toStep);
   }
 
+  async touchSteps(ids: readonly string[], nowMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(`UPDATE ${this.t.steps} SET announced_ms = $2 WHERE id = ANY($1::text[])`, [ids, nowMs]);
+  }
+
   async pendingSteps(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.steps}`);
     return Number(rows[0]?.n ?? 0);

@@ -219,6 +219,15 @@ export class SqliteSagaStateStore implements SagaStateStore {
     return Promise.resolve(rows.map(toStep));
   }
 
+  touchSteps(ids: readonly string[], nowMs: number): Promise<void> {
+    if (ids.length > 0) {
+      this.writer.enqueue(() => {
+        for (const id of ids) this.touchStmt.run(nowMs, id);
+      });
+    }
+    return Promise.resolve();
+  }
+
   pendingSteps(): Promise<number> {
     this.flush();
     return Promise.resolve(this.countStepsStmt.get() ?? 0);

@@ -133,6 +133,25 @@ export const sagaStateContract = (name: string, open: () => Promise<SagaStateFix
         expect(await store.claimStaleSteps(Number.MAX_SAFE_INTEGER, 10, later + 20_000)).to.deep.equal([]);
       });
 
+      it('leaves a step its runner keeps touching, however old, and takes it once the touching stops', async () => {
+        const kept = await store.announceStep('fulfilment', 'saga-slow', 0, 0);
+        const left = await store.announceStep('fulfilment', 'saga-left', 0, 0);
+        const start = Date.now();
+        // a slow dispatch: its runner touches it every few seconds for a minute
+        for (let at = start + 5_000; at <= start + 60_000; at += 5_000) {
+          await store.touchSteps([kept], at);
+          const taken = await store.claimStaleSteps(at - 15_000, 10, at);
+          expect(taken.map((s) => s.id)).to.not.include(kept);
+          if (at === start + 20_000) {
+            expect(taken.map((s) => s.id)).to.deep.equal([left]);
+            await store.finishStep(left);
+          }
+        }
+        await store.touchSteps([], start + 60_000);
+        const later = start + 80_000;
+        expect((await store.claimStaleSteps(later - 15_000, 10, later)).map((s) => s.id)).to.deep.equal([kept]);
+      });
+
       it('claims at most `limit` stale steps, oldest first', async () => {
         const ids: string[] = [];
         for (let i = 0; i < 5; i++) ids.push(await store.announceStep('fulfilment', `saga-${i}`, 0, 0));

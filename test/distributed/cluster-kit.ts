@@ -71,8 +71,8 @@ export class Cluster {
   }
 
   /** The shared payment provider first: every saga runner started after it calls it. */
-  async startPaymentSimulator(): Promise<EngineProcess> {
-    const simulator = await this.start('payment-simulator', 'payment-simulator');
+  async startPaymentSimulator(extra: Readonly<Record<string, string>> = {}): Promise<EngineProcess> {
+    const simulator = await this.start('payment-simulator', 'payment-simulator', extra);
     this.env.PAYMENT_PROVIDER_URL = simulator.url;
     return simulator;
   }

@@ -55,7 +55,8 @@ describe('every process kind scaled out on PostgreSQL and Kafka, killed in turn 
     const [eventSchema, readSchema] = [schemas.next(), schemas.next()];
     const c = new Cluster({ dir, postgresUrl: schemas.url, eventSchema, readSchema, topicPrefix: `${run}.` });
     cluster = c;
-    await c.startPaymentSimulator();
+    // a provider that takes a while, as real ones do: a runner always has commands in flight when it is killed
+    await c.startPaymentSimulator({ SIM_LATENCY_MS: '100-300' });
     const relayA = await c.start('relay-a', 'relay');
     const relayB = await c.start('relay-b', 'relay');
     expect(logHas(relayA, RELAY_HOLDS_LEASE), 'relay-a is the active one').to.equal(true);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { deadLetterValues } from '../dead-letter-rows';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore, NewDeadLetter } from '../../ports/dead-letters';
 import { quoteIdentifier } from './pg-event-schema';
@@ -347,25 +348,7 @@ export class PgDeadLetterStore implements DeadLetterStore {
   }
 
   private values(letter: NewDeadLetter): unknown[] {
-    const now = this.clock.now().toISOString();
-    const { event } = letter;
-    return [
-      letter.consumer,
-      letter.key,
-      event.eventId,
-      event.streamId,
-      event.revision,
-      event.position,
-      event.type,
-      JSON.stringify(event.data ?? null),
-      JSON.stringify(event.metadata ?? null),
-      event.source,
-      event.sequence,
-      boundError(letter.error),
-      letter.attempts,
-      now,
-      now,
-    ];
+    return deadLetterValues(letter, boundError(letter.error), this.clock.now().toISOString());
   }
 }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { deadLetterValues } from '../dead-letter-rows';
 import { openWalDatabase } from './database';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore, NewDeadLetter } from '../../ports/dead-letters';
@@ -167,25 +168,7 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   }
 
   private values(letter: NewDeadLetter): unknown[] {
-    const now = this.clock.now().toISOString();
-    const { event } = letter;
-    return [
-      letter.consumer,
-      letter.key,
-      event.eventId,
-      event.streamId,
-      event.revision,
-      event.position,
-      event.type,
-      JSON.stringify(event.data ?? null),
-      JSON.stringify(event.metadata ?? null),
-      event.source,
-      event.sequence,
-      letter.error.slice(0, MAX_ERROR_CHARS),
-      letter.attempts,
-      now,
-      now,
-    ];
+    return deadLetterValues(letter, letter.error.slice(0, MAX_ERROR_CHARS), this.clock.now().toISOString());
   }
 
   get(id: number): Promise<DeadLetter | undefined> {

@@ -176,7 +176,7 @@ export const expectEachOrderOnce = (events: readonly RecordedEvent[], orderIds: 
 };
 
 /** Every read model's documents against a fresh fold of the event store; answers the first difference, if any. */
-const firstDifference = async (readStore: ReadStore, store: EventStore): Promise<string | undefined> => {
+export const firstDifference = async (readStore: ReadStore, store: EventStore): Promise<string | undefined> => {
   for (const projection of allProjections) {
     const expected = await foldStore(projection, store);
     const docs = new Map<string, unknown>();

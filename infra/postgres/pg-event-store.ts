@@ -667,10 +667,9 @@ export class PgCheckpointStore implements CheckpointStore {
 
   async load(name: string): Promise<number> {
     if (this.isClosed()) throw new EventStoreClosedError();
-    const { rows } = await this.pool.query<{ position: string }>(
-      `SELECT position FROM ${this.tables.checkpoints} WHERE name = $1`,
-      [name],
-    );
+    const { rows } = await this.pool
+      .query<{ position: string }>(`SELECT position FROM ${this.tables.checkpoints} WHERE name = $1`, [name])
+      .catch(rethrowUnavailable);
     return Number(rows[0]?.position ?? 0);
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unavailableOr } from './pg-unavailable';
 import pg from 'pg';
 import {
   assertWrites,
@@ -433,13 +434,16 @@ class PgReadStore implements ReadStore {
     return `${quote(this.schema)}.${quote(collection)}`;
   }
 
-  /** A read of a table that does not exist finds nothing (reads never create tables). */
+  /**
+   * A read of a table that does not exist finds nothing (reads never create tables); a server that cannot be reached
+   * is a `StoreUnavailableError`, which the read API answers with 503.
+   */
   private async read<Row extends pg.QueryResultRow>(sql: string, values: readonly unknown[]): Promise<Row[]> {
     try {
       return (await this.pool.query<Row>(sql, [...values])).rows;
     } catch (error) {
       if (sqlStateOf(error) === UNDEFINED_TABLE) return [];
-      throw error;
+      throw unavailableOr(error);
     }
   }
 

@@ -134,9 +134,10 @@ export const sagaStateContract = (name: string, open: () => Promise<SagaStateFix
       });
 
       it('leaves a step its runner keeps touching, however old, and takes it once the touching stops', async () => {
+        // taken before the announcements: they are at or after it, so the first sweep that may take `left` is at 20 s
+        const start = Date.now();
         const kept = await store.announceStep('fulfilment', 'saga-slow', 0, 0);
         const left = await store.announceStep('fulfilment', 'saga-left', 0, 0);
-        const start = Date.now();
         // a slow dispatch: its runner touches it every few seconds for a minute
         for (let at = start + 5_000; at <= start + 60_000; at += 5_000) {
           await store.touchSteps([kept], at);

@@ -278,12 +278,16 @@ describe('the distributed engine under load while a server it depends on restart
 
     const started = Date.now();
     let down: { from: number; to: number } | undefined;
+    let readWhileDown: { status: number; type: string } | undefined;
     const { load, faultDone } = await placeOrders(
       apis,
       `${run}b`,
       async () => {
         const from = Date.now();
         await postgres.stop();
+        // a read while the read store is down: 503 problem+json too, not a 500
+        const read = await fetch(`${readApi.url}/v1/orders?limit=1`);
+        readWhileDown = { status: read.status, type: read.headers.get('content-type') ?? '' };
         await sleep(DOWN_MS);
         await postgres.start();
         down = { from, to: Date.now() };
@@ -305,6 +309,8 @@ describe('the distributed engine under load while a server it depends on restart
       `POSTs answered 503 problem+json while PostgreSQL was down (refusals: ${statuses(load.failures)}, ` +
         `first: ${JSON.stringify(load.failures[0]?.answer)})`,
     ).to.be.greaterThan(0);
+    expect(readWhileDown?.status, 'a read API request while PostgreSQL was down').to.equal(503);
+    expect(readWhileDown?.type).to.match(/^application\/problem\+json/);
     // a refusal is a 503 (or another 5xx from a request that was in flight when the server went), never a 4xx
     const refusedOtherwise = load.failures.filter((f) => f.answer.status < 500);
     expect(refusedOtherwise.slice(0, 3), 'refusals other than 5xx').to.deep.equal([]);

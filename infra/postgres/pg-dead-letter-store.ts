@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { migrateSchema } from './pg-migrate';
 import { deadLetterValues } from '../dead-letter-rows';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore, NewDeadLetter } from '../../ports/dead-letters';
@@ -52,17 +53,6 @@ export const EMPTY_CHECK_MS = 1_000;
 const MAX_ERROR_CHARS = 2_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** SQLSTATEs of a `CREATE … IF NOT EXISTS` that lost a race with another session creating the same object */
-const RACE_STATES = new Set(['23505', '42P06', '42P07', '42710']);
-
-const sqlStateOf = (error: unknown): string | undefined => {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error;
-  return typeof code === 'string' ? code : undefined;
-};
-
-const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 interface Row {
   readonly id: string;
@@ -157,38 +147,6 @@ const ddl = (schema: string, table: string): string => `
   CREATE INDEX IF NOT EXISTS dead_letters_by_key ON ${table} (consumer, key, id);
 `;
 
-/**
- * Creates the schema and table when missing, in one transaction under an advisory lock on the schema's name, so
- * processes that start together do not race on the catalogs; another component creating the same schema at that
- * moment (the event store, when they share one) can still win `CREATE SCHEMA`, and the loser tries again once.
- */
-const migrate = async (pool: pg.Pool, schema: string, table: string): Promise<void> => {
-  for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    const lost = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', lost);
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`commerce-dead-letters:${schema}`]);
-      await client.query(ddl(schema, table));
-      await client.query('COMMIT');
-      return;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollback: unknown) => {
-        broken = toError(rollback);
-      });
-      const state = sqlStateOf(error);
-      if (attempt >= 2 || state === undefined || !RACE_STATES.has(state)) throw toError(error);
-    } finally {
-      client.off('error', lost);
-      client.release(broken);
-    }
-  }
-};
-
 export class PgDeadLetterStore implements DeadLetterStore {
   readonly schema: string;
   /** the quoted, schema-qualified table name */
@@ -234,7 +192,7 @@ export class PgDeadLetterStore implements DeadLetterStore {
   static async open(options: PgDeadLetterStoreOptions): Promise<PgDeadLetterStore> {
     const store = new PgDeadLetterStore(options);
     try {
-      await migrate(store.pool, store.schema, store.table);
+      await migrateSchema(store.pool, store.schema, ddl(store.schema, store.table));
     } catch (error) {
       await store.pool.end().catch(() => undefined);
       throw error;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { migrateSchema } from './pg-migrate';
 
 /** Names of the event store's objects in its schema; the schema name is checked, so it can be spliced into SQL. */
 export interface EventTables {
@@ -70,25 +71,5 @@ const ddl = (t: EventTables): string => `
  * Creates the schema when missing. Processes that start together (serve and its workers) take a transaction-level
  * advisory lock first: concurrent `CREATE … IF NOT EXISTS` of the same object can still fail on a unique index.
  */
-export const migrateEventSchema = async (pool: pg.Pool, tables: EventTables): Promise<void> => {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  // see PgEventStore.transaction: a checked-out client's connection error must be heard
-  const lost = (error: Error): void => {
-    broken = error;
-  };
-  client.on('error', lost);
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`commerce-event-store:${tables.schema}`]);
-    await client.query(ddl(tables));
-    await client.query('COMMIT');
-  } catch (error) {
-    broken = error instanceof Error ? error : new Error(String(error));
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw broken;
-  } finally {
-    client.off('error', lost);
-    client.release(broken);
-  }
-};
+export const migrateEventSchema = (pool: pg.Pool, tables: EventTables): Promise<void> =>
+  migrateSchema(pool, tables.schema, ddl(tables));

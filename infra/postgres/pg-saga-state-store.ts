@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Deadline, SagaName } from '../../domain/sagas';
 import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-state';
 import { quoteIdentifier } from './pg-event-schema';
+import { migrateSchema } from './pg-migrate';
 
 export interface PgSagaStateStoreOptions {
   readonly url: string;
@@ -63,6 +64,38 @@ const tablesOf = (schema: string) => {
   };
 };
 
+const ddl = (t: ReturnType<typeof tablesOf>): string => `
+  CREATE SCHEMA IF NOT EXISTS ${t.schema};
+  CREATE TABLE IF NOT EXISTS ${t.timers} (
+    saga          text   NOT NULL,
+    saga_id       text   NOT NULL,
+    deadline_id   text   NOT NULL,
+    kind          text   NOT NULL,
+    due_at        text   NOT NULL,
+    due_ms        bigint NOT NULL,
+    claimed_until bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (saga_id, deadline_id)
+  );
+  CREATE INDEX IF NOT EXISTS saga_timers_due ON ${t.timers} (due_ms);
+  CREATE TABLE IF NOT EXISTS ${t.revisions} (
+    saga_id  text   PRIMARY KEY,
+    revision bigint NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS ${t.steps} (
+    id           text   PRIMARY KEY,
+    saga         text   NOT NULL,
+    saga_id      text   NOT NULL,
+    first_rev    bigint NOT NULL,
+    last_rev     bigint NOT NULL,
+    announced_ms bigint NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS saga_steps_age ON ${t.steps} (announced_ms);
+  CREATE TABLE IF NOT EXISTS ${t.meta} (
+    name  text PRIMARY KEY,
+    value text NOT NULL
+  );
+`;
+
 /**
  * The saga runners' shared state (ports/saga-state.ts) in PostgreSQL, beside the event store's tables: every runner of
  * a group reads and writes the same timers and dispatch log, so any of them continues any saga. Timer claims and
@@ -112,51 +145,12 @@ export class PgSagaStateStore implements SagaStateStore {
   static async open(options: PgSagaStateStoreOptions): Promise<PgSagaStateStore> {
     const store = new PgSagaStateStore(options);
     try {
-      await store.migrate(options.schema);
+      await migrateSchema(store.pool, options.schema, ddl(store.t));
     } catch (error) {
       await store.pool.end().catch(() => undefined);
       throw error;
     }
     return store;
-  }
-
-  private async migrate(schema: string): Promise<void> {
-    const { t } = this;
-    await this.transaction(async (client) => {
-      // runners starting together: concurrent CREATE … IF NOT EXISTS of one object can still fail on a unique index
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`commerce-saga-state:${schema}`]);
-      await client.query(`
-        CREATE SCHEMA IF NOT EXISTS ${t.schema};
-        CREATE TABLE IF NOT EXISTS ${t.timers} (
-          saga          text   NOT NULL,
-          saga_id       text   NOT NULL,
-          deadline_id   text   NOT NULL,
-          kind          text   NOT NULL,
-          due_at        text   NOT NULL,
-          due_ms        bigint NOT NULL,
-          claimed_until bigint NOT NULL DEFAULT 0,
-          PRIMARY KEY (saga_id, deadline_id)
-        );
-        CREATE INDEX IF NOT EXISTS saga_timers_due ON ${t.timers} (due_ms);
-        CREATE TABLE IF NOT EXISTS ${t.revisions} (
-          saga_id  text   PRIMARY KEY,
-          revision bigint NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS ${t.steps} (
-          id           text   PRIMARY KEY,
-          saga         text   NOT NULL,
-          saga_id      text   NOT NULL,
-          first_rev    bigint NOT NULL,
-          last_rev     bigint NOT NULL,
-          announced_ms bigint NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS saga_steps_age ON ${t.steps} (announced_ms);
-        CREATE TABLE IF NOT EXISTS ${t.meta} (
-          name  text PRIMARY KEY,
-          value text NOT NULL
-        );
-      `);
-    });
   }
 
   /**
@@ -288,24 +282,6 @@ export class PgSagaStateStore implements SagaStateStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
-  }
-
-  private async transaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    // a checked-out client's connection error must be heard (or it ends the process); its query fails as well
-    const lost = (): void => undefined;
-    client.on('error', lost);
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.off('error', lost);
-      client.release();
-    }
   }
 }
 

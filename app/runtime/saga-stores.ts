@@ -16,17 +16,18 @@ import type { Config } from '../config';
  * PostgreSQL they are tables in its schema, which every saga runner of a group shares, so any runner continues any
  * saga; otherwise SQLite files under DATA_DIR (SAGA_DB_PATH, DEAD_LETTER_DB_PATH) that one runner owns.
  */
-export const sharedSagaStores = (config: Config): boolean =>
-  config.eventStore === 'postgres' && config.postgresUrl !== undefined;
+const sharedStoreUrl = (config: Config): string | undefined =>
+  config.eventStore === 'postgres' ? config.postgresUrl : undefined;
+
+export const sharedSagaStores = (config: Config): boolean => sharedStoreUrl(config) !== undefined;
 
 export const openDeadLetterStore = async (
   config: Config,
   settings: SagaSettings,
   clock: Clock,
 ): Promise<DeadLetterStore> => {
-  if (sharedSagaStores(config) && config.postgresUrl !== undefined) {
-    return openPgDeadLetterStore({ url: config.postgresUrl, schema: config.postgresEventSchema, clock });
-  }
+  const url = sharedStoreUrl(config);
+  if (url !== undefined) return openPgDeadLetterStore({ url, schema: config.postgresEventSchema, clock });
   if (settings.deadLetterPath !== ':memory:') mkdirSync(dirname(settings.deadLetterPath), { recursive: true });
   return openSqliteDeadLetterStore(settings.deadLetterPath, clock);
 };
@@ -36,9 +37,8 @@ export const openSagaStateStore = async (
   settings: SagaSettings,
   files: WalDatabaseOptions = {},
 ): Promise<SagaStateStore> => {
-  if (sharedSagaStores(config) && config.postgresUrl !== undefined) {
-    return openPgSagaStateStore({ url: config.postgresUrl, schema: config.postgresEventSchema });
-  }
+  const url = sharedStoreUrl(config);
+  if (url !== undefined) return openPgSagaStateStore({ url, schema: config.postgresEventSchema });
   if (settings.statePath !== ':memory:') mkdirSync(dirname(settings.statePath), { recursive: true });
   return openSqliteSagaStateStore(settings.statePath, files);
 };

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { migrateSchema } from './pg-migrate';
+import { rethrowUnavailable } from './pg-unavailable';
 import { deadLetterValues } from '../dead-letter-rows';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetter, DeadLetterFilter, DeadLetterStore, NewDeadLetter } from '../../ports/dead-letters';
@@ -244,7 +245,9 @@ export class PgDeadLetterStore implements DeadLetterStore {
     const asked = performance.now();
     if (this.empty && asked - this.emptySince < EMPTY_CHECK_MS) return false;
     const writes = this.writes;
-    const { rows } = await this.pool.query<{ parked: boolean; held: boolean }>(this.sql.parked, [consumer, key]);
+    const { rows } = await this.pool
+      .query<{ parked: boolean; held: boolean }>(this.sql.parked, [consumer, key])
+      .catch(rethrowUnavailable);
     const row = rows[0];
     // an answer asked for before one of this process's writes finished may not have seen it: not kept
     if (writes === this.writes) {
@@ -262,13 +265,13 @@ export class PgDeadLetterStore implements DeadLetterStore {
   async remove(id: number): Promise<boolean> {
     if (!Number.isSafeInteger(id)) return false;
     this.assertOpen();
-    const result = await this.write(() => this.pool.query(this.sql.remove, [id]));
+    const result = await this.write(() => this.pool.query(this.sql.remove, [id]).catch(rethrowUnavailable));
     return (result.rowCount ?? 0) > 0;
   }
 
   async countByConsumer(): Promise<ReadonlyMap<string, number>> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ consumer: string; n: string }>(this.sql.count);
+    const { rows } = await this.pool.query<{ consumer: string; n: string }>(this.sql.count).catch(rethrowUnavailable);
     return new Map(rows.map((r) => [r.consumer, Number(r.n)]));
   }
 
@@ -297,7 +300,7 @@ export class PgDeadLetterStore implements DeadLetterStore {
 
   private async query(sql: string, params: readonly unknown[]): Promise<Row[]> {
     this.assertOpen();
-    const { rows } = await this.pool.query<Row>(sql, params as unknown[]);
+    const { rows } = await this.pool.query<Row>(sql, params as unknown[]).catch(rethrowUnavailable);
     return rows;
   }
 

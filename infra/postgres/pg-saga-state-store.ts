@@ -4,6 +4,7 @@ import type { Deadline, SagaName } from '../../domain/sagas';
 import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-state';
 import { quoteIdentifier } from './pg-event-schema';
 import { migrateSchema } from './pg-migrate';
+import { rethrowUnavailable } from './pg-unavailable';
 
 export interface PgSagaStateStoreOptions {
   readonly url: string;
@@ -122,7 +123,7 @@ export class PgSagaStateStore implements SagaStateStore {
     this.pool.on('error', (error) => onIdleError?.(error));
     const { t } = this;
     this.announcements = new TurnBatch(async (steps) => {
-      await this.pool.query(
+      await this.query(
         `INSERT INTO ${t.steps} (id, saga, saga_id, first_rev, last_rev, announced_ms)
          SELECT u.id, u.saga, u.saga_id, u.first_rev, u.last_rev, $6
            FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
@@ -138,7 +139,7 @@ export class PgSagaStateStore implements SagaStateStore {
       );
     });
     this.finishes = new TurnBatch(async (ids) => {
-      await this.pool.query(`DELETE FROM ${t.steps} WHERE id = ANY($1::text[])`, [ids]);
+      await this.query(`DELETE FROM ${t.steps} WHERE id = ANY($1::text[])`, [ids]);
     });
   }
 
@@ -162,7 +163,7 @@ export class PgSagaStateStore implements SagaStateStore {
   async replaceTimers(saga: SagaName, sagaId: string, revision: number, deadlines: readonly Deadline[]): Promise<void> {
     const { t } = this;
     if (deadlines.length === 0) {
-      await this.pool.query(
+      await this.query(
         `WITH newer AS (SELECT 1 FROM ${t.revisions} WHERE saga_id = $1 AND revision > $2),
               gone AS (DELETE FROM ${t.revisions} WHERE saga_id = $1 AND revision <= $2)
          DELETE FROM ${t.timers} WHERE saga_id = $1 AND NOT EXISTS (SELECT 1 FROM newer)`,
@@ -171,7 +172,7 @@ export class PgSagaStateStore implements SagaStateStore {
       return;
     }
     const ids = deadlines.map((d) => d.deadlineId);
-    await this.pool.query(
+    await this.query(
       `WITH moved AS (
          INSERT INTO ${t.revisions} AS r (saga_id, revision) VALUES ($2, $7)
          ON CONFLICT (saga_id) DO UPDATE SET revision = excluded.revision WHERE r.revision < excluded.revision
@@ -200,7 +201,7 @@ export class PgSagaStateStore implements SagaStateStore {
 
   async claimDueTimers(nowMs: number, limit: number, claimMs: number): Promise<readonly Timer[]> {
     const { t } = this;
-    const { rows } = await this.pool.query<TimerRow>(
+    const { rows } = await this.query<TimerRow>(
       `UPDATE ${t.timers} SET claimed_until = $2
         WHERE (saga_id, deadline_id) IN (
           SELECT saga_id, deadline_id FROM ${t.timers}
@@ -213,7 +214,7 @@ export class PgSagaStateStore implements SagaStateStore {
   }
 
   async removeTimer(sagaId: string, deadlineId: string, dueMs: number): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.t.timers} WHERE saga_id = $1 AND deadline_id = $2 AND due_ms = $3`, [
+    await this.query(`DELETE FROM ${this.t.timers} WHERE saga_id = $1 AND deadline_id = $2 AND due_ms = $3`, [
       sagaId,
       deadlineId,
       dueMs,
@@ -221,7 +222,7 @@ export class PgSagaStateStore implements SagaStateStore {
   }
 
   async timersOf(sagaId: string): Promise<readonly Timer[]> {
-    const { rows } = await this.pool.query<TimerRow>(
+    const { rows } = await this.query<TimerRow>(
       `SELECT saga, saga_id, deadline_id, kind, due_at, due_ms FROM ${this.t.timers} WHERE saga_id = $1
         ORDER BY due_ms, deadline_id`,
       [sagaId],
@@ -230,7 +231,7 @@ export class PgSagaStateStore implements SagaStateStore {
   }
 
   async timerCount(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.timers}`);
+    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.timers}`);
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -247,7 +248,7 @@ export class PgSagaStateStore implements SagaStateStore {
 
   async claimStaleSteps(announcedBeforeMs: number, limit: number, nowMs: number): Promise<readonly PendingDispatch[]> {
     const { t } = this;
-    const { rows } = await this.pool.query<StepRow>(
+    const { rows } = await this.query<StepRow>(
       `UPDATE ${t.steps} SET announced_ms = $2
         WHERE id IN (
           SELECT id FROM ${t.steps} WHERE announced_ms < $1 ORDER BY announced_ms, id LIMIT $3 FOR UPDATE SKIP LOCKED)
@@ -259,23 +260,31 @@ export class PgSagaStateStore implements SagaStateStore {
 
   async touchSteps(ids: readonly string[], nowMs: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.pool.query(`UPDATE ${this.t.steps} SET announced_ms = $2 WHERE id = ANY($1::text[])`, [ids, nowMs]);
+    await this.query(`UPDATE ${this.t.steps} SET announced_ms = $2 WHERE id = ANY($1::text[])`, [ids, nowMs]);
   }
 
   async pendingSteps(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.steps}`);
+    const { rows } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.t.steps}`);
     return Number(rows[0]?.n ?? 0);
   }
 
   async isInitialized(): Promise<boolean> {
-    const { rows } = await this.pool.query(`SELECT 1 FROM ${this.t.meta} WHERE name = 'initialized'`);
+    const { rows } = await this.query(`SELECT 1 FROM ${this.t.meta} WHERE name = 'initialized'`);
     return rows.length > 0;
   }
 
   async markInitialized(): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO ${this.t.meta} (name, value) VALUES ('initialized', 'yes') ON CONFLICT (name) DO NOTHING`,
     );
+  }
+
+  /** A server that cannot be reached is a `StoreUnavailableError`: the saga runner retries, never dead-letters, for it. */
+  private query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    values?: readonly unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(sql, values === undefined ? undefined : [...values]).catch(rethrowUnavailable);
   }
 
   async close(): Promise<void> {

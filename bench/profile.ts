@@ -12,7 +12,10 @@ import { errorText, int, ms, progress, writeResults } from './lib/report';
  * at a fixed open-loop rate; on SIGTERM node writes the .cpuprofile, which is summarised into the top self-time
  * functions, inclusive time of the project's own functions, and self time per package.
  *
- *   npx tsx bench/profile.ts [--rate 300] [--seconds 20] [--top 25] [--file existing.cpuprofile]
+ *   npx tsx bench/profile.ts [--rate 300] [--seconds 20] [--top 25] [--file existing.cpuprofile] [--plain]
+ *
+ * `--plain` runs the same load without the profiler (which costs the engine CPU of its own) and reports CPU per order
+ * per process from /proc: the figure to compare before and after a change.
  */
 
 interface CallFrame {
@@ -221,6 +224,7 @@ const main = async (): Promise<void> => {
       seconds: { type: 'string', default: '20' },
       top: { type: 'string', default: '25' },
       file: { type: 'string' },
+      plain: { type: 'boolean', default: false },
     },
   }).values;
   const top = Number(args.top);
@@ -240,21 +244,58 @@ const main = async (): Promise<void> => {
     subcommand: 'serve',
     env: { DATA_DIR: dir },
     logDir: dir,
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'],
+    nodeArgs: args.plain ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'],
   });
   let step;
   const roles = new Map<number, string>();
   let cpuMsPerOrder = Number.NaN;
+  const perProcess: { role: string; cpuMsPerOrder: number; writtenKiBPerOrder: number; peakRssMiB: number }[] = [];
   try {
     const target = { commandUrl: engine.url, readUrl: engine.url };
     const catalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
     const cpuBefore = engine.cpuSeconds();
+    const perProcessBefore = new Map(engine.perProcess().map((p) => [p.pid, p]));
     step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });
     for (const pid of processTree(engine.pid)) roles.set(pid, roleOf(pid, engine.pid));
     // the step ends once its orders are finished (or the drain timed out): the CPU they cost, per order
-    cpuMsPerOrder = ((engine.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, step.accepted);
+    const orders = Math.max(1, step.accepted);
+    cpuMsPerOrder = ((engine.cpuSeconds() - cpuBefore) * 1000) / orders;
+    for (const p of engine.perProcess()) {
+      const before = perProcessBefore.get(p.pid);
+      perProcess.push({
+        role: roles.get(p.pid) ?? `process ${p.pid}`,
+        cpuMsPerOrder: ((p.cpuSeconds - (before?.cpuSeconds ?? 0)) * 1000) / orders,
+        writtenKiBPerOrder: (p.writtenBytes - (before?.writtenBytes ?? 0)) / 1024 / orders,
+        peakRssMiB: p.peakRssMiB,
+      });
+    }
   } finally {
     await engine.stop(30_000);
+  }
+  const cpuLine =
+    `\nengine at ${rate} orders/s for ${seconds} s: held=${step.held}, finished ${int(step.completionRate)}/s, ` +
+    `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}, ` +
+    `engine CPU ${cpuMsPerOrder.toFixed(2)} ms per order, all processes (drained: ${step.drained})\n` +
+    perProcess
+      .map(
+        (p) =>
+          `  ${p.role}: ${p.cpuMsPerOrder.toFixed(2)} ms and ${p.writtenKiBPerOrder.toFixed(1)} KiB written per order, peak RSS ${int(p.peakRssMiB)} MiB\n`,
+      )
+      .join('');
+  if (args.plain) {
+    const saved = writeResults('-profile', {
+      kind: 'profile',
+      plain: true,
+      rate,
+      seconds,
+      step,
+      cpuMsPerOrder,
+      perProcess,
+    });
+    process.stdout.write(cpuLine);
+    progress(`summary in ${saved}`);
+    rmSync(dir, { recursive: true, force: true });
+    return;
   }
   // one profile per process: serve's own (its pid is in the file name) and its engine worker's
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -276,13 +317,10 @@ const main = async (): Promise<void> => {
     seconds,
     step,
     cpuMsPerOrder,
+    perProcess,
     processes,
   });
-  process.stdout.write(
-    `\nengine at ${rate} orders/s for ${seconds} s: held=${step.held}, finished ${int(step.completionRate)}/s, ` +
-      `command p50/p99 ${ms(step.commandMs.p50)}/${ms(step.commandMs.p99)}, ` +
-      `engine CPU ${cpuMsPerOrder.toFixed(2)} ms per order, all processes (drained: ${step.drained})\n`,
-  );
+  process.stdout.write(cpuLine);
   for (const p of processes) {
     process.stdout.write(`\n## ${p.role}\n\n${render(p.summary, step.accepted)}\n`);
     progress(`profile of ${p.role} kept at ${join(profDir, p.file)}`);

@@ -16,7 +16,12 @@ export interface EngineProcess extends RunningEngine {
   /** CPU seconds used so far by the process and its worker (see `cpuSeconds`) */
   cpuSeconds(): number;
   /** the same, per process: the engine first, then its worker */
-  perProcess(): { readonly pid: number; readonly peakRssMiB: number; readonly cpuSeconds: number }[];
+  perProcess(): {
+    readonly pid: number;
+    readonly peakRssMiB: number;
+    readonly cpuSeconds: number;
+    readonly writtenBytes: number;
+  }[];
 }
 
 /** VmHWM from /proc/<pid>/status: the kernel's own high-water mark, so no sampling can miss the peak. */
@@ -39,6 +44,14 @@ export const cpuSeconds = (pid: number): number => {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   return ticks / 100; // USER_HZ is 100 on Linux
+};
+
+/** Bytes a process has sent to storage so far (write_bytes in /proc/<pid>/io: files, not sockets); NaN if missing. */
+export const writtenBytes = (pid: number): number => {
+  const file = `/proc/${pid}/io`;
+  if (!existsSync(file)) return Number.NaN;
+  const bytes = /^write_bytes:\s+(\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
+  return bytes === undefined ? Number.NaN : Number(bytes);
 };
 
 export type StartOptions = EngineProcessOptions;
@@ -67,6 +80,11 @@ export const startEngine = async (o: StartOptions): Promise<EngineProcess> => {
     peakRssMiB: sum(peakRssMiB),
     cpuSeconds: sum(cpuSeconds),
     perProcess: () =>
-      processTree(engine.pid).map((pid) => ({ pid, peakRssMiB: peakRssMiB(pid), cpuSeconds: cpuSeconds(pid) })),
+      processTree(engine.pid).map((pid) => ({
+        pid,
+        peakRssMiB: peakRssMiB(pid),
+        cpuSeconds: cpuSeconds(pid),
+        writtenBytes: writtenBytes(pid),
+      })),
   };
 };

@@ -79,6 +79,10 @@ export const eventRegistry = <Ev extends { readonly type: string }>(
     for (let hops = 0; hops <= upcasters.length; hops++) {
       const codec = byStoredType.get(current.type);
       if (codec) {
+        // Data that already is the event (what `encode` stored, read back as JSON) is answered as it is: the guard
+        // walks it without building a copy, a Left, or a context per field. Anything else (older shapes the codec
+        // converts, extra or wrong fields) takes the full decode, which strips, converts or names the problem.
+        if (codec.is(current.data)) return E.right(current.data);
         return pipe(
           codec.decode(current.data),
           E.mapLeft((errors) => `${current.type}: ${describeErrors(errors)}`),

@@ -61,7 +61,11 @@ interface Call {
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
+  /** the window's calls from `first` on (older ones are dropped in bulk), with running counts of the bad ones */
   private calls: Call[] = [];
+  private first = 0;
+  private failedCalls = 0;
+  private slowCalls = 0;
   private openedAt = 0;
   private probesOut = 0;
   private probesPassed = 0;
@@ -105,16 +109,32 @@ export class CircuitBreaker {
   private record(outcome: CallOutcome, elapsedMs: number): void {
     const now = this.now();
     if (this.current !== 'closed') return;
-    this.calls.push({ at: now, failed: outcome === 'error', slow: elapsedMs >= this.settings.slowCallMs });
+    const call: Call = { at: now, failed: outcome === 'error', slow: elapsedMs >= this.settings.slowCallMs };
+    this.calls.push(call);
+    if (call.failed) this.failedCalls += 1;
+    if (call.slow) this.slowCalls += 1;
+    // O(1) per call, however many calls the window holds (thousands per window at peak rates)
     const from = now - this.settings.windowMs;
-    let first = 0;
-    while (first < this.calls.length && (this.calls[first]?.at ?? now) < from) first += 1;
-    if (first > 0) this.calls = this.calls.slice(first);
-    const { length } = this.calls;
+    for (let old = this.calls[this.first]; old !== undefined && old.at < from; old = this.calls[this.first]) {
+      if (old.failed) this.failedCalls -= 1;
+      if (old.slow) this.slowCalls -= 1;
+      this.first += 1;
+    }
+    if (this.first > 1_024 && this.first * 2 > this.calls.length) {
+      this.calls = this.calls.slice(this.first);
+      this.first = 0;
+    }
+    const length = this.calls.length - this.first;
     if (length < this.settings.minCalls) return;
-    const failed = this.calls.filter((call) => call.failed).length / length;
-    const slow = this.calls.filter((call) => call.slow).length / length;
-    if (failed >= this.settings.errorRatio || slow >= this.settings.slowRatio) this.open();
+    if (this.failedCalls / length >= this.settings.errorRatio || this.slowCalls / length >= this.settings.slowRatio)
+      this.open();
+  }
+
+  private clearWindow(): void {
+    this.calls = [];
+    this.first = 0;
+    this.failedCalls = 0;
+    this.slowCalls = 0;
   }
 
   private probed(outcome: CallOutcome, elapsedMs: number): void {
@@ -125,7 +145,7 @@ export class CircuitBreaker {
     }
     this.probesPassed += 1;
     if (this.probesPassed >= this.settings.probes) {
-      this.calls = [];
+      this.clearWindow();
       this.move('closed');
     }
   }

@@ -53,6 +53,19 @@ describe('the payment provider circuit breaker', () => {
     expect(b.breaker.state).to.equal('closed');
   });
 
+  it('counts exactly over a window of thousands of calls as the oldest leave it', () => {
+    const b = breakerAt();
+    for (let i = 0; i < 3_000; i++) b.call('ok');
+    b.advance(600);
+    // 2,999 failures beside 3,000 successes: just under half
+    for (let i = 0; i < 2_999; i++) b.call('error');
+    expect(b.breaker.state).to.equal('closed');
+    // the successes leave the window: the next failure finds nothing but failures in it
+    b.advance(500);
+    b.call('error');
+    expect(b.breaker.state).to.equal('open');
+  });
+
   it('opens once the error share of the window reaches the ratio, and lets no call through while open', () => {
     const b = breakerAt();
     b.call('ok');

@@ -4,7 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEngine } from './lib/engine';
 import { commandLine, processTree } from '../tools/services/proc';
-import { runStep, setupCatalogue } from './lib/load';
+import { runStep, setupCatalogue, setupPromotions } from './lib/load';
 import { errorText, int, ms, progress, writeResults } from './lib/report';
 
 /**
@@ -12,10 +12,11 @@ import { errorText, int, ms, progress, writeResults } from './lib/report';
  * at a fixed open-loop rate; on SIGTERM node writes the .cpuprofile, which is summarised into the top self-time
  * functions, inclusive time of the project's own functions, and self time per package.
  *
- *   npx tsx bench/profile.ts [--rate 300] [--seconds 20] [--top 25] [--file existing.cpuprofile] [--plain]
+ *   npx tsx bench/profile.ts [--rate 300] [--seconds 20] [--top 25] [--file existing.cpuprofile] [--plain] [--promotions]
  *
  * `--plain` runs the same load without the profiler (which costs the engine CPU of its own) and reports CPU per order
- * per process from /proc: the figure to compare before and after a change.
+ * per process from /proc: the figure to compare before and after a change. `--promotions` prices every order with the
+ * e2e bench's promotion book and puts its coupon on every fifth order.
  */
 
 interface CallFrame {
@@ -225,6 +226,7 @@ const main = async (): Promise<void> => {
       top: { type: 'string', default: '25' },
       file: { type: 'string' },
       plain: { type: 'boolean', default: false },
+      promotions: { type: 'boolean', default: false },
     },
   }).values;
   const top = Number(args.top);
@@ -252,7 +254,8 @@ const main = async (): Promise<void> => {
   const perProcess: { role: string; cpuMsPerOrder: number; writtenKiBPerOrder: number; peakRssMiB: number }[] = [];
   try {
     const target = { commandUrl: engine.url, readUrl: engine.url };
-    const catalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
+    const plainCatalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
+    const catalogue = args.promotions ? await setupPromotions(target, plainCatalogue) : plainCatalogue;
     const cpuBefore = engine.cpuSeconds();
     const perProcessBefore = new Map(engine.perProcess().map((p) => [p.pid, p]));
     step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });

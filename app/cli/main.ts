@@ -1,15 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createLogger } from '../../infra/observability/logger';
 import type { Logger } from '../../ports/logger';
-import { runCommandApi } from '../runtime/command-api-process';
-import { runPaymentSimulator } from '../runtime/payment-simulator-process';
-import { runProjector, runReadApi, runRelay } from '../runtime/processes';
-import { runSagaRunner } from '../runtime/saga-runner-process';
-import { runServe } from '../runtime/serve';
-import { runEngineWorker } from '../runtime/split-engine';
 import { WORKER_SUBCOMMAND } from '../runtime/worker-link';
-import { runDlq } from './dlq';
-import { runProjectionsCli } from './projections';
 
 /** `commerce <subcommand>`: one entry point for every process of the engine. */
 const usage = `Usage: commerce <command> [options]
@@ -36,16 +28,31 @@ Configuration comes from environment variables (see README "Configuration"):
 
 type Runner = (config: Config, logger: Logger) => Promise<void>;
 
+/**
+ * Each subcommand's module is loaded when it runs (`require` at the call, not an import at the top), so a process
+ * holds only the drivers its role and configuration use: `serve` on SQLite loads no Kafka, MongoDB, PostgreSQL or
+ * EventStoreDB client, each of which is 12–21 MiB resident in every process that loads it.
+ */
+const runtime = {
+  serve: () => require('../runtime/serve') as typeof import('../runtime/serve'),
+  commandApi: () => require('../runtime/command-api-process') as typeof import('../runtime/command-api-process'),
+  processes: () => require('../runtime/processes') as typeof import('../runtime/processes'),
+  sagaRunner: () => require('../runtime/saga-runner-process') as typeof import('../runtime/saga-runner-process'),
+  paymentSimulator: () =>
+    require('../runtime/payment-simulator-process') as typeof import('../runtime/payment-simulator-process'),
+  splitEngine: () => require('../runtime/split-engine') as typeof import('../runtime/split-engine'),
+};
+
 const commands: Readonly<Record<string, Runner>> = {
-  serve: runServe,
-  'command-api': (config, logger) => runCommandApi(config, logger, 'command-api'),
-  relay: runRelay,
-  projector: runProjector,
-  'read-api': runReadApi,
-  'saga-runner': (config, logger) => runSagaRunner(config, logger),
-  'payment-simulator': runPaymentSimulator,
+  serve: (config, logger) => runtime.serve().runServe(config, logger),
+  'command-api': (config, logger) => runtime.commandApi().runCommandApi(config, logger, 'command-api'),
+  relay: (config, logger) => runtime.processes().runRelay(config, logger),
+  projector: (config, logger) => runtime.processes().runProjector(config, logger),
+  'read-api': (config, logger) => runtime.processes().runReadApi(config, logger),
+  'saga-runner': (config, logger) => runtime.sagaRunner().runSagaRunner(config, logger),
+  'payment-simulator': (config, logger) => runtime.paymentSimulator().runPaymentSimulator(config, logger),
   // started by `serve` over an IPC pipe, not listed in the usage
-  [WORKER_SUBCOMMAND]: (config, logger) => runEngineWorker(config, logger, process.argv[3]),
+  [WORKER_SUBCOMMAND]: (config, logger) => runtime.splitEngine().runEngineWorker(config, logger, process.argv[3]),
 };
 
 const loadConfigOrExit = (): Config | undefined => {
@@ -71,7 +78,9 @@ const main = async (argv: readonly string[]): Promise<number> => {
     const config = loadConfigOrExit();
     if (config === undefined) return 2;
     const logger = createLogger(config.logLevel, name, 'stderr');
-    return name === 'dlq' ? runDlq(rest, config, logger) : runProjectionsCli(rest, config, logger);
+    return name === 'dlq'
+      ? (require('./dlq') as typeof import('./dlq')).runDlq(rest, config, logger)
+      : (require('./projections') as typeof import('./projections')).runProjectionsCli(rest, config, logger);
   }
   const runner = commands[name];
   if (!runner) {

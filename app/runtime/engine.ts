@@ -25,7 +25,6 @@ import type { ReadStore } from '../../ports/read-store';
 import type { PaymentProvider } from '../../ports/payment-provider';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
-import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 import { startHttpServer, type ApiPart, type HttpServer } from './http-server';
 import { commandApi, commandHandlerFor, readApi, seedConfiguredChannels, startReadModels } from './api-parts';
 import { openReadStore } from './read-store';
@@ -216,6 +215,8 @@ export const openEngineEventStore = async (
   if (config.eventStore === 'postgres') {
     if (config.postgresUrl === undefined) throw new Error('POSTGRES_URL is required for EVENT_STORE=postgres');
     // NOTIFY wakes subscriptions at each commit; the poll (`pollIntervalMs` is SQLite's) stays the slow fallback
+    const { openPgEventStore } =
+      require('../../infra/postgres/pg-event-store') as typeof import('../../infra/postgres/pg-event-store');
     return openPgEventStore({ url: config.postgresUrl, schema: config.postgresEventSchema });
   }
   if (config.eventStore !== 'sqlite')

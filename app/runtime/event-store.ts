@@ -4,10 +4,8 @@ import type { Config } from '../config';
 import type { Logger } from '../../ports/logger';
 import type { EventStore } from '../../ports/event-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
-import { openEsdbEventStore } from '../../infra/eventstoredb/esdb-event-store';
-import { openPgEventStore } from '../../infra/postgres/pg-event-store';
 
-/** Picks the event store adapter from configuration (EVENT_STORE). */
+/** Picks the event store adapter from configuration (EVENT_STORE); only the chosen one's driver is loaded. */
 export const openEventStore = async (config: Config, logger: Logger): Promise<EventStore> => {
   switch (config.eventStore) {
     case 'sqlite': {
@@ -19,6 +17,8 @@ export const openEventStore = async (config: Config, logger: Logger): Promise<Ev
       if (config.eventStoreUrl === undefined)
         throw new Error('EVENTSTORE_URL is required for EVENT_STORE=eventstoredb');
       logger.info('event store: EventStoreDB');
+      const { openEsdbEventStore } =
+        require('../../infra/eventstoredb/esdb-event-store') as typeof import('../../infra/eventstoredb/esdb-event-store');
       const store = openEsdbEventStore({ connectionString: config.eventStoreUrl });
       await store.headPosition();
       return store;
@@ -26,6 +26,8 @@ export const openEventStore = async (config: Config, logger: Logger): Promise<Ev
     case 'postgres': {
       if (config.postgresUrl === undefined) throw new Error('POSTGRES_URL is required for EVENT_STORE=postgres');
       logger.info({ schema: config.postgresEventSchema }, 'event store: PostgreSQL');
+      const { openPgEventStore } =
+        require('../../infra/postgres/pg-event-store') as typeof import('../../infra/postgres/pg-event-store');
       return openPgEventStore({
         url: config.postgresUrl,
         schema: config.postgresEventSchema,

@@ -4,8 +4,6 @@ import type { SagaSettings } from '../../commands/sagas/config';
 import type { Clock } from '../../ports/clock';
 import type { DeadLetterStore } from '../../ports/dead-letters';
 import type { SagaStateStore } from '../../ports/saga-state';
-import { openPgDeadLetterStore } from '../../infra/postgres/pg-dead-letter-store';
-import { openPgSagaStateStore } from '../../infra/postgres/pg-saga-state-store';
 import { openSqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { openSqliteSagaStateStore } from '../../infra/sqlite/sqlite-saga-state-store';
 import type { WalDatabaseOptions } from '../../infra/sqlite/database';
@@ -27,7 +25,11 @@ export const openDeadLetterStore = async (
   clock: Clock,
 ): Promise<DeadLetterStore> => {
   const url = sharedStoreUrl(config);
-  if (url !== undefined) return openPgDeadLetterStore({ url, schema: config.postgresEventSchema, clock });
+  if (url !== undefined) {
+    const { openPgDeadLetterStore } =
+      require('../../infra/postgres/pg-dead-letter-store') as typeof import('../../infra/postgres/pg-dead-letter-store');
+    return openPgDeadLetterStore({ url, schema: config.postgresEventSchema, clock });
+  }
   if (settings.deadLetterPath !== ':memory:') mkdirSync(dirname(settings.deadLetterPath), { recursive: true });
   return openSqliteDeadLetterStore(settings.deadLetterPath, clock);
 };
@@ -38,7 +40,11 @@ export const openSagaStateStore = async (
   files: WalDatabaseOptions = {},
 ): Promise<SagaStateStore> => {
   const url = sharedStoreUrl(config);
-  if (url !== undefined) return openPgSagaStateStore({ url, schema: config.postgresEventSchema });
+  if (url !== undefined) {
+    const { openPgSagaStateStore } =
+      require('../../infra/postgres/pg-saga-state-store') as typeof import('../../infra/postgres/pg-saga-state-store');
+    return openPgSagaStateStore({ url, schema: config.postgresEventSchema });
+  }
   if (settings.statePath !== ':memory:') mkdirSync(dirname(settings.statePath), { recursive: true });
   return openSqliteSagaStateStore(settings.statePath, files);
 };

@@ -98,11 +98,13 @@ const METRICS_TIMEOUT_MS = 2_000;
 const cliEntry = (): string => join(__dirname, '..', 'cli', `main${extname(__filename)}`);
 
 /**
- * A worker's old-generation heap, in MiB. Its caches are bounded (log window, aggregates, sagas, documents) and its
- * backlog stays in the log, so a cap only makes V8 collect before it grows: without one, each worker's heap settled
- * near 300 MiB under load because nothing asked it to give memory back.
+ * A worker's old-generation heap, in MiB. Its caches are bounded (log window, aggregates, sagas, documents: 5,000
+ * entries each, tens of MiB) and its backlog stays in the log, so a cap only makes V8 collect before it grows:
+ * without one, each worker's heap settled near 300 MiB under load because nothing asked it to give memory back; at
+ * 256 the sagas worker still peaked at 275 MiB resident in the e2e bench, at 128 at 206 MiB, with no CPU cost
+ * measured. `npm start` caps `serve` itself the same way (package.json).
  */
-const WORKER_HEAP_MIB = 256;
+const WORKER_HEAP_MIB = 128;
 
 /** node flags for the worker: the parent's, the heap cap, and the TypeScript loader when running from source. */
 const workerExecArgv = (): string[] => {

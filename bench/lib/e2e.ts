@@ -70,6 +70,33 @@ const settle = async (readUrl: string, expected: number, timeoutS: number): Prom
   }
 };
 
+/**
+ * Waits until nothing is left in flight: the log head has stopped moving for a second and every projection has
+ * reached it. A phase that leaves work behind (the hot SKU's hundreds of cancellations, still being compensated when
+ * its confirmations settled) would otherwise push the next search's first step into shedding.
+ */
+const quiesce = async (readUrl: string, timeoutS: number): Promise<boolean> => {
+  const client = new HttpJsonClient(readUrl, {}, 1);
+  try {
+    const deadline = performance.now() + timeoutS * 1000;
+    let previousHead = -1;
+    while (performance.now() < deadline) {
+      const r = await client.send('GET', '/v1/projections');
+      const head = typeof r.body.head === 'number' ? r.body.head : Number.NaN;
+      const projections: unknown = r.body.projections;
+      const caughtUp =
+        Array.isArray(projections) &&
+        projections.every((p: unknown) => typeof p === 'object' && p !== null && 'lag' in p && p.lag === 0);
+      if (caughtUp && head === previousHead) return true;
+      previousHead = head;
+      await sleep(1_000);
+    }
+    return false;
+  } finally {
+    client.close();
+  }
+};
+
 export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> => {
   const run = `b${Date.now().toString(36)}`;
   progress('e2e: HTTP baseline (GET /healthz on the engine, same client)');
@@ -109,6 +136,10 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
     `e2e: hot SKU settled=${hotSku.settled} in ${hotSku.settleS.toFixed(1)} s: confirmed ${hotSku.confirmed}, cancelled ${hotSku.cancelled}, oversold ${hotSku.oversold}`,
   );
   const rates = [...steps, ...(atP99Rate ? [atP99Rate] : [])].map((s) => s.completionRate).filter(Number.isFinite);
+  if (o.promotions) {
+    progress('e2e: waiting until the hot SKU has left nothing in flight (its cancellations), before the promotions');
+    await quiesce(target.readUrl, 60);
+  }
   const withPromotions = o.promotions ? await promotionsSearch(target, catalogue, o, highestHeld) : undefined;
   let hotCoupon: HotCouponResult | undefined;
   if (o.promotions) {

@@ -43,12 +43,6 @@ const exited = (child: ChildProcess): Promise<number | null> =>
         }),
       );
 
-/** The node flags `npm start` gives `serve` (its heap cap), so what runs `serve` compiled measures what users run. */
-const startScriptFlags = (root: string): string[] => {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
-  return (manifest.scripts?.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
-};
-
 /** Starts `app/cli/main.ts <subcommand>` (or its compiled form) and resolves once it answers `/readyz` (or logs `readyLogText`). */
 export const startEngineProcess = async (o: EngineProcessOptions): Promise<EngineProcess> => {
   const root = repoRoot();
@@ -59,7 +53,6 @@ export const startEngineProcess = async (o: EngineProcessOptions): Promise<Engin
     process.execPath,
     [
       ...(o.nodeArgs ?? []),
-      ...(o.compiled === true && o.subcommand === 'serve' ? startScriptFlags(root) : []),
       ...(o.compiled === true
         ? [join(root, 'dist/app/cli/main.js')]
         : ['-r', 'tsx/cjs', join(root, 'app/cli/main.ts')]),

@@ -44,6 +44,17 @@ const codePoints = (s: string): number => {
   return n;
 };
 
+/** Each enum as a set, made once: currency codes are checked on every stored event read. */
+const enumSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+const enumSet = (values: readonly string[]): ReadonlySet<string> => {
+  let set = enumSets.get(values);
+  if (set === undefined) {
+    set = new Set(values);
+    enumSets.set(values, set);
+  }
+  return set;
+};
+
 export const meetsString = (s: string, c: StringConstraints): boolean => {
   if (c.pattern && !c.pattern.test(s)) return false;
   if (c.minLength !== undefined || c.maxLength !== undefined) {
@@ -51,7 +62,7 @@ export const meetsString = (s: string, c: StringConstraints): boolean => {
     if (c.minLength !== undefined && length < c.minLength) return false;
     if (c.maxLength !== undefined && length > c.maxLength) return false;
   }
-  if (c.enum && !c.enum.includes(s)) return false;
+  if (c.enum && !enumSet(c.enum).has(s)) return false;
   return c.also ? c.also(s) : true;
 };
 

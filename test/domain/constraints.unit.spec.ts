@@ -66,5 +66,19 @@ describe('branded values and the JSON Schema derived from them', () => {
         expect(Timestamp.is(bad), bad).to.equal(false);
       expect(toJsonSchema(Timestamp)).to.include({ type: 'string', format: 'date-time' });
     });
+
+    it('takes exactly the days the calendar has, leap years included, in every month from year 0 to 2500', () => {
+      const differ: string[] = [];
+      for (let year = 0; year <= 2500; year++)
+        for (let month = 1; month <= 12; month++)
+          for (let day = 1; day <= 31; day++) {
+            const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T12:00:00Z`;
+            // the calendar as Date knows it: a day that does not exist rolls over into the next month
+            const ms = Date.parse(text);
+            const exists = !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === text.slice(0, 10);
+            if (Timestamp.is(text) !== exists) differ.push(text);
+          }
+      expect(differ).to.deep.equal([]);
+    });
   });
 });

@@ -256,13 +256,11 @@ const main = async (): Promise<void> => {
     const target = { commandUrl: engine.url, readUrl: engine.url };
     const plainCatalogue = await setupCatalogue(target, `p${Date.now().toString(36)}`);
     const catalogue = args.promotions ? await setupPromotions(target, plainCatalogue) : plainCatalogue;
-    const cpuBefore = engine.cpuSeconds();
     const perProcessBefore = new Map(engine.perProcess().map((p) => [p.pid, p]));
     step = await runStep(target, catalogue, { rate, durationS: seconds, drainTimeoutS: 20 });
     for (const pid of processTree(engine.pid)) roles.set(pid, roleOf(pid, engine.pid));
     // the step ends once its orders are finished (or the drain timed out): the CPU they cost, per order
     const orders = Math.max(1, step.accepted);
-    cpuMsPerOrder = ((engine.cpuSeconds() - cpuBefore) * 1000) / orders;
     for (const p of engine.perProcess()) {
       const before = perProcessBefore.get(p.pid);
       perProcess.push({
@@ -272,6 +270,7 @@ const main = async (): Promise<void> => {
         peakRssMiB: p.peakRssMiB,
       });
     }
+    cpuMsPerOrder = perProcess.reduce((sum, p) => sum + p.cpuMsPerOrder, 0);
   } finally {
     await engine.stop(30_000);
   }
@@ -285,16 +284,9 @@ const main = async (): Promise<void> => {
           `  ${p.role}: ${p.cpuMsPerOrder.toFixed(2)} ms and ${p.writtenKiBPerOrder.toFixed(1)} KiB written per order, peak RSS ${int(p.peakRssMiB)} MiB\n`,
       )
       .join('');
+  const figures = { kind: 'profile', plain: args.plain, rate, seconds, step, cpuMsPerOrder, perProcess };
   if (args.plain) {
-    const saved = writeResults('-profile', {
-      kind: 'profile',
-      plain: true,
-      rate,
-      seconds,
-      step,
-      cpuMsPerOrder,
-      perProcess,
-    });
+    const saved = writeResults('-profile', figures);
     process.stdout.write(cpuLine);
     progress(`summary in ${saved}`);
     rmSync(dir, { recursive: true, force: true });
@@ -314,15 +306,7 @@ const main = async (): Promise<void> => {
       return { role, file, summary: summarise(parsed, top) };
     })
     .sort((a, b) => b.role.localeCompare(a.role));
-  const saved = writeResults('-profile', {
-    kind: 'profile',
-    rate,
-    seconds,
-    step,
-    cpuMsPerOrder,
-    perProcess,
-    processes,
-  });
+  const saved = writeResults('-profile', { ...figures, processes });
   process.stdout.write(cpuLine);
   for (const p of processes) {
     process.stdout.write(`\n## ${p.role}\n\n${render(p.summary, step.accepted)}\n`);

@@ -55,14 +55,19 @@ export interface E2eResult {
   readonly hotCoupon?: HotCouponResult;
 }
 
-/** Waits (bounded) until every accepted order is finished on the read side, so one step does not bleed into the next. */
-const settle = async (readUrl: string, expected: number, timeoutS: number): Promise<boolean> => {
+/** Asks `probe` on a client of the read side until it says yes or `timeoutS` ran out; answers which. */
+const pollUntil = async (
+  readUrl: string,
+  timeoutS: number,
+  intervalMs: number,
+  probe: (client: HttpJsonClient) => Promise<boolean>,
+): Promise<boolean> => {
   const client = new HttpJsonClient(readUrl, {}, 1);
   try {
     const deadline = performance.now() + timeoutS * 1000;
     while (performance.now() < deadline) {
-      if ((await completedOrders(client)) >= expected) return true;
-      await sleep(500);
+      if (await probe(client)) return true;
+      await sleep(intervalMs);
     }
     return false;
   } finally {
@@ -70,31 +75,28 @@ const settle = async (readUrl: string, expected: number, timeoutS: number): Prom
   }
 };
 
+/** Waits (bounded) until every accepted order is finished on the read side, so one step does not bleed into the next. */
+const settle = (readUrl: string, expected: number, timeoutS: number): Promise<boolean> =>
+  pollUntil(readUrl, timeoutS, 500, async (client) => (await completedOrders(client)) >= expected);
+
 /**
  * Waits until nothing is left in flight: the log head has stopped moving for a second and every projection has
  * reached it. A phase that leaves work behind (the hot SKU's hundreds of cancellations, still being compensated when
  * its confirmations settled) would otherwise push the next search's first step into shedding.
  */
-const quiesce = async (readUrl: string, timeoutS: number): Promise<boolean> => {
-  const client = new HttpJsonClient(readUrl, {}, 1);
-  try {
-    const deadline = performance.now() + timeoutS * 1000;
-    let previousHead = -1;
-    while (performance.now() < deadline) {
-      const r = await client.send('GET', '/v1/projections');
-      const head = typeof r.body.head === 'number' ? r.body.head : Number.NaN;
-      const projections: unknown = r.body.projections;
-      const caughtUp =
-        Array.isArray(projections) &&
-        projections.every((p: unknown) => typeof p === 'object' && p !== null && 'lag' in p && p.lag === 0);
-      if (caughtUp && head === previousHead) return true;
-      previousHead = head;
-      await sleep(1_000);
-    }
-    return false;
-  } finally {
-    client.close();
-  }
+const quiesce = (readUrl: string, timeoutS: number): Promise<boolean> => {
+  let previousHead = -1;
+  return pollUntil(readUrl, timeoutS, 1_000, async (client) => {
+    const r = await client.send('GET', '/v1/projections');
+    const head = typeof r.body.head === 'number' ? r.body.head : Number.NaN;
+    const projections: unknown = r.body.projections;
+    const caughtUp =
+      Array.isArray(projections) &&
+      projections.every((p: unknown) => typeof p === 'object' && p !== null && 'lag' in p && p.lag === 0);
+    const still = head === previousHead;
+    previousHead = head;
+    return caughtUp && still;
+  });
 };
 
 export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> => {

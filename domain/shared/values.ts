@@ -118,7 +118,7 @@ export type Currency = t.TypeOf<typeof Currency>;
 const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
 /** Whether day `day` (1-based) exists in month `month` (1..12) of `year`, in the proleptic Gregorian calendar. */
-export const dayExists = (year: number, month: number, day: number): boolean => {
+const dayExists = (year: number, month: number, day: number): boolean => {
   const days =
     month === 2 ? (isLeapYear(year) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   return day >= 1 && day <= days;

@@ -47,15 +47,13 @@ const driversLoadedByEmbeddedServe = (dataDir: string): string[] => {
 
 describe('the embedded engine on SQLite', function () {
   this.timeout(60_000);
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'commerce-drivers-'));
-  });
-  after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   it('loads no Kafka, MongoDB, PostgreSQL or EventStoreDB driver, in serve or in its workers', () => {
-    expect(driversLoadedByEmbeddedServe(dir)).to.deep.equal([]);
+    const dir = mkdtempSync(join(tmpdir(), 'commerce-drivers-'));
+    try {
+      expect(driversLoadedByEmbeddedServe(dir)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,6 +38,12 @@ export interface Config {
    */
   readonly kafkaSessionTimeoutMs: number;
   /**
+   * KAFKA_PARTITIONS_CONCURRENTLY: partition batches a projector or saga runner handles at once (each partition stays
+   * in order). Their handlers wait on the stores, so one at a time leaves every other partition waiting behind one
+   * round trip
+   */
+  readonly kafkaPartitionsConcurrently: number;
+  /**
    * PROJECTOR_GROUPS: `shared` (default): a projector consumes for every read model through one consumer group, so
    * each event is fetched and decoded once; `each`: one group per read model, so a slow one never holds back the others
    */
@@ -296,6 +302,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     kafkaBrokers,
     kafkaTopicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
     kafkaSessionTimeoutMs: intIn(env, 'KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000, problems),
+    kafkaPartitionsConcurrently: intIn(env, 'KAFKA_PARTITIONS_CONCURRENTLY', 16, 1, 1_000, problems),
     projectorGroups: oneOf(env, 'PROJECTOR_GROUPS', ['shared', 'each'] as const, 'shared', problems),
     kafkaPartitions: intIn(env, 'KAFKA_PARTITIONS', 6, 1, 10_000, problems),
     kafkaReplicationFactor: intIn(env, 'KAFKA_REPLICATION_FACTOR', 1, 1, 32, problems),

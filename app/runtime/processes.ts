@@ -47,9 +47,13 @@ export const kafkaTopicSettings = (config: Config): { partitions: number; replic
   replicationFactor: config.kafkaReplicationFactor,
 });
 
-export const kafkaGroupTimeouts = (config: Config): { sessionTimeoutMs: number; heartbeatIntervalMs: number } => ({
+/** How the projector's and saga runner's consumers keep their group membership, and how many partitions they handle at once. */
+export const kafkaConsumerSettings = (
+  config: Config,
+): { sessionTimeoutMs: number; heartbeatIntervalMs: number; partitionsConcurrently: number } => ({
   sessionTimeoutMs: config.kafkaSessionTimeoutMs,
   heartbeatIntervalMs: Math.max(500, Math.floor(config.kafkaSessionTimeoutMs / 10)),
+  partitionsConcurrently: config.kafkaPartitionsConcurrently,
 });
 
 export const kafkaFor = (config: Config): Kafka => {
@@ -191,7 +195,7 @@ export const runProjector = async (config: Config, logger: Logger): Promise<void
       clientId: 'commerce-projector',
       logger,
       topics: kafkaTopicSettings(config),
-      ...kafkaGroupTimeouts(config),
+      ...kafkaConsumerSettings(config),
     }),
     { logger },
   );

@@ -20,7 +20,7 @@ import { openEventStore } from './event-store';
 import { untilSignal } from './lifecycle';
 import { startHttpServer } from './http-server';
 import { commandHandlerFor } from './api-parts';
-import { kafkaGroupTimeouts, kafkaTopicSettings } from './processes';
+import { kafkaConsumerSettings, kafkaTopicSettings } from './processes';
 
 /** Builds the message bus the saga runner consumes (consumer group `saga-runner`). */
 export type BusFactory = (config: Config, store: EventStore, logger: Logger) => Promise<MessageBus>;
@@ -37,7 +37,7 @@ export const defaultBusFactory: BusFactory = (config, store, logger) => {
           clientId: 'commerce-saga-runner',
           logger,
           topics: kafkaTopicSettings(config),
-          ...kafkaGroupTimeouts(config),
+          ...kafkaConsumerSettings(config),
         }),
         { logger },
       ),

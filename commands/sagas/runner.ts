@@ -315,7 +315,8 @@ export class SagaRunner {
     }
     await Promise.all(work);
     this.crashPoint('before-checkpoint', {});
-    this.lastPosition = highest;
+    // batches of several partitions may finish out of order: the position never goes back
+    this.lastPosition = Math.max(this.lastPosition, highest);
     this.changed();
   }
 

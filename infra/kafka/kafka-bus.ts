@@ -29,6 +29,12 @@ export interface KafkaBusOptions extends KafkaConnectionOptions {
   readonly sessionTimeoutMs?: number;
   /** default 3 000 ms; must be below the session timeout */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * partition batches a consumer handles at once (kafkajs `partitionsConsumedConcurrently`; each partition's batches
+   * stay in order); default 1. A consumer fetches again only when every batch of its last fetch is handled, so with 1
+   * the batches of a fetch wait for each other: one slow handler round trip delays every partition behind it
+   */
+  readonly partitionsConcurrently?: number;
   /** longest wait of one fetch for new messages; default 500 ms (latency of live events) */
   readonly maxWaitTimeMs?: number;
   /** longest wait for a consumer to finish its batch and leave the group on stop; default 30 000 ms */
@@ -77,6 +83,7 @@ interface StartPoint {
 interface Settings {
   readonly group: string;
   readonly maxBatch: number;
+  readonly partitionsConcurrently: number;
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
@@ -89,7 +96,9 @@ interface Settings {
 /**
  * Message bus on Kafka consumer groups: one source per topic partition (`orders/2`), sequence = offset.
  *
- * - Order: per partition, hence per stream (the relay keys by stream id); nothing across partitions.
+ * - Order: per partition, hence per stream (the relay keys by stream id); nothing across partitions. With
+ *   `partitionsConcurrently` above 1 the handler runs for several partitions at once: it must allow that, as it
+ *   allows another member of its group handling the other partitions.
  * - At least once: a batch's offset is committed only after the handler resolved. The commit travels while the next
  *   batch of the same partition is handled (one commit in flight per partition; batches handled meanwhile are
  *   committed together by the next one), and all are committed before kafkajs fetches again. A crash, a rebalance or
@@ -160,11 +169,16 @@ export class KafkaBus implements MessageBus {
   private settings(options: ConsumerOptions): Settings {
     const maxBatch = options.maxBatch ?? 500;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError(`invalid maxBatch ${maxBatch}`);
+    const partitionsConcurrently = this.options.partitionsConcurrently ?? 1;
+    if (!Number.isSafeInteger(partitionsConcurrently) || partitionsConcurrently < 1) {
+      throw new RangeError(`invalid partitionsConcurrently ${partitionsConcurrently}`);
+    }
     if (options.group.length === 0) throw new RangeError('a consumer needs a group');
     const logger = this.logger;
     return {
       group: options.group,
       maxBatch,
+      partitionsConcurrently,
       retries: this.options.handlerRetries ?? 4,
       retryDelayMs: this.options.retryDelayMs ?? 200,
       maxRetryDelayMs: this.options.maxRetryDelayMs ?? 5_000,
@@ -309,6 +323,7 @@ class GroupConsumer implements KafkaConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.settings.partitionsConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
     // kafkajs reports a failed first join through the crash listener, and run() still resolves

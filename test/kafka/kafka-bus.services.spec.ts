@@ -175,6 +175,47 @@ describe('the Kafka message bus', () => {
     }).timeout(90_000);
   });
 
+  describe('when it handles several partitions at once', () => {
+    it('runs the handler for different partitions at the same time, never twice at once for one partition', async () => {
+      await publish(streamIds(30), 4);
+      bus = newBus({ partitionsConcurrently: 6 });
+      const received: Delivery[] = [];
+      const running = new Set<string>();
+      let most = 0;
+      let sameSourceAtOnce = 0;
+      const consumer = await within(
+        bus.consume({ group: uniqueGroup('concurrent'), maxBatch: 4 }, async (batch) => {
+          const source = batch[0]?.source ?? '';
+          if (running.has(source)) sameSourceAtOnce += 1;
+          running.add(source);
+          most = Math.max(most, running.size);
+          // a handler waiting on a store: the other partitions' batches run meanwhile
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          running.delete(source);
+          received.push(...batch);
+        }),
+        'consume',
+      );
+      await within(consumer.caughtUp, 'consumer catch-up');
+      expect(most, 'partitions handled at once').to.be.greaterThan(1);
+      expect(sameSourceAtOnce, 'batches of one partition handled at once').to.equal(0);
+      expectAllOnce(received, events);
+      expectOrdered(received);
+    }).timeout(90_000);
+
+    it('refuses a count below one', async () => {
+      bus = newBus({ partitionsConcurrently: 0 });
+      const error = await rejectionOf(
+        bus.consume({ group: uniqueGroup('none') }, () => Promise.resolve()),
+        'consume',
+      );
+      expect(error)
+        .to.be.instanceOf(RangeError)
+        .with.property('message')
+        .that.matches(/partitionsConcurrently 0/);
+    });
+  });
+
   describe('when the handler fails once', () => {
     it('commits nothing while the handler runs, redelivers the same batch, then commits after it resolved', async () => {
       await publish(streamIds(10), 3);

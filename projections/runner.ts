@@ -30,6 +30,11 @@ export interface ProjectionRunnerOptions {
   readonly eventStore?: Pick<EventStore, 'readAll'>;
   /** how long a batch waits for a rebuild to cover it before it goes to the previous collection; default 5 s */
   readonly switchWaitMs?: number;
+  /**
+   * how often a projection reads the registry to see whether reads switched to a rebuilt collection; default 250 ms.
+   * Until it does, its worker writes the previous collection, which the rebuild tails into the new one meanwhile
+   */
+  readonly registryRefreshMs?: number;
   /** poison events of the projections named here go to dead letters instead of stopping them */
   readonly deadLetters?: ProjectionDeadLetters;
 }
@@ -85,6 +90,8 @@ export class ProjectionRunner {
   private readonly skipThrough = new Map<string, number>();
   private readonly consumers: Consumer[] = [];
   private readonly progress = new EventEmitter();
+  /** per projection: when `follow` last read the registry */
+  private readonly registryReadAt = new Map<string, number>();
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.progress.setMaxListeners(0);
@@ -245,7 +252,7 @@ export class ProjectionRunner {
   }
 
   /**
-   * Before each batch: the worker for the registry's live collection (one small read). A rebuilt collection is
+   * Before each batch: the worker for the registry's live collection (one small read per `registryRefreshMs`). A rebuilt collection is
    * written only once it holds every event before the batch — per-document progress is a high-water mark, so
    * writing a later event first would make the rebuild's earlier one look applied. The gap is applied here when an
    * event store is at hand, else awaited (bounded) from the rebuild's tailing.
@@ -253,6 +260,11 @@ export class ProjectionRunner {
   private async follow(projection: AnyProjection, batch: readonly Delivery[]): Promise<ProjectionWorker<unknown>> {
     const current = this.workers.get(projection.name);
     if (current === undefined) throw new Error(`no worker for ${projection.name}`);
+    // one read per projection and refresh period, not per batch: on a networked store it was most of the queries
+    const now = Date.now();
+    const readAt = this.registryReadAt.get(projection.name);
+    if (readAt !== undefined && now - readAt < (this.options.registryRefreshMs ?? 250)) return current;
+    this.registryReadAt.set(projection.name, now);
     let { entry } = await readEntry(this.options.readStore, projection);
     if (entry.live.collection === current.current.collection || batch.length === 0) return current;
     const next = new ProjectionWorker(projection, this.options.readStore, entry.live.collection);

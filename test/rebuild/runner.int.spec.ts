@@ -7,7 +7,7 @@ import { openSqliteReadStore } from '../../infra/sqlite/sqlite-read-store';
 import { allProjections, ordersProjection, storedProjection } from '../../projections';
 import { foldRecorded } from '../../projections/fold';
 import { rebuildProjection } from '../../projections/rebuild';
-import { readEntry, writeEntry } from '../../projections/registry';
+import { readEntry, REGISTRY_COLLECTION, writeEntry } from '../../projections/registry';
 import { ProjectionRunner, sharedProjectionGroup } from '../../projections/runner';
 import { ProjectionWorker } from '../../projections/worker';
 import { startTestApi, type TestApi } from '../api-spec';
@@ -64,17 +64,40 @@ describe('a projection runner following the registry', () => {
     await api.close();
   });
 
-  const startRunner = async (withEventStore: boolean): Promise<void> => {
+  const startRunner = async (withEventStore: boolean, registryRefreshMs = 0): Promise<void> => {
     runner = new ProjectionRunner({
       bus,
       readStore,
       logger: createLogger('silent'),
       projections: [orders],
       switchWaitMs: 0,
+      // these tests switch reads between two batches: the next batch must see it
+      registryRefreshMs,
       ...(withEventStore ? { eventStore: api.store } : {}),
     });
     await runner.start();
   };
+
+  describe('given batches that follow each other closely', () => {
+    it('reads the registry once per refresh period, not once per batch', async () => {
+      await seedOrders(api, 5);
+      const events = await api.store.readAll({ after: 0, maxCount: 10_000 });
+      let registryReads = 0;
+      const store = readStore;
+      const countedGet: ReadStore['get'] = (collection, id) => {
+        if (collection === REGISTRY_COLLECTION) registryReads += 1;
+        return store.get(collection, id);
+      };
+      readStore = new Proxy(store, {
+        get: (target, property): unknown => (property === 'get' ? countedGet : Reflect.get(target, property, target)),
+      });
+      await startRunner(false, 60_000);
+      const atStart = registryReads;
+      for (const event of events) await bus.deliver('projection:orders', asAll([event]));
+      expect(registryReads - atStart, `registry reads for ${events.length} batches`).to.equal(1);
+      await expectFold(readStore, 'orders_v2', events);
+    });
+  });
 
   describe('after a distributed rebuild', () => {
     it('skips the events the rebuild applied, so partition deliveries never apply them twice', async () => {

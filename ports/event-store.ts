@@ -50,6 +50,13 @@ export interface AppendResult {
   readonly revision: number;
   /** global position of the last event written (or of the already-present events for an idempotent repeat) */
   readonly position: number;
+  /**
+   * Set when nothing was written because the append repeats an earlier one: its command id was recorded before, or
+   * its events are already stored. `revision` and `position` are then the earlier append's, and `streamId` the stream
+   * it wrote (another than the one asked for when a command id was used for two streams). Callers that need the
+   * first answer of a repeated command learn it here, without asking `findCommand` before every append.
+   */
+  readonly repeated?: { readonly streamId: string };
 }
 
 export interface AppendOptions {

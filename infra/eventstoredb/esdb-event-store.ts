@@ -86,7 +86,9 @@ export class EsdbEventStore implements EventStore {
     const commandId = options?.commandId;
     if (commandId !== undefined) {
       const recorded = await this.findCommand(commandId);
-      if (recorded !== undefined) return { revision: recorded.revision, position: recorded.position };
+      if (recorded !== undefined) {
+        return { revision: recorded.revision, position: recorded.position, repeated: { streamId: recorded.streamId } };
+      }
     }
 
     let result: AppendResult;
@@ -242,7 +244,9 @@ export class EsdbEventStore implements EventStore {
       // A concurrent run of the same command recorded first: its result is the command's result.
       if (!(error instanceof WrongExpectedVersionError)) throw error;
       const first = await this.findCommand(commandId);
-      return first === undefined ? result : { revision: first.revision, position: first.position };
+      return first === undefined
+        ? result
+        : { revision: first.revision, position: first.position, repeated: { streamId: first.streamId } };
     }
   }
 

@@ -430,7 +430,14 @@ export class PgEventStore implements EventStore {
         const { streamId, events, expected, commandId } = append;
         const recorded = commandId === undefined ? undefined : commands.get(commandId);
         if (recorded !== undefined)
-          return { ok: true, result: { revision: recorded.revision, position: recorded.position } };
+          return {
+            ok: true,
+            result: {
+              revision: recorded.revision,
+              position: recorded.position,
+              repeated: { streamId: recorded.streamId },
+            },
+          };
         let repeat: Location | undefined;
         try {
           repeat = repeatedAppend(streamId, events, stored);
@@ -439,7 +446,7 @@ export class PgEventStore implements EventStore {
         }
         if (repeat !== undefined) {
           recordCommand(commandId, repeat);
-          return { ok: true, result: { revision: repeat.revision, position: repeat.position } };
+          return { ok: true, result: { revision: repeat.revision, position: repeat.position, repeated: { streamId } } };
         }
         const head = heads.get(streamId);
         const fits =

@@ -495,13 +495,14 @@ export class SqliteEventStore implements EventStore {
   private findEarlier({ streamId, events, commandId }: PendingAppend): AppendResult | undefined {
     if (commandId !== undefined) {
       const recorded = this.commandStmt.get(commandId);
-      if (recorded !== undefined) return { revision: recorded.revision, position: recorded.position };
+      if (recorded !== undefined) {
+        return { revision: recorded.revision, position: recorded.position, repeated: { streamId: recorded.streamId } };
+      }
     }
     const repeated = this.findRepeatedAppend(streamId, events);
-    if (repeated !== undefined && commandId !== undefined) {
-      this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
-    }
-    return repeated;
+    if (repeated === undefined) return undefined;
+    if (commandId !== undefined) this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
+    return { ...repeated, repeated: { streamId } };
   }
 
   /**

@@ -232,7 +232,8 @@ export const eventStoreContract = (
 
         const repeat = await store.append(stream, batch, 'no_stream');
 
-        expect(repeat).to.deep.equal(first);
+        expect(first.repeated).to.equal(undefined);
+        expect(repeat).to.deep.equal({ ...first, repeated: { streamId: stream } });
         expect((await store.readStream(stream)).map(labelOf)).to.deep.equal(['a0', 'a1', 'a2']);
       });
     });
@@ -254,8 +255,33 @@ export const eventStoreContract = (
 
         const repeat = await store.append(stream, events('b', 2), 'any', { commandId });
 
-        expect(repeat).to.deep.equal(first);
+        expect(first.repeated).to.equal(undefined);
+        expect(repeat).to.deep.equal({ ...first, repeated: { streamId: stream } });
         expect((await store.readStream(stream)).map(labelOf)).to.deep.equal(['a0']);
+      });
+
+      it('answers a command repeated on another stream with the stream it first wrote, and appends nothing', async () => {
+        const stream = streamName('order');
+        const other = streamName('order');
+        const commandId = randomUUID();
+        const first = await store.append(stream, events('a', 1), 'no_stream', { commandId });
+
+        const repeat = await store.append(other, events('b', 1), 'no_stream', { commandId });
+
+        expect(repeat).to.deep.equal({ ...first, repeated: { streamId: stream } });
+        expect(await store.readStream(other)).to.have.length(0);
+      });
+
+      it('answers a repeated command whose expected revision the stream has moved past with its first result', async () => {
+        const stream = streamName('order');
+        const commandId = randomUUID();
+        const first = await store.append(stream, events('a', 1), 'no_stream', { commandId });
+        await store.append(stream, events('c', 1), 0);
+
+        const repeat = await store.append(stream, events('a', 1), 'no_stream', { commandId });
+
+        expect(repeat).to.deep.equal({ ...first, repeated: { streamId: stream } });
+        expect((await store.readStream(stream)).map(labelOf)).to.deep.equal(['a0', 'c0']);
       });
 
       it('answers undefined for a command it never saw', async () => {

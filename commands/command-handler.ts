@@ -132,12 +132,16 @@ export class CommandHandler {
   ): Promise<E.Either<CommandError, Handled<S, Ev>>> {
     const streamId = aggregate.streamId(command);
     const commandName = commandType(command);
-    const previous = await this.options.store.findCommand(context.commandId);
-    if (previous) {
+    // A command handled before gets its first answer again. Most commands are new, so the store is not asked first:
+    // an append of a recorded command id writes nothing and says so (`repeated`), and only a refusal or a no-op,
+    // which append nothing, look the command id up.
+    const answerRepeat = async (
+      previous: AppendResult & { readonly streamId: string },
+    ): Promise<E.Either<CommandError, Handled<S, Ev>>> => {
       const repeat = await this.repeatOf(aggregate, streamId, previous, context);
       this.count(commandName, E.isLeft(repeat) ? 'rejected' : 'duplicate');
       return repeat;
-    }
+    };
     // The cached state is trusted without reading the stream: the append names the revision it was decided on, so
     // a stale cache is refused by the store and read again. Only a refusal or no-op decided on it is checked first.
     let unverified = this.cache.get(streamId) as Loaded<S> | undefined;
@@ -151,6 +155,10 @@ export class CommandHandler {
       }
       const stale = unverified !== undefined;
       unverified = undefined;
+      if (E.isLeft(decision) || decision.right.length === 0) {
+        const previous = await this.options.store.findCommand(context.commandId);
+        if (previous !== undefined) return answerRepeat(previous);
+      }
       if (E.isLeft(decision)) {
         this.count(commandName, 'rejected');
         return decision;
@@ -185,6 +193,7 @@ export class CommandHandler {
           loaded.revision < 0 ? 'no_stream' : loaded.revision,
           { commandId: context.commandId },
         );
+        if (result.repeated !== undefined) return await answerRepeat({ ...result, streamId: result.repeated.streamId });
         const state = fold(aggregate.decider, events, loaded.state);
         const next: Loaded<S> = { state, revision: result.revision, position: result.position };
         this.remember(streamId, next);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../ports/logger';
 import type { EventStore } from '../ports/event-store';
 import type { Consumer, Delivery, MessageBus } from '../ports/message-bus';
-import type { ReadStore } from '../ports/read-store';
+import type { DocumentWrite, ReadStore } from '../ports/read-store';
 import { handleWithDeadLetters, type DeadLetterPolicy, type DeadLetterStore } from '../ports/dead-letters';
 import type { AnyProjection } from './input';
 import { collectionName, projectionConsumer } from './projection';
@@ -76,6 +76,14 @@ export const untilPosition = (
   });
 };
 
+/** What one read model did with a batch: the progress writes that record it, and how to tell waiters once written. */
+interface Applied {
+  readonly progress: readonly DocumentWrite[];
+  readonly announce: () => void;
+}
+
+type BatchStep = (batch: readonly Delivery[]) => Promise<Applied>;
+
 /** The consumer group every projection shares (`sharedGroup`). */
 export const sharedProjectionGroup = (prefix: string): string => `${prefix}:all`;
 
@@ -107,34 +115,51 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const prefix = this.options.groupPrefix ?? 'projection';
     const maxBatch = this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {};
-    const handlers: ((batch: readonly Delivery[]) => Promise<void>)[] = [];
-    for (const projection of this.options.projections) handlers.push(await this.handlerFor(projection));
+    const steps: BatchStep[] = [];
+    for (const projection of this.options.projections) steps.push(await this.stepFor(projection));
     if (this.options.sharedGroup === true) {
-      const consumer = await this.options.bus.consume({ group: sharedProjectionGroup(prefix), ...maxBatch }, (batch) =>
-        Promise.all(handlers.map((handle) => handle(batch))).then(() => undefined),
+      // every read model's progress in one write: on a networked store it was most of the projector's queries
+      const consumer = await this.options.bus.consume(
+        { group: sharedProjectionGroup(prefix), ...maxBatch },
+        async (batch) => this.recorded(await Promise.all(steps.map((step) => step(batch)))),
       );
       this.watch(consumer, 'all');
       return;
     }
     for (const [i, projection] of this.options.projections.entries()) {
-      const handle = handlers[i];
-      if (handle === undefined) continue;
-      const consumer = await this.options.bus.consume({ group: `${prefix}:${projection.name}`, ...maxBatch }, handle);
+      const step = steps[i];
+      if (step === undefined) continue;
+      const consumer = await this.options.bus.consume(
+        { group: `${prefix}:${projection.name}`, ...maxBatch },
+        async (batch) => this.recorded([await step(batch)]),
+      );
       this.watch(consumer, projection.name);
     }
   }
 
   /** The worker of a projection, and what it does with each batch. */
-  private async handlerFor(projection: AnyProjection): Promise<(batch: readonly Delivery[]) => Promise<void>> {
+  private async stepFor(projection: AnyProjection): Promise<BatchStep> {
     const name = projection.name;
     this.workers.set(name, await this.startingWorker(projection));
     return async (batch) => {
       const live = await this.follow(projection, batch);
       const skip = this.skipThrough.get(name) ?? 0;
       const input = skip > 0 ? batch.filter((d) => d.event.position > skip) : batch;
-      if (input.length > 0) await this.apply(name, live, input);
-      this.progress.emit('position', name, live.current.position);
+      const progress = input.length > 0 ? await this.apply(name, live, input) : [];
+      return {
+        progress,
+        announce: () => {
+          this.progress.emit('position', name, live.current.position);
+        },
+      };
     };
+  }
+
+  /** Writes the progress of a batch's read models after their documents, then tells waiters their new positions. */
+  private async recorded(applied: readonly Applied[]): Promise<void> {
+    const progress = applied.flatMap((each) => each.progress);
+    if (progress.length > 0) await this.options.readStore.putMany(PROGRESS_COLLECTION, progress);
+    for (const each of applied) each.announce();
   }
 
   private watch(consumer: Consumer, projection: string): void {
@@ -144,8 +169,15 @@ export class ProjectionRunner {
     this.consumers.push(consumer);
   }
 
-  /** Hands the batch to the worker, through the dead letters when the projection has them. */
-  private async apply(name: string, worker: ProjectionWorker<unknown>, batch: readonly Delivery[]): Promise<void> {
+  /**
+   * Hands the batch to the worker, through the dead letters when the projection has them; answers the progress
+   * writes still to be made (the dead-letter path writes its own, part by part).
+   */
+  private async apply(
+    name: string,
+    worker: ProjectionWorker<unknown>,
+    batch: readonly Delivery[],
+  ): Promise<readonly DocumentWrite[]> {
     const deadLetters = this.options.deadLetters;
     // a batch without an event the projection reads cannot fail on a document: no dead-letter lookup for it
     if (
@@ -153,8 +185,7 @@ export class ProjectionRunner {
       !deadLetters.projections.includes(name) ||
       !batch.some((d) => worker.reads(d.event))
     ) {
-      await worker.handle(batch);
-      return;
+      return worker.apply(batch);
     }
     const policy: DeadLetterPolicy = {
       consumer: projectionConsumer(name),
@@ -166,6 +197,7 @@ export class ProjectionRunner {
     // the batch is dealt with even when its last events became letters: waiters for its position may go on
     const last = batch.at(-1);
     if (last !== undefined) worker.restorePosition(last.event.position);
+    return [];
   }
 
   /** resolves once every projection delivered the history that existed at start */

@@ -198,6 +198,16 @@ export class ProjectionWorker<Doc> {
   }
 
   async handle(batch: readonly Delivery[]): Promise<void> {
+    const progress = await this.apply(batch);
+    // after the documents: progress must never claim more than what is written
+    if (progress.length > 0) await this.store.putMany(PROGRESS_COLLECTION, progress);
+  }
+
+  /**
+   * Writes the batch's documents and answers the progress writes that record it, for the caller to write after them
+   * (a runner of several read models writes theirs in one call); none when the worker records no progress.
+   */
+  async apply(batch: readonly Delivery[]): Promise<readonly DocumentWrite[]> {
     const touched = new Map<string, Touch[]>();
     let maxPosition = this.status.position;
     for (const delivery of batch) {
@@ -228,11 +238,8 @@ export class ProjectionWorker<Doc> {
     }
     const { applied, written, conflicts } = outcome;
     const now = new Date().toISOString();
-    // after the documents: progress must never claim more than what is written
-    if (this.recordsProgress)
-      await this.store.putMany(
-        PROGRESS_COLLECTION,
-        [...sources].map(([source, at]): DocumentWrite => {
+    const progress = this.recordsProgress
+      ? [...sources].map(([source, at]): DocumentWrite => {
           const body: SourceProgress = {
             projection: this.projection.name,
             version: this.projection.version,
@@ -242,8 +249,8 @@ export class ProjectionWorker<Doc> {
           };
           // one consumer owns a source at a time, so its progress document has a single writer
           return { id: `${this.collection}@${source}`, body: { ...body }, progress: {}, expectedVersion: 'any' };
-        }),
-      );
+        })
+      : [];
     this.status = {
       ...this.status,
       position: maxPosition,
@@ -253,6 +260,7 @@ export class ProjectionWorker<Doc> {
       batches: this.status.batches + 1,
       lastBatchAt: now,
     };
+    return progress;
   }
 
   /**

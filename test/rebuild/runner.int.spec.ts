@@ -9,7 +9,7 @@ import { foldRecorded } from '../../projections/fold';
 import { rebuildProjection } from '../../projections/rebuild';
 import { readEntry, REGISTRY_COLLECTION, writeEntry } from '../../projections/registry';
 import { ProjectionRunner, sharedProjectionGroup } from '../../projections/runner';
-import { ProjectionWorker } from '../../projections/worker';
+import { PROGRESS_COLLECTION, ProjectionWorker } from '../../projections/worker';
 import { startTestApi, type TestApi } from '../api-spec';
 import { seedOrders } from './helpers';
 
@@ -215,5 +215,38 @@ describe('a projection runner following the registry', () => {
         }
       }
     }).timeout(20_000);
+
+    it('records the progress of every read model in one write per batch, after their documents', async () => {
+      await seedOrders(api, 3);
+      const events = await api.store.readAll({ after: 0, maxCount: 10_000 });
+      const writes: string[] = [];
+      const store = readStore;
+      const loggedPut: ReadStore['putMany'] = (collection, documents) => {
+        writes.push(collection);
+        return store.putMany(collection, documents);
+      };
+      runner = new ProjectionRunner({
+        bus,
+        readStore: new Proxy(store, {
+          get: (target, property): unknown =>
+            property === 'putMany' ? loggedPut : Reflect.get(target, property, target),
+        }),
+        logger: createLogger('silent'),
+        projections: allProjections,
+        sharedGroup: true,
+      });
+      await runner.start();
+      writes.length = 0;
+
+      await bus.deliver('projection:all', asAll(events));
+
+      expect(writes.filter((c) => c === PROGRESS_COLLECTION)).to.have.length(1);
+      expect(writes.at(-1)).to.equal(PROGRESS_COLLECTION);
+      const recorded = await readStore.query(PROGRESS_COLLECTION, { limit: 100 });
+      for (const projection of allProjections) {
+        const id = `${runner.status(projection.name)?.collection ?? ''}@$all`;
+        expect(recorded.items.find((doc) => doc.id === id)?.body, id).to.include({ sequence: events.at(-1)?.position });
+      }
+    });
   });
 });

@@ -358,11 +358,111 @@ export class PgEventStore implements EventStore {
    * written again on the careful path, which tells a repeat (answered with the first result) from a conflict.
    */
   private async decideAndWrite(batch: readonly PendingAppend[]): Promise<readonly Outcome[]> {
+    const written = await this.writeUnlocked(batch);
+    if (written !== undefined) return written;
     try {
       return await this.transaction(batch, false);
     } catch (error) {
       if (!(error instanceof RepeatSuspected) && !isUniqueViolation(error)) throw error;
       return this.transaction(batch, true);
+    }
+  }
+
+  /**
+   * The common case in one statement that holds the log head only while it runs: the stream heads and command ids are
+   * looked up without the lock, and when every append fits and names no recorded command, one statement takes the
+   * head (an UPDATE, which waits for the holder and then sees its latest position), writes the events at the positions
+   * after it, the commands and the notification, and commits. Commits stay in position order, as the head is held
+   * until the commit. If another writer got in between (a stream moved, a command or event id was stored), the unique
+   * indexes refuse the statement, nothing is written, and the batch goes the locked way (undefined). Answers
+   * undefined as well when the lookup alone shows that an append does not fit or may repeat.
+   */
+  private async writeUnlocked(batch: readonly PendingAppend[]): Promise<readonly Outcome[] | undefined> {
+    const streams = [...new Set(batch.map((append) => append.streamId))];
+    const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
+    const { rows } = await this.pool
+      .query<LookupRow>(this.sql.lookup, [streams, [], commandIds])
+      .catch(rethrowUnavailable);
+    if (rows.some((row) => row.kind === 'c')) return undefined;
+    const heads = new Map<string, number>();
+    for (const row of rows) if (row.kind === 's') heads.set(row.key, Number(row.revision));
+    const events = { streamId: [] as string[], revision: [] as number[], eventId: [] as string[] };
+    const content = { type: [] as string[], data: [] as string[], metadata: [] as string[] };
+    const commands = {
+      commandId: [] as string[],
+      streamId: [] as string[],
+      revision: [] as number[],
+      last: [] as number[],
+    };
+    /** per append: its last revision, and its last event's place in the statement (1-based) */
+    const placed: { readonly revision: number; readonly last: number }[] = [];
+    for (const { streamId, events: appended, expected, commandId } of batch) {
+      const head = heads.get(streamId);
+      const fits =
+        expected === 'any' || (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
+      if (!fits) return undefined;
+      let revision = head ?? -1;
+      for (const event of appended) {
+        revision += 1;
+        events.streamId.push(streamId);
+        events.revision.push(revision);
+        events.eventId.push(event.eventId);
+        content.type.push(event.type);
+        content.data.push(event.data);
+        content.metadata.push(event.metadata);
+      }
+      heads.set(streamId, revision);
+      placed.push({ revision, last: events.streamId.length });
+      if (commandId !== undefined) {
+        commands.commandId.push(commandId);
+        commands.streamId.push(streamId);
+        commands.revision.push(revision);
+        commands.last.push(events.streamId.length);
+      }
+    }
+    const parameters = [
+      events.streamId,
+      events.revision,
+      events.eventId,
+      content.type,
+      content.data,
+      content.metadata,
+      commands.commandId,
+      commands.streamId,
+      commands.revision,
+      commands.last,
+    ];
+    let base: number;
+    try {
+      base = await this.unlockedStatement(parameters);
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw unavailableOr(error);
+    }
+    this.transactions += 1;
+    return placed.map(({ revision, last }) => ({ ok: true, result: { revision, position: base + last } }));
+  }
+
+  /** Runs the one-statement append; with the test hook, inside a transaction so the hook runs before the commit. */
+  private async unlockedStatement(parameters: readonly unknown[]): Promise<number> {
+    if (this.beforeCommit === undefined) {
+      const { rows } = await this.pool.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
+      return Number(rows[0]?.base);
+    }
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
+      await this.beforeCommit(client);
+      await client.query('COMMIT');
+      return Number(rows[0]?.base);
+    } catch (error) {
+      broken = toError(error);
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -728,6 +828,22 @@ const statements = (t: EventTables) => ({
       UPDATE ${t.head} SET position = $12 WHERE id = 1 AND $13::boolean
     )
     SELECT pg_notify('${t.channel}', $12::text) WHERE $13::boolean`,
+  // the head is taken by the UPDATE, which after waiting for its holder works on the latest row
+  writeUnlocked: `
+    WITH head AS (
+      UPDATE ${t.head} SET position = position + cardinality($1::text[]) WHERE id = 1
+      RETURNING position - cardinality($1::text[]) AS base
+    ), written AS (
+      INSERT INTO ${t.events} (position, stream_id, revision, event_id, type, data, metadata)
+      SELECT head.base + x.n, x.s, x.r, x.e, x.ty, x.d::json, x.m::json
+        FROM head, unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
+          WITH ORDINALITY AS x(s, r, e, ty, d, m, n)
+    ), commands AS (
+      INSERT INTO ${t.commands} (command_id, stream_id, revision, position)
+      SELECT c.id, c.s, c.r, head.base + c.k
+        FROM head, unnest($7::text[], $8::text[], $9::bigint[], $10::bigint[]) AS c(id, s, r, k)
+    )
+    SELECT base, pg_notify('${t.channel}', (base + cardinality($1::text[]))::text) FROM head`,
   readStream: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision`,
   readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
   readTypes: `

@@ -140,6 +140,38 @@ const isUniqueViolation = (error: unknown): boolean =>
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
+/** Whether an append expecting `expected` goes on a stream whose last revision is `head` (undefined: no stream). */
+const fitsHead = (expected: ExpectedRevision, head: number | undefined): boolean =>
+  expected === 'any' || (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
+
+/** Events to write, column by column (the write statements take one array per column). */
+interface EventColumns {
+  readonly streamId: string[];
+  readonly revision: number[];
+  readonly eventId: string[];
+  readonly type: string[];
+  readonly data: string[];
+  readonly metadata: string[];
+}
+
+const eventColumns = (): EventColumns => ({
+  streamId: [],
+  revision: [],
+  eventId: [],
+  type: [],
+  data: [],
+  metadata: [],
+});
+
+const addEvent = (columns: EventColumns, streamId: string, revision: number, event: SerializedEvent): void => {
+  columns.streamId.push(streamId);
+  columns.revision.push(revision);
+  columns.eventId.push(event.eventId);
+  columns.type.push(event.type);
+  columns.data.push(event.data);
+  columns.metadata.push(event.metadata);
+};
+
 export class PgEventStore implements EventStore {
   readonly tables: EventTables;
   private readonly pool: pg.Pool;
@@ -386,8 +418,7 @@ export class PgEventStore implements EventStore {
     if (rows.some((row) => row.kind === 'c')) return undefined;
     const heads = new Map<string, number>();
     for (const row of rows) if (row.kind === 's') heads.set(row.key, Number(row.revision));
-    const events = { streamId: [] as string[], revision: [] as number[], eventId: [] as string[] };
-    const content = { type: [] as string[], data: [] as string[], metadata: [] as string[] };
+    const events = eventColumns();
     const commands = {
       commandId: [] as string[],
       streamId: [] as string[],
@@ -398,18 +429,11 @@ export class PgEventStore implements EventStore {
     const placed: { readonly revision: number; readonly last: number }[] = [];
     for (const { streamId, events: appended, expected, commandId } of batch) {
       const head = heads.get(streamId);
-      const fits =
-        expected === 'any' || (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
-      if (!fits) return undefined;
+      if (!fitsHead(expected, head)) return undefined;
       let revision = head ?? -1;
       for (const event of appended) {
         revision += 1;
-        events.streamId.push(streamId);
-        events.revision.push(revision);
-        events.eventId.push(event.eventId);
-        content.type.push(event.type);
-        content.data.push(event.data);
-        content.metadata.push(event.metadata);
+        addEvent(events, streamId, revision, event);
       }
       heads.set(streamId, revision);
       placed.push({ revision, last: events.streamId.length });
@@ -424,9 +448,9 @@ export class PgEventStore implements EventStore {
       events.streamId,
       events.revision,
       events.eventId,
-      content.type,
-      content.data,
-      content.metadata,
+      events.type,
+      events.data,
+      events.metadata,
       commands.commandId,
       commands.streamId,
       commands.revision,
@@ -502,15 +526,7 @@ export class PgEventStore implements EventStore {
         else commands.set(row.key, location);
       }
 
-      const rowsOut = {
-        position: [] as number[],
-        streamId: [] as string[],
-        revision: [] as number[],
-        eventId: [] as string[],
-        type: [] as string[],
-        data: [] as string[],
-        metadata: [] as string[],
-      };
+      const rowsOut = { position: [] as number[], ...eventColumns() };
       const commandsOut = {
         commandId: [] as string[],
         streamId: [] as string[],
@@ -549,9 +565,7 @@ export class PgEventStore implements EventStore {
           return { ok: true, result: { revision: repeat.revision, position: repeat.position, repeated: { streamId } } };
         }
         const head = heads.get(streamId);
-        const fits =
-          expected === 'any' ||
-          (expected === 'no_stream' ? head === undefined : head !== undefined && head === expected);
+        const fits = fitsHead(expected, head);
         // a repeat of an earlier append also misses its expected revision: only the careful path tells them apart
         if (!fits && !careful) throw new RepeatSuspected();
         if (!fits) return { ok: false, error: new WrongExpectedRevisionError(streamId, expected, head ?? 'no_stream') };
@@ -560,12 +574,7 @@ export class PgEventStore implements EventStore {
           revision += 1;
           position += 1;
           rowsOut.position.push(position);
-          rowsOut.streamId.push(streamId);
-          rowsOut.revision.push(revision);
-          rowsOut.eventId.push(event.eventId);
-          rowsOut.type.push(event.type);
-          rowsOut.data.push(event.data);
-          rowsOut.metadata.push(event.metadata);
+          addEvent(rowsOut, streamId, revision, event);
           stored.set(event.eventId, { streamId, revision, position });
         }
         heads.set(streamId, revision);

@@ -1,15 +1,17 @@
 import type { Admin } from 'kafkajs';
-import { fetchTopicOffsets } from './topics';
+import { fetchTopicOffsets, type PartitionOffsets } from './topics';
 
-/**
- * How many messages consumer `group` has not committed yet on `topics`: per partition the high watermark minus the
- * group's committed offset (the low watermark where it committed none). Summed over every partition.
- */
-export const groupLag = async (admin: Admin, group: string, topics: readonly string[]): Promise<number> => {
-  const [ends, committed] = await Promise.all([
-    Promise.all(topics.map(async (topic) => ({ topic, partitions: await fetchTopicOffsets(admin, topic) }))),
-    admin.fetchOffsets({ groupId: group, topics: [...topics] }),
-  ]);
+type EndOffsets = readonly { readonly topic: string; readonly partitions: readonly PartitionOffsets[] }[];
+type Committed = Awaited<ReturnType<Admin['fetchOffsets']>>;
+
+/** Every partition's watermarks: two requests per topic, whatever the number of groups asked about. */
+const endOffsets = (admin: Admin, topics: readonly string[]): Promise<EndOffsets> =>
+  Promise.all(topics.map(async (topic) => ({ topic, partitions: await fetchTopicOffsets(admin, topic) })));
+
+const committedOffsets = (admin: Admin, group: string, topics: readonly string[]): Promise<Committed> =>
+  admin.fetchOffsets({ groupId: group, topics: [...topics] });
+
+const lagOf = (ends: EndOffsets, committed: Committed): number => {
   const offsets = new Map<string, number>();
   for (const { topic, partitions } of committed) {
     for (const { partition, offset } of partitions) offsets.set(`${topic}/${partition}`, Number(offset));
@@ -24,6 +26,27 @@ export const groupLag = async (admin: Admin, group: string, topics: readonly str
   return lag;
 };
 
-/** The largest lag among `groups`: the consumer furthest behind is the one a producer must wait for. */
-export const slowestGroupLag = async (admin: Admin, groups: readonly string[], topics: readonly string[]) =>
-  Math.max(0, ...(await Promise.all(groups.map((group) => groupLag(admin, group, topics)))));
+/**
+ * How many messages consumer `group` has not committed yet on `topics`: per partition the high watermark minus the
+ * group's committed offset (the low watermark where it committed none). Summed over every partition.
+ */
+export const groupLag = async (admin: Admin, group: string, topics: readonly string[]): Promise<number> => {
+  const [ends, committed] = await Promise.all([endOffsets(admin, topics), committedOffsets(admin, group, topics)]);
+  return lagOf(ends, committed);
+};
+
+/**
+ * The largest lag among `groups`: the consumer furthest behind is the one a producer must wait for. The watermarks
+ * are read once for all groups (the command API samples this five times a second).
+ */
+export const slowestGroupLag = async (
+  admin: Admin,
+  groups: readonly string[],
+  topics: readonly string[],
+): Promise<number> => {
+  const [ends, ...committed] = await Promise.all([
+    endOffsets(admin, topics),
+    ...groups.map((group) => committedOffsets(admin, group, topics)),
+  ]);
+  return Math.max(0, ...committed.map((offsets) => lagOf(ends, offsets)));
+};

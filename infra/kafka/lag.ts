@@ -27,15 +27,6 @@ const lagOf = (ends: EndOffsets, committed: Committed): number => {
 };
 
 /**
- * How many messages consumer `group` has not committed yet on `topics`: per partition the high watermark minus the
- * group's committed offset (the low watermark where it committed none). Summed over every partition.
- */
-export const groupLag = async (admin: Admin, group: string, topics: readonly string[]): Promise<number> => {
-  const [ends, committed] = await Promise.all([endOffsets(admin, topics), committedOffsets(admin, group, topics)]);
-  return lagOf(ends, committed);
-};
-
-/**
  * The largest lag among `groups`: the consumer furthest behind is the one a producer must wait for. The watermarks
  * are read once for all groups (the command API samples this five times a second).
  */
@@ -50,3 +41,10 @@ export const slowestGroupLag = async (
   ]);
   return Math.max(0, ...committed.map((offsets) => lagOf(ends, offsets)));
 };
+
+/**
+ * How many messages consumer `group` has not committed yet on `topics`: per partition the high watermark minus the
+ * group's committed offset (the low watermark where it committed none). Summed over every partition.
+ */
+export const groupLag = (admin: Admin, group: string, topics: readonly string[]): Promise<number> =>
+  slowestGroupLag(admin, [group], topics);

@@ -473,19 +473,37 @@ export class PgEventStore implements EventStore {
       const { rows } = await this.pool.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
       return Number(rows[0]?.base);
     }
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
+    const beforeCommit = this.beforeCommit;
+    return this.inTransaction(async (client) => {
       await client.query('BEGIN');
       const { rows } = await client.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
-      await this.beforeCommit(client);
+      await beforeCommit(client);
       await client.query('COMMIT');
       return Number(rows[0]?.base);
+    });
+  }
+
+  /**
+   * Runs `work` on a checked-out client, which begins and commits its transaction; rolls back when it throws, and
+   * does not reuse a connection that failed meanwhile (its state is unknown).
+   */
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    // a checked-out client's connection error is emitted as an event too (the pool listens only to idle ones): unheard,
+    // it would end the process; the query under way rejects with it, and the client is released as broken
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
+    try {
+      return await work(client);
     } catch (error) {
       broken = toError(error);
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw broken;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
@@ -497,15 +515,7 @@ export class PgEventStore implements EventStore {
    */
   private async transaction(batch: readonly PendingAppend[], careful: boolean): Promise<readonly Outcome[]> {
     this.transactions += 1;
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    // a checked-out client's connection error is emitted as an event too (the pool listens only to idle ones): unheard,
-    // it would end the process; the query under way rejects with it, and the client is released as broken
-    const lost = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', lost);
-    try {
+    return this.inTransaction(async (client) => {
       // simple protocol: both statements in one round trip; the lock is waited for before any lookup's snapshot
       const begun = (await client.query(this.sql.beginAndLock)) as unknown as pg.QueryResult<{ position: string }>[];
       const headRow = begun[1]?.rows[0];
@@ -602,15 +612,7 @@ export class PgEventStore implements EventStore {
       if (this.beforeCommit !== undefined) await this.beforeCommit(client);
       await client.query('COMMIT');
       return outcomes;
-    } catch (error) {
-      broken = toError(error);
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw broken;
-    } finally {
-      client.off('error', lost);
-      // a connection that failed mid-transaction is not reused (its state is unknown)
-      client.release(broken);
-    }
+    });
   }
 
   /** Wakes every live subscription's source: the log may have grown. */

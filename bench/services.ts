@@ -101,32 +101,41 @@ const steps = (args.steps ?? '50,100,250,500,1000,2000').split(',').map(Number);
 
 export const SERVICE_GOALS = {
   relayPlusConsumePerSecond: 50_000,
+  /** relay + consume ÷ raw kafkajs doing the same work in the same run (issue 17) */
+  relayPlusConsumeShareOfRaw: 0.9,
   rebuildIntoFerretDbPerSecond: 20_000,
   rebuildOnPostgresPerSecond: 20_000,
 } as const;
 
-const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => [
-  row(
-    `raw kafkajs produce, ${int(k.events)} events, batch ${k.batchSize}, acks=all` +
-      (runs > 1 ? ` (each figure: median of ${runs} runs)` : ''),
-    `${int(k.rawProducePerSecond)} events/s`,
-  ),
-  row('raw kafkajs consume (+ JSON.parse), incl. group join', `${int(k.rawConsumePerSecond)} events/s`),
-  row('relay (store → Kafka, checkpointed)', `${int(k.relayPerSecond)} events/s`, {
-    baseline: `${int(k.rawProducePerSecond)} (raw produce)`,
-    ratio: ratio(k.relayPerSecond, k.rawProducePerSecond),
-  }),
-  row('KafkaBus consumer, incl. group join', `${int(k.consumePerSecond)} events/s`, {
-    baseline: `${int(k.rawConsumePerSecond)} (raw consume)`,
-    ratio: ratio(k.consumePerSecond, k.rawConsumePerSecond),
-  }),
-  row('relay + consume, end to end', `${int(k.relayPlusConsumePerSecond)} events/s`, {
-    baseline: `${int(1 / (1 / k.rawProducePerSecond + 1 / k.rawConsumePerSecond))} (raw, same sum)`,
-    ratio: ratio(k.relayPlusConsumePerSecond, 1 / (1 / k.rawProducePerSecond + 1 / k.rawConsumePerSecond)),
-    goal: `≥ ${int(SERVICE_GOALS.relayPlusConsumePerSecond)} events/s`,
-    met: k.relayPlusConsumePerSecond >= SERVICE_GOALS.relayPlusConsumePerSecond,
-  }),
-];
+const kafkaRows = (k: KafkaThroughput, runs: number): TableRow[] => {
+  const raw = 1 / (1 / k.rawProducePerSecond + 1 / k.rawConsumePerSecond);
+  return [
+    row(
+      `raw kafkajs produce, ${int(k.events)} events, batch ${k.batchSize}, acks=all` +
+        (runs > 1 ? ` (each figure: median of ${runs} runs)` : ''),
+      `${int(k.rawProducePerSecond)} events/s`,
+    ),
+    row('raw kafkajs consume (+ JSON.parse), incl. group join', `${int(k.rawConsumePerSecond)} events/s`),
+    row('relay (store → Kafka, checkpointed)', `${int(k.relayPerSecond)} events/s`, {
+      baseline: `${int(k.rawProducePerSecond)} (raw produce)`,
+      ratio: ratio(k.relayPerSecond, k.rawProducePerSecond),
+    }),
+    row('KafkaBus consumer, incl. group join', `${int(k.consumePerSecond)} events/s`, {
+      baseline: `${int(k.rawConsumePerSecond)} (raw consume)`,
+      ratio: ratio(k.consumePerSecond, k.rawConsumePerSecond),
+    }),
+    row('relay + consume, end to end', `${int(k.relayPlusConsumePerSecond)} events/s`, {
+      baseline: `${int(raw)} (raw, same sum)`,
+      ratio: ratio(k.relayPlusConsumePerSecond, raw),
+      goal: `≥ ${int(SERVICE_GOALS.relayPlusConsumePerSecond)} events/s`,
+      met: k.relayPlusConsumePerSecond >= SERVICE_GOALS.relayPlusConsumePerSecond,
+    }),
+    row('relay + consume ÷ raw kafkajs doing the same work (same run)', ratio(k.relayPlusConsumePerSecond, raw), {
+      goal: `≥ ${Math.round(SERVICE_GOALS.relayPlusConsumeShareOfRaw * 100)} %`,
+      met: k.relayPlusConsumePerSecond >= SERVICE_GOALS.relayPlusConsumeShareOfRaw * raw,
+    }),
+  ];
+};
 
 /**
  * Where the distributed processes keep events and read models: PostgreSQL for both (what docker-compose.yml runs), or

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { repoRoot } from '../../tools/services/paths';
 import { processTree } from '../../tools/services/proc';
 import { progress } from './report';
@@ -56,10 +57,20 @@ export const writtenBytes = (pid: number): number => {
 
 export type StartOptions = EngineProcessOptions;
 
+/**
+ * A module of the engine as `npm start` runs it: compiled (`dist/<path>.js`, built once per run), not the source the
+ * bench itself runs through tsx, whose transform adds work of its own to every function the engine defines.
+ * Cast it to `typeof import('<the source module>')`.
+ */
+export const compiledModule = (path: string): unknown => {
+  buildOnce();
+  return require(join(repoRoot(), 'dist', `${path}.js`));
+};
+
 let built = false;
 
 /** Compiles the TypeScript once per bench run (`npm run build:ts`): the engine is measured as `npm start` runs it. */
-const buildOnce = (): void => {
+export const buildOnce = (): void => {
   if (built) return;
   progress('compiling the engine (npm run build:ts), to measure it as npm start runs it');
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot(), stdio: 'inherit' });

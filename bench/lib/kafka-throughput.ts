@@ -3,18 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, type Kafka } from 'kafkajs';
-import { KafkaBus } from '../../infra/kafka/kafka-bus';
-import { startRelay } from '../../infra/kafka/relay';
+import { loadConfig } from '../../app/config';
+import { kafkaConsumerSettings } from '../../app/runtime/processes';
+import type * as KafkaBusModule from '../../infra/kafka/kafka-bus';
+import type * as RelayModule from '../../infra/kafka/relay';
+import type * as SqliteEventStoreModule from '../../infra/sqlite/sqlite-event-store';
 import { Topics } from '../../infra/kafka/topics';
 import type { NewEvent, RecordedEvent } from '../../ports/event-store';
 import { kafkaFromEnv, withTimeout } from '../../tools/services/clients';
-import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { compiledModule } from './engine';
 import { progress } from './report';
 
 /**
  * Relay + KafkaBus consumer throughput on the local broker, next to raw kafkajs doing the same work in the same run:
  * a producer sending the same messages in the same batch size (acks from all replicas), and a plain consumer group
- * reading them back.
+ * reading them back. The relay, the consumer and the store run compiled and the consumer with the settings the
+ * projector and saga runner get by default, as the engine's processes run them.
  */
 export interface KafkaThroughput {
   readonly events: number;
@@ -73,6 +77,9 @@ export const medianThroughput = (runs: readonly KafkaThroughput[]): KafkaThrough
 };
 
 export const benchKafka = async (events: number, batchSize = 500, streams = 1_000): Promise<KafkaThroughput> => {
+  const { KafkaBus } = compiledModule('infra/kafka/kafka-bus') as typeof KafkaBusModule;
+  const { startRelay } = compiledModule('infra/kafka/relay') as typeof RelayModule;
+  const { openSqliteEventStore } = compiledModule('infra/sqlite/sqlite-event-store') as typeof SqliteEventStoreModule;
   const kafka: Kafka = kafkaFromEnv({ clientId: 'bench-kafka', logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await withTimeout(admin.connect(), 15_000, 'admin connect');
@@ -164,7 +171,8 @@ export const benchKafka = async (events: number, batchSize = 500, streams = 1_00
     const relayMs = performance.now() - relayStarted;
 
     progress(`kafka: KafkaBus consumer, maxBatch ${batchSize}`);
-    const bus = new KafkaBus({ kafka, topicPrefix: topics.prefix });
+    const { partitionsConcurrently } = kafkaConsumerSettings(loadConfig({}));
+    const bus = new KafkaBus({ kafka, topicPrefix: topics.prefix, partitionsConcurrently });
     let received = 0;
     let consumeMs = 0;
     try {

@@ -42,6 +42,22 @@ export interface RecordedEvent extends NewEvent {
   readonly position: number;
 }
 
+/**
+ * A recorded event as the store holds it: `data` and `metadata` are its JSON text, not parsed. For a reader that only
+ * forwards events (the Kafka relay), parsing them to serialize them again would be most of its work.
+ */
+export interface StoredEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+  /** the JSON text of the event's data */
+  readonly data: string;
+  /** the JSON text of the event's metadata (an `EventMetadata`) */
+  readonly metadata: string;
+}
+
 /** `no_stream`: the stream must not exist; `any`: no check; a number: the stream's last revision must be exactly it. */
 export type ExpectedRevision = 'no_stream' | 'any' | number;
 
@@ -122,6 +138,9 @@ export interface Subscription {
 /** Handles one batch, in log order; the next batch waits until the returned promise settles (back-pressure). */
 export type BatchHandler = (batch: readonly RecordedEvent[]) => Promise<void> | void;
 
+/** `BatchHandler` for events as stored (`subscribeToAllStored`). */
+export type StoredBatchHandler = (batch: readonly StoredEvent[]) => Promise<void> | void;
+
 export interface EventStore {
   append(
     streamId: string,
@@ -134,6 +153,11 @@ export interface EventStore {
   readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]>;
   /** catch-up subscription: first the history after the checkpoint, then live appends, without gaps */
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription;
+  /**
+   * `subscribeToAll` with the events as stored (JSON text, not parsed), for forwarding them. Optional: a store that
+   * does not keep JSON text (EventStoreDB) leaves it out, and a forwarder serializes what `subscribeToAll` delivers.
+   */
+  subscribeToAllStored?(options: SubscribeOptions, handler: StoredBatchHandler): Subscription;
   /** position of the last event in the log (0 when empty) */
   headPosition(): Promise<number>;
   /** the first result of a command recorded with `AppendOptions.commandId`, if any */

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/Either';
 import type { IHeaders, Message } from 'kafkajs';
 import { describeErrors } from '../../domain/shared/validation';
-import type { RecordedEvent } from '../../ports/event-store';
+import type { RecordedEvent, StoredEvent } from '../../ports/event-store';
 
 /**
  * RecordedEvent ⇄ Kafka message (format 2). Key = stream id (one partition per stream, so per-stream order holds);
@@ -31,28 +31,46 @@ export const legacyEventHeaders = {
   schemaVersion: 'schema-version',
 } as const;
 
-/** A kafkajs message for `event`: JSON value, stream-id key, the type in a header. `partition` is the caller's. */
-export const encodeEvent = (event: RecordedEvent): Message => {
+/**
+ * The event as the store holds it, for `encodeStored`: a recorded event's data and metadata serialized, with only the
+ * metadata fields consumers read, in a stable order (what a store without `subscribeToAllStored` gives the relay).
+ */
+export const storedEvent = (event: RecordedEvent): StoredEvent => {
   const { metadata } = event;
-  // explicit fields: only what a RecordedEvent is travels, in a stable order
-  const value = JSON.stringify({
+  return {
+    eventId: event.eventId,
     type: event.type,
     streamId: event.streamId,
     revision: event.revision,
     position: event.position,
-    eventId: event.eventId,
-    metadata: {
+    // JSON.stringify drops an undefined property; the store keeps such data as null too
+    data: JSON.stringify(event.data ?? null),
+    metadata: JSON.stringify({
       commandId: metadata.commandId,
       causationId: metadata.causationId,
       correlationId: metadata.correlationId,
       timestamp: metadata.timestamp,
       schemaVersion: metadata.schemaVersion,
-    },
-    // JSON.stringify drops an undefined property; the store keeps such data as null too
-    data: event.data ?? null,
-  });
-  return { key: event.streamId, value, headers: { [eventTypeHeader]: event.type } };
+    }),
+  };
 };
+
+/**
+ * A kafkajs message for a stored event: JSON value, stream-id key, the type in a header. `partition` is the caller's.
+ * The value is assembled around the stored JSON text of data and metadata, which is not parsed again: the metadata
+ * travels as stored (a request fingerprint too, which consumers ignore).
+ */
+export const encodeStored = (event: StoredEvent): Message => ({
+  key: event.streamId,
+  value:
+    `{"type":${JSON.stringify(event.type)},"streamId":${JSON.stringify(event.streamId)},` +
+    `"revision":${event.revision},"position":${event.position},"eventId":${JSON.stringify(event.eventId)},` +
+    `"metadata":${event.metadata},"data":${event.data}}`,
+  headers: { [eventTypeHeader]: event.type },
+});
+
+/** A kafkajs message for a recorded event (see `encodeStored`). */
+export const encodeEvent = (event: RecordedEvent): Message => encodeStored(storedEvent(event));
 
 /** A message that is not an event written by `encodeEvent`; says where it is and what is wrong with it. */
 export class MalformedMessageError extends Error {
@@ -170,33 +188,46 @@ const parseJson = (value: Buffer): { readonly json: unknown } | { readonly probl
   }
 };
 
+const malformed = (source: string, message: ConsumedMessage, problem: string): DecodeResult => ({
+  ok: false,
+  error: new MalformedMessageError(source, message.offset, problem),
+});
+
 /** Never throws: a malformed message is answered as `{ ok: false }` with a message naming the bad fields. */
 export const decodeMessage = (source: string, message: ConsumedMessage): DecodeResult => {
-  const malformed = (problem: string): DecodeResult => ({
-    ok: false,
-    error: new MalformedMessageError(source, message.offset, problem),
-  });
   const headers = message.headers;
   if (headers !== undefined && legacyOnlyHeaders.some((name) => headers[name] !== undefined)) {
-    return decodeLegacy(message, malformed);
+    return decodeLegacy(source, message);
   }
   const typeHeader = headers?.[eventTypeHeader];
-  if (typeHeader === undefined) return malformed(`header ${eventTypeHeader} is missing`);
-  if (Array.isArray(typeHeader)) return malformed(`header ${eventTypeHeader} appears ${typeHeader.length} times`);
-  if (message.value === null) return malformed('the value is empty (a tombstone?), expected a JSON event');
+  if (typeHeader === undefined) return malformed(source, message, `header ${eventTypeHeader} is missing`);
+  if (Array.isArray(typeHeader)) {
+    return malformed(source, message, `header ${eventTypeHeader} appears ${typeHeader.length} times`);
+  }
+  if (message.value === null) {
+    return malformed(source, message, 'the value is empty (a tombstone?), expected a JSON event');
+  }
   const parsed = parseJson(message.value);
-  if ('problem' in parsed) return malformed(parsed.problem);
+  if ('problem' in parsed) return malformed(source, message, parsed.problem);
   // every codec in the envelope validates without transforming, so `is` (no error contexts) agrees with `decode`
   const json = parsed.json;
   if (!envelopeCodec.is(json)) {
     const decoded = envelopeCodec.decode(json);
-    return malformed(`value: ${isLeft(decoded) ? describeErrors(decoded.left) : 'not an event object'}`);
+    return malformed(
+      source,
+      message,
+      `value: ${isLeft(decoded) ? describeErrors(decoded.left) : 'not an event object'}`,
+    );
   }
   const e = json;
   const type = typeof typeHeader === 'string' ? typeHeader : typeHeader.toString('utf8');
-  if (type !== e.type) return malformed(`header ${eventTypeHeader} ${JSON.stringify(type)} is not the type ${e.type}`);
+  if (type !== e.type) {
+    return malformed(source, message, `header ${eventTypeHeader} ${JSON.stringify(type)} is not the type ${e.type}`);
+  }
   const key = message.key?.toString('utf8');
-  if (key !== e.streamId) return malformed(`key ${JSON.stringify(key ?? null)} is not the stream id ${e.streamId}`);
+  if (key !== e.streamId) {
+    return malformed(source, message, `key ${JSON.stringify(key ?? null)} is not the stream id ${e.streamId}`);
+  }
   const m = e.metadata;
   return {
     ok: true,
@@ -219,19 +250,20 @@ export const decodeMessage = (source: string, message: ConsumedMessage): DecodeR
 };
 
 /** Format 1: the fields in headers, the value = the event's data. */
-const decodeLegacy = (message: ConsumedMessage, malformed: (problem: string) => DecodeResult): DecodeResult => {
+const decodeLegacy = (source: string, message: ConsumedMessage): DecodeResult => {
+  const bad = (problem: string): DecodeResult => malformed(source, message, problem);
   const strings = headerStrings(message.headers);
-  if (typeof strings === 'string') return malformed(strings);
+  if (typeof strings === 'string') return bad(strings);
   const decoded = legacyHeadersCodec.decode(strings);
-  if (isLeft(decoded)) return malformed(`headers: ${describeErrors(decoded.left)}`);
+  if (isLeft(decoded)) return bad(`headers: ${describeErrors(decoded.left)}`);
   const h = decoded.right;
   const key = message.key?.toString('utf8');
   if (key !== h[legacyEventHeaders.streamId]) {
-    return malformed(`key ${JSON.stringify(key ?? null)} is not the stream id ${h[legacyEventHeaders.streamId]}`);
+    return bad(`key ${JSON.stringify(key ?? null)} is not the stream id ${h[legacyEventHeaders.streamId]}`);
   }
-  if (message.value === null) return malformed('the value is empty (a tombstone?), expected JSON event data');
+  if (message.value === null) return bad('the value is empty (a tombstone?), expected JSON event data');
   const parsed = parseJson(message.value);
-  if ('problem' in parsed) return malformed(parsed.problem);
+  if ('problem' in parsed) return bad(parsed.problem);
   return {
     ok: true,
     event: {

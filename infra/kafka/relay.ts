@@ -1,7 +1,7 @@
 import { Partitioners, type CompressionTypes, type Message, type Producer, type RetryOptions } from 'kafkajs';
-import type { CheckpointStore, EventStore, RecordedEvent, Subscription } from '../../ports/event-store';
+import type { CheckpointStore, EventStore, StoredEvent, Subscription } from '../../ports/event-store';
 import { kafkaClient, settleWithin, silentLogger, type KafkaConnectionOptions, type KafkaLogger } from './client';
-import { encodeEvent, partitionForKey } from './codec';
+import { encodeStored, partitionForKey, storedEvent } from './codec';
 import { partitionKey, readPartitionTails } from './tail';
 import { ensureTopics, Topics, type EnsureTopicsOptions } from './topics';
 
@@ -113,10 +113,13 @@ export class Relay {
     this.lastPosition = setup.checkpoint;
     this.tails = setup.tails;
     this.replayUpTo = Math.max(0, ...setup.tails.values());
-    this.subscription = setup.options.store.subscribeToAll(
-      { after: setup.checkpoint, batchSize: setup.options.batchSize ?? 500 },
-      (batch) => this.publish(batch),
-    );
+    const store = setup.options.store;
+    const from = { after: setup.checkpoint, batchSize: setup.options.batchSize ?? 500 };
+    // the events as stored where the store has them, so their JSON is forwarded, not parsed and serialized again
+    this.subscription =
+      store.subscribeToAllStored === undefined
+        ? store.subscribeToAll(from, (batch) => this.publish(batch.map(storedEvent)))
+        : store.subscribeToAllStored(from, (batch) => this.publish(batch));
     // the subscription hands over a batch before it is acknowledged (pipelining): wait for the one in flight
     this.caughtUp = this.subscription.caughtUp.then(() => this.inFlight);
     this.done = this.subscription.done
@@ -211,7 +214,7 @@ export class Relay {
    * checkpointed (rethrowing its failure, which ends the subscription), then hands this one to the producer and
    * returns, so the store reads the next batch while this one travels.
    */
-  private async publish(batch: readonly RecordedEvent[]): Promise<void> {
+  private async publish(batch: readonly StoredEvent[]): Promise<void> {
     const prepared = this.prepare(batch);
     if (prepared === undefined) return;
     await this.inFlight;
@@ -223,7 +226,7 @@ export class Relay {
     });
   }
 
-  private prepare(batch: readonly RecordedEvent[]): PreparedBatch | undefined {
+  private prepare(batch: readonly StoredEvent[]): PreparedBatch | undefined {
     const last = batch[batch.length - 1];
     if (last === undefined) return undefined;
     const started = Date.now();
@@ -244,7 +247,7 @@ export class Relay {
         messages = [];
         byTopic.set(topic, messages);
       }
-      const message = encodeEvent(event);
+      const message = encodeStored(event);
       message.partition = partition;
       messages.push(message);
     }

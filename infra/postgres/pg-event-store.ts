@@ -11,6 +11,8 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StoredBatchHandler,
+  type StoredEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/event-store';
@@ -23,7 +25,7 @@ import {
   validateAppend,
   type SerializedEvent,
 } from '../event-append';
-import { CatchUpSubscription, type PullSource } from '../subscriptions/catch-up';
+import { CatchUpSubscription, type Positioned, type PullSource } from '../subscriptions/catch-up';
 import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
 import {
   DEFAULT_EVENT_SCHEMA,
@@ -120,6 +122,22 @@ type WindowRow = { readonly through: string | null; readonly examined: string } 
 
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
 
+/** the same columns with data and metadata cast to text: the server's JSON text, which the driver leaves unparsed */
+interface StoredEventRow extends Omit<EventRow, 'data' | 'metadata'> {
+  readonly data: string;
+  readonly metadata: string;
+}
+
+const toStored = (row: StoredEventRow): StoredEvent => ({
+  position: Number(row.position),
+  streamId: row.stream_id,
+  revision: Number(row.revision),
+  eventId: row.event_id,
+  type: row.type,
+  data: row.data,
+  metadata: row.metadata,
+});
+
 const toRecorded = (row: EventRow): RecordedEvent => ({
   position: Number(row.position),
   streamId: row.stream_id,
@@ -185,8 +203,8 @@ export class PgEventStore implements EventStore {
   private flushing: Promise<void> | undefined;
   private transactions = 0;
 
-  private readonly subscriptions = new Set<CatchUpSubscription>();
-  private readonly sources = new Set<PgLogSource>();
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly sources = new Set<{ wake(): void }>();
   private listener: pg.Client | undefined;
   private listening: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -275,8 +293,20 @@ export class PgEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
+    return this.subscribe(options, handler, (after, max) => this.readAfter(after, max));
+  }
+
+  subscribeToAllStored(options: SubscribeOptions, handler: StoredBatchHandler): Subscription {
+    return this.subscribe(options, handler, (after, max) => this.readStoredAfter(after, max));
+  }
+
+  private subscribe<E extends Positioned>(
+    options: SubscribeOptions,
+    handler: (batch: readonly E[]) => Promise<void> | void,
+    read: (after: number, max: number) => Promise<readonly E[]>,
+  ): Subscription {
     const batchSize = options.batchSize ?? 500;
-    const source = new PgLogSource(this, Math.max(batchSize, FETCH_PAGE));
+    const source = new PgLogSource(this, read, Math.max(batchSize, FETCH_PAGE));
     const subscription = new CatchUpSubscription(source, options.after, batchSize, handler);
     if (this.closed) {
       subscription.fail(new EventStoreClosedError());
@@ -328,6 +358,14 @@ export class PgEventStore implements EventStore {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after, maxCount]).catch(rethrowUnavailable);
     return rows.map(toRecorded);
+  }
+
+  /** the next events after a position as stored: data and metadata as the server's JSON text */
+  private async readStoredAfter(after: number, maxCount: number): Promise<readonly StoredEvent[]> {
+    const { rows } = await this.pool
+      .query<StoredEventRow>(this.sql.readAllStored, [after, maxCount])
+      .catch(rethrowUnavailable);
+    return rows.map(toStored);
   }
 
   private async readTypes({ after, maxCount, types }: ReadTypesOptions): Promise<LogWindow> {
@@ -691,9 +729,9 @@ export class PgEventStore implements EventStore {
  * when the buffer is empty and the log may have grown (a notification, an append here, a poll, or a full page);
  * `wait` resolves when a fetch finished or the log may have grown.
  */
-class PgLogSource implements PullSource {
+class PgLogSource<E extends Positioned> implements PullSource<E> {
   readonly emptyMeansHead = false;
-  private buffer: RecordedEvent[] = [];
+  private buffer: E[] = [];
   private fetchedThrough = -1;
   private fetching = false;
   private mayHaveMore = true;
@@ -702,6 +740,7 @@ class PgLogSource implements PullSource {
 
   constructor(
     private readonly store: PgEventStore,
+    private readonly read: (after: number, max: number) => Promise<readonly E[]>,
     private readonly pageSize: number,
   ) {}
 
@@ -713,7 +752,7 @@ class PgLogSource implements PullSource {
     this.fetchedThrough = position;
   }
 
-  next(position: number, max: number): readonly RecordedEvent[] | undefined {
+  next(position: number, max: number): readonly E[] | undefined {
     if (this.failure !== undefined) throw this.failure;
     if (this.fetchedThrough < position) {
       this.buffer = [];
@@ -746,7 +785,7 @@ class PgLogSource implements PullSource {
     this.fetching = true;
     this.mayHaveMore = false;
     const after = this.fetchedThrough;
-    this.store.readAfter(after, this.pageSize).then(
+    this.read(after, this.pageSize).then(
       (page) => {
         this.fetching = false;
         const last = page[page.length - 1];
@@ -857,6 +896,8 @@ const statements = (t: EventTables) => ({
     SELECT base, pg_notify('${t.channel}', (base + cardinality($1::text[]))::text) FROM head`,
   readStream: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision`,
   readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+  readAllStored: `SELECT position, stream_id, revision, event_id, type, data::text AS data, metadata::text AS metadata
+    FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
   readTypes: `
     WITH window_ AS (
       SELECT position, type FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2

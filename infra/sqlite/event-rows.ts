@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../ports/event-store';
+import type { RecordedEvent, StoredEvent } from '../../ports/event-store';
 
 /**
  * The columns of a recorded event, selected plainly: SQLite building one JSON document per batch (json_object +
@@ -19,4 +19,16 @@ export const parseEventRows = (rows: readonly EventRow[]): readonly RecordedEven
     type,
     data: JSON.parse(data) as RecordedEvent['data'],
     metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
+  }));
+
+/** The rows as stored: data and metadata stay JSON text (see `StoredEvent`). */
+export const storedEventRows = (rows: readonly EventRow[]): readonly StoredEvent[] =>
+  rows.map(([position, streamId, revision, eventId, type, data, metadata]) => ({
+    position,
+    streamId,
+    revision,
+    eventId,
+    type,
+    data,
+    metadata,
   }));

@@ -7,10 +7,10 @@ import {
   type SerializedEvent,
 } from '../event-append';
 import Database from 'better-sqlite3';
-import { EVENT_COLUMNS, parseEventRows, type EventRow } from './event-rows';
+import { EVENT_COLUMNS, parseEventRows, storedEventRows, type EventRow } from './event-rows';
 import { openWalDatabase, tuneForHotPages } from './database';
 import { GroupCommit } from './group-commit';
-import { CatchUpSubscription, SubscriptionEndedError, type PullSource } from '../subscriptions/catch-up';
+import { CatchUpSubscription, SubscriptionEndedError, type Positioned } from '../subscriptions/catch-up';
 import {
   WrongExpectedRevisionError,
   type AppendOptions,
@@ -23,6 +23,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StoredBatchHandler,
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/event-store';
@@ -225,7 +226,7 @@ export class SqliteEventStore implements EventStore {
   private transactions = 0;
   private appends = 0;
 
-  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private readonly subscriptions = new Set<Subscription>();
   private wakeups: (() => void)[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private lastDataVersion = 0;
@@ -349,26 +350,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions, handler: BatchHandler): Subscription {
-    // pages through history, then sleeps until an append (here or, by polling, in another process) wakes it
-    const source: PullSource = {
-      head: () => this.currentHead(),
-      next: (after, max) => this.readAfter(after, max),
-      wait: () => this.waitForAppend(),
-      emptyMeansHead: true,
-    };
-    const subscription = new CatchUpSubscription(source, options.after, options.batchSize ?? 500, handler);
-    if (this.closed) {
-      subscription.fail(new EventStoreClosedError());
-      return subscription;
-    }
-    this.subscriptions.add(subscription);
-    this.startPolling();
-    const forget = (): void => {
-      this.forget(subscription);
-    };
-    void subscription.done.then(forget, forget);
-    subscription.start();
-    return subscription;
+    return this.subscribe(options, handler, (after, max) => this.readAfter(after, max));
+  }
+
+  /** Read from the file, past the shared window: the relay, its only user, is the one reader in its process. */
+  subscribeToAllStored(options: SubscribeOptions, handler: StoredBatchHandler): Subscription {
+    return this.subscribe(options, handler, (after, max) => storedEventRows(this.pageAfter(after, max)));
   }
 
   headPosition(): Promise<number> {
@@ -404,6 +391,33 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** Pages through history, then sleeps until an append (here or, by polling, in another process) wakes it. */
+  private subscribe<E extends Positioned>(
+    options: SubscribeOptions,
+    handler: (batch: readonly E[]) => Promise<void> | void,
+    next: (after: number, max: number) => readonly E[],
+  ): Subscription {
+    const source = {
+      head: () => this.currentHead(),
+      next,
+      wait: () => this.waitForAppend(),
+      emptyMeansHead: true,
+    };
+    const subscription = new CatchUpSubscription(source, options.after, options.batchSize ?? 500, handler);
+    if (this.closed) {
+      subscription.fail(new EventStoreClosedError());
+      return subscription;
+    }
+    this.subscriptions.add(subscription);
+    this.startPolling();
+    const forget = (): void => {
+      this.forget(subscription);
+    };
+    void subscription.done.then(forget, forget);
+    subscription.start();
+    return subscription;
+  }
+
   /**
    * @internal the next events after a position, for subscriptions: from the shared window of the log's tail when it
    * covers `after`, else from the file (and, unless `follow` is false, the window follows the reader that moved past
@@ -413,7 +427,7 @@ export class SqliteEventStore implements EventStore {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     const window = this.window;
     if (!window.covers(after)) {
-      const page = parseEventRows(this.readAllStmt.all(after, maxCount));
+      const page = parseEventRows(this.pageAfter(after, maxCount));
       if (!follow) return page;
       // not known to reach the end of the log: the next reader past it looks at the file
       window.stale();
@@ -429,6 +443,11 @@ export class SqliteEventStore implements EventStore {
     // a short page reached the end of the log: until the next commit, the file has nothing past the window
     if (fresh.length < wanted) window.checked();
     return cached.length === 0 ? fresh : [...cached, ...fresh];
+  }
+
+  /** the rows after a position, from the file */
+  private pageAfter(after: number, maxCount: number): EventRow[] {
+    return this.readAllStmt.all(after, maxCount);
   }
 
   /** @internal */
@@ -561,7 +580,7 @@ export class SqliteEventStore implements EventStore {
     this.pollTimer = undefined;
   }
 
-  private forget(subscription: CatchUpSubscription): void {
+  private forget(subscription: Subscription): void {
     this.subscriptions.delete(subscription);
     if (this.subscriptions.size === 0) this.stopPolling();
   }

@@ -1,4 +1,4 @@
-import type { BatchHandler, RecordedEvent, Subscription } from '../../ports/event-store';
+import type { RecordedEvent, Subscription } from '../../ports/event-store';
 
 /** Settles `caughtUp` of a subscription that ended before it delivered the history. */
 export class SubscriptionEndedError extends Error {
@@ -74,13 +74,18 @@ export class Lifecycle {
 }
 
 /** What a store gives a catch-up subscription: a head, batches after a position, and a way to wait for more. */
-export interface PullSource {
+/** What a subscription delivers: recorded events, or events as stored (anything with a log position). */
+export interface Positioned {
+  readonly position: number;
+}
+
+export interface PullSource<E extends Positioned = RecordedEvent> {
   /** the log's head when the subscription starts: it is caught up once it delivered up to there */
   head(): number | Promise<number>;
   /** starts reading after `position` (e.g. opens a server stream); optional */
   open?(position: number): void | Promise<void>;
   /** up to `max` events after `position`, in log order; empty when none is there now; undefined once it ended */
-  next(position: number, max: number): readonly RecordedEvent[] | undefined;
+  next(position: number, max: number): readonly E[] | undefined;
   /** resolves when `next` may have more; `cancel` resolves it at once */
   wait(): { readonly promise: Promise<void>; readonly cancel: () => void };
   /** true when an empty `next` means the head was reached (a store read), false when it only means "not yet" */
@@ -93,7 +98,7 @@ export interface PullSource {
  * source signals them, each batch handled before the next is read (back-pressure), a turn of the event loop between
  * batches so a long replay does not starve appends and `stop()`.
  */
-export class CatchUpSubscription implements Subscription {
+export class CatchUpSubscription<E extends Positioned = RecordedEvent> implements Subscription {
   private readonly lifecycle = new Lifecycle();
   readonly caughtUp = this.lifecycle.caughtUp;
   readonly done = this.lifecycle.done;
@@ -101,10 +106,10 @@ export class CatchUpSubscription implements Subscription {
   private cancelWait: (() => void) | undefined;
 
   constructor(
-    private readonly source: PullSource,
+    private readonly source: PullSource<E>,
     private position: number,
     private readonly batchSize: number,
-    private readonly handler: BatchHandler,
+    private readonly handler: (batch: readonly E[]) => Promise<void> | void,
   ) {}
 
   start(): void {

@@ -32,7 +32,7 @@ describe('the event store contract', () => {
     eventStoreContract(
       'EventStoreDB adapter',
       () => Promise.resolve(new EsdbEventStore({ connectionString: eventStoreUrl })),
-      { shared: true },
+      { shared: true, storesJsonText: false },
     );
   } else {
     describe('EventStoreDB adapter', () => {

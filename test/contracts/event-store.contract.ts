@@ -7,6 +7,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
+  type StoredEvent,
   type Subscription,
 } from '../../ports/event-store';
 
@@ -16,6 +17,8 @@ export interface EventStoreContractOptions {
    * own random streams and skips what needs an empty store.
    */
   readonly shared?: boolean;
+  /** the store keeps events as JSON text and offers `subscribeToAllStored` (default true) */
+  readonly storesJsonText?: boolean;
 }
 
 /** Longest a test waits for a subscription to see something; far above what a working store needs. */
@@ -522,6 +525,53 @@ export const eventStoreContract = (
           eventId: event.eventId,
           metadata: event.metadata,
         });
+      });
+    });
+
+    describe('subscribing to all as stored', () => {
+      if (options.storesJsonText === false) {
+        it('is left out: a forwarder serializes what subscribeToAll delivers', () => {
+          expect('subscribeToAllStored' in store).to.equal(false);
+        });
+        return;
+      }
+
+      /** the stored event with its JSON text parsed: what `readStream` answers for it */
+      const parsed = (event: StoredEvent): RecordedEvent => ({
+        ...event,
+        data: JSON.parse(event.data) as unknown,
+        metadata: JSON.parse(event.metadata) as RecordedEvent['metadata'],
+      });
+
+      it('delivers the history, then live appends, as JSON text that parses to the recorded events', async () => {
+        const start = await store.headPosition();
+        const stream = streamName('order');
+        await store.append(stream, [anEvent('h0', { requestFingerprint: 'fp-1' }), anEvent('h1')], 'no_stream');
+        const delivered: StoredEvent[] = [];
+        const batchSizes: number[] = [];
+        const subscribeStored = store.subscribeToAllStored?.bind(store);
+        expect(subscribeStored, 'subscribeToAllStored').to.be.a('function');
+        if (subscribeStored === undefined) return;
+        const subscription = subscribeStored({ after: start, batchSize: 1 }, (batch) => {
+          batchSizes.push(batch.length);
+          delivered.push(...batch.filter((event) => event.streamId === stream));
+        });
+        subscriptions.push(subscription);
+        await within(subscription.caughtUp, 'the subscription to catch up');
+        expect(delivered).to.have.length(2);
+
+        await store.append(stream, [anEvent('live0'), { ...anEvent('live1'), data: null }], 1);
+        await within(
+          (async () => {
+            while (delivered.length < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+          })(),
+          'the live events',
+        );
+
+        expect(delivered.every((event) => typeof event.data === 'string' && typeof event.metadata === 'string')).to.be
+          .true;
+        expect(delivered.map(parsed)).to.deep.equal(await store.readStream(stream));
+        expect(Math.max(...batchSizes)).to.equal(1);
       });
     });
   });

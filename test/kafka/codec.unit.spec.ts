@@ -4,6 +4,7 @@ import { Partitioners, type IHeaders, type Message, type PartitionMetadata } fro
 import {
   decodeMessage,
   encodeEvent,
+  encodeStored,
   eventTypeHeader,
   legacyEventHeaders,
   partitionForKey,
@@ -86,6 +87,22 @@ describe('the Kafka event codec', () => {
       const extra = { ...recorded, extra: 1, metadata: { ...recorded.metadata, extra: 2 } } as RecordedEvent;
       const decoded = decodeMessage('orders/1', asConsumed(encodeEvent(extra)));
       expect(decoded).to.deep.equal({ ok: true, event: recorded });
+    });
+
+    it('forwards the JSON text of a stored event as it is, and decodes it to the recorded event', () => {
+      // as PostgreSQL gives a json column back: its own spacing and key order, and a request fingerprint
+      const metadata =
+        '{"timestamp": "2024-05-01T12:00:00.000Z", "commandId": "cmd-1", "causationId": "cmd-0", ' +
+        '"correlationId": "order-42", "schemaVersion": 1, "requestFingerprint": "fp"}';
+      const data =
+        ' {"orderId": "42", "total": {"minor": 2500, "currency": "EUR"},\n' +
+        ' "lines": [{"sku": "SKU-1", "quantity": 2}], "note": null} ';
+      const message = encodeStored({ ...recorded, data, metadata });
+
+      expect(String(message.value)).to.contain(`"metadata":${metadata},"data":${data}}`);
+      expect(message.key).to.equal('order-42');
+      expect(message.headers).to.deep.equal({ [eventTypeHeader]: 'OrderPlaced.v1' });
+      expect(decodeMessage('orders/1', asConsumed(message))).to.deep.equal({ ok: true, event: recorded });
     });
 
     it('keeps data that JSON cannot hold (undefined) as null, like the store does', () => {

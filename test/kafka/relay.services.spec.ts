@@ -3,7 +3,7 @@ import { Partitioners, type Admin, type Kafka, type Message, type ProducerBatch 
 import { encodeEvent, eventTypeHeader, partitionForKey } from '../../infra/kafka/codec';
 import { startRelay, type Relay } from '../../infra/kafka/relay';
 import { centreOfStream, ensureTopics, Topics } from '../../infra/kafka/topics';
-import type { CheckpointStore, RecordedEvent } from '../../ports/event-store';
+import type { CheckpointStore, EventStore, RecordedEvent } from '../../ports/event-store';
 import { withTimeout } from '../../tools/services/clients';
 import {
   allEvents,
@@ -132,6 +132,30 @@ describe('the Kafka relay', () => {
         const revisions = inOffsetOrder.filter((m) => m.key === streamId).map((m) => m.event?.revision);
         expect(revisions, `revisions of ${streamId} in offset order`).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
       }
+    }).timeout(90_000);
+  });
+
+  describe('given a store that delivers parsed events only (no subscribeToAllStored, as EventStoreDB)', () => {
+    it('serializes them and publishes the same events', async () => {
+      await appendInterleaved(temp.store, streamIds(10), 3, 3);
+      const events = await allEvents(temp.store);
+      const store = temp.store;
+      const parsedOnly: EventStore = {
+        append: (...args) => store.append(...args),
+        readStream: (...args) => store.readStream(...args),
+        readAll: (options) => store.readAll(options),
+        subscribeToAll: (options, handler) => store.subscribeToAll(options, handler),
+        headPosition: () => store.headPosition(),
+        findCommand: (commandId) => store.findCommand(commandId),
+        close: () => store.close(),
+      };
+      const relay = await started(startRelay({ ...relayOptions(), store: parsedOnly }));
+      await within(relay.caughtUp, 'relay catch-up');
+
+      const messages = await readTopics(kafka, admin, topics.all);
+      expectEachEventOnce(messages, events);
+      const byId = new Map(events.map((event) => [event.eventId, event]));
+      for (const message of messages) expect(message.event).to.deep.equal(byId.get(message.event?.eventId ?? ''));
     }).timeout(90_000);
   });
 

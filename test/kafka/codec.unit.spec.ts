@@ -5,7 +5,9 @@ import {
   decodeMessage,
   encodeEvent,
   encodeStored,
+  envelopeCodec,
   eventTypeHeader,
+  isEnvelope,
   legacyEventHeaders,
   partitionForKey,
   type ConsumedMessage,
@@ -108,6 +110,29 @@ describe('the Kafka event codec', () => {
     it('keeps data that JSON cannot hold (undefined) as null, like the store does', () => {
       const decoded = decodeMessage('orders/1', asConsumed(encodeEvent({ ...recorded, data: undefined })));
       expect(decoded.ok && decoded.event.data).to.equal(null);
+    });
+
+    it('checks a value with the io-ts envelope’s answer (the fast guard and the codec never disagree)', () => {
+      const valid = JSON.parse(String(encodeEvent(recorded).value)) as Record<string, unknown>;
+      const field = fc.constantFrom('type', 'streamId', 'revision', 'position', 'eventId', 'data', 'metadata');
+      const metaField = fc.constantFrom('commandId', 'causationId', 'correlationId', 'timestamp', 'schemaVersion');
+      const odd = fc.oneof(fc.jsonValue(), fc.constantFrom(undefined, '', 0, -1, 1, 1.5, 2 ** 53, '1', [], {}, null));
+      const changed = fc.oneof(
+        fc.jsonValue(),
+        fc.tuple(field, odd).map(([name, value]) => ({ ...valid, [name]: value })),
+        fc.tuple(metaField, odd).map(([name, value]) => ({
+          ...valid,
+          metadata: { ...(valid.metadata as object), [name]: value },
+        })),
+        field.map((name) => Object.fromEntries(Object.entries(valid).filter(([key]) => key !== name))),
+      );
+      fc.assert(
+        fc.property(changed, (value) => {
+          expect(isEnvelope(value), JSON.stringify(value)).to.equal(envelopeCodec.is(value));
+        }),
+        { numRuns: 2_000 },
+      );
+      expect(isEnvelope(valid)).to.equal(true);
     });
 
     it('decodes whatever event it encoded (any ids, text, integers and JSON data)', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { unavailableOr } from './pg-unavailable';
+import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
 import pg from 'pg';
 import {
   assertWrites,
@@ -340,7 +340,7 @@ class PgReadStore implements ReadStore {
         if (state === UNDEFINED_TABLE && attempt < PUT_ATTEMPTS) this.known.delete(collection);
         // the statement was rolled back whole: nothing of it was written
         else if ((state === DEADLOCK_DETECTED || state === SERIALIZATION_FAILURE) && attempt < PUT_ATTEMPTS) continue;
-        else throw error;
+        else throw unavailableOr(error);
       }
     }
   }
@@ -404,17 +404,19 @@ class PgReadStore implements ReadStore {
 
   async listCollections(): Promise<readonly string[]> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ name: string }>(
-      `SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = $1 ORDER BY tablename COLLATE "C"`,
-      [this.schema],
-    );
+    const { rows } = await this.pool
+      .query<{ name: string }>(
+        `SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = $1 ORDER BY tablename COLLATE "C"`,
+        [this.schema],
+      )
+      .catch(rethrowUnavailable);
     return rows.map((row) => row.name).filter((name) => COLLECTION_NAME.test(name));
   }
 
   async dropCollection(collection: string): Promise<void> {
     const table = this.table(collection);
     this.known.delete(collection);
-    await this.pool.query(`DROP TABLE IF EXISTS ${table}`);
+    await this.pool.query(`DROP TABLE IF EXISTS ${table}`).catch(rethrowUnavailable);
   }
 
   async close(): Promise<void> {
@@ -470,8 +472,10 @@ class PgReadStore implements ReadStore {
       await this.pool.query(sql);
     } catch (error) {
       const state = sqlStateOf(error);
-      if (state !== UNIQUE_VIOLATION && state !== DUPLICATE_TABLE && state !== DUPLICATE_OBJECT) throw error;
-      await this.pool.query(sql);
+      if (state !== UNIQUE_VIOLATION && state !== DUPLICATE_TABLE && state !== DUPLICATE_OBJECT) {
+        throw unavailableOr(error);
+      }
+      await this.pool.query(sql).catch(rethrowUnavailable);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { openPgReadStore } from '../../infra/postgres/pg-read-store';
+import { StoreUnavailableError } from '../../ports/event-store';
 import type { ReadStore } from '../../ports/read-store';
 import { withTimeout } from '../../tools/services/clients';
 import { readStoreContract } from './read-store.contract';
@@ -72,6 +73,42 @@ describe('the read store contract on PostgreSQL', () => {
       expect(await ids({ lone: 'x\uD800y' })).to.deep.equal(['odd']);
       expect(await ids({ marker: '\uE000%00' })).to.deep.equal(['odd', 'plain']);
       expect(await ids({ percent: '100%' })).to.deep.equal(['odd', 'plain']);
+    });
+
+    it('answers a write whose session the server cuts off as unavailable (the API answers 503), not with the driver’s error', async () => {
+      await store.putMany('things', [{ id: 'a', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+      const admin = schemas.admin();
+      await admin.query('BEGIN');
+      try {
+        await admin.query(`LOCK TABLE "${schema}"."things" IN ACCESS EXCLUSIVE MODE`);
+        const write = store.putMany('things', [{ id: 'a', body: { n: 2 }, progress: {}, expectedVersion: 1 }]);
+        const failure = write.then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        // the write waits for the lock; cut its session off as a server shutting down would (57P01)
+        const waiting = async (): Promise<number> =>
+          (
+            await admin.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'commerce-engine-read-store'
+                 AND wait_event_type = 'Lock'`,
+            )
+          ).rows[0]?.n === '1'
+            ? 1
+            : 0;
+        for (const until = Date.now() + 5_000; (await waiting()) === 0 && Date.now() < until;) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'commerce-engine-read-store'
+             AND wait_event_type = 'Lock'`,
+        );
+        const error = await withTimeout(failure, 10_000, 'the cut-off write');
+        expect(error).to.be.instanceOf(StoreUnavailableError);
+      } finally {
+        await admin.query('ROLLBACK');
+      }
+      expect((await store.get('things', 'a'))?.body, 'the store works again').to.deep.equal({ n: 1 });
     });
 
     it('refuses an id PostgreSQL text cannot hold, writing nothing of the batch', async () => {

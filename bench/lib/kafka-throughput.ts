@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { logLevel, type Kafka } from 'kafkajs';
 import { loadConfig } from '../../app/config';
 import { kafkaConsumerSettings } from '../../app/runtime/processes';
+import type * as CodecModule from '../../infra/kafka/codec';
 import type * as KafkaBusModule from '../../infra/kafka/kafka-bus';
 import type * as RelayModule from '../../infra/kafka/relay';
 import type * as SqliteEventStoreModule from '../../infra/sqlite/sqlite-event-store';
@@ -16,8 +17,8 @@ import { progress } from './report';
 
 /**
  * Relay + KafkaBus consumer throughput on the local broker, next to raw kafkajs doing the same work in the same run:
- * a producer sending the same messages in the same batch size (acks from all replicas), and a plain consumer group
- * reading them back. The relay, the consumer and the store run compiled and the consumer with the settings the
+ * a producer sending the same messages (the relay's key, value and header) in the same batch size (acks from all
+ * replicas), and a plain consumer group reading them back and parsing each value. The relay, the consumer and the store run compiled and the consumer with the settings the
  * projector and saga runner get by default, as the engine's processes run them.
  */
 export interface KafkaThroughput {
@@ -78,6 +79,7 @@ export const medianThroughput = (runs: readonly KafkaThroughput[]): KafkaThrough
 
 export const benchKafka = async (events: number, batchSize = 500, streams = 1_000): Promise<KafkaThroughput> => {
   const { KafkaBus } = compiledModule('infra/kafka/kafka-bus') as typeof KafkaBusModule;
+  const { encodeEvent } = compiledModule('infra/kafka/codec') as typeof CodecModule;
   const { startRelay } = compiledModule('infra/kafka/relay') as typeof RelayModule;
   const { openSqliteEventStore } = compiledModule('infra/sqlite/sqlite-event-store') as typeof SqliteEventStoreModule;
   const kafka: Kafka = kafkaFromEnv({ clientId: 'bench-kafka', logLevel: logLevel.ERROR });
@@ -119,7 +121,8 @@ export const benchKafka = async (events: number, batchSize = 500, streams = 1_00
       await producer.send({
         topic: rawTopic,
         acks: -1,
-        messages: recorded.slice(i, i + batchSize).map((e) => ({ key: e.streamId, value: JSON.stringify(e) })),
+        // the relay's messages (key, JSON value, type header), partitioned by kafkajs's own default partitioner
+        messages: recorded.slice(i, i + batchSize).map(encodeEvent),
       });
     }
     const rawProducePerSecond = rateOf(recorded.length, performance.now() - produceStarted);

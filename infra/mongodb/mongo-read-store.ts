@@ -4,6 +4,7 @@ import {
   MongoClient,
   MongoNetworkError,
   MongoServerError,
+  MongoServerSelectionError,
   type AnyBulkWriteOperation,
   type Collection,
   type Db,
@@ -13,6 +14,7 @@ import {
   type OptionalUnlessRequiredId,
   type Sort,
 } from 'mongodb';
+import { StoreUnavailableError } from '../../ports/event-store';
 import {
   assertWrites,
   type DocumentWrite,
@@ -434,6 +436,22 @@ export const outcomeUnknown = (error: unknown): boolean =>
     error.result.getWriteErrors().length === 0 &&
     error.result.getWriteConcernError() === undefined);
 
+/**
+ * `error` as a `StoreUnavailableError` (which the read API answers with 503) when it says the server cannot be reached
+ * now: a connection that broke or timed out (also inside a bulk write), or no server to select; anything else as it
+ * is.
+ */
+const unavailableOr = (error: unknown): Error => {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  return outcomeUnknown(error) || error instanceof MongoServerSelectionError
+    ? new StoreUnavailableError('MongoDB', failure)
+    : failure;
+};
+
+const rethrowUnavailable = (error: unknown): never => {
+  throw unavailableOr(error);
+};
+
 /** Ends early (rejecting) when the store is closed, so a stopping process is not held open by its quiet period. */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal });
 
@@ -684,8 +702,8 @@ class MongoReadStore implements ReadStore {
   }
 
   private async reading<Result>(run: (db: Db) => Promise<Result>): Promise<Result> {
-    const { db } = await this.link.connection();
-    return run(db);
+    const { db } = await this.link.connection().catch(rethrowUnavailable);
+    return run(db).catch(rethrowUnavailable);
   }
 
   /** Runs writes; one that ends without an answer from the server makes the store wait and reconnect (see above). */
@@ -693,16 +711,16 @@ class MongoReadStore implements ReadStore {
     run: (db: Db, swallowed: (error: unknown) => void) => Promise<Result>,
   ): Promise<Result> {
     const connection = this.link.connection();
-    const { db } = await connection;
     // for the writes whose failure the store goes on without (releasing claims): their outcome counts too
     const suspect = (error: unknown): void => {
       if (outcomeUnknown(error)) this.link.failed(connection);
     };
+    const { db } = await connection.catch(rethrowUnavailable);
     try {
       return await run(db, suspect);
     } catch (error) {
       suspect(error);
-      throw error;
+      throw unavailableOr(error);
     }
   }
 

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MongoClient } from 'mongodb';
+import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
+import { StoreUnavailableError } from '../../ports/event-store';
+import type { ReadStore } from '../../ports/read-store';
 import { mongoClient, withTimeout } from '../../tools/services/clients';
 import { startOwnedFerretDb, stopOwnedService } from '../../tools/services/harness';
 import { servicesDir } from '../../tools/services/paths';
@@ -53,6 +56,50 @@ describe('a FerretDB server killed while a client is connected', () => {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       expect(elapsedMs, `the ${attempt} operation failed after ${elapsedMs} ms: ${message}`).to.be.below(failFastMs);
       expect(message).to.match(/ECONNREFUSED|ECONNRESET|closed|Server selection timed out|connect/i);
+    }
+  }).timeout(60_000);
+});
+
+describe('the MongoDB read store when its FerretDB server is killed', () => {
+  let server: ServiceRecord | undefined;
+  let store: ReadStore | undefined;
+
+  before(async () => {
+    server = await startOwnedFerretDb(join(servicesDir(), 'ferretdb-failure-store-test.log'));
+  });
+
+  after(async () => {
+    if (store !== undefined) await withTimeout(store.close(), 10_000, 'closing the store').catch(() => undefined);
+    if (server !== undefined) await stopOwnedService(server);
+  });
+
+  it('answers reads and writes as unavailable (the read API answers 503), not with the driver’s errors', async () => {
+    expect(server, 'the extra FerretDB started').to.not.equal(undefined);
+    if (server === undefined) return;
+    const opened = await openMongoReadStore({
+      url: server.url,
+      database: 'failure_store',
+      quietAfterUnknownWriteMs: 100,
+    });
+    store = opened;
+    await opened.putMany('things', [{ id: 'a', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+    expect((await opened.get('things', 'a'))?.body).to.deep.equal({ n: 1 });
+
+    process.kill(server.pid, 'SIGKILL');
+    for (let i = 0; i < 50 && isAlive(server.pid); i++) await sleep(100);
+    expect(isAlive(server.pid), 'the server process is gone').to.equal(false);
+
+    // the first call finds its pooled connection dead, the next ones find no server to select
+    const calls: [string, () => Promise<unknown>][] = [
+      ['a read', () => opened.get('things', 'a')],
+      ['another read', () => opened.query('things', { limit: 10 })],
+      ['a write', () => opened.putMany('things', [{ id: 'a', body: { n: 2 }, progress: {}, expectedVersion: 1 }])],
+    ];
+    for (const [what, call] of calls) {
+      const { error, elapsedMs } = await rejectionOf(call());
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      expect(error, `${what}: ${message}`).to.be.instanceOf(StoreUnavailableError);
+      expect(elapsedMs, `${what} failed after ${elapsedMs} ms`).to.be.below(failFastMs);
     }
   }).timeout(60_000);
 });

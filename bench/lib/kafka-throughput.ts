@@ -18,8 +18,9 @@ import { progress } from './report';
 /**
  * Relay + KafkaBus consumer throughput on the local broker, next to raw kafkajs doing the same work in the same run:
  * a producer sending the same messages (the relay's key, value and header) in the same batch size (acks from all
- * replicas), and a plain consumer group reading them back and parsing each value. The relay, the consumer and the store run compiled and the consumer with the settings the
- * projector and saga runner get by default, as the engine's processes run them.
+ * replicas), and a plain consumer group reading them back and parsing each value. The relay, the consumer and the
+ * store run compiled, and the consumer with the settings the projector and saga runner get by default, as the
+ * engine's processes run them.
  */
 export interface KafkaThroughput {
   readonly events: number;

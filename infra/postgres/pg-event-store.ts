@@ -105,15 +105,18 @@ interface LookupRow {
   readonly position: string;
 }
 
-interface EventRow {
+/** an event's row: `Json` is what the driver gives for the json columns (parsed values, or text when cast) */
+interface EventRowOf<Json> {
   readonly position: string;
   readonly stream_id: string;
   readonly revision: string;
   readonly event_id: string;
   readonly type: string;
-  readonly data: unknown;
-  readonly metadata: unknown;
+  readonly data: Json;
+  readonly metadata: Json;
 }
+
+type EventRow = EventRowOf<unknown>;
 
 /** a window of the log by type: its bounds on every row, the event columns null when no event matched */
 type WindowRow = { readonly through: string | null; readonly examined: string } & {
@@ -122,13 +125,8 @@ type WindowRow = { readonly through: string | null; readonly examined: string } 
 
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata';
 
-/** the same columns with data and metadata cast to text: the server's JSON text, which the driver leaves unparsed */
-interface StoredEventRow extends Omit<EventRow, 'data' | 'metadata'> {
-  readonly data: string;
-  readonly metadata: string;
-}
-
-const toStored = (row: StoredEventRow): StoredEvent => ({
+/** A row as an event, its data and metadata as the driver gave them. */
+const fromRow = <Json>(row: EventRowOf<Json>) => ({
   position: Number(row.position),
   streamId: row.stream_id,
   revision: Number(row.revision),
@@ -138,16 +136,11 @@ const toStored = (row: StoredEventRow): StoredEvent => ({
   metadata: row.metadata,
 });
 
-const toRecorded = (row: EventRow): RecordedEvent => ({
-  position: Number(row.position),
-  streamId: row.stream_id,
-  revision: Number(row.revision),
-  eventId: row.event_id,
-  type: row.type,
-  // written by this store from NewEvent values; decoding `data` is the domain codecs' job
-  data: row.data,
-  metadata: row.metadata as RecordedEvent['metadata'],
-});
+/** with data and metadata cast to text (the server's JSON text, which the driver leaves unparsed) */
+const toStored = (row: EventRowOf<string>): StoredEvent => fromRow(row);
+
+// written by this store from NewEvent values; decoding `data` is the domain codecs' job
+const toRecorded = (row: EventRow): RecordedEvent => fromRow(row as EventRowOf<RecordedEvent['metadata']>);
 
 /** The quick path met an append that may repeat an earlier one: the batch is decided again on the careful path. */
 class RepeatSuspected extends Error {}
@@ -363,7 +356,7 @@ export class PgEventStore implements EventStore {
   /** the next events after a position as stored: data and metadata as the server's JSON text */
   private async readStoredAfter(after: number, maxCount: number): Promise<readonly StoredEvent[]> {
     const { rows } = await this.pool
-      .query<StoredEventRow>(this.sql.readAllStored, [after, maxCount])
+      .query<EventRowOf<string>>(this.sql.readAllStored, [after, maxCount])
       .catch(rethrowUnavailable);
     return rows.map(toStored);
   }

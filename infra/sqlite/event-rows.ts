@@ -9,26 +9,25 @@ export const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, dat
 /** position, stream id, revision, event id, type, data, metadata (`.raw()` rows: arrays, no key lookups) */
 export type EventRow = [number, string, number, string, string, string, string];
 
-/** The rows were written by the SQLite event store from NewEvent values; decoding `data` is the domain codecs' job. */
-export const parseEventRows = (rows: readonly EventRow[]): readonly RecordedEvent[] =>
-  rows.map(([position, streamId, revision, eventId, type, data, metadata]) => ({
+/** A row as an event, its data and metadata read by `json`. */
+const fromRow =
+  <Json>(json: (text: string) => Json) =>
+  ([position, streamId, revision, eventId, type, data, metadata]: EventRow) => ({
     position,
     streamId,
     revision,
     eventId,
     type,
-    data: JSON.parse(data) as RecordedEvent['data'],
-    metadata: JSON.parse(metadata) as RecordedEvent['metadata'],
-  }));
+    data: json(data),
+    metadata: json(metadata),
+  });
+
+const parsed = fromRow((text) => JSON.parse(text) as RecordedEvent['metadata']);
+
+/** The rows were written by the SQLite event store from NewEvent values; decoding `data` is the domain codecs' job. */
+export const parseEventRows = (rows: readonly EventRow[]): readonly RecordedEvent[] => rows.map(parsed);
+
+const asStored = fromRow((text) => text);
 
 /** The rows as stored: data and metadata stay JSON text (see `StoredEvent`). */
-export const storedEventRows = (rows: readonly EventRow[]): readonly StoredEvent[] =>
-  rows.map(([position, streamId, revision, eventId, type, data, metadata]) => ({
-    position,
-    streamId,
-    revision,
-    eventId,
-    type,
-    data,
-    metadata,
-  }));
+export const storedEventRows = (rows: readonly EventRow[]): readonly StoredEvent[] => rows.map(asStored);

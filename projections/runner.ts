@@ -284,10 +284,10 @@ export class ProjectionRunner {
   }
 
   /**
-   * Before each batch: the worker for the registry's live collection (one small read per `registryRefreshMs`). A rebuilt collection is
-   * written only once it holds every event before the batch — per-document progress is a high-water mark, so
-   * writing a later event first would make the rebuild's earlier one look applied. The gap is applied here when an
-   * event store is at hand, else awaited (bounded) from the rebuild's tailing.
+   * Before each batch: the worker for the registry's live collection (one small read per `registryRefreshMs`). A
+   * rebuilt collection is written only once it holds every event before the batch — per-document progress is a
+   * high-water mark, so writing a later event first would make the rebuild's earlier one look applied. The gap is
+   * applied here when an event store is at hand, else awaited (bounded) from the rebuild's tailing.
    */
   private async follow(projection: AnyProjection, batch: readonly Delivery[]): Promise<ProjectionWorker<unknown>> {
     const current = this.workers.get(projection.name);

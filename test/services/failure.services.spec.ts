@@ -22,32 +22,48 @@ const rejectionOf = async (operation: Promise<unknown>): Promise<{ error: unknow
   return { error, elapsedMs: Date.now() - started };
 };
 
-describe('a FerretDB server killed while a client is connected', () => {
-  let server: ServiceRecord | undefined;
-  let client: MongoClient | undefined;
-
+/**
+ * A FerretDB server of the describe's own, so killing it leaves the shared one (MONGODB_URL) alone: started before its
+ * tests, stopped after them (after the describe's own `after` hooks registered before this call, which close clients).
+ */
+const ownedFerretDb = (log: string): { readonly server: () => ServiceRecord; readonly kill: () => Promise<void> } => {
+  let started: ServiceRecord | undefined;
   before(async () => {
-    // its own server, so killing it leaves the shared one (MONGODB_URL) alone
-    server = await startOwnedFerretDb(join(servicesDir(), 'ferretdb-failure-test.log'));
+    started = await startOwnedFerretDb(join(servicesDir(), log));
   });
+  after(async () => {
+    if (started !== undefined) await stopOwnedService(started);
+  });
+  const server = (): ServiceRecord => {
+    if (started === undefined) throw new Error('the extra FerretDB did not start');
+    return started;
+  };
+  return {
+    server,
+    kill: async () => {
+      const { pid } = server();
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+      expect(isAlive(pid), 'the server process is gone').to.equal(false);
+    },
+  };
+};
 
+describe('a FerretDB server killed while a client is connected', () => {
+  let client: MongoClient | undefined;
   after(async () => {
     if (client !== undefined) await withTimeout(client.close(), 10_000, 'closing the client').catch(() => undefined);
-    if (server !== undefined) await stopOwnedService(server);
   });
+  const ferretDb = ownedFerretDb('ferretdb-failure-test.log');
 
   it('makes the next driver operations reject within 15 s with a clear error, not hang', async () => {
-    expect(server, 'the extra FerretDB started').to.not.equal(undefined);
-    if (server === undefined) return;
-    const connected = mongoClient(server.url);
+    const connected = mongoClient(ferretDb.server().url);
     client = connected;
     const probes = connected.db('failure_test').collection<{ _id: string; at: number }>('probes');
     await probes.insertOne({ _id: 'before-kill', at: Date.now() });
     expect(await probes.countDocuments()).to.equal(1);
 
-    process.kill(server.pid, 'SIGKILL');
-    for (let i = 0; i < 50 && isAlive(server.pid); i++) await sleep(100);
-    expect(isAlive(server.pid), 'the server process is gone').to.equal(false);
+    await ferretDb.kill();
 
     // the first operation finds its pooled connection dead; the next one finds no server to select
     for (const attempt of ['first', 'second']) {
@@ -61,23 +77,15 @@ describe('a FerretDB server killed while a client is connected', () => {
 });
 
 describe('the MongoDB read store when its FerretDB server is killed', () => {
-  let server: ServiceRecord | undefined;
   let store: ReadStore | undefined;
-
-  before(async () => {
-    server = await startOwnedFerretDb(join(servicesDir(), 'ferretdb-failure-store-test.log'));
-  });
-
   after(async () => {
     if (store !== undefined) await withTimeout(store.close(), 10_000, 'closing the store').catch(() => undefined);
-    if (server !== undefined) await stopOwnedService(server);
   });
+  const ferretDb = ownedFerretDb('ferretdb-failure-store-test.log');
 
   it('answers reads and writes as unavailable (the read API answers 503), not with the driver’s errors', async () => {
-    expect(server, 'the extra FerretDB started').to.not.equal(undefined);
-    if (server === undefined) return;
     const opened = await openMongoReadStore({
-      url: server.url,
+      url: ferretDb.server().url,
       database: 'failure_store',
       quietAfterUnknownWriteMs: 100,
     });
@@ -85,9 +93,7 @@ describe('the MongoDB read store when its FerretDB server is killed', () => {
     await opened.putMany('things', [{ id: 'a', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
     expect((await opened.get('things', 'a'))?.body).to.deep.equal({ n: 1 });
 
-    process.kill(server.pid, 'SIGKILL');
-    for (let i = 0; i < 50 && isAlive(server.pid); i++) await sleep(100);
-    expect(isAlive(server.pid), 'the server process is gone').to.equal(false);
+    await ferretDb.kill();
 
     // the first call finds its pooled connection dead, the next ones find no server to select
     const calls: [string, () => Promise<unknown>][] = [

@@ -61,6 +61,46 @@ export const validateAppend = (streamId: string, events: readonly NewEvent[], ex
   }
 };
 
+/** Where a stored event is. */
+export interface EventLocation {
+  readonly streamId: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+/**
+ * Whether an append repeats one stored before, as in EventStoreDB: when every event id is stored in this stream, as
+ * one consecutive run in the same order, the append is a repeat and answers the original result (its last event's
+ * location); some of them, or not as that run, is an error; none of them: not a repeat. `locate` answers where an id
+ * is stored, as far as the store looked (ADR 0024).
+ */
+export const repeatedAppend = (
+  streamId: string,
+  events: readonly { readonly eventId: string }[],
+  locate: (eventId: string) => EventLocation | undefined,
+): EventLocation | undefined => {
+  let found: EventLocation | undefined;
+  let previous: EventLocation | undefined;
+  let consecutive = true;
+  const duplicates: string[] = [];
+  for (const event of events) {
+    found = locate(event.eventId);
+    if (found === undefined) {
+      consecutive = false;
+      continue;
+    }
+    if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
+    duplicates.push(event.eventId);
+    if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
+    previous = found;
+  }
+  if (duplicates.length === 0) return undefined;
+  if (duplicates.length < events.length || !consecutive || found === undefined) {
+    throw new PartialDuplicateAppendError(streamId, duplicates);
+  }
+  return found;
+};
+
 export const serialize = (event: NewEvent): SerializedEvent => {
   // JSON.stringify answers undefined for undefined (typed as string); store null rather than fail NOT NULL
   const data = JSON.stringify(event.data) as string | undefined;

@@ -18,11 +18,11 @@ import {
 } from '../../ports/event-store';
 import type { LogReader, LogWindow, ReadTypesOptions } from '../../ports/log-reader';
 import {
-  DuplicateEventIdError,
   EventStoreClosedError,
-  PartialDuplicateAppendError,
+  repeatedAppend,
   serialize,
   validateAppend,
+  type EventLocation as Location,
   type SerializedEvent,
 } from '../event-append';
 import { CatchUpSubscription, type Positioned, type PullSource } from '../subscriptions/catch-up';
@@ -89,12 +89,6 @@ interface PendingAppend {
 }
 
 type Outcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: Error };
-
-interface Location {
-  readonly streamId: string;
-  readonly revision: number;
-  readonly position: number;
-}
 
 /** `kind`: s = a stream's last revision, e = an event id, c = a command id (one lookup statement for all three) */
 interface LookupRow {
@@ -597,7 +591,7 @@ export class PgEventStore implements EventStore {
           };
         let repeat: Location | undefined;
         try {
-          repeat = repeatedAppend(streamId, events, stored);
+          repeat = repeatedAppend(streamId, events, (eventId) => stored.get(eventId));
         } catch (error) {
           return { ok: false, error: toError(error) };
         }
@@ -907,37 +901,5 @@ const statements = (t: EventTables) => ({
   head: `SELECT position FROM ${t.head} WHERE id = 1`,
   findCommand: `SELECT stream_id, revision, position FROM ${t.commands} WHERE command_id = $1`,
 });
-
-/**
- * As in EventStoreDB and the SQLite adapter: when every event id is already in this stream, as one consecutive run in
- * the same order, the append is a repeat and answers the original result; some of them, or in another stream, is an
- * error.
- */
-const repeatedAppend = (
-  streamId: string,
-  events: readonly SerializedEvent[],
-  stored: ReadonlyMap<string, Location>,
-): Location | undefined => {
-  let found: Location | undefined;
-  let previous: Location | undefined;
-  let consecutive = true;
-  const duplicates: string[] = [];
-  for (const event of events) {
-    found = stored.get(event.eventId);
-    if (found === undefined) {
-      consecutive = false;
-      continue;
-    }
-    if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
-    duplicates.push(event.eventId);
-    if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
-    previous = found;
-  }
-  if (duplicates.length === 0) return undefined;
-  if (duplicates.length < events.length || !consecutive || found === undefined) {
-    throw new PartialDuplicateAppendError(streamId, duplicates);
-  }
-  return found;
-};
 
 export const openPgEventStore = (options: PgEventStoreOptions): Promise<PgEventStore> => PgEventStore.open(options);

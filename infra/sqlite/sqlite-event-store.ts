@@ -1,9 +1,10 @@
 import {
-  DuplicateEventIdError,
   EventStoreClosedError,
   PartialDuplicateAppendError,
+  repeatedAppend,
   serialize,
   validateAppend,
+  type EventLocation,
   type SerializedEvent,
 } from '../event-append';
 import Database from 'better-sqlite3';
@@ -67,7 +68,7 @@ export interface SqliteEventStoreOptions {
 
 const DEFAULT_SHARED_READ_WINDOW = 5_000;
 
-export { DuplicateEventIdError, EventStoreClosedError, PartialDuplicateAppendError };
+export { EventStoreClosedError, PartialDuplicateAppendError };
 export { SubscriptionEndedError };
 
 export interface GroupCommitStats {
@@ -77,20 +78,40 @@ export interface GroupCommitStats {
   readonly appends: number;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2: event ids are unique within their stream, not across the log (ADR 0024); 1 kept a unique index on them */
+const SCHEMA_VERSION = 2;
 
-const createSchema = (db: Database.Database): void => {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS events (
+const eventsTable = (name: string): string => `
+    CREATE TABLE IF NOT EXISTS ${name} (
       position  INTEGER PRIMARY KEY AUTOINCREMENT,
       stream_id TEXT    NOT NULL,
       revision  INTEGER NOT NULL,
-      event_id  TEXT    NOT NULL UNIQUE,
+      event_id  TEXT    NOT NULL,
       type      TEXT    NOT NULL,
       data      TEXT    NOT NULL,
       metadata  TEXT    NOT NULL,
       UNIQUE (stream_id, revision)
-    );
+    );`;
+
+/**
+ * Version 1 to 2: the events table again without the unique index on event ids (SQLite cannot drop the index of a
+ * column constraint), every row copied with its position; the sequence goes with the table's name.
+ */
+const dropEventIdIndex = (db: Database.Database): void => {
+  db.exec(`
+    ${eventsTable('events_v2')}
+    INSERT INTO events_v2 (position, stream_id, revision, event_id, type, data, metadata)
+      SELECT position, stream_id, revision, event_id, type, data, metadata FROM events ORDER BY position;
+    UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))
+      WHERE name = 'events_v2';
+    DROP TABLE events;
+    ALTER TABLE events_v2 RENAME TO events;
+  `);
+};
+
+const createSchema = (db: Database.Database): void => {
+  db.exec(`
+    ${eventsTable('events')}
     CREATE TABLE IF NOT EXISTS commands (
       command_id TEXT    PRIMARY KEY,
       stream_id  TEXT    NOT NULL,
@@ -112,6 +133,7 @@ const migrate = (db: Database.Database): void => {
       throw new Error(`event store schema version ${version} is newer than this code (${SCHEMA_VERSION})`);
     }
     if (version < SCHEMA_VERSION) {
+      if (version === 1) dropEventIdIndex(db);
       createSchema(db);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
@@ -180,8 +202,7 @@ class RepeatSuspected extends Error {}
 
 const failsBeforeWriting = (error: unknown): boolean =>
   error instanceof WrongExpectedRevisionError ||
-  error instanceof PartialDuplicateAppendError ||
-  error instanceof DuplicateEventIdError;
+  error instanceof PartialDuplicateAppendError;
 
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Error &&
@@ -189,12 +210,6 @@ const isUniqueViolation = (error: unknown): boolean =>
   (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 
 interface StreamHead {
-  readonly revision: number;
-  readonly position: number;
-}
-
-interface EventLocation {
-  readonly streamId: string;
   readonly revision: number;
   readonly position: number;
 }
@@ -211,7 +226,8 @@ export class SqliteEventStore implements EventStore {
   private readonly groupCommit: boolean;
 
   private readonly streamHeadStmt: Database.Statement<[string], StreamHead>;
-  private readonly eventLocationStmt: Database.Statement<[string], EventLocation>;
+  private readonly storedRunStmt: Database.Statement<[string, number, number], EventLocation & { eventId: string }>;
+  private readonly storedIdsStmt: Database.Statement<[string, string], EventLocation & { eventId: string }>;
   private readonly insertEventStmt: Database.Statement<[string, number, string, string, string, string]>;
   private readonly commandStmt: Database.Statement<[string], CommandRow>;
   private readonly insertCommandStmt: Database.Statement<[string, string, number, number]>;
@@ -238,7 +254,7 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.groupCommit = options.groupCommit ?? true;
     this.db = openWalDatabase(options.path, options, (db) => {
-      // every append dirties pages spread over the unique indexes (event ids and command ids are random)
+      // every append dirties pages spread over the unique indexes (stream ids and command ids are random)
       tuneForHotPages(db);
       migrate(db);
     });
@@ -247,9 +263,10 @@ export class SqliteEventStore implements EventStore {
     this.streamHeadStmt = db.prepare<[string], StreamHead>(
       'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
     );
-    this.eventLocationStmt = db.prepare<[string], EventLocation>(
-      'SELECT stream_id AS streamId, revision, position FROM events WHERE event_id = ?',
-    );
+    const located = 'SELECT event_id AS eventId, stream_id AS streamId, revision, position FROM events WHERE stream_id = ?';
+    this.storedRunStmt = db.prepare(`${located} AND revision >= ? ORDER BY revision LIMIT ?`);
+    // 'any' names no revision: the stream's rows are searched for the ids
+    this.storedIdsStmt = db.prepare(`${located} AND event_id IN (SELECT value FROM json_each(?))`);
     this.insertEventStmt = db.prepare(
       'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -480,7 +497,8 @@ export class SqliteEventStore implements EventStore {
     const fits =
       expected === 'any' ||
       (expected === 'no_stream' ? head === undefined : head !== undefined && head.revision === expected);
-    if (append.checkRepeats === true || !fits) {
+    // an append that fits a revision cannot repeat one that moved the stream past it (ADR 0024); 'any' always can
+    if (append.checkRepeats === true || !fits || expected === 'any') {
       const earlier = this.findEarlier(append);
       if (earlier !== undefined) return earlier;
       if (!fits) throw new WrongExpectedRevisionError(streamId, expected, head?.revision ?? 'no_stream');
@@ -511,44 +529,40 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The result of an earlier append of the same command, or of the same events: a repeat answers it again. */
-  private findEarlier({ streamId, events, commandId }: PendingAppend): AppendResult | undefined {
+  private findEarlier({ streamId, events, expected, commandId }: PendingAppend): AppendResult | undefined {
     if (commandId !== undefined) {
       const recorded = this.commandStmt.get(commandId);
       if (recorded !== undefined) {
         return { revision: recorded.revision, position: recorded.position, repeated: { streamId: recorded.streamId } };
       }
     }
-    const repeated = this.findRepeatedAppend(streamId, events);
+    const repeated = this.findRepeatedAppend(streamId, events, expected);
     if (repeated === undefined) return undefined;
     if (commandId !== undefined) this.insertCommandStmt.run(commandId, streamId, repeated.revision, repeated.position);
     return { ...repeated, repeated: { streamId } };
   }
 
   /**
-   * As in EventStoreDB: when every event id is already in this stream, as one consecutive run in the same order,
-   * the append is a repeat and answers the original result.
+   * An earlier append of the same events, where a repeat of it can be (ADR 0024): at the revisions after the expected
+   * one, each id at its own (a retry expects what the original expected), or, for 'any', anywhere in the stream.
    */
-  private findRepeatedAppend(streamId: string, events: readonly SerializedEvent[]): AppendResult | undefined {
-    let found: EventLocation | undefined;
-    let previous: EventLocation | undefined;
-    let consecutive = true;
-    const duplicates: string[] = [];
-    for (const event of events) {
-      found = this.eventLocationStmt.get(event.eventId);
-      if (found === undefined) {
-        consecutive = false;
-        continue;
-      }
-      if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
-      duplicates.push(event.eventId);
-      if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
-      previous = found;
+  private findRepeatedAppend(
+    streamId: string,
+    events: readonly SerializedEvent[],
+    expected: ExpectedRevision,
+  ): AppendResult | undefined {
+    let stored: readonly (EventLocation & { readonly eventId: string })[];
+    if (expected === 'any') {
+      stored = this.storedIdsStmt.all(streamId, JSON.stringify(events.map((event) => event.eventId)));
+    } else {
+      const first = expected === 'no_stream' ? 0 : expected + 1;
+      stored = this.storedRunStmt
+        .all(streamId, first, events.length)
+        .filter((row) => row.eventId === events[row.revision - first]?.eventId);
     }
-    if (duplicates.length === 0) return undefined;
-    if (duplicates.length < events.length || !consecutive || found === undefined) {
-      throw new PartialDuplicateAppendError(streamId, duplicates);
-    }
-    return { revision: found.revision, position: found.position };
+    const locations = new Map(stored.map((row) => [row.eventId, row]));
+    const found = repeatedAppend(streamId, events, (eventId) => locations.get(eventId));
+    return found === undefined ? undefined : { revision: found.revision, position: found.position };
   }
 
   private wakeSubscriptions(): void {

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { untilStreamExists } from './append-from-child';
 import { WrongExpectedRevisionError, type NewEvent, type RecordedEvent } from '../../ports/event-store';
 import {
-  DuplicateEventIdError,
   EventStoreClosedError,
   PartialDuplicateAppendError,
   SqliteEventStore,
@@ -130,10 +129,60 @@ describe('the SQLite event store', function () {
 
       const db = new Database(file, { readonly: true });
       try {
-        expect(db.pragma('user_version', { simple: true })).to.equal(1);
+        expect(db.pragma('user_version', { simple: true })).to.equal(2);
         expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
       } finally {
         db.close();
+      }
+    });
+
+    it('moves a version 1 file to version 2: the same rows and positions, no unique index on event ids', async () => {
+      const db = new Database(file);
+      db.exec(`
+        CREATE TABLE events (
+          position  INTEGER PRIMARY KEY AUTOINCREMENT,
+          stream_id TEXT    NOT NULL,
+          revision  INTEGER NOT NULL,
+          event_id  TEXT    NOT NULL UNIQUE,
+          type      TEXT    NOT NULL,
+          data      TEXT    NOT NULL,
+          metadata  TEXT    NOT NULL,
+          UNIQUE (stream_id, revision)
+        );
+        CREATE TABLE commands (command_id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+          position INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO events VALUES (1, 'order-1', 0, 'e-1', 'ThingHappened.v1', '{"label":"a"}', '{}');
+        INSERT INTO events VALUES (2, 'order-1', 1, 'e-2', 'ThingHappened.v1', '{"label":"b"}', '{}');
+        -- the log's last event was at 5 once (positions are never reused)
+        UPDATE sqlite_sequence SET seq = 5 WHERE name = 'events';
+        INSERT INTO commands VALUES ('cmd-1', 'order-1', 1, 2);
+        PRAGMA user_version = 1;
+      `);
+      db.close();
+
+      const store = open();
+
+      expect((await store.readStream('order-1')).map((e) => [e.position, e.eventId])).to.deep.equal([
+        [1, 'e-1'],
+        [2, 'e-2'],
+      ]);
+      expect(await store.findCommand('cmd-1')).to.deep.equal({ streamId: 'order-1', revision: 1, position: 2 });
+      // the same id in another stream is a new event now; the sequence went with the table
+      expect(await store.append('order-2', [{ ...anEvent('c'), eventId: 'e-1' }], 'no_stream')).to.deep.equal({
+        revision: 0,
+        position: 6,
+      });
+      await store.close();
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma('user_version', { simple: true })).to.equal(2);
+        const indexed = check.prepare("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1").all();
+        expect(indexed).to.have.length(1);
+        expect(check.prepare("SELECT name FROM pragma_index_info(?)").all((indexed[0] as { name: string }).name))
+          .to.deep.equal([{ name: 'stream_id' }, { name: 'revision' }]);
+      } finally {
+        check.close();
       }
     });
 
@@ -147,15 +196,31 @@ describe('the SQLite event store', function () {
   });
 
   describe('when an append repeats event ids', () => {
-    it('answers the original result whatever revision the repeat expects', async () => {
+    it('answers the original result to a repeat expecting what the original expected, or any', async () => {
       const store = open();
       const batch = [anEvent('a'), anEvent('b')];
       const first = await store.append('order-1', batch, 'no_stream');
-      await store.append('order-1', [anEvent('c')], 1);
+      const later = [anEvent('c')];
+      const second = await store.append('order-1', later, 1);
+      await store.append('order-1', [anEvent('d')], 2);
 
       const repeat = { ...first, repeated: { streamId: 'order-1' } };
+      expect(await store.append('order-1', batch, 'no_stream')).to.deep.equal(repeat);
       expect(await store.append('order-1', batch, 'any')).to.deep.equal(repeat);
-      expect(await store.append('order-1', batch, 7)).to.deep.equal(repeat);
+      expect(await store.append('order-1', later, 1)).to.deep.equal({ ...second, repeated: { streamId: 'order-1' } });
+      expect(await store.readStream('order-1')).to.have.length(4);
+    });
+
+    it('refuses, as a conflict, stored ids appended at a revision where they are not', async () => {
+      const store = open();
+      const batch = [anEvent('a'), anEvent('b')];
+      await store.append('order-1', batch, 'no_stream');
+      await store.append('order-1', [anEvent('c')], 1);
+
+      const error = await rejectionOf(store.append('order-1', batch, 0));
+
+      expect(error).to.be.instanceOf(WrongExpectedRevisionError);
+      expect(error).to.include({ expected: 0, actual: 2 });
       expect(await store.readStream('order-1')).to.have.length(3);
     });
 
@@ -179,16 +244,13 @@ describe('the SQLite event store', function () {
       expect(await rejectionOf(store.append('order-1', [b, a], 'any'))).to.be.instanceOf(PartialDuplicateAppendError);
     });
 
-    it('rejects an id that is already in another stream', async () => {
+    it('takes an id stored in another stream as a new event: ids are unique within a stream', async () => {
       const store = open();
       const a = anEvent('a');
       await store.append('order-1', [a], 'no_stream');
 
-      const error = await rejectionOf(store.append('order-2', [a], 'no_stream'));
-
-      expect(error).to.be.instanceOf(DuplicateEventIdError);
-      expect(error).to.include({ eventId: a.eventId, existingStreamId: 'order-1' });
-      expect(await store.readStream('order-2')).to.deep.equal([]);
+      expect(await store.append('order-2', [a], 'no_stream')).to.deep.equal({ revision: 0, position: 2 });
+      expect((await store.readStream('order-2')).map((event) => event.eventId)).to.deep.equal([a.eventId]);
     });
   });
 
@@ -196,13 +258,15 @@ describe('the SQLite event store', function () {
     it('writes appends issued together in one transaction, each with its own outcome (a suspected repeat in a second)', async () => {
       const store = open();
       const kept = anEvent('kept');
-      await store.append('order-1', [kept], 'no_stream');
+      const first = await store.append('order-1', [kept], 'no_stream', { commandId: 'cmd-kept' });
       const transactionsBefore = store.groupCommitStats.transactions;
 
       const outcomes = await Promise.allSettled([
         store.append('order-2', [anEvent('first')], 'no_stream'),
         store.append('order-1', [anEvent('stale')], 'no_stream'),
         store.append('order-1', [kept, anEvent('partial')], 'any'),
+        // fits its stream: only the command's unique index shows it was handled before
+        store.append('order-3', [anEvent('again')], 'no_stream', { commandId: 'cmd-kept' }),
         store.append('order-1', [anEvent('second')], 0),
       ]);
 
@@ -213,12 +277,15 @@ describe('the SQLite event store', function () {
         'rejected',
         'rejected',
         'fulfilled',
+        'fulfilled',
       ]);
       const reasons = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : null));
       expect(reasons[1]).to.be.instanceOf(WrongExpectedRevisionError);
       expect(reasons[2]).to.be.instanceOf(PartialDuplicateAppendError);
+      expect(outcomes[3]).to.deep.equal({ status: 'fulfilled', value: { ...first, repeated: { streamId: 'order-1' } } });
       expect((await store.readStream('order-1')).map((event) => event.revision)).to.deep.equal([0, 1]);
       expect(await store.readStream('order-2')).to.have.length(1);
+      expect(await store.readStream('order-3')).to.deep.equal([]);
       expect((await readWholeLog(store)).map((event) => event.position)).to.deep.equal([1, 2, 3]);
     });
 

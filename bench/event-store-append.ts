@@ -74,7 +74,7 @@ const rawTable = (file: string): Database.Database => {
   db.pragma('synchronous = NORMAL');
   db.exec(`CREATE TABLE events (
     position INTEGER PRIMARY KEY AUTOINCREMENT, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
-    event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
+    event_id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
     UNIQUE (stream_id, revision))`);
   return db;
 };

@@ -19,18 +19,6 @@ export class PartialDuplicateAppendError extends Error {
   }
 }
 
-/** An event id is already recorded in another stream. */
-export class DuplicateEventIdError extends Error {
-  constructor(
-    readonly eventId: string,
-    readonly streamId: string,
-    readonly existingStreamId: string,
-  ) {
-    super(`event ${eventId} cannot be appended to ${streamId}: it is already in stream ${existingStreamId}`);
-    this.name = 'DuplicateEventIdError';
-  }
-}
-
 export class EventStoreClosedError extends Error {
   constructor() {
     super('the event store is closed');
@@ -69,27 +57,26 @@ export interface EventLocation {
 }
 
 /**
- * Whether an append repeats one stored before, as in EventStoreDB: when every event id is stored in this stream, as
- * one consecutive run in the same order, the append is a repeat and answers the original result (its last event's
- * location); some of them, or not as that run, is an error; none of them: not a repeat. `locate` answers where an id
- * is stored, as far as the store looked (ADR 0024).
+ * Whether an append repeats one stored before, as in EventStoreDB: when every event id is stored in this stream where a
+ * repeat would put it, as one consecutive run in the same order, the append is a repeat and answers the original
+ * result (its last event's location); some of them, or not as that run, is an error; none of them: not a repeat.
+ * `locate` answers where the append's `index`-th id is stored in the stream, as far as a repeat can be (ADR 0024).
  */
 export const repeatedAppend = (
   streamId: string,
   events: readonly { readonly eventId: string }[],
-  locate: (eventId: string) => EventLocation | undefined,
+  locate: (eventId: string, index: number) => EventLocation | undefined,
 ): EventLocation | undefined => {
   let found: EventLocation | undefined;
   let previous: EventLocation | undefined;
   let consecutive = true;
   const duplicates: string[] = [];
-  for (const event of events) {
-    found = locate(event.eventId);
+  for (const [index, event] of events.entries()) {
+    found = locate(event.eventId, index);
     if (found === undefined) {
       consecutive = false;
       continue;
     }
-    if (found.streamId !== streamId) throw new DuplicateEventIdError(event.eventId, streamId, found.streamId);
     duplicates.push(event.eventId);
     if (previous !== undefined && found.revision !== previous.revision + 1) consecutive = false;
     previous = found;

@@ -44,7 +44,7 @@ const ddl = (t: EventTables): string => `
     position  bigint PRIMARY KEY,
     stream_id text   NOT NULL,
     revision  bigint NOT NULL,
-    event_id  text   NOT NULL UNIQUE,
+    event_id  text   NOT NULL,
     type      text   NOT NULL,
     data      json   NOT NULL,
     metadata  json   NOT NULL,
@@ -65,6 +65,12 @@ const ddl = (t: EventTables): string => `
     position bigint NOT NULL
   );
   INSERT INTO ${t.head} (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+  -- event ids are unique within their stream (ADR 0024): a schema made before loses its log-wide index
+  DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${t.events}'::regclass AND conname = 'events_event_id_key')
+    THEN ALTER TABLE ${t.events} DROP CONSTRAINT events_event_id_key;
+    END IF;
+  END $$;
 `;
 
 /**

@@ -411,10 +411,13 @@ export class PgEventStore implements EventStore {
   }
 
   /**
-   * The quick path does not look up the event ids: the unique index finds a repeated one, and only then is the batch
-   * written again on the careful path, which tells a repeat (answered with the first result) from a conflict.
+   * The quick path does not look up the event ids: an append that fits its expected revision cannot repeat an earlier
+   * one (ADR 0024), and one that does not fit, or names a recorded command id, sends the batch to the careful path,
+   * which tells a repeat (answered with the first result) from a conflict. An append with 'any' may repeat one
+   * anywhere in its stream, so its batch goes the careful way at once.
    */
   private async decideAndWrite(batch: readonly PendingAppend[]): Promise<readonly Outcome[]> {
+    if (batch.some((append) => append.expected === 'any')) return this.transaction(batch, true);
     const written = await this.writeUnlocked(batch);
     if (written !== undefined) return written;
     try {
@@ -430,7 +433,7 @@ export class PgEventStore implements EventStore {
    * looked up without the lock, and when every append fits and names no recorded command, one statement takes the
    * head (an UPDATE, which waits for the holder and then sees its latest position), writes the events at the positions
    * after it, the commands and the notification, and commits. Commits stay in position order, as the head is held
-   * until the commit. If another writer got in between (a stream moved, a command or event id was stored), the unique
+   * until the commit. If another writer got in between (a stream moved, a command id was stored), the unique
    * indexes refuse the statement, nothing is written, and the batch goes the locked way (undefined). Answers
    * undefined as well when the lookup alone shows that an append does not fit or may repeat.
    */
@@ -438,7 +441,7 @@ export class PgEventStore implements EventStore {
     const streams = [...new Set(batch.map((append) => append.streamId))];
     const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
     const { rows } = await this.pool
-      .query<LookupRow>(this.sql.lookup, [streams, [], commandIds])
+      .query<LookupRow>(this.sql.lookup, [streams, [], commandIds, [], [], [], []])
       .catch(rethrowUnavailable);
     if (rows.some((row) => row.kind === 'c')) return undefined;
     const heads = new Map<string, number>();
@@ -548,16 +551,25 @@ export class PgEventStore implements EventStore {
       let position = Number(headRow.position);
 
       const streams = [...new Set(batch.map((append) => append.streamId))];
-      const eventIds = careful ? batch.flatMap((append) => append.events.map((event) => event.eventId)) : [];
       const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
-      const { rows } = await client.query<LookupRow>(this.sql.lookup, [streams, eventIds, commandIds]);
+      const repeats = careful ? whereRepeatsWouldBe(batch) : undefined;
+      const { rows } = await client.query<LookupRow>(this.sql.lookup, [
+        streams,
+        repeats?.at.eventId ?? [],
+        commandIds,
+        repeats?.at.streamId ?? [],
+        repeats?.at.revision ?? [],
+        repeats?.anywhere.eventId ?? [],
+        repeats?.anywhere.streamId ?? [],
+      ]);
       const heads = new Map<string, number>();
+      /** events by stream and id: found where a repeat would be, or written by this batch */
       const stored = new Map<string, Location>();
       const commands = new Map<string, Location>();
       for (const row of rows) {
         const location = { streamId: row.stream_id, revision: Number(row.revision), position: Number(row.position) };
         if (row.kind === 's') heads.set(row.key, location.revision);
-        else if (row.kind === 'e') stored.set(row.key, location);
+        else if (row.kind === 'e') stored.set(inStream(row.stream_id, row.key), location);
         else commands.set(row.key, location);
       }
 
@@ -591,7 +603,11 @@ export class PgEventStore implements EventStore {
           };
         let repeat: Location | undefined;
         try {
-          repeat = repeatedAppend(streamId, events, (eventId) => stored.get(eventId));
+          const first = firstRevision(expected);
+          repeat = repeatedAppend(streamId, events, (eventId, index) => {
+            const found = stored.get(inStream(streamId, eventId));
+            return first === undefined || found?.revision === first + index ? found : undefined;
+          });
         } catch (error) {
           return { ok: false, error: toError(error) };
         }
@@ -610,7 +626,7 @@ export class PgEventStore implements EventStore {
           position += 1;
           rowsOut.position.push(position);
           addEvent(rowsOut, streamId, revision, event);
-          stored.set(event.eventId, { streamId, revision, position });
+          stored.set(inStream(streamId, event.eventId), { streamId, revision, position });
         }
         heads.set(streamId, revision);
         recordCommand(commandId, { streamId, revision, position });
@@ -848,7 +864,13 @@ const statements = (t: EventTables) => ({
         SELECT revision, position FROM ${t.events} WHERE stream_id = s.id ORDER BY revision DESC LIMIT 1
       ) AS last
     UNION ALL
-    SELECT 'e', event_id, stream_id, revision, position FROM ${t.events} WHERE event_id = ANY($2::text[])
+    SELECT 'e', e.event_id, e.stream_id, e.revision, e.position
+      FROM unnest($2::text[], $4::text[], $5::bigint[]) AS x(id, stream_id, revision)
+      JOIN ${t.events} AS e ON e.stream_id = x.stream_id AND e.revision = x.revision AND e.event_id = x.id
+    UNION ALL
+    SELECT 'e', e.event_id, e.stream_id, e.revision, e.position
+      FROM unnest($6::text[], $7::text[]) AS x(id, stream_id)
+      JOIN ${t.events} AS e ON e.stream_id = x.stream_id AND e.event_id = x.id
     UNION ALL
     SELECT 'c', command_id, stream_id, revision, position FROM ${t.commands} WHERE command_id = ANY($3::text[])`,
   // one statement: the events, the commands, the head and the notification (delivered at commit)
@@ -901,5 +923,31 @@ const statements = (t: EventTables) => ({
   head: `SELECT position FROM ${t.head} WHERE id = 1`,
   findCommand: `SELECT stream_id, revision, position FROM ${t.commands} WHERE command_id = $1`,
 });
+
+const inStream = (streamId: string, eventId: string): string => `${streamId}\n${eventId}`;
+
+/** The revision a repeat of an append would start at: right after the expected one; undefined for 'any' (anywhere). */
+const firstRevision = (expected: ExpectedRevision): number | undefined =>
+  expected === 'any' ? undefined : expected === 'no_stream' ? 0 : expected + 1;
+
+/** What the careful lookup asks for (ADR 0024): each id at the revision a repeat would give it, or, for 'any', anywhere in its stream. */
+const whereRepeatsWouldBe = (batch: readonly PendingAppend[]) => {
+  const at = { eventId: [] as string[], streamId: [] as string[], revision: [] as number[] };
+  const anywhere = { eventId: [] as string[], streamId: [] as string[] };
+  for (const { streamId, events, expected } of batch) {
+    const first = firstRevision(expected);
+    events.forEach(({ eventId }, index) => {
+      if (first === undefined) {
+        anywhere.eventId.push(eventId);
+        anywhere.streamId.push(streamId);
+      } else {
+        at.eventId.push(eventId);
+        at.streamId.push(streamId);
+        at.revision.push(first + index);
+      }
+    });
+  }
+  return { at, anywhere };
+};
 
 export const openPgEventStore = (options: PgEventStoreOptions): Promise<PgEventStore> => PgEventStore.open(options);

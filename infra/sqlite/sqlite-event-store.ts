@@ -201,8 +201,7 @@ interface PendingAppend {
 class RepeatSuspected extends Error {}
 
 const failsBeforeWriting = (error: unknown): boolean =>
-  error instanceof WrongExpectedRevisionError ||
-  error instanceof PartialDuplicateAppendError;
+  error instanceof WrongExpectedRevisionError || error instanceof PartialDuplicateAppendError;
 
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Error &&
@@ -263,7 +262,8 @@ export class SqliteEventStore implements EventStore {
     this.streamHeadStmt = db.prepare<[string], StreamHead>(
       'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
     );
-    const located = 'SELECT event_id AS eventId, stream_id AS streamId, revision, position FROM events WHERE stream_id = ?';
+    const located =
+      'SELECT event_id AS eventId, stream_id AS streamId, revision, position FROM events WHERE stream_id = ?';
     this.storedRunStmt = db.prepare(`${located} AND revision >= ? ORDER BY revision LIMIT ?`);
     // 'any' names no revision: the stream's rows are searched for the ids
     this.storedIdsStmt = db.prepare(`${located} AND event_id IN (SELECT value FROM json_each(?))`);
@@ -551,17 +551,16 @@ export class SqliteEventStore implements EventStore {
     events: readonly SerializedEvent[],
     expected: ExpectedRevision,
   ): AppendResult | undefined {
-    let stored: readonly (EventLocation & { readonly eventId: string })[];
+    let locate: (eventId: string, index: number) => EventLocation | undefined;
     if (expected === 'any') {
-      stored = this.storedIdsStmt.all(streamId, JSON.stringify(events.map((event) => event.eventId)));
+      const stored = this.storedIdsStmt.all(streamId, JSON.stringify(events.map((event) => event.eventId)));
+      const locations = new Map(stored.map((row) => [row.eventId, row]));
+      locate = (eventId) => locations.get(eventId);
     } else {
-      const first = expected === 'no_stream' ? 0 : expected + 1;
-      stored = this.storedRunStmt
-        .all(streamId, first, events.length)
-        .filter((row) => row.eventId === events[row.revision - first]?.eventId);
+      const run = this.storedRunStmt.all(streamId, expected === 'no_stream' ? 0 : expected + 1, events.length);
+      locate = (eventId, index) => (run[index]?.eventId === eventId ? run[index] : undefined);
     }
-    const locations = new Map(stored.map((row) => [row.eventId, row]));
-    const found = repeatedAppend(streamId, events, (eventId) => locations.get(eventId));
+    const found = repeatedAppend(streamId, events, locate);
     return found === undefined ? undefined : { revision: found.revision, position: found.position };
   }
 

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { openPgEventStore, type PgEventStore, type PgEventStoreOptions } from '../../infra/postgres/pg-event-store';
 import { PartialDuplicateAppendError } from '../../infra/event-append';
-import type { NewEvent, RecordedEvent, Subscription } from '../../ports/event-store';
+import {
+  WrongExpectedRevisionError,
+  type NewEvent,
+  type RecordedEvent,
+  type Subscription,
+} from '../../ports/event-store';
 import { withTimeout } from '../../tools/services/clients';
 import { eventStoreContract } from './event-store.contract';
 import { logReaderContract } from './log-reader.contract';
@@ -128,7 +133,48 @@ describe('the event store on PostgreSQL', () => {
       ]);
     });
 
-    it('answers a repeat appended with any (found by the unique index) with the first result', async () => {
+    it('takes stored ids at revisions where a repeat would not be as a conflict, and an id of another stream as new', async () => {
+      const store = await openStore();
+      const batch = [anEvent('a'), anEvent('b')];
+      await store.append('again', batch, 'no_stream');
+      await store.append('again', [anEvent('c')], 1);
+
+      const stale = await store.append('again', batch, 0).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(stale).to.be.instanceOf(WrongExpectedRevisionError);
+      expect(stale).to.include({ expected: 0, actual: 2 });
+      expect(await store.append('elsewhere', [batch[0] ?? anEvent('?')], 'no_stream')).to.include({ revision: 0 });
+      expect(await store.append('again', batch, 'no_stream')).to.deep.include({
+        revision: 1,
+        repeated: { streamId: 'again' },
+      });
+      expect(await store.readStream('again')).to.have.length(3);
+    });
+
+    it('drops the log-wide unique index on event ids of a schema made before (ADR 0024)', async () => {
+      const first = await openStore();
+      const { schema, events } = first.tables;
+      const admin = schemas.admin();
+      await admin.query(`ALTER TABLE ${events} ADD CONSTRAINT events_event_id_key UNIQUE (event_id)`);
+      const constraints = async (): Promise<number> => {
+        const { rows } = await admin.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_constraint WHERE conrelid = '${events}'::regclass AND conname = 'events_event_id_key'`,
+        );
+        return Number(rows[0]?.n);
+      };
+      expect(await constraints()).to.equal(1);
+
+      const reopened = await openStore({ schema });
+
+      expect(await constraints()).to.equal(0);
+      const a = anEvent('a');
+      await reopened.append('one', [a], 'no_stream');
+      expect(await reopened.append('two', [a], 'no_stream')).to.include({ revision: 0 });
+    });
+
+    it('answers a repeat appended with any (found in its stream) with the first result', async () => {
       const store = await openStore();
       const batch = [anEvent('a'), anEvent('b')];
       const first = await store.append('again', batch, 'any');

@@ -177,10 +177,11 @@ describe('the SQLite event store', function () {
       const check = new Database(file, { readonly: true });
       try {
         expect(check.pragma('user_version', { simple: true })).to.equal(2);
-        const indexed = check.prepare("SELECT name FROM pragma_index_list('events') WHERE \"unique\" = 1").all();
+        const indexed = check.prepare('SELECT name FROM pragma_index_list(\'events\') WHERE "unique" = 1').all();
         expect(indexed).to.have.length(1);
-        expect(check.prepare("SELECT name FROM pragma_index_info(?)").all((indexed[0] as { name: string }).name))
-          .to.deep.equal([{ name: 'stream_id' }, { name: 'revision' }]);
+        expect(
+          check.prepare('SELECT name FROM pragma_index_info(?)').all((indexed[0] as { name: string }).name),
+        ).to.deep.equal([{ name: 'stream_id' }, { name: 'revision' }]);
       } finally {
         check.close();
       }
@@ -282,7 +283,10 @@ describe('the SQLite event store', function () {
       const reasons = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : null));
       expect(reasons[1]).to.be.instanceOf(WrongExpectedRevisionError);
       expect(reasons[2]).to.be.instanceOf(PartialDuplicateAppendError);
-      expect(outcomes[3]).to.deep.equal({ status: 'fulfilled', value: { ...first, repeated: { streamId: 'order-1' } } });
+      expect(outcomes[3]).to.deep.equal({
+        status: 'fulfilled',
+        value: { ...first, repeated: { streamId: 'order-1' } },
+      });
       expect((await store.readStream('order-1')).map((event) => event.revision)).to.deep.equal([0, 1]);
       expect(await store.readStream('order-2')).to.have.length(1);
       expect(await store.readStream('order-3')).to.deep.equal([]);

@@ -27,6 +27,7 @@ import {
 } from '../event-append';
 import { CatchUpSubscription, type Positioned, type PullSource } from '../subscriptions/catch-up';
 import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
+import { prepared } from './pg-prepared';
 import {
   DEFAULT_EVENT_SCHEMA,
   eventTables,
@@ -269,7 +270,7 @@ export class PgEventStore implements EventStore {
   async readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly RecordedEvent[]> {
     this.assertOpen();
     const { rows } = await this.pool
-      .query<EventRow>(this.sql.readStream, [streamId, options?.fromRevision ?? 0])
+      .query<EventRow>(prepared(this.sql.readStream, [streamId, options?.fromRevision ?? 0]))
       .catch(rethrowUnavailable);
     return rows.map(toRecorded);
   }
@@ -314,14 +315,14 @@ export class PgEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.assertOpen();
-    const { rows } = await this.pool.query<{ position: string }>(this.sql.head).catch(rethrowUnavailable);
+    const { rows } = await this.pool.query<{ position: string }>(prepared(this.sql.head)).catch(rethrowUnavailable);
     return Number(rows[0]?.position ?? 0);
   }
 
   async findCommand(commandId: string): Promise<(AppendResult & { readonly streamId: string }) | undefined> {
     this.assertOpen();
     const { rows } = await this.pool
-      .query<{ stream_id: string; revision: string; position: string }>(this.sql.findCommand, [commandId])
+      .query<{ stream_id: string; revision: string; position: string }>(prepared(this.sql.findCommand, [commandId]))
       .catch(rethrowUnavailable);
     const row = rows[0];
     if (row === undefined) return undefined;
@@ -343,14 +344,16 @@ export class PgEventStore implements EventStore {
   /** @internal the next events after a position, in log order */
   async readAfter(after: number, maxCount: number): Promise<readonly RecordedEvent[]> {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
-    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [after, maxCount]).catch(rethrowUnavailable);
+    const { rows } = await this.pool
+      .query<EventRow>(prepared(this.sql.readAll, [after, maxCount]))
+      .catch(rethrowUnavailable);
     return rows.map(toRecorded);
   }
 
   /** the next events after a position as stored: data and metadata as the server's JSON text */
   private async readStoredAfter(after: number, maxCount: number): Promise<readonly StoredEvent[]> {
     const { rows } = await this.pool
-      .query<EventRowOf<string>>(this.sql.readAllStored, [after, maxCount])
+      .query<EventRowOf<string>>(prepared(this.sql.readAllStored, [after, maxCount]))
       .catch(rethrowUnavailable);
     return rows.map(toStored);
   }
@@ -360,7 +363,7 @@ export class PgEventStore implements EventStore {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new RangeError(`invalid maxCount ${maxCount}`);
     // one statement, one snapshot: the window's bounds and the wanted rows within them (none: one row of nulls)
     const { rows } = await this.pool
-      .query<WindowRow>(this.sql.readTypes, [after, maxCount, [...types]])
+      .query<WindowRow>(prepared(this.sql.readTypes, [after, maxCount, [...types]]))
       .catch(rethrowUnavailable);
     const first = rows[0];
     if (first === undefined || first.through === null) return { events: [], through: after, examined: 0 };
@@ -441,7 +444,7 @@ export class PgEventStore implements EventStore {
     const streams = [...new Set(batch.map((append) => append.streamId))];
     const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
     const { rows } = await this.pool
-      .query<LookupRow>(this.sql.lookup, [streams, [], commandIds, [], [], [], []])
+      .query<LookupRow>(prepared(this.sql.lookup, [streams, [], commandIds, [], [], [], []]))
       .catch(rethrowUnavailable);
     if (rows.some((row) => row.kind === 'c')) return undefined;
     const heads = new Map<string, number>();
@@ -498,13 +501,13 @@ export class PgEventStore implements EventStore {
   /** Runs the one-statement append; with the test hook, inside a transaction so the hook runs before the commit. */
   private async unlockedStatement(parameters: readonly unknown[]): Promise<number> {
     if (this.beforeCommit === undefined) {
-      const { rows } = await this.pool.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
+      const { rows } = await this.pool.query<{ base: string }>(prepared(this.sql.writeUnlocked, parameters));
       return Number(rows[0]?.base);
     }
     const beforeCommit = this.beforeCommit;
     return this.inTransaction(async (client) => {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ base: string }>(this.sql.writeUnlocked, [...parameters]);
+      const { rows } = await client.query<{ base: string }>(prepared(this.sql.writeUnlocked, parameters));
       await beforeCommit(client);
       await client.query('COMMIT');
       return Number(rows[0]?.base);
@@ -553,7 +556,7 @@ export class PgEventStore implements EventStore {
       const streams = [...new Set(batch.map((append) => append.streamId))];
       const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
       const repeats = careful ? whereRepeatsWouldBe(batch) : undefined;
-      const { rows } = await client.query<LookupRow>(this.sql.lookup, [
+      const { rows } = await client.query<LookupRow>(prepared(this.sql.lookup), [
         streams,
         repeats?.at.eventId ?? [],
         commandIds,
@@ -634,7 +637,7 @@ export class PgEventStore implements EventStore {
       });
 
       if (rowsOut.position.length > 0 || commandsOut.commandId.length > 0) {
-        await client.query(this.sql.write, [
+        await client.query(prepared(this.sql.write), [
           rowsOut.position,
           rowsOut.streamId,
           rowsOut.revision,
@@ -828,7 +831,7 @@ export class PgCheckpointStore implements CheckpointStore {
   async load(name: string): Promise<number> {
     if (this.isClosed()) throw new EventStoreClosedError();
     const { rows } = await this.pool
-      .query<{ position: string }>(`SELECT position FROM ${this.tables.checkpoints} WHERE name = $1`, [name])
+      .query<{ position: string }>(prepared(`SELECT position FROM ${this.tables.checkpoints} WHERE name = $1`, [name]))
       .catch(rethrowUnavailable);
     return Number(rows[0]?.position ?? 0);
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
+import { prepared } from './pg-prepared';
 import pg from 'pg';
 import {
   assertWrites,
@@ -296,7 +297,7 @@ class PgReadStore implements ReadStore {
   async get(collection: string, id: string): Promise<StoredDocument | undefined> {
     const table = this.table(collection);
     if (unstorable(id)) return undefined;
-    const rows = await this.read<DocumentRow>(`SELECT ${COLUMNS} FROM ${table} WHERE id = $1`, [id]);
+    const rows = await this.read<DocumentRow>(prepared(`SELECT ${COLUMNS} FROM ${table} WHERE id = $1`, [id]));
     const row = rows[0];
     return row === undefined ? undefined : toDocument(row);
   }
@@ -306,7 +307,9 @@ class PgReadStore implements ReadStore {
     const found = new Map<string, StoredDocument>();
     const wanted = [...new Set(ids)].filter((id) => !unstorable(id));
     if (wanted.length === 0) return found;
-    const rows = await this.read<DocumentRow>(`SELECT ${COLUMNS} FROM ${table} WHERE id = ANY($1::text[])`, [wanted]);
+    const rows = await this.read<DocumentRow>(
+      prepared(`SELECT ${COLUMNS} FROM ${table} WHERE id = ANY($1::text[])`, [wanted]),
+    );
     for (const row of rows) found.set(row.id, toDocument(row));
     return found;
   }
@@ -331,7 +334,7 @@ class PgReadStore implements ReadStore {
     for (let attempt = 1; ; attempt += 1) {
       await this.createTable(collection);
       try {
-        const { rows } = await this.pool.query<{ i: string }>(sql, [json]);
+        const { rows } = await this.pool.query<{ i: string }>(prepared(sql, [json]));
         const refused = new Set(rows.map((row) => row.i));
         return { conflicts: writes.filter((write) => refused.has(write.id)).map((write) => write.id) };
       } catch (error) {
@@ -373,7 +376,8 @@ class PgReadStore implements ReadStore {
           `SELECT * FROM (${selects.map((select) => `(${select})`).join(' UNION ALL ')}) AS page ` +
           `ORDER BY s, ${orderBy === undefined ? '' : `k ${direction} NULLS ${direction === 'ASC' ? 'FIRST' : 'LAST'}, `}` +
           `id ${direction} LIMIT ${limit}`;
-    const rows = await this.read<SortedRow>(sql, params.values);
+    // not prepared: the text follows the query's filters and order, which callers choose
+    const rows = await this.read<SortedRow>({ text: sql, values: [...params.values] });
     const items = rows.slice(0, query.limit);
     const last = items.at(-1);
     if (rows.length <= query.limit || last === undefined) return { items: items.map(toDocument) };
@@ -388,7 +392,7 @@ class PgReadStore implements ReadStore {
   }
 
   async count(collection: string): Promise<number> {
-    const rows = await this.read<{ n: string }>(`SELECT count(*) AS n FROM ${this.table(collection)}`, []);
+    const rows = await this.read<{ n: string }>(prepared(`SELECT count(*) AS n FROM ${this.table(collection)}`));
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -440,9 +444,9 @@ class PgReadStore implements ReadStore {
    * A read of a table that does not exist finds nothing (reads never create tables); a server that cannot be reached
    * is a `StoreUnavailableError`, which the read API answers with 503.
    */
-  private async read<Row extends pg.QueryResultRow>(sql: string, values: readonly unknown[]): Promise<Row[]> {
+  private async read<Row extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<Row[]> {
     try {
-      return (await this.pool.query<Row>(sql, [...values])).rows;
+      return (await this.pool.query<Row>(query)).rows;
     } catch (error) {
       if (sqlStateOf(error) === UNDEFINED_TABLE) return [];
       throw unavailableOr(error);

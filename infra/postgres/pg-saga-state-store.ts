@@ -5,6 +5,7 @@ import type { PendingDispatch, SagaStateStore, Timer } from '../../ports/saga-st
 import { quoteIdentifier } from './pg-event-schema';
 import { migrateSchema } from './pg-migrate';
 import { rethrowUnavailable } from './pg-unavailable';
+import { prepared } from './pg-prepared';
 
 export interface PgSagaStateStoreOptions {
   readonly url: string;
@@ -284,7 +285,7 @@ export class PgSagaStateStore implements SagaStateStore {
     sql: string,
     values?: readonly unknown[],
   ): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(sql, values === undefined ? undefined : [...values]).catch(rethrowUnavailable);
+    return this.pool.query<R>(prepared(sql, values)).catch(rethrowUnavailable);
   }
 
   async close(): Promise<void> {

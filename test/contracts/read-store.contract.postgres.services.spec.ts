@@ -53,6 +53,34 @@ describe('the read store contract on PostgreSQL', () => {
       await schemas.drop(schema);
     });
 
+    it('reads and writes through the statements it prepared after another store dropped and made the table again', async () => {
+      // one connection, so every call after the first runs the statement that connection prepared
+      const one = await openPgReadStore({ url: postgresUrl, schema, maxConnections: 1 });
+      try {
+        await one.putMany('things', [{ id: 'a', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
+        expect((await one.get('things', 'a'))?.body).to.deep.equal({ n: 1 });
+        expect((await one.getMany('things', ['a'])).size).to.equal(1);
+        expect(await one.count('things')).to.equal(1);
+
+        await store.dropCollection('things');
+        expect(await one.get('things', 'a')).to.equal(undefined);
+        await store.putMany('things', [{ id: 'b', body: { n: 2 }, progress: {}, expectedVersion: 0 }]);
+
+        expect(await one.get('things', 'a')).to.equal(undefined);
+        expect((await one.get('things', 'b'))?.body).to.deep.equal({ n: 2 });
+        expect([...(await one.getMany('things', ['a', 'b'])).keys()]).to.deep.equal(['b']);
+        expect(await one.count('things')).to.equal(1);
+        expect(
+          await one.putMany('things', [{ id: 'b', body: { n: 3 }, progress: {}, expectedVersion: 1 }]),
+        ).to.deep.equal({
+          conflicts: [],
+        });
+        expect((await store.get('things', 'b'))?.version).to.equal(2);
+      } finally {
+        await one.close();
+      }
+    });
+
     it('stores strings jsonb refuses (NUL, lone surrogates) and finds them by equality, next to lookalikes', async () => {
       const odd = { nul: 'a\0b', lone: 'x\uD800y', marker: '\uE000%00', percent: '100%', nested: [{ 'k\0': 'v' }] };
       await store.putMany('things', [

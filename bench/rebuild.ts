@@ -122,16 +122,20 @@ export const fillStore = async (
   events: number,
 ): Promise<number> => {
   const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+  // appended at the revisions the fill knows, as the engine appends: with 'any' every append would search its stream
+  // for a repeat (ADR 0024), and the SKU streams grow long; stores write a turn's appends in the order they were made
+  const heads = new Map<string, number>();
+  const append = (stream: string, appended: readonly NewEvent[]): Promise<unknown> => {
+    const head = heads.get(stream);
+    heads.set(stream, (head ?? -1) + appended.length);
+    return store.append(stream, appended, head ?? 'no_stream');
+  };
   for (let s = 0; s < SKUS; s++) {
     const sku = `SKU-${s}`;
-    await store.append(
-      `sku-${sku}`,
-      [
-        event('SkuDefined', { sku, name: `Item ${s}`, unitPrice: { amount: 1000 + s * 10, currency: 'EUR' }, at }, sku),
-        event('StockRestocked', { sku, quantity: 1_000_000, onHand: 1_000_000, at }, sku),
-      ],
-      'any',
-    );
+    await append(`sku-${sku}`, [
+      event('SkuDefined', { sku, name: `Item ${s}`, unitPrice: { amount: 1000 + s * 10, currency: 'EUR' }, at }, sku),
+      event('StockRestocked', { sku, quantity: 1_000_000, onHand: 1_000_000, at }, sku),
+    ]);
   }
   const orders = Math.max(1, Math.floor((events - 2 * SKUS) / EVENTS_PER_ORDER));
   const started = Date.now();
@@ -144,7 +148,7 @@ export const fillStore = async (
       await Promise.all(
         lives.flatMap((life) => {
           const part = life[step];
-          return part ? [store.append(part.stream, part.events, 'any')] : [];
+          return part ? [append(part.stream, part.events)] : [];
         }),
       );
     }

@@ -140,7 +140,7 @@ const toRecorded = (row: EventRow): RecordedEvent => fromRow(row as EventRowOf<R
 /** The quick path met an append that may repeat an earlier one: the batch is decided again on the careful path. */
 class RepeatSuspected extends Error {}
 
-/** SQLSTATE 23505: an event id or command id stored before (or by a concurrent append) */
+/** SQLSTATE 23505: a command id stored before, or a stream revision a concurrent append took */
 const isUniqueViolation = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
 

@@ -206,7 +206,7 @@ const distributedE2e = async (
     for (let i = 1; i <= replicas; i++) await start('projector', replicas > 1 ? `projector-${i}` : 'projector');
     for (let i = 1; i <= replicas; i++) await start('saga-runner', replicas > 1 ? `saga-runner-${i}` : 'saga-runner');
     const readApi = await start('read-api');
-    const cpuAtStart = processes.map((p) => p.cpuSeconds());
+    let cpuAtStart = processes.map((p) => p.cpuSeconds());
     const serverCpu = (): Record<string, number> =>
       Object.fromEntries(
         Object.entries(servers).map(([name, pid]) => [
@@ -214,7 +214,7 @@ const distributedE2e = async (
           processTree(pid).reduce((total, each) => total + cpuSeconds(each), 0),
         ]),
       );
-    const serversAtStart = serverCpu();
+    let serversAtStart = serverCpu();
     const result = await runE2e(
       { commandUrl: commandApi.url, readUrl: readApi.url },
       {
@@ -228,6 +228,10 @@ const distributedE2e = async (
         // no latency goal here, and a 1,000/s burst would bury the hot SKU under its backlog
         p99Step: false,
         hotSettleTimeoutS: 240,
+        onCountedOrders: () => {
+          cpuAtStart = processes.map((p) => p.cpuSeconds());
+          serversAtStart = serverCpu();
+        },
       },
     );
     const orders = result.steps.reduce((n, step) => n + step.accepted, 0) + (result.atP99Rate?.accepted ?? 0) + 2_000;

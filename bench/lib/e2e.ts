@@ -40,6 +40,12 @@ export interface E2eOptions {
   /** the hot coupon after the search with promotions (default 10,000 orders on a coupon limited to 500) */
   readonly hotCouponOrders?: number;
   readonly hotCouponLimit?: number;
+  /**
+   * called once the `/healthz` baseline and the warm-up are over, before the first counted order: a caller measuring
+   * CPU per order starts there, so the baseline's tens of thousands of requests and the warm-up's uncounted orders
+   * are not charged to the orders
+   */
+  readonly onCountedOrders?: () => void;
 }
 
 export interface E2eResult {
@@ -112,6 +118,7 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
   let accepted = warm.accepted;
   // the first step must not inherit the warm-up's backlog
   await settle(target.readUrl, accepted, 60);
+  o.onCountedOrders?.();
 
   const searched = await search(target, catalogue, o.steps, o, accepted);
   const { steps, highestHeld } = searched;

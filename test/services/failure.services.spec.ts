@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { MongoClient } from 'mongodb';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import { StoreUnavailableError } from '../../ports/event-store';
-import type { ReadStore } from '../../ports/read-store';
 import { mongoClient, withTimeout } from '../../tools/services/clients';
 import { startOwnedFerretDb, stopOwnedService } from '../../tools/services/harness';
 import { servicesDir } from '../../tools/services/paths';
@@ -22,16 +20,30 @@ const rejectionOf = async (operation: Promise<unknown>): Promise<{ error: unknow
   return { error, elapsedMs: Date.now() - started };
 };
 
+interface Closable {
+  close(): Promise<unknown>;
+}
+
 /**
  * A FerretDB server of the describe's own, so killing it leaves the shared one (MONGODB_URL) alone: started before its
- * tests, stopped after them (after the describe's own `after` hooks registered before this call, which close clients).
+ * tests, stopped after them, once the clients its tests handed to `closeAfter` are closed.
  */
-const ownedFerretDb = (log: string): { readonly server: () => ServiceRecord; readonly kill: () => Promise<void> } => {
+const ownedFerretDb = (
+  log: string,
+): {
+  readonly server: () => ServiceRecord;
+  readonly kill: () => Promise<void>;
+  readonly closeAfter: <T extends Closable>(client: T) => T;
+} => {
   let started: ServiceRecord | undefined;
+  const clients: Closable[] = [];
   before(async () => {
     started = await startOwnedFerretDb(join(servicesDir(), log));
   });
   after(async () => {
+    for (const client of clients.splice(0)) {
+      await withTimeout(client.close(), 10_000, 'closing a client').catch(() => undefined);
+    }
     if (started !== undefined) await stopOwnedService(started);
   });
   const server = (): ServiceRecord => {
@@ -40,6 +52,10 @@ const ownedFerretDb = (log: string): { readonly server: () => ServiceRecord; rea
   };
   return {
     server,
+    closeAfter: (client) => {
+      clients.push(client);
+      return client;
+    },
     kill: async () => {
       const { pid } = server();
       process.kill(pid, 'SIGKILL');
@@ -50,15 +66,10 @@ const ownedFerretDb = (log: string): { readonly server: () => ServiceRecord; rea
 };
 
 describe('a FerretDB server killed while a client is connected', () => {
-  let client: MongoClient | undefined;
-  after(async () => {
-    if (client !== undefined) await withTimeout(client.close(), 10_000, 'closing the client').catch(() => undefined);
-  });
   const ferretDb = ownedFerretDb('ferretdb-failure-test.log');
 
   it('makes the next driver operations reject within 15 s with a clear error, not hang', async () => {
-    const connected = mongoClient(ferretDb.server().url);
-    client = connected;
+    const connected = ferretDb.closeAfter(mongoClient(ferretDb.server().url));
     const probes = connected.db('failure_test').collection<{ _id: string; at: number }>('probes');
     await probes.insertOne({ _id: 'before-kill', at: Date.now() });
     expect(await probes.countDocuments()).to.equal(1);
@@ -77,19 +88,16 @@ describe('a FerretDB server killed while a client is connected', () => {
 });
 
 describe('the MongoDB read store when its FerretDB server is killed', () => {
-  let store: ReadStore | undefined;
-  after(async () => {
-    if (store !== undefined) await withTimeout(store.close(), 10_000, 'closing the store').catch(() => undefined);
-  });
   const ferretDb = ownedFerretDb('ferretdb-failure-store-test.log');
 
   it('answers reads and writes as unavailable (the read API answers 503), not with the driver’s errors', async () => {
-    const opened = await openMongoReadStore({
-      url: ferretDb.server().url,
-      database: 'failure_store',
-      quietAfterUnknownWriteMs: 100,
-    });
-    store = opened;
+    const opened = ferretDb.closeAfter(
+      await openMongoReadStore({
+        url: ferretDb.server().url,
+        database: 'failure_store',
+        quietAfterUnknownWriteMs: 100,
+      }),
+    );
     await opened.putMany('things', [{ id: 'a', body: { n: 1 }, progress: {}, expectedVersion: 0 }]);
     expect((await opened.get('things', 'a'))?.body).to.deep.equal({ n: 1 });
 

@@ -556,15 +556,17 @@ export class PgEventStore implements EventStore {
       const streams = [...new Set(batch.map((append) => append.streamId))];
       const commandIds = batch.flatMap((append) => (append.commandId === undefined ? [] : [append.commandId]));
       const repeats = careful ? whereRepeatsWouldBe(batch) : undefined;
-      const { rows } = await client.query<LookupRow>(prepared(this.sql.lookup), [
-        streams,
-        repeats?.at.eventId ?? [],
-        commandIds,
-        repeats?.at.streamId ?? [],
-        repeats?.at.revision ?? [],
-        repeats?.anywhere.eventId ?? [],
-        repeats?.anywhere.streamId ?? [],
-      ]);
+      const { rows } = await client.query<LookupRow>(
+        prepared(this.sql.lookup, [
+          streams,
+          repeats?.at.eventId ?? [],
+          commandIds,
+          repeats?.at.streamId ?? [],
+          repeats?.at.revision ?? [],
+          repeats?.anywhere.eventId ?? [],
+          repeats?.anywhere.streamId ?? [],
+        ]),
+      );
       const heads = new Map<string, number>();
       /** events by stream and id: found where a repeat would be, or written by this batch */
       const stored = new Map<string, Location>();
@@ -637,21 +639,23 @@ export class PgEventStore implements EventStore {
       });
 
       if (rowsOut.position.length > 0 || commandsOut.commandId.length > 0) {
-        await client.query(prepared(this.sql.write), [
-          rowsOut.position,
-          rowsOut.streamId,
-          rowsOut.revision,
-          rowsOut.eventId,
-          rowsOut.type,
-          rowsOut.data,
-          rowsOut.metadata,
-          commandsOut.commandId,
-          commandsOut.streamId,
-          commandsOut.revision,
-          commandsOut.position,
-          position,
-          rowsOut.position.length > 0,
-        ]);
+        await client.query(
+          prepared(this.sql.write, [
+            rowsOut.position,
+            rowsOut.streamId,
+            rowsOut.revision,
+            rowsOut.eventId,
+            rowsOut.type,
+            rowsOut.data,
+            rowsOut.metadata,
+            commandsOut.commandId,
+            commandsOut.streamId,
+            commandsOut.revision,
+            commandsOut.position,
+            position,
+            rowsOut.position.length > 0,
+          ]),
+        );
       }
       if (this.beforeCommit !== undefined) await this.beforeCommit(client);
       await client.query('COMMIT');

@@ -150,7 +150,25 @@ interface DistributedE2e {
   readonly rss: [string, number][];
   /** CPU ms per accepted order, by process kind (replicas summed) */
   readonly cpuMsPerOrder: Record<string, number>;
+  /** saga steps decided again because the saga stream moved on (all saga runners), per accepted order */
+  readonly sagaConflictsPerOrder: number;
 }
+
+/** The sum of a counter's samples in a Prometheus text exposition (0 when absent). */
+const counterTotal = (exposition: string, name: string): number =>
+  exposition
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+
+const sagaConflicts = async (runners: readonly EngineProcess[]): Promise<number> => {
+  let total = 0;
+  for (const runner of runners) {
+    const response = await fetch(`${runner.url}/metrics`);
+    total += counterTotal(await response.text(), 'saga_step_conflicts_total');
+  }
+  return total;
+};
 
 /**
  * The distributed end to end with `replicas` projectors and saga runners (more than one: sharing a payment simulator,
@@ -206,6 +224,8 @@ const distributedE2e = async (
     for (let i = 1; i <= replicas; i++) await start('projector', replicas > 1 ? `projector-${i}` : 'projector');
     for (let i = 1; i <= replicas; i++) await start('saga-runner', replicas > 1 ? `saga-runner-${i}` : 'saga-runner');
     const readApi = await start('read-api');
+    const sagaRunners = processes.filter((p) => p.name.startsWith('saga-runner'));
+    let conflictsAtStart = await sagaConflicts(sagaRunners);
     let cpuAtStart = processes.map((p) => p.cpuSeconds());
     const serverCpu = (): Record<string, number> =>
       Object.fromEntries(
@@ -228,9 +248,10 @@ const distributedE2e = async (
         // no latency goal here, and a 1,000/s burst would bury the hot SKU under its backlog
         p99Step: false,
         hotSettleTimeoutS: 240,
-        onCountedOrders: () => {
+        onCountedOrders: async () => {
           cpuAtStart = processes.map((p) => p.cpuSeconds());
           serversAtStart = serverCpu();
+          conflictsAtStart = await sagaConflicts(sagaRunners);
         },
       },
     );
@@ -243,7 +264,14 @@ const distributedE2e = async (
     for (const [name, seconds] of Object.entries(serverCpu())) {
       cpuMsPerOrder[name] = ((seconds - (serversAtStart[name] ?? 0)) * 1000) / orders;
     }
-    return { replicas, result, rss: processes.map((p) => [p.name, p.peakRssMiB()]), cpuMsPerOrder };
+    const sagaConflictsPerOrder = ((await sagaConflicts(sagaRunners)) - conflictsAtStart) / orders;
+    return {
+      replicas,
+      result,
+      rss: processes.map((p) => [p.name, p.peakRssMiB()]),
+      cpuMsPerOrder,
+      sagaConflictsPerOrder,
+    };
   } catch (error) {
     for (const p of processes) progress(`${p.name} log tail:\n${p.tail(10)}`);
     throw error;
@@ -266,6 +294,7 @@ const distributedRows = (e: DistributedE2e): TableRow[] => [
       .map(([kind, msPerOrder]) => `${kind} ${msPerOrder.toFixed(1)} ms`)
       .join(', '),
   ),
+  row('  saga steps decided again per order (the saga stream had moved on)', e.sagaConflictsPerOrder.toFixed(3)),
 ];
 
 /** Issue 17: the held rate with more projectors and saga runners against one of each, in the same run. */

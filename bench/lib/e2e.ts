@@ -45,7 +45,7 @@ export interface E2eOptions {
    * CPU per order starts there, so the baseline's tens of thousands of requests and the warm-up's uncounted orders
    * are not charged to the orders
    */
-  readonly onCountedOrders?: () => void;
+  readonly onCountedOrders?: () => void | Promise<void>;
 }
 
 export interface E2eResult {
@@ -118,7 +118,7 @@ export const runE2e = async (target: Target, o: E2eOptions): Promise<E2eResult> 
   let accepted = warm.accepted;
   // the first step must not inherit the warm-up's backlog
   await settle(target.readUrl, accepted, 60);
-  o.onCountedOrders?.();
+  await o.onCountedOrders?.();
 
   const searched = await search(target, catalogue, o.steps, o, accepted);
   const { steps, highestHeld } = searched;

@@ -14,6 +14,7 @@ export interface SagaGaugeSources {
 export interface SagaMetrics {
   readonly inputs: Counter<'saga' | 'outcome'>;
   readonly commands: Counter<'target' | 'outcome'>;
+  readonly conflicts: Counter<'saga'>;
   readonly breakerTransitions: Counter<'to'>;
   readonly sources: SagaGaugeSources;
 }
@@ -80,6 +81,12 @@ export const sagaMetrics = (registry: Registry): SagaMetrics => {
       name: 'saga_commands_total',
       help: 'Commands sent by sagas by target centre and outcome (accepted, rejected, failed)',
       labelNames: ['target', 'outcome'],
+      registers: [registry],
+    }),
+    conflicts: new Counter({
+      name: 'saga_step_conflicts_total',
+      help: 'Saga steps whose append found the saga stream moved on (another runner stepped it, or the cached state was stale), decided again, by saga',
+      labelNames: ['saga'],
       registers: [registry],
     }),
     breakerTransitions: new Counter({

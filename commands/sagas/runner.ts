@@ -147,6 +147,7 @@ export class SagaRunner {
         this.crashPoint(point, context);
       },
       liveSteps: this.liveSteps,
+      onConflict: (saga: string) => options.metrics?.conflicts.inc({ saga }),
     };
     this.fulfilment = new SagaHost(options.kinds.fulfilment, hostOptions);
     this.refund = new SagaHost(options.kinds.refund, hostOptions);

@@ -62,6 +62,8 @@ export interface SagaHostOptions {
    * failed or the caller finished (or gave up on) its dispatch. The runner keeps them alive, so no sweep takes them.
    */
   readonly liveSteps?: Set<string>;
+  /** an append refused because the saga stream moved on: the step is decided again */
+  readonly onConflict?: (saga: string) => void;
 }
 
 /**
@@ -178,6 +180,7 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
         // whether it was written is not known: the row goes stale and a sweep sends whatever exists of it
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         // another writer was first: nothing of this step was written
+        this.options.onConflict?.(this.kind.name);
         await state.finishStep(dispatchId);
         this.cache.delete(sagaId);
         continue;

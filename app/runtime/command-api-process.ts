@@ -14,8 +14,11 @@ import { slowestGroupLag, Topics } from '../../infra/kafka';
 /**
  * The backlog a command API of its own sheds by (BUS=kafka): the lag of the slowest consumer group, the saga runner's
  * or a projector's, over every centre topic. Without Kafka there is no consumer to read, and the event-loop delay is
- * the only signal.
+ * the only signal. One reading asks the broker for every topic's watermarks and every group's offsets (about twenty
+ * requests), so it is read once a second, not with every sample of the event loop's delay.
  */
+const KAFKA_BACKLOG_EVERY_MS = 1_000;
+
 const consumerLag = (config: Config): { backlog: () => Promise<Backlog | undefined>; close: () => Promise<void> } => {
   const admin = kafkaFor(config).admin();
   const connected = admin.connect();
@@ -41,7 +44,14 @@ export const runCommandApi = async (config: Config, logger: Logger, mode: string
   const handler = commandHandlerFor(store, systemClock, metrics, config);
   await seedConfiguredChannels(handler, config, systemClock, logger);
   const lag = config.bus === 'kafka' && config.flowRules !== undefined ? consumerLag(config) : undefined;
-  const flow = startFlowControl(config, metrics, lag?.backlog ?? (() => Promise.resolve(undefined)));
+  const flow = startFlowControl(
+    config,
+    metrics,
+    lag?.backlog ?? (() => Promise.resolve(undefined)),
+    systemClock,
+    undefined,
+    KAFKA_BACKLOG_EVERY_MS,
+  );
   const server = await startHttpServer({
     config,
     logger,

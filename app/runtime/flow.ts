@@ -64,9 +64,15 @@ export const startFlowControl = (
   backlog: () => Promise<Backlog | undefined>,
   clock: Clock = systemClock,
   breaker?: () => Promise<string | undefined>,
+  /** how often the backlog may be read at most (default: every sample, five times a second) */
+  backlogEveryMs?: number,
 ): ProcessFlow | undefined => {
   if (config.flowRules === undefined) return undefined;
-  const sampler = new PressureSampler({ backlog, registry: metrics.registry });
+  const sampler = new PressureSampler({
+    backlog,
+    registry: metrics.registry,
+    ...(backlogEveryMs === undefined ? {} : { backlogEveryMs }),
+  });
   const control = new FlowControl({
     rules: config.flowRules,
     now: () => clock.now().getTime(),

@@ -13,6 +13,9 @@ export interface PressureSamplerOptions {
   /** what waits for the sagas or projections (lagMs where known); undefined while unknown */
   readonly backlog: () => Promise<Backlog | undefined>;
   readonly everyMs?: number;
+  /** read the backlog at most this often (default: every sample); for a backlog that costs the servers to read */
+  readonly backlogEveryMs?: number;
+  readonly now?: () => number;
   readonly registry?: Registry;
 }
 
@@ -22,6 +25,10 @@ const SUSTAINED_WINDOWS = 5;
 /**
  * Samples how far behind the engine is a few times a second, off the request path: admission reads the last sample,
  * so a refusal costs no query. The event-loop delay is the p99 of Node's own histogram over each window.
+ *
+ * The backlog is read only while someone asks (admission read a sample since the last read) or while it is not yet
+ * drained: an idle process asks its servers nothing, and its `engine_backlog_events` stays at the last value read
+ * (0 once drained).
  */
 export class PressureSampler {
   private last: Pressure = { backlog: 0, lagMs: 0, eventLoopDelayMs: 0 };
@@ -30,6 +37,8 @@ export class PressureSampler {
   private readonly histogram: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
   private sampling = false;
+  private asked = false;
+  private backlogReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PressureSamplerOptions) {
     this.histogram = monitorEventLoopDelay({ resolution: 10 });
@@ -42,6 +51,7 @@ export class PressureSampler {
   }
 
   current(): Pressure {
+    this.asked = true;
     return this.last;
   }
 
@@ -50,7 +60,8 @@ export class PressureSampler {
     this.histogram.disable();
   }
 
-  private async sample(): Promise<void> {
+  /** One sample now (the timer takes one every `everyMs`); a sample still running makes this one a no-op. */
+  async sample(): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
     try {
@@ -59,7 +70,9 @@ export class PressureSampler {
       if (this.delays.length > SUSTAINED_WINDOWS) this.delays.shift();
       // one garbage collection or one long batch is no overload: the loop must lag in every window of the last second
       const eventLoopDelayMs = Math.min(...this.delays);
-      const backlog = await this.options.backlog().catch(() => undefined);
+      const backlog = this.backlogDue()
+        ? await this.readBacklog()
+        : { events: this.last.backlog, lagMs: this.last.lagMs };
       this.last = {
         backlog: backlog?.events ?? this.last.backlog,
         lagMs: backlog === undefined ? this.last.lagMs : (backlog.lagMs ?? 0),
@@ -68,6 +81,18 @@ export class PressureSampler {
     } finally {
       this.sampling = false;
     }
+  }
+
+  private backlogDue(): boolean {
+    const now = (this.options.now ?? Date.now)();
+    if (!this.asked && this.last.backlog === 0 && this.last.lagMs === 0) return false;
+    return now - this.backlogReadAt >= (this.options.backlogEveryMs ?? 0);
+  }
+
+  private readBacklog(): Promise<Backlog | undefined> {
+    this.asked = false;
+    this.backlogReadAt = (this.options.now ?? Date.now)();
+    return this.options.backlog().catch(() => undefined);
   }
 
   private gauges(registry: Registry): void {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { kafkaFromEnv, mongoClient, withTimeout } from '../tools/services/clients';
 import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
+import { runStep, setupCatalogue } from './lib/load';
 import { runTakeovers, type TakeoverResult } from './lib/takeover';
 import { cpuSeconds, startEngine, type EngineProcess } from './lib/engine';
 import { processTree } from '../tools/services/proc';
@@ -33,6 +34,8 @@ import { errorText, int, markdownTable, median, progress, ratio, row, writeResul
  * end to end per count of projectors and saga runners (more than one share a payment simulator), with the scale-out
  * factor between them and CPU per order by process kind. `--takeover` (`--takeover-only` alone, `--takeover-rounds N`):
  * two of each process kind under a probe load, one SIGKILLed in turn, the stall until the probes complete.
+ * `--cpu-at 40` (`--cpu-seconds 30`, `--idle-seconds 20`): one of each, idle and then at that fixed rate, CPU per second
+ * and per order by process kind and server, alone: the figure to compare before and after a change.
  *
  *   npx tsx bench/services.ts [--quick] [--skip-e2e] [--skip-rebuild] [--kafka-only] [--kafka-events N] [--kafka-runs N]
  *                             [--rebuild-events N] [--steps 50,100,…]
@@ -66,6 +69,9 @@ const args = parseArgs({
     takeover: { type: 'boolean', default: false },
     'takeover-only': { type: 'boolean', default: false },
     'takeover-rounds': { type: 'string' },
+    'cpu-at': { type: 'string' },
+    'cpu-seconds': { type: 'string', default: '30' },
+    'idle-seconds': { type: 'string', default: '20' },
   },
 }).values;
 if (args['e2e-stores'] !== 'postgres' && args['e2e-stores'] !== 'ferretdb') {
@@ -80,13 +86,23 @@ const pgRebuildOnly = args['pg-rebuild-only'];
 const takeoverOnly = args['takeover-only'];
 const takeover = args.takeover || takeoverOnly;
 const takeoverRounds = Number(args['takeover-rounds'] ?? (quick ? 2 : 3));
-const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || takeoverOnly;
+// `--cpu-at 40`: one of each, idle then at this fixed rate, CPU per process kind; nothing else runs
+const cpuAt = args['cpu-at'] === undefined ? undefined : Number(args['cpu-at']);
+const cpuStepSeconds = Number(args['cpu-seconds']);
+const idleSeconds = Number(args['idle-seconds']);
+if (cpuAt !== undefined && (!(cpuAt > 0) || !(cpuStepSeconds >= 5) || !(idleSeconds >= 1))) {
+  throw new RangeError('--cpu-at takes a rate above 0, --cpu-seconds at least 5, --idle-seconds at least 1');
+}
+const cpuOnly = cpuAt !== undefined;
+const skipE2e = args['skip-e2e'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || takeoverOnly || cpuOnly;
 const e2eOnly = args['e2e-only'];
 const skipRebuild =
-  args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly;
-const skipKafka = pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly;
-const skipPgAppends = args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly || e2eOnly || takeoverOnly;
-const skipPgRebuild = args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly || e2eOnly || takeoverOnly;
+  args['skip-rebuild'] || args['kafka-only'] || pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly || cpuOnly;
+const skipKafka = pgAppendsOnly || pgRebuildOnly || e2eOnly || takeoverOnly || cpuOnly;
+const skipPgAppends =
+  args['skip-pg-appends'] || args['kafka-only'] || pgRebuildOnly || e2eOnly || takeoverOnly || cpuOnly;
+const skipPgRebuild =
+  args['skip-pg-rebuild'] || args['kafka-only'] || pgAppendsOnly || e2eOnly || takeoverOnly || cpuOnly;
 const rebuildEvents = Number(args['rebuild-events'] ?? (quick ? 100_000 : 1_000_000));
 if (!Number.isSafeInteger(rebuildEvents) || rebuildEvents < 1_000) {
   throw new RangeError(`invalid --rebuild-events ${rebuildEvents}`);
@@ -170,17 +186,29 @@ const sagaConflicts = async (runners: readonly EngineProcess[]): Promise<number>
   return total;
 };
 
+/** One distributed engine for a bench run: its processes, and how to stop them and drop the run's data. */
+interface DistributedRun {
+  readonly processes: readonly EngineProcess[];
+  readonly commandApi: EngineProcess;
+  readonly readApi: EngineProcess;
+  readonly sagaRunners: readonly EngineProcess[];
+  /** CPU seconds of the servers' process trees so far, by server */
+  readonly serverCpu: () => Record<string, number>;
+  /** stops every process (after printing their logs' tails when `failed`), drops the schemas and topics */
+  readonly finish: (failed?: boolean) => Promise<void>;
+}
+
 /**
- * The distributed end to end with `replicas` projectors and saga runners (more than one: sharing a payment simulator,
- * as compose runs them), everything else once.
+ * Starts the distributed engine with `replicas` projectors and saga runners (more than one: sharing a payment
+ * simulator, as compose runs them), everything else once, on a schema and topic prefix of its own.
  */
-const distributedE2e = async (
+const startDistributed = async (
   kafkaBrokers: string,
   stores: E2eStores,
   replicas: number,
-  /** the servers' processes, whose CPU per order is reported beside the engine's */
+  /** the servers' processes, whose CPU is reported beside the engine's */
   servers: Readonly<Record<string, number>>,
-): Promise<DistributedE2e> => {
+): Promise<DistributedRun> => {
   const dir = mkdtempSync(join(tmpdir(), 'commerce-bench-services-'));
   const run = `bench${Date.now().toString(36)}`;
   const storeEnv: Readonly<Record<string, string>> =
@@ -205,6 +233,13 @@ const distributedE2e = async (
     KAFKA_TOPIC_PREFIX: `${run}.`,
   };
   const processes: EngineProcess[] = [];
+  const finish = async (failed = false): Promise<void> => {
+    if (failed) for (const p of processes) progress(`${p.name} log tail:\n${p.tail(10)}`);
+    for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
+    await dropBenchData(stores, run);
+    await dropBenchTopics(kafkaBrokers, run);
+    rmSync(dir, { recursive: true, force: true });
+  };
   const start = async (subcommand: string, name = subcommand): Promise<EngineProcess> => {
     progress(`services e2e: starting ${name}`);
     const p = await startEngine({
@@ -224,11 +259,6 @@ const distributedE2e = async (
     for (let i = 1; i <= replicas; i++) await start('projector', replicas > 1 ? `projector-${i}` : 'projector');
     for (let i = 1; i <= replicas; i++) await start('saga-runner', replicas > 1 ? `saga-runner-${i}` : 'saga-runner');
     const readApi = await start('read-api');
-    const sagaRunners = processes.filter((p) => p.name.startsWith('saga-runner'));
-    let conflictsAtStart = await sagaConflicts(sagaRunners);
-    const cpuMsPerOrder: Record<string, number> = {};
-    let sagaConflictsPerOrder = Number.NaN;
-    let cpuAtStart = processes.map((p) => p.cpuSeconds());
     const serverCpu = (): Record<string, number> =>
       Object.fromEntries(
         Object.entries(servers).map(([name, pid]) => [
@@ -236,9 +266,58 @@ const distributedE2e = async (
           processTree(pid).reduce((total, each) => total + cpuSeconds(each), 0),
         ]),
       );
-    let serversAtStart = serverCpu();
+    return {
+      processes,
+      commandApi,
+      readApi,
+      sagaRunners: processes.filter((p) => p.name.startsWith('saga-runner')),
+      serverCpu,
+      finish,
+    };
+  } catch (error) {
+    await finish(true);
+    throw error;
+  }
+};
+
+/** CPU used since `before` per process kind (replicas summed) and per server, each divided by `per`. */
+const cpuSince = (
+  engine: DistributedRun,
+  before: { readonly processes: readonly number[]; readonly servers: Readonly<Record<string, number>> },
+  per: number,
+): Record<string, number> => {
+  const used: Record<string, number> = {};
+  engine.processes.forEach((p, i) => {
+    const kind = p.name.replace(/-\d+$/, '');
+    used[kind] = (used[kind] ?? 0) + ((p.cpuSeconds() - (before.processes[i] ?? 0)) * 1000) / per;
+  });
+  for (const [name, seconds] of Object.entries(engine.serverCpu())) {
+    used[name] = ((seconds - (before.servers[name] ?? 0)) * 1000) / per;
+  }
+  return used;
+};
+
+const cpuNow = (engine: DistributedRun) => ({
+  processes: engine.processes.map((p) => p.cpuSeconds()),
+  servers: engine.serverCpu(),
+});
+
+/** The distributed end to end (`runE2e`'s ladder) with `replicas` projectors and saga runners. */
+const distributedE2e = async (
+  kafkaBrokers: string,
+  stores: E2eStores,
+  replicas: number,
+  servers: Readonly<Record<string, number>>,
+): Promise<DistributedE2e> => {
+  const engine = await startDistributed(kafkaBrokers, stores, replicas, servers);
+  let failed = false;
+  try {
+    let conflictsAtStart = await sagaConflicts(engine.sagaRunners);
+    let cpuMsPerOrder: Record<string, number> = {};
+    let sagaConflictsPerOrder = Number.NaN;
+    let atStart = cpuNow(engine);
     const result = await runE2e(
-      { commandUrl: commandApi.url, readUrl: readApi.url },
+      { commandUrl: engine.commandApi.url, readUrl: engine.readApi.url },
       {
         steps,
         stepSeconds: quick ? 10 : 30,
@@ -251,41 +330,105 @@ const distributedE2e = async (
         p99Step: false,
         hotSettleTimeoutS: 240,
         onCountedOrders: async () => {
-          cpuAtStart = processes.map((p) => p.cpuSeconds());
-          serversAtStart = serverCpu();
-          conflictsAtStart = await sagaConflicts(sagaRunners);
+          atStart = cpuNow(engine);
+          conflictsAtStart = await sagaConflicts(engine.sagaRunners);
         },
         // the ladder's orders only: the hot SKU's, mostly refused as sold out, cost a fraction of an order each
         onCountedOrdersDone: async (orders) => {
-          processes.forEach((p, i) => {
-            const kind = p.name.replace(/-\d+$/, '');
-            cpuMsPerOrder[kind] =
-              (cpuMsPerOrder[kind] ?? 0) + ((p.cpuSeconds() - (cpuAtStart[i] ?? 0)) * 1000) / orders;
-          });
-          for (const [name, seconds] of Object.entries(serverCpu())) {
-            cpuMsPerOrder[name] = ((seconds - (serversAtStart[name] ?? 0)) * 1000) / orders;
-          }
-          sagaConflictsPerOrder = ((await sagaConflicts(sagaRunners)) - conflictsAtStart) / orders;
+          cpuMsPerOrder = cpuSince(engine, atStart, orders);
+          sagaConflictsPerOrder = ((await sagaConflicts(engine.sagaRunners)) - conflictsAtStart) / orders;
         },
       },
     );
     return {
       replicas,
       result,
-      rss: processes.map((p) => [p.name, p.peakRssMiB()]),
+      rss: engine.processes.map((p) => [p.name, p.peakRssMiB()]),
       cpuMsPerOrder,
       sagaConflictsPerOrder,
     };
   } catch (error) {
-    for (const p of processes) progress(`${p.name} log tail:\n${p.tail(10)}`);
+    failed = true;
     throw error;
   } finally {
-    for (const p of processes.reverse()) await p.stop().catch(() => undefined);
-    await dropBenchData(stores, run);
-    await dropBenchTopics(kafkaBrokers, run);
-    rmSync(dir, { recursive: true, force: true });
+    await engine.finish(failed);
   }
 };
+
+interface DistributedCpu {
+  readonly idleSeconds: number;
+  /** CPU ms per second of each process kind and server while no order comes in */
+  readonly idleMsPerSecond: Record<string, number>;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly accepted: number;
+  /** orders finished per second during the step */
+  readonly finishedPerSecond: number;
+  /** CPU ms per accepted order, over the step and its drain */
+  readonly cpuMsPerOrder: Record<string, number>;
+}
+
+/**
+ * CPU of one of each kind, idle and at a fixed rate: the figure to compare before and after a change (a fixed rate
+ * makes every run do the same work; the ladder's held rate moves with the box's noise).
+ */
+const distributedCpu = async (
+  kafkaBrokers: string,
+  stores: E2eStores,
+  servers: Readonly<Record<string, number>>,
+  o: { readonly idleSeconds: number; readonly rate: number; readonly seconds: number },
+): Promise<DistributedCpu> => {
+  const engine = await startDistributed(kafkaBrokers, stores, 1, servers);
+  let failed = false;
+  try {
+    const target = { commandUrl: engine.commandApi.url, readUrl: engine.readApi.url };
+    progress(`cpu: ${o.idleSeconds} s idle`);
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const idleFrom = cpuNow(engine);
+    await new Promise((resolve) => setTimeout(resolve, o.idleSeconds * 1_000));
+    const idleMsPerSecond = cpuSince(engine, idleFrom, o.idleSeconds);
+    const catalogue = await setupCatalogue(target, `cpu${Date.now().toString(36)}`);
+    progress('cpu: warm-up 5 s at 30 orders/s');
+    await runStep(target, catalogue, { rate: 30, durationS: 5, label: 'warm-up', drainTimeoutS: 60 });
+    const stepFrom = cpuNow(engine);
+    const step = await runStep(target, catalogue, {
+      rate: o.rate,
+      durationS: o.seconds,
+      label: `${o.rate}/s`,
+      drainTimeoutS: 60,
+    });
+    return {
+      idleSeconds: o.idleSeconds,
+      idleMsPerSecond,
+      rate: o.rate,
+      seconds: o.seconds,
+      accepted: step.accepted,
+      finishedPerSecond: step.completionRate,
+      cpuMsPerOrder: cpuSince(engine, stepFrom, Math.max(1, step.accepted)),
+    };
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    await engine.finish(failed);
+  }
+};
+
+const figures = (byKind: Record<string, number>, unit: string): string =>
+  Object.entries(byKind)
+    .map(([kind, value]) => `${kind} ${value.toFixed(1)} ${unit}`)
+    .join(', ') +
+  `; all ${Object.values(byKind)
+    .reduce((a, b) => a + b, 0)
+    .toFixed(1)} ${unit}`;
+
+const cpuRows = (c: DistributedCpu): TableRow[] => [
+  row(`idle for ${c.idleSeconds} s, CPU by process kind and server`, figures(c.idleMsPerSecond, 'ms/s')),
+  row(
+    `${c.rate} orders/s for ${c.seconds} s (${int(c.accepted)} accepted, ${c.finishedPerSecond.toFixed(1)}/s finished): CPU per order`,
+    figures(c.cpuMsPerOrder, 'ms'),
+  ),
+];
 
 const distributedRows = (e: DistributedE2e): TableRow[] => [
   row(
@@ -443,7 +586,10 @@ const main = async (): Promise<void> => {
     }
     const kafka = skipKafka ? undefined : medianThroughput(kafkaRunsDone);
     const rebuild: RebuildOutcome = skipRebuild
-      ? { ok: false, reason: `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-rebuild'})` }
+      ? {
+          ok: false,
+          reason: `skipped (${args['kafka-only'] ? '--kafka-only' : cpuOnly ? '--cpu-at' : '--skip-rebuild'})`,
+        }
       : await rebuildIntoFerretDb(mongoUrl);
     let pgRebuild: PgRebuildOutcome | undefined;
     if (!skipPgRebuild) {
@@ -467,6 +613,10 @@ const main = async (): Promise<void> => {
     if (!skipE2e) {
       for (const n of replicaCounts) e2es.push(await distributedE2e(kafkaBrokers, e2eStores, n, servers));
     }
+    const cpu =
+      cpuAt === undefined
+        ? undefined
+        : await distributedCpu(kafkaBrokers, e2eStores, servers, { idleSeconds, rate: cpuAt, seconds: cpuStepSeconds });
     const rows = [
       ...(pgAppends === undefined ? [] : pgAppendRows(pgAppends)),
       ...(pgLag === undefined ? [] : pgLagRows(pgLag)),
@@ -477,7 +627,8 @@ const main = async (): Promise<void> => {
         { perSecond: SERVICE_GOALS.rebuildIntoFerretDbPerSecond },
         'projection rebuild into FerretDB',
       ),
-      ...(e2es.length === 0
+      ...(cpu === undefined ? [] : cpuRows(cpu)),
+      ...(e2es.length === 0 && !cpuOnly
         ? [row('end to end', `skipped (${args['kafka-only'] ? '--kafka-only' : '--skip-e2e'})`)]
         : e2es.flatMap(distributedRows)),
       ...scaleOutRows(e2es),
@@ -496,6 +647,7 @@ const main = async (): Promise<void> => {
       kafkaRuns: kafkaRunsDone,
       rebuild,
       pgRebuild,
+      cpu,
       e2e: e2es.map((e) => ({ replicas: e.replicas, ...e.result, cpuMsPerOrder: e.cpuMsPerOrder })),
       peakRssMiB: e2es.map((e) => e.rss),
       takeovers,

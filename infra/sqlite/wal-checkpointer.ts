@@ -13,15 +13,29 @@ export interface WalCheckpointer {
 }
 
 const THREAD = `
-const { existsSync } = require('node:fs');
+const { closeSync, openSync, readSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-// a file is opened once it exists (another process may create it after this thread started)
+// Bytes 18 and 19 of a database file's header are 2 once it is in WAL mode. A connection opened before that (the
+// file just created, its journal mode not yet set) keeps the rollback mode it saw and checkpoints nothing, ever.
+const inWalMode = (path) => {
+  let fd;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(20);
+    return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
+// a file is opened once it exists in WAL mode (another process may create it after this thread started)
 const dbs = new Map();
 const checkpoint = () => {
   for (const path of workerData.paths) {
     try {
-      if (!dbs.has(path) && existsSync(path)) dbs.set(path, new Database(path, { fileMustExist: true }));
+      if (!dbs.has(path) && inWalMode(path)) dbs.set(path, new Database(path, { fileMustExist: true }));
       dbs.get(path)?.pragma('wal_checkpoint(PASSIVE)');
     } catch (error) {
       parentPort.postMessage(path + ': ' + String(error));

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openWalDatabase } from '../../infra/sqlite/database';
 import { startWalCheckpointer } from '../../infra/sqlite/wal-checkpointer';
 import { sleep } from '../../tools/services/proc';
@@ -37,7 +38,35 @@ describe('the WAL checkpointer thread', () => {
         })();
         // commits checkpoint nothing themselves (comparing sizes here would race the thread): the thread copies them
         expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(0);
-        expect(await untilGrown(path, before)).to.be.above(before + 100_000);
+        // (an earlier size would race the thread checkpointing the schema's commit on its own)
+        expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await checkpointer.stop();
+    }
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('checkpoints a file that existed in rollback mode when the thread first saw it, once it is in WAL mode', async () => {
+    const path = join(folder, 'switched.db');
+    const plain = new Database(path);
+    plain.exec('CREATE TABLE t (v TEXT NOT NULL)');
+    plain.close();
+    const errors: string[] = [];
+    const checkpointer = startWalCheckpointer([path], { intervalMs: 20, onError: (m) => errors.push(m) });
+    try {
+      // the thread ticks while the file is not in WAL mode: a connection opened now would never learn it changed
+      await sleep(100);
+      const db = openWalDatabase(path, { autoCheckpoint: false }, () => undefined);
+      try {
+        const before = statSync(path).size;
+        const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+        db.transaction(() => {
+          for (let i = 0; i < 2_000; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
+        })();
+        expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
       } finally {
         db.close();
       }

@@ -21,6 +21,17 @@ describe('the WAL checkpointer thread', () => {
     return statSync(path).size;
   };
 
+  /** Commits about 200 KB to the WAL, then expects the thread to copy it into the file (comparing the size at once
+   * would race the thread, and any earlier growth may be its checkpoint of the schema's commit). */
+  const expectWritesCheckpointed = async (db: Database.Database, path: string): Promise<void> => {
+    const before = statSync(path).size;
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 2_000; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
+    })();
+    expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
+  };
+
   it('copies into the database file what commits left in the WAL, for files that appear after it started', async () => {
     const path = join(folder, 'late.db');
     const errors: string[] = [];
@@ -31,15 +42,9 @@ describe('the WAL checkpointer thread', () => {
         d.exec('CREATE TABLE t (v TEXT NOT NULL)');
       });
       try {
-        const before = statSync(path).size;
-        const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
-        db.transaction(() => {
-          for (let i = 0; i < 2_000; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
-        })();
-        // commits checkpoint nothing themselves (comparing sizes here would race the thread): the thread copies them
+        // commits checkpoint nothing themselves: the thread copies them
         expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(0);
-        // (an earlier size would race the thread checkpointing the schema's commit on its own)
-        expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
+        await expectWritesCheckpointed(db, path);
       } finally {
         db.close();
       }
@@ -61,12 +66,7 @@ describe('the WAL checkpointer thread', () => {
       await sleep(100);
       const db = openWalDatabase(path, { autoCheckpoint: false }, () => undefined);
       try {
-        const before = statSync(path).size;
-        const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
-        db.transaction(() => {
-          for (let i = 0; i < 2_000; i++) insert.run(`row ${i} ${'x'.repeat(100)}`);
-        })();
-        expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
+        await expectWritesCheckpointed(db, path);
       } finally {
         db.close();
       }

@@ -32,19 +32,23 @@ describe('the WAL checkpointer thread', () => {
     expect(await untilGrown(path, before + 100_000)).to.be.above(before + 100_000);
   };
 
-  it('copies into the database file what commits left in the WAL, for files that appear after it started', async () => {
-    const path = join(folder, 'late.db');
+  /**
+   * Starts the thread on `path`, waits `ticksMs` so it looks at the file as it stands, opens the file in WAL mode
+   * (`setUp` runs then) and hands it to `body`; the thread must report no error.
+   */
+  const withCheckpointer = async (
+    path: string,
+    ticksMs: number,
+    setUp: (db: Database.Database) => void,
+    body: (db: Database.Database) => Promise<void>,
+  ): Promise<void> => {
     const errors: string[] = [];
     const checkpointer = startWalCheckpointer([path], { intervalMs: 20, onError: (m) => errors.push(m) });
     try {
-      await sleep(60);
-      const db = openWalDatabase(path, { autoCheckpoint: false }, (d) => {
-        d.exec('CREATE TABLE t (v TEXT NOT NULL)');
-      });
+      await sleep(ticksMs);
+      const db = openWalDatabase(path, { autoCheckpoint: false }, setUp);
       try {
-        // commits checkpoint nothing themselves: the thread copies them
-        expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(0);
-        await expectWritesCheckpointed(db, path);
+        await body(db);
       } finally {
         db.close();
       }
@@ -52,6 +56,20 @@ describe('the WAL checkpointer thread', () => {
       await checkpointer.stop();
     }
     expect(errors).to.deep.equal([]);
+  };
+
+  it('copies into the database file what commits left in the WAL, for files that appear after it started', async () => {
+    const path = join(folder, 'late.db');
+    await withCheckpointer(
+      path,
+      60,
+      (d) => d.exec('CREATE TABLE t (v TEXT NOT NULL)'),
+      async (db) => {
+        // commits checkpoint nothing themselves: the thread copies them
+        expect(db.pragma('wal_autocheckpoint', { simple: true })).to.equal(0);
+        await expectWritesCheckpointed(db, path);
+      },
+    );
   });
 
   it('checkpoints a file that existed in rollback mode when the thread first saw it, once it is in WAL mode', async () => {
@@ -59,20 +77,12 @@ describe('the WAL checkpointer thread', () => {
     const plain = new Database(path);
     plain.exec('CREATE TABLE t (v TEXT NOT NULL)');
     plain.close();
-    const errors: string[] = [];
-    const checkpointer = startWalCheckpointer([path], { intervalMs: 20, onError: (m) => errors.push(m) });
-    try {
-      // the thread ticks while the file is not in WAL mode: a connection opened now would never learn it changed
-      await sleep(100);
-      const db = openWalDatabase(path, { autoCheckpoint: false }, () => undefined);
-      try {
-        await expectWritesCheckpointed(db, path);
-      } finally {
-        db.close();
-      }
-    } finally {
-      await checkpointer.stop();
-    }
-    expect(errors).to.deep.equal([]);
+    // the thread ticks while the file is not in WAL mode: a connection opened then would never learn it changed
+    await withCheckpointer(
+      path,
+      100,
+      () => undefined,
+      (db) => expectWritesCheckpointed(db, path),
+    );
   });
 });

@@ -35,11 +35,6 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // kafkajs's internal request queue has no export of its own (ADR 0026)
-    files: ['infra/kafka/request-queue-fix.ts'],
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
     // the bench loads the engine's compiled modules (`compiledModule`), as `npm start` runs them
     files: ['bench/lib/engine.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,8 +1,4 @@
 import { Kafka, logLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
-import { fixIdleRequestQueues } from './request-queue-fix';
-
-// before any client connects: kafkajs's idle connections would otherwise wake the process every millisecond
-fixIdleRequestQueues();
 
 /** Bounded retries: ~1 + 5 attempts within about 10 s, so a dead broker surfaces as an error quickly. */
 export const boundedKafkaRetry: RetryOptions = {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PgEventStore } from '../../infra/postgres/pg-event-store';
 import type { EventStore, RecordedEvent } from '../../ports/event-store';
@@ -20,6 +20,28 @@ export const required = (name: string): string => {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const logHas = (p: EngineProcess, text: string): boolean => readFileSync(p.logFile, 'utf8').includes(text);
+
+/**
+ * A suite's temp dir holds its processes' logs and data: `removeTestDir` deletes it after the suite unless one of its
+ * tests failed (or `KEEP_TEST_LOGS` is set), and then says where it is, for the post-mortem. Call `trackFailures` in
+ * the suite's body.
+ */
+export const trackFailures = (): { readonly failed: boolean } => {
+  const state = { failed: false };
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') state.failed = true;
+  });
+  return state;
+};
+
+export const removeTestDir = (dir: string | undefined, failures: { readonly failed: boolean }): void => {
+  if (dir === undefined) return;
+  if (failures.failed || process.env.KEEP_TEST_LOGS !== undefined) {
+    console.error(`      kept ${dir}: the logs of this suite's processes`);
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+};
 
 export const RELAY_HOLDS_LEASE = '"msg":"relay holds the lease"';
 
@@ -143,6 +165,18 @@ export const ordersNotEnded = async (
     if (ended.size === orderIds.length || Date.now() > deadline) return orderIds.filter((id) => !ended.has(id));
     await sleep(1_000);
   }
+};
+
+/** For a failure message: the event types of a few stuck orders' order, saga and payment streams. */
+export const describeOrders = async (store: EventStore, orderIds: readonly string[], max = 3): Promise<string> => {
+  const lines: string[] = [];
+  for (const orderId of orderIds.slice(0, max)) {
+    for (const stream of [`order-${orderId}`, `saga-fulfilment-${orderId}`, `payment-${orderId}`]) {
+      const events = await store.readStream(stream);
+      lines.push(`${stream}: ${events.map((e) => `${typeOf(e)}@${e.position}`).join(', ') || '(none)'}`);
+    }
+  }
+  return lines.join('\n');
 };
 
 /** How often each event type occurs in each stream. */

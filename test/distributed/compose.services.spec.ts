@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
 import { postgresSchemas } from '../postgres-schemas';
+import { removeTestDir, trackFailures } from './cluster-kit';
 
 /**
  * docker-compose.yml is what users run; no Docker engine runs here. So the default profile's engine processes are
@@ -60,6 +61,7 @@ const composeProcesses = (): ComposeProcess[] => {
 };
 
 describe('docker-compose.yml, run here as plain processes on the local PostgreSQL and Kafka', function () {
+  const failures = trackFailures();
   this.timeout(240_000);
   const schemas = postgresSchemas('compose');
   const run = `c${Date.now().toString(36)}`;
@@ -71,7 +73,7 @@ describe('docker-compose.yml, run here as plain processes on the local PostgreSQ
   });
   after(async () => {
     for (const p of started.reverse()) await p.stop(5_000).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    removeTestDir(dir, failures);
   });
 
   it('starts every default process from the file and carries orders from the command API to the read API', async () => {

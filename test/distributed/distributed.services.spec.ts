@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import type { ReadStore } from '../../ports/read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
-import { firstDifference } from './cluster-kit';
+import { firstDifference, removeTestDir, trackFailures } from './cluster-kit';
 
 const required = (name: string): string => {
   const value = process.env[name];
@@ -18,6 +18,7 @@ const ORDERS = 1_000;
 const SKUS = ['MUG-1', 'TEE-1', 'CAP-1', 'BAG-1', 'PEN-1'];
 
 describe('the distributed engine (separate processes, real Kafka and FerretDB)', function () {
+  const failures = trackFailures();
   this.timeout(300_000);
   const run = `d${Date.now().toString(36)}`;
   let dir: string;
@@ -53,7 +54,7 @@ describe('the distributed engine (separate processes, real Kafka and FerretDB)',
     for (const c of await readStore.listCollections().catch(() => []))
       await readStore.dropCollection(c).catch(() => undefined);
     await readStore.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTestDir(dir, failures);
   });
 
   it('shows 1,000 orders placed over HTTP exactly right, even after a projector is SIGKILLed mid-run', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPgEventStore, type PgEventStore } from '../../infra/postgres/pg-event-store';
@@ -18,6 +18,9 @@ import {
   readAllEvents,
   sleep,
   untilQuiet,
+  describeOrders,
+  removeTestDir,
+  trackFailures,
 } from './cluster-kit';
 
 const ORDERS = 200;
@@ -166,6 +169,7 @@ const expectNothingLost = async (
   orderIds: readonly string[],
 ): Promise<void> => {
   const stuck = await ordersNotEnded(store, orderIds, 150_000);
+  if (stuck.length > 0) process.stdout.write(`      stuck orders:\n${await describeOrders(store, stuck)}\n`);
   expect(stuck.slice(0, 10), `${stuck.length} orders never ended`).to.deep.equal([]);
   // an ended order still gets events (the capture beside the confirmation, saga bookkeeping): let them all come
   await untilQuiet(store);
@@ -186,6 +190,7 @@ const expectNothingLost = async (
  * so the shared ones other specs use are never touched.
  */
 describe('the distributed engine under load while a server it depends on restarts', function () {
+  const failures = trackFailures();
   this.timeout(300_000);
   const schemas = postgresSchemas('faults');
   const run = `f${Date.now().toString(36)}`;
@@ -212,7 +217,7 @@ describe('the distributed engine under load while a server it depends on restart
     server = undefined;
   });
   after(() => {
-    if (process.env.KEEP_FAULT_LOGS === undefined) rmSync(dir, { recursive: true, force: true });
+    removeTestDir(dir, failures);
   });
 
   it('(a) Kafka restarted mid-load: every process resumes by itself, every order ends once, read models equal the fold', async () => {

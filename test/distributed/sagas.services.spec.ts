@@ -1,20 +1,16 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
 import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
-
-const required = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through npm run test:services`);
-  return value;
-};
+import { removeTestDir, required, trackFailures } from './cluster-kit';
 
 const ORDERS = 200;
 
 describe('the saga runner as its own process on Kafka', function () {
+  const failures = trackFailures();
   this.timeout(300_000);
   const run = `s${Date.now().toString(36)}`;
   let dir: string;
@@ -52,14 +48,14 @@ describe('the saga runner as its own process on Kafka', function () {
     for (const c of (await readStore?.listCollections().catch(() => [])) ?? [])
       await readStore?.dropCollection(c).catch(() => undefined);
     await readStore?.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTestDir(dir, failures);
   });
 
   it('confirms every order exactly once although the runner is SIGKILLed mid-run', async () => {
     const commandApi = await start('command-api', 'command-api');
-    await start('relay', 'relay');
+    const relay = await start('relay', 'relay');
     const runner = await start('saga-runner', 'saga-runner');
-    await start('projector', 'projector');
+    const projector = await start('projector', 'projector');
     const readApi = await start('read-api', 'read-api');
     const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
       const r = await fetch(`${commandApi.url}${path}`, {
@@ -141,7 +137,12 @@ describe('the saga runner as its own process on Kafka', function () {
         const r = await fetch(`${readApi.url}/v1/orders/${last}`);
         const body = (await r.json()) as { status?: string; saga?: { sagaStatus?: string } };
         if (body.status === 'Confirmed' && body.saga?.sagaStatus === 'Confirmed') break;
-        if (Date.now() > shown) throw new Error(`read API shows ${JSON.stringify(body).slice(0, 300)}`);
+        if (Date.now() > shown) {
+          throw new Error(
+            `read API shows ${JSON.stringify(body).slice(0, 300)}\nrelay log:\n${relay.tail(15)}\n` +
+              `projector log:\n${projector.tail(15)}`,
+          );
+        }
         await new Promise((r2) => setTimeout(r2, 250));
       }
     } finally {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPgEventStore, type PgEventStore } from '../../infra/postgres/pg-event-store';
@@ -20,6 +20,8 @@ import {
   readAllEvents,
   sleep,
   untilQuiet,
+  removeTestDir,
+  trackFailures,
 } from './cluster-kit';
 
 const ORDERS = 360;
@@ -33,6 +35,7 @@ const SKUS = ['MUG-1', 'TEE-1', 'CAP-1', 'HOT-1'];
  * dispatch log) and every order completes exactly once.
  */
 describe('every process kind scaled out on PostgreSQL and Kafka, killed in turn under load', function () {
+  const failures = trackFailures();
   this.timeout(420_000);
   const schemas = postgresSchemas('scale');
   const run = `x${Date.now().toString(36)}`;
@@ -48,7 +51,7 @@ describe('every process kind scaled out on PostgreSQL and Kafka, killed in turn 
     await cluster?.stopAll();
     await store?.close();
     await readStore?.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeTestDir(dir, failures);
   });
 
   it('completes every order once, with read models equal to a fresh fold, 0 oversold and 0 doubled payments', async () => {

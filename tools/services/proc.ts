@@ -170,7 +170,11 @@ export interface WaitOptions {
   readonly what: string;
   readonly timeoutMs: number;
   readonly intervalMs?: number;
-  /** Checked before each attempt; a returned message aborts the wait at once (e.g. "process exited"). */
+  /**
+   * Checked before each attempt; a message returned twice in a row, `intervalMs` apart, aborts the wait (e.g.
+   * "process exited"). Once only was not enough: a broker restarted under load was reported exited while it was
+   * starting and went on to run (its data folder was then removed under it).
+   */
   readonly abortIf?: () => string | undefined;
   /** Extra diagnostics appended to the timeout/abort error (e.g. the tail of a log). */
   readonly diagnostics?: () => string;
@@ -186,9 +190,11 @@ export const waitUntil = async (probe: () => Promise<boolean>, options: WaitOpti
       `${options.what}: ${reason}${lastError === '' ? '' : ` (last probe error: ${lastError})`}` +
         (options.diagnostics === undefined ? '' : `\n${options.diagnostics()}`),
     );
+  let abortSeen = false;
   for (;;) {
     const aborted = interruption ?? options.abortIf?.();
-    if (aborted !== undefined) throw fail(aborted);
+    if (aborted !== undefined && (abortSeen || interruption !== undefined)) throw fail(aborted);
+    abortSeen = aborted !== undefined;
     try {
       if (await probe()) return Date.now() - started;
     } catch (error) {

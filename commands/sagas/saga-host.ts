@@ -134,7 +134,7 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
   }
 
   async step(sagaId: string, item: SagaInput<I>): Promise<StepResult<S, Ev>> {
-    const { store, state, guard } = this.options;
+    const { state, guard } = this.options;
     // The cached state is trusted without reading the stream: the append names the revision it was decided on, so
     // a stale cache is refused by the store and read again. Only a step that appends nothing is checked first.
     let unverified = this.cache.get(sagaId);
@@ -152,70 +152,94 @@ export class SagaHost<I, S, Ev extends { readonly type: string }> {
       // announced (durably) before the append: a crash after it leaves a row that a sweep finds and re-dispatches
       const dispatchId = await state.announceStep(this.kind.name, sagaId, loaded.revision + 1, upTo);
       this.options.liveSteps?.add(dispatchId);
-      guard();
-      this.options.crashPoint('before-append', { sagaId });
-      const timestamp = this.options.clock.now().toISOString();
-      const toAppend: NewEvent[] = step.events.map((event, i) => {
-        const stored = this.kind.events.encode(event);
-        return {
-          // derived from the input: the same input appended again after a crash is deduplicated by the store
-          eventId: deterministicId(`${sagaId}/${item.key}/${i}`),
-          type: stored.type,
-          data: stored.data,
-          metadata: {
-            commandId: `${sagaId}/${item.key}`,
-            causationId: item.causationId,
-            correlationId: sagaId,
-            timestamp,
-            schemaVersion: Number(/\.v(\d+)$/.exec(stored.type)?.[1] ?? 1),
-          },
-        };
-      });
-      guard();
-      let result: { readonly revision: number; readonly position: number };
       try {
-        result = await store.append(sagaId, toAppend, loaded.revision < 0 ? 'no_stream' : loaded.revision);
+        const outcome = await this.appendStep(sagaId, item, loaded, step, dispatchId);
+        if (outcome !== 'conflict') return outcome;
       } catch (error) {
+        // whatever was written of the step (the events, not its timers or commands) is the sweep's now: a row kept
+        // alive as in flight would never go stale, and the saga would wait for commands nobody sends
         this.options.liveSteps?.delete(dispatchId);
-        // whether it was written is not known: the row goes stale and a sweep sends whatever exists of it
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        // another writer was first: nothing of this step was written
-        this.options.onConflict?.(this.kind.name);
-        await state.finishStep(dispatchId);
-        this.cache.delete(sagaId);
-        continue;
+        throw error;
       }
-      if (result.revision !== upTo) {
-        // the store answered an earlier identical append, whose own row (if it was not dispatched) is still in the
-        // log; what we folded is not the stream, read it again
-        this.options.liveSteps?.delete(dispatchId);
-        await state.finishStep(dispatchId);
-        this.cache.delete(sagaId);
-        return { state: (await this.load(sagaId)).state, appended: [] };
-      }
-      this.options.crashPoint('after-append', { sagaId, eventType: step.events[0]?.type ?? '' });
-      this.remember(sagaId, { state: step.state, revision: upTo });
-      guard();
-      // most steps leave the deadlines as they were: the timer table needs no write then
-      const deadlines = this.kind.decider.deadlines(step.state);
-      if (!sameDeadlines(this.kind.decider.deadlines(loaded.state), deadlines)) {
-        await state.replaceTimers(this.kind.name, sagaId, upTo, deadlines);
-      }
-      return {
-        state: step.state,
-        dispatchId,
-        appended: step.events.map((event, i) => ({
-          event,
-          revision: loaded.revision + 1 + i,
-          eventId: toAppend[i]?.eventId ?? '',
-          // the store reports the position of an append's last event only
-          position: i === step.events.length - 1 ? result.position : null,
-          type: toAppend[i]?.type ?? event.type,
-          data: toAppend[i]?.data,
-        })),
-      };
     }
     throw new Error(`saga stream ${sagaId} kept changing; gave up after ${this.conflictRetries + 1} attempts`);
+  }
+
+  /**
+   * Appends an announced step and sets its timers; 'conflict' when another writer was first (nothing written, the
+   * row finished). Answers the step once appended; the row stays live for the caller's dispatch.
+   */
+  private async appendStep(
+    sagaId: string,
+    item: SagaInput<I>,
+    loaded: LoadedSaga<S>,
+    step: { readonly state: S; readonly events: readonly Ev[] },
+    dispatchId: string,
+  ): Promise<StepResult<S, Ev> | 'conflict'> {
+    const { store, state, guard } = this.options;
+    const upTo = loaded.revision + step.events.length;
+    guard();
+    this.options.crashPoint('before-append', { sagaId });
+    const timestamp = this.options.clock.now().toISOString();
+    const toAppend: NewEvent[] = step.events.map((event, i) => {
+      const stored = this.kind.events.encode(event);
+      return {
+        // derived from the input: the same input appended again after a crash is deduplicated by the store
+        eventId: deterministicId(`${sagaId}/${item.key}/${i}`),
+        type: stored.type,
+        data: stored.data,
+        metadata: {
+          commandId: `${sagaId}/${item.key}`,
+          causationId: item.causationId,
+          correlationId: sagaId,
+          timestamp,
+          schemaVersion: Number(/\.v(\d+)$/.exec(stored.type)?.[1] ?? 1),
+        },
+      };
+    });
+    guard();
+    let result: { readonly revision: number; readonly position: number };
+    try {
+      result = await store.append(sagaId, toAppend, loaded.revision < 0 ? 'no_stream' : loaded.revision);
+    } catch (error) {
+      // whether it was written is not known: the row goes stale and a sweep sends whatever exists of it
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // another writer was first: nothing of this step was written
+      this.options.liveSteps?.delete(dispatchId);
+      this.options.onConflict?.(this.kind.name);
+      await state.finishStep(dispatchId);
+      this.cache.delete(sagaId);
+      return 'conflict';
+    }
+    if (result.revision !== upTo) {
+      // the store answered an earlier identical append, whose own row (if it was not dispatched) is still in the
+      // log; what we folded is not the stream, read it again
+      this.options.liveSteps?.delete(dispatchId);
+      await state.finishStep(dispatchId);
+      this.cache.delete(sagaId);
+      return { state: (await this.load(sagaId)).state, appended: [] };
+    }
+    this.options.crashPoint('after-append', { sagaId, eventType: step.events[0]?.type ?? '' });
+    this.remember(sagaId, { state: step.state, revision: upTo });
+    guard();
+    // most steps leave the deadlines as they were: the timer table needs no write then
+    const deadlines = this.kind.decider.deadlines(step.state);
+    if (!sameDeadlines(this.kind.decider.deadlines(loaded.state), deadlines)) {
+      await state.replaceTimers(this.kind.name, sagaId, upTo, deadlines);
+    }
+    return {
+      state: step.state,
+      dispatchId,
+      appended: step.events.map((event, i) => ({
+        event,
+        revision: loaded.revision + 1 + i,
+        eventId: toAppend[i]?.eventId ?? '',
+        // the store reports the position of an append's last event only
+        position: i === step.events.length - 1 ? result.position : null,
+        type: toAppend[i]?.type ?? event.type,
+        data: toAppend[i]?.data,
+      })),
+    };
   }
 
   private remember(sagaId: string, loaded: LoadedSaga<S>): void {

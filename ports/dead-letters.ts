@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from './event-store';
 import type { Delivery } from './message-bus';
 
 /**
@@ -141,6 +142,8 @@ const attempt = async (run: () => Promise<void>, policy: DeadLetterPolicy): Prom
       await run();
       return undefined;
     } catch (error) {
+      // a store that is down is not the event's fault: the batch fails and comes again, nothing is dead-lettered
+      if (error instanceof StoreUnavailableError) throw error;
       last = describeError(error);
       if (n < policy.attempts) await policy.pause?.(n);
     }

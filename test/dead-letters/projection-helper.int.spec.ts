@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../ports/clock';
+import { StoreUnavailableError } from '../../ports/event-store';
 import type { Delivery } from '../../ports/message-bus';
 import { openSqliteDeadLetterStore, type SqliteDeadLetterStore } from '../../infra/sqlite/sqlite-dead-letter-store';
 import { deadLetterEventOf, handleWithDeadLetters } from '../../ports/dead-letters';
@@ -57,6 +58,20 @@ describe('a projection consuming through the dead-letter helper', () => {
   it('applies a healthy batch in one call', async () => {
     await handleWithDeadLetters([delivery(1, 'order-a'), delivery(2, 'order-b')], worker, policy());
     expect(applied).to.deep.equal([1, 2]);
+    expect(calls).to.equal(1);
+    expect(await store.list()).to.deep.equal([]);
+  });
+
+  it('dead-letters nothing while the store is down: the batch fails, to come again', async () => {
+    const down = (): Promise<void> => {
+      calls += 1;
+      return Promise.reject(new StoreUnavailableError('PostgreSQL', new Error('connection refused')));
+    };
+    const handling = handleWithDeadLetters([delivery(1, 'order-a'), delivery(2, 'order-b')], down, policy());
+    await handling.then(
+      () => expect.fail('the batch should fail'),
+      (error: unknown) => expect(error).to.be.instanceOf(StoreUnavailableError),
+    );
     expect(calls).to.equal(1);
     expect(await store.list()).to.deep.equal([]);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMongoReadStore } from '../../infra/mongodb/mongo-read-store';
 import { openSqliteEventStore } from '../../infra/sqlite/sqlite-event-store';
+import { PROGRESS_COLLECTION } from '../../projections/worker';
 import { startEngineProcess, type EngineProcess } from '../../tools/services/engine-process';
 import { removeTestDir, required, trackFailures } from './cluster-kit';
 
@@ -91,6 +92,16 @@ describe('the saga runner as its own process on Kafka', function () {
     }
     expect(restarted).to.not.equal(undefined);
 
+    /** for a failure: how far the projector got on each partition, as its progress documents say */
+    const readSideProgress = async (): Promise<string> => {
+      const readStore = await openMongoReadStore({ url: env.MONGODB_URL ?? '', database: run });
+      try {
+        const page = await readStore.query(PROGRESS_COLLECTION, { limit: 500 });
+        return `projector progress: ${page.items.map((d) => `${d.id}=${JSON.stringify(d.body)}`).join('; ')}`;
+      } finally {
+        await readStore.close();
+      }
+    };
     const store = openSqliteEventStore({ path: env.SQLITE_PATH ?? '' });
     try {
       const typesOf = async (stream: string): Promise<string[]> => (await store.readStream(stream)).map((e) => e.type);
@@ -139,8 +150,8 @@ describe('the saga runner as its own process on Kafka', function () {
         if (body.status === 'Confirmed' && body.saga?.sagaStatus === 'Confirmed') break;
         if (Date.now() > shown) {
           throw new Error(
-            `read API shows ${JSON.stringify(body).slice(0, 300)}\nrelay log:\n${relay.tail(15)}\n` +
-              `projector log:\n${projector.tail(15)}`,
+            `read API shows ${JSON.stringify(body).slice(0, 300)}\n${await readSideProgress().catch((e: unknown) => `progress unreadable: ${String(e)}`)}\n` +
+              `relay log:\n${relay.tail(15)}\nprojector log:\n${projector.tail(15)}`,
           );
         }
         await new Promise((r2) => setTimeout(r2, 250));

@@ -12,7 +12,7 @@ const ORDERS = 200;
 
 describe('the saga runner as its own process on Kafka', function () {
   const failures = trackFailures();
-  this.timeout(300_000);
+  this.timeout(420_000);
   const run = `s${Date.now().toString(36)}`;
   let dir: string;
   let env: Record<string, string>;
@@ -141,20 +141,26 @@ describe('the saga runner as its own process on Kafka', function () {
         expect(reserved, sku).to.have.length(ORDERS);
         expect(new Set(reserved).size, `${sku}: one reservation per order`).to.equal(ORDERS);
       }
-      // the read side shows each order with its saga state, across processes
+      // the read side shows each order with its saga state, across processes. The window is longer than the Mongo
+      // read store's own recovery from one write that timed out (30 s socket timeout, then 35 s of quiet before it
+      // reconnects, so the retry never runs next to the write it retries); a lag past 20 s is reported either way
       const last = `${run}-o-${ORDERS - 1}`;
-      const shown = Date.now() + 60_000;
+      const since = Date.now();
+      const diagnostics = async (): Promise<string> =>
+        `${await readSideProgress().catch((e: unknown) => `progress unreadable: ${String(e)}`)}\n` +
+        `relay log:\n${relay.tail(15)}\nprojector log:\n${projector.tail(15)}`;
       for (;;) {
         const r = await fetch(`${readApi.url}/v1/orders/${last}`);
         const body = (await r.json()) as { status?: string; saga?: { sagaStatus?: string } };
         if (body.status === 'Confirmed' && body.saga?.sagaStatus === 'Confirmed') break;
-        if (Date.now() > shown) {
-          throw new Error(
-            `read API shows ${JSON.stringify(body).slice(0, 300)}\n${await readSideProgress().catch((e: unknown) => `progress unreadable: ${String(e)}`)}\n` +
-              `relay log:\n${relay.tail(15)}\nprojector log:\n${projector.tail(15)}`,
-          );
+        if (Date.now() - since > 120_000) {
+          throw new Error(`read API shows ${JSON.stringify(body).slice(0, 300)}\n${await diagnostics()}`);
         }
         await new Promise((r2) => setTimeout(r2, 250));
+      }
+      const lagMs = Date.now() - since;
+      if (lagMs > 20_000) {
+        process.stdout.write(`      the read side caught up only after ${lagMs} ms:\n${await diagnostics()}\n`);
       }
     } finally {
       await store.close();

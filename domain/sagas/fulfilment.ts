@@ -259,17 +259,25 @@ const compensate = (
 
 const cancelReasonOf = (state: GivenUp): Reason => state.reason;
 
+/**
+ * A refusal appends nothing, so the centre that refused does not remember it as its answer: the same reserve command
+ * sent again (a runner re-sending a step's outbox after another runner died) is decided again, and may hold units
+ * (or a coupon use) after all. The saga counts on nothing it was refused, so that hold is released like a late one.
+ */
+const refusedBefore = (status: LineStatus | CouponStatus | undefined): boolean => status === 'rejected';
+
 const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events => {
   const line = state.lines.find((l) => l.sku === input.sku);
-  if (line?.status !== 'pending') return none;
-  if (hasGivenUp(state)) {
-    // a reservation that landed after the saga gave up must not hold stock
+  const refused = refusedBefore(line?.status);
+  if (line?.status !== 'pending' && !refused) return none;
+  if (refused || hasGivenUp(state)) {
+    // a reservation that landed after the saga gave up, or for a line it was refused, must not hold stock
     return [
       {
         type: 'LateReservationReleased',
         orderId: state.orderId,
         sku: input.sku,
-        reason: cancelReasonOf(state),
+        reason: hasGivenUp(state) ? cancelReasonOf(state) : fulfilmentCancelReasons.reservationFailed,
         at: input.at,
       },
     ];
@@ -292,15 +300,17 @@ const onStockReserved = (input: StockReserved, state: StartedFulfilment): Events
 
 const onCouponReserved = (input: CouponReserved, state: StartedFulfilment): Events => {
   const coupon = state.coupon;
-  if (coupon?.status !== 'pending' || coupon.code !== input.code) return none;
-  if (hasGivenUp(state)) {
-    // a coupon reserved after the saga gave up must not keep a use from other customers
+  if (coupon === null || coupon.code !== input.code) return none;
+  const refused = refusedBefore(coupon.status);
+  if (coupon.status !== 'pending' && !refused) return none;
+  if (refused || hasGivenUp(state)) {
+    // a coupon reserved after the saga gave up, or after it was refused, must not keep a use from other customers
     return [
       {
         type: 'LateCouponReleased',
         orderId: state.orderId,
         code: coupon.code,
-        reason: cancelReasonOf(state),
+        reason: hasGivenUp(state) ? cancelReasonOf(state) : fulfilmentCancelReasons.reservationFailed,
         at: input.at,
       },
     ];
@@ -735,9 +745,9 @@ const evolveStarted = (state: StartedFulfilment, event: FulfilmentEvent): Starte
       });
     }
     case 'LateReservationReleased':
-      return { ...state, lines: withLines(state.lines, [event.sku], ['pending', 'reserved'], 'released') };
+      return { ...state, lines: withLines(state.lines, [event.sku], ['pending', 'reserved', 'rejected'], 'released') };
     case 'LateCouponReleased':
-      return { ...state, coupon: withCouponStatus(state.coupon, ['pending', 'reserved'], 'released') };
+      return { ...state, coupon: withCouponStatus(state.coupon, ['pending', 'reserved', 'rejected'], 'released') };
     case 'LateAuthorizationVoided':
       return {
         ...state,

@@ -244,6 +244,17 @@ describe('the fulfilment saga', () => {
       given(placed, reserved(A), outOfStock).when(outOfStock).thenIgnores();
     });
 
+    it('releases units of the refused line that a reservation sent again holds after all (a refusal is not remembered)', () => {
+      given(placed, reserved(A), outOfStock)
+        .when(reserved(B, at(4)))
+        .thenRecords('LateReservationReleased')
+        .thenSends(release(B, reasons.outOfStock, at(4)))
+        .thenState((s) => expect(linesOf(s)).to.deep.equal({ A: 'released', B: 'released', C: 'pending' }));
+      given(placed, reserved(A), outOfStock, reserved(B, at(4)))
+        .when(reserved(B, at(4)))
+        .thenIgnores();
+    });
+
     it('ignores a late reservation delivered again after it was released', () => {
       given(placed, reserved(A), outOfStock, reserved(C, at(3)))
         .when(reserved(C, at(3)))
@@ -767,6 +778,14 @@ describe('the fulfilment saga', () => {
         .when(reserved(B, at(2)))
         .thenRecords('LateReservationReleased')
         .thenSends(release(B, reasons.couponUnavailable, at(2)));
+    });
+
+    it('releases a coupon use that a reservation sent again holds after the coupon was refused', () => {
+      given(placedWithCoupon, reserved(A), rejected(fulfilmentCommandIds.reserveCoupon(order), 'CouponExhausted'))
+        .when(couponReserved(at(6)))
+        .thenRecords('LateCouponReleased')
+        .thenSends(releaseCoupon(reasons.couponUnavailable, at(6)))
+        .thenState((s) => expect(couponOf(s)).to.equal('released'));
     });
 
     it('ignores the same refusal of the coupon fed back twice', () => {

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { fieldErrors, ChannelId } from '../domain/shared';
 import { profileProblem, type ChannelProfile } from '../domain/channels';
 import { ChannelProfileBody } from '../commands/api/channel-requests';
-import { FlowRules, defaultFlowRules } from '../http/flow/rules';
+import { FlowRules, defaultFlowRules, defaultKafkaFlowRules } from '../http/flow/rules';
 import { resolve } from 'node:path';
 import { scopes, type ApiKey, type Scope } from '../http/auth';
 
@@ -179,12 +179,17 @@ const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], 
   return found ?? fallback;
 };
 
-/** FLOW_CONTROL=on|off and the FLOW_RULES file (JSON or YAML), decoded; each problem names its field. */
-const flowRulesOf = (env: Env, problems: string[]): Pick<Config, 'flowRules' | 'flowRulesPath'> => {
+/**
+ * FLOW_CONTROL=on|off and the FLOW_RULES file (JSON or YAML), decoded; each problem names its field. Without a file,
+ * the defaults of the bus the command API sheds by.
+ */
+const flowRulesOf = (env: Env, bus: Config['bus'], problems: string[]): Pick<Config, 'flowRules' | 'flowRulesPath'> => {
   const enabled = oneOf(env, 'FLOW_CONTROL', ['on', 'off'] as const, 'on', problems) === 'on';
   const path = env.FLOW_RULES === undefined || env.FLOW_RULES === '' ? undefined : resolve(env.FLOW_RULES);
   if (!enabled) return { flowRules: undefined, flowRulesPath: path };
-  if (path === undefined) return { flowRules: defaultFlowRules, flowRulesPath: undefined };
+  if (path === undefined) {
+    return { flowRules: bus === 'kafka' ? defaultKafkaFlowRules : defaultFlowRules, flowRulesPath: undefined };
+  }
   let parsed: unknown;
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
@@ -320,7 +325,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     commandRetries: intIn(env, 'COMMAND_RETRIES', 5, 0, 100, problems),
     shutdownGraceMs: intIn(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000, problems),
     engineLayout: oneOf(env, 'ENGINE_LAYOUT', ['split', 'single'] as const, 'split', problems),
-    ...flowRulesOf(env, problems),
+    ...flowRulesOf(env, bus, problems),
     channels: channelsOf(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);

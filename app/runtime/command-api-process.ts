@@ -9,13 +9,15 @@ import { untilSignal } from './lifecycle';
 import { startFlowControl } from './flow';
 import type { Backlog } from '../../http/flow/pressure';
 import { kafkaFor, projectorGroups } from './processes';
-import { slowestGroupLag, Topics } from '../../infra/kafka';
+import { SlowestGroupBacklog, Topics } from '../../infra/kafka';
 
 /**
  * The backlog a command API of its own sheds by (BUS=kafka): the lag of the slowest consumer group, the saga runner's
- * or a projector's, over every centre topic. Without Kafka there is no consumer to read, and the event-loop delay is
- * the only signal. One reading asks the broker for every topic's watermarks and every group's offsets (about twenty
- * requests), so it is read once a second, not with every sample of the event loop's delay.
+ * or a projector's, over every centre topic, in messages and in time (how long ago the oldest message a group has
+ * not committed was produced, to a step of `LAG_STEPS_MS`), so `maxLagMs` holds as in the embedded engine. Without
+ * Kafka there is no consumer to read, and the event-loop delay is the only signal. One reading asks the broker for
+ * every topic's watermarks and every group's offsets, and twice for offsets by time while messages wait (about
+ * fifty requests), so it is read once a second, not with every sample of the event loop's delay.
  */
 const KAFKA_BACKLOG_EVERY_MS = 1_000;
 
@@ -25,13 +27,16 @@ const consumerLag = (config: Config): { backlog: () => Promise<Backlog | undefin
   // a broker that cannot be reached fails each sample (the sampler keeps the last backlog), not the process
   connected.catch(() => undefined);
   const prefix = config.kafkaTopicPrefix;
-  const groups = [`${prefix}saga-runner`, ...projectorGroups(config)];
-  const topics = new Topics(prefix).all;
+  const backlog = new SlowestGroupBacklog(
+    admin,
+    [`${prefix}saga-runner`, ...projectorGroups(config)],
+    new Topics(prefix).all,
+  );
   return {
     backlog: async () => {
       await connected;
-      // messages, not events: close enough to shed by (maxBacklog); Kafka tells no age (maxLagMs does not apply)
-      return { events: await slowestGroupLag(admin, groups, topics) };
+      // messages, not events: close enough to shed by (maxBacklog)
+      return backlog.read();
     },
     close: () => admin.disconnect(),
   };

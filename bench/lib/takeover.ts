@@ -25,7 +25,8 @@ const KINDS = ['relay', 'projector', 'saga-runner'] as const;
 
 export const runTakeovers = async (o: TakeoverOptions): Promise<TakeoverResult[]> => {
   const processes = new Map<string, EngineProcess>();
-  const env: Record<string, string> = { ...o.env };
+  // a stall measured here is what flow control would shed placements for (ADR 0027); the probes must go in regardless
+  const env: Record<string, string> = { ...o.env, FLOW_CONTROL: 'off' };
   const start = async (subcommand: string, name: string): Promise<EngineProcess> => {
     const p = await startEngine({
       name,

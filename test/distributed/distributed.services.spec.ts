@@ -45,6 +45,8 @@ describe('the distributed engine (separate processes, real Kafka and FerretDB)',
       KAFKA_TOPIC_PREFIX: `${run}.`,
       PROJECTION_BATCH: '200',
       READ_WAIT_MS: '20000',
+      // no saga runner runs here: flow control would shed placements once its backlog is 3 s old (ADR 0027)
+      FLOW_CONTROL: 'off',
     };
     readStore = await openMongoReadStore({ url: env.MONGODB_URL ?? '', database: run });
   });

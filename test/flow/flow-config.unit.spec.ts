@@ -28,6 +28,13 @@ describe('flow control configuration', () => {
     expect(loadConfig({}).flowRules).to.deep.equal(defaultFlowRules);
   });
 
+  it('sheds from 3 s of lag by default on Kafka, where a healthy deployment lags up to about 1.5 s', () => {
+    const kafka = loadConfig({ BUS: 'kafka', KAFKA_BROKERS: '127.0.0.1:9092' }).flowRules;
+    expect(kafka?.shedding?.maxLagMs).to.equal(3_000);
+    expect({ ...kafka, shedding: undefined }).to.deep.equal({ ...defaultFlowRules, shedding: undefined });
+    expect(defaultFlowRules.shedding?.maxLagMs).to.equal(300);
+  });
+
   it('is off with FLOW_CONTROL=off', () => {
     expect(loadConfig({ FLOW_CONTROL: 'off' }).flowRules).to.equal(undefined);
   });

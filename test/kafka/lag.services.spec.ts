@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
-import { groupLag, slowestGroupLag } from '../../infra/kafka/lag';
+import { groupLag, slowestGroupLag, SlowestGroupBacklog } from '../../infra/kafka/lag';
 import { ensureTopics, Topics } from '../../infra/kafka/topics';
 import { withTimeout } from '../../tools/services/clients';
 import { deleteTopics, testKafka, uniqueGroup, uniquePrefix } from './kafka-test-kit';
@@ -49,5 +49,80 @@ describe('consumer-group lag on Kafka', () => {
     const holding = ends.filter(({ high }) => Number(high) > 0).length;
     expect(await groupLag(admin, ahead, topics.all)).to.equal(holding);
     expect(await slowestGroupLag(admin, [ahead, uniqueGroup('behind')], topics.all)).to.equal(12);
+  });
+});
+
+/** The age of the backlog (flow control's `maxLagMs` on Kafka), from offsets by time; the clock is the test's. */
+describe('consumer-group lag in time on Kafka', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let topics: Topics;
+  /** the moment every reading is taken at: messages are produced 4 s and 50 ms before it */
+  const at = Date.now();
+
+  const produce = async (count: number, ageMs: number, tag: string): Promise<void> => {
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: topics.forCentre('orders'),
+      messages: Array.from({ length: count }, (_, i) => ({
+        key: `order-${tag}-${i}`,
+        value: `v${i}`,
+        timestamp: String(at - ageMs),
+      })),
+    });
+    await producer.disconnect();
+  };
+
+  /** commits every partition of the orders topic up to its end now */
+  const commitAll = async (group: string): Promise<void> => {
+    const ends = await admin.fetchTopicOffsets(topics.forCentre('orders'));
+    await admin.setOffsets({
+      groupId: group,
+      topic: topics.forCentre('orders'),
+      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+    });
+  };
+
+  before(async () => {
+    kafka = testKafka('lag-age');
+    admin = kafka.admin();
+    await withTimeout(admin.connect(), 30_000, 'admin connect');
+    topics = new Topics(uniquePrefix('lagage'));
+    await withTimeout(ensureTopics(admin, { topicPrefix: topics.prefix }), 60_000, 'creating the topics');
+    await produce(12, 4_000, 'old');
+  });
+
+  after(async () => {
+    await deleteTopics(admin, topics.all);
+    await admin.disconnect();
+  });
+
+  const backlogOf = (groups: readonly string[]): SlowestGroupBacklog =>
+    new SlowestGroupBacklog(admin, groups, topics.all, () => at);
+
+  it('answers how old the oldest uncommitted message is, to the step above it, and the same again from that step', async () => {
+    const backlog = backlogOf([uniqueGroup('fresh')]);
+    // 4,000 ms old: above the 3,000 step, not above 5,000
+    expect(await backlog.read()).to.deep.equal({ events: 12, lagMs: 5_000 });
+    expect(await backlog.read()).to.deep.equal({ events: 12, lagMs: 5_000 });
+  });
+
+  it('answers the slowest group’s age, and walks down when the old messages are committed', async () => {
+    const caughtUp = uniqueGroup('caught-up');
+    const behind = uniqueGroup('behind');
+    await commitAll(caughtUp);
+    const slowest = backlogOf([caughtUp, behind]);
+    expect(await slowest.read()).to.deep.equal({ events: 12, lagMs: 5_000 });
+    // the slow group catches up with the old messages; new ones, 50 ms old, wait
+    await commitAll(behind);
+    await produce(3, 50, 'new');
+    expect(await slowest.read()).to.deep.equal({ events: 3, lagMs: 100 });
+  });
+
+  it('answers no lag when every group committed everything', async () => {
+    const group = uniqueGroup('done');
+    await commitAll(group);
+    expect(await backlogOf([group]).read()).to.deep.equal({ events: 0, lagMs: 0 });
   });
 });

@@ -28,6 +28,7 @@ import {
 import { CatchUpSubscription, type Positioned, type PullSource } from '../subscriptions/catch-up';
 import { rethrowUnavailable, unavailableOr } from './pg-unavailable';
 import { prepared } from './pg-prepared';
+import { checkOut } from './pg-checkout';
 import {
   DEFAULT_EVENT_SCHEMA,
   eventTables,
@@ -519,23 +520,18 @@ export class PgEventStore implements EventStore {
    * does not reuse a connection that failed meanwhile (its state is unknown).
    */
   private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
     // a checked-out client's connection error is emitted as an event too (the pool listens only to idle ones): unheard,
     // it would end the process; the query under way rejects with it, and the client is released as broken
-    const lost = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', lost);
+    const { client, release } = await checkOut(this.pool);
+    let failed: Error | undefined;
     try {
       return await work(client);
     } catch (error) {
-      broken = toError(error);
+      failed = toError(error);
       await client.query('ROLLBACK').catch(() => undefined);
-      throw broken;
+      throw failed;
     } finally {
-      client.off('error', lost);
-      client.release(broken);
+      release(failed);
     }
   }
 

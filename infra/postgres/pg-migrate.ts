@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOut } from './pg-checkout';
 
 /** SQLSTATEs of two sessions creating the same object at once: the loser fails on a catalog's unique index. */
 const RACE_STATES = new Set(['23505', '42P06', '42P07', '42710']);
@@ -14,12 +15,8 @@ const toError = (error: unknown): Error => (error instanceof Error ? error : new
  */
 export const migrateSchema = async (pool: pg.Pool, schema: string, ddl: string): Promise<void> => {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
+    const { client, release } = await checkOut(pool);
     let broken: Error | undefined;
-    const lost = (error: Error): void => {
-      broken = error;
-    };
-    client.on('error', lost);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`commerce-engine-schema:${schema}`]);
@@ -33,8 +30,7 @@ export const migrateSchema = async (pool: pg.Pool, schema: string, ddl: string):
       const state = (error as { code?: unknown }).code;
       if (attempt >= 2 || typeof state !== 'string' || !RACE_STATES.has(state)) throw toError(error);
     } finally {
-      client.off('error', lost);
-      client.release(broken);
+      release(broken);
     }
   }
 };

@@ -1,35 +1,52 @@
 import { expect } from 'chai';
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message } from 'kafkajs';
 import { groupLag, slowestGroupLag, SlowestGroupBacklog } from '../../infra/kafka/lag';
 import { ensureTopics, Topics } from '../../infra/kafka/topics';
 import { withTimeout } from '../../tools/services/clients';
 import { deleteTopics, testKafka, uniqueGroup, uniquePrefix } from './kafka-test-kit';
 
+/** A connected admin and fresh centre topics for the specs of one `describe`, deleted after them. */
+const freshTopics = (label: string): { kafka: Kafka; admin: Admin; topics: Topics } => {
+  const context = {} as { kafka: Kafka; admin: Admin; topics: Topics };
+  before(async () => {
+    context.kafka = testKafka(label);
+    context.admin = context.kafka.admin();
+    await withTimeout(context.admin.connect(), 30_000, 'admin connect');
+    context.topics = new Topics(uniquePrefix(label.replace(/-/g, '')));
+    await withTimeout(
+      ensureTopics(context.admin, { topicPrefix: context.topics.prefix }),
+      60_000,
+      'creating the topics',
+    );
+  });
+  after(async () => {
+    await deleteTopics(context.admin, context.topics.all);
+    await context.admin.disconnect();
+  });
+  return context;
+};
+
+/** Produces `messages` to the orders topic. */
+const produceOrders = async (kafka: Kafka, topics: Topics, messages: Message[]): Promise<void> => {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic: topics.forCentre('orders'), messages });
+  await producer.disconnect();
+};
+
 /** Needs KAFKA_BROKERS (`npm run test:services` sets it): the consumer lag a command API of its own sheds by. */
 describe('consumer-group lag on Kafka', () => {
-  let kafka: Kafka;
+  const context = freshTopics('lag');
   let admin: Admin;
   let topics: Topics;
 
   before(async () => {
-    kafka = testKafka('lag');
-    admin = kafka.admin();
-    await withTimeout(admin.connect(), 30_000, 'admin connect');
-    topics = new Topics(uniquePrefix('lag'));
-    await withTimeout(ensureTopics(admin, { topicPrefix: topics.prefix }), 60_000, 'creating the topics');
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const orders = topics.forCentre('orders');
-    await producer.send({
-      topic: orders,
-      messages: Array.from({ length: 12 }, (_, i) => ({ key: `order-${i}`, value: `v${i}` })),
-    });
-    await producer.disconnect();
-  });
-
-  after(async () => {
-    await deleteTopics(admin, topics.all);
-    await admin.disconnect();
+    ({ admin, topics } = context);
+    await produceOrders(
+      context.kafka,
+      topics,
+      Array.from({ length: 12 }, (_, i) => ({ key: `order-${i}`, value: `v${i}` })),
+    );
   });
 
   it('counts every message of a group that committed nothing, from the start of each partition', async () => {
@@ -54,52 +71,38 @@ describe('consumer-group lag on Kafka', () => {
 
 /** The age of the backlog (flow control's `maxLagMs` on Kafka), from offsets by time; the clock is the test's. */
 describe('consumer-group lag in time on Kafka', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let topics: Topics;
+  const context = freshTopics('lag-age');
   /** the moment every reading is taken at: messages are produced 4 s and 50 ms before it */
   const at = Date.now();
 
-  const produce = async (count: number, ageMs: number, tag: string): Promise<void> => {
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    await producer.send({
-      topic: topics.forCentre('orders'),
-      messages: Array.from({ length: count }, (_, i) => ({
+  const produce = (count: number, ageMs: number, tag: string): Promise<void> =>
+    produceOrders(
+      context.kafka,
+      context.topics,
+      Array.from({ length: count }, (_, i) => ({
         key: `order-${tag}-${i}`,
         value: `v${i}`,
         timestamp: String(at - ageMs),
       })),
-    });
-    await producer.disconnect();
-  };
+    );
 
   /** commits every partition of the orders topic up to its end now */
   const commitAll = async (group: string): Promise<void> => {
-    const ends = await admin.fetchTopicOffsets(topics.forCentre('orders'));
-    await admin.setOffsets({
+    const orders = context.topics.forCentre('orders');
+    const ends = await context.admin.fetchTopicOffsets(orders);
+    await context.admin.setOffsets({
       groupId: group,
-      topic: topics.forCentre('orders'),
+      topic: orders,
       partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
     });
   };
 
   before(async () => {
-    kafka = testKafka('lag-age');
-    admin = kafka.admin();
-    await withTimeout(admin.connect(), 30_000, 'admin connect');
-    topics = new Topics(uniquePrefix('lagage'));
-    await withTimeout(ensureTopics(admin, { topicPrefix: topics.prefix }), 60_000, 'creating the topics');
     await produce(12, 4_000, 'old');
   });
 
-  after(async () => {
-    await deleteTopics(admin, topics.all);
-    await admin.disconnect();
-  });
-
   const backlogOf = (groups: readonly string[]): SlowestGroupBacklog =>
-    new SlowestGroupBacklog(admin, groups, topics.all, () => at);
+    new SlowestGroupBacklog(context.admin, groups, context.topics.all, () => at);
 
   it('answers how old the oldest uncommitted message is, to the step above it, and the same again from that step', async () => {
     const backlog = backlogOf([uniqueGroup('fresh')]);

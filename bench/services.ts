@@ -7,6 +7,7 @@ import { kafkaFromEnv, mongoClient, withTimeout } from '../tools/services/client
 import { startServices, stopServices } from '../tools/services/harness';
 import { e2eRows, runE2e, type E2eResult } from './lib/e2e';
 import { runStep, setupCatalogue } from './lib/load';
+import { HttpJsonClient } from './http-client';
 import { runTakeovers, type TakeoverResult } from './lib/takeover';
 import { cpuSeconds, startEngine, type EngineProcess } from './lib/engine';
 import { processTree } from '../tools/services/proc';
@@ -366,7 +367,32 @@ interface DistributedCpu {
   readonly finishedPerSecond: number;
   /** CPU ms per accepted order, over the step and its drain */
   readonly cpuMsPerOrder: Record<string, number>;
+  /** then reads: `GET /v1/orders/{id}` of those orders, 32 at a time for `READ_SECONDS` */
+  readonly reads: { readonly perSecond: number; readonly cpuMsPerRead: Record<string, number> };
 }
+
+const READ_SECONDS = 10;
+
+/** Reads orders by id, `connections` at a time for `seconds` (closed loop): how many were answered. */
+const readOrders = async (readUrl: string, ids: readonly string[], seconds: number, connections = 32) => {
+  const client = new HttpJsonClient(readUrl, {}, connections);
+  let answered = 0;
+  const stopAt = performance.now() + seconds * 1_000;
+  try {
+    await Promise.all(
+      Array.from({ length: connections }, async (_, c) => {
+        for (let i = c; performance.now() < stopAt; i += connections) {
+          const r = await client.send('GET', `/v1/orders/${ids[i % ids.length] ?? ''}`);
+          if (r.status !== 200) throw new Error(`GET /v1/orders/… → ${r.status} ${JSON.stringify(r.body)}`);
+          answered += 1;
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+  return answered;
+};
 
 /**
  * CPU of one of each kind, idle and at a fixed rate: the figure to compare before and after a change (a fixed rate
@@ -397,6 +423,15 @@ const distributedCpu = async (
       label: `${o.rate}/s`,
       drainTimeoutS: 60,
     });
+    const cpuMsPerOrder = cpuSince(engine, stepFrom, Math.max(1, step.accepted));
+    progress(`cpu: reads, GET /v1/orders/{id} closed loop (32 connections) for ${READ_SECONDS} s`);
+    const readsFrom = cpuNow(engine);
+    const started = performance.now();
+    const answered = await readOrders(engine.readApi.url, step.acceptedIds, READ_SECONDS);
+    const reads = {
+      perSecond: (answered * 1_000) / (performance.now() - started),
+      cpuMsPerRead: cpuSince(engine, readsFrom, Math.max(1, answered)),
+    };
     return {
       idleSeconds: o.idleSeconds,
       idleMsPerSecond,
@@ -404,7 +439,8 @@ const distributedCpu = async (
       seconds: o.seconds,
       accepted: step.accepted,
       finishedPerSecond: step.completionRate,
-      cpuMsPerOrder: cpuSince(engine, stepFrom, Math.max(1, step.accepted)),
+      cpuMsPerOrder,
+      reads,
     };
   } catch (error) {
     failed = true;
@@ -427,6 +463,10 @@ const cpuRows = (c: DistributedCpu): TableRow[] => [
   row(
     `${c.rate} orders/s for ${c.seconds} s (${int(c.accepted)} accepted, ${c.finishedPerSecond.toFixed(1)}/s finished): CPU per order`,
     figures(c.cpuMsPerOrder, 'ms'),
+  ),
+  row(
+    `then GET /v1/orders/{id}, 32 connections for ${READ_SECONDS} s (${int(c.reads.perSecond)} reads/s): CPU per read`,
+    figures(c.reads.cpuMsPerRead, 'ms'),
   ),
 ];
 

@@ -124,7 +124,7 @@ export const defaultFlowRules: FlowRules = {
 /**
  * The defaults of a command API on Kafka (`BUS=kafka`): the same, but shedding from 3 s of lag. There every event
  * crosses the broker to its consumers, and a consumer's committed offset trails what it handled by a batch and a
- * commit, so a healthy deployment's oldest waiting message is often half a second to 1.5 s old (measured at 100
+ * commit, so a healthy deployment's oldest waiting message is often 0.3 to 1.5 s old (measured at 100
  * orders/s, one of each process here); 300 ms would refuse placements it carries.
  */
 export const defaultKafkaFlowRules: FlowRules = {

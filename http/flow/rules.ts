@@ -129,7 +129,7 @@ export const defaultFlowRules: FlowRules = {
  */
 export const defaultKafkaFlowRules: FlowRules = {
   ...defaultFlowRules,
-  shedding: { operations: ['placeOrder'], maxLagMs: 3_000, maxEventLoopDelayMs: 500, retryAfterSeconds: 1 },
+  shedding: { ...defaultFlowRules.shedding, maxLagMs: 3_000 },
 } as FlowRules;
 
 /**

@@ -18,7 +18,7 @@ export {
   type KafkaConsumer,
 } from './kafka-bus';
 export { Relay, startRelay, type RelayBatchInfo, type RelayOptions, type RelayStats } from './relay';
-export { groupLag, LAG_STEPS_MS, slowestGroupLag, SlowestGroupBacklog, type GroupBacklog } from './lag';
+export { LAG_STEPS_MS, SlowestGroupBacklog, type GroupBacklog } from './lag';
 export { readPartitionTails, type PartitionTails } from './tail';
 export {
   centreOfStream,

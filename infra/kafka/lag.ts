@@ -39,29 +39,6 @@ const lagOf = (ends: EndOffsets, next: ReadonlyMap<string, number>): number => {
 };
 
 /**
- * The largest lag among `groups`: the consumer furthest behind is the one a producer must wait for. The watermarks
- * are read once for all groups (the command API samples this five times a second).
- */
-export const slowestGroupLag = async (
-  admin: Admin,
-  groups: readonly string[],
-  topics: readonly string[],
-): Promise<number> => {
-  const [ends, ...committed] = await Promise.all([
-    endOffsets(admin, topics),
-    ...groups.map((group) => committedOffsets(admin, group, topics)),
-  ]);
-  return Math.max(0, ...committed.map((offsets) => lagOf(ends, nextOffsets(ends, offsets))));
-};
-
-/**
- * How many messages consumer `group` has not committed yet on `topics`: per partition the high watermark minus the
- * group's committed offset (the low watermark where it committed none). Summed over every partition.
- */
-export const groupLag = (admin: Admin, group: string, topics: readonly string[]): Promise<number> =>
-  slowestGroupLag(admin, [group], topics);
-
-/**
  * The ages (ms) at which `SlowestGroupBacklog` asks whether a message that old still waits; the lag it reports is
  * known to the step. 300 is flow control's default `maxLagMs`, so that limit is decided exactly.
  */
